@@ -190,12 +190,12 @@ def conform(df: pd.DataFrame, table: str, *, extra: bool = False) -> pd.DataFram
         if c in df.columns:
             s = df[c]
             if t == D:
-                if str(s.dtype) != D:
+                if s.dtype != "datetime64[ns]":
                     s = pd.to_datetime(s, errors="raise")
                     if getattr(s.dt, "tz", None) is not None:
                         s = s.dt.tz_localize(None)
                     s = s.astype(D)
-            elif str(s.dtype) != t:
+            elif s.dtype != pd.api.types.pandas_dtype(t):
                 s = s.astype(t)
             out[c] = s.reset_index(drop=True)
         else:
