@@ -81,6 +81,9 @@ TABLES: dict[str, dict[str, str]] = {
         "productcode": S,
         "verwijzer_type": S,  # COD327
         "bron": S,
+        # ToewijzingIngangsdatum of the requested product: the period a verzoek
+        # belongs to (metrics/verwijzer.py). Added after the others; may be empty.
+        "ingangsdatum": D,
     },
     # Every input record that could not be used.
     "quarantaine": {

@@ -120,3 +120,89 @@ def chain_ids(df: pd.DataFrame, by: list[str], start: str, end: str, gap_days: i
     new = grp_change | (starts > prev_max + gap)
     ids = np.cumsum(new) - 1
     return pd.Series(ids, index=order.index).reindex(df.index)
+
+
+# --------------------------------------------------------------------------- additive helpers
+# (added for metrics/volume, kosten, aandelen; usable by every metric module)
+
+def expand_periods(df: pd.DataFrame, begin_col: str, end_col: str, per: pd.DataFrame) -> pd.DataFrame:
+    """One row per (row of ``df``, period of ``per`` it overlaps), with column ``periode``.
+
+    A row overlaps a period when ``begin_col <= period end`` and ``end_col >=
+    period begin`` (both inclusive; ``end_col`` must be filled). ``per`` is the
+    table of :func:`periods` (contiguous, sorted). Vectorised with searchsorted
+    and ``np.repeat``; no loop per row.
+    """
+    if len(df) == 0 or len(per) == 0:
+        out = df.iloc[0:0].copy()
+        out["periode"] = pd.Series([], dtype=schema.S)
+        return out
+    begins = per["begin"].to_numpy(dtype="datetime64[ns]")
+    ends = per["eind"].to_numpy(dtype="datetime64[ns]")
+    b = df[begin_col].to_numpy(dtype="datetime64[ns]")
+    e = df[end_col].to_numpy(dtype="datetime64[ns]")
+    # first period whose end >= begin; last period whose begin <= end
+    first = np.searchsorted(ends, b, side="left")
+    last = np.searchsorted(begins, e, side="right") - 1
+    n = np.where(np.isnat(b) | np.isnat(e), 0, np.maximum(last - first + 1, 0))
+    rows = np.repeat(np.arange(len(df)), n)
+    offs = np.arange(len(rows)) - np.repeat(np.cumsum(n) - n, n)
+    pidx = np.repeat(first, n) + offs
+    out = df.iloc[rows].reset_index(drop=True)
+    out["periode"] = per["periode"].to_numpy()[pidx]
+    out["periode"] = out["periode"].astype(schema.S)
+    return out
+
+
+def _stack3(g: pd.DataFrame, r: pd.DataFrame, n: pd.DataFrame, regio_col: str, gemeente_col: str) -> pd.DataFrame:
+    g = g.rename(columns={regio_col: "regio", gemeente_col: "gemeente"})
+    r = r.rename(columns={regio_col: "regio"})
+    r["gemeente"] = ""
+    n["regio"] = config.NEDERLAND
+    n["gemeente"] = ""
+    out = pd.concat([g, r, n], ignore_index=True)
+    out["regio"] = out["regio"].astype(schema.S)
+    out["gemeente"] = out["gemeente"].astype(schema.S)
+    return out
+
+
+def sum_levels(df: pd.DataFrame, by: list[str], values: list[str], regio_col: str = "regio",
+               gemeente_col: str = "gemeentecode") -> pd.DataFrame:
+    """Sum ``values`` per (gemeente | regio | Nederland) x ``by``.
+
+    Sums are additive, so the gemeente totals are rolled up instead of repeating
+    the input (cheaper than :func:`stack_levels` on large tables). Returns columns
+    ``regio``, ``gemeente`` ("" for regio and Nederland), ``by``, ``values``.
+    """
+    kw = dict(sort=False, dropna=False, observed=True)
+    g = df.groupby([regio_col, gemeente_col, *by], **kw)[values].sum().reset_index()
+    r = g.groupby([regio_col, *by], **kw)[values].sum().reset_index()
+    if by:
+        n = g.groupby(by, **kw)[values].sum().reset_index()
+    else:
+        n = g[values].sum().to_frame().T.reset_index(drop=True)
+    return _stack3(g, r, n, regio_col, gemeente_col)
+
+
+def nunique_levels(df: pd.DataFrame, by: list[str], col: str, name: str = "n", regio_col: str = "regio",
+                   gemeente_col: str = "gemeentecode") -> pd.DataFrame:
+    """Number of distinct ``col`` per (gemeente | regio | Nederland) x ``by``.
+
+    Deduplicates step by step (gemeente, then regio, then all), so a client in
+    two gemeenten of one regio counts once for the regio. Returns columns
+    ``regio``, ``gemeente``, ``by``, ``name``.
+    """
+    codes = pd.factorize(df[col])[0]
+    u = df[[regio_col, gemeente_col, *by]].copy()
+    u["_v"] = codes
+    u = u[codes >= 0].drop_duplicates()
+    kw = dict(sort=False, dropna=False, observed=True)
+    g = u.groupby([regio_col, gemeente_col, *by], **kw).size().rename(name).reset_index()
+    ur = u.drop_duplicates([regio_col, *by, "_v"])
+    r = ur.groupby([regio_col, *by], **kw).size().rename(name).reset_index()
+    un = ur.drop_duplicates([*by, "_v"])
+    if by:
+        n = un.groupby(by, **kw).size().rename(name).reset_index()
+    else:
+        n = pd.DataFrame({name: [len(un)]})
+    return _stack3(g, r, n, regio_col, gemeente_col)

@@ -1,0 +1,930 @@
+"""Cost forecasts per regio with backtests (metrics.md section 10, issue 7).
+
+What the regions do today, and what this module adds:
+
+* ``vorig_jaar``: the same month last year x (1 + ``indexatie``) (the regions'
+  "zelfde periode vorig jaar, gecorrigeerd voor indexatie");
+* ``gemiddelde_12m``: the mean of the last twelve complete months, flat;
+* ``ets``: a statsmodels exponential smoothing state space model, ETS(A,Ad,A):
+  additive errors, additive *damped* trend, additive seasonality of 12 months,
+  with a prediction interval (see :func:`voorspel_ets` for why this model).
+
+Each method is backtested on the last eight complete quarters (rolling origin:
+for each quarter, fit on the months before it and forecast its three months);
+the error per quarter and the MAPE decide which method the report uses
+(:func:`kies_methode`), and by how much it beats the others.
+
+**Declaration lag.** Declarations arrive weeks to months after the care month, so
+the last months before the peildatum are short. This module treats the last
+``lag_maanden`` months before the peildatum's month (default 3) together with
+the peildatum's own month as *incomplete*: they are never used for fitting or in
+the backtest, and they are forecast like future months. Where what has already
+arrived is higher than the forecast, the arrived amount is kept (a month's
+eventual cost is at least what has been declared so far).
+
+The allocation-based forecast of committed cost (:func:`verplichte_kosten`)
+values the maximum volume that open toewijzingen still allow after the peildatum
+at the product's tarief and multiplies by the product's recent verzilvering.
+:func:`budget_signaal` compares the forecast for the year with the budget.
+
+All amounts here are in euro (float), because forecasts are not whole cents.
+Forecasts are deterministic: the ETS intervals are exact (no simulation), and the
+simulated paths for period totals use a fixed seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import config, schema
+from .metrics import _common
+
+#: Method names (as in ``dimensie="methode=<naam>"``) and their Dutch labels.
+METHODEN = ("vorig_jaar", "gemiddelde_12m", "ets")
+METHODE_LABELS = {
+    "vorig_jaar": "zelfde maand vorig jaar + indexatie",
+    "gemiddelde_12m": "voortschrijdend twaalfmaandsgemiddelde",
+    "ets": "exponentiële afvlakking (ETS, statsmodels)",
+}
+#: Months of history a method needs at its fit origin.
+MIN_MAANDEN = {"vorig_jaar": 12, "gemiddelde_12m": 12, "ets": 24}
+
+#: Per frequency (WMO757) how maximum volume accrues over time (metrics.md 3),
+#: used to spread the remaining maximum volume over months.
+_FREQ_PER_DAG = {"1": 1.0, "2": 1.0 / 7.0}
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastParams:
+    """Parameters of the forecast (metrics.md section 10); a report states them.
+
+    * ``indexatie``: yearly tariff indexation used by ``vorig_jaar``; default
+      0.0474, the 4,74% of 2023 in calibration.md (Noord-Limburg).
+    * ``lag_maanden``: months before the peildatum's month treated as incomplete
+      because of the declaration lag (see the module docstring).
+    * ``backtest_kwartalen``: how many complete quarters the backtest covers (8);
+      ``min_backtest_kwartalen``: fewer than this and the statsmodels method is
+      not used, because its backtest would say too little (4).
+    * ``interval``: coverage of the prediction interval (0.8 = 80%).
+    * ``budget``: regional budget in euro for the peildatum's year, per regio
+      name; overrides the sum of budgetplafonds for that regio.
+    * ``verzilvering_maanden``: the product's "recent" verzilvering is taken over
+      toewijzingen that ended in this many months before the incomplete months.
+    * ``begin``: first month of history to use (default: the first month with a
+      positive cost).
+    * ``simulaties``: number of simulated ETS paths for interval of period totals.
+    """
+
+    indexatie: float = 0.0474
+    lag_maanden: int = 3
+    backtest_kwartalen: int = 8
+    min_backtest_kwartalen: int = 4
+    interval: float = 0.8
+    budget: Mapping[str, float] | None = None
+    verzilvering_maanden: int = 12
+    begin: dt.date | None = None
+    simulaties: int = 2000
+
+    def __post_init__(self):
+        if not 0 < self.interval < 1:
+            raise ValueError(f"interval must be between 0 and 1, not {self.interval!r}")
+        if self.lag_maanden < 0:
+            raise ValueError(f"lag_maanden must be >= 0, not {self.lag_maanden!r}")
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def _maand(ts) -> pd.Timestamp:
+    return pd.Timestamp(ts).to_period("M").start_time
+
+
+def eerste_onvolledige_maand(peildatum, lag_maanden: int = 3) -> pd.Timestamp:
+    """First month treated as incomplete: the peildatum's month minus ``lag_maanden``.
+
+    The peildatum is exclusive, so a peildatum on the 1st of a month leaves that
+    month out entirely: with peildatum 2024-08-01 and a lag of 3 the months
+    2024-05 up to 2024-07 are incomplete and 2024-04 is the last complete month.
+    """
+    return _maand(peildatum) - pd.DateOffset(months=lag_maanden)
+
+
+def horizon_einde(peildatum) -> pd.Timestamp:
+    """First day of the month *after* the forecast horizon.
+
+    The horizon covers the rest of the peildatum's year and the next four
+    quarters: the four calendar quarters that start on or after the peildatum
+    (peildatum 2024-08-01 -> 2024-Q4 .. 2025-Q3, horizon through 2025-09).
+    """
+    peil = pd.Timestamp(peildatum)
+    q = peil.to_period("Q")
+    if peil > q.start_time:
+        q = q + 1
+    end = (q + 3).end_time.normalize() + pd.Timedelta(days=1)
+    year_end = pd.Timestamp(peil.year + 1, 1, 1)
+    return max(end, year_end)
+
+
+def _months(start, stop) -> pd.DatetimeIndex:
+    """Month starts in [start, stop)."""
+    return pd.date_range(_maand(start), pd.Timestamp(stop) - pd.Timedelta(days=1), freq="MS")
+
+
+# --------------------------------------------------------------------------- series
+
+
+def maandkosten(declaraties: pd.DataFrame, by: tuple[str, ...] = ("regio",),
+                nederland: bool = True) -> pd.DataFrame:
+    """Net declared cost per month (euro), per group ``by`` (metrics.md 1, ``kosten``).
+
+    One row per group and ``maand`` with column ``kosten``; a line belongs to the
+    month of its ``periode_begin`` (the ``maand`` column of Cleaned.declaraties).
+    With ``nederland`` the total over all regions is added with regio
+    ``Nederland`` (and, when ``by`` has more columns, per their values).
+    Missing regio/segment values are grouped as ``onbekend``.
+    """
+    by = list(by)
+    cols = by + ["maand", "bedrag_cent"]
+    df = declaraties[cols].copy()
+    for c in by:
+        df[c] = df[c].astype(schema.S).fillna("onbekend")
+    df["maand"] = pd.to_datetime(df["maand"]).dt.to_period("M").dt.start_time
+    parts = [df]
+    if nederland and "regio" in by:
+        nl = df.copy(deep=False)
+        nl = nl.assign(regio=pd.Series(config.NEDERLAND, index=nl.index, dtype=schema.S))
+        parts.append(nl)
+    allrows = pd.concat(parts, ignore_index=True)
+    out = (allrows.groupby(by + ["maand"], observed=True, sort=True)["bedrag_cent"]
+           .sum().astype("float64").div(100.0).rename("kosten").reset_index())
+    return out
+
+
+def reeks(maandtabel: pd.DataFrame, eind, begin=None) -> pd.Series:
+    """One group's monthly cost as a gapless series (months without lines = 0).
+
+    Runs from ``begin`` (default: the first month with positive cost) to the
+    month holding the day before ``eind`` (the peildatum); float64 euro, indexed by month start (freq ``MS``).
+    """
+    s = maandtabel.set_index("maand")["kosten"].astype("float64").sort_index()
+    if begin is None:
+        pos = s[s > 0]
+        if len(pos) == 0:
+            return pd.Series([], dtype="float64", index=pd.DatetimeIndex([], freq="MS"), name="kosten")
+        begin = pos.index[0]
+    idx = _months(begin, eind) if pd.Timestamp(eind) > pd.Timestamp(begin) else pd.DatetimeIndex([], freq="MS")
+    return s.reindex(idx, fill_value=0.0).rename("kosten")
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def voorspel_vorig_jaar(y: pd.Series, maanden: pd.DatetimeIndex, indexatie: float = 0.0474) -> pd.Series:
+    """Same month last year x (1 + indexatie) (the regions' current method).
+
+    Months more than a year ahead use the forecast of the year before, so they
+    are indexed twice: y(t) = y(t - 12 k) x (1 + indexatie)^k with k the number
+    of years back to the last observed month. Needs 12 months of history.
+    """
+    if len(y) < 12:
+        raise ValueError("vorig_jaar needs 12 months of history")
+    last = y.index[-1]
+    vals = []
+    for m in maanden:  # at most ~20 months per series: not a per-record loop
+        k = int(np.ceil(((m.year - last.year) * 12 + m.month - last.month) / 12))
+        src = m - pd.DateOffset(months=12 * k)
+        vals.append(float(y.loc[src]) * (1.0 + indexatie) ** k)
+    return pd.Series(vals, index=maanden, dtype="float64", name="vorig_jaar")
+
+
+def voorspel_gemiddelde(y: pd.Series, maanden: pd.DatetimeIndex, venster: int = 12) -> pd.Series:
+    """Rolling twelve-month mean: every future month = mean of the last 12 months.
+
+    With fewer than ``venster`` months the mean of all months is used (the
+    caller reports that as a reason).
+    """
+    if len(y) == 0:
+        raise ValueError("gemiddelde_12m needs at least one month")
+    return pd.Series(float(y.iloc[-venster:].mean()), index=maanden, dtype="float64", name="gemiddelde_12m")
+
+
+def _ets_fit(y: pd.Series):
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    scale = float(np.abs(y).mean())
+    if not np.isfinite(scale) or scale == 0:
+        raise ValueError("ets: series is zero")
+    ys = pd.Series(y.to_numpy(dtype="float64") / scale, index=pd.DatetimeIndex(y.index, freq="MS"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ETSModel(ys, error="add", trend="add", damped_trend=True, seasonal="add",
+                         seasonal_periods=12, initialization_method="heuristic")
+        res = model.fit(disp=False)
+    return res, scale
+
+
+def voorspel_ets(y: pd.Series, maanden: pd.DatetimeIndex, interval: float = 0.8,
+                 simulaties: int = 0, seed: int = 20240801):
+    """ETS(A,Ad,A) from statsmodels: forecast with a prediction interval.
+
+    Model: ``ETSModel(error="add", trend="add", damped_trend=True,
+    seasonal="add", seasonal_periods=12)``, heuristic initial states, fitted by
+    maximum likelihood on the series scaled to mean 1.
+
+    Why this model and not SARIMAX: youth-care cost per region is a level that
+    drifts (indexation, growth) with a stable calendar pattern (holiday months,
+    year-end) and little else; exponential smoothing models exactly that with
+    four smoothing parameters, where a seasonal ARIMA needs an order chosen per
+    region from only three to five years of monthly data, which is fragile. The
+    trend is damped so that one strong year is not extrapolated in full into the
+    next (damped trend is the best single ETS choice in the M-competitions). All
+    components are additive so the model is linear: the prediction interval is
+    exact (no simulation, hence deterministic) and months with net credits
+    (zero or negative cost) are no problem, unlike multiplicative models.
+    Seasonality needs two complete years, hence 24 months of history.
+
+    Returns a frame indexed by ``maanden`` with ``waarde``, ``ondergrens``,
+    ``bovengrens`` (the ``interval`` prediction interval per month), and with
+    ``simulaties`` > 0 also the simulated paths (array repetitions x months,
+    fixed ``seed``) as ``frame.attrs["paden"]`` for intervals of period totals.
+    ``maanden`` must start right after the last month of ``y``.
+    """
+    if len(y) < MIN_MAANDEN["ets"]:
+        raise ValueError("ets needs 24 months of history")
+    n = len(y)
+    first = y.index[-1] + pd.DateOffset(months=1)
+    if len(maanden) and maanden[0] != first:
+        raise ValueError("ets: forecast months must follow the history")
+    res, scale = _ets_fit(y)
+    h = len(maanden)
+    pred = res.get_prediction(start=n, end=n + h - 1, method="exact")
+    sf = pred.summary_frame(alpha=1.0 - interval)
+    out = pd.DataFrame({
+        "waarde": sf["mean"].to_numpy() * scale,
+        "ondergrens": sf["pi_lower"].to_numpy() * scale,
+        "bovengrens": sf["pi_upper"].to_numpy() * scale,
+    }, index=maanden)
+    if simulaties:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sim = res.simulate(h, anchor="end", repetitions=simulaties,
+                               random_state=np.random.RandomState(seed))
+        out.attrs["paden"] = np.asarray(sim, dtype="float64").T * scale
+    return out
+
+
+def _voorspel(methode: str, y: pd.Series, maanden: pd.DatetimeIndex, fp: ForecastParams) -> pd.Series:
+    if methode == "vorig_jaar":
+        return voorspel_vorig_jaar(y, maanden, fp.indexatie)
+    if methode == "gemiddelde_12m":
+        return voorspel_gemiddelde(y, maanden)
+    if methode == "ets":
+        return voorspel_ets(y, maanden, fp.interval)["waarde"].rename("ets")
+    raise ValueError(f"unknown method {methode!r}")
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def backtest_kwartalen(y: pd.Series, n: int = 8, min_historie: int = 12) -> list[pd.Period]:
+    """The last ``n`` calendar quarters wholly inside ``y`` with ``min_historie`` months before them."""
+    if len(y) == 0:
+        return []
+    first, last = y.index[0], y.index[-1]
+    q_last = last.to_period("Q")
+    if (q_last.end_time.normalize().to_period("M").start_time) != last:
+        q_last = q_last - 1
+    out = []
+    q = q_last
+    while len(out) < n:
+        start = q.start_time
+        if start < first:
+            break
+        hist = (start.year - first.year) * 12 + start.month - first.month
+        if hist < min_historie:
+            break
+        out.append(q)
+        q = q - 1
+    return sorted(out)
+
+
+def backtest(y: pd.Series, methoden=METHODEN, fp: ForecastParams | None = None,
+             kwartalen: list[pd.Period] | None = None) -> pd.DataFrame:
+    """Rolling-origin backtest: per quarter, fit on the months before it, forecast it.
+
+    Returns one row per quarter and method: ``kwartaal`` ('2023-Q2'),
+    ``methode``, ``voorspeld`` and ``werkelijk`` (quarter totals, euro), ``fout``
+    = voorspeld / werkelijk - 1 (NaN when werkelijk <= 0) and ``abs_fout``.
+    A method that cannot forecast a quarter (too little history, or the model
+    fails) gets NaN ``voorspeld`` for it. ``y`` holds complete months only.
+    """
+    fp = fp or ForecastParams()
+    if kwartalen is None:
+        kwartalen = backtest_kwartalen(y, fp.backtest_kwartalen)
+    rows = []
+    for q in kwartalen:  # eight quarters: a loop over origins, not over records
+        train = y[y.index < q.start_time]
+        months = pd.date_range(q.start_time, periods=3, freq="MS")
+        actual = float(y.reindex(months).sum())
+        for m in methoden:
+            try:
+                pred = float(_voorspel(m, train, months, fp).sum())
+            except (ValueError, np.linalg.LinAlgError):
+                pred = np.nan
+            rows.append((f"{q.year}-Q{q.quarter}", m, pred, actual))
+    bt = pd.DataFrame(rows, columns=["kwartaal", "methode", "voorspeld", "werkelijk"])
+    bt["fout"] = np.where(bt["werkelijk"] > 0, bt["voorspeld"] / bt["werkelijk"].where(bt["werkelijk"] > 0) - 1.0,
+                          np.nan)
+    bt["abs_fout"] = bt["fout"].abs()
+    return bt
+
+
+def mape(bt: pd.DataFrame) -> pd.Series:
+    """Mean absolute percentage error per method over the backtest quarters (fraction).
+
+    MAPE = mean over quarters of |voorspeld / werkelijk - 1|; quarters with no
+    positive actual cost are left out. A method missing a forecast for any
+    quarter gets NaN (it cannot be compared fairly).
+    """
+    if len(bt) == 0:
+        return pd.Series(dtype="float64", name="mape")
+    ok = bt[bt["werkelijk"] > 0]
+    g = ok.groupby("methode", sort=False)
+    out = g["abs_fout"].mean().where(g["voorspeld"].count() == g.size())
+    return out.reindex(pd.unique(bt["methode"])).rename("mape")
+
+
+def kies_methode(m: pd.Series) -> tuple[str | None, pd.Series]:
+    """The method with the lowest MAPE and by how much it beats each other method.
+
+    Returns (best, voorsprong) with voorsprong = MAPE(other) - MAPE(best) in
+    fraction points (0.031 = 3,1 procentpunt) per method (0 for the best).
+    Ties go to the method listed first in :data:`METHODEN` order (simplest).
+    """
+    valid = m.dropna()
+    if len(valid) == 0:
+        return None, pd.Series(dtype="float64", name="voorsprong")
+    order = [x for x in METHODEN if x in valid.index] + [x for x in valid.index if x not in METHODEN]
+    valid = valid.reindex(order)
+    best = str(valid.idxmin())
+    return best, (valid - valid[best]).rename("voorsprong")
+
+
+# --------------------------------------------------------------------------- one series
+
+
+@dataclasses.dataclass
+class Prognose:
+    """The forecast of one series (a regio, or a regio x segment) with its backtest.
+
+    * ``realisatie``: monthly cost as declared so far (euro), incl. incomplete months;
+    * ``eerste_onvolledig``: first month treated as incomplete (not fitted);
+    * ``voorspelling``: one row per forecast month and method: ``maand``,
+      ``methode``, ``waarde``, ``ondergrens``, ``bovengrens`` (interval: exact for
+      ``ets``, empirical from the backtest errors for the simple methods);
+    * ``backtest``: see :func:`backtest`; ``mape``: per method;
+    * ``beste``: the chosen method; ``voorsprong``: MAPE(other) - MAPE(beste);
+    * ``methoden``: the methods that were forecast; ``redenen``: Dutch sentences
+      saying why a method was left out or what was done instead.
+    """
+
+    naam: str
+    realisatie: pd.Series
+    eerste_onvolledig: pd.Timestamp
+    voorspelling: pd.DataFrame
+    backtest: pd.DataFrame
+    mape: pd.Series
+    beste: str | None
+    voorsprong: pd.Series
+    methoden: tuple[str, ...]
+    redenen: list[str]
+    paden: np.ndarray | None = None  # ETS simulated paths (repetitions x months)
+
+    def aangevuld(self, methode: str | None = None) -> pd.DataFrame:
+        """Monthly cost: realised where complete, else max(arrived so far, forecast).
+
+        From January of the first year of ``realisatie`` (0 before it) to the end of the horizon, with
+        ``waarde``, ``ondergrens``, ``bovengrens`` and ``prognose`` (bool: the month
+        comes from the forecast). ``methode`` defaults to the chosen one.
+        """
+        methode = methode or self.beste
+        if methode is None:
+            raise ValueError(f"{self.naam}: no forecast")
+        f = self.voorspelling[self.voorspelling["methode"] == methode].set_index("maand")
+        idx = self.realisatie.index.union(f.index)
+        if len(idx):  # from 1 January of the first year, so that year totals exist
+            idx = _months(pd.Timestamp(idx[0].year, 1, 1), idx[-1] + pd.DateOffset(months=1))
+        real = self.realisatie.reindex(idx, fill_value=0.0)
+        out = pd.DataFrame({"waarde": real, "ondergrens": real, "bovengrens": real})
+        fm = f.index
+        for c in ("waarde", "ondergrens", "bovengrens"):
+            out.loc[fm, c] = np.maximum(real.loc[fm].to_numpy(), f[c].to_numpy())
+        out["prognose"] = out.index.isin(fm)
+        out.index.name = "maand"
+        return out
+
+    def per_periode(self, per: str, methode: str | None = None) -> pd.DataFrame:
+        """Totals per period ('jaar', 'kwartaal', 'maand') over periods that hold a forecast month.
+
+        Only whole periods inside the data plus horizon are given (so no partial
+        next year). Interval of a total: for ``ets`` from the simulated paths
+        (quantiles of the path sums, fixed seed), otherwise the sum of the monthly
+        bounds (the empirical interval is a relative band, so it adds up).
+        """
+        methode = methode or self.beste
+        a = self.aangevuld(methode)
+        lab = _common.period_label(pd.Series(a.index), per).to_numpy()
+        a = a.assign(periode=lab)
+        size = {"jaar": 12, "kwartaal": 3, "maand": 1}[per]
+        g = a.groupby("periode", sort=True)
+        out = pd.DataFrame({
+            "waarde": g["waarde"].sum(), "ondergrens": g["ondergrens"].sum(),
+            "bovengrens": g["bovengrens"].sum(), "n": g.size(), "prognose": g["prognose"].any(),
+        })
+        out = out[(out["n"] == size) & out["prognose"]].drop(columns="n")
+        if methode == "ets" and self.paden is not None and len(out):
+            f = self.voorspelling[self.voorspelling["methode"] == "ets"]
+            flab = _common.period_label(f["maand"].reset_index(drop=True), per).to_numpy()
+            real = self.realisatie.reindex(pd.DatetimeIndex(f["maand"]), fill_value=0.0).to_numpy()
+            paths = np.maximum(self.paden, real[None, :])
+            alpha = (1.0 - _interval_of(self)) / 2.0
+            for p in out.index:
+                sel = flab == p
+                base = float(a.loc[(a["periode"] == p) & ~a["prognose"], "waarde"].sum())
+                sums = paths[:, sel].sum(axis=1) + base
+                out.loc[p, "ondergrens"] = float(np.quantile(sums, alpha))
+                out.loc[p, "bovengrens"] = float(np.quantile(sums, 1 - alpha))
+        out.index.name = "periode"
+        return out.reset_index()
+
+
+def _interval_of(p: Prognose) -> float:
+    return float(p.voorspelling.attrs.get("interval", 0.8))
+
+
+def prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams | None = None,
+                   naam: str = "") -> Prognose:
+    """Forecast one monthly series with all methods, backtest them, choose the best.
+
+    ``y_all`` is the monthly cost as declared up to the peildatum (incomplete
+    months included; they are cut off here, see the module docstring). Too
+    little history never raises: a method that cannot be used is left out and
+    :attr:`Prognose.redenen` says why, e.g. "te weinig historie (18 volledige
+    maanden): het statsmodels-model vraagt er minstens 24".
+    """
+    fp = fp or ForecastParams()
+    cut = eerste_onvolledig = eerste_onvolledige_maand(peildatum, fp.lag_maanden)
+    if fp.begin is not None:
+        y_all = y_all[y_all.index >= _maand(fp.begin)]
+    y = y_all[y_all.index < cut]
+    maanden = _months(cut, horizon_einde(peildatum))
+    n = len(y)
+    redenen: list[str] = []
+    methoden = []
+    if n == 0:
+        redenen.append("geen volledige maanden met kosten vóór "
+                       f"{cut:%Y-%m}: geen prognose mogelijk")
+    elif n < 12:
+        methoden = ["gemiddelde_12m"]
+        redenen.append(f"te weinig historie ({n} volledige maanden): alleen het gemiddelde over "
+                       f"{n} maanden; vorig jaar + indexatie vraagt 12 maanden, het statsmodels-model 24")
+    else:
+        methoden = ["vorig_jaar", "gemiddelde_12m"]
+        if n < MIN_MAANDEN["ets"]:
+            redenen.append(f"te weinig historie ({n} volledige maanden): het statsmodels-model "
+                           f"vraagt er minstens {MIN_MAANDEN['ets']} (twee volle jaren voor het seizoenspatroon); "
+                           "alleen de eenvoudige methoden")
+        else:
+            methoden.append("ets")
+
+    # Backtest: all methods on the same quarters.
+    kw_simple = backtest_kwartalen(y, fp.backtest_kwartalen, 12)
+    kwartalen = kw_simple
+    if "ets" in methoden:
+        kw_ets = backtest_kwartalen(y, fp.backtest_kwartalen, MIN_MAANDEN["ets"])
+        if len(kw_ets) < fp.min_backtest_kwartalen:
+            methoden.remove("ets")
+            redenen.append(f"te weinig historie ({n} volledige maanden) voor een backtest van het "
+                           f"statsmodels-model over minstens {fp.min_backtest_kwartalen} kwartalen "
+                           f"(nodig: {MIN_MAANDEN['ets'] + 3 * fp.min_backtest_kwartalen} maanden); "
+                           "alleen de eenvoudige methoden")
+        else:
+            kwartalen = kw_ets
+    bt = backtest(y, methoden, fp, kwartalen) if kwartalen and methoden else \
+        pd.DataFrame(columns=["kwartaal", "methode", "voorspeld", "werkelijk", "fout", "abs_fout"])
+    if methoden and len(kwartalen) < fp.backtest_kwartalen:
+        redenen.append(f"backtest over {len(kwartalen)} in plaats van {fp.backtest_kwartalen} kwartalen "
+                       "(niet genoeg historie)")
+    if "ets" in methoden and bt.loc[bt["methode"] == "ets", "voorspeld"].isna().any():
+        methoden.remove("ets")
+        bt = bt[bt["methode"] != "ets"].reset_index(drop=True)
+        redenen.append("het statsmodels-model liet zich niet op elk backtestkwartaal schatten; "
+                       "alleen de eenvoudige methoden")
+    m = mape(bt)
+    beste, voorsprong = kies_methode(m)
+    if beste is None and methoden:
+        beste = "gemiddelde_12m"
+        redenen.append("geen backtest mogelijk: het twaalfmaandsgemiddelde wordt gebruikt")
+
+    # Final forecasts.
+    parts = []
+    paden = None
+    for meth in list(methoden):
+        if meth == "ets":
+            try:
+                f = voorspel_ets(y, maanden, fp.interval, fp.simulaties)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                methoden.remove("ets")
+                redenen.append(f"het statsmodels-model liet zich niet schatten ({exc}); alleen de eenvoudige methoden")
+                if beste == "ets":
+                    beste, voorsprong = kies_methode(m.drop("ets"))
+                continue
+            paden = f.attrs.get("paden")
+        else:
+            w = _voorspel(meth, y, maanden, fp)
+            errs = bt.loc[bt["methode"] == meth, "fout"].dropna()
+            lo, hi = (float(errs.min()), float(errs.max())) if len(errs) else (np.nan, np.nan)
+            f = pd.DataFrame({"waarde": w, "ondergrens": w * (1 + min(lo, 0.0)),
+                              "bovengrens": w * (1 + max(hi, 0.0))}, index=maanden)
+        f = f.rename_axis("maand").reset_index()
+        f.insert(1, "methode", meth)
+        parts.append(f)
+    cols = ["maand", "methode", "waarde", "ondergrens", "bovengrens"]
+    voorsp = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+    voorsp.attrs["interval"] = fp.interval
+    return Prognose(naam=naam, realisatie=y_all.copy(), eerste_onvolledig=eerste_onvolledig,
+                    voorspelling=voorsp, backtest=bt.reset_index(drop=True), mape=m, beste=beste,
+                    voorsprong=voorsprong, methoden=tuple(methoden), redenen=redenen, paden=paden)
+
+
+# --------------------------------------------------------------------------- regions
+
+
+def prognoses(cleaned, fp: ForecastParams | None = None, *, segment: bool = False,
+              peildatum=None) -> dict[tuple[str, ...], Prognose]:
+    """Forecast per regio (and ``Nederland``), or per regio x segment with ``segment=True``.
+
+    Keys are ``(regio,)`` or ``(regio, segment)``. Series come from
+    ``cleaned.declaraties`` (net items, month of periode_begin; all history
+    before the peildatum is used, not only the analysis window ``params.start``,
+    because the models need years of history). A segment whose history is too
+    short gets the simple methods and a reason, like a region.
+    """
+    fp = fp or ForecastParams()
+    peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
+    by = ("regio", "segment") if segment else ("regio",)
+    tab = maandkosten(cleaned.declaraties, by)
+    out = {}
+    for key, grp in tab.groupby(list(by), sort=True, observed=True):  # one per series, not per record
+        key = tuple(key) if isinstance(key, tuple) else (key,)
+        y = reeks(grp, peil)
+        out[key] = prognose_reeks(y, peil, fp, naam=" / ".join(key))
+    return out
+
+
+def overzicht(progs: Mapping[tuple[str, ...], Prognose]) -> pd.DataFrame:
+    """One row per series and method: MAPE, voorsprong, chosen (bool), reasons joined.
+
+    The table the Prognose report shows next to the forecasts.
+    """
+    rows = []
+    for key, p in progs.items():
+        for meth in METHODEN:
+            rows.append({
+                "reeks": p.naam, "methode": meth, "label": METHODE_LABELS[meth],
+                "gebruikt": meth in p.methoden,
+                "mape": float(p.mape.get(meth, np.nan)) if len(p.mape) else np.nan,
+                "voorsprong": float(p.voorsprong.get(meth, np.nan)) if len(p.voorsprong) else np.nan,
+                "gekozen": meth == p.beste,
+                "kwartalen": int(p.backtest["kwartaal"].nunique()) if len(p.backtest) else 0,
+                "redenen": "; ".join(p.redenen),
+            })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- committed cost
+
+
+def recente_verzilvering(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, peildatum,
+                         fp: ForecastParams | None = None, min_toewijzingen: int = 10) -> pd.DataFrame:
+    """The product's recent verzilvering, per regio and productcode (metrics.md 3 and 10).
+
+    Over toewijzingen of ``inspanning`` products that ended in the
+    ``verzilvering_maanden`` months before the first incomplete month (so that
+    their declarations are in), computed by
+    :func:`jeugdlib.metrics.verzilvering.verzilvering_per_toewijzing` (status
+    ``ok`` only): sum(geleverd) / sum(toegewezen). With fewer than
+    ``min_toewijzingen`` ended toewijzingen the next level is used: the product
+    over all regions, then the regio over all products, then everything.
+    Returns one row per (regio, productcode) present in ``toewijzingen`` with
+    ``verzilvering`` and ``bron`` (``regio_product``, ``product``, ``regio``,
+    ``totaal`` or ``geen``).
+    """
+    from .metrics import verzilvering as vz
+
+    fp = fp or ForecastParams()
+    cut = eerste_onvolledige_maand(peildatum, fp.lag_maanden)
+    van = cut - pd.DateOffset(months=fp.verzilvering_maanden)
+    t = toewijzingen
+    keys = pd.DataFrame({"regio": t["regio"].astype(schema.S).fillna("onbekend"),
+                         "productcode": t["productcode"].astype(schema.S).fillna("")}).drop_duplicates()
+    insp = (t["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
+    eind = t["einddatum"]
+    ended = (eind.notna() & (eind >= van) & (eind < cut)).to_numpy(dtype=bool)
+    sel = t.loc[insp & ended]
+    if len(sel):
+        v = vz.verzilvering_per_toewijzing(sel, declaraties)
+        v = v.loc[(v["status"] == vz.STATUS_OK).to_numpy(dtype=bool)]
+    else:
+        v = sel.assign(geleverd_cent=[], toegewezen_cent=[])
+    v = pd.DataFrame({"regio": v["regio"].astype(schema.S).fillna("onbekend").to_numpy(),
+                      "productcode": v["productcode"].astype(schema.S).fillna("").to_numpy(),
+                      "geleverd": pd.to_numeric(v["geleverd_cent"]).to_numpy(dtype="float64"),
+                      "toegewezen": pd.to_numeric(v["toegewezen_cent"]).to_numpy(dtype="float64")})
+
+    def level(cols):
+        if not cols:
+            g = v[["geleverd", "toegewezen"]].sum()
+            n = len(v)
+            return (g["geleverd"] / g["toegewezen"]) if (n >= 1 and g["toegewezen"] > 0) else np.nan
+        g = v.groupby(cols, observed=True).agg(geleverd=("geleverd", "sum"), toegewezen=("toegewezen", "sum"),
+                                               n=("geleverd", "size"))
+        g = g[(g["n"] >= min_toewijzingen) & (g["toegewezen"] > 0)]
+        return (g["geleverd"] / g["toegewezen"]).rename("r")
+
+    out = keys.copy()
+    out["verzilvering"] = np.nan
+    out["bron"] = "geen"
+    for naam, cols in (("regio_product", ["regio", "productcode"]), ("product", ["productcode"]),
+                       ("regio", ["regio"])):
+        r = level(cols)
+        val = out[cols].merge(r.reset_index(), on=cols, how="left")["r"].to_numpy(dtype="float64")
+        fill = np.isnan(out["verzilvering"].to_numpy(dtype="float64")) & ~np.isnan(val)
+        out.loc[fill, "verzilvering"] = val[fill]
+        out.loc[fill, "bron"] = naam
+    tot = level([])
+    fill = out["verzilvering"].isna().to_numpy()
+    if np.isfinite(tot):
+        out.loc[fill, "verzilvering"] = tot
+        out.loc[fill, "bron"] = "totaal"
+    return out.reset_index(drop=True)
+
+
+def resterend_maximum(toewijzingen: pd.DataFrame, peildatum, eind) -> pd.DataFrame:
+    """Remaining maximum amount per open toewijzing and month, before verzilvering (euro).
+
+    For toewijzingen of ``inspanning`` products that are open on the peildatum
+    (einddatum empty or on/after it): the maximum volume of metrics.md section 3
+    over the part of the toewijzing from the peildatum up to its einddatum (open:
+    up to ``eind``, the end of the forecast horizon), spread over months:
+    per dag = volume x days, per week = volume x days / 7, per maand = volume per
+    overlapping calendar month, totaal = volume x (days in the month / days of the
+    whole toewijzing); valued at the product's tarief. Budget-only toewijzingen
+    (eenheid 83 or a Budget) give budget x days / days of the whole toewijzing.
+
+    Returns a long frame: ``toewijzing_nr``, ``regio``, ``productcode``,
+    ``maand``, ``maximum`` (euro); rows with 0 are dropped. Toewijzingen that
+    cannot be valued (unknown frequentie, no tarief) are counted in
+    ``frame.attrs["niet_gewaardeerd"]``. Vectorised: toewijzingen x months as
+    one array (a few dozen months).
+    """
+    from .metrics import verzilvering as vz
+
+    peil = pd.Timestamp(peildatum)
+    eind = pd.Timestamp(eind)
+    t = toewijzingen
+    insp = (t["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
+    open_ = (t["einddatum"].isna() | (t["einddatum"] >= peil)).to_numpy(dtype=bool)
+    t = t.loc[insp & open_]
+    months = _months(peil, eind)
+    cols = ["toewijzing_nr", "regio", "productcode", "maand", "maximum"]
+    if len(t) == 0 or len(months) == 0:
+        out = pd.DataFrame({c: [] for c in cols})
+        out.attrs["niet_gewaardeerd"] = 0
+        return out
+    day = np.timedelta64(1, "D")
+    ing = t["ingangsdatum"].to_numpy(dtype="datetime64[D]")
+    last = t["einddatum"].fillna(eind - pd.Timedelta(days=1)).to_numpy(dtype="datetime64[D]")
+    last = np.minimum(last, np.datetime64(eind - pd.Timedelta(days=1), "D"))
+    first = np.maximum(ing, np.datetime64(peil, "D"))
+    ms = months.to_numpy(dtype="datetime64[D]")
+    me = (months + pd.offsets.MonthEnd(0)).to_numpy(dtype="datetime64[D]")
+    lo = np.maximum(first[:, None], ms[None, :])
+    hi = np.minimum(last[:, None], me[None, :])
+    dagen = np.maximum((hi - lo) / day + 1, 0.0)  # toewijzingen x months
+    totaal_dagen = np.maximum((last - ing) / day + 1, 1.0)
+
+    freq = vz._code(t["frequentie"]).fillna("").to_numpy(dtype=object)
+    vol = vz._num(t["volume"])
+    tarief = vz._num(t["tarief_cent"]) / 100.0
+    budget_eur = vz._num(t["budget_cent"]) / 100.0
+    budget = ~np.isnan(budget_eur)
+    # Eenheid 83 without a Budget: the volume is in euro (as in verzilvering.py),
+    # so it accrues by its frequentie at 1 euro per unit.
+    eenheid83 = (vz._code(t["eenheid"], 2) == vz.EENHEID_EURO).fillna(False).to_numpy(dtype=bool)
+    tarief = np.where(eenheid83 & ~budget, 1.0, tarief)
+    eenheden = np.select(
+        [(freq == vz.FREQ_DAG)[:, None], (freq == vz.FREQ_WEEK)[:, None],
+         (freq == vz.FREQ_MAAND)[:, None], (freq == vz.FREQ_TOTAAL)[:, None]],
+        [dagen, dagen / 7.0, (dagen > 0).astype("float64"), dagen / totaal_dagen[:, None]],
+        default=np.nan,
+    )
+    bedrag = np.where(budget[:, None], budget_eur[:, None] * dagen / totaal_dagen[:, None],
+                      vol[:, None] * eenheden * tarief[:, None])
+    ok = ~np.isnan(bedrag).any(axis=1)
+    n_bad = int((~ok).sum())
+    bedrag = np.where(np.isnan(bedrag), 0.0, bedrag)
+    ti, mi = np.nonzero(bedrag)
+    out = pd.DataFrame({
+        "toewijzing_nr": t["toewijzing_nr"].to_numpy()[ti],
+        "regio": t["regio"].astype(schema.S).fillna("onbekend").to_numpy()[ti],
+        "productcode": t["productcode"].astype(schema.S).fillna("").to_numpy()[ti],
+        "maand": months[mi],
+        "maximum": bedrag[ti, mi],
+    })
+    out.attrs["niet_gewaardeerd"] = n_bad
+    return out
+
+
+def verplichte_kosten(resterend: pd.DataFrame, verzilvering: pd.DataFrame, nederland: bool = True) -> pd.DataFrame:
+    """Allocation-based forecast of committed cost per regio and month (metrics.md 10).
+
+    committed = remaining maximum (volume x tarief, :func:`resterend_maximum`)
+    x the product's recent verzilvering (:func:`recente_verzilvering`), summed
+    per regio and month; with ``nederland`` also the total. Remaining amounts
+    whose product has no verzilvering at all are left out and their amount is
+    in ``frame.attrs["zonder_verzilvering"]`` (euro).
+    Columns: ``regio``, ``maand``, ``maximum``, ``verplicht`` (euro).
+    """
+    r = resterend.merge(verzilvering[["regio", "productcode", "verzilvering"]],
+                        on=["regio", "productcode"], how="left")
+    fac = pd.to_numeric(r["verzilvering"]).to_numpy(dtype="float64")
+    r["verplicht"] = r["maximum"].to_numpy(dtype="float64") * fac
+    zonder = float(r.loc[np.isnan(fac), "maximum"].sum())
+    r["verplicht"] = r["verplicht"].fillna(0.0)
+    parts = [r[["regio", "maand", "maximum", "verplicht"]]]
+    if nederland:
+        parts.append(parts[0].assign(regio=config.NEDERLAND))
+    out = (pd.concat(parts, ignore_index=True).groupby(["regio", "maand"], sort=True)[["maximum", "verplicht"]]
+           .sum().reset_index())
+    out.attrs["zonder_verzilvering"] = zonder
+    return out
+
+
+def verplicht(cleaned, fp: ForecastParams | None = None, peildatum=None) -> pd.DataFrame:
+    """Committed cost of the open toewijzingen per regio and month, from a Cleaned dataset."""
+    fp = fp or ForecastParams()
+    peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
+    rest = resterend_maximum(cleaned.toewijzingen, peil, horizon_einde(peil))
+    vz = recente_verzilvering(cleaned.toewijzingen, cleaned.declaraties, peil, fp)
+    out = verplichte_kosten(rest, vz)
+    out.attrs["niet_gewaardeerd"] = rest.attrs.get("niet_gewaardeerd", 0)
+    return out
+
+
+# --------------------------------------------------------------------------- budget
+
+
+def budget_per_regio(budgetplafonds: pd.DataFrame, gemeenten: pd.DataFrame, jaar: int,
+                     budget: Mapping[str, float] | None = None) -> pd.Series:
+    """Budget per regio for ``jaar`` in euro: the sum of budgetplafonds, or the parameter.
+
+    A plafond with a gemeentecode counts for that gemeente's regio; one without
+    a gemeentecode counts for the only regio when ``gemeenten`` has one regio,
+    else only for ``Nederland`` (it cannot be split). ``Nederland`` = all
+    plafonds of the year. Entries of ``budget`` (regio -> euro) replace the sum.
+    """
+    bp = budgetplafonds
+    jr = pd.to_numeric(bp["jaar"]).to_numpy(dtype="float64", na_value=np.nan) == jaar
+    bp = bp.loc[jr]
+    bedrag = pd.to_numeric(bp["plafond_cent"]).to_numpy(dtype="float64", na_value=np.nan) / 100.0
+    regios = gemeenten["regio_naam"].dropna().unique()
+    g2r = dict(zip(gemeenten["gemeentecode"].astype(str), gemeenten["regio_naam"].astype(str)))
+    reg = bp["gemeentecode"].astype(schema.S).map(g2r).astype(object).to_numpy()
+    if len(regios) == 1:
+        reg = np.where(pd.isna(reg), regios[0], reg)
+    out = pd.Series(bedrag, index=reg, dtype="float64")
+    res = out[~pd.isna(out.index)].groupby(level=0).sum() if len(out) else pd.Series(dtype="float64")
+    if len(bp):
+        res[config.NEDERLAND] = float(np.nansum(bedrag))
+    for k, v in (budget or {}).items():
+        res[k] = float(v)
+    return res.rename("budget")
+
+
+def budget_signaal(jaartotalen: pd.DataFrame, budget: pd.Series) -> pd.DataFrame:
+    """Signal when the forecast for the year passes the budget.
+
+    ``jaartotalen``: per ``regio`` the year forecast ``waarde`` with
+    ``ondergrens``/``bovengrens``. Returns per regio with a budget: ``budget``,
+    ``prognose``, ``ratio`` = prognose / budget, ``signaal`` (prognose > budget),
+    and ``zeker`` (also the lower bound passes the budget) and ``mogelijk`` (the
+    upper bound passes it).
+    """
+    j = jaartotalen.set_index("regio")
+    b = budget[budget > 0]
+    common = j.index.intersection(b.index)
+    j, b = j.loc[common], b.loc[common]
+    return pd.DataFrame({
+        "regio": common, "budget": b.to_numpy(), "prognose": j["waarde"].to_numpy(),
+        "ratio": (j["waarde"] / b).to_numpy(),
+        "signaal": (j["waarde"] > b).to_numpy(), "zeker": (j["ondergrens"] > b).to_numpy(),
+        "mogelijk": (j["bovengrens"] > b).to_numpy(),
+    })
+
+
+# --------------------------------------------------------------------------- KPI rows
+
+_KPI_COLS = ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", schema.KPI_N, "voorlopig"]
+
+
+def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab: pd.DataFrame | None = None,
+             budget: pd.Series | None = None, jaar: int | None = None) -> pd.DataFrame:
+    """KPI rows of the forecast (docs/architecture.md "KPI rows"), all ``voorlopig``.
+
+    * ``kosten_prognose`` (euro), ``dimensie="methode=<naam>"`` for each method
+      used and ``methode=gekozen`` (the backtest's best), per period of ``per``
+      that holds a forecast month (months not yet complete are realised-or-
+      forecast, see :meth:`Prognose.aangevuld`); a year only when it is whole
+      inside the horizon (the peildatum's year);
+    * ``kosten_prognose_ondergrens`` / ``_bovengrens`` (euro, ``methode=gekozen``):
+      the prediction interval of the chosen forecast;
+    * ``kosten_verplicht`` (euro): committed cost of open toewijzingen in the
+      forecast periods (from the peildatum on);
+    * ``kosten_prognose_budget`` (fractie): year forecast / budget, when a budget is known.
+
+    Regio level and ``Nederland`` only (gemeente ""): the forecast is per regio.
+    """
+    rows = []
+    for key, p in progs.items():
+        if len(key) != 1 or p.beste is None:
+            continue
+        regio = key[0]
+        for meth in list(p.methoden) + ["gekozen"]:
+            m = p.beste if meth == "gekozen" else meth
+            t = p.per_periode(per, m)
+            rows.append(pd.DataFrame({"kpi": "kosten_prognose", "regio": regio, "periode": t["periode"],
+                                      "dimensie": f"methode={meth}", "waarde": t["waarde"]}))
+            if meth == "gekozen":
+                for b in ("ondergrens", "bovengrens"):
+                    rows.append(pd.DataFrame({"kpi": f"kosten_prognose_{b}", "regio": regio,
+                                              "periode": t["periode"], "dimensie": "methode=gekozen",
+                                              "waarde": t[b]}))
+                if budget is not None and jaar is not None and regio in budget.index and budget[regio] > 0:
+                    tj = p.per_periode("jaar", m)
+                    tj = tj[tj["periode"] == str(jaar)]
+                    rows.append(pd.DataFrame({"kpi": "kosten_prognose_budget", "regio": regio,
+                                              "periode": tj["periode"], "dimensie": "methode=gekozen",
+                                              "waarde": tj["waarde"] / budget[regio], "eenheid": "fractie"}))
+    if verplicht_tab is not None and len(verplicht_tab):
+        v = verplicht_tab.assign(periode=_common.period_label(verplicht_tab["maand"], per).to_numpy())
+        g = v.groupby(["regio", "periode"], sort=True)["verplicht"].sum().reset_index()
+        # Only periods that the forecast covers entirely (no partial next year).
+        n_m = v.groupby(["regio", "periode"], sort=True)["maand"].nunique().to_numpy()
+        size = {"jaar": 12, "kwartaal": 3, "maand": 1}[per]
+        first = v["maand"].min()
+        whole = (n_m == size) | ((g["periode"] == _common.period_label(pd.Series([first]), per).iloc[0])
+                                 .to_numpy())
+        g = g[whole]
+        rows.append(pd.DataFrame({"kpi": "kosten_verplicht", "regio": g["regio"], "periode": g["periode"],
+                                  "dimensie": "", "waarde": g["verplicht"]}))
+    if not rows:
+        out = pd.DataFrame({c: pd.Series([], dtype="float64" if c in ("waarde", schema.KPI_N) else "object")
+                            for c in _KPI_COLS})
+    else:
+        out = pd.concat(rows, ignore_index=True)
+    out["gemeente"] = ""
+    if "eenheid" not in out.columns:
+        out["eenheid"] = "euro"
+    out["eenheid"] = out["eenheid"].fillna("euro")
+    out[schema.KPI_N] = np.nan
+    out["voorlopig"] = True
+    out = out[_KPI_COLS].reset_index(drop=True)
+    for c in ("kpi", "regio", "gemeente", "periode", "dimensie", "eenheid"):
+        out[c] = out[c].astype(schema.S)
+    out["waarde"] = out["waarde"].astype("float64").astype(schema.F)
+    out[schema.KPI_N] = out[schema.KPI_N].astype("float64")
+    out["voorlopig"] = out["voorlopig"].astype(schema.B)
+    return out
+
+
+def kpis(cleaned, params: config.Params, fp: ForecastParams | None = None) -> pd.DataFrame:
+    """Forecast KPI rows for the KPI table (metrics.md section 10); see :func:`kpi_rows`.
+
+    Per regio and ``Nederland``: ``kosten_prognose`` per method and for the chosen
+    method with its interval, ``kosten_verplicht``, and ``kosten_prognose_budget``
+    when budgetplafonds (or ``fp.budget``) give a budget for the peildatum's year.
+    Periods follow ``params.per``.
+    """
+    fp = fp or ForecastParams()
+    progs = prognoses(cleaned, fp, peildatum=params.peildatum)
+    ver = verplicht(cleaned, fp, peildatum=params.peildatum)
+    jaar = (params.peil_ts - pd.Timedelta(days=1)).year
+    bud = budget_per_regio(cleaned.budgetplafonds, cleaned.gemeenten, jaar, fp.budget)
+    return kpi_rows(progs, params.per, ver, bud, jaar)

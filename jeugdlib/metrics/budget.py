@@ -1,0 +1,140 @@
+"""Budget ceilings: uitnutting and year-end prognose per aanbieder (metrics.md section 8).
+
+``budgetplafonds.csv`` gives a ceiling per aanbieder and year, optionally narrowed
+to one productcode and/or one gemeentecode (empty = all). For each ceiling:
+
+* ``budget_uitnutting`` = net declared amount in that year (declaration lines by
+  ``periode_begin``, within the ceiling's productcode/gemeentecode) / plafond;
+* ``budget_prognose`` = the same with the linear year-end projection of section 1
+  (``kosten_prognose_lineair``): year-to-date x 12 / m, m = whole months from
+  1 January to the peildatum; only for the year holding the peildatum, and only
+  when m >= 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import config, schema
+from .verzilvering import _finish
+
+
+def hele_maanden(peildatum) -> int:
+    """Whole months from 1 January of the peildatum's year to the peildatum (metrics.md section 1).
+
+    2024-08-01 -> 7 (January..July); 2024-08-15 -> 7 (August is not complete).
+    """
+    return pd.Timestamp(peildatum).month - 1
+
+
+def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, peildatum,
+                      gemeenten: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per ceiling (row of ``budgetplafonds``): declared amount, uitnutting and prognose.
+
+    ``declaraties``: ``Cleaned.declaraties`` (netted items, ``periode_begin`` before
+    the peildatum). Ceilings for years after the peildatum's year are left out.
+    Returns the ceiling's columns plus ``gedeclareerd_cent``, ``n_clienten``
+    (distinct clients in those amounts), ``uitnutting``, ``prognose_cent`` and
+    ``prognose`` (NaN except for the peildatum's year with m >= 1), ``boven_plafond``
+    (uitnutting or prognose above 1: the report flags it), and ``regio``/
+    ``gemeente`` where the row is reported: a ceiling for one gemeente under that
+    gemeente's regio; a ceiling without gemeente under the single regio its
+    declarations come from, or ``Nederland`` when they span several regions (or none).
+    """
+    peil = pd.Timestamp(peildatum)
+    p = budgetplafonds.reset_index(drop=True).copy()
+    p["_pid"] = np.arange(len(p))
+    p["jaar"] = pd.to_numeric(p["jaar"]).astype("int64")
+    p = p[p["jaar"] <= peil.year]
+    for c in ("productcode", "gemeentecode"):
+        if c not in p.columns:
+            p[c] = pd.Series(pd.NA, index=p.index, dtype=schema.S)
+        p[c] = p[c].astype(schema.S).str.strip().replace("", pd.NA)
+
+    d = declaraties
+    if "regio" not in d.columns:
+        d = d.assign(regio=pd.Series(pd.NA, index=d.index, dtype=schema.S))
+    d = pd.DataFrame({
+        "agb": d["agb"].astype(schema.S).to_numpy(),
+        "jaar": d["periode_begin"].dt.year.to_numpy(dtype="int64", na_value=-1),
+        "d_productcode": d["productcode"].astype(schema.S).to_numpy(),
+        "d_gemeentecode": d["gemeentecode"].astype(schema.S).to_numpy(),
+        "regio": d["regio"].astype(schema.S).to_numpy(),
+        "client_id": d["client_id"].to_numpy(),
+        "bedrag_cent": pd.to_numeric(d["bedrag_cent"]).to_numpy(dtype="float64", na_value=0.0),
+    })
+    d = d[d["agb"].isin(p["agb"].dropna().unique()).fillna(False).to_numpy(dtype=bool)]
+    # Aggregate first: one row per (agb, jaar, product, gemeente, regio, client).
+    d = d.groupby(["agb", "jaar", "d_productcode", "d_gemeentecode", "regio", "client_id"], sort=False,
+                  observed=True, dropna=False, as_index=False)["bedrag_cent"].sum()
+    j = p[["_pid", "agb", "jaar", "productcode", "gemeentecode"]].merge(d, on=["agb", "jaar"], how="inner")
+    ok = ((j["productcode"].isna() | (j["productcode"] == j["d_productcode"]))
+          & (j["gemeentecode"].isna() | (j["gemeentecode"] == j["d_gemeentecode"]))).fillna(False)
+    j = j[ok.to_numpy(dtype=bool)]
+    g = j.groupby("_pid", sort=False)
+    agg = pd.DataFrame({
+        "gedeclareerd_cent": g["bedrag_cent"].sum(),
+        "n_clienten": g["client_id"].nunique(),
+        "_n_regio": g["regio"].nunique(),
+        "_regio": g["regio"].first(),
+    })
+    out = p.merge(agg, left_on="_pid", right_index=True, how="left")
+    out["gedeclareerd_cent"] = out["gedeclareerd_cent"].fillna(0.0)
+    out["n_clienten"] = out["n_clienten"].fillna(0).astype("float64")
+    plafond = pd.to_numeric(out["plafond_cent"]).to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["uitnutting"] = np.where(plafond > 0, out["gedeclareerd_cent"].to_numpy() / plafond, np.nan)
+    m = hele_maanden(peil)
+    lopend = (out["jaar"] == peil.year).to_numpy() & (m >= 1)
+    prognose_cent = np.where(lopend, out["gedeclareerd_cent"].to_numpy() * 12.0 / max(m, 1), np.nan)
+    out["prognose_cent"] = prognose_cent
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["prognose"] = np.where(plafond > 0, prognose_cent / plafond, np.nan)
+    out["boven_plafond"] = (out["uitnutting"] > 1) | (out["prognose"] > 1)
+
+    # Where each ceiling is reported.
+    regio = pd.Series(config.NEDERLAND, index=out.index, dtype=object)
+    een = (out["_n_regio"] == 1).fillna(False).to_numpy(dtype=bool)
+    regio[een] = out["_regio"][een].astype(object)
+    gemeente = pd.Series("", index=out.index, dtype=object)
+    heeft_gem = out["gemeentecode"].notna().to_numpy(dtype=bool)
+    if heeft_gem.any():
+        gem = gemeenten if gemeenten is not None else config.demo_gemeenten()
+        kaart = dict(zip(gem["gemeentecode"].astype(str), gem["regio_naam"].astype(str)))
+        codes = out["gemeentecode"][heeft_gem].astype(str)
+        regio[heeft_gem] = codes.map(kaart).fillna(codes).to_numpy()
+        gemeente[heeft_gem] = codes.to_numpy()
+    out["regio"] = regio.astype(schema.S)
+    out["gemeente"] = gemeente.astype(schema.S)
+    return out.drop(columns=["_pid", "_n_regio", "_regio"]).reset_index(drop=True)
+
+
+def _dimensie(df: pd.DataFrame) -> pd.Series:
+    """``agb=12345678``, narrowed ceilings ``agb=12345678;productcode=45A53``."""
+    dim = "agb=" + df["agb"].astype(schema.S).fillna("onbekend")
+    pc = df["productcode"].astype(schema.S)
+    return dim.where(pc.isna(), dim + ";productcode=" + pc.fillna(""))
+
+
+def kpis(cleaned, params: config.Params) -> pd.DataFrame:
+    """KPI rows ``budget_uitnutting`` and ``budget_prognose`` (fractie; metrics.md section 8).
+
+    One row per ceiling (``dimensie`` ``agb=...``, with ``;productcode=...`` when
+    the ceiling is for one product) for each year of the analysis window; only
+    with ``per = jaar`` (a ceiling is yearly) and only when budgetplafonds are
+    given. ``n_clienten`` = distinct clients in the declared amount.
+    """
+    plafonds = getattr(cleaned, "budgetplafonds", None)
+    if params.per != "jaar" or plafonds is None or len(plafonds) == 0:
+        return _finish(pd.DataFrame())
+    b = budget_uitnutting(cleaned.declaraties, plafonds, params.peildatum, getattr(cleaned, "gemeenten", None))
+    b = b[b["jaar"] >= params.start_ts.year]
+    if len(b) == 0:
+        return _finish(pd.DataFrame())
+    b = b.assign(periode=b["jaar"].astype(str), dimensie=_dimensie(b))
+    rows = [b.assign(kpi="budget_uitnutting", waarde=b["uitnutting"], eenheid="fractie")]
+    pr = b[b["prognose"].notna()]
+    rows.append(pr.assign(kpi="budget_prognose", waarde=pr["prognose"], eenheid="fractie"))
+    rows = pd.concat(rows, ignore_index=True)
+    return _finish(rows[rows["waarde"].notna()])

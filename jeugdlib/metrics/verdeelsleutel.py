@@ -1,0 +1,208 @@
+"""Kostenverdeling tussen gemeenten: the verdeelsleutel (metrics.md section 9).
+
+A region splits shared running costs over its gemeenten by a key of weighted
+parts. Zuid-Limburg's key (the default, :data:`ZUID_LIMBURG`) has four equal
+parts:
+
+* ``gemeente``: per gemeente (1/N);
+* ``jeugdigen``: number of jeugdigen (bevolking.csv);
+* ``toewijzingen``: toewijzingen that overlap year t-1, withdrawn ones included;
+* ``declaratieregels``: declaration lines received in year t-1.
+
+Share of gemeente g = sum over parts of weight x (g's count / total count);
+amount = share x total cost, rounded to whole euros by largest remainder so the
+amounts add up exactly to the total.
+
+:func:`verdeel` is the pure key (any parts and weights, counts given);
+:func:`tellingen` derives the four standard counts from the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .. import config, schema
+from ..errors import JeugdlibError
+from . import _common
+from .verzilvering import _finish
+
+#: Zuid-Limburg: four equal parts.
+ZUID_LIMBURG: dict[str, float] = {"gemeente": 0.25, "jeugdigen": 0.25, "toewijzingen": 0.25,
+                                  "declaratieregels": 0.25}
+
+
+def largest_remainder(exact: np.ndarray, totaal: int) -> np.ndarray:
+    """Whole numbers close to ``exact`` that add up to ``totaal`` (largest-remainder method).
+
+    Each value is rounded down; the units still missing go one each to the values
+    with the largest fractional parts (ties: first in order). ``exact`` should sum
+    to ``totaal``; values are first rounded to 6 decimals so that float noise
+    (99.99999999 for 100) never decides who gets a unit.
+    """
+    exact = np.round(np.asarray(exact, dtype="float64"), 6)
+    basis = np.floor(exact)
+    rest = int(totaal - basis.sum())
+    frac = exact - basis
+    order = np.argsort(-frac, kind="stable")
+    out = basis.astype(np.int64)
+    if rest > 0:
+        out[order[:rest]] += 1
+    elif rest < 0:  # only when exact does not sum to totaal: take from the smallest fractions
+        out[order[::-1][: -rest]] -= 1
+    return out
+
+
+def verdeel(tellingen: pd.DataFrame, totaal_euro, gewichten: Mapping[str, float] = ZUID_LIMBURG) -> pd.DataFrame:
+    """Split ``totaal_euro`` over gemeenten by a weighted key (metrics.md section 9).
+
+    ``tellingen``: one row per gemeente with ``gemeentecode`` and one count column
+    per part named in ``gewichten`` (the part ``gemeente`` may be left out: it
+    counts 1 per row). ``gewichten``: part -> weight; weights must be >= 0 and sum
+    to 1. ``totaal_euro`` is rounded to whole euros first.
+
+    Returns per gemeente (input order): ``gemeentecode``, ``aandeel_<part>`` (the
+    gemeente's count / the part's total), ``aandeel`` (weighted sum) and
+    ``bedrag`` (whole euros, largest remainder; the amounts sum exactly to the
+    total). Raises :class:`JeugdlibError` for bad weights, a missing or negative
+    count, or a part whose counts sum to 0.
+    """
+    w = {k: float(v) for k, v in gewichten.items()}
+    if not w:
+        raise JeugdlibError("verdeelsleutel: geen onderdelen opgegeven")
+    if any(v < 0 for v in w.values()) or abs(sum(w.values()) - 1.0) > 1e-9:
+        raise JeugdlibError(f"verdeelsleutel: gewichten moeten >= 0 zijn en samen 1 zijn, niet {w}")
+    if len(tellingen) == 0:
+        raise JeugdlibError("verdeelsleutel: geen gemeenten om over te verdelen")
+    out = pd.DataFrame({"gemeentecode": tellingen["gemeentecode"].astype(schema.S).to_numpy()})
+    aandeel = np.zeros(len(tellingen))
+    for deel, gewicht in w.items():
+        if deel in tellingen.columns:
+            c = pd.to_numeric(tellingen[deel], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        elif deel == "gemeente":
+            c = np.ones(len(tellingen))
+        else:
+            raise JeugdlibError(f"verdeelsleutel: telling voor onderdeel {deel!r} ontbreekt")
+        if np.isnan(c).any() or (c < 0).any():
+            g = out["gemeentecode"][np.isnan(c) | (c < 0)].iloc[0]
+            raise JeugdlibError(f"verdeelsleutel: telling {deel!r} ontbreekt of is negatief voor gemeente {g}")
+        if c.sum() <= 0:
+            raise JeugdlibError(f"verdeelsleutel: onderdeel {deel!r} telt in totaal 0")
+        out[f"aandeel_{deel}"] = c / c.sum()
+        aandeel += gewicht * out[f"aandeel_{deel}"].to_numpy()
+    out["aandeel"] = aandeel
+    totaal = int(round(float(totaal_euro)))
+    out["bedrag"] = largest_remainder(aandeel * totaal, totaal)
+    return out
+
+
+def tellingen(gemeenten: pd.DataFrame, jaar: int, *, toewijzingen: pd.DataFrame | None = None,
+              declaraties: pd.DataFrame | None = None, bevolking: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The standard counts per gemeente for the key of year ``jaar`` (metrics.md section 9).
+
+    * ``gemeente``: 1;
+    * ``jeugdigen``: bevolking of year t-1 (the latest year up to t-1 given; a
+      gemeente without a figure counts 0; column absent when bevolking is empty);
+    * ``toewijzingen``: distinct toewijzing_nr with a version overlapping year t-1
+      (span per toewijzing_nr: earliest ingangsdatum to latest einddatum over all
+      rows, open = open), so withdrawn ones count when their rows are passed in;
+    * ``declaratieregels``: rows of ``declaraties`` with periode_begin in year
+      t-1 (pass the canonical table, one row per Prestatie, for "lines
+      received": it has no receipt date, so the line's period stands in for it).
+
+    ``gemeenten``: the gemeenten to split over (column ``gemeentecode``). Counts
+    are 0 for gemeenten without records.
+    """
+    t1_begin = pd.Timestamp(year=jaar - 1, month=1, day=1)
+    t1_eind = pd.Timestamp(year=jaar - 1, month=12, day=31)
+    codes = gemeenten["gemeentecode"].astype(schema.S).drop_duplicates().reset_index(drop=True)
+    out = pd.DataFrame({"gemeentecode": codes, "gemeente": 1})
+    idx = pd.Index(codes.astype(object))
+
+    if bevolking is not None and len(bevolking):
+        b = bevolking.assign(jaar=pd.to_numeric(bevolking["jaar"]).astype("int64"))
+        b = b[b["jaar"] <= jaar - 1]
+        if len(b):
+            b = b.sort_values("jaar").drop_duplicates("gemeentecode", keep="last")
+            s = pd.Series(pd.to_numeric(b["jeugdigen"]).to_numpy(dtype="float64"),
+                          index=b["gemeentecode"].astype(object))
+            out["jeugdigen"] = s.reindex(idx).fillna(0).to_numpy()
+
+    if toewijzingen is not None:
+        t = toewijzingen
+        span = pd.DataFrame({
+            "toewijzing_nr": t["toewijzing_nr"].to_numpy(),
+            "gemeentecode": t["gemeentecode"].astype(object).to_numpy(),
+            "ing": t["ingangsdatum"].to_numpy(),
+            # open end -> far future, so that the max over versions stays open
+            "eind": t["einddatum"].fillna(pd.Timestamp.max.normalize()).to_numpy(),
+        })
+        span = span.groupby(["toewijzing_nr", "gemeentecode"], sort=False).agg(ing=("ing", "min"),
+                                                                               eind=("eind", "max"))
+        overlap = span[(span["ing"] <= t1_eind) & (span["eind"] >= t1_begin)].reset_index()
+        n = overlap.groupby("gemeentecode").size()
+        out["toewijzingen"] = n.reindex(idx).fillna(0).to_numpy(dtype="float64")
+
+    if declaraties is not None:
+        d = declaraties
+        pb = d["periode_begin"]
+        sel = ((pb >= t1_begin) & (pb <= t1_eind)).to_numpy(dtype=bool)
+        n = d.loc[sel].groupby(d.loc[sel, "gemeentecode"].astype(object)).size()
+        out["declaratieregels"] = n.reindex(idx).fillna(0).to_numpy(dtype="float64")
+    return out
+
+
+def kpis(cleaned, params: config.Params, gewichten: Mapping[str, float] = ZUID_LIMBURG) -> pd.DataFrame:
+    """KPI rows ``verdeelsleutel`` (fractie): each gemeente's share of its regio's costs (metrics.md 9).
+
+    Per regio (its gemeenten in ``cleaned.gemeenten``) and each year t of the
+    window, with the default key (``gewichten``); only with ``per = jaar``. Rows:
+    the total share (``dimensie`` empty) and each part's share (``deel=<part>``).
+    Toewijzingen include the withdrawn ones (``cleaned.toewijzingen_ingetrokken``)
+    when present; declaration lines are the canonical lines of
+    ``cleaned.dataset`` when present, else the netted items. A part without data
+    (e.g. no bevolking.csv) is left out and the other weights are scaled up to sum
+    to 1. Not client-based: ``n_clienten`` is NaN. No amounts: the total to split is
+    not in the data (call :func:`verdeel` with it).
+    """
+    if params.per != "jaar":
+        return _finish(pd.DataFrame())
+    gem = cleaned.gemeenten
+    if gem is None or len(gem) == 0:
+        return _finish(pd.DataFrame())
+    toew = cleaned.toewijzingen
+    extra = getattr(cleaned, "toewijzingen_ingetrokken", None)
+    if extra is not None and len(extra):
+        toew = pd.concat([toew[["toewijzing_nr", "gemeentecode", "ingangsdatum", "einddatum"]],
+                          extra[["toewijzing_nr", "gemeentecode", "ingangsdatum", "einddatum"]]],
+                         ignore_index=True)
+    ds = getattr(cleaned, "dataset", None)
+    decl = ds.declaraties if ds is not None and len(getattr(ds, "declaraties", [])) else cleaned.declaraties
+    bev = getattr(cleaned, "bevolking", None)
+
+    per = _common.periods(params.start, params.peildatum, params.per)
+    rows = []
+    regio_van = dict(zip(gem["gemeentecode"].astype(str), gem["regio_naam"].astype(str)))
+    for periode in per["periode"]:  # one vectorised pass per year, then a split per regio
+        jaar = int(periode)
+        alle = tellingen(gem, jaar, toewijzingen=toew, declaraties=decl, bevolking=bev)
+        alle["_regio"] = alle["gemeentecode"].astype(str).map(regio_van)
+        for regio, tel in alle.groupby("_regio", sort=True):
+            w = {k: v for k, v in gewichten.items()
+                 if k == "gemeente" or (k in tel.columns and tel[k].sum() > 0)}
+            if not w or sum(w.values()) <= 0:
+                continue
+            s = sum(w.values())
+            w = {k: v / s for k, v in w.items()}
+            v = verdeel(tel, 0, w)
+            dims = {"": v["aandeel"]} | {f"deel={k}": v[f"aandeel_{k}"] for k in w}
+            for dim, waarde in dims.items():
+                rows.append(pd.DataFrame({"kpi": "verdeelsleutel", "regio": regio,
+                                          "gemeente": v["gemeentecode"].to_numpy(), "periode": periode,
+                                          "dimensie": dim, "waarde": waarde.to_numpy(),
+                                          "eenheid": "fractie", schema.KPI_N: np.nan}))
+    if not rows:
+        return _finish(pd.DataFrame())
+    return _finish(pd.concat(rows, ignore_index=True))

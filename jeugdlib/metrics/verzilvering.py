@@ -1,0 +1,292 @@
+"""Verzilvering (P*Q): how much of what was allocated was declared (metrics.md section 3).
+
+For toewijzingen of ``inspanning`` products whose ``einddatum`` lies in a period
+whose last day is before the peildatum:
+
+* maximum volume = ``volume`` x the number of frequency units in
+  [ingangsdatum, einddatum] (:func:`maximum_volume`);
+* delivered volume = the net declared volume on the toewijzing, converted to the
+  toewijzing's eenheid (minutes, hours and dagdelen convert; any other mix of
+  units makes the toewijzing unusable: status ``eenheid_mix``, reported, left out);
+* budget-only toewijzingen (eenheid 83 or a ``Budget``): delivered = net declared
+  amount, maximum = budget.
+
+Both sides are valued at the product's tarief, so units never mix:
+``verzilvering = sum(delivered x tarief) / sum(maximum x tarief)``.
+
+Two levels: :func:`verzilvering_per_toewijzing` (one row per toewijzing, for
+distributions and the "what if everything were declared" view of the reports)
+and :func:`kpis` (the aggregated KPI rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import config, schema
+from . import _common
+
+#: WMO757 Frequentie codes.
+FREQ_DAG, FREQ_WEEK, FREQ_MAAND, FREQ_TOTAAL = "1", "2", "4", "6"
+#: WJ756 Eenheid code for euro (budget-only toewijzingen).
+EENHEID_EURO = "83"
+
+#: Status values of :func:`verzilvering_per_toewijzing`; only ``ok`` enters the KPIs.
+STATUS_OK = "ok"
+STATUS_EENHEID_MIX = "eenheid_mix"  # declared in a unit that does not convert
+STATUS_FREQUENTIE = "frequentie_onbekend"  # no volume or frequency not 1/2/4/6
+STATUS_TARIEF = "geen_tarief"  # the product has no tarief to value the volume at
+
+
+def _code(s: pd.Series, width: int = 0) -> pd.Series:
+    """Normalise a code column: stripped text; ``width`` left-pads digits (eenheid '4' -> '04')."""
+    out = pd.Series(s, copy=False).astype("string").str.strip()
+    if width:
+        out = out.str.zfill(width)
+    else:
+        out = out.str.lstrip("0")
+    return out
+
+
+def _num(s: pd.Series) -> np.ndarray:
+    """A numeric column as float64 numpy (NA -> NaN)."""
+    return pd.to_numeric(pd.Series(s, copy=False), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _einde(toew: pd.DataFrame) -> pd.Series:
+    """The toewijzing's end for volume purposes: einddatum, else einddatum_eff (open -> day before peildatum)."""
+    eind = toew["einddatum"]
+    if "einddatum_eff" in toew.columns:
+        eind = eind.fillna(toew["einddatum_eff"])
+    return eind
+
+
+def frequentie_eenheden(toewijzingen: pd.DataFrame) -> pd.Series:
+    """Number of frequency units in [ingangsdatum, einddatum] (metrics.md section 3).
+
+    ``1`` per dag: days, both ends included; ``2`` per week: ceil(days / 7);
+    ``4`` per maand: calendar months that overlap the interval; ``6`` totaal: 1.
+    Any other (or empty) frequentie gives NaN. An open einddatum uses
+    ``einddatum_eff`` (the day before the peildatum) when that column is present.
+    """
+    ing = toewijzingen["ingangsdatum"]
+    eind = _einde(toewijzingen)
+    dagen = ((eind - ing).dt.days + 1).to_numpy(dtype="float64", na_value=np.nan)
+    weken = np.ceil(dagen / 7.0)
+    maanden = ((eind.dt.year * 12 + eind.dt.month) - (ing.dt.year * 12 + ing.dt.month) + 1).to_numpy(
+        dtype="float64", na_value=np.nan)
+    f = _code(toewijzingen["frequentie"]).fillna("").to_numpy(dtype=object)
+    out = np.select(
+        [f == FREQ_DAG, f == FREQ_WEEK, f == FREQ_MAAND, f == FREQ_TOTAAL],
+        [dagen, weken, maanden, np.ones_like(dagen)],
+        default=np.nan,
+    )
+    return pd.Series(out, index=toewijzingen.index, name="eenheden", dtype="float64")
+
+
+def maximum_volume(toewijzingen: pd.DataFrame) -> pd.Series:
+    """Maximum volume of each toewijzing = ``volume`` x :func:`frequentie_eenheden` (metrics.md 3).
+
+    In the toewijzing's own eenheid; NaN when volume or frequentie is missing or unknown.
+    """
+    vol = _num(toewijzingen["volume"])
+    return pd.Series(vol * frequentie_eenheden(toewijzingen).to_numpy(), index=toewijzingen.index,
+                     name="maximum_volume", dtype="float64")
+
+
+def is_budget(toewijzingen: pd.DataFrame) -> pd.Series:
+    """True for budget-only toewijzingen: eenheid 83 (euro) or a ``Budget`` given (metrics.md 3)."""
+    eenheid = _code(toewijzingen["eenheid"], 2)
+    out = (eenheid == EENHEID_EURO).fillna(False) | toewijzingen["budget_cent"].notna()
+    return pd.Series(out.to_numpy(dtype=bool), index=toewijzingen.index, name="budget")
+
+
+def eenheid_factor(van: pd.Series, naar: pd.Series) -> pd.Series:
+    """Factor converting a volume in eenheid ``van`` to eenheid ``naar`` (data-contract 1.1).
+
+    1 when the units are equal; minutes (01), hours (04) and dagdelen (16) convert
+    via hours (``config.EENHEID_UREN``); any other mix gives NaN.
+    """
+    v = _code(van, 2)
+    n = _code(naar, 2)
+    uren_v = v.map(config.EENHEID_UREN).astype("float64").to_numpy()
+    uren_n = n.map(config.EENHEID_UREN).astype("float64").to_numpy()
+    same = (v == n).fillna(False).to_numpy(dtype=bool)
+    out = np.where(same, 1.0, uren_v / uren_n)
+    return pd.Series(out, index=pd.Series(van).index, dtype="float64")
+
+
+def verzilvering_per_toewijzing(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame) -> pd.DataFrame:
+    """Per toewijzing: maximum, delivered and declared, valued in eurocent (metrics.md section 3).
+
+    ``toewijzingen``: rows of ``Cleaned.toewijzingen`` (any selection; an open
+    einddatum counts up to ``einddatum_eff``). ``declaraties``: netted items of
+    ``Cleaned.declaraties``; only items whose ``toewijzing_nr`` is one of these
+    toewijzingen are used (a declaration without a known toewijzing never enters
+    verzilvering).
+
+    Returns the input rows (same index, all columns) plus:
+
+    * ``budget`` (bool): budget-only toewijzing (eenheid 83 or Budget given);
+    * ``maximum_volume``: volume x frequency units, in the toewijzing's eenheid;
+    * ``geleverd_volume``: net declared volume converted to the toewijzing's eenheid;
+    * ``toegewezen_cent``: maximum x tarief; for budget-only the budget (or, with
+      eenheid 83 and no Budget, the maximum volume in euro x 100);
+    * ``geleverd_cent``: delivered x tarief; for budget-only the net declared amount;
+    * ``gedeclareerd_cent``: net declared amount on the toewijzing;
+    * ``verzilvering``: geleverd_cent / toegewezen_cent;
+    * ``status``: ``ok``, ``eenheid_mix``, ``frequentie_onbekend`` or ``geen_tarief``;
+      only ``ok`` rows enter the KPIs.
+    """
+    toew = toewijzingen
+    out = toew.copy()
+    nrs = toew["toewijzing_nr"]
+    d = declaraties
+    keep = d["toewijzing_nr"].isin(nrs.dropna().unique()).fillna(False)
+    if "toewijzing_bekend" in d.columns:
+        keep &= d["toewijzing_bekend"].fillna(False).astype(bool)
+    d = d.loc[keep.to_numpy(dtype=bool), ["toewijzing_nr", "eenheid", "volume", "bedrag_cent"]]
+    d = d.assign(eenheid=_code(d["eenheid"], 2).fillna(""),
+                 volume=_num(d["volume"]), bedrag_cent=_num(d["bedrag_cent"]))
+    per_eenheid = d.groupby(["toewijzing_nr", "eenheid"], sort=False, observed=True, as_index=False)[
+        ["volume", "bedrag_cent"]].sum()
+
+    # The toewijzing's eenheid for each declared (toewijzing, eenheid) pair.
+    # toewijzing_nr is unique in Cleaned.toewijzingen (latest version only).
+    t_eenheid = pd.DataFrame({"toewijzing_nr": nrs.to_numpy(),
+                              "t_eenheid": _code(toew["eenheid"], 2).fillna("").to_numpy()})
+    t_eenheid = t_eenheid.drop_duplicates("toewijzing_nr")
+    per_eenheid = per_eenheid.merge(t_eenheid, on="toewijzing_nr", how="left")
+    factor = eenheid_factor(per_eenheid["eenheid"], per_eenheid["t_eenheid"]).to_numpy()
+    per_eenheid["vol_conv"] = per_eenheid["volume"].to_numpy() * factor
+    # A unit that does not convert only matters when something was declared in it.
+    per_eenheid["mix"] = np.isnan(factor) & (per_eenheid["volume"].to_numpy() != 0)
+    per_eenheid["vol_conv"] = per_eenheid["vol_conv"].fillna(0.0)
+    per_t = per_eenheid.groupby("toewijzing_nr", sort=False).agg(
+        geleverd_volume=("vol_conv", "sum"), gedeclareerd_cent=("bedrag_cent", "sum"), mix=("mix", "any"))
+
+    key = pd.Index(nrs.astype(object).where(nrs.notna(), None))
+    m = per_t.reindex(key)
+    geleverd = np.nan_to_num(m["geleverd_volume"].to_numpy(dtype="float64"), nan=0.0)
+    gedeclareerd = np.nan_to_num(m["gedeclareerd_cent"].to_numpy(dtype="float64"), nan=0.0)
+    mix = m["mix"].to_numpy(dtype=object) == True  # noqa: E712 (NaN for toewijzingen without lines)
+
+    budget = is_budget(toew).to_numpy()
+    maxvol = maximum_volume(toew).to_numpy()
+    tarief = _num(toew["tarief_cent"]) if "tarief_cent" in toew.columns else np.full(len(toew), np.nan)
+    budget_cent = _num(toew["budget_cent"])
+    # Budget-only: maximum = Budget; with eenheid 83 and no Budget, the volume is in euro.
+    budget_max = np.where(np.isnan(budget_cent), maxvol * 100.0, budget_cent)
+
+    toegewezen = np.where(budget, budget_max, maxvol * tarief)
+    geleverd_cent = np.where(budget, gedeclareerd, geleverd * tarief)
+
+    status = np.full(len(toew), STATUS_OK, dtype=object)
+    status[~budget & np.isnan(tarief)] = STATUS_TARIEF
+    status[~budget & mix] = STATUS_EENHEID_MIX
+    status[np.isnan(np.where(budget, budget_max, maxvol))] = STATUS_FREQUENTIE
+
+    out["budget"] = budget
+    out["maximum_volume"] = maxvol
+    out["geleverd_volume"] = np.where(budget, np.nan, geleverd)
+    out["toegewezen_cent"] = toegewezen
+    out["geleverd_cent"] = geleverd_cent
+    out["gedeclareerd_cent"] = gedeclareerd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["verzilvering"] = np.where(toegewezen > 0, geleverd_cent / toegewezen, np.nan)
+    out["status"] = pd.array(status, dtype=schema.S)
+    return out
+
+
+def _kpi_rows(df: pd.DataFrame, dims: dict[str, str | None], sums: list[str]) -> pd.DataFrame:
+    """Sum ``sums`` and count distinct clients per level, period and dimension.
+
+    ``df`` has regio, gemeentecode, periode, client_id and the columns named in
+    ``dims`` (dimension label -> column, None for the total).
+    """
+    cols = ["regio", "gemeentecode", "periode", "client_id"] + sums + [c for c in dims.values() if c]
+    base = df[list(dict.fromkeys(cols))].copy()
+    base["client_id"] = pd.factorize(base["client_id"])[0]
+    base["regio"] = base["regio"].fillna("onbekend")
+    base["gemeentecode"] = base["gemeentecode"].fillna("onbekend")
+    st = _common.stack_levels(base)
+    parts = []
+    for naam, col in dims.items():
+        if col is None:
+            dim = pd.Series("", index=st.index, dtype=schema.S)
+        else:
+            dim = (naam + "=" + st[col].astype(schema.S).fillna("onbekend").replace("", "onbekend")).astype(schema.S)
+        g = st.groupby([st["regio"], st["gemeente"], st["periode"], dim.rename("dimensie")],
+                       sort=False, observed=True)
+        agg = g[sums].sum()
+        agg["n_clienten"] = g["client_id"].nunique()
+        parts.append(agg.reset_index())
+    return pd.concat(parts, ignore_index=True)
+
+
+def _finish(rows: pd.DataFrame) -> pd.DataFrame:
+    """KPI rows in the column order and dtypes of docs/architecture.md (KPI rows)."""
+    cols = ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", schema.KPI_N]
+    if len(rows) == 0:
+        out = schema.empty("kpi")[["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid"]]
+        out[schema.KPI_N] = pd.Series([], dtype="float64")
+        return out
+    out = rows[cols].reset_index(drop=True)
+    for c in ("kpi", "regio", "gemeente", "periode", "dimensie", "eenheid"):
+        out[c] = out[c].astype(schema.S)
+    out["waarde"] = out["waarde"].astype("float64").astype(schema.F)
+    out[schema.KPI_N] = out[schema.KPI_N].astype("float64")
+    return out
+
+
+def eindigend_in_periode(toewijzingen: pd.DataFrame, params: config.Params, *,
+                         alleen_volledig: bool = False) -> pd.DataFrame:
+    """Toewijzingen with a real einddatum before the peildatum, with the ``periode`` of that einddatum.
+
+    Open toewijzingen (no einddatum) have not ended and are left out; so are
+    einddata outside the analysis window. With ``alleen_volledig`` only periods
+    whose last day is before the peildatum are kept (metrics.md section 3).
+    """
+    per = _common.periods(params.start, params.peildatum, params.per)
+    if alleen_volledig:
+        per = per[~per["voorlopig"]]
+    eind = toewijzingen["einddatum"]
+    sel = (eind.notna() & (eind < params.peil_ts) & (eind >= params.start_ts)).to_numpy(dtype=bool)
+    t = toewijzingen.loc[sel]
+    labels = _common.period_label(t["einddatum"], params.per)
+    keep = labels.isin(per["periode"]).fillna(False).to_numpy(dtype=bool)
+    t = t.loc[keep].copy()
+    t["periode"] = labels[keep].to_numpy()
+    return t
+
+
+def kpis(cleaned, params: config.Params) -> pd.DataFrame:
+    """KPI rows ``verzilvering``, ``toegewezen_bedrag``, ``gedeclareerd_bedrag`` (metrics.md section 3).
+
+    Over toewijzingen of ``inspanning`` products (budget-only ones included) whose
+    einddatum lies in a period whose last day is before the peildatum, with status
+    ``ok`` (see :func:`verzilvering_per_toewijzing`). ``verzilvering`` has the
+    dimensions total, ``type=micro/regulier`` and ``productcode=...``; the two
+    amounts (euro) the total only. ``n_clienten`` = distinct clients in the group.
+    """
+    toew = cleaned.toewijzingen
+    inspanning = (toew["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
+    t = eindigend_in_periode(toew.loc[inspanning], params, alleen_volledig=True)
+    if len(t) == 0:
+        return _finish(pd.DataFrame())
+    v = verzilvering_per_toewijzing(t, cleaned.declaraties)
+    v = v.loc[(v["status"] == STATUS_OK).to_numpy(dtype=bool)]
+    if len(v) == 0:
+        return _finish(pd.DataFrame())
+    v = v.assign(aanbieder_type=v["aanbieder_type"] if "aanbieder_type" in v.columns else "regulier",
+                 productcode=v["productcode"].astype(schema.S).fillna(""))
+    sums = ["geleverd_cent", "toegewezen_cent", "gedeclareerd_cent"]
+    agg = _kpi_rows(v, {"": None, "type": "aanbieder_type", "productcode": "productcode"}, sums)
+    agg = agg[agg["toegewezen_cent"] > 0]
+    rows = [agg.assign(kpi="verzilvering", waarde=agg["geleverd_cent"] / agg["toegewezen_cent"],
+                       eenheid="fractie")]
+    tot = agg[agg["dimensie"] == ""]
+    rows.append(tot.assign(kpi="toegewezen_bedrag", waarde=tot["toegewezen_cent"] / 100.0, eenheid="euro"))
+    rows.append(tot.assign(kpi="gedeclareerd_bedrag", waarde=tot["gedeclareerd_cent"] / 100.0, eenheid="euro"))
+    return _finish(pd.concat(rows, ignore_index=True))

@@ -1,0 +1,167 @@
+"""Zorgduur: zorgpaden, episodes, mean duration, care of two years or longer (metrics.md section 5).
+
+* **Zorgpad**: per client and productgroep, toewijzingen sorted by ingangsdatum
+  are joined while the next starts at most ``aansluit_dagen`` after the latest end
+  so far (open end: the day before the peildatum). Each chain is one zorgpad.
+* **Episode**: the same joining over all of a client's toewijzingen, regardless
+  of product.
+
+KPIs: ``duur_gem`` (months of 30.4375 days, over toewijzingen ending in the
+period) and ``zorgduur_2jaar`` (share of clients active on the period's last day
+whose episode started at least 730 days earlier).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import config, schema
+from . import _common
+from .verzilvering import _finish, _kpi_rows, eindigend_in_periode
+
+#: Days per month for durations (metrics.md section 5).
+DAGEN_PER_MAAND = 30.4375
+#: Episode length that counts as "two years or longer".
+TWEE_JAAR_DAGEN = 730
+
+
+def _eind_eff(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
+    """einddatum_eff when present, else einddatum with an open end as the day before the peildatum."""
+    if "einddatum_eff" in toewijzingen.columns:
+        e = toewijzingen["einddatum_eff"]
+        if e.notna().all():
+            return e
+        return e.fillna(toewijzingen["einddatum"]).fillna(params.peil_ts - pd.Timedelta(days=1))
+    return toewijzingen["einddatum"].fillna(params.peil_ts - pd.Timedelta(days=1))
+
+
+def _chains(toewijzingen: pd.DataFrame, params: config.Params, by: list[str]) -> pd.Series:
+    df = pd.DataFrame({c: toewijzingen[c].astype(schema.S).fillna("").to_numpy() for c in by},
+                      index=toewijzingen.index)
+    df["_s"] = toewijzingen["ingangsdatum"].to_numpy()
+    df["_e"] = _eind_eff(toewijzingen, params).to_numpy()
+    return _common.chain_ids(df, by, "_s", "_e", params.aansluit_dagen).astype("int64")
+
+
+def zorgpaden(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
+    """Zorgpad number per toewijzing (metrics.md section 5), aligned to the input index.
+
+    Per (client_id, productgroep), toewijzingen sorted by ingangsdatum join while the
+    next starts at most ``params.aansluit_dagen`` after the latest end so far.
+    Numbers are unique over the whole frame (not stable across different inputs).
+    Use as ``toew["zorgpad"] = zorgpaden(toew, params)``.
+    """
+    return _chains(toewijzingen, params, ["client_id", "productgroep"]).rename("zorgpad")
+
+
+def episodes(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
+    """Episode number per toewijzing: the zorgpad joining over all of a client's
+    toewijzingen regardless of product (metrics.md section 5), aligned to the input index."""
+    return _chains(toewijzingen, params, ["client_id"]).rename("episode")
+
+
+def zorgpad_overzicht(toewijzingen: pd.DataFrame, params: config.Params) -> pd.DataFrame:
+    """One row per zorgpad: ``zorgpad``, ``client_id``, ``productgroep``, ``begin``
+    (first ingangsdatum), ``eind`` (latest effective end), ``toewijzingen`` (count),
+    and ``regio``/``gemeentecode`` of its first toewijzing (metrics.md sections 5, 6:
+    a zorgpad belongs to the period of its start)."""
+    t = toewijzingen.assign(zorgpad=zorgpaden(toewijzingen, params), _e=_eind_eff(toewijzingen, params))
+    t = t.sort_values(["zorgpad", "ingangsdatum"], kind="mergesort")
+    g = t.groupby("zorgpad", sort=True)
+    out = g.agg(client_id=("client_id", "first"), productgroep=("productgroep", "first"),
+                begin=("ingangsdatum", "min"), eind=("_e", "max"), toewijzingen=("ingangsdatum", "size"))
+    for c in ("regio", "gemeentecode"):
+        if c in t.columns:
+            out[c] = g[c].first()
+    return out.reset_index()
+
+
+def duur_maanden(toewijzingen: pd.DataFrame) -> pd.Series:
+    """Duration of each toewijzing: (einddatum - ingangsdatum + 1 day) in months of
+    30.4375 days (metrics.md section 5, ``duur_gem``). NaN for an open einddatum."""
+    dagen = (toewijzingen["einddatum"] - toewijzingen["ingangsdatum"]).dt.days + 1
+    return (dagen.astype("float64") / DAGEN_PER_MAAND).rename("duur_maanden")
+
+
+def episode_begin(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
+    """Start (first ingangsdatum) of the episode each toewijzing belongs to, aligned to the input."""
+    ep = episodes(toewijzingen, params)
+    return toewijzingen["ingangsdatum"].groupby(ep.to_numpy()).transform("min").rename("episode_begin")
+
+
+def _actief(toewijzingen: pd.DataFrame, eind: pd.Series, begin: pd.Series, dag: pd.Timestamp) -> pd.DataFrame:
+    act = ((toewijzingen["ingangsdatum"] <= dag) & (eind >= dag)).to_numpy(dtype=bool)
+    t = toewijzingen.loc[act]
+    out = pd.DataFrame({
+        "client_id": t["client_id"].to_numpy(),
+        "regio": t["regio"].to_numpy() if "regio" in t.columns else np.full(len(t), "", dtype=object),
+        "gemeentecode": t["gemeentecode"].to_numpy(),
+        "lang": ((dag - begin[act]).dt.days >= TWEE_JAAR_DAGEN).to_numpy(dtype=bool),
+    })
+    # One episode is active per client on a given day; keep one row per place.
+    return out.drop_duplicates(["client_id", "regio", "gemeentecode"]).reset_index(drop=True)
+
+
+def zorgduur_2jaar_per_client(toewijzingen: pd.DataFrame, params: config.Params, dag) -> pd.DataFrame:
+    """Clients active on ``dag`` and whether their episode started at least 730 days before it.
+
+    Active: a toewijzing with ingangsdatum <= dag <= effective end (metrics.md
+    section 5). Returns one row per (client_id, regio, gemeentecode) active that
+    day with ``lang`` (bool): the client's episode began >= 730 days before ``dag``.
+    """
+    return _actief(toewijzingen, _eind_eff(toewijzingen, params), episode_begin(toewijzingen, params),
+                   pd.Timestamp(dag))
+
+
+def kpis(cleaned, params: config.Params) -> pd.DataFrame:
+    """KPI rows ``duur_gem`` (maanden) and ``zorgduur_2jaar`` (fractie); metrics.md section 5.
+
+    * ``duur_gem``: mean :func:`duur_maanden` over toewijzingen whose (real)
+      einddatum lies in the period and before the peildatum;
+    * ``zorgduur_2jaar``: among clients active on the period's last day (for a
+      period still running at the peildatum: the day before the peildatum), the
+      share whose episode started at least 730 days earlier.
+
+    ``n_clienten``: distinct clients behind the value.
+    """
+    toew = cleaned.toewijzingen
+    rows = []
+    t = eindigend_in_periode(toew, params)
+    if len(t):
+        t = t.assign(_duur=duur_maanden(t).to_numpy(), _n=1)
+        agg = _kpi_rows(t, {"": None}, ["_duur", "_n"])
+        rows.append(agg.assign(kpi="duur_gem", waarde=agg["_duur"] / agg["_n"], eenheid="maanden"))
+
+    if len(toew):
+        eind = _eind_eff(toew, params)
+        begin = episode_begin(toew, params)
+        laatste = params.peil_ts - pd.Timedelta(days=1)
+        per = _common.periods(params.start, params.peildatum, params.per)
+        delen = []
+        for periode, e in zip(per["periode"], per["eind"]):  # one vectorised pass per period
+            d = _actief(toew, eind, begin, min(pd.Timestamp(e), laatste))
+            if len(d) == 0:
+                continue
+            d["periode"] = periode
+            delen.append(d.rename(columns={"lang": "_lang"}))
+        if delen:
+            d = pd.concat(delen, ignore_index=True)
+            d["periode"] = d["periode"].astype(schema.S)
+            d["_lang"] = d["_lang"].astype("int64")
+            agg = _kpi_rows(d, {"": None}, ["_lang"])
+            # A client in two gemeenten of one regio is one client at regio level:
+            # count long clients distinctly too.
+            lang = d[d["_lang"] == 1]
+            if len(lang):
+                agg_l = _kpi_rows(lang, {"": None}, [])[["regio", "gemeente", "periode", "dimensie", "n_clienten"]]
+                agg = agg.merge(agg_l.rename(columns={"n_clienten": "_n_lang"}),
+                                on=["regio", "gemeente", "periode", "dimensie"], how="left")
+            else:
+                agg["_n_lang"] = 0
+            agg["_n_lang"] = agg["_n_lang"].fillna(0)
+            rows.append(agg.assign(kpi="zorgduur_2jaar", waarde=agg["_n_lang"] / agg["n_clienten"],
+                                   eenheid="fractie"))
+    if not rows:
+        return _finish(pd.DataFrame())
+    return _finish(pd.concat(rows, ignore_index=True))

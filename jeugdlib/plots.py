@@ -1,0 +1,368 @@
+"""Chart helpers for the reports: Dutch labels and number formats (reports.md).
+
+Every helper returns a :class:`matplotlib.figure.Figure` (not registered with
+pyplot, so nothing is shown twice in a notebook) that has
+
+* a title that states what is shown ("Kosten per jaar, Noord-Limburg"),
+* labelled axes with units ("kosten (€)", "aandeel (%)"), tick labels in Dutch
+  notation ("€ 2,5 mln", "12%", "1.234"),
+* a one-line reading aid ("Leeswijzer: ...") under the chart.
+
+:func:`toon` displays a figure in a notebook as a PNG and closes it.
+:func:`funnel` draws a funnel plot of shares against group size with binomial
+control limits (:func:`funnel_grenzen`), so small groups are not ranked on noise.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.ticker as mticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from . import fmt  # noqa: E402
+
+#: Colours: a calm qualitative palette (colour-blind safe, Okabe-Ito based).
+KLEUREN = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000", "#999999", "#8C564B"]
+MARKEER = "#D55E00"
+GRIJS = "#9A9A9A"
+BREEDTE = 9.0
+HOOGTE = 4.2
+
+_RC = {
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#E5E5E5",
+    "grid.linewidth": 0.8,
+    "axes.axisbelow": True,
+    "legend.frameon": False,
+    "legend.fontsize": 9,
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
+    "axes.prop_cycle": matplotlib.cycler(color=KLEUREN),
+}
+
+
+def _as(eenheid: str) -> mticker.Formatter:
+    """Tick formatter for an eenheid: euro, fractie, aantal, maanden."""
+    if eenheid == "euro":
+        def f(v, _pos=None):
+            a = abs(v)
+            if a >= 1e6:
+                dec = 0 if a >= 1e7 or (a / 1e6) == round(a / 1e6) else 1
+                return ("-" if v < 0 else "") + f"€ {fmt.getal(a / 1e6, dec)} mln"
+            if a >= 1e3:
+                return ("-" if v < 0 else "") + f"€ {fmt.getal(a / 1e3, 0)} dzd"
+            return fmt.bedrag(v)
+    elif eenheid == "fractie":
+        def f(v, _pos=None):
+            return fmt.procent(v, 0 if abs(v * 100 - round(v * 100)) < 1e-9 else 1)
+    else:
+        def f(v, _pos=None):
+            return fmt.getal(v, 0 if abs(v - round(v)) < 1e-9 else 1)
+    return mticker.FuncFormatter(f)
+
+
+def as_opmaak(ax, as_: str = "y", eenheid: str = "aantal") -> None:
+    """Put Dutch tick labels for ``eenheid`` on the x or y axis of ``ax``."""
+    axis = ax.yaxis if as_ == "y" else ax.xaxis
+    axis.set_major_formatter(_as(eenheid))
+
+
+def figuur(breedte: float = BREEDTE, hoogte: float = HOOGTE, ncols: int = 1):
+    """A new figure with the report style; returns (fig, ax) or (fig, axes)."""
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(breedte, hoogte), layout="constrained")
+        axes = fig.subplots(1, ncols, squeeze=True)
+    fig._jeugdlib_rc = True
+    return fig, axes
+
+
+def afwerken(fig: Figure, ax, *, titel: str, xlabel: str | None, ylabel: str | None,
+             leeswijzer: str, eenheid_y: str | None = None, eenheid_x: str | None = None) -> Figure:
+    """Title, axis labels with units, Dutch ticks and the reading aid under the chart."""
+    with matplotlib.rc_context(_RC):
+        ax.set_title(titel, loc="left", fontsize=12, fontweight="bold")
+        ax.set_xlabel(xlabel or "")
+        ax.set_ylabel(ylabel or "")
+        if eenheid_y:
+            as_opmaak(ax, "y", eenheid_y)
+        if eenheid_x:
+            as_opmaak(ax, "x", eenheid_x)
+        if leeswijzer:
+            fig.supxlabel(f"Leeswijzer: {leeswijzer}", x=0.01, ha="left", fontsize=9,
+                          style="italic", color="#444444")
+    return fig
+
+
+def _label(v: float, eenheid: str) -> str:
+    """Short value label on a bar: money rounded ("€ 26,1 mln"), others as :func:`fmt.waarde`."""
+    if eenheid == "euro":
+        return fmt.bedrag_kort(v)
+    return fmt.waarde(v, eenheid)
+
+
+def _legend(ax, titel: str | None = None, n: int = 1) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    if len(handles) > 1 or titel:
+        ax.legend(title=titel, loc="upper left", bbox_to_anchor=(1.0, 1.0), ncols=n)
+
+
+def _series_by(df: pd.DataFrame, x: str, y: str, groep: str | None) -> dict[str, pd.DataFrame]:
+    if groep is None:
+        return {"": df[[x, y]]}
+    return {str(k): g[[x, y]] for k, g in df.groupby(groep, sort=False, observed=True)}
+
+
+def lijnen(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel: str,
+           xlabel: str, ylabel: str, leeswijzer: str, eenheid: str = "aantal",
+           voorlopig_vanaf=None, legenda: str | None = None, markers: bool = True,
+           ymin0: bool = True) -> Figure:
+    """Line chart of ``y`` against ``x`` (dates or period labels), one line per ``groep``.
+
+    ``voorlopig_vanaf``: x value from which the data is voorlopig; that part is
+    shaded grey and labelled, so a reader does not read the lag as a fall.
+    """
+    fig, ax = figuur()
+    with matplotlib.rc_context(_RC):
+        for i, (naam, g) in enumerate(_series_by(df, x, y, groep).items()):
+            ax.plot(g[x].to_numpy(), pd.to_numeric(g[y], errors="coerce").astype(float).to_numpy(),
+                    marker="o" if markers else None, markersize=3.5, linewidth=1.8,
+                    color=KLEUREN[i % len(KLEUREN)], label=naam or None)
+        if voorlopig_vanaf is not None:
+            xmax = df[x].max()
+            ax.axvspan(voorlopig_vanaf, xmax, color="#DDDDDD", alpha=0.6, lw=0)
+            ax.text(voorlopig_vanaf, 1.0, " voorlopig", transform=ax.get_xaxis_transform(),
+                    va="top", ha="left", fontsize=8, color="#555555")
+        if ymin0:
+            ax.set_ylim(bottom=0)
+        _legend(ax, legenda)
+    return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel, leeswijzer=leeswijzer,
+                    eenheid_y=eenheid)
+
+
+def staven(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel: str,
+           xlabel: str, ylabel: str, leeswijzer: str, eenheid: str = "aantal",
+           horizontaal: bool = False, gestapeld: bool = False, waarden: bool = False,
+           legenda: str | None = None, hoogte: float | None = None,
+           kleuren: Sequence[str] | None = None) -> Figure:
+    """Bar chart of ``y`` per ``x``; with ``groep`` grouped (or ``gestapeld``) bars.
+
+    ``horizontaal`` puts the categories on the y axis (for long names); then the
+    value axis is x and ``xlabel``/``ylabel`` still name the category and value axis
+    in that order of the call (x = category, y = value). ``waarden`` writes each
+    bar's value at its end in Dutch notation.
+    """
+    cats = list(dict.fromkeys(df[x].astype(str).tolist()))
+    if hoogte is None:
+        hoogte = max(HOOGTE, 0.32 * len(cats) + 1.6) if horizontaal else HOOGTE
+    fig, ax = figuur(hoogte=hoogte)
+    kleuren = list(kleuren or KLEUREN)
+    with matplotlib.rc_context(_RC):
+        if groep is None:
+            wide = pd.DataFrame({"": pd.to_numeric(df[y], errors="coerce").astype(float).to_numpy()},
+                                index=df[x].astype(str).to_numpy())
+        else:
+            wide = (df.assign(**{x: df[x].astype(str)})
+                    .pivot_table(index=x, columns=groep, values=y, aggfunc="sum", sort=False,
+                                 observed=True)
+                    .reindex(cats))
+            wide = wide.astype(float)
+        pos = np.arange(len(wide))
+        ncol = wide.shape[1]
+        breedte = 0.8 if (gestapeld or ncol == 1) else 0.8 / ncol
+        onder = np.zeros(len(wide))
+        for i, col in enumerate(wide.columns):
+            vals = np.nan_to_num(wide[col].to_numpy(dtype=float))
+            off = 0 if (gestapeld or ncol == 1) else (i - (ncol - 1) / 2) * breedte
+            kw = dict(color=kleuren[i % len(kleuren)], label=str(col) if groep else None)
+            if horizontaal:
+                bars = ax.barh(pos + off, vals, breedte, left=onder if gestapeld else None, **kw)
+            else:
+                bars = ax.bar(pos + off, vals, breedte, bottom=onder if gestapeld else None, **kw)
+            if waarden and not gestapeld:
+                ax.bar_label(bars, labels=[_label(v, eenheid) if v else "" for v in vals],
+                             fontsize=8, padding=2)
+            if gestapeld:
+                onder = onder + vals
+        if waarden and gestapeld:
+            for p, tot in zip(pos, onder):
+                if horizontaal:
+                    ax.text(tot, p, " " + _label(tot, eenheid), va="center", fontsize=8)
+                else:
+                    ax.text(p, tot, _label(tot, eenheid), ha="center", va="bottom", fontsize=8)
+        if horizontaal:
+            ax.set_yticks(pos, wide.index)
+            ax.invert_yaxis()
+            ax.grid(axis="y", visible=False)
+        else:
+            ax.set_xticks(pos, wide.index, rotation=0 if len(cats) <= 8 else 45,
+                          ha="center" if len(cats) <= 8 else "right")
+            ax.grid(axis="x", visible=False)
+        if groep is not None:
+            _legend(ax, legenda)
+    if horizontaal:
+        return afwerken(fig, ax, titel=titel, xlabel=ylabel, ylabel=xlabel, leeswijzer=leeswijzer,
+                        eenheid_x=eenheid)
+    return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel, leeswijzer=leeswijzer,
+                    eenheid_y=eenheid)
+
+
+def funnel_grenzen(p0: float, n, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Binomial control limits of a funnel plot: p0 ± z·sqrt(p0(1-p0)/n), clipped to [0, 1].
+
+    Normal approximation to the binomial (Spiegelhalter 2005, "Funnel plots for
+    comparing institutional performance"); z = 1,96 gives the 95% limits,
+    z = 3,09 the 99,8% limits.
+    """
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(p0 * (1 - p0) / n)
+    return np.clip(p0 - z * se, 0, 1), np.clip(p0 + z * se, 0, 1)
+
+
+def funnel(df: pd.DataFrame, n: str, fractie: str, label: str, *, titel: str, xlabel: str,
+           ylabel: str, leeswijzer: str, gemiddelde: float | None = None,
+           markeer: str | None = None, markeer_naam: str = "eigen regio") -> Figure:
+    """Funnel plot: each group's share (``fractie``) against its size (``n``).
+
+    ``gemiddelde`` is the reference share (default: the pooled share,
+    sum(fractie x n) / sum(n)). Dashed lines are the 95% limits, solid the 99,8%
+    limits (:func:`funnel_grenzen`). Groups outside the 99,8% limits are named.
+    ``markeer`` is a boolean column: those points are drawn in the highlight colour.
+    """
+    d = df[[n, fractie, label] + ([markeer] if markeer else [])].copy()
+    d[n] = pd.to_numeric(d[n], errors="coerce").astype(float)
+    d[fractie] = pd.to_numeric(d[fractie], errors="coerce").astype(float)
+    d = d.dropna(subset=[n, fractie])
+    d = d[d[n] > 0]
+    fig, ax = figuur()
+    with matplotlib.rc_context(_RC):
+        if len(d) == 0:
+            ax.text(0.5, 0.5, "geen gegevens", ha="center", va="center", transform=ax.transAxes)
+            return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel,
+                            leeswijzer=leeswijzer, eenheid_y="fractie")
+        p0 = gemiddelde if gemiddelde is not None else float((d[fractie] * d[n]).sum() / d[n].sum())
+        xs = np.linspace(max(1.0, d[n].min() * 0.8), d[n].max() * 1.1, 200)
+        for z, stijl_, naam in ((1.96, "--", "95%-grenzen"), (3.09, "-", "99,8%-grenzen")):
+            lo, hi = funnel_grenzen(p0, xs, z)
+            ax.plot(xs, lo, stijl_, color=GRIJS, linewidth=1, label=naam)
+            ax.plot(xs, hi, stijl_, color=GRIJS, linewidth=1)
+        ax.axhline(p0, color="#555555", linewidth=1, label=f"gemiddelde {fmt.procent(p0)}")
+        eigen = d[markeer].astype(bool).to_numpy() if markeer else np.zeros(len(d), bool)
+        ax.scatter(d.loc[~eigen, n], d.loc[~eigen, fractie], s=28, color=KLEUREN[0], alpha=0.8,
+                   label="overige" if eigen.any() else None, zorder=3)
+        if eigen.any():
+            ax.scatter(d.loc[eigen, n], d.loc[eigen, fractie], s=40, color=MARKEER,
+                       label=markeer_naam, zorder=4, edgecolor="white")
+        lo, hi = funnel_grenzen(p0, d[n].to_numpy(), 3.09)
+        buiten = (d[fractie].to_numpy() < lo) | (d[fractie].to_numpy() > hi)
+        for (_, r), b, e in zip(d.iterrows(), buiten, eigen):  # labels: a handful of points
+            if b or e:
+                ax.annotate(str(r[label]), (r[n], r[fractie]), xytext=(4, 3),
+                            textcoords="offset points", fontsize=8)
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel, leeswijzer=leeswijzer,
+                    eenheid_y="fractie", eenheid_x="aantal")
+
+
+def bubbels(df: pd.DataFrame, x: str, y: str, grootte: str, *, titel: str, xlabel: str,
+            ylabel: str, leeswijzer: str, eenheid_x: str = "fractie", eenheid_y: str = "fractie",
+            referentie: float | None = 1.0) -> Figure:
+    """Bubble chart: a circle per (x, y) class with area proportional to ``grootte``.
+
+    ``referentie`` draws dashed lines at x = y = that value (e.g. 100% of the norm).
+    """
+    fig, ax = figuur(hoogte=5.0)
+    with matplotlib.rc_context(_RC):
+        s = pd.to_numeric(df[grootte], errors="coerce").astype(float).fillna(0)
+        schaal = 900 / s.max() if len(s) and s.max() > 0 else 1
+        ax.scatter(df[x].astype(float), df[y].astype(float), s=s * schaal, alpha=0.55,
+                   color=KLEUREN[0], edgecolor="white")
+        if referentie is not None:
+            ax.axvline(referentie, color=GRIJS, linestyle="--", linewidth=1)
+            ax.axhline(referentie, color=GRIJS, linestyle="--", linewidth=1)
+    return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel, leeswijzer=leeswijzer,
+                    eenheid_x=eenheid_x, eenheid_y=eenheid_y)
+
+
+def punten_tegen_lijn(df: pd.DataFrame, x: str, y: str, lijn: str, klasse: str, *, titel: str,
+                      xlabel: str, ylabel: str, leeswijzer: str, kleuren: dict[str, str],
+                      lijn_naam: str = "capaciteit") -> Figure:
+    """Points of ``y`` over ``x`` coloured by ``klasse``, with ``lijn`` drawn as a step line.
+
+    Used for plekfinanciering: cliënten per maand against the contracted capacity,
+    points coloured by deviation class.
+    """
+    fig, ax = figuur()
+    with matplotlib.rc_context(_RC):
+        d = df.sort_values(x)
+        ax.step(d[x], pd.to_numeric(d[lijn], errors="coerce").astype(float), where="mid",
+                color="#555555", linewidth=1.2, label=lijn_naam)
+        for k, kleur in kleuren.items():
+            sel = d[d[klasse] == k]
+            if len(sel):
+                ax.scatter(sel[x], sel[y].astype(float), s=26, color=kleur, label=k, zorder=3)
+        ax.set_ylim(bottom=0)
+        _legend(ax, None)
+    return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel, leeswijzer=leeswijzer,
+                    eenheid_y="aantal")
+
+
+def band(df: pd.DataFrame, x: str, lijnen_: dict[str, str], *, titel: str, xlabel: str,
+         ylabel: str, leeswijzer: str, eenheid: str = "euro", onder: str | None = None,
+         boven: str | None = None, band_naam: str = "interval") -> Figure:
+    """Several lines over ``x`` (``lijnen_`` maps column -> legend name), with an
+    optional shaded interval between columns ``onder`` and ``boven`` (forecasts)."""
+    fig, ax = figuur()
+    with matplotlib.rc_context(_RC):
+        if onder and boven:
+            sel = df[[x, onder, boven]].dropna()
+            ax.fill_between(sel[x], sel[onder].astype(float), sel[boven].astype(float),
+                            color=KLEUREN[0], alpha=0.15, lw=0, label=band_naam)
+        for i, (col, naam) in enumerate(lijnen_.items()):
+            sel = df[[x, col]].dropna()
+            ax.plot(sel[x], sel[col].astype(float), marker="o", markersize=3, linewidth=1.6,
+                    color=KLEUREN[i % len(KLEUREN)], label=naam)
+        ax.set_ylim(bottom=0)
+        _legend(ax, None)
+    return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel, leeswijzer=leeswijzer,
+                    eenheid_y=eenheid)
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (deterministic: no timestamp metadata)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def toon(fig: Figure) -> None:
+    """Display ``fig`` in a notebook as a PNG image (with its title as alt text)."""
+    import base64
+
+    from IPython.display import HTML, display
+
+    titel = fig.axes[0].get_title(loc="left") if fig.axes else ""
+    data = base64.b64encode(png(fig)).decode("ascii")
+    display(HTML(f'<img class="jl-grafiek" alt="{_html_attr(titel)}" '
+                 f'src="data:image/png;base64,{data}" style="max-width:100%;height:auto">'))
+
+
+def _html_attr(s: str) -> str:
+    return (str(s).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+            .replace(">", "&gt;"))

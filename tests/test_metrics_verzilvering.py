@@ -1,0 +1,172 @@
+"""Verzilvering (metrics.md section 3): hand-worked cases."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jeugdlib import schema
+from jeugdlib.config import Params
+from jeugdlib.metrics import verzilvering as vz
+
+PEIL = "2024-01-01"
+
+
+def toew(rows):
+    """Cleaned.toewijzingen-like frame; defaults for the columns a test does not care about."""
+    base = dict(client_id="c1", gemeentecode="0889", regio="Noord-Limburg", agb="11111111",
+                productcode="P1", productgroep="G", financieringsvorm="inspanning",
+                aanbieder_type="regulier", einddatum=None, volume=1, eenheid="04", frequentie="2",
+                budget_cent=None, tarief_cent=10_000)
+    df = pd.DataFrame([{**base, **r} for r in rows])
+    for c in ("ingangsdatum", "einddatum"):
+        df[c] = pd.to_datetime(df[c]).astype(schema.D)
+    df["einddatum_eff"] = df["einddatum"].fillna(pd.Timestamp(PEIL) - pd.Timedelta(days=1))
+    for c in ("volume", "budget_cent", "tarief_cent"):
+        df[c] = df[c].astype(schema.I)
+    for c in ("toewijzing_nr", "client_id", "gemeentecode", "regio", "agb", "productcode", "productgroep",
+              "financieringsvorm", "aanbieder_type", "eenheid", "frequentie"):
+        df[c] = df[c].astype(schema.S)
+    return df
+
+
+def decl(rows, known=None):
+    base = dict(client_id="c1", agb="11111111", gemeentecode="0889", regio="Noord-Limburg",
+                productcode="P1", periode_begin="2023-01-02", eenheid="04")
+    df = pd.DataFrame([{**base, **r} for r in rows])
+    df["periode_begin"] = pd.to_datetime(df["periode_begin"]).astype(schema.D)
+    df["volume"] = df["volume"].astype(schema.I)
+    df["bedrag_cent"] = df["bedrag_cent"].astype(schema.I)
+    for c in ("toewijzing_nr", "client_id", "agb", "gemeentecode", "regio", "productcode", "eenheid"):
+        df[c] = df[c].astype(schema.S)
+    df["toewijzing_bekend"] = df["toewijzing_nr"].isin(known or []).astype(schema.B)
+    return df
+
+
+def test_frequentie_per_dag_week_maand_totaal():
+    t = toew([
+        # per dag: 1..10 jan = 10 days inclusive; volume 2 -> 20
+        dict(toewijzing_nr="D", frequentie="1", volume=2, ingangsdatum="2023-01-01", einddatum="2023-01-10"),
+        # per week: 1..15 jan = 15 days -> ceil(15/7) = 3 weeks; volume 3 -> 9
+        dict(toewijzing_nr="W", frequentie="2", volume=3, ingangsdatum="2023-01-01", einddatum="2023-01-15"),
+        # per week: exactly 14 days -> 2 weeks; volume 3 -> 6
+        dict(toewijzing_nr="W2", frequentie="2", volume=3, ingangsdatum="2023-01-01", einddatum="2023-01-14"),
+        # per maand: 31 jan .. 1 mar overlaps jan, feb, mar = 3 months; volume 5 -> 15
+        dict(toewijzing_nr="M", frequentie="4", volume=5, ingangsdatum="2023-01-31", einddatum="2023-03-01"),
+        # totaal: 1 unit; volume 40 -> 40
+        dict(toewijzing_nr="T", frequentie="6", volume=40, ingangsdatum="2023-01-01", einddatum="2023-12-31"),
+        # unknown frequency -> NaN
+        dict(toewijzing_nr="X", frequentie="9", volume=1, ingangsdatum="2023-01-01", einddatum="2023-01-31"),
+        # open einddatum: up to einddatum_eff = 31 dec 2023; per maand 1 jul..31 dec = 6 months x 2 = 12
+        dict(toewijzing_nr="O", frequentie="4", volume=2, ingangsdatum="2023-07-01", einddatum=None),
+    ])
+    got = vz.maximum_volume(t).tolist()
+    assert got[:5] == [20.0, 9.0, 6.0, 15.0, 40.0]
+    assert np.isnan(got[5])
+    assert got[6] == 12.0
+
+
+def test_eenheid_factor():
+    f = vz.eenheid_factor(pd.Series(["01", "16", "04", "14", "04"]), pd.Series(["04", "04", "16", "04", "04"]))
+    # 60 min = 1 h; 1 dagdeel = 4 h; 1 h = 1/4 dagdeel; etmaal does not convert; same unit = 1
+    assert f.tolist()[:3] == [pytest.approx(1 / 60), 4.0, 0.25]
+    assert np.isnan(f.iloc[3]) and f.iloc[4] == 1.0
+
+
+def _case():
+    t = toew([
+        # A: 2 h per week, 2..29 jan 2023 = 28 days = 4 weeks -> max 8 h; tarief EUR 100/h
+        #    -> toegewezen 8 x 10000 = 80000 cent
+        dict(toewijzing_nr="A", volume=2, frequentie="2", ingangsdatum="2023-01-02", einddatum="2023-01-29"),
+        # B: budget-only (eenheid 83, Budget EUR 1000) for client c2 at a micro aanbieder
+        dict(toewijzing_nr="B", client_id="c2", agb="22222222", aanbieder_type="micro", productcode="P2",
+             eenheid="83", frequentie="6", volume=1000, budget_cent=100_000, tarief_cent=None,
+             ingangsdatum="2023-03-01", einddatum="2023-06-30"),
+        # C: in etmalen, declared in hours -> unit mix, left out
+        dict(toewijzing_nr="C", client_id="c3", eenheid="14", frequentie="2", volume=1,
+             ingangsdatum="2023-01-02", einddatum="2023-02-26"),
+        # D: still open at the peildatum -> not ended, not in the KPI
+        dict(toewijzing_nr="D", client_id="c4", volume=1, frequentie="2", ingangsdatum="2023-06-01"),
+        # E: traject product -> not P*Q
+        dict(toewijzing_nr="E", client_id="c5", financieringsvorm="traject", ingangsdatum="2023-01-02",
+             einddatum="2023-05-31"),
+    ])
+    d = decl([
+        # A: 3 h + 120 minutes = 5 h -> geleverd 5 x 10000 = 50000 cent; declared 30000 + 20000
+        dict(toewijzing_nr="A", volume=3, eenheid="04", bedrag_cent=30_000),
+        dict(toewijzing_nr="A", volume=120, eenheid="01", bedrag_cent=20_000, periode_begin="2023-01-16"),
+        # B: EUR 600 declared against the budget
+        dict(toewijzing_nr="B", client_id="c2", agb="22222222", productcode="P2", volume=600, eenheid="83",
+             bedrag_cent=60_000, periode_begin="2023-03-01"),
+        # C: hours on an etmaal toewijzing
+        dict(toewijzing_nr="C", client_id="c3", volume=4, eenheid="04", bedrag_cent=40_000),
+        # A declaration whose toewijzing is unknown, from client c1 as well: never in verzilvering
+        dict(toewijzing_nr="ONBEKEND", volume=10, eenheid="04", bedrag_cent=100_000),
+        # D: 1 h
+        dict(toewijzing_nr="D", client_id="c4", volume=1, eenheid="04", bedrag_cent=10_000,
+             periode_begin="2023-06-05"),
+    ], known=["A", "B", "C", "D", "E"])
+    return t, d
+
+
+def test_per_toewijzing_units_budget_and_mix():
+    t, d = _case()
+    v = vz.verzilvering_per_toewijzing(t, d).set_index("toewijzing_nr")
+    assert v.loc["A", "maximum_volume"] == 8.0
+    assert v.loc["A", "geleverd_volume"] == 5.0
+    assert v.loc["A", "toegewezen_cent"] == 80_000 and v.loc["A", "geleverd_cent"] == 50_000
+    assert v.loc["A", "verzilvering"] == pytest.approx(50_000 / 80_000)
+    assert bool(v.loc["B", "budget"]) and v.loc["B", "toegewezen_cent"] == 100_000
+    assert v.loc["B", "geleverd_cent"] == 60_000 and v.loc["B", "status"] == "ok"
+    assert v.loc["C", "status"] == "eenheid_mix"
+    # the unknown toewijzing's 10 hours did not land on A (same client, same product)
+    assert v.loc["A", "gedeclareerd_cent"] == 50_000
+
+
+def test_dagdeel_converts_to_hours():
+    t = toew([dict(toewijzing_nr="A", volume=10, frequentie="6", ingangsdatum="2023-01-02",
+                   einddatum="2023-01-29")])
+    # 1 dagdeel = 4 h, plus 30 minutes = 0.5 h -> 4.5 h of 10
+    d = decl([dict(toewijzing_nr="A", volume=1, eenheid="16", bedrag_cent=40_000),
+              dict(toewijzing_nr="A", volume=30, eenheid="01", bedrag_cent=5_000)], known=["A"])
+    v = vz.verzilvering_per_toewijzing(t, d)
+    assert v["geleverd_volume"].iloc[0] == pytest.approx(4.5)
+    assert v["verzilvering"].iloc[0] == pytest.approx(0.45)
+
+
+def test_kpis_total_type_product_and_amounts():
+    t, d = _case()
+    c = SimpleNamespace(toewijzingen=t, declaraties=d)
+    k = vz.kpis(c, Params(peildatum=PEIL, start="2023-01-01"))
+    assert list(k.columns) == ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid",
+                               "n_clienten"]
+    r = k[(k["regio"] == "Noord-Limburg") & (k["gemeente"] == "") & (k["periode"] == "2023")]
+    w = dict(zip(r["kpi"] + "|" + r["dimensie"], r["waarde"]))
+    # A + B only: (50000 + 60000) / (80000 + 100000) = 110000 / 180000
+    assert w["verzilvering|"] == pytest.approx(110_000 / 180_000)
+    assert w["verzilvering|type=regulier"] == pytest.approx(0.625)  # 50000 / 80000
+    assert w["verzilvering|type=micro"] == pytest.approx(0.6)  # 60000 / 100000
+    assert w["verzilvering|productcode=P2"] == pytest.approx(0.6)
+    assert w["toegewezen_bedrag|"] == pytest.approx(1800.0)  # (80000 + 100000) cent
+    assert w["gedeclareerd_bedrag|"] == pytest.approx(1100.0)  # (50000 + 60000) cent
+    n = r.set_index(r["kpi"] + "|" + r["dimensie"])["n_clienten"]
+    assert n["verzilvering|"] == 2 and n["verzilvering|type=micro"] == 1
+    # gemeente and Nederland levels carry the same (one gemeente)
+    nl = k[(k["regio"] == "Nederland") & (k["kpi"] == "verzilvering") & (k["dimensie"] == "")]
+    assert nl["waarde"].iloc[0] == pytest.approx(110_000 / 180_000)
+    assert set(k["gemeente"]) == {"", "0889"}
+
+
+def test_kpis_only_complete_periods():
+    # Peildatum 1 jun 2024: toewijzing A ended in 2024 (a voorlopig year) -> no verzilvering row;
+    # the one ended in 2023 is there.
+    t = toew([dict(toewijzing_nr="A", ingangsdatum="2024-01-01", einddatum="2024-03-31"),
+              dict(toewijzing_nr="B", ingangsdatum="2023-01-02", einddatum="2023-01-29")])
+    d = decl([dict(toewijzing_nr="A", volume=1, bedrag_cent=10_000, periode_begin="2024-01-01"),
+              dict(toewijzing_nr="B", volume=1, bedrag_cent=10_000)], known=["A", "B"])
+    k = vz.kpis(SimpleNamespace(toewijzingen=t, declaraties=d), Params(peildatum="2024-06-01", per="jaar"))
+    assert set(k["periode"]) == {"2023"}
+    # B: 1 h per week x 4 weeks = 4 h, 1 delivered -> 0.25
+    tot = k[(k["kpi"] == "verzilvering") & (k["dimensie"] == "") & (k["regio"] == "Nederland")]
+    assert tot["waarde"].tolist() == [pytest.approx(0.25)]
