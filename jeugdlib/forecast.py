@@ -150,19 +150,18 @@ def maandkosten(declaraties: pd.DataFrame, by: tuple[str, ...] = ("regio",),
     Missing regio/segment values are grouped as ``onbekend``.
     """
     by = list(by)
-    cols = by + ["maand", "bedrag_cent"]
-    df = declaraties[cols].copy()
-    for c in by:
-        df[c] = df[c].astype(schema.S).fillna("onbekend")
-    df["maand"] = pd.to_datetime(df["maand"]).dt.to_period("M").dt.start_time
-    parts = [df]
-    if nederland and "regio" in by:
-        nl = df.copy(deep=False)
-        nl = nl.assign(regio=pd.Series(config.NEDERLAND, index=nl.index, dtype=schema.S))
-        parts.append(nl)
-    allrows = pd.concat(parts, ignore_index=True)
-    out = (allrows.groupby(by + ["maand"], observed=True, sort=True)["bedrag_cent"]
+    keys = {c: declaraties[c].astype(schema.S).fillna("onbekend") for c in by}
+    maand = declaraties["maand"]  # first day of the month (Cleaned contract)
+    out = (declaraties["bedrag_cent"].groupby([*keys.values(), maand.rename("maand")], observed=True, sort=True)
            .sum().astype("float64").div(100.0).rename("kosten").reset_index())
+    out.columns = by + ["maand", "kosten"]
+    if nederland and "regio" in by:
+        # The total from the regional aggregates (no second pass over the records).
+        rest = [c for c in by if c != "regio"]
+        nl = out.groupby(rest + ["maand"], observed=True, sort=True)["kosten"].sum().reset_index()
+        nl["regio"] = config.NEDERLAND
+        out = pd.concat([out, nl[by + ["maand", "kosten"]]], ignore_index=True)
+        out["regio"] = out["regio"].astype(schema.S)
     return out
 
 
@@ -284,8 +283,11 @@ def _voorspel(methode: str, y: pd.Series, maanden: pd.DatetimeIndex, fp: Forecas
         return voorspel_vorig_jaar(y, maanden, fp.indexatie)
     if methode == "gemiddelde_12m":
         return voorspel_gemiddelde(y, maanden)
-    if methode == "ets":
-        return voorspel_ets(y, maanden, fp.interval)["waarde"].rename("ets")
+    if methode == "ets":  # point forecast only (the backtest needs no interval)
+        if len(y) < MIN_MAANDEN["ets"]:
+            raise ValueError("ets needs 24 months of history")
+        res, scale = _ets_fit(y)
+        return pd.Series(np.asarray(res.forecast(len(maanden))) * scale, index=maanden, name="ets")
     raise ValueError(f"unknown method {methode!r}")
 
 
@@ -518,7 +520,7 @@ def prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams | None = None
             kwartalen = kw_ets
     bt = backtest(y, methoden, fp, kwartalen) if kwartalen and methoden else \
         pd.DataFrame(columns=["kwartaal", "methode", "voorspeld", "werkelijk", "fout", "abs_fout"])
-    if methoden and len(kwartalen) < fp.backtest_kwartalen:
+    if methoden and 0 < len(kwartalen) < fp.backtest_kwartalen:
         redenen.append(f"backtest over {len(kwartalen)} in plaats van {fp.backtest_kwartalen} kwartalen "
                        "(niet genoeg historie)")
     if "ets" in methoden and bt.loc[bt["methode"] == "ets", "voorspeld"].isna().any():
@@ -608,6 +610,26 @@ def overzicht(progs: Mapping[tuple[str, ...], Prognose]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def jaartotalen(progs: Mapping[tuple[str, ...], Prognose], jaar: int, methode: str | None = None) -> pd.DataFrame:
+    """Forecast for the whole year ``jaar`` per series (realised + forecast, see :meth:`Prognose.aangevuld`).
+
+    Columns: ``regio`` (the key joined with " / " for segment keys), ``methode``
+    (default the chosen one), ``waarde``, ``ondergrens``, ``bovengrens`` (euro).
+    Series without a forecast for that whole year are left out.
+    """
+    rows = []
+    for key, p in progs.items():
+        m = methode or p.beste
+        if m is None or m not in p.methoden:
+            continue
+        t = p.per_periode("jaar", m)
+        t = t[t["periode"] == str(jaar)]
+        if len(t):
+            rows.append({"regio": " / ".join(key), "methode": m,
+                         **t.iloc[0][["waarde", "ondergrens", "bovengrens"]].astype(float).to_dict()})
+    return pd.DataFrame(rows, columns=["regio", "methode", "waarde", "ondergrens", "bovengrens"])
+
+
 # --------------------------------------------------------------------------- committed cost
 
 
@@ -676,38 +698,14 @@ def recente_verzilvering(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, 
     return out.reset_index(drop=True)
 
 
-def resterend_maximum(toewijzingen: pd.DataFrame, peildatum, eind) -> pd.DataFrame:
-    """Remaining maximum amount per open toewijzing and month, before verzilvering (euro).
+_CHUNK = 100_000
 
-    For toewijzingen of ``inspanning`` products that are open on the peildatum
-    (einddatum empty or on/after it): the maximum volume of metrics.md section 3
-    over the part of the toewijzing from the peildatum up to its einddatum (open:
-    up to ``eind``, the end of the forecast horizon), spread over months:
-    per dag = volume x days, per week = volume x days / 7, per maand = volume per
-    overlapping calendar month, totaal = volume x (days in the month / days of the
-    whole toewijzing); valued at the product's tarief. Budget-only toewijzingen
-    (eenheid 83 or a Budget) give budget x days / days of the whole toewijzing.
 
-    Returns a long frame: ``toewijzing_nr``, ``regio``, ``productcode``,
-    ``maand``, ``maximum`` (euro); rows with 0 are dropped. Toewijzingen that
-    cannot be valued (unknown frequentie, no tarief) are counted in
-    ``frame.attrs["niet_gewaardeerd"]``. Vectorised: toewijzingen x months as
-    one array (a few dozen months).
-    """
+def _resterend_chunk(t: pd.DataFrame, peil: pd.Timestamp, eind: pd.Timestamp,
+                     months: pd.DatetimeIndex) -> tuple[pd.DataFrame, int]:
+    """:func:`resterend_maximum` for one chunk of open inspanning toewijzingen."""
     from .metrics import verzilvering as vz
 
-    peil = pd.Timestamp(peildatum)
-    eind = pd.Timestamp(eind)
-    t = toewijzingen
-    insp = (t["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
-    open_ = (t["einddatum"].isna() | (t["einddatum"] >= peil)).to_numpy(dtype=bool)
-    t = t.loc[insp & open_]
-    months = _months(peil, eind)
-    cols = ["toewijzing_nr", "regio", "productcode", "maand", "maximum"]
-    if len(t) == 0 or len(months) == 0:
-        out = pd.DataFrame({c: [] for c in cols})
-        out.attrs["niet_gewaardeerd"] = 0
-        return out
     day = np.timedelta64(1, "D")
     ing = t["ingangsdatum"].to_numpy(dtype="datetime64[D]")
     last = t["einddatum"].fillna(eind - pd.Timedelta(days=1)).to_numpy(dtype="datetime64[D]")
@@ -741,13 +739,51 @@ def resterend_maximum(toewijzingen: pd.DataFrame, peildatum, eind) -> pd.DataFra
     n_bad = int((~ok).sum())
     bedrag = np.where(np.isnan(bedrag), 0.0, bedrag)
     ti, mi = np.nonzero(bedrag)
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "toewijzing_nr": t["toewijzing_nr"].to_numpy()[ti],
         "regio": t["regio"].astype(schema.S).fillna("onbekend").to_numpy()[ti],
         "productcode": t["productcode"].astype(schema.S).fillna("").to_numpy()[ti],
         "maand": months[mi],
         "maximum": bedrag[ti, mi],
-    })
+    }), n_bad
+
+
+def resterend_maximum(toewijzingen: pd.DataFrame, peildatum, eind) -> pd.DataFrame:
+    """Remaining maximum amount per open toewijzing and month, before verzilvering (euro).
+
+    For toewijzingen of ``inspanning`` products that are open on the peildatum
+    (einddatum empty or on/after it): the maximum volume of metrics.md section 3
+    over the part of the toewijzing from the peildatum up to its einddatum (open:
+    up to ``eind``, the end of the forecast horizon), spread over months:
+    per dag = volume x days, per week = volume x days / 7, per maand = volume per
+    overlapping calendar month, totaal = volume x (days in the month / days of the
+    whole toewijzing); valued at the product's tarief. Budget-only toewijzingen
+    (eenheid 83 or a Budget) give budget x days / days of the whole toewijzing.
+
+    Returns a long frame: ``toewijzing_nr``, ``regio``, ``productcode``,
+    ``maand``, ``maximum`` (euro); rows with 0 are dropped. Toewijzingen that
+    cannot be valued (unknown frequentie, no tarief) are counted in
+    ``frame.attrs["niet_gewaardeerd"]``. Vectorised: toewijzingen x months as
+    one array per chunk of 100.000 toewijzingen (a few dozen months).
+    """
+    peil = pd.Timestamp(peildatum)
+    eind = pd.Timestamp(eind)
+    t = toewijzingen
+    insp = (t["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
+    open_ = (t["einddatum"].isna() | (t["einddatum"] >= peil)).to_numpy(dtype=bool)
+    t = t.loc[insp & open_]
+    months = _months(peil, eind)
+    cols = ["toewijzing_nr", "regio", "productcode", "maand", "maximum"]
+    if len(t) == 0 or len(months) == 0:
+        out = pd.DataFrame({c: [] for c in cols})
+        out.attrs["niet_gewaardeerd"] = 0
+        return out
+    parts, n_bad = [], 0
+    for lo_i in range(0, len(t), _CHUNK):  # bounded memory: toewijzingen x months per chunk
+        part, bad = _resterend_chunk(t.iloc[lo_i:lo_i + _CHUNK], peil, eind, months)
+        parts.append(part)
+        n_bad += bad
+    out = pd.concat(parts, ignore_index=True)
     out.attrs["niet_gewaardeerd"] = n_bad
     return out
 
@@ -845,7 +881,7 @@ _KPI_COLS = ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenhe
 
 
 def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab: pd.DataFrame | None = None,
-             budget: pd.Series | None = None, jaar: int | None = None) -> pd.DataFrame:
+             budget: pd.Series | None = None, jaar: int | None = None, peildatum=None) -> pd.DataFrame:
     """KPI rows of the forecast (docs/architecture.md "KPI rows"), all ``voorlopig``.
 
     * ``kosten_prognose`` (euro), ``dimensie="methode=<naam>"`` for each method
@@ -860,6 +896,9 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
     * ``kosten_prognose_budget`` (fractie): year forecast / budget, when a budget is known.
 
     Regio level and ``Nederland`` only (gemeente ""): the forecast is per regio.
+    With ``peildatum``, only periods ending on or after it are given, so every row
+    is ``voorlopig`` also by the KPI table's rule (the incomplete months before
+    the peildatum's quarter are in :class:`Prognose`, not in the KPI table).
     """
     rows = []
     for key, p in progs.items():
@@ -905,6 +944,9 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
     out["eenheid"] = out["eenheid"].fillna("euro")
     out[schema.KPI_N] = np.nan
     out["voorlopig"] = True
+    if peildatum is not None and len(out):
+        ends = {lab: pd.Period(str(lab)).end_time.normalize() for lab in out["periode"].unique()}
+        out = out[out["periode"].map(ends) >= pd.Timestamp(peildatum)]
     out = out[_KPI_COLS].reset_index(drop=True)
     for c in ("kpi", "regio", "gemeente", "periode", "dimensie", "eenheid"):
         out[c] = out[c].astype(schema.S)
@@ -927,4 +969,4 @@ def kpis(cleaned, params: config.Params, fp: ForecastParams | None = None) -> pd
     ver = verplicht(cleaned, fp, peildatum=params.peildatum)
     jaar = (params.peil_ts - pd.Timedelta(days=1)).year
     bud = budget_per_regio(cleaned.budgetplafonds, cleaned.gemeenten, jaar, fp.budget)
-    return kpi_rows(progs, params.per, ver, bud, jaar)
+    return kpi_rows(progs, params.per, ver, bud, jaar, peildatum=params.peildatum)

@@ -102,10 +102,29 @@ def afwerken(fig: Figure, ax, *, titel: str, xlabel: str | None, ylabel: str | N
             as_opmaak(ax, "y", eenheid_y)
         if eenheid_x:
             as_opmaak(ax, "x", eenheid_x)
+        if _is_datum_as(ax):
+            ax.xaxis.set_major_formatter(mticker.FuncFormatter(_maand_label))
         if leeswijzer:
-            fig.supxlabel(f"Leeswijzer: {leeswijzer}", x=0.01, ha="left", fontsize=9,
+            import textwrap
+
+            breedte = int(fig.get_figwidth() * 15.5)
+            fig.supxlabel(textwrap.fill(f"Leeswijzer: {leeswijzer}", breedte), x=0.01, ha="left", fontsize=9,
                           style="italic", color="#444444")
     return fig
+
+
+def _is_datum_as(ax) -> bool:
+    import matplotlib.dates as mdates
+
+    return isinstance(ax.xaxis.get_converter(), (mdates.DateConverter, mdates._SwitchableDateConverter)) \
+        if hasattr(ax.xaxis, "get_converter") else False
+
+
+def _maand_label(v, _pos=None) -> str:
+    """Date ticks as Dutch months: "jan 2024"."""
+    import matplotlib.dates as mdates
+
+    return fmt.maand(mdates.num2date(v).date(), kort=True)
 
 
 def _label(v: float, eenheid: str) -> str:
@@ -130,7 +149,7 @@ def _series_by(df: pd.DataFrame, x: str, y: str, groep: str | None) -> dict[str,
 def lijnen(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel: str,
            xlabel: str, ylabel: str, leeswijzer: str, eenheid: str = "aantal",
            voorlopig_vanaf=None, legenda: str | None = None, markers: bool = True,
-           ymin0: bool = True) -> Figure:
+           ymin0: bool = True, voorlopig_tekst: str = "voorlopig") -> Figure:
     """Line chart of ``y`` against ``x`` (dates or period labels), one line per ``groep``.
 
     ``voorlopig_vanaf``: x value from which the data is voorlopig; that part is
@@ -145,7 +164,7 @@ def lijnen(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel:
         if voorlopig_vanaf is not None:
             xmax = df[x].max()
             ax.axvspan(voorlopig_vanaf, xmax, color="#DDDDDD", alpha=0.6, lw=0)
-            ax.text(voorlopig_vanaf, 1.0, " voorlopig", transform=ax.get_xaxis_transform(),
+            ax.text(voorlopig_vanaf, 1.0, " " + voorlopig_tekst, transform=ax.get_xaxis_transform(),
                     va="top", ha="left", fontsize=8, color="#555555")
         if ymin0:
             ax.set_ylim(bottom=0)

@@ -182,7 +182,7 @@ def _html_exporter():
 
     c = Config()
     c.TagRemovePreprocessor.enabled = True
-    c.TagRemovePreprocessor.remove_cell_tags = ("injected-parameters", "parameters")
+    c.TagRemovePreprocessor.remove_cell_tags = ("injected-parameters", "parameters", "verberg")
     c.HTMLExporter.exclude_input = True
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
@@ -267,7 +267,7 @@ def _kpi_taak(data: str, peildatum: str, out_dir: str) -> dict:
         cl = clean.clean(ds, params)
         df = kpi.kpi_table(cl, params)
         kpi.write_kpis(df, Path(out_dir) / "kpis.csv")
-        kpi.write_kpis(df, Path(out_dir) / "kpis.xlsx")
+        kpi.write_kpis(df, Path(out_dir) / "kpis.xlsx", gemeenten=cl.gemeenten, params=params)
         return {"ok": True, "seconden": round(time.perf_counter() - t0, 2), "rijen": int(len(df)),
                 "fout": ""}
     except Exception as exc:  # noqa: BLE001

@@ -58,9 +58,12 @@ DEC_DEFAULT = {
 
 def frame(rows: list[dict], table: str, defaults: dict | None = None) -> pd.DataFrame:
     rows = [{**(defaults or {}), **r} for r in rows]
-    df = pd.DataFrame(rows, columns=list(schema.TABLES[table])) if rows else schema.empty(table)
-    if rows:
-        df = pd.DataFrame(rows)
+    if not rows:
+        return schema.empty(table)
+    df = pd.DataFrame(rows)
+    for c, t in schema.TABLES[table].items():
+        if t == schema.D and c in df.columns:
+            df[c] = pd.to_datetime(df[c], format="ISO8601")
     return schema.conform(df, table)
 
 

@@ -170,3 +170,34 @@ def test_kpis_only_complete_periods():
     # B: 1 h per week x 4 weeks = 4 h, 1 delivered -> 0.25
     tot = k[(k["kpi"] == "verzilvering") & (k["dimensie"] == "") & (k["regio"] == "Nederland")]
     assert tot["waarde"].tolist() == [pytest.approx(0.25)]
+
+
+def test_through_clean_declaration_without_toewijzing():
+    """The real pipeline: a line on an unknown ToewijzingNummer stays in the cleaned
+    declarations (it counts in kosten) but never in verzilvering."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _ds_factory import dec, make_ds, tw
+
+    from jeugdlib.clean import clean
+
+    ds = make_ds(
+        # 45A48 is inspanning at EUR 100 per hour. T1: 2 h per week, 2..29 jan 2023 = 4 weeks -> 8 h
+        [tw(toewijzing_nr="T1", productcode="45A48", ingangsdatum="2023-01-02", einddatum="2023-01-29",
+            volume=2, frequentie="2")],
+        # 3 h on T1 (EUR 300); 3 h on the unknown toewijzing ZZ (EUR 300)
+        [dec(toewijzing_nr="T1", productcode="45A48", volume_signed=3, bedrag_cent_signed=30_000,
+             periode_begin="2023-01-02", periode_eind="2023-01-31"),
+         dec(toewijzing_nr="ZZ", declaratie_nr="d2", productcode="45A48", volume_signed=3,
+             bedrag_cent_signed=30_000, periode_begin="2023-01-02", periode_eind="2023-01-31")])
+    p = Params(peildatum="2024-01-01", start="2023-01-01")
+    c = clean(ds, p)
+    assert c.declaraties["bedrag_cent"].sum() == 60_000  # both lines are money declared
+    k = vz.kpis(c, p)
+    tot = k[(k["regio"] == "Nederland") & (k["dimensie"] == "")].set_index("kpi")["waarde"]
+    # 3 / 8 h; only T1's EUR 300 is declared on the toewijzingen
+    assert tot["verzilvering"] == pytest.approx(3 / 8)
+    assert tot["gedeclareerd_bedrag"] == pytest.approx(300.0)
+    assert tot["toegewezen_bedrag"] == pytest.approx(800.0)

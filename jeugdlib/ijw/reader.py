@@ -28,12 +28,14 @@ a short rule id (``bestand_leeg``, ``codering_ongeldig``, ``xml_onleesbaar``,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 
 from .. import config
@@ -46,8 +48,8 @@ _NS_RE = re.compile(r"^http://www\.istandaarden\.nl/ijw/(\d+_\d+)/(\w+)/schema$"
 class RecordSpec:
     """How one message type is read: the record element and its fields.
 
-    ``fields``: raw column -> (``"m"`` message namespace | ``"b"`` basisschema,
-    local element name). Every local name is unique within the record element.
+    ``fields``: raw column -> XPath relative to the record element, with prefix
+    ``m`` for the message's namespace and ``b`` for the basisschema.
     ``client``: the Client-level fields this type carries.
     ``afzender``/``ontvanger``: which canonical column the header fields fill.
     """
@@ -55,7 +57,7 @@ class RecordSpec:
     bericht: str
     table: str
     record: str
-    fields: tuple[tuple[str, str, str], ...]
+    fields: tuple[tuple[str, str], ...]
     client: tuple[str, ...]
     afzender: str
     ontvanger: str
@@ -73,75 +75,75 @@ SPECS: dict[str, RecordSpec] = {
     "JW301": RecordSpec(
         "JW301", "toewijzingen", "ToegewezenProduct",
         (
-            ("toewijzing_nr", "m", "ToewijzingNummer"),
-            ("productcategorie", "b", "Categorie"),
-            ("productcode", "b", "Code"),
-            ("toewijzingsdatum", "m", "Toewijzingsdatum"),
-            ("toewijzingstijd", "m", "Toewijzingstijd"),
-            ("ingangsdatum", "m", "Ingangsdatum"),
-            ("einddatum", "m", "Einddatum"),
-            ("reden_wijziging", "m", "RedenWijziging"),
-            ("volume", "b", "Volume"),
-            ("eenheid", "b", "Eenheid"),
-            ("frequentie", "b", "Frequentie"),
-            ("budget", "m", "Budget"),
+            ("toewijzing_nr", "m:ToewijzingNummer"),
+            ("productcategorie", "m:Product/b:Categorie"),
+            ("productcode", "m:Product/b:Code"),
+            ("toewijzingsdatum", "m:Toewijzingsdatum"),
+            ("toewijzingstijd", "m:Toewijzingstijd"),
+            ("ingangsdatum", "m:Ingangsdatum"),
+            ("einddatum", "m:Einddatum"),
+            ("reden_wijziging", "m:RedenWijziging"),
+            ("volume", "m:Omvang/b:Volume"),
+            ("eenheid", "m:Omvang/b:Eenheid"),
+            ("frequentie", "m:Omvang/b:Frequentie"),
+            ("budget", "m:Budget"),
         ),
         ("bsn", "geboortedatum", "geslacht"), afzender="gemeentecode", ontvanger="agb",
     ),
     "JW305": RecordSpec(
         "JW305", "start_stop", "StartProduct",
         (
-            ("toewijzing_nr", "m", "ToewijzingNummer"),
-            ("productcategorie", "b", "Categorie"),
-            ("productcode", "b", "Code"),
-            ("toewijzing_ingangsdatum", "m", "ToewijzingIngangsdatum"),
-            ("begindatum", "m", "Begindatum"),
+            ("toewijzing_nr", "m:ToewijzingNummer"),
+            ("productcategorie", "m:Product/b:Categorie"),
+            ("productcode", "m:Product/b:Code"),
+            ("toewijzing_ingangsdatum", "m:ToewijzingIngangsdatum"),
+            ("begindatum", "m:Begindatum"),
         ),
         ("bsn", "geboortedatum", "geslacht"), afzender="agb", ontvanger="gemeentecode",
     ),
     "JW307": RecordSpec(
         "JW307", "start_stop", "StopProduct",
         (
-            ("toewijzing_nr", "m", "ToewijzingNummer"),
-            ("productcategorie", "b", "Categorie"),
-            ("productcode", "b", "Code"),
-            ("toewijzing_ingangsdatum", "m", "ToewijzingIngangsdatum"),
-            ("begindatum", "m", "Begindatum"),
-            ("reden_beeindiging", "m", "RedenBeeindiging"),
-            ("einddatum", "m", "Einddatum"),
+            ("toewijzing_nr", "m:ToewijzingNummer"),
+            ("productcategorie", "m:Product/b:Categorie"),
+            ("productcode", "m:Product/b:Code"),
+            ("toewijzing_ingangsdatum", "m:ToewijzingIngangsdatum"),
+            ("begindatum", "m:Begindatum"),
+            ("reden_beeindiging", "m:RedenBeeindiging"),
+            ("einddatum", "m:Einddatum"),
         ),
         ("bsn", "geboortedatum", "geslacht"), afzender="agb", ontvanger="gemeentecode",
     ),
     "JW315": RecordSpec(
         "JW315", "verzoeken", "AangevraagdProduct",
         (
-            ("productcategorie", "b", "Categorie"),
-            ("productcode", "b", "Code"),
-            ("beschikking_ingangsdatum", "m", "BeschikkingIngangsdatum"),
-            ("toewijzing_ingangsdatum", "m", "ToewijzingIngangsdatum"),
-            ("toewijzing_einddatum", "m", "ToewijzingEinddatum"),
-            ("volume", "b", "Volume"),
-            ("eenheid", "b", "Eenheid"),
-            ("frequentie", "b", "Frequentie"),
-            ("verwijzer_type", "b", "Type"),
+            ("productcategorie", "m:Product/b:Categorie"),
+            ("productcode", "m:Product/b:Code"),
+            ("beschikking_ingangsdatum", "m:BeschikkingIngangsdatum"),
+            ("toewijzing_ingangsdatum", "m:ToewijzingIngangsdatum"),
+            ("toewijzing_einddatum", "m:ToewijzingEinddatum"),
+            ("volume", "m:Omvang/b:Volume"),
+            ("eenheid", "m:Omvang/b:Eenheid"),
+            ("frequentie", "m:Omvang/b:Frequentie"),
+            ("verwijzer_type", "m:Verwijzer/b:Type"),
         ),
         ("bsn", "geboortedatum", "geslacht"), afzender="agb", ontvanger="gemeentecode",
     ),
     "JW323": RecordSpec(
         "JW323", "declaraties", "Prestatie",
         (
-            ("referentie_nr", "b", "ReferentieNummer"),
-            ("vorig_referentie_nr", "b", "VorigReferentieNummer"),
-            ("toewijzing_nr", "m", "ToewijzingNummer"),
-            ("productcategorie", "m", "ProductCategorie"),
-            ("productcode", "m", "ProductCode"),
-            ("periode_begin", "b", "Begindatum"),
-            ("periode_eind", "b", "Einddatum"),
-            ("volume", "m", "GeleverdVolume"),
-            ("eenheid", "m", "Eenheid"),
-            ("tarief", "m", "ProductTarief"),
-            ("bedrag", "b", "Bedrag"),
-            ("debet_credit", "b", "DebetCredit"),
+            ("referentie_nr", "m:ProductReferentie/b:ReferentieNummer"),
+            ("vorig_referentie_nr", "m:ProductReferentie/b:VorigReferentieNummer"),
+            ("toewijzing_nr", "m:ToewijzingNummer"),
+            ("productcategorie", "m:ProductCategorie"),
+            ("productcode", "m:ProductCode"),
+            ("periode_begin", "m:ProductPeriode/b:Begindatum"),
+            ("periode_eind", "m:ProductPeriode/b:Einddatum"),
+            ("volume", "m:GeleverdVolume"),
+            ("eenheid", "m:Eenheid"),
+            ("tarief", "m:ProductTarief"),
+            ("bedrag", "m:IngediendBedrag/b:Bedrag"),
+            ("debet_credit", "m:IngediendBedrag/b:DebetCredit"),
         ),
         ("bsn",), afzender="agb", ontvanger="gemeentecode",
     ),
@@ -149,7 +151,7 @@ SPECS: dict[str, RecordSpec] = {
 
 #: Element name (in the message) for each raw column, for messages to the user.
 FIELD_LABELS: dict[str, dict[str, str]] = {
-    b: {col: local for col, _ns, local in spec.fields} | {
+    b: {col: path.replace("m:", "").replace("b:", "") for col, path in spec.fields} | {
         "bsn": "Bsn", "geboortedatum": "Geboortedatum", "geslacht": "Geslacht",
         spec.afzender: "Header/Afzender", spec.ontvanger: "Header/Ontvanger",
     }
@@ -183,11 +185,18 @@ class MessageInfo:
     sha256: str | None = None
 
 
+#: Separator between field values of one record (XPath concat). U+241F SYMBOL FOR UNIT
+#: SEPARATOR: XML allows no real control characters, and this one does not occur in
+#: iJw data; a record whose values contain it reads as all-empty (element_ontbreekt).
+SEP = "\u241f"
+
+
 class Sink:
     """Collects raw rows of one message type over one or more files.
 
-    Full batches (``batch_size`` rows) are turned into a :class:`pyarrow.Table`
-    and passed to ``on_batch`` (default: kept in :attr:`tables`).
+    A row is ``[joined field values, bsn, geboortedatum, geslacht, file, client,
+    rec]``. Full batches (``batch_size`` rows) become a :class:`pyarrow.Table`
+    (split vectorised) passed to ``on_batch`` (default: kept in :attr:`tables`).
     """
 
     def __init__(self, spec: RecordSpec, batch_size: int = 50_000,
@@ -201,13 +210,17 @@ class Sink:
     def flush(self) -> None:
         if not self.rows:
             return
-        names = self.spec.columns
         cols = list(zip(*self.rows))
         self.rows = []
-        n_str = len(names) - len(POSITION_FIELDS)
-        arrays = [pa.array(c, type=pa.string()) for c in cols[:n_str]]
-        arrays += [pa.array(c, type=pa.int64()) for c in cols[n_str:]]
-        self.on_batch(pa.Table.from_arrays(arrays, names=names))
+        nf = len(self.spec.fields)
+        joined = pa.array(cols[0], type=pa.string())
+        ok = pc.equal(pc.count_substring(joined, SEP), nf - 1)
+        joined = pc.if_else(ok, joined, pa.scalar(SEP * (nf - 1)))
+        parts = pc.split_pattern(joined, SEP)
+        arrays = [_nullify(pc.utf8_trim_whitespace(pc.list_element(parts, i))) for i in range(nf)]
+        arrays += [_nullify(pc.utf8_trim_whitespace(pa.array(c, type=pa.string()))) for c in cols[1:4]]
+        arrays += [pa.array(c, type=pa.int64()) for c in cols[4:]]
+        self.on_batch(pa.Table.from_arrays(arrays, names=self.spec.columns))
 
     def table(self) -> pa.Table:
         """All rows collected so far as one table (flushes first)."""
@@ -215,6 +228,11 @@ class Sink:
         if not self.tables:
             return empty_batch(self.spec)
         return pa.concat_tables(self.tables)
+
+
+def _nullify(arr: pa.Array) -> pa.Array:
+    """Empty strings (missing or empty elements) become null."""
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
 def empty_batch(spec: RecordSpec) -> pa.Table:
@@ -230,12 +248,9 @@ class _HashingFile:
     def __init__(self, fh):
         self.fh = fh
         self.h = hashlib.sha256()
-        self.first = None
 
     def read(self, n: int = -1) -> bytes:
         b = self.fh.read(n)
-        if self.first is None:
-            self.first = b
         self.h.update(b)
         return b
 
@@ -244,16 +259,21 @@ def _q(ns: str, local: str) -> str:
     return f"{{{ns}}}{local}"
 
 
-_WATCH = ["{*}Bericht", "{*}Header", "{*}Client", "{*}Bsn", "{*}Geboortedatum", "{*}Geslacht",
-          "{*}DeclaratieNummer"] + sorted({f"{{*}}{s.record}" for s in SPECS.values()})
+@functools.lru_cache(maxsize=None)
+def _xpath(bericht: str) -> etree.XPath:
+    """One compiled XPath per message type: all field values of a record, joined by SEP."""
+    spec = SPECS[bericht]
+    nsmap = {"m": config.ns_bericht(bericht), "b": NS_BASIS}
+    parts = f", '{SEP}', ".join(f"string({path})" for _col, path in spec.fields)
+    return etree.XPath(f"concat({parts})", namespaces=nsmap)
 
 
 def _classify_syntax_error(exc: etree.XMLSyntaxError) -> tuple[str, str]:
     msg = (getattr(exc, "msg", None) or str(exc)).strip()
     line = getattr(exc, "lineno", None) or (exc.position[0] if getattr(exc, "position", None) else None)
-    where = f" (regel {line})" if line else ""
+    where = f" (regel {line})" if line and "line" not in msg else ""
     low = msg.lower()
-    if "utf-8" in low or "encoding" in low or "invalid char" in low and "utf" in low:
+    if "utf-8" in low or "encoding" in low:
         return "codering_ongeldig", f"geen geldige UTF-8-tekst: {msg}{where}"
     if "document is empty" in low:
         return "bestand_leeg", "leeg bestand"
@@ -261,43 +281,57 @@ def _classify_syntax_error(exc: etree.XMLSyntaxError) -> tuple[str, str]:
 
 
 def read_message(source: str | Path, *, file_idx: int = 0, sinks: dict[str, Sink] | None = None,
-                 batch_size: int = 50_000) -> tuple[MessageInfo, dict[str, Sink]]:
+                 batch_size: int = 50_000, info: MessageInfo | None = None) -> tuple[MessageInfo, dict[str, Sink]]:
     """Read one message file into ``sinks`` (one :class:`Sink` per message type).
 
     Returns the message's :class:`MessageInfo` and the sinks (created when not
     given). Raises :class:`MessageError` when the file is not a readable iJw 3.2
     message; rows that were already added for this file must then be discarded
-    by the caller (they carry ``_file == file_idx``).
+    by the caller (they carry ``_file == file_idx``). ``info``, when given, is
+    filled in place (the header is known before the first record is handed on,
+    so a sink's ``on_batch`` can look it up).
     """
     sinks = {} if sinks is None else sinks
-    info = MessageInfo()
+    info = MessageInfo() if info is None else info
     path = Path(source)
     with open(path, "rb") as raw:
-        fh = _HashingFile(raw)
-        head = raw.peek(1) if hasattr(raw, "peek") else b""
-        if path.stat().st_size == 0 or not head:
+        size = path.stat().st_size
+        if size == 0 or (size < 4096 and not raw.read().strip()):
             raise MessageError("bestand_leeg", "leeg bestand")
+        raw.seek(0)
         try:
+            _sniff(raw, info)
+            if info.status != "ok":
+                return info, sinks
+            raw.seek(0)
+            fh = _HashingFile(raw)
             _parse(fh, info, sinks, file_idx, batch_size)
         except etree.XMLSyntaxError as exc:
             regel, melding = _classify_syntax_error(exc)
             raise MessageError(regel, melding, info.bericht) from None
-        if info.status == "ok":
-            info.sha256 = fh.h.hexdigest()
+        info.sha256 = fh.h.hexdigest()
     return info, sinks
 
 
-def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_size: int) -> None:
-    ctx = etree.iterparse(fh, events=("start", "end"), tag=_WATCH, resolve_entities=False,
-                          no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
-    it = iter(ctx)
-    try:
-        event, root = next(it)
-    except StopIteration:
-        raise MessageError("namespace_onbekend", "geen iJw-bericht (geen element Bericht gevonden)") from None
+def _sniff(fh, info: MessageInfo) -> None:
+    """Find the root element and decide from its namespace what the message is."""
+    parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True,
+                                 load_dtd=False)
+    root = None
+    while root is None:
+        chunk = fh.read(2048)
+        if not chunk:
+            parser.close()  # raises XMLSyntaxError on an empty or unfinished document
+            break
+        parser.feed(chunk)
+        for _event, el in parser.read_events():
+            root = el
+            break
+    if root is None:
+        raise MessageError("namespace_onbekend", "geen iJw-bericht (geen hoofdelement)")
     qn = etree.QName(root)
     m = _NS_RE.match(qn.namespace or "")
-    if event != "start" or qn.localname != "Bericht" or m is None:
+    if qn.localname != "Bericht" or m is None:
         raise MessageError("namespace_onbekend",
                            f"geen iJw-bericht (hoofdelement {{{qn.namespace or ''}}}{qn.localname})")
     version, kind = m.group(1), m.group(2).upper()
@@ -309,43 +343,38 @@ def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_s
     info.bericht = kind
     if kind not in SPECS or kind not in config.BERICHTEN:
         info.status = "overgeslagen"
-        return
+
+
+def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_size: int) -> None:
+    kind = info.bericht
     spec = SPECS[kind]
     sink = sinks.get(kind)
     if sink is None:
         sink = sinks[kind] = Sink(spec, batch_size)
     rows = sink.rows
-    ns = qn.namespace
+    ns = info.namespace
     t_header, t_client = _q(ns, "Header"), _q(ns, "Client")
     t_bsn, t_geb, t_gesl = _q(ns, "Bsn"), _q(ns, "Geboortedatum"), _q(ns, "Geslacht")
     t_decl, t_record = _q(ns, "DeclaratieNummer"), _q(ns, spec.record)
     t_datum = _q(NS_BASIS, "Datum")
-    idx = {_q(ns if k == "m" else NS_BASIS, local): i for i, (_c, k, local) in enumerate(spec.fields)}
-    nf = len(spec.fields)
-    width = nf + len(CLIENT_FIELDS) + len(POSITION_FIELDS)
+    watch = [t_header, t_client, t_bsn, t_decl, t_record]
+    if kind != "JW323":
+        watch += [t_geb, t_gesl]
+    it = etree.iterparse(fh, events=("start", "end"), tag=watch, resolve_entities=False,
+                         no_network=True, load_dtd=False, remove_blank_text=True,
+                         remove_comments=True)
+    xp = _xpath(kind)
     client_n = 0
     rec_n = 0
     bsn = geb = gesl = None
     n = 0
-    idx_get = idx.get
     limit = sink.batch_size
     for event, el in it:
         tag = el.tag
         if event == "end":
             if tag == t_record:
                 rec_n += 1
-                vals = [None] * width
-                for child in el.iterdescendants():
-                    i = idx_get(child.tag)
-                    if i is not None:
-                        vals[i] = child.text
-                vals[nf] = bsn
-                vals[nf + 1] = geb
-                vals[nf + 2] = gesl
-                vals[nf + 3] = file_idx
-                vals[nf + 4] = client_n
-                vals[nf + 5] = rec_n
-                rows.append(vals)
+                rows.append([xp(el), bsn, geb, gesl, file_idx, client_n, rec_n])
                 n += 1
                 el.clear()
                 parent = el.getparent()

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config, schema
-from .verzilvering import _finish
+from .verzilvering import _codes, _finish, _num
 
 
 def hele_maanden(peildatum) -> int:
@@ -53,32 +53,42 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
         p[c] = p[c].astype(schema.S).str.strip().replace("", pd.NA)
 
     d = declaraties
-    if "regio" not in d.columns:
-        d = d.assign(regio=pd.Series(pd.NA, index=d.index, dtype=schema.S))
-    d = pd.DataFrame({
-        "agb": d["agb"].astype(schema.S).to_numpy(),
-        "jaar": d["periode_begin"].dt.year.to_numpy(dtype="int64", na_value=-1),
-        "d_productcode": d["productcode"].astype(schema.S).to_numpy(),
-        "d_gemeentecode": d["gemeentecode"].astype(schema.S).to_numpy(),
-        "regio": d["regio"].astype(schema.S).to_numpy(),
-        "client_id": d["client_id"].to_numpy(),
-        "bedrag_cent": pd.to_numeric(d["bedrag_cent"]).to_numpy(dtype="float64", na_value=0.0),
-    })
-    d = d[d["agb"].isin(p["agb"].dropna().unique()).fillna(False).to_numpy(dtype=bool)]
-    # Aggregate first: one row per (agb, jaar, product, gemeente, regio, client).
-    d = d.groupby(["agb", "jaar", "d_productcode", "d_gemeentecode", "regio", "client_id"], sort=False,
-                  observed=True, dropna=False, as_index=False)["bedrag_cent"].sum()
-    j = p[["_pid", "agb", "jaar", "productcode", "gemeentecode"]].merge(d, on=["agb", "jaar"], how="inner")
-    ok = ((j["productcode"].isna() | (j["productcode"] == j["d_productcode"]))
-          & (j["gemeentecode"].isna() | (j["gemeentecode"] == j["d_gemeentecode"]))).fillna(False)
-    j = j[ok.to_numpy(dtype=bool)]
+    # Work on integer codes: agb, product, gemeente, regio and client factorised once.
+    a_c, a_u = _codes(d["agb"])
+    keep_agb = pd.Index(a_u).isin(p["agb"].dropna().astype(object).unique())
+    jaar = d["periode_begin"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
+    sel = np.flatnonzero((a_c >= 0) & keep_agb[np.maximum(a_c, 0)] & np.isin(jaar, p["jaar"].unique()))
+    pr_c, pr_u = _codes(d["productcode"].iloc[sel])
+    gm_c, gm_u = _codes(d["gemeentecode"].iloc[sel])
+    rg = d["regio"].iloc[sel] if "regio" in d.columns else pd.Series(pd.NA, index=d.index[sel], dtype=schema.S)
+    rg_c, rg_u = _codes(rg)
+    cl_c, _ = _codes(d["client_id"].iloc[sel])
+    base = pd.DataFrame({"a": a_c[sel], "j": jaar[sel].astype(np.int64), "pr": pr_c, "gm": gm_c, "rg": rg_c,
+                         "cl": cl_c, "bedrag_cent": _num(d["bedrag_cent"].iloc[sel])})
+    # Amounts per (agb, jaar, product, gemeente, regio), clients per (..., client): both small.
+    keys = ["a", "j", "pr", "gm", "rg"]
+    som = base.groupby(keys, sort=False)["bedrag_cent"].sum().reset_index()
+    som["_k"] = np.arange(len(som))
+    cl = base.loc[base["cl"] >= 0, keys + ["cl"]].drop_duplicates().merge(som[keys + ["_k"]], on=keys)[["_k", "cl"]]
+    som["agb"] = a_u[som["a"].to_numpy()]
+    som["d_productcode"] = np.append(pr_u, None)[som["pr"].to_numpy()]
+    som["d_gemeentecode"] = np.append(gm_u, None)[som["gm"].to_numpy()]
+    som["regio"] = np.append(rg_u, None)[som["rg"].to_numpy()]
+    som = som.rename(columns={"j": "jaar"})[["_k", "agb", "jaar", "d_productcode", "d_gemeentecode", "regio",
+                                             "bedrag_cent"]]
+    pk = p[["_pid", "agb", "jaar", "productcode", "gemeentecode"]].assign(agb=p["agb"].astype(object))
+    j = pk.merge(som, on=["agb", "jaar"], how="inner")
+    ok = ((j["productcode"].isna() | (j["productcode"].astype(object) == j["d_productcode"]))
+          & (j["gemeentecode"].isna() | (j["gemeentecode"].astype(object) == j["d_gemeentecode"])))
+    j = j[ok.fillna(False).to_numpy(dtype=bool)]
     g = j.groupby("_pid", sort=False)
+    n_cl = j[["_pid", "_k"]].merge(cl, on="_k")[["_pid", "cl"]].drop_duplicates().groupby("_pid").size()
     agg = pd.DataFrame({
         "gedeclareerd_cent": g["bedrag_cent"].sum(),
-        "n_clienten": g["client_id"].nunique(),
         "_n_regio": g["regio"].nunique(),
         "_regio": g["regio"].first(),
     })
+    agg["n_clienten"] = n_cl.reindex(agg.index).fillna(0)
     out = p.merge(agg, left_on="_pid", right_index=True, how="left")
     out["gedeclareerd_cent"] = out["gedeclareerd_cent"].fillna(0.0)
     out["n_clienten"] = out["n_clienten"].fillna(0).astype("float64")

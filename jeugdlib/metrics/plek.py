@@ -271,9 +271,8 @@ def kpis(cleaned, params) -> pd.DataFrame:
     if len(m) == 0:
         return _empty_kpis()
     b = plek_bezetting(m, params.per)
-    per = _periode_van_maand  # noqa: E731 - readability
     cm = _client_maanden(t, params, (), False, LEVELS)
-    cm["periode"] = per(pd.Series(_month_ts(cm["maand"].to_numpy())), params.per).to_numpy()
+    cm["periode"] = _periode_van_maand(pd.Series(_month_ts(cm["maand"].to_numpy())), params.per).to_numpy()
     keys = ["regio", "gemeente", "productcode", "periode"]
     n = cm.groupby(keys, observed=True)["client_id"].nunique().rename("n_clienten").reset_index()
     b = b.merge(n, on=keys, how="left")
@@ -291,3 +290,31 @@ def kpis(cleaned, params) -> pd.DataFrame:
                                    dimensie="productcode=" + k["productcode"].astype(str)))
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["kpi", "regio", "gemeente", "periode", "dimensie"], kind="mergesort").reset_index(drop=True)
+
+
+def rapport(cleaned, params, *, regio: str | None = None, exclude_agb: Iterable[str] = ()) -> dict:
+    """Everything the Plekfinanciering report (reports.md item 4) shows, for one
+    regio (``None``: all regions together), as a dict of frames: ``maanden``
+    (per product, :func:`plek_maanden`), ``maanden_aanbieder`` (per product and
+    aanbieder), ``bezetting`` (per year), ``klassen`` (:func:`klassen_telling`),
+    ``kosten_per_client`` (only with plekken.csv), ``heeft_plekken`` (bool: capacity
+    from plekken.csv rather than the yearly mean)."""
+    t = cleaned.toewijzingen
+    pl = getattr(cleaned, "plekken", None)
+    levels = ("regio",) if regio is not None else ("nederland",)
+
+    def sel(df):
+        if regio is None or len(df) == 0:
+            return df.reset_index(drop=True)
+        return df[_eq(df["regio"].astype(schema.S), regio)].reset_index(drop=True)
+
+    m = sel(plek_maanden(t, pl, params, exclude_agb=exclude_agb, levels=levels))
+    ma = sel(plek_maanden(t, pl, params, per_aanbieder=True, exclude_agb=exclude_agb, levels=levels))
+    return {
+        "maanden": m,
+        "maanden_aanbieder": ma,
+        "bezetting": plek_bezetting(m, "jaar"),
+        "klassen": klassen_telling(m) if len(m) else pd.DataFrame(columns=["productcode", "klasse", "teken", "maanden"]),
+        "kosten_per_client": sel(plek_kosten_per_client(t, pl, params, exclude_agb=exclude_agb, levels=levels)),
+        "heeft_plekken": pl is not None and len(pl) > 0,
+    }

@@ -23,6 +23,7 @@ No function loops in Python over clients, zorgpaden or toewijzingen.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Iterable, NamedTuple
 
 import numpy as np
@@ -99,10 +100,6 @@ def _productgroep_van(df: pd.DataFrame) -> pd.Series:
 def _months(dates) -> np.ndarray:
     """Month number (months since 1970-01) of each date, as int64."""
     return np.asarray(pd.Series(dates).to_numpy(dtype="datetime64[ns]"), dtype="datetime64[M]").astype(np.int64)
-
-
-def _month_start(month_no: np.ndarray) -> np.ndarray:
-    return np.asarray(month_no, dtype=np.int64).astype("datetime64[M]").astype("datetime64[ns]")
 
 
 def _in_window(dates: pd.Series, params) -> np.ndarray:
@@ -667,7 +664,6 @@ def kosten_samenstelling(declaraties: pd.DataFrame, params, *, exclude_agb: Iter
 
 
 def _with_per(params, per):
-    import dataclasses
     return dataclasses.replace(params, per=per)
 
 
@@ -778,3 +774,49 @@ def kpis(cleaned, params) -> pd.DataFrame:
     parts.append(ratio_kpis(rat, params))
     out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty_kpis()
     return out.sort_values(["kpi", "regio", "gemeente", "periode", "dimensie"], kind="mergesort").reset_index(drop=True)
+
+
+def rapport(cleaned, params, *, regio: str | None = None, exclude_agb: Iterable[str] = (),
+            top: int = 10) -> dict:
+    """Everything the Trajecten report (reports.md item 2) plots, for one regio
+    (``None``: all regions), as a dict of frames:
+
+    ``zorgpaden`` (client-free, :func:`zorgpaden_tabel`), ``samenvatting``
+    (:func:`label_samenvatting`), ``top_labels`` (top ``top``), ``doorlooptijd``,
+    ``volume``, ``normen``, ``ratios`` (:func:`traject_ratios`, client-free),
+    ``ratios_fallback`` (bool: no JW307 in the data), ``bubbel``,
+    ``kosten_samenstelling`` (per year) and ``aandeel_pq`` (regio level, or
+    Nederland). Only zorgpaden that start, and ratios of trajecten that end, in
+    [start, peildatum) are included. Zorgpaden and ratios belong to the regio of
+    their (first) toewijzing; zorgpaden are chained over all regions.
+    ``exclude_agb`` leaves those aanbieders out of all of it.
+    """
+    t, d = cleaned.toewijzingen, cleaned.declaraties
+    producten = getattr(cleaned, "producten", None)
+    ex = _excluded(params, exclude_agb)
+    groepen = traject_groepen(_without_agb(t, ex), producten)
+    zp = zorgpaden(t, d, params, exclude_agb=ex, groepen=groepen)
+    rat = traject_ratios(t, d, getattr(cleaned, "start_stop", None), params, exclude_agb=ex, groepen=groepen)
+    zp = zp[_in_window(zp["start"], params)].reset_index(drop=True)
+    ratios = rat.tabel
+    ratios = ratios[_in_window(ratios["einddatum"], params)].reset_index(drop=True)
+    dd = d
+    if regio is not None:
+        zp = zp[_eq(zp["regio"], regio)].reset_index(drop=True)
+        ratios = ratios[_eq(ratios["regio"], regio)].reset_index(drop=True)
+        dd = d[_eq(d["regio"].astype(schema.S), regio)]
+    aq = aandeel_pq_in_traject(dd, params, exclude_agb=ex, groepen=groepen, levels=("regio",) if regio else ("nederland",))
+    return {
+        "groepen": groepen,
+        "zorgpaden": zorgpaden_tabel(zp),
+        "samenvatting": label_samenvatting(zp),
+        "top_labels": top_labels(zp, n=top),
+        "doorlooptijd": doorlooptijd_verdeling(zp, producten),
+        "volume": volume_klassen(zp),
+        "normen": normen(producten) if producten is not None else normen(None),
+        "ratios": ratios,
+        "ratios_fallback": rat.fallback,
+        "bubbel": bubbel_data(ratios),
+        "kosten_samenstelling": kosten_samenstelling(dd, params, exclude_agb=ex, groepen=groepen, per="jaar"),
+        "aandeel_pq": aq,
+    }

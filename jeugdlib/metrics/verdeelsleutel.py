@@ -27,7 +27,7 @@ import pandas as pd
 from .. import config, schema
 from ..errors import JeugdlibError
 from . import _common
-from .verzilvering import _finish
+from .verzilvering import _codes, _finish
 
 #: Zuid-Limburg: four equal parts.
 ZUID_LIMBURG: dict[str, float] = {"gemeente": 0.25, "jeugdigen": 0.25, "toewijzingen": 0.25,
@@ -115,43 +115,60 @@ def tellingen(gemeenten: pd.DataFrame, jaar: int, *, toewijzingen: pd.DataFrame 
     ``gemeenten``: the gemeenten to split over (column ``gemeentecode``). Counts
     are 0 for gemeenten without records.
     """
-    t1_begin = pd.Timestamp(year=jaar - 1, month=1, day=1)
-    t1_eind = pd.Timestamp(year=jaar - 1, month=12, day=31)
+    out = tellingen_jaren(gemeenten, [jaar], toewijzingen=toewijzingen, declaraties=declaraties,
+                          bevolking=bevolking)
+    return out.drop(columns=["jaar"])
+
+
+def tellingen_jaren(gemeenten: pd.DataFrame, jaren, *, toewijzingen: pd.DataFrame | None = None,
+                    declaraties: pd.DataFrame | None = None, bevolking: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`tellingen` for several years in one pass over the tables: long, with column ``jaar``."""
     codes = gemeenten["gemeentecode"].astype(schema.S).drop_duplicates().reset_index(drop=True)
-    out = pd.DataFrame({"gemeentecode": codes, "gemeente": 1})
     idx = pd.Index(codes.astype(object))
+    jaren = [int(j) for j in jaren]
 
-    if bevolking is not None and len(bevolking):
-        b = bevolking.assign(jaar=pd.to_numeric(bevolking["jaar"]).astype("int64"))
-        b = b[b["jaar"] <= jaar - 1]
-        if len(b):
-            b = b.sort_values("jaar").drop_duplicates("gemeentecode", keep="last")
-            s = pd.Series(pd.to_numeric(b["jeugdigen"]).to_numpy(dtype="float64"),
-                          index=b["gemeentecode"].astype(object))
-            out["jeugdigen"] = s.reindex(idx).fillna(0).to_numpy()
-
+    span = None
     if toewijzingen is not None:
         t = toewijzingen
+        # Span per (toewijzing_nr, gemeente) over all rows, on integer codes.
+        tn_c, _ = _codes(t["toewijzing_nr"])
+        tg_c, tg_u = _codes(t["gemeentecode"])
         span = pd.DataFrame({
-            "toewijzing_nr": t["toewijzing_nr"].to_numpy(),
-            "gemeentecode": t["gemeentecode"].astype(object).to_numpy(),
-            "ing": t["ingangsdatum"].to_numpy(),
+            "k": tn_c * (len(tg_u) + 1) + tg_c,
+            "g": tg_c,
+            "ing": t["ingangsdatum"].to_numpy(dtype="datetime64[ns]"),
             # open end -> far future, so that the max over versions stays open
-            "eind": t["einddatum"].fillna(pd.Timestamp.max.normalize()).to_numpy(),
+            "eind": t["einddatum"].fillna(pd.Timestamp.max.normalize()).to_numpy(dtype="datetime64[ns]"),
         })
-        span = span.groupby(["toewijzing_nr", "gemeentecode"], sort=False).agg(ing=("ing", "min"),
-                                                                               eind=("eind", "max"))
-        overlap = span[(span["ing"] <= t1_eind) & (span["eind"] >= t1_begin)].reset_index()
-        n = overlap.groupby("gemeentecode").size()
-        out["toewijzingen"] = n.reindex(idx).fillna(0).to_numpy(dtype="float64")
-
+        span = span[span["g"] >= 0].groupby("k", sort=False).agg(g=("g", "first"), ing=("ing", "min"),
+                                                                 eind=("eind", "max"))
     if declaraties is not None:
-        d = declaraties
-        pb = d["periode_begin"]
-        sel = ((pb >= t1_begin) & (pb <= t1_eind)).to_numpy(dtype=bool)
-        n = d.loc[sel].groupby(d.loc[sel, "gemeentecode"].astype(object)).size()
-        out["declaratieregels"] = n.reindex(idx).fillna(0).to_numpy(dtype="float64")
-    return out
+        dg_c, dg_u = _codes(declaraties["gemeentecode"])
+        d_jaar = declaraties["periode_begin"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
+
+    parts = []
+    for jaar in jaren:
+        t1_begin = pd.Timestamp(year=jaar - 1, month=1, day=1)
+        t1_eind = pd.Timestamp(year=jaar - 1, month=12, day=31)
+        out = pd.DataFrame({"gemeentecode": codes, "jaar": jaar, "gemeente": 1})
+        if bevolking is not None and len(bevolking):
+            b = bevolking.assign(jaar=pd.to_numeric(bevolking["jaar"]).astype("int64"))
+            b = b[b["jaar"] <= jaar - 1]
+            if len(b):
+                b = b.sort_values("jaar").drop_duplicates("gemeentecode", keep="last")
+                sb = pd.Series(pd.to_numeric(b["jeugdigen"]).to_numpy(dtype="float64"),
+                               index=b["gemeentecode"].astype(object))
+                out["jeugdigen"] = sb.reindex(idx).fillna(0).to_numpy()
+        if span is not None:
+            hit = ((span["ing"] <= t1_eind) & (span["eind"] >= t1_begin)).to_numpy()
+            n = np.bincount(span["g"].to_numpy()[hit], minlength=len(tg_u))
+            out["toewijzingen"] = pd.Series(n, index=tg_u).reindex(idx).fillna(0).to_numpy(dtype="float64")
+        if declaraties is not None:
+            hit = (d_jaar == jaar - 1) & (dg_c >= 0)
+            n = np.bincount(dg_c[hit], minlength=len(dg_u))
+            out["declaratieregels"] = pd.Series(n, index=dg_u).reindex(idx).fillna(0).to_numpy(dtype="float64")
+        parts.append(out)
+    return pd.concat(parts, ignore_index=True)
 
 
 def kpis(cleaned, params: config.Params, gewichten: Mapping[str, float] = ZUID_LIMBURG) -> pd.DataFrame:
@@ -185,24 +202,35 @@ def kpis(cleaned, params: config.Params, gewichten: Mapping[str, float] = ZUID_L
     per = _common.periods(params.start, params.peildatum, params.per)
     rows = []
     regio_van = dict(zip(gem["gemeentecode"].astype(str), gem["regio_naam"].astype(str)))
-    for periode in per["periode"]:  # one vectorised pass per year, then a split per regio
-        jaar = int(periode)
-        alle = tellingen(gem, jaar, toewijzingen=toew, declaraties=decl, bevolking=bev)
-        alle["_regio"] = alle["gemeentecode"].astype(str).map(regio_van)
-        for regio, tel in alle.groupby("_regio", sort=True):
-            w = {k: v for k, v in gewichten.items()
-                 if k == "gemeente" or (k in tel.columns and tel[k].sum() > 0)}
-            if not w or sum(w.values()) <= 0:
-                continue
-            s = sum(w.values())
-            w = {k: v / s for k, v in w.items()}
-            v = verdeel(tel, 0, w)
-            dims = {"": v["aandeel"]} | {f"deel={k}": v[f"aandeel_{k}"] for k in w}
-            for dim, waarde in dims.items():
-                rows.append(pd.DataFrame({"kpi": "verdeelsleutel", "regio": regio,
-                                          "gemeente": v["gemeentecode"].to_numpy(), "periode": periode,
-                                          "dimensie": dim, "waarde": waarde.to_numpy(),
-                                          "eenheid": "fractie", schema.KPI_N: np.nan}))
+    alle = tellingen_jaren(gem, [int(p) for p in per["periode"]], toewijzingen=toew, declaraties=decl,
+                           bevolking=bev)
+    alle["_regio"] = alle["gemeentecode"].astype(str).map(regio_van)
+    alle = alle[alle["_regio"].notna()].reset_index(drop=True)
+    if len(alle) == 0:
+        return _finish(pd.DataFrame())
+    # The key of :func:`verdeel`, vectorised over all (year, regio) groups at once.
+    grp = alle.groupby(["jaar", "_regio"], sort=False)
+    delen = [k for k in gewichten if k == "gemeente" or k in alle.columns]
+    totaal_aandeel = np.zeros(len(alle))
+    gewicht_som = np.zeros(len(alle))
+    aandelen = {}
+    for k in delen:
+        som = grp[k].transform("sum").to_numpy(dtype="float64")
+        heeft = som > 0  # a part without data in this group is left out
+        with np.errstate(divide="ignore", invalid="ignore"):
+            aandelen[k] = np.where(heeft, alle[k].to_numpy(dtype="float64") / som, np.nan)
+        w = float(gewichten[k]) * heeft
+        totaal_aandeel += w * np.nan_to_num(aandelen[k])
+        gewicht_som += w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        totaal_aandeel = totaal_aandeel / gewicht_som
+    basis = {"kpi": "verdeelsleutel", "regio": alle["_regio"].to_numpy(),
+             "gemeente": alle["gemeentecode"].to_numpy(), "periode": alle["jaar"].astype(str).to_numpy(),
+             "eenheid": "fractie", schema.KPI_N: np.nan}
+    rows.append(pd.DataFrame({**basis, "dimensie": "", "waarde": totaal_aandeel}))
+    for k in delen:
+        rows.append(pd.DataFrame({**basis, "dimensie": f"deel={k}", "waarde": aandelen[k]}))
+    rows = [r[r["waarde"].notna()] for r in rows]
     if not rows:
         return _finish(pd.DataFrame())
     return _finish(pd.concat(rows, ignore_index=True))

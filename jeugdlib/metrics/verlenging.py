@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config, schema
-from .verzilvering import _finish, _kpi_rows, eindigend_in_periode
+from .verzilvering import _codes, _finish, _kpi_rows, eindigend_in_periode
 
 _OPEN = np.iinfo(np.int64).max  # an open einddatum: later than any date
 
@@ -45,9 +45,10 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
     recid = np.int64(params.recidief_dagen) * 86_400 * 10**9
     peil = np.int64(params.peil_ts.value)
 
-    pg = t["productgroep"].astype(schema.S).fillna("") if "productgroep" in t.columns else pd.Series("", index=t.index)
-    key = pd.MultiIndex.from_arrays([t["client_id"].astype(schema.S).fillna("").to_numpy(),
-                                     pg.to_numpy()]).factorize()[0] if n else np.array([], dtype=np.int64)
+    # (client, productgroep) as one integer key.
+    cc, _ = _codes(t["client_id"], "")
+    pgc, pgu = _codes(t["productgroep"] if "productgroep" in t.columns else pd.Series("", index=t.index), "")
+    key = cc * (len(pgu) + 1) + pgc
     ing = t["ingangsdatum"].to_numpy(dtype="datetime64[ns]").view("int64")
     eind_dt = t["einddatum"].to_numpy(dtype="datetime64[ns]")
     heeft_eind = ~np.isnat(eind_dt)
@@ -91,7 +92,8 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
     """
     toew = cleaned.toewijzingen
     st = verlenging_status(toew, params)
-    t = toew.join(st)
+    cols = [c for c in ("client_id", "regio", "gemeentecode", "financieringsvorm", "einddatum") if c in toew.columns]
+    t = toew[cols].join(st)
     t = eindigend_in_periode(t, params)
     if len(t) == 0:
         return _finish(pd.DataFrame())

@@ -39,14 +39,24 @@ STATUS_FREQUENTIE = "frequentie_onbekend"  # no volume or frequency not 1/2/4/6
 STATUS_TARIEF = "geen_tarief"  # the product has no tarief to value the volume at
 
 
+def _codes(s, fill: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (NA -> -1, or ``fill``) and the uniques (object array) of a column."""
+    s = pd.Series(s, copy=False)
+    if fill is not None:
+        s = s.astype(schema.S).fillna(fill)
+    codes, uniq = pd.factorize(s)
+    return codes.astype(np.int64, copy=False), np.asarray(uniq, dtype=object)
+
+
 def _code(s: pd.Series, width: int = 0) -> pd.Series:
-    """Normalise a code column: stripped text; ``width`` left-pads digits (eenheid '4' -> '04')."""
-    out = pd.Series(s, copy=False).astype("string").str.strip()
-    if width:
-        out = out.str.zfill(width)
-    else:
-        out = out.str.lstrip("0")
-    return out
+    """Normalise a code column: stripped text; ``width`` left-pads digits (eenheid '4' -> '04'),
+    else leading zeros go (frequentie '01' -> '1'). Works on the distinct values only."""
+    s = pd.Series(s, copy=False)
+    codes, uniq = _codes(s)
+    u = pd.Series(uniq, dtype="string").str.strip()
+    u = u.str.zfill(width) if width else u.str.lstrip("0")
+    vals = np.append(u.to_numpy(dtype=object, na_value=None), None)
+    return pd.Series(vals[codes], index=s.index, dtype=schema.S)
 
 
 def _num(s: pd.Series) -> np.ndarray:
@@ -141,36 +151,38 @@ def verzilvering_per_toewijzing(toewijzingen: pd.DataFrame, declaraties: pd.Data
     """
     toew = toewijzingen
     out = toew.copy()
-    nrs = toew["toewijzing_nr"]
+    n = len(toew)
     d = declaraties
-    keep = d["toewijzing_nr"].isin(nrs.dropna().unique()).fillna(False)
+    # Position of each declaration's toewijzing in ``toew`` (-1: not one of these),
+    # via one factorisation of both number columns (toewijzing_nr is unique in Cleaned).
+    codes, _ = _codes(pd.concat([toew["toewijzing_nr"], d["toewijzing_nr"]], ignore_index=True))
+    t_codes, d_codes = codes[:n], codes[n:]
+    pos_of = np.full(int(codes.max()) + 2 if len(codes) else 1, -1, dtype=np.int64)
+    pos_of[t_codes[t_codes >= 0]] = np.flatnonzero(t_codes >= 0)
+    d_pos = np.where(d_codes >= 0, pos_of[d_codes], -1)
     if "toewijzing_bekend" in d.columns:
-        keep &= d["toewijzing_bekend"].fillna(False).astype(bool)
-    d = d.loc[keep.to_numpy(dtype=bool), ["toewijzing_nr", "eenheid", "volume", "bedrag_cent"]]
-    d = d.assign(eenheid=_code(d["eenheid"], 2).fillna(""),
-                 volume=_num(d["volume"]), bedrag_cent=_num(d["bedrag_cent"]))
-    per_eenheid = d.groupby(["toewijzing_nr", "eenheid"], sort=False, observed=True, as_index=False)[
-        ["volume", "bedrag_cent"]].sum()
+        d_pos = np.where(d["toewijzing_bekend"].fillna(False).to_numpy(dtype=bool), d_pos, -1)
+    sel = d_pos >= 0
+    d_pos = d_pos[sel]
 
-    # The toewijzing's eenheid for each declared (toewijzing, eenheid) pair.
-    # toewijzing_nr is unique in Cleaned.toewijzingen (latest version only).
-    t_eenheid = pd.DataFrame({"toewijzing_nr": nrs.to_numpy(),
-                              "t_eenheid": _code(toew["eenheid"], 2).fillna("").to_numpy()})
-    t_eenheid = t_eenheid.drop_duplicates("toewijzing_nr")
-    per_eenheid = per_eenheid.merge(t_eenheid, on="toewijzing_nr", how="left")
-    factor = eenheid_factor(per_eenheid["eenheid"], per_eenheid["t_eenheid"]).to_numpy()
-    per_eenheid["vol_conv"] = per_eenheid["volume"].to_numpy() * factor
+    # Unit conversion factor per declared item, on the distinct units only.
+    d_eenheid = _code(d["eenheid"].iloc[np.flatnonzero(sel)], 2).fillna("")
+    t_eenheid = _code(toew["eenheid"], 2).fillna("")
+    uid, vocab = _codes(pd.concat([t_eenheid, d_eenheid], ignore_index=True))
+    t_uid, d_uid = uid[:n], uid[n:]
+    uren = pd.Series(vocab).map(config.EENHEID_UREN).to_numpy(dtype="float64", na_value=np.nan)
+    tu = t_uid[d_pos]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(d_uid == tu, 1.0, uren[d_uid] / uren[tu])
+    vol = _num(d["volume"])[sel]
+    bedrag = _num(d["bedrag_cent"])[sel]
+    vol = np.nan_to_num(vol, nan=0.0)
+    conv = vol * factor
     # A unit that does not convert only matters when something was declared in it.
-    per_eenheid["mix"] = np.isnan(factor) & (per_eenheid["volume"].to_numpy() != 0)
-    per_eenheid["vol_conv"] = per_eenheid["vol_conv"].fillna(0.0)
-    per_t = per_eenheid.groupby("toewijzing_nr", sort=False).agg(
-        geleverd_volume=("vol_conv", "sum"), gedeclareerd_cent=("bedrag_cent", "sum"), mix=("mix", "any"))
-
-    key = pd.Index(nrs.astype(object).where(nrs.notna(), None))
-    m = per_t.reindex(key)
-    geleverd = np.nan_to_num(m["geleverd_volume"].to_numpy(dtype="float64"), nan=0.0)
-    gedeclareerd = np.nan_to_num(m["gedeclareerd_cent"].to_numpy(dtype="float64"), nan=0.0)
-    mix = m["mix"].to_numpy(dtype=object) == True  # noqa: E712 (NaN for toewijzingen without lines)
+    mix_item = np.isnan(factor) & (vol != 0)
+    geleverd = np.bincount(d_pos, weights=np.nan_to_num(conv, nan=0.0), minlength=n)
+    gedeclareerd = np.bincount(d_pos, weights=np.nan_to_num(bedrag, nan=0.0), minlength=n)
+    mix = np.bincount(d_pos, weights=mix_item.astype("float64"), minlength=n) > 0
 
     budget = is_budget(toew).to_numpy()
     maxvol = maximum_volume(toew).to_numpy()
@@ -200,29 +212,64 @@ def verzilvering_per_toewijzing(toewijzingen: pd.DataFrame, declaraties: pd.Data
 
 
 def _kpi_rows(df: pd.DataFrame, dims: dict[str, str | None], sums: list[str]) -> pd.DataFrame:
-    """Sum ``sums`` and count distinct clients per level, period and dimension.
+    """Sum ``sums`` and count distinct clients per level (gemeente, regio, Nederland),
+    period and dimension (metrics._common conventions).
 
     ``df`` has regio, gemeentecode, periode, client_id and the columns named in
-    ``dims`` (dimension label -> column, None for the total).
+    ``dims`` (dimension label -> column, None for the total; a value ``v`` gives
+    ``dimensie`` "label=v", empty values "label=onbekend"). Everything runs on
+    integer codes: sums are rolled up from the gemeente level, distinct clients
+    are deduplicated level by level (a client in two gemeenten of one regio counts
+    once for the regio). Returns regio, gemeente, periode, dimensie, ``sums``,
+    ``n_clienten``.
     """
-    cols = ["regio", "gemeentecode", "periode", "client_id"] + sums + [c for c in dims.values() if c]
-    base = df[list(dict.fromkeys(cols))].copy()
-    base["client_id"] = pd.factorize(base["client_id"])[0]
-    base["regio"] = base["regio"].fillna("onbekend")
-    base["gemeentecode"] = base["gemeentecode"].fillna("onbekend")
-    st = _common.stack_levels(base)
+    rc, ru = _codes(df["regio"], "onbekend")
+    gc, gu = _codes(df["gemeentecode"], "onbekend")
+    pc, pu = _codes(df["periode"])
+    cc, _ = _codes(df["client_id"])
+    vals = {c: _num(df[c]) for c in sums}
     parts = []
     for naam, col in dims.items():
         if col is None:
-            dim = pd.Series("", index=st.index, dtype=schema.S)
+            dc, labels = np.zeros(len(df), dtype=np.int64), np.array([""], dtype=object)
         else:
-            dim = (naam + "=" + st[col].astype(schema.S).fillna("onbekend").replace("", "onbekend")).astype(schema.S)
-        g = st.groupby([st["regio"], st["gemeente"], st["periode"], dim.rename("dimensie")],
-                       sort=False, observed=True)
-        agg = g[sums].sum()
-        agg["n_clienten"] = g["client_id"].nunique()
-        parts.append(agg.reset_index())
-    return pd.concat(parts, ignore_index=True)
+            v = df[col].astype(schema.S).fillna("").str.strip()
+            dc, du = _codes(v)
+            labels = np.array([f"{naam}={x if x else 'onbekend'}" for x in du], dtype=object)
+        base = pd.DataFrame({"r": rc, "g": gc, "p": pc, "d": dc, "c": cc, **vals})
+        kw = dict(sort=False)
+        gem = base.groupby(["r", "g", "p", "d"], **kw)[sums].sum() if sums else None
+        uniq_g = base.loc[base["c"] >= 0, ["r", "g", "p", "d", "c"]].drop_duplicates()
+        n_g = uniq_g.groupby(["r", "g", "p", "d"], **kw).size()
+        uniq_r = uniq_g.drop_duplicates(["r", "p", "d", "c"])
+        n_r = uniq_r.groupby(["r", "p", "d"], **kw).size()
+        n_n = uniq_r.drop_duplicates(["p", "d", "c"]).groupby(["p", "d"], **kw).size()
+        if sums:
+            s_g = gem
+            s_r = gem.groupby(level=["r", "p", "d"], **kw).sum()
+            s_n = gem.groupby(level=["p", "d"], **kw).sum()
+        else:
+            s_g = pd.DataFrame(index=base.groupby(["r", "g", "p", "d"], **kw).size().index)
+            s_r = pd.DataFrame(index=base.groupby(["r", "p", "d"], **kw).size().index)
+            s_n = pd.DataFrame(index=base.groupby(["p", "d"], **kw).size().index)
+        for agg, cnt in ((s_g, n_g), (s_r, n_r), (s_n, n_n)):
+            a = agg.copy()
+            a["n_clienten"] = cnt.reindex(a.index).fillna(0).to_numpy(dtype="float64")
+            a = a.reset_index()
+            lvl = pd.DataFrame({
+                "regio": ru[a["r"].to_numpy()] if "r" in a.columns else config.NEDERLAND,
+                "gemeente": gu[a["g"].to_numpy()] if "g" in a.columns else "",
+                "periode": pu[a["p"].to_numpy()],
+                "dimensie": labels[a["d"].to_numpy()],
+            })
+            for c in sums:
+                lvl[c] = a[c].to_numpy()
+            lvl["n_clienten"] = a["n_clienten"].to_numpy()
+            parts.append(lvl)
+    out = pd.concat(parts, ignore_index=True)
+    for c in ("regio", "gemeente", "periode", "dimensie"):
+        out[c] = out[c].astype(schema.S)
+    return out
 
 
 def _finish(rows: pd.DataFrame) -> pd.DataFrame:
@@ -271,8 +318,12 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
     amounts (euro) the total only. ``n_clienten`` = distinct clients in the group.
     """
     toew = cleaned.toewijzingen
+    cols = ["toewijzing_nr", "client_id", "regio", "gemeentecode", "aanbieder_type", "productcode",
+            "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid", "frequentie", "budget_cent",
+            "tarief_cent"]
     inspanning = (toew["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
-    t = eindigend_in_periode(toew.loc[inspanning], params, alleen_volledig=True)
+    toew = toew.loc[inspanning, [c for c in cols if c in toew.columns]]
+    t = eindigend_in_periode(toew, params, alleen_volledig=True)
     if len(t) == 0:
         return _finish(pd.DataFrame())
     v = verzilvering_per_toewijzing(t, cleaned.declaraties)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import config, schema
 from . import _common
-from .verzilvering import _finish, _kpi_rows, eindigend_in_periode
+from .verzilvering import _codes, _finish, _kpi_rows, eindigend_in_periode
 
 #: Days per month for durations (metrics.md section 5).
 DAGEN_PER_MAAND = 30.4375
@@ -37,8 +37,8 @@ def _eind_eff(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
 
 
 def _chains(toewijzingen: pd.DataFrame, params: config.Params, by: list[str]) -> pd.Series:
-    df = pd.DataFrame({c: toewijzingen[c].astype(schema.S).fillna("").to_numpy() for c in by},
-                      index=toewijzingen.index)
+    """Chain number per row over groups of ``by`` (``_common.chain_ids`` on integer codes)."""
+    df = pd.DataFrame({c: _codes(toewijzingen[c], "")[0] for c in by}, index=toewijzingen.index)
     df["_s"] = toewijzingen["ingangsdatum"].to_numpy()
     df["_e"] = _eind_eff(toewijzingen, params).to_numpy()
     return _common.chain_ids(df, by, "_s", "_e", params.aansluit_dagen).astype("int64")
@@ -125,7 +125,9 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
 
     ``n_clienten``: distinct clients behind the value.
     """
+    cols = ["client_id", "regio", "gemeentecode", "productgroep", "ingangsdatum", "einddatum", "einddatum_eff"]
     toew = cleaned.toewijzingen
+    toew = toew[[c for c in cols if c in toew.columns]]
     rows = []
     t = eindigend_in_periode(toew, params)
     if len(t):

@@ -131,6 +131,23 @@ class Rapport:
             out = out[out["regio"] == self.regio]
         return out.reset_index(drop=True)
 
+    def kpis_met_n(self, module: str, kpi: str, params: config.Params | None = None) -> pd.DataFrame:
+        """Rows of one KPI with its client basis ``n_clienten`` (for funnel plots), for
+        every region and gemeente. Only rows with at least ``klein_aantal`` clients are
+        returned, so no small number can leak into a chart."""
+        p = params or self.params
+        key = ("met_n", module, p)
+        if key not in self._cache:
+            mod = importlib.import_module(f"jeugdlib.metrics.{module}")
+            self._cache[key] = mod.kpis(self.cleaned, p)
+        rows = self._cache[key]
+        rows = rows[rows["kpi"] == kpi].copy()
+        rows[schema.KPI_N] = pd.to_numeric(rows[schema.KPI_N], errors="coerce")
+        rows = rows[rows[schema.KPI_N] >= p.klein_aantal]
+        if kpi not in self.gebruikte_kpis:
+            self.gebruikte_kpis.append(kpi)
+        return rows.reset_index(drop=True)
+
     def waarde(self, kpis: pd.DataFrame, kpi: str, periode: str, *, gemeente: str = "",
                dimensie: str = "", regio: str | None = None) -> float | None:
         """One value from KPI rows (None when missing or suppressed)."""
@@ -167,18 +184,17 @@ class Rapport:
 
 
 def _afwerken(rows: pd.DataFrame, params: config.Params) -> pd.DataFrame:
-    """Suppress small numbers and add ``voorlopig`` (as :mod:`jeugdlib.kpi` does)."""
-    from ..metrics import _common
+    """Suppress small numbers and add ``voorlopig``, exactly as :func:`jeugdlib.kpi.kpi_table`."""
+    from .. import kpi
 
     if rows is None or len(rows) == 0:
         return schema.empty("kpi")
-    out = privacy.suppress(rows, params.klein_aantal)
-    vl = {}
-    for per in ("jaar", "kwartaal", "maand"):
-        p = _common.periods(params.start, params.peildatum, per)
-        vl.update(dict(zip(p["periode"].astype(str), p["voorlopig"].astype(bool))))
-    out["voorlopig"] = out["periode"].astype(str).map(vl).fillna(False).astype(bool).to_numpy()
-    return out.astype(schema.KPI_COLUMNS)
+    rows = rows[kpi.ROW_COLUMNS].copy()
+    for c in ("kpi", "regio", "gemeente", "periode", "dimensie", "eenheid"):
+        rows[c] = rows[c].astype(schema.S).fillna("")
+    rows["waarde"] = pd.to_numeric(rows["waarde"], errors="coerce").astype("float64")
+    rows["voorlopig"] = kpi.voorlopig(rows["periode"], params.peildatum).to_numpy()
+    return privacy.suppress(rows, params.klein_aantal)
 
 
 def open_rapport(naam: str, data: str | Path, regio: str, peildatum: str, *, start: str = "",

@@ -30,14 +30,15 @@ CSS = """
 .jl-samenvatting ul{margin:.2rem 0 .2rem 1.1rem;padding:0}
 .jl-samenvatting li{margin:.25rem 0}
 .jl-tegels{display:flex;flex-wrap:wrap;gap:.7rem;margin:.6rem 0 1rem}
-.jl-tegel{flex:1 1 150px;max-width:240px;border:1px solid #dde2e8;border-radius:8px;padding:.6rem .8rem;background:#fff}
+.jl-tegel{flex:1 1 120px;max-width:240px;border:1px solid #dde2e8;border-radius:8px;padding:.6rem .8rem;background:#fff}
 .jl-tegel .jl-label{font-size:.82rem;color:#555;text-transform:none}
 .jl-tegel .jl-waarde{font-size:1.45rem;font-weight:650;color:#0b3d6b;margin:.15rem 0;white-space:nowrap}
 .jl-tegel .jl-uitleg{font-size:.75rem;color:#666}
 table.jl-tabel{border-collapse:collapse;margin:.4rem 0 .3rem;font-size:.88rem;min-width:40%}
 table.jl-tabel th,table.jl-tabel td{padding:.28rem .6rem;border-bottom:1px solid #e4e7eb}
-table.jl-tabel th{background:#f3f5f8;text-align:left;font-weight:600;vertical-align:bottom}
-table.jl-tabel td.jl-num,table.jl-tabel th.jl-num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table.jl-tabel th{background:#f3f5f8;text-align:left !important;font-weight:600;vertical-align:bottom}
+table.jl-tabel td{text-align:left !important}
+table.jl-tabel td.jl-num,table.jl-tabel th.jl-num{text-align:right !important;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.jl-tabel tr.jl-totaal td{font-weight:650;border-top:2px solid #c8ced6}
 .jl-bijschrift{font-size:.82rem;color:#555;margin:.1rem 0 1.1rem}
 .jl-let-op{background:#fff7e6;border-left:4px solid #E69F00;padding:.45rem .8rem;margin:.5rem 0;font-size:.9rem}
@@ -127,7 +128,8 @@ def _is_client_count(col: str) -> bool:
 
 def tabel(df: pd.DataFrame, formaten: dict[str, str] | None = None, *,
           onderdrukt: dict[str, str] | None = None, totaal: bool = False,
-          klein_aantal: int = 10, max_rijen: int | None = None) -> HTML:
+          klein_aantal: int = 10, max_rijen: int | None = None,
+          rechts: list[str] | None = None) -> HTML:
     """A table with Dutch number formats.
 
     ``formaten`` maps a column to an eenheid of :func:`fmt.waarde` (``aantal``,
@@ -135,15 +137,18 @@ def tabel(df: pd.DataFrame, formaten: dict[str, str] | None = None, *,
     unlisted columns are shown as text. ``onderdrukt`` maps a value column to a
     boolean column saying it is suppressed (that column is not shown).
     ``totaal`` styles the last row as a total. Client-count columns (name holds
-    "cliënten") have counts 1-9 suppressed here as well.
+    "cliënten") have counts 1-9 suppressed here as well. ``rechts``: columns of
+    already formatted numbers (text) to right-align.
     """
     formaten = dict(formaten or {})
+    for c in rechts or []:
+        formaten.setdefault(c, "rechts")
     onderdrukt = dict(onderdrukt or {})
     verborgen = set(onderdrukt.values())
     cols = [c for c in df.columns if c not in verborgen]
     d = df.head(max_rijen) if max_rijen else df
     head = "".join(
-        f'<th class="{"jl-num" if formaten.get(c) in ("aantal", "euro", "fractie", "maanden") else ""}">'
+        f'<th class="{"jl-num" if formaten.get(c) in ("aantal", "euro", "fractie", "maanden", "rechts") else ""}">'
         f"{e(c)}</th>" for c in cols)
     body = []
     n = len(d)
@@ -158,6 +163,8 @@ def tabel(df: pd.DataFrame, formaten: dict[str, str] | None = None, *,
                 if not sup and f == "aantal" and _is_client_count(str(c)) and not fmt._leeg(v):
                     sup = 1 <= float(v) < klein_aantal
                 cells.append(f'<td class="jl-num">{e(fmt.waarde(v, f, onderdrukt=sup))}</td>')
+            elif f == "rechts":
+                cells.append(f'<td class="jl-num">{e(fmt.LEEG if fmt._leeg(v) else v)}</td>')
             elif f == "periode":
                 cells.append(f"<td>{e(fmt.periode(v))}</td>")
             elif f == "datum":

@@ -1,0 +1,63 @@
+"""Optional XSD validation of iJw messages against the official schemas.
+
+``jeugdlib ingest DATASET --xsd DIR`` validates every message against
+``DIR/<BERICHT>.xsd`` (which imports ``basisschema.xsd`` from the same folder):
+a user's copy of the iStandaarden XSD package; tests use ``../shared/ijw/xsd``.
+Schemas are compiled once per process and message type. Validation streams
+(lxml ``iterparse`` with a schema), clearing elements as it goes, so memory stays
+flat for large files.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from lxml import etree
+
+from ..errors import JeugdlibError
+
+
+@functools.lru_cache(maxsize=32)
+def load_schema(xsd_dir: str, bericht: str) -> etree.XMLSchema:
+    """The compiled schema of ``bericht`` (e.g. ``"JW323"``) from ``xsd_dir`` (cached)."""
+    folder = Path(xsd_dir)
+    candidates = [folder / f"{bericht}.xsd", folder / f"{bericht.lower()}.xsd"]
+    path = next((p for p in candidates if p.exists()), None)
+    if path is None:
+        raise JeugdlibError(f"XSD voor {bericht} niet gevonden (verwacht {bericht}.xsd)", path=folder)
+    try:
+        return etree.XMLSchema(etree.parse(str(path)))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise JeugdlibError(f"XSD onleesbaar: {exc}", path=path) from None
+
+
+def check_xsd_dir(xsd_dir: str | Path, berichten: tuple[str, ...]) -> None:
+    """Fail early (one line) when the XSD folder is missing or a schema does not compile."""
+    folder = Path(xsd_dir)
+    if not folder.is_dir():
+        raise JeugdlibError("map met XSD's niet gevonden", path=folder)
+    for b in berichten:
+        load_schema(str(folder.resolve()), b)
+
+
+def validate_file(path: str | Path, xsd_dir: str | Path, bericht: str) -> str | None:
+    """Validate one message file; returns None when valid, else the first error as one line."""
+    schema = load_schema(str(Path(xsd_dir).resolve()), bericht)
+    try:
+        for _event, el in etree.iterparse(str(path), events=("end",), schema=schema,
+                                          resolve_entities=False, no_network=True):
+            if len(el) == 0:
+                continue
+            el.clear()
+    except etree.XMLSyntaxError as exc:
+        log = getattr(exc, "error_log", None)
+        msg = getattr(exc, "msg", None) or str(exc)
+        line = getattr(exc, "lineno", None)
+        if log:
+            e = log.last_error if hasattr(log, "last_error") else None
+            if e is not None:
+                msg, line = e.message, e.line
+        return f"voldoet niet aan {bericht}.xsd: {msg} (regel {line})" if line else \
+            f"voldoet niet aan {bericht}.xsd: {msg}"
+    return None

@@ -1,0 +1,763 @@
+"""Ingest: a dataset directory -> canonical tables, quarantine and counts (data-contract 1-2).
+
+``jeugdlib ingest DATASET`` reads every iJw 3.2 message under ``berichten/``
+(JW301, JW305, JW307, JW315, JW323; other types are skipped and counted), the
+flat exports under ``export/`` and the reference tables under ``referentie/``,
+and writes the canonical tables of :mod:`jeugdlib.schema` as Parquet to
+``data/processed/<name>`` (each table written aside, then renamed).
+
+Records and rules
+-----------------
+A record is one ToegewezenProduct (JW301), StartProduct/StopProduct
+(JW305/307), AangevraagdProduct (JW315), Prestatie (JW323) or one row of an
+export or reference file. A record that breaks a rule goes to ``quarantaine``
+with the first rule it breaks; the rest of its file is kept. Rules:
+
+=====================  ================================================================
+``bestand_leeg``       empty file (the file is one record)
+``codering_ongeldig``  not UTF-8 (the file is one record)
+``xml_onleesbaar``     malformed or truncated XML (the file is one record)
+``namespace_onbekend`` not an iJw 3.2 message, e.g. iJw 3.0 (the file is one record)
+``csv_onleesbaar``,    a flat file that cannot be parsed at all (the file is one record)
+``xlsx_onleesbaar``
+``kolom_ontbreekt``    export without a required column (every row)
+``kolommen_ongeldig``  CSV line with the wrong number of fields
+``element_ontbreekt``  required XML element missing (``waarde_ontbreekt`` for flat files)
+``bsn_elfproef``       BSN fails the elfproef (value stored as ``<ongeldig>``)
+``datum_ongeldig``     a date (or time) that does not exist, e.g. 2027-06-31
+``getal_ongeldig``     not a whole number / amount
+``code_onbekend``      value not in its iJw code list (:mod:`jeugdlib.ijw.codes`)
+``formaat_ongeldig``   gemeentecode not 4 digits, AGB not 8 digits, client_id not a pseudonym
+``periode_ongeldig``   Prestatie with einddatum before begindatum
+``xsd_ongeldig``       (only with ``--xsd``) message does not validate; its other records
+``dubbel_bericht``     same BerichtIdentificatie + Afzender + type, or byte-identical file,
+                       as an earlier file (in path order): all its records
+=====================  ================================================================
+
+Messages of an unknown type (e.g. JW325) are counted as ``overgeslagen``.
+``ingest_telling`` holds per input kind ``gelezen = behouden + quarantaine +
+overgeslagen``, checked in code. Quarantined declarations keep their signed
+amount in ``bedrag_cent``.
+
+Privacy (data-contract 2.1): the BSN is checked (elfproef) and hashed with the
+local key during ingest and never written; names, addresses and Commentaar are
+never read.
+
+Speed: the XML reader streams (flat memory); files are split into chunks that
+run in a process pool (all cores by default) and are merged in path order, so
+the output does not depend on the number of processes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import math
+import multiprocessing as mp
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from . import config, dataset, exports, privacy, schema
+from .errors import JeugdlibError
+from .exports import Checker
+from .ijw import reader, validate
+from .ijw.reader import SPECS
+
+S, I = schema.S, schema.I
+BATCH_SIZE = 50_000
+#: Below this many bytes of messages a dataset is read in one process by default.
+PARALLEL_MIN_BYTES = 8 << 20
+
+_TABLE_OF_EXPORT = {"toewijzingen": "toewijzingen", "declaraties": "declaraties", "start_stop": "start_stop"}
+_RECORD_NAME = {"JW301": "ToegewezenProduct", "JW305": "StartProduct", "JW307": "StopProduct",
+                "JW315": "AangevraagdProduct", "JW323": "Prestatie"}
+_HELPERS = ["_file", "_positie", "_invoer"]
+
+
+# --------------------------------------------------------------------------- result
+
+@dataclasses.dataclass
+class IngestResult:
+    """What an ingest produced: the dataset, where it went, and its counts."""
+
+    dataset: dataset.Dataset
+    out_dir: Path
+    telling: pd.DataFrame
+    quarantaine: pd.DataFrame
+    seconds: float
+    workers: int
+    n_berichten: int
+    n_exports: int
+
+    @property
+    def behouden(self) -> int:
+        """Records kept from messages and exports (reference tables not counted)."""
+        t = self.telling
+        data = ~t["invoer"].str.startswith("referentie:")
+        return int(t.loc[data, "behouden"].sum())
+
+    def meldingen(self, limit: int | None = None) -> list[str]:
+        """One line per quarantined record: ``<file>: <position>: <message>``."""
+        q = self.quarantaine if limit is None else self.quarantaine.head(limit)
+        return (q["bestand"].astype(str) + ": " + q["positie"].astype(str) + ": "
+                + q["melding"].astype(str)).tolist()
+
+    def summary(self) -> str:
+        """Short text summary: counts per input kind, quarantine per rule."""
+        lines = [f"Ingest -> {self.out_dir}  ({self.n_berichten} berichten, {self.n_exports} exports, "
+                 f"{self.seconds:.1f} s, {self.workers} proces{'sen' if self.workers != 1 else ''})"]
+        t = self.telling.copy()
+        tot = {"invoer": "totaal", **{c: int(t[c].sum()) for c in ("gelezen", "behouden", "quarantaine",
+                                                                     "overgeslagen")}}
+        t = pd.concat([t, pd.DataFrame([tot])], ignore_index=True)
+        lines.append(t.astype(str).to_string(index=False))
+        q = self.quarantaine
+        if len(q):
+            g = (q.assign(bedrag=q["bedrag_cent"].astype("float64") / 100)
+                 .groupby(["invoer", "regel"], sort=True, observed=True)
+                 .agg(aantal=("regel", "size"), bedrag_euro=("bedrag", lambda x: x.sum(min_count=1)))
+                 .reset_index())
+            g["bedrag_euro"] = g["bedrag_euro"].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}".replace(
+                ",", "_").replace(".", ",").replace("_", "."))
+            lines.append("Quarantaine per regel:")
+            lines.append(g.to_string(index=False))
+        else:
+            lines.append("Quarantaine: geen records.")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- record conversion
+
+def _xml_labels(bericht: str) -> dict[str, str]:
+    return reader.FIELD_LABELS[bericht]
+
+
+def _client(ck: Checker, key: bytes, xml: bool) -> pd.Series:
+    if xml or "bsn" in ck.raw.columns or "client_id" not in ck.raw.columns:
+        return ck.bsn(key)
+    return ck.client_id()
+
+
+def _ints(ck: Checker, col: str, xml: bool, *, signed: bool = False) -> pd.Series:
+    return ck.integer(col, signed=signed and not xml, lenient=not xml)
+
+
+def _money_col(ck: Checker, base: str, xml: bool) -> pd.Series:
+    """XML: integer eurocent in ``base``. Export: ``<base>_cent`` (cent) or ``<base>`` (euro)."""
+    if xml:
+        return ck.integer(base)
+    for name in (f"{base}_cent_signed", f"{base}_cent"):
+        if name in ck.raw.columns:
+            return ck.integer(name, signed=True, lenient=True)
+    for name in (f"{base}_signed", base):
+        if name in ck.raw.columns:
+            return ck.euro(name)
+    return pd.Series(pd.NA, index=ck.raw.index, dtype="Int64")
+
+
+def _first_col(ck: Checker, *names: str) -> str:
+    for n in names:
+        if n in ck.raw.columns:
+            return n
+    return names[0]
+
+
+def convert(table: str, kind: str, raw: pd.DataFrame, key: bytes, *, xml: bool) -> tuple[pd.DataFrame, Checker]:
+    """Check and type one batch of raw records into canonical columns.
+
+    ``raw`` holds text columns named as in :data:`jeugdlib.ijw.reader.SPECS`
+    (XML, ``xml=True``, plus ``gemeentecode``/``agb`` from the header) or as the
+    canonical columns (flat exports). Returns the canonical frame (all rows,
+    unusable values empty) and the :class:`Checker` holding each row's first
+    broken rule. Vectorised: a fixed sequence of column checks per batch.
+    """
+    labels = _xml_labels(kind) if xml else {}
+    ck = Checker(raw, labels)
+    pad = not xml
+    miss = "element_ontbreekt" if xml else "waarde_ontbreekt"
+    date = (lambda c: ck.date(c, dutch=not xml))
+    out: dict[str, pd.Series] = {}
+    if table == "declaraties":
+        vol_col = "volume" if xml else _first_col(ck, "volume_signed", "volume")
+        bedrag_col = "bedrag" if xml else _first_col(ck, "bedrag_cent_signed", "bedrag_cent", "bedrag_signed",
+                                                       "bedrag")
+        req = ["gemeentecode", "agb", "bsn" if xml else _first_col(ck, "bsn", "client_id"), "productcode",
+               "periode_begin", "periode_eind", bedrag_col]
+        if xml:
+            req += ["referentie_nr", "toewijzing_nr", "productcategorie", "volume", "eenheid", "debet_credit"]
+        ck.required(*req, rule=miss)
+        client_id = _client(ck, key, xml)
+        pb, pe = date("periode_begin"), date("periode_eind")
+        vol = _ints(ck, vol_col, xml, signed=True)
+        tarief = _money_col(ck, "tarief", xml)
+        bedrag = _money_col(ck, "bedrag", xml)
+        if xml:
+            ck.integer("toewijzing_nr")
+        ck.code("productcategorie", pad=pad)
+        ck.code("eenheid", pad=pad)
+        dc = ck.code("debet_credit", pad=pad) if ("debet_credit" in raw.columns) else None
+        gem = ck.digits("gemeentecode", 4, "gemeentecode", pad=pad)
+        agb = ck.digits("agb", 8, "AGB-code", pad=pad)
+        ck.fail((pe < pb).fillna(False).to_numpy(dtype=bool), "periode_ongeldig",
+                f"{ck.label('periode_eind')} ligt voor {ck.label('periode_begin')}")
+        sign = pd.Series(1, index=raw.index, dtype="Int64")
+        if dc is not None:
+            sign = sign.where(dc.astype(object) != "C", -1)
+        out = {
+            "declaratie_nr": ck.col("declaratie_nr"),
+            "referentie_nr": ck.col("referentie_nr"),
+            "vorig_referentie_nr": ck.col("vorig_referentie_nr"),
+            "toewijzing_nr": exports.norm_nummer(ck.col("toewijzing_nr")),
+            "gemeentecode": gem, "agb": agb, "client_id": client_id,
+            "productcategorie": exports.zero_pad(ck.col("productcategorie"), 2) if pad else ck.col("productcategorie"),
+            "productcode": ck.col("productcode"),
+            "periode_begin": pb, "periode_eind": pe,
+            "volume_signed": vol * sign,
+            "eenheid": exports.zero_pad(ck.col("eenheid"), 2) if pad else ck.col("eenheid"),
+            "tarief_cent": tarief,
+            "bedrag_cent_signed": bedrag * sign,
+        }
+    elif table == "toewijzingen":
+        idc = "bsn" if xml else _first_col(ck, "bsn", "client_id")
+        if xml:
+            ck.required("gemeentecode", "agb", idc, "toewijzing_nr", "toewijzingsdatum", "toewijzingstijd",
+                        "ingangsdatum", rule=miss)
+            omvang = (ck.col("volume").notna() | ck.col("eenheid").notna() | ck.col("frequentie").notna())
+            ck.required("volume", "eenheid", "frequentie", rule=miss, when=omvang.to_numpy(dtype=bool))
+        else:
+            ck.required("gemeentecode", "agb", idc, "toewijzing_nr", "ingangsdatum", rule=miss)
+        client_id = _client(ck, key, xml)
+        if xml:
+            d, t = date("toewijzingsdatum"), None
+            tt, tbad = exports.parse_time(ck.col("toewijzingstijd"))
+            ck.bad("toewijzingstijd", tbad, "datum_ongeldig", "is geen geldige tijd")
+            versie = d + tt
+        else:
+            versie = _datetime(ck, "versie_ts")
+        ing, eind, geb = date("ingangsdatum"), date("einddatum"), date("geboortedatum")
+        if xml:
+            ck.integer("toewijzing_nr")
+        vol = _ints(ck, "volume", xml)
+        budget = _money_col(ck, "budget", xml)
+        for c in ("productcategorie", "reden_wijziging", "eenheid", "frequentie", "geslacht"):
+            out[c] = ck.code(c, pad=pad)
+        gem = ck.digits("gemeentecode", 4, "gemeentecode", pad=pad)
+        agb = ck.digits("agb", 8, "AGB-code", pad=pad)
+        out.update({
+            "toewijzing_nr": exports.norm_nummer(ck.col("toewijzing_nr")), "versie_ts": versie,
+            "gemeentecode": gem, "agb": agb, "client_id": client_id, "geboortedatum": geb,
+            "productcode": ck.col("productcode"), "ingangsdatum": ing, "einddatum": eind,
+            "volume": vol, "budget_cent": budget,
+        })
+    elif table == "start_stop":
+        idc = "bsn" if xml else _first_col(ck, "bsn", "client_id")
+        req = ["agb", idc, "begindatum"] + (["gemeentecode"] if xml else ["toewijzing_nr"])
+        if kind == "JW307":
+            req += ["reden_beeindiging", "einddatum"]
+        ck.required(*req, rule=miss)
+        client_id = _client(ck, key, xml)
+        if xml:
+            date("toewijzing_ingangsdatum")
+            date("geboortedatum")
+        beg, eind = date("begindatum"), date("einddatum")
+        if xml:
+            ck.integer("toewijzing_nr")
+            ck.code("geslacht")
+        cat = ck.code("productcategorie", pad=pad)
+        reden = ck.code("reden_beeindiging", pad=pad)
+        gem = ck.digits("gemeentecode", 4, "gemeentecode", pad=pad)
+        agb = ck.digits("agb", 8, "AGB-code", pad=pad)
+        if xml:
+            bericht = pd.Series(kind, index=raw.index, dtype=S)
+        else:
+            b = ck.col("bericht").str.upper()
+            bericht = b.fillna(pd.Series(np.where(eind.notna(), "JW307", "JW305"), index=raw.index, dtype=S))
+            ck.fail((~bericht.isin(["JW305", "JW307"])).to_numpy(dtype=bool), "code_onbekend",
+                    "bericht '" + bericht.astype(object).fillna("").astype(str) + "' is niet JW305 of JW307",
+                    bericht)
+        out = {
+            "bericht": bericht, "toewijzing_nr": exports.norm_nummer(ck.col("toewijzing_nr")),
+            "gemeentecode": gem, "agb": agb, "client_id": client_id, "productcategorie": cat,
+            "productcode": ck.col("productcode"), "begindatum": beg, "einddatum": eind,
+            "reden_beeindiging": reden,
+        }
+    elif table == "verzoeken":
+        ck.required("gemeentecode", "agb", "bsn", "toewijzing_ingangsdatum", "verwijzer_type", rule=miss)
+        client_id = _client(ck, key, xml)
+        date("beschikking_ingangsdatum")
+        ing = date("toewijzing_ingangsdatum")
+        date("toewijzing_einddatum")
+        date("geboortedatum")
+        ck.integer("volume")
+        for c in ("productcategorie", "eenheid", "frequentie", "geslacht"):
+            ck.code(c)
+        vt = ck.code("verwijzer_type")
+        gem = ck.digits("gemeentecode", 4, "gemeentecode")
+        agb = ck.digits("agb", 8, "AGB-code")
+        out = {
+            "gemeentecode": gem, "agb": agb, "client_id": client_id,
+            "productcategorie": ck.col("productcategorie"), "productcode": ck.col("productcode"),
+            "verwijzer_type": vt, "ingangsdatum": ing,
+        }
+    else:  # pragma: no cover
+        raise KeyError(table)
+    df = pd.DataFrame({k: pd.Series(v).reset_index(drop=True) for k, v in out.items()})
+    return schema.conform(df, table), ck
+
+
+def _datetime(ck: Checker, col: str) -> pd.Series:
+    """Export timestamps: a date (YYYY-MM-DD or DD-MM-YYYY) with an optional HH:MM[:SS]."""
+    s = ck.col(col)
+    parts = s.str.extract(r"^(\S+)(?:[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$")
+    d, dbad = exports.parse_date(parts[0].astype(S))
+    tm = parts[1].astype(S)
+    tm = tm.where(~tm.str.fullmatch(r"\d{1,2}:\d{2}").fillna(False), tm + ":00")
+    tm = tm.str.zfill(8).where(tm.notna())
+    t, tbad = exports.parse_time(tm.astype(S))
+    bad = (s.notna() & parts[0].isna()).to_numpy(dtype=bool) | dbad | tbad
+    ck.bad(col, bad, "datum_ongeldig", "is geen geldig tijdstip")
+    return d + t.fillna(pd.Timedelta(0))
+
+
+def _positie(bericht: str, client: np.ndarray, rec: np.ndarray) -> pd.Series:
+    name = _RECORD_NAME[bericht]
+    rec_s = pd.Series(rec).astype(str)
+    cli_s = pd.Series(client).astype(str)
+    if bericht == "JW323":
+        return ("Client " + cli_s + "/" + name + " " + rec_s).astype(S)
+    plain = name + " " + rec_s
+    return plain.where(pd.Series(client) == 1, "Client " + cli_s + "/" + plain).astype(S)
+
+
+def _convert_xml_batch(bericht: str, batch: pa.Table, infos: list, rels: list[str], first_idx: int,
+                       key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A reader batch of one message type -> (kept rows with helper columns, quarantine rows)."""
+    spec = SPECS[bericht]
+    raw = batch.to_pandas(types_mapper=pd.ArrowDtype)
+    local = raw["_file"].to_numpy(dtype=np.int64)
+    afz = np.array([i.afzender for i in infos], dtype=object)
+    ont = np.array([i.ontvanger for i in infos], dtype=object)
+    raw[spec.afzender] = pd.Series(afz[local], dtype=S).str.strip()
+    raw[spec.ontvanger] = pd.Series(ont[local], dtype=S).str.strip()
+    if bericht == "JW323":
+        dn = np.array([i.declaratie_nr for i in infos], dtype=object)
+        raw["declaratie_nr"] = pd.Series(dn[local], dtype=S).str.strip()
+    df, ck = convert(spec.table, bericht, raw, key, xml=True)
+    positie = _positie(bericht, raw["_client"].to_numpy(), raw["_rec"].to_numpy())
+    bestand = pd.Series(np.array(rels, dtype=object)[local], dtype=S)
+    gfile = local + first_idx
+    df["bron"] = (bestand + "#" + positie).to_numpy()
+    df["_file"] = gfile
+    df["_positie"] = positie.to_numpy()
+    df["_invoer"] = bericht
+    ok = ck.ok
+    q = ck.quarantine(bestand=bestand, positie=positie, invoer=bericht,
+                      bedrag_cent=df["bedrag_cent_signed"] if bericht == "JW323" else None)
+    q["_file"] = gfile[~ok]
+    return df[ok].reset_index(drop=True), q
+
+
+# --------------------------------------------------------------------------- worker
+
+def _ingest_chunk(root: str, rels: list[str], first_idx: int, key: bytes, xsd_dir: str | None,
+                  batch_size: int = BATCH_SIZE, progress=None) -> dict:
+    """Read a run of message files (one worker task). Returns files, kept tables, quarantine."""
+    root_p = Path(root)
+    infos: list[reader.MessageInfo] = []
+    done: list[str] = []
+    kept: dict[str, list[pd.DataFrame]] = {}
+    quar: list[pd.DataFrame] = []
+    files: list[dict] = []
+    failed: set[int] = set()
+
+    def make_on_batch(bericht):
+        def on_batch(table: pa.Table) -> None:
+            k, q = _convert_xml_batch(bericht, table, infos, done, first_idx, key)
+            kept.setdefault(SPECS[bericht].table, []).append(k)
+            quar.append(q)
+        return on_batch
+
+    sinks = {b: reader.Sink(spec, batch_size, make_on_batch(b)) for b, spec in SPECS.items()}
+    for i, rel in enumerate(rels):
+        info = reader.MessageInfo()
+        infos.append(info)
+        done.append(rel)
+        row = dict(_file=first_idx + i, bestand=rel, invoer="xml", status="ok", regel=None, melding=None,
+                   afzender=None, identificatie=None, sha256=None, gelezen=0, overgeslagen=0, xsd=None)
+        try:
+            got, _ = reader.read_message(root_p / rel, file_idx=i, sinks=sinks, batch_size=batch_size,
+                                         info=info)
+            row.update(invoer=got.bericht, afzender=got.afzender, identificatie=got.identificatie,
+                       sha256=got.sha256)
+            if got.status == "overgeslagen":
+                row.update(status="overgeslagen", gelezen=1, overgeslagen=1)
+            else:
+                row["gelezen"] = got.n_records
+                if xsd_dir:
+                    row["xsd"] = validate.validate_file(root_p / rel, xsd_dir, got.bericht)
+        except reader.MessageError as exc:
+            failed.add(i)
+            known = exc.bericht if exc.bericht in SPECS else None
+            row.update(invoer=known or "xml", status="fout", regel=exc.regel, melding=exc.melding, gelezen=1)
+        files.append(row)
+        if progress is not None:
+            progress(1)
+    for s in sinks.values():
+        s.flush()
+    out_tables = {}
+    for t, parts in kept.items():
+        df = pd.concat(parts, ignore_index=True)
+        if failed:
+            df = df[~df["_file"].isin([first_idx + i for i in failed])]
+        out_tables[t] = df.reset_index(drop=True)
+    q = pd.concat(quar, ignore_index=True) if quar else None
+    if q is not None and failed:
+        q = q[~q["_file"].isin([first_idx + i for i in failed])].reset_index(drop=True)
+    return {"files": files, "tables": out_tables, "quarantaine": q}
+
+
+def _chunked(rels: list[str], sizes: list[int], n_chunks: int) -> list[tuple[int, list[str]]]:
+    """Contiguous runs of files with about equal bytes: [(first index, files)]."""
+    if not rels:
+        return []
+    total = sum(sizes) or 1
+    target = total / max(1, n_chunks)
+    chunks, cur, acc, start = [], [], 0.0, 0
+    for i, (r, s) in enumerate(zip(rels, sizes)):
+        cur.append(r)
+        acc += s
+        if acc >= target and i < len(rels) - 1:
+            chunks.append((start, cur))
+            start, cur, acc = i + 1, [], 0.0
+    if cur:
+        chunks.append((start, cur))
+    return chunks
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        return os.cpu_count() or 1
+
+
+def _mp_context():
+    methods = mp.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["jeugdlib.ingest"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _read_messages(root: Path, rels: list[str], key: bytes, xsd_dir: str | None, workers: int,
+                   bar) -> list[dict]:
+    sizes = [(root / r).stat().st_size for r in rels]
+    if workers <= 1 or len(rels) <= 1:
+        return [_ingest_chunk(str(root), rels, 0, key, xsd_dir,
+                              progress=(bar.update if bar is not None else None))]
+    n_chunks = min(len(rels), max(workers * 4, math.ceil(sum(sizes) / (32 << 20))))
+    chunks = _chunked(rels, sizes, n_chunks)
+    results: list[dict | None] = [None] * len(chunks)
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+        futs = {pool.submit(_ingest_chunk, str(root), c, first, key, xsd_dir): (k, len(c))
+                for k, (first, c) in enumerate(chunks)}
+        for fut in cf.as_completed(futs):
+            k, n = futs[fut]
+            results[k] = fut.result()
+            if bar is not None:
+                bar.update(n)
+    return results  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- moves
+
+def _to_quarantine(df: pd.DataFrame, table: str, files: pd.DataFrame, mask: np.ndarray, regel: str,
+                   melding: pd.Series, waarde: pd.Series | None) -> pd.DataFrame:
+    """Quarantine rows for kept records ``df[mask]`` (e.g. of a duplicate message)."""
+    sub = df[mask]
+    bestand = files.set_index("_file")["bestand"].reindex(sub["_file"].to_numpy()).to_numpy()
+    q = pd.DataFrame({
+        "bestand": pd.Series(bestand, dtype=S),
+        "positie": sub["_positie"].to_numpy(),
+        "invoer": sub["_invoer"].to_numpy(),
+        "regel": regel,
+        "melding": melding.reindex(sub["_file"].to_numpy()).to_numpy(),
+        "waarde": (waarde.reindex(sub["_file"].to_numpy()).to_numpy() if waarde is not None else None),
+        "bedrag_cent": (sub["bedrag_cent_signed"].to_numpy() if table == "declaraties" else None),
+        "_file": sub["_file"].to_numpy(),
+    })
+    q = schema.conform(q, "quarantaine", extra=True)
+    return q
+
+
+def _move_files(tables: dict[str, pd.DataFrame], files: pd.DataFrame, bad_files: pd.Series, regel: str,
+                waarde: pd.Series | None = None) -> list[pd.DataFrame]:
+    """Move every kept record of the files in ``bad_files`` (index _file -> melding) to quarantine."""
+    if bad_files.empty:
+        return []
+    out = []
+    idx = bad_files.index.to_numpy()
+    for t, df in tables.items():
+        mask = df["_file"].isin(idx).to_numpy()
+        if mask.any():
+            out.append(_to_quarantine(df, t, files, mask, regel, bad_files, waarde))
+            tables[t] = df[~mask].reset_index(drop=True)
+    return out
+
+
+def _duplicates(files: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Duplicate messages (later in path order): melding and waarde per _file."""
+    ok = files[files["status"] == "ok"]
+    keyed = ok[ok["afzender"].notna() & ok["identificatie"].notna()]
+    kcols = ["invoer", "afzender", "identificatie"]
+    kdup = keyed.duplicated(subset=kcols, keep="first")
+    kfirst = keyed.groupby(kcols, sort=False)["bestand"].transform("first")
+    mel = pd.Series(dtype=object)
+    mel = pd.concat([mel, ("zelfde " + keyed["invoer"] + "-bericht (BerichtIdentificatie "
+                           + keyed["identificatie"] + ", Afzender " + keyed["afzender"]
+                           + ") als " + kfirst)[kdup]])
+    sdup = ok.duplicated(subset=["sha256"], keep="first")
+    sfirst = ok.groupby("sha256", sort=False)["bestand"].transform("first")
+    extra = ("byte voor byte gelijk aan " + sfirst)[sdup & ~ok.index.isin(mel.index)]
+    mel = pd.concat([mel, extra])
+    mel.index = files.loc[mel.index, "_file"].to_numpy()
+    waarde = files.set_index("_file")["identificatie"]
+    return mel.sort_index(), waarde
+
+
+# --------------------------------------------------------------------------- exports
+
+def _read_exports(root: Path, rels: list[str], first_idx: int, key: bytes) -> tuple[dict, list, list]:
+    """Flat exports -> (kept tables with helpers, quarantine frames, counting rows)."""
+    kept: dict[str, list[pd.DataFrame]] = {}
+    quar: list[pd.DataFrame] = []
+    tel: list[dict] = []
+    for j, rel in enumerate(rels):
+        path = root / rel
+        stem = exports.normalise_column(path.stem)
+        invoer = f"export:{stem}"
+        gfile = first_idx + j
+        table = _TABLE_OF_EXPORT.get(stem)
+        if table is None:
+            tel.append(dict(invoer=invoer, gelezen=1, behouden=0, quarantaine=0, overgeslagen=1))
+            continue
+        try:
+            flat = exports.read_flat(path)
+        except exports.FileError as exc:
+            q = exports._file_quarantine(rel, invoer, exc.regel, exc.melding)
+            q["_file"] = gfile
+            quar.append(q)
+            tel.append(dict(invoer=invoer, gelezen=1, behouden=0, quarantaine=1, overgeslagen=0))
+            continue
+        raw = flat.data
+        required = {
+            "declaraties": [("gemeentecode",), ("agb",), ("bsn", "client_id"), ("productcode",),
+                            ("periode_begin",), ("periode_eind",),
+                            ("bedrag_cent_signed", "bedrag_cent", "bedrag_signed", "bedrag")],
+            "toewijzingen": [("toewijzing_nr",), ("gemeentecode",), ("agb",), ("bsn", "client_id"),
+                             ("ingangsdatum",)],
+            "start_stop": [("toewijzing_nr",), ("agb",), ("bsn", "client_id"), ("begindatum",)],
+        }[table]
+        missing = [alts[0] for alts in required if not any(a in raw.columns for a in alts)]
+        kind = "export"
+        df, ck = convert(table, kind, raw, key, xml=False)
+        if missing:
+            # the missing-column rule comes first for every row
+            first = Checker(raw)
+            first.fail(np.ones(len(raw), dtype=bool), "kolom_ontbreekt",
+                       f"kolom {', '.join(missing)} ontbreekt in de export")
+            ck.regel, ck.melding, ck.waarde = first.regel, first.melding, first.waarde
+        df["bron"] = (rel + "#" + flat.positie).to_numpy()
+        df["_file"] = gfile
+        df["_positie"] = flat.positie.to_numpy()
+        df["_invoer"] = invoer
+        ok = ck.ok
+        q = ck.quarantine(bestand=rel, positie=flat.positie, invoer=invoer,
+                          bedrag_cent=df["bedrag_cent_signed"] if table == "declaraties" else None)
+        q = pd.concat([q, exports._bad_rows(flat, rel, invoer)], ignore_index=True)
+        q["_file"] = gfile
+        kept.setdefault(table, []).append(df[ok].reset_index(drop=True))
+        quar.append(q)
+        tel.append(dict(invoer=invoer, gelezen=len(raw) + len(flat.bad_rows), behouden=int(ok.sum()),
+                        quarantaine=len(q), overgeslagen=0))
+    return kept, quar, tel
+
+
+# --------------------------------------------------------------------------- main function
+
+def _list_files(root: Path, sub: str, suffixes: tuple[str, ...]) -> list[str]:
+    base = root / sub
+    if not base.is_dir():
+        return []
+    out = [p.relative_to(root).as_posix() for p in base.rglob("*")
+           if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith((".", "~$"))]
+    return sorted(out)
+
+
+def _invoer_order(invoer: pd.Series) -> pd.Series:
+    group = np.select([invoer.str.match(r"^JW\d+$").fillna(False), invoer == "xml",
+                       invoer.str.startswith("export:").fillna(False)], [0, 1, 2], 3)
+    return pd.Series(group, index=invoer.index)
+
+
+def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = None,
+           quiet: bool = False) -> IngestResult:
+    """Read a dataset directory and write its canonical tables (data-contract 1-2).
+
+    ``out_dir`` defaults to ``data/processed/<name>``. ``xsd_dir``: validate every
+    message against the XSDs there. ``workers``: processes (default: all cores
+    when the messages are large enough to gain from it). ``quiet``: no progress
+    bar and no messages on stderr. Raises :class:`JeugdlibError` when the
+    dataset is missing, a required reference table is missing, or there are no
+    messages and no exports at all.
+    """
+    t0 = time.perf_counter()
+    root = Path(dataset_dir)
+    if not root.is_dir():
+        raise JeugdlibError("dataset niet gevonden (verwacht een map met berichten/, export/, referentie/)",
+                            path=root)
+    ref = exports.read_reference(root)
+    msg_rels = _list_files(root, "berichten", (".xml",))
+    exp_rels = _list_files(root, "export", (".csv", ".xlsx"))
+    if not msg_rels and not exp_rels:
+        raise JeugdlibError("geen berichten (berichten/**/*.xml) en geen exports (export/*.csv) gevonden; "
+                            "niets om in te lezen", path=root)
+    if xsd_dir is not None:
+        validate.check_xsd_dir(xsd_dir, config.BERICHTEN)
+        xsd_dir = str(Path(xsd_dir).resolve())
+    key = privacy.load_key(quiet=quiet)
+
+    total_bytes = sum((root / r).stat().st_size for r in msg_rels)
+    if workers is None:
+        workers = _cpu_count() if (len(msg_rels) > 1 and total_bytes >= PARALLEL_MIN_BYTES) else 1
+    workers = max(1, min(int(workers), max(1, len(msg_rels))))
+
+    bar = None
+    if not quiet and sys.stderr.isatty() and msg_rels:
+        from tqdm import tqdm
+        bar = tqdm(total=len(msg_rels), unit="bericht", desc="ingest", file=sys.stderr, leave=False)
+    try:
+        chunks = _read_messages(root, msg_rels, key, xsd_dir, workers, bar) if msg_rels else []
+    finally:
+        if bar is not None:
+            bar.close()
+
+    # merge in path order
+    files = pd.DataFrame([f for c in chunks for f in c["files"]],
+                         columns=["_file", "bestand", "invoer", "status", "regel", "melding", "afzender",
+                                  "identificatie", "sha256", "gelezen", "overgeslagen", "xsd"])
+    tables: dict[str, pd.DataFrame] = {}
+    for t in ("toewijzingen", "declaraties", "start_stop", "verzoeken"):
+        parts = [c["tables"][t] for c in chunks if t in c["tables"]]
+        tables[t] = pd.concat(parts, ignore_index=True) if parts else _empty_with_helpers(t)
+    quar = [c["quarantaine"] for c in chunks if c["quarantaine"] is not None]
+    failed = files[files["status"] == "fout"]
+    if len(failed):
+        quar.append(schema.conform(pd.DataFrame({
+            "bestand": failed["bestand"], "positie": "bestand", "invoer": failed["invoer"],
+            "regel": failed["regel"], "melding": failed["melding"], "waarde": None, "bedrag_cent": None,
+            "_file": failed["_file"]}), "quarantaine", extra=True))
+
+    # whole-message rules: XSD first, then duplicates
+    if xsd_dir is not None and files["xsd"].notna().any():
+        bad = files[files["xsd"].notna()].set_index("_file")["xsd"]
+        quar += _move_files(tables, files, bad, "xsd_ongeldig")
+    dup_mel, dup_waarde = _duplicates(files) if len(files) else (pd.Series(dtype=object), None)
+    if len(dup_mel):
+        quar += _move_files(tables, files, dup_mel, "dubbel_bericht", dup_waarde)
+
+    # exports
+    e_kept, e_quar, e_tel = _read_exports(root, exp_rels, len(msg_rels), key)
+    for t, parts in e_kept.items():
+        tables[t] = pd.concat([tables[t]] + parts, ignore_index=True)
+    quar += e_quar
+
+    # order: by file (path order), records in file order
+    for t in tables:
+        tables[t] = tables[t].sort_values("_file", kind="stable").reset_index(drop=True)
+    quar_df = (pd.concat([schema.conform(q, "quarantaine", extra=True) for q in quar], ignore_index=True)
+               if quar else _empty_with_helpers("quarantaine"))
+    quar_df = quar_df.sort_values("_file", kind="stable").reset_index(drop=True)
+    quar_df = pd.concat([quar_df, ref.quarantaine], ignore_index=True)
+
+    telling = _telling(files, tables, quar_df, e_tel, ref.telling)
+    canon = {t: schema.conform(df, t) for t, df in tables.items()}
+    ds = dataset.Dataset(
+        toewijzingen=canon["toewijzingen"], declaraties=canon["declaraties"],
+        start_stop=canon["start_stop"], verzoeken=canon["verzoeken"],
+        quarantaine=schema.conform(quar_df, "quarantaine"), ingest_telling=telling,
+        producten=ref.tables["producten"], aanbieders=ref.tables["aanbieders"],
+        gemeenten=ref.tables["gemeenten"], plekken=ref.tables["plekken"],
+        budgetplafonds=ref.tables["budgetplafonds"], bevolking=ref.tables["bevolking"],
+    )
+    out = Path(out_dir) if out_dir is not None else dataset.processed_dir_for(root)
+    dataset.save(ds, out)
+    ds.path = out
+    result = IngestResult(ds, out, telling, ds.quarantaine, time.perf_counter() - t0, workers,
+                          len(msg_rels), len(exp_rels))
+    if not quiet:
+        lines = result.meldingen()
+        for line in lines[:20]:
+            print(line, file=sys.stderr)
+        if len(lines) > 20:
+            print(f"... en nog {len(lines) - 20} records in quarantaine (zie {out / 'quarantaine.parquet'})",
+                  file=sys.stderr)
+    return result
+
+
+def _empty_with_helpers(table: str) -> pd.DataFrame:
+    df = schema.empty(table)
+    df["_file"] = pd.Series([], dtype="int64")
+    df["_positie"] = pd.Series([], dtype=S)
+    df["_invoer"] = pd.Series([], dtype=S)
+    return df
+
+
+def _telling(files: pd.DataFrame, tables: dict[str, pd.DataFrame], quar: pd.DataFrame, e_tel: list[dict],
+             ref_tel: pd.DataFrame) -> pd.DataFrame:
+    """Counts per input kind; asserts gelezen = behouden + quarantaine + overgeslagen."""
+    read = files.groupby("invoer")[["gelezen", "overgeslagen"]].sum() if len(files) else None
+    kept = pd.concat([df["_invoer"].astype(object) for df in tables.values()], ignore_index=True).value_counts()
+    nq = quar["invoer"].astype(object).value_counts()
+    rows = []
+    if read is not None:
+        for inv, r in read.iterrows():
+            rows.append(dict(invoer=inv, gelezen=int(r["gelezen"]), behouden=int(kept.get(inv, 0)),
+                             quarantaine=int(nq.get(inv, 0)), overgeslagen=int(r["overgeslagen"])))
+    e = pd.DataFrame(e_tel, columns=["invoer", "gelezen", "behouden", "quarantaine", "overgeslagen"])
+    if len(e):
+        e = e.groupby("invoer", as_index=False).sum()
+        for r in e.itertuples(index=False):
+            rows.append(dict(invoer=r.invoer, gelezen=int(r.gelezen), behouden=int(kept.get(r.invoer, 0)),
+                             quarantaine=int(nq.get(r.invoer, 0)), overgeslagen=int(r.overgeslagen)))
+    t = pd.DataFrame(rows, columns=list(schema.TABLES["ingest_telling"]))
+    t = pd.concat([t, ref_tel.astype(object)], ignore_index=True)
+    t = schema.conform(t, "ingest_telling")
+    t = t.assign(_o=_invoer_order(t["invoer"])).sort_values(["_o", "invoer"]).drop(columns="_o")
+    t = t.reset_index(drop=True)
+    lhs = t["gelezen"].to_numpy(dtype=np.int64)
+    rhs = (t["behouden"].to_numpy(dtype=np.int64) + t["quarantaine"].to_numpy(dtype=np.int64)
+           + t["overgeslagen"].to_numpy(dtype=np.int64))
+    if not np.array_equal(lhs, rhs):
+        bad = t[lhs != rhs]
+        raise AssertionError(f"telling klopt niet (gelezen != behouden + quarantaine + overgeslagen):\n{bad}")
+    # reference counts came from read_reference, which counts kept rows itself: check against the tables
+    return t
+
+
+def main(args) -> int:
+    """``jeugdlib ingest DATASET [--out DIR] [--xsd DIR] [--workers N] [--quiet]``."""
+    res = ingest(args.dataset, args.out, xsd_dir=args.xsd, workers=args.workers, quiet=args.quiet)
+    print(res.summary())
+    if res.behouden == 0:
+        print(f"jeugdlib ingest: fout: {args.dataset}: geen enkel bruikbaar record (alles in quarantaine of "
+              f"overgeslagen); zie {res.out_dir / 'quarantaine.parquet'}", file=sys.stderr)
+        return 2
+    return 0

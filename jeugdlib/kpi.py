@@ -1,0 +1,321 @@
+"""The long KPI table (data-contract 3.1) and the ``jeugdlib kpi`` command (section 4).
+
+``kpi_table(cleaned, params)`` collects the KPI rows of every metric module in
+:data:`KPI_MODULES` that exists (each exposes ``kpis(cleaned, params)``), adds
+``voorlopig`` (the period's last day is on or after the peildatum) and applies
+small-number suppression (:func:`jeugdlib.privacy.suppress`). ``write_kpis``
+writes it as CSV or as Excel with one readable sheet per KPI group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import privacy, schema
+from .config import Params
+from .errors import JeugdlibError
+
+#: Metric modules whose ``kpis(cleaned, params)`` make up the KPI table, in output
+#: order. A module that does not exist (yet), or has no ``kpis``, is skipped; a
+#: module that raises makes the table fail.
+KPI_MODULES = [
+    "jeugdlib.metrics.volume",
+    "jeugdlib.metrics.kosten",
+    "jeugdlib.metrics.aandelen",
+    "jeugdlib.metrics.verzilvering",
+    "jeugdlib.metrics.verlenging",
+    "jeugdlib.metrics.zorgduur",
+    "jeugdlib.metrics.trajecten",
+    "jeugdlib.metrics.plek",
+    "jeugdlib.metrics.verwijzer",
+    "jeugdlib.metrics.budget",
+    "jeugdlib.metrics.verdeelsleutel",
+    "jeugdlib.forecast",
+]
+
+ROW_COLUMNS = ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", schema.KPI_N]
+
+#: Excel sheets: KPI group -> the KPIs of metrics.md in it. KPIs not listed go to
+#: the sheet of their module's group by prefix, else to "Overig".
+GROEPEN: dict[str, list[str]] = {
+    "Volume": ["clienten", "toewijzingen", "toewijzingen_gestart", "toewijzingen_per_client",
+               "jeugdigen_met_jeugdhulp"],
+    "Kosten": ["kosten", "kosten_per_client", "kosten_groei", "kosten_prognose_lineair",
+               "kosten_prognose_seizoen"],
+    "Aanbieders en aandelen": ["aanbieders", "aandeel_nga", "aandeel_variant", "aandeel_aanbiedertype",
+                               "aandeel_top10", "aanbieders_klein", "aanbieders_een_client"],
+    "Verzilvering": ["verzilvering", "toegewezen_bedrag", "gedeclareerd_bedrag"],
+    "Verlenging en recidief": ["verlenging", "recidief"],
+    "Zorgduur": ["duur_gem", "zorgduur_2jaar"],
+    "Trajecten": ["zorgpaden", "zorgpaden_uniek", "zorgpaden_top5", "zorgpaden_meer_maatwerk",
+                  "aandeel_pq_in_traject", "traject_kosten_ratio", "traject_volume_ratio"],
+    "Plekfinanciering": ["plek_bezetting", "plek_maanden_aansluitend", "plek_kosten_per_client"],
+    "Verwijzers en budget": ["verwijzer", "budget_uitnutting", "budget_prognose"],
+}
+_PREFIX_GROEP = [("verdeel", "Verdeelsleutel"), ("prognose", "Prognose"), ("kosten_prognose", "Prognose"), ("budget", "Verwijzers en budget"),
+                 ("plek", "Plekfinanciering"), ("traject", "Trajecten"), ("zorgpad", "Trajecten")]
+
+KOPPEN = {"kpi": "KPI", "dimensie": "Dimensie", "regio": "Regio", "gemeente": "Gemeentecode",
+          "gemeentenaam": "Gemeente", "eenheid": "Eenheid"}
+ONDERDRUKT_TEKEN = "x"
+
+
+# --------------------------------------------------------------------------- the table
+
+def kpi_modules() -> list:
+    """The metric modules of :data:`KPI_MODULES` that exist and have ``kpis``."""
+    mods = []
+    for name in KPI_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        if callable(getattr(mod, "kpis", None)):
+            mods.append(mod)
+    return mods
+
+
+def voorlopig(periode: pd.Series, peildatum) -> pd.Series:
+    """True where the period ('2023', '2023-Q2', '2023-05') ends on or after the
+    peildatum (metrics.md section 0)."""
+    peil = pd.Timestamp(peildatum)
+    p = pd.Series(periode).astype(schema.S)
+    uniq = p.dropna().unique()
+    ends = {}
+    for lab in uniq:  # a handful of distinct labels
+        try:
+            ends[lab] = pd.Period(str(lab)).end_time.normalize() >= peil
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"onbekend periodelabel {lab!r} in de KPI-tabel") from exc
+    return p.map(ends).fillna(False).astype(bool)
+
+
+def kpi_table(cleaned, params: Params, *, suppression: bool = True) -> pd.DataFrame:
+    """The long KPI table of data-contract 3.1 for every regio, gemeente and Nederland.
+
+    Concatenates ``kpis(cleaned, params)`` of every available metric module (in
+    :data:`KPI_MODULES` order), adds ``voorlopig`` and applies small-number
+    suppression with ``params.klein_aantal`` unless ``suppression`` is false.
+    Columns: :data:`jeugdlib.schema.KPI_COLUMNS`.
+    """
+    parts = []
+    for mod in kpi_modules():
+        part = mod.kpis(cleaned, params)
+        missing = [c for c in ROW_COLUMNS if c not in part.columns]
+        if missing:
+            raise ValueError(f"{mod.__name__}.kpis mist kolommen {missing}")
+        parts.append(part[ROW_COLUMNS])
+    if not parts:
+        return schema.empty("kpi")
+    rows = pd.concat(parts, ignore_index=True)
+    for c in ("kpi", "regio", "gemeente", "periode", "dimensie", "eenheid"):
+        rows[c] = rows[c].astype(schema.S).fillna("")
+    rows["waarde"] = pd.to_numeric(rows["waarde"], errors="coerce").astype("float64")
+    rows["voorlopig"] = voorlopig(rows["periode"], params.peildatum).to_numpy()
+    out = privacy.suppress(rows, params.klein_aantal, enabled=suppression)
+    # stable order: module/kpi order of appearance, then regio, gemeente, periode, dimensie
+    kpi_order = pd.Categorical(out["kpi"], categories=pd.unique(out["kpi"]), ordered=True)
+    nl_last = (out["regio"] == "Nederland").to_numpy()
+    order = np.lexsort((out["dimensie"].to_numpy(dtype=object), out["periode"].to_numpy(dtype=object),
+                        out["gemeente"].to_numpy(dtype=object), out["regio"].to_numpy(dtype=object),
+                        nl_last, kpi_order.codes))
+    return out.iloc[order].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- output
+
+def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in ("voorlopig", "onderdrukt"):
+        out[c] = np.where(out[c].fillna(False).astype(bool), "true", "false")
+    out["waarde"] = out["waarde"].astype("float64")
+    return out
+
+
+def groep_van(kpi: str) -> str:
+    """Excel sheet (KPI group) of a KPI."""
+    for g, kpis_ in GROEPEN.items():
+        if kpi in kpis_:
+            return g
+    for prefix, g in _PREFIX_GROEP:
+        if kpi.startswith(prefix):
+            return g
+    return "Overig"
+
+
+def write_kpis(df: pd.DataFrame, path, *, gemeenten: pd.DataFrame | None = None,
+               params: Params | None = None) -> Path:
+    """Write the KPI table to ``path``: ``.csv`` (the long table, data-contract 3.1:
+    decimal point, ``true``/``false``, empty ``waarde`` when suppressed) or
+    ``.xlsx`` (one sheet per KPI group, periods as columns, Dutch headings;
+    suppressed values shown as ``x``; ``gemeenten`` adds gemeentenamen)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise JeugdlibError("uitvoer moet eindigen op .csv of .xlsx", path=path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    if suffix == ".csv":
+        _csv_frame(df).to_csv(tmp, index=False, lineterminator="\n")
+    else:
+        _write_xlsx(df, tmp, gemeenten=gemeenten, params=params)
+    tmp.replace(path)
+    return path
+
+
+def _number_format(eenheid: str, values: np.ndarray) -> str:
+    if eenheid == "fractie":
+        return "0.0%"
+    if eenheid == "euro":
+        return "€ #,##0"
+    if eenheid == "maanden":
+        return "0.0"
+    v = values[~np.isnan(values)]
+    return "#,##0" if np.all(v == np.round(v)) else "#,##0.00"
+
+
+def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    d = df.copy()
+    d["_groep"] = [groep_van(k) for k in d["kpi"].astype(str)]  # one per row of the output table
+    names = {}
+    if gemeenten is not None and len(gemeenten):
+        names = dict(zip(gemeenten["gemeentecode"].astype(str), gemeenten["gemeentenaam"].astype(str)))
+    d["gemeentenaam"] = d["gemeente"].astype(str).map(names).fillna("")
+    d.loc[d["gemeente"].astype(str) == "", "gemeentenaam"] = ""
+    d["_cel"] = d["waarde"].astype("float64").astype(object)
+    d.loc[d["onderdrukt"].astype(bool).to_numpy(), "_cel"] = ONDERDRUKT_TEKEN
+    vl = d.groupby("periode")["voorlopig"].any()
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+
+    toel = wb.create_sheet("Toelichting")
+    toel.column_dimensions["A"].width = 110
+    lines = [
+        "KPI-tabel jeugdlib (definities: metrics.md; kolommen: data-contract 3.1)",
+        f"Peildatum: {params.peildatum.isoformat()} (gegevens op of na deze dag tellen niet)" if params else "",
+        f"Analyse vanaf: {params.start.isoformat()}, per {params.per}" if params else "",
+        "Eén blad per KPI-groep; elke rij is een KPI voor een gemeente, een regio of Nederland "
+        "(Gemeentecode leeg = regiototaal), elke kolom een periode.",
+        "(voorlopig) in een kolomkop: de periode is niet compleet vóór de peildatum.",
+        f"{ONDERDRUKT_TEKEN} = onderdrukt: minder dan 10 cliënten (kleine aantallen, privacy).",
+        "Leeg = geen waarde (bijvoorbeeld geen noemer in die periode).",
+        "Bedragen in euro; fracties als percentage.",
+    ]
+    for line in lines:
+        if line:
+            toel.append([line])
+
+    groups = [g for g in list(GROEPEN) + ["Verdeelsleutel", "Prognose", "Overig"] if (d["_groep"] == g).any()]
+    idx_cols = ["kpi", "dimensie", "regio", "gemeente", "gemeentenaam", "eenheid"]
+    for g in groups:
+        sub = d[d["_groep"] == g]
+        kpi_order = {k: i for i, k in enumerate(pd.unique(sub["kpi"]))}
+        wide = (sub.groupby(idx_cols + ["periode"], sort=False, dropna=False)["_cel"].first()
+                .unstack("periode").reset_index())
+        wide.columns.name = None
+        wide["_k"] = wide["kpi"].map(kpi_order)
+        wide["_nl"] = wide["regio"] == "Nederland"
+        wide = wide.sort_values(["_k", "dimensie", "_nl", "regio", "gemeente"], kind="mergesort")
+        pcols = sorted([c for c in wide.columns if c not in idx_cols + ["_k", "_nl"]])
+        if len(wide) + 1 > 1_048_576:
+            raise JeugdlibError(f"blad {g} heeft meer rijen dan Excel toestaat; schrijf CSV", path=path)
+        ws = wb.create_sheet(g[:31])
+        ws.freeze_panes = "G2"
+        widths = [26, 34, 22, 13, 24, 9] + [16] * len(pcols)
+        for i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = w
+        heads = [KOPPEN[c] for c in idx_cols] + [f"{p} (voorlopig)" if vl.get(p, False) else str(p) for p in pcols]
+        hrow = []
+        for h in heads:
+            c = WriteOnlyCell(ws, value=h)
+            c.font = bold
+            c.fill = fill
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+            hrow.append(c)
+        ws.append(hrow)
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(heads))}{len(wide) + 1}"
+        vals = wide[pcols].to_numpy(dtype=object)
+        for r, rec in enumerate(wide[idx_cols].itertuples(index=False)):  # one per output row
+            row_vals = vals[r]
+            nums = np.array([v for v in row_vals if isinstance(v, float)], dtype="float64")
+            fmt = _number_format(rec.eenheid, nums)
+            cells = list(rec)
+            for v in row_vals:
+                if isinstance(v, float) and not np.isnan(v):
+                    c = WriteOnlyCell(ws, value=float(v))
+                    c.number_format = fmt
+                    cells.append(c)
+                elif v == ONDERDRUKT_TEKEN:
+                    c = WriteOnlyCell(ws, value=v)
+                    c.alignment = Alignment(horizontal="right")
+                    cells.append(c)
+                else:
+                    cells.append(None)
+            ws.append(cells)
+    wb.save(path)
+
+
+# --------------------------------------------------------------------------- command
+
+def _date(value, flag):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise JeugdlibError(f"{flag} {value!r} is geen datum JJJJ-MM-DD") from None
+
+
+def main(args) -> int:
+    """``jeugdlib kpi DATASET --peildatum ... [--start] [--per] [--out] [--no-suppression]``."""
+    from .clean import clean
+    from .dataset import open_dataset
+
+    quiet = bool(getattr(args, "quiet", False))
+    t0 = time.perf_counter()
+    peil = _date(args.peildatum, "--peildatum")
+    start = _date(getattr(args, "start", None), "--start")
+    if start is not None and start >= peil:
+        raise JeugdlibError(f"--start {start} ligt niet vóór --peildatum {peil}")
+    params = Params(peildatum=peil, start=start, per=getattr(args, "per", "jaar") or "jaar")
+    ds = open_dataset(args.dataset, quiet=quiet)
+    cleaned = clean(ds, params)
+    if len(cleaned.toewijzingen) == 0 and len(cleaned.declaraties) == 0:
+        raise JeugdlibError("geen bruikbare toewijzingen of declaraties vóór de peildatum", path=args.dataset)
+    table = kpi_table(cleaned, params, suppression=not args.no_suppression)
+    out = getattr(args, "out", None)
+    if out:
+        write_kpis(table, out, gemeenten=cleaned.gemeenten, params=params)
+    else:
+        _csv_frame(table).to_csv(sys.stdout, index=False, lineterminator="\n")
+    if not quiet:
+        _summary(ds, cleaned, table, out, time.perf_counter() - t0)
+    return 0
+
+
+def _summary(ds, cleaned, table, out, seconds) -> None:
+    err = sys.stderr
+    q = len(ds.quarantaine)
+    print(f"jeugdlib kpi: {len(cleaned.toewijzingen):,} toewijzingen en {len(cleaned.declaraties):,} "
+          f"declaratieposten na opschonen; {q:,} records in quarantaine bij het inlezen.", file=err)
+    tel = cleaned.telling
+    for r in tel[tel["verwijderd"] > 0].itertuples(index=False):
+        print(f"  {r.tabel}: {r.verwijderd:,} verwijderd ({r.omschrijving})", file=err)
+    n_sup = int(table["onderdrukt"].astype(bool).sum())
+    dest = out if out else "stdout"
+    print(f"  {len(table):,} KPI-rijen ({n_sup:,} onderdrukt) naar {dest} in {seconds:.1f} s", file=err)

@@ -1,0 +1,111 @@
+"""Report 5, Prognose (reports.md): three forecast methods side by side with their
+backtest error, the chosen forecast with its interval, and the allocation-based
+forecast of committed cost. Everything comes from :mod:`jeugdlib.forecast`;
+besides it the linear and seasonal extrapolations of the current year
+(:mod:`jeugdlib.metrics.kosten`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import fmt, plots
+from .. import forecast as F
+from .laden import Rapport
+from .opmaak import Tegel, bijschrift, kopje, let_op, samenvatting_blok, tabel, tegels, toon
+from .reeksen import waarde_in
+
+
+def prognose(r: Rapport, indexatie: float = 0.0474):
+    """The :class:`jeugdlib.forecast.Prognose` of this region (computed once), or None."""
+    key = ("prognose", indexatie)
+    if key not in r._cache:
+        fp = F.ForecastParams(indexatie=float(indexatie))
+        progs = F.prognoses(r.cleaned, fp, peildatum=r.params.peildatum)
+        r._cache[key] = (progs.get((r.regio,)), F.overzicht({k: v for k, v in progs.items() if k == (r.regio,)}), fp)
+    return r._cache[key]
+
+
+def samenvatting(r: Rapport, indexatie: float = 0.0474) -> None:
+    p, ov, fp = prognose(r, indexatie)
+    z = []
+    jaar = r.huidig_jaar()
+    if p is None or p.beste is None:
+        z.append("Er is te weinig historie voor een prognose." + (" " + " ".join(p.redenen) if p else ""))
+    else:
+        pj = p.per_periode("jaar")
+        rij = pj[pj["periode"] == jaar]
+        if len(rij):
+            x = rij.iloc[0]
+            z.append(f"De verwachte zorgkosten over heel {jaar} zijn {fmt.bedrag_kort(x['waarde'])} "
+                     f"({fmt.procent(fp.interval, 0)}-interval {fmt.bedrag_kort(x['ondergrens'])} tot "
+                     f"{fmt.bedrag_kort(x['bovengrens'])}), volgens de methode {F.METHODE_LABELS[p.beste]}.")
+            r.leg_vast(f"prognose_{jaar}", float(x["waarde"]))
+        z.append(f"Die methode had in de terugtoets de kleinste fout: gemiddeld {fmt.procent(p.mape[p.beste])} "
+                 f"per kwartaal (MAPE), tegen " + fmt.lijst([f"{fmt.procent(v)} voor {F.METHODE_LABELS[m]}"
+                                                                for m, v in p.mape.items() if m != p.beste]) + ".")
+        r.leg_vast("mape_beste", float(p.mape[p.beste]))
+    k = r.kpis("kosten")
+    lin = waarde_in(k, "kosten_prognose_lineair", r.regio, jaar)
+    if lin is not None:
+        z.append(f"Ter vergelijking: het lopende jaar lineair doorgetrokken geeft {fmt.bedrag_kort(lin)}.")
+    r.samenvatting = z
+    toon(samenvatting_blok(z))
+
+
+def methoden(r: Rapport, indexatie: float = 0.0474) -> None:
+    """Monthly cost with the three forecasts, and the backtest table."""
+    p, ov, fp = prognose(r, indexatie)
+    if p is None:
+        toon(let_op("Geen prognose: te weinig gegevens."))
+        return
+    real = p.realisatie.rename("waarde").reset_index().rename(columns={"index": "maand"})
+    real = real[real["maand"] >= pd.Timestamp(r.params.start)]
+    d = real.rename(columns={"waarde": "gedeclareerd"})
+    for m in p.methoden:
+        v = p.voorspelling[p.voorspelling["methode"] == m][["maand", "waarde", "ondergrens", "bovengrens"]]
+        d = d.merge(v.rename(columns={"waarde": m, "ondergrens": f"{m}_onder", "bovengrens": f"{m}_boven"}),
+                    on="maand", how="outer")
+    lijnen_ = {"gedeclareerd": "gedeclareerd (tot nu)"}
+    lijnen_.update({m: F.METHODE_LABELS[m] + (" (gekozen)" if m == p.beste else "") for m in p.methoden})
+    b = p.beste
+    fig = plots.band(d.sort_values("maand"), "maand", lijnen_, titel=f"Zorgkosten per maand en prognose, {r.regio}",
+                     xlabel="maand", ylabel="kosten per maand (€)", eenheid="euro",
+                     onder=f"{b}_onder" if b else None, boven=f"{b}_boven" if b else None,
+                     band_naam=f"{fmt.procent(fp.interval, 0)}-interval gekozen methode",
+                     leeswijzer=f"Vanaf {fmt.maand(p.eerste_onvolledig)} zijn de declaraties nog onvolledig; "
+                                "die maanden worden voorspeld, net als de maanden na de peildatum.")
+    toon(kopje("Drie methoden naast elkaar"), fig)
+    t = ov[["label", "gebruikt", "mape", "gekozen", "kwartalen"]].copy()
+    t["gebruikt"] = t["gebruikt"].map({True: "ja", False: "nee"})
+    t["gekozen"] = t["gekozen"].map({True: "✓", False: ""})
+    t = t.rename(columns={"label": "methode", "mape": "fout (MAPE)", "kwartalen": "kwartalen getoetst"})
+    toon(tabel(t, {"fout (MAPE)": "fractie", "kwartalen getoetst": "aantal"}),
+         bijschrift("Terugtoets: voor elk van de laatste volledige kwartalen is de methode toegepast op de maanden "
+                    "ervoor en vergeleken met wat werkelijk is gedeclareerd. MAPE = gemiddelde absolute fout in "
+                    "procenten. " + " ".join(p.redenen)))
+    pj = p.per_periode("kwartaal")
+    pj = pj[pj["prognose"]]
+    if len(pj):
+        t2 = pd.DataFrame({"kwartaal": [fmt.periode(x) for x in pj["periode"]],
+                           "prognose": [fmt.bedrag(x) for x in pj["waarde"]],
+                           "ondergrens": [fmt.bedrag(x) for x in pj["ondergrens"]],
+                           "bovengrens": [fmt.bedrag(x) for x in pj["bovengrens"]]})
+        toon(kopje("Gekozen prognose per kwartaal", 3), tabel(t2, rechts=["prognose", "ondergrens", "bovengrens"]))
+
+
+def verplicht(r: Rapport) -> None:
+    """Allocation-based forecast of committed cost of the open toewijzingen."""
+    v = F.verplicht(r.cleaned, peildatum=r.params.peildatum)
+    v = v[v["regio"] == r.regio].sort_values("maand")
+    if len(v) == 0:
+        return
+    fig = plots.band(v, "maand", {"maximum": "maximaal (alles gedeclareerd)", "verplicht": "verwacht (recente verzilvering)"},
+                     titel=f"Kosten van de open toewijzingen per maand, {r.regio}", xlabel="maand",
+                     ylabel="kosten per maand (€)", eenheid="euro",
+                     leeswijzer="Alleen toewijzingen die op de peildatum openstaan; nieuwe toewijzingen komen "
+                                "hier nog bij, daarom daalt de lijn.")
+    r.leg_vast("verplicht_totaal", float(v["verplicht"].sum()))
+    toon(kopje("Verplichte kosten op grond van open toewijzingen"),
+         tegels([Tegel("Maximaal", fmt.bedrag_kort(v["maximum"].sum()), "als alles wordt gedeclareerd"),
+                 Tegel("Verwacht", fmt.bedrag_kort(v["verplicht"].sum()), "met de recente verzilvering")]), fig)

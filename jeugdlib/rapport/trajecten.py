@@ -1,0 +1,286 @@
+"""Report 2, Trajecten (reports.md): per productgroep with traject products.
+
+Zorgpaden, labels, doorlooptijd, volume and ratios come from
+:mod:`jeugdlib.metrics.trajecten`; clients, toewijzingen, aanbieders and cost of
+one productgroep come from the volume and kosten metrics run on the cleaned
+data restricted to that productgroep (:func:`deel`). Distributions are shown as
+shares of the productgroep's zorgpaden (never as small counts); counts below
+``klein_aantal`` are suppressed. ``uitsluiten_agb`` (``params.exclude_agb``)
+leaves named aanbieders out of everything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from .. import fmt, plots
+from ..metrics import toetsen
+from ..metrics import trajecten as T
+from .laden import Rapport
+from .opmaak import Tegel, bijschrift, kopje, let_op, samenvatting_blok, tabel, tegels, toon
+from .reeksen import periode_naam, reeks, waarde_in
+
+
+def groepen(r: Rapport) -> list[str]:
+    """The productgroepen with traject products in this region."""
+    if "groepen" not in r._cache:
+        r._cache["groepen"] = T.traject_groepen(r.cleaned.toewijzingen, r.cleaned.producten)
+    return r._cache["groepen"]
+
+
+def zorgpaden(r: Rapport) -> pd.DataFrame:
+    """All zorgpaden of the traject productgroepen (client-free), computed once."""
+    if "zp" not in r._cache:
+        r._cache["zp"] = T.zorgpaden(r.cleaned.toewijzingen, r.cleaned.declaraties, r.params)
+    return r._cache["zp"]
+
+
+def ratios(r: Rapport):
+    if "ratios" not in r._cache:
+        r._cache["ratios"] = T.traject_ratios(r.cleaned.toewijzingen, r.cleaned.declaraties,
+                                              r.cleaned.start_stop, r.params)
+    return r._cache["ratios"]
+
+
+def deel(r: Rapport, productgroep: str):
+    """The cleaned data restricted to one productgroep (same columns), for the
+    volume and kosten metrics of that group."""
+    key = ("deel", productgroep)
+    if key not in r._cache:
+        c = r.cleaned
+        tw = c.toewijzingen[c.toewijzingen["productgroep"] == productgroep].reset_index(drop=True)
+        dec = c.declaraties[c.declaraties["productgroep"] == productgroep].reset_index(drop=True)
+        r._cache[key] = dataclasses.replace(c, toewijzingen=tw, declaraties=dec)
+    return r._cache[key]
+
+
+def _kpis_groep(r: Rapport, productgroep: str, per: str = "jaar") -> pd.DataFrame:
+    from .laden import _afwerken
+    from ..metrics import kosten, volume
+
+    key = ("kpis_groep", productgroep, per)
+    if key not in r._cache:
+        p = dataclasses.replace(r.params, per=per)
+        d = deel(r, productgroep)
+        rows = pd.concat([volume.kpis(d, p), kosten.kpis(d, p)], ignore_index=True)
+        r._cache[key] = _afwerken(rows, p)
+    return r._cache[key]
+
+
+def _jaar(r: Rapport) -> str | None:
+    j = r.jaren()
+    vol = j.loc[~j["voorlopig"], "periode"]
+    return str(vol.iloc[-1]) if len(vol) else None
+
+
+def samenvatting(r: Rapport) -> None:
+    """Per productgroep: zorgpaden (tested against the year before), labels, maatwerk share."""
+    zp = zorgpaden(r)
+    zinnen_ = []
+    if len(zp) == 0:
+        zinnen_.append(f"Er zijn geen zorgpaden van trajectproducten in {r.regio} in dit venster.")
+    k = r.kpis("trajecten")
+    jaar = _jaar(r)
+    for g, s in T.label_samenvatting(zp).set_index("productgroep").iterrows():
+        z = (f"{g}: {fmt.getal(s['zorgpaden'])} zorgpaden met {fmt.getal(s['uniek'])} verschillende "
+             f"labels; de vijf meest voorkomende dekken {fmt.procent(s['top5_dekking'])}, en "
+             f"{fmt.procent(s['aandeel_meer_maatwerk'])} bevat maatwerk of meerwerk.")
+        if s["zorgpaden"] < r.params.klein_aantal:
+            z = f"{g}: minder dan {r.params.klein_aantal} zorgpaden; niet getoond."
+        zinnen_.append(z)
+        r.leg_vast(f"zorgpaden_{g}", float(s["zorgpaden"]))
+        r.leg_vast(f"zorgpaden_uniek_{g}", float(s["uniek"]))
+        if jaar:
+            vorig = str(int(jaar) - 1)
+            nu = waarde_in(k, "zorgpaden", r.regio, jaar, dimensie=f"productgroep={g}")
+            vo = waarde_in(k, "zorgpaden", r.regio, vorig, dimensie=f"productgroep={g}")
+            if nu is not None and vo:
+                t = toetsen.verandering_aantal(int(nu), int(vo))
+                wat = (("meer" if t.schatting > 0 else "minder") + " zorgpaden dan in " + vorig +
+                       f" ({fmt.procent(t.schatting, teken=True)}; significant, {fmt.p_waarde(t.p_waarde)}, "
+                       "Poisson-toets)") if t.significant else (
+                       f"ongeveer evenveel zorgpaden als in {vorig} ({fmt.procent(t.schatting, teken=True)}; "
+                       f"niet significant, {fmt.p_waarde(t.p_waarde)}, Poisson-toets)")
+                zinnen_.append(f"{g} begon in {jaar} {fmt.getal(nu)} zorgpaden: {wat}.")
+        pq_p = [p for p in sorted(k.loc[(k["kpi"] == "aandeel_pq_in_traject") & (k["regio"] == r.regio), "periode"].unique())]
+        if pq_p:
+            lp = pq_p[-1]
+            v = waarde_in(k, "aandeel_pq_in_traject", r.regio, lp, dimensie=f"productgroep={g}")
+            if v is not None:
+                zinnen_.append(f"In {periode_naam(r, lp, lp == r.huidig_jaar())} ging {fmt.procent(v)} van de "
+                               f"kosten van {g} naar maatwerk en meerwerk.")
+                r.leg_vast(f"aandeel_pq_in_traject_{g}_{lp}", v)
+    if r.params.exclude_agb:
+        zinnen_.append(f"Zonder de aanbieder(s) {fmt.lijst(r.params.exclude_agb)}: alle cijfers zijn "
+                       "zonder hun toewijzingen en declaraties berekend.")
+    r.samenvatting = zinnen_
+    toon(samenvatting_blok(zinnen_))
+
+
+def groep_tegels(r: Rapport, productgroep: str) -> None:
+    """Tile for one productgroep in the reference year (last complete year)."""
+    jaar = _jaar(r)
+    toon(kopje(f"Productgroep {productgroep}"))
+    if jaar is None:
+        return
+    k = _kpis_groep(r, productgroep)
+    def cel(kpi, een):
+        s = reeks(k, kpi, r.regio)
+        s = s[s["periode"] == jaar]
+        if len(s) == 0:
+            return fmt.LEEG
+        return fmt.waarde(s["waarde"].iloc[0], een, onderdrukt=bool(s["onderdrukt"].iloc[0]))
+    items = [Tegel("Cliënten", cel("clienten", "aantal"), f"in {jaar}"),
+             Tegel("Toewijzingen", cel("toewijzingen", "aantal"), f"in {jaar}"),
+             Tegel("Aanbieders", cel("aanbieders", "aantal"), f"met declaraties in {jaar}"),
+             Tegel("Kosten", fmt.bedrag_kort(waarde_in(k, "kosten", r.regio, jaar)), f"in {jaar}"),
+             Tegel("Kosten per cliënt", cel("kosten_per_client", "euro"), f"in {jaar}")]
+    r.leg_vast(f"kosten_{productgroep}_{jaar}", waarde_in(k, "kosten", r.regio, jaar))
+    toon(tegels(items))
+
+
+def samenstelling(r: Rapport, productgroep: str) -> None:
+    """Cost composition by zwaarte and variant per year, with the maatwerk/meerwerk share."""
+    ks = T.kosten_samenstelling(r.cleaned.declaraties, r.params, groepen=[productgroep], per="jaar")
+    if len(ks) == 0:
+        return
+    ks = ks.copy()
+    ks["kosten"] = ks["kosten_cent"].astype(float) / 100
+    vl = set(r.jaren().query("voorlopig")["periode"].astype(str))
+    ks["jaar"] = [periode_naam(r, str(p), str(p) in vl) for p in ks["periode"]]
+    fig = plots.staven(ks.sort_values(["periode", "categorie"]), "jaar", "kosten", "categorie", gestapeld=True,
+                       titel=f"Kosten van {productgroep} naar zwaarte en variant per jaar, {r.regio}",
+                       xlabel="jaar", ylabel="kosten (€)", eenheid="euro", legenda="zwaarte / variant",
+                       waarden=True, leeswijzer="Licht, midden en zwaar zijn trajecten; maatwerk en meerwerk "
+                                                "worden per uur (P×Q) betaald bovenop of in plaats van een traject.")
+    toon(kopje("Kostensamenstelling", 3), fig)
+
+
+def top_zorgpaden(r: Rapport, productgroep: str) -> None:
+    """Top-10 labels with counts (suppressed below klein_aantal) and shares."""
+    zp = zorgpaden(r)
+    zp = zp[zp["productgroep"] == productgroep]
+    if len(zp) < r.params.klein_aantal:
+        toon(let_op(f"Minder dan {r.params.klein_aantal} zorgpaden in {productgroep}: niet getoond."))
+        return
+    top = T.top_labels(zp, 10)
+    sam = T.label_samenvatting(zp).iloc[0]
+    df = pd.DataFrame({"rang": top["rang"], "zorgpad": top["label"], "aantal": top["aantal"],
+                       "aandeel": top["aandeel"],
+                       "_o": top["aantal"] < r.params.klein_aantal})
+    toon(kopje("De tien meest voorkomende zorgpaden", 3),
+         tabel(df, {"rang": "aantal", "aantal": "aantal", "aandeel": "fractie"}, onderdrukt={"aantal": "_o"}),
+         bijschrift(f"{fmt.getal(sam['zorgpaden'])} zorgpaden, {fmt.getal(sam['uniek'])} verschillende labels; "
+                    f"de vijf meest voorkomende dekken {fmt.procent(sam['top5_dekking'])}, "
+                    f"{fmt.procent(sam['aandeel_meer_maatwerk'])} bevat maatwerk of meerwerk. Een label als "
+                    "“Zwaar > Zwaar-Maatwerk > Maatwerk” is de volgorde van de producten in het zorgpad."))
+
+
+def per_maand(r: Rapport, productgroep: str) -> None:
+    """Cliënten and toewijzingen of the productgroep per month."""
+    k = _kpis_groep(r, productgroep, per="maand")
+    d = pd.concat([reeks(k, "clienten", r.regio).assign(reeks="cliënten"),
+                   reeks(k, "toewijzingen", r.regio).assign(reeks="toewijzingen")])
+    if len(d) == 0:
+        return
+    d["maand"] = pd.to_datetime(d["periode"] + "-01")
+    fig = plots.lijnen(d, "maand", "waarde", "reeks", titel=f"Cliënten en toewijzingen van {productgroep} per maand, "
+                       f"{r.regio}", xlabel="maand", ylabel="aantal", eenheid="aantal", markers=False,
+                       leeswijzer="Een maand telt elke toewijzing die op minstens één dag van die maand liep; "
+                                  "maanden met minder dan 10 cliënten ontbreken.")
+    toon(kopje("Cliënten en toewijzingen per maand", 3), fig)
+
+
+def _aandeel(df: pd.DataFrame) -> pd.DataFrame:
+    tot = df["aantal"].sum()
+    return df.assign(aandeel=df["aantal"] / tot if tot else 0.0)
+
+
+def volume_en_duur(r: Rapport, productgroep: str) -> None:
+    """Volume classes (hours) against the norm hours, doorlooptijd against the norm months."""
+    zp = zorgpaden(r)
+    zp = zp[zp["productgroep"] == productgroep]
+    if len(zp) < r.params.klein_aantal:
+        return
+    nm = T.normen(r.cleaned.producten)
+    nm = nm[nm["productgroep"] == productgroep]
+    norm_tekst = fmt.lijst([f"{z} {fmt.getal(u)} uur" for z, u in zip(nm["zwaarte"], nm["norm_uren"])
+                            if not pd.isna(u)]) or "geen normen bekend"
+    vk = _aandeel(T.volume_klassen(zp))
+    fig = plots.staven(vk, "klasse", "aandeel", titel=f"Zorgpaden van {productgroep} naar geleverd volume, {r.regio}",
+                       xlabel="volume per zorgpad (uren)", ylabel="aandeel van de zorgpaden (%)", eenheid="fractie",
+                       waarden=True, leeswijzer=f"Normuren per traject: {norm_tekst}. Zorgpaden rechts van de norm "
+                                                "kregen meer uren dan het traject voorschrijft.")
+    toon(kopje("Volume tegen de normuren", 3), fig)
+    dv = T.doorlooptijd_verdeling(zp, r.cleaned.producten)
+    if len(dv):
+        norm_m = dv["norm_maanden"].dropna()
+        dv = _aandeel(dv)
+        fig = plots.staven(dv, "klasse", "aandeel",
+                           titel=f"Doorlooptijd van zorgpaden van {productgroep}, {r.regio}",
+                           xlabel="maanden met declaraties", ylabel="aandeel van de zorgpaden (%)",
+                           eenheid="fractie",
+                           leeswijzer=(f"Normduur {fmt.getal(norm_m.iloc[0])} maanden. " if len(norm_m) else "")
+                           + "Zorgpaden die nog lopen, hebben hun uiteindelijke doorlooptijd nog niet bereikt.")
+        toon(kopje("Doorlooptijd tegen de normduur", 3), fig)
+
+
+def bubbels(r: Rapport, productgroep: str) -> None:
+    """The verzilvering bubble chart: volume_ratio against kosten_ratio of ended trajecten."""
+    tr = ratios(r)
+    t = tr.tabel[tr.tabel["productgroep"] == productgroep]
+    if len(t.dropna(subset=["volume_ratio", "kosten_ratio"])) < r.params.klein_aantal:
+        return
+    b = T.bubbel_data(t)
+    med_v, med_k = t["volume_ratio"].median(), t["kosten_ratio"].median()
+    r.leg_vast(f"traject_kosten_ratio_{productgroep}", med_k)
+    fig = plots.bubbels(b, "volume_klasse", "kosten_klasse", "aantal",
+                        titel=f"Geleverd tegen norm bij beëindigde trajecten van {productgroep}, {r.regio}",
+                        xlabel="maanden met declaratie / normduur (%)", ylabel="gedeclareerd / trajectprijs (%)",
+                        leeswijzer=f"Elke bel is een klasse van 10 procentpunt, groter = meer trajecten. Mediaan: "
+                                   f"{fmt.procent(med_v, 0)} van de normduur en {fmt.procent(med_k, 0)} van de prijs.")
+    uitleg = ("Zonder JW307-berichten in de gegevens gelden alle trajecten die vóór de peildatum eindigden als "
+              "regulier beëindigd." if tr.fallback else "Alleen trajecten die regulier eindigden (JW307, reden 31).")
+    toon(kopje("Verzilvering van trajecten", 3), fig, bijschrift(uitleg))
+
+
+def verlenging(r: Rapport) -> None:
+    """Verlenging and recidief per financieringsvorm per year."""
+    k = r.kpis("verlenging")
+    k = k[(k["regio"] == r.regio) & (k["gemeente"] == "")]
+    if len(k) == 0:
+        return
+    rows = []
+    for (kpi, dim), g in k.groupby(["kpi", "dimensie"], sort=True):
+        rij = {"": "verlengd" if kpi == "verlenging" else "recidief",
+               "financieringsvorm": dim.replace("financieringsvorm=", "") or "alle"}
+        for _, x in g.sort_values("periode").iterrows():
+            rij[periode_naam(r, x["periode"], x["voorlopig"])] = fmt.waarde(x["waarde"], "fractie",
+                                                                             onderdrukt=x["onderdrukt"])
+        rows.append(rij)
+    df = pd.DataFrame(rows).fillna(fmt.LEEG)
+    toon(kopje("Verlenging en recidief"), tabel(df, rechts=list(df.columns[2:])),
+         bijschrift(f"Verlengd: binnen {r.params.aansluit_dagen} dagen sluit een langere toewijzing in dezelfde "
+                    f"productgroep aan. Recidief: niet verlengd, maar binnen {r.params.recidief_dagen} dagen "
+                    "een nieuwe toewijzing. Per jaar van de einddatum."))
+
+
+def groep(r: Rapport, productgroep: str) -> None:
+    """All sections of one productgroep."""
+    groep_tegels(r, productgroep)
+    samenstelling(r, productgroep)
+    top_zorgpaden(r, productgroep)
+    per_maand(r, productgroep)
+    volume_en_duur(r, productgroep)
+    bubbels(r, productgroep)
+
+
+def alle_groepen(r: Rapport) -> None:
+    """The sections of every productgroep with traject products."""
+    gs = groepen(r)
+    if not gs:
+        toon(let_op(f"Geen productgroepen met trajectproducten in {r.regio}."))
+    for g in gs:
+        groep(r, g)

@@ -1,0 +1,164 @@
+"""The KPI table (data-contract 3.1), suppression at 9/10 clients, output and ``jeugdlib kpi``.
+
+Case: Venlo (0983) has 9 clients, Venray (0984) 10, both in Noord-Limburg; each
+client has one toewijzing (2023-01-01 .. 2023-12-31, aanbieder 11111111) and one
+declaration of EUR 100 in March 2023. Peildatum 2024-08-01, start 2023-01-01.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from _ds_factory import dec, make_ds, tw
+from jeugdlib import cli, dataset, kpi, schema
+from jeugdlib.clean import clean
+from jeugdlib.config import Params
+
+P = Params("2024-08-01", start="2023-01-01")
+MINE = ["jeugdlib.metrics.volume", "jeugdlib.metrics.kosten", "jeugdlib.metrics.aandelen"]
+
+
+def _ds():
+    rows, lines = [], []
+    for gem, n in (("0983", 9), ("0984", 10)):
+        for i in range(n):
+            nr, cl = f"{gem}-{i}", f"{gem}-c{i}"
+            rows.append(tw(toewijzing_nr=nr, client_id=cl, gemeentecode=gem, ingangsdatum="2023-01-01",
+                           einddatum="2023-12-31"))
+            lines.append(dec(toewijzing_nr=nr, client_id=cl, gemeentecode=gem, periode_begin="2023-03-01",
+                             periode_eind="2023-03-31", bedrag_cent_signed=10000))
+    return make_ds(rows, lines)
+
+
+@pytest.fixture(scope="module")
+def cleaned():
+    return clean(_ds(), P)
+
+
+@pytest.fixture
+def mine(monkeypatch):
+    monkeypatch.setattr(kpi, "KPI_MODULES", MINE)
+
+
+def _row(t, k, gemeente, periode="2023", regio="Noord-Limburg", dimensie=""):
+    r = t[(t["kpi"] == k) & (t["regio"] == regio) & (t["gemeente"] == gemeente) & (t["periode"] == periode)
+          & (t["dimensie"] == dimensie)]
+    assert len(r) == 1, (k, gemeente, periode)
+    return r.iloc[0]
+
+
+def test_suppression_at_9_and_10_clients(cleaned, mine):
+    t = kpi.kpi_table(cleaned, P)
+    assert list(t.columns) == list(schema.KPI_COLUMNS)
+    # a client count of 9 is suppressed, 10 is shown; the regio has 19
+    r9, r10 = _row(t, "clienten", "0983"), _row(t, "clienten", "0984")
+    assert bool(r9["onderdrukt"]) and pd.isna(r9["waarde"])
+    assert not bool(r10["onderdrukt"]) and r10["waarde"] == 10
+    assert _row(t, "clienten", "")["waarde"] == 19
+    # per-client figure and share over 9 clients: suppressed; over 10: shown (900 / 9 would be 100)
+    assert bool(_row(t, "kosten_per_client", "0983")["onderdrukt"])
+    assert _row(t, "kosten_per_client", "0984")["waarde"] == pytest.approx(100.0)
+    assert bool(_row(t, "aandeel_nga", "0983")["onderdrukt"])
+    assert _row(t, "aandeel_nga", "0984")["waarde"] == 0.0
+    # toewijzingen over 9 clients: suppressed like a client count
+    assert bool(_row(t, "toewijzingen", "0983")["onderdrukt"])
+    # money totals are not client counts: shown
+    k9 = _row(t, "kosten", "0983")
+    assert not bool(k9["onderdrukt"]) and k9["waarde"] == pytest.approx(900.0)
+    # 0 clients (2024) is not a small number
+    z = _row(t, "clienten", "0983", periode="2024")
+    assert z["waarde"] == 0 and not bool(z["onderdrukt"])
+
+
+def test_no_suppression_and_voorlopig(cleaned, mine):
+    t = kpi.kpi_table(cleaned, P, suppression=False)
+    assert not t["onderdrukt"].any()
+    assert _row(t, "clienten", "0983")["waarde"] == 9
+    assert not bool(_row(t, "clienten", "0983")["voorlopig"])
+    assert bool(_row(t, "clienten", "0983", periode="2024")["voorlopig"])
+
+
+def test_voorlopig_labels():
+    v = kpi.voorlopig(pd.Series(["2024", "2024-Q2", "2024-Q3", "2024-06", "2024-07", "2024-08"]), "2024-08-01")
+    # a period is voorlopig when its last day is on or after the peildatum
+    assert v.tolist() == [True, False, True, False, False, True]
+    assert kpi.voorlopig(pd.Series(["2024-06"]), "2024-06-30").tolist() == [True]
+
+
+def test_registry_skips_missing_and_raises_on_error(cleaned, monkeypatch):
+    bare = types.ModuleType("jeugdlib_test_bare")  # no kpis: skipped
+    boom = types.ModuleType("jeugdlib_test_boom")
+
+    def kpis(cleaned, params):
+        raise RuntimeError("kapot")
+    boom.kpis = kpis
+    monkeypatch.setitem(sys.modules, "jeugdlib_test_bare", bare)
+    monkeypatch.setitem(sys.modules, "jeugdlib_test_boom", boom)
+    monkeypatch.setattr(kpi, "KPI_MODULES", ["jeugdlib.metrics.volume", "jeugdlib.metrics.bestaat_niet",
+                                             "jeugdlib_test_bare"])
+    t = kpi.kpi_table(cleaned, P)
+    assert set(t["kpi"]) == {"clienten", "toewijzingen", "toewijzingen_gestart", "toewijzingen_per_client"}
+    monkeypatch.setattr(kpi, "KPI_MODULES", ["jeugdlib.metrics.volume", "jeugdlib_test_boom"])
+    with pytest.raises(RuntimeError, match="kapot"):
+        kpi.kpi_table(cleaned, P)
+
+
+def test_write_csv_and_xlsx(cleaned, mine, tmp_path):
+    t = kpi.kpi_table(cleaned, P)
+    kpi.write_kpis(t, tmp_path / "k.csv")
+    back = pd.read_csv(tmp_path / "k.csv", dtype=str, keep_default_na=False)
+    assert list(back.columns) == list(schema.KPI_COLUMNS)
+    r = back[(back["kpi"] == "clienten") & (back["gemeente"] == "0983") & (back["periode"] == "2023")].iloc[0]
+    assert (r["waarde"], r["onderdrukt"], r["voorlopig"]) == ("", "true", "false")
+    r = back[(back["kpi"] == "kosten") & (back["gemeente"] == "0983") & (back["periode"] == "2023")
+             & (back["dimensie"] == "")].iloc[0]
+    assert r["waarde"] == "900.0"
+
+    kpi.write_kpis(t, tmp_path / "k.xlsx", gemeenten=cleaned.gemeenten, params=P)
+    wb = openpyxl.load_workbook(tmp_path / "k.xlsx")
+    assert wb.sheetnames[:4] == ["Toelichting", "Volume", "Kosten", "Aanbieders en aandelen"]
+    ws = wb["Volume"]
+    head = [c.value for c in ws[1]]
+    assert head == ["KPI", "Dimensie", "Regio", "Gemeentecode", "Gemeente", "Eenheid", "2023", "2024 (voorlopig)"]
+    rows = {(r[0], r[3]): r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows[("clienten", "0983")][4] == "Venlo" and rows[("clienten", "0983")][6] == kpi.ONDERDRUKT_TEKEN
+    assert rows[("clienten", "0984")][6] == 10
+    with pytest.raises(Exception, match="csv of .xlsx"):
+        kpi.write_kpis(t, tmp_path / "k.txt")
+
+
+def test_cli_kpi_on_processed_dataset(tmp_path, mine, capsys):
+    dataset.save(_ds(), tmp_path / "ds")
+    out = tmp_path / "kpis.csv"
+    rc = cli.main(["kpi", str(tmp_path / "ds"), "--peildatum", "2024-08-01", "--start", "2023-01-01",
+                   "--per", "kwartaal", "--out", str(out)])
+    assert rc == 0
+    t = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert "2023-Q1" in set(t["periode"]) and "2023" in set(t["periode"])  # quarters, plus per-year KPIs
+    assert "KPI-rijen" in capsys.readouterr().err
+    rc = cli.main(["kpi", str(tmp_path / "ds"), "--peildatum", "2024-08-01", "--no-suppression", "--quiet"])
+    assert rc == 0
+    csv = capsys.readouterr().out
+    assert csv.startswith("kpi,regio,gemeente,periode,dimensie,waarde,eenheid,voorlopig,onderdrukt\n")
+    assert ",true\n" not in csv  # nothing suppressed
+
+
+def test_cli_bad_input_one_line(tmp_path, capsys):
+    rc = cli.main(["kpi", str(tmp_path / "nope"), "--peildatum", "2024-13-01"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "peildatum" in err
+    rc = cli.main(["kpi", str(tmp_path / "nope"), "--peildatum", "2024-08-01"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "niet gevonden" in err
+
+
+def test_full_registry_runs(cleaned):
+    """Every metric module present in the tree, together, on the small case."""
+    t = kpi.kpi_table(cleaned, P)
+    assert {"clienten", "kosten", "aandeel_nga"} <= set(t["kpi"])
+    assert t["kpi"].notna().all() and t["voorlopig"].notna().all()
