@@ -8,6 +8,7 @@ national size (default 1.5M toewijzingen, 500k clients, ~6 declared months each)
     .venv/bin/python benchmarks/bench_zorgpaden.py                 # real data if present, else synthetic
     .venv/bin/python benchmarks/bench_zorgpaden.py --synthetic     # force synthetic
     .venv/bin/python benchmarks/bench_zorgpaden.py --toewijzingen 1500000 --clienten 500000
+    .venv/bin/python benchmarks/bench_zorgpaden.py --data data/processed/demo
 
 Prints the figures (seconds per step, rows, zorgpaden, distinct labels).
 """
@@ -129,12 +130,13 @@ def run(t: pd.DataFrame, d: pd.DataFrame, params: Params, label: str) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--synthetic", action="store_true", help="ignore data/processed/national")
+    ap.add_argument("--data", default=None, help="another processed dataset (default data/processed/national)")
     ap.add_argument("--toewijzingen", type=int, default=1_500_000)
     ap.add_argument("--clienten", type=int, default=500_000)
     ap.add_argument("--peildatum", default=PEILDATUM)
     args = ap.parse_args(argv)
     params = Params(peildatum=args.peildatum)
-    national = config.PROCESSED_DIR / "national"
+    national = Path(args.data) if args.data else config.PROCESSED_DIR / "national"
     from jeugdlib import dataset
     if not args.synthetic and dataset.is_processed(national):
         from jeugdlib import clean
@@ -142,7 +144,7 @@ def main(argv=None) -> int:
         ds = dataset.load(national)
         c = clean.clean(ds, params)
         print(f"load + clean {national}: {time.perf_counter() - t0:.1f} s (not part of the target)")
-        run(c.toewijzingen, c.declaraties, params, "national")
+        run(c.toewijzingen, c.declaraties, params, national.name)
     else:
         t0 = time.perf_counter()
         t, d = synthetic(args.toewijzingen, args.clienten)

@@ -78,91 +78,115 @@ class Cleaned:
 
 
 # --------------------------------------------------------------------------- helpers
+# Everything works on integer codes (pd.factorize of the Arrow-backed columns):
+# no conversion of millions of strings to Python objects.
 
-def _s(x, n=None) -> pd.Series:
-    return pd.Series(x, dtype=schema.S) if n is None else pd.Series([x] * n, dtype=schema.S)
+def codes_of(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Dense int64 codes of a column and its unique values; NA and "" -> -1."""
+    c, u = pd.factorize(pd.Series(s), use_na_sentinel=True)
+    c = np.asarray(c, dtype=np.int64)
+    u = pd.Index(u)
+    if len(u) and u.dtype != object and str(u.dtype) not in ("string", "str", "string[pyarrow]"):
+        return c, u
+    empty = np.flatnonzero(np.asarray(u == "", dtype=bool)) if len(u) else np.zeros(0, np.int64)
+    if len(empty):
+        c = np.where(c == empty[0], -1, c)
+    return c, u
 
 
-def _str_or_empty(s: pd.Series) -> np.ndarray:
-    """A string column as an object array with NA -> ''."""
-    return s.astype(schema.S).fillna("").to_numpy(dtype=object)
-
-
-def _date_days(s: pd.Series) -> np.ndarray:
+def _date_days(s) -> np.ndarray:
     """Dates as int64 days since 1970 (NaT -> a sentinel far in the past)."""
-    v = pd.Series(s).to_numpy(dtype="datetime64[ns]")
+    v = np.asarray(pd.Series(s).to_numpy(dtype="datetime64[ns]"))
     days = v.astype("datetime64[D]").astype("int64")
     days[np.isnat(v)] = -(2**40)
     return days
 
 
 def combine_keys(arrays: list) -> np.ndarray:
-    """One dense int64 code per distinct combination of ``arrays`` (vectorised).
-
-    Pairwise factorisation keeps every intermediate product below n**2.
-    """
+    """One dense int64 code per distinct combination of integer ``arrays`` (in order
+    of first appearance). Pairwise factorisation keeps products below n**2."""
     key = None
     for a in arrays:
-        c, u = pd.factorize(np.asarray(a), use_na_sentinel=False)
+        c, u = pd.factorize(np.asarray(a, dtype=np.int64))
         c = c.astype(np.int64)
-        if key is None:
-            key = c
-        else:
-            key = pd.factorize(key * max(len(u), 1) + c)[0].astype(np.int64)
+        key = c if key is None else pd.factorize(key * max(len(u), 1) + c)[0].astype(np.int64)
     return key
 
 
-def leeftijd(geboortedatum: pd.Series, datum: pd.Series) -> pd.Series:
+def first_positions(key: np.ndarray) -> np.ndarray:
+    """Position of the first row of each code of a dense key from :func:`combine_keys`
+    (codes are numbered in order of first appearance)."""
+    return pd.Series(key).drop_duplicates().index.to_numpy()
+
+
+def take(values, codes: np.ndarray):
+    """``values[codes]`` as a pandas array, -1 -> missing (vectorised)."""
+    arr = pd.array(values) if not isinstance(values, pd.api.extensions.ExtensionArray) else values
+    return arr.take(np.asarray(codes, dtype=np.int64), allow_fill=True)
+
+
+def map_codes(s: pd.Series, mapping: pd.Series, dtype) -> pd.api.extensions.ExtensionArray:
+    """``s.map(mapping)`` computed once per distinct value of ``s``."""
+    c, u = codes_of(s)
+    vals = pd.Series(u, dtype=mapping.index.dtype if len(u) == 0 else None).map(mapping)
+    return take(pd.array(vals.to_numpy(dtype=object), dtype=dtype), c)
+
+
+def _ymd(d: np.ndarray):
+    d = np.asarray(d, dtype="datetime64[ns]")
+    y = d.astype("datetime64[Y]").astype("int64") + 1970
+    m = d.astype("datetime64[M]")
+    day = (d.astype("datetime64[D]") - m.astype("datetime64[D]")).astype("int64") + 1
+    return y, m.astype("int64") % 12 + 1, day
+
+
+def leeftijd(geboortedatum, datum) -> pd.Series:
     """Age in completed years on ``datum`` (metrics.md section 0, max_leeftijd).
 
     Float with NaN where either date is missing. Someone born 2002-09-01 is 21 on
     2024-08-31 and 22 on 2024-09-01.
     """
-    g = pd.Series(geboortedatum).reset_index(drop=True)
-    d = pd.Series(datum).reset_index(drop=True)
-    years = (d.dt.year - g.dt.year).astype("float64")
-    before = (d.dt.month * 100 + d.dt.day) < (g.dt.month * 100 + g.dt.day)
-    out = years - before.astype("float64")
-    out[g.isna() | d.isna()] = np.nan
-    return out
+    g = np.asarray(pd.Series(geboortedatum).to_numpy(dtype="datetime64[ns]"))
+    d = np.asarray(pd.Series(datum).to_numpy(dtype="datetime64[ns]"))
+    gy, gm, gd = _ymd(g)
+    dy, dm, dd = _ymd(d)
+    out = (dy - gy - ((dm * 100 + dd) < (gm * 100 + gd))).astype("float64")
+    out[np.isnat(g) | np.isnat(d)] = np.nan
+    return pd.Series(out)
 
 
-def _lookup_by_code_date(codes: pd.Series, dates: pd.Series, table: pd.DataFrame, code_col: str,
-                         valid_fn, order_col: str, cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+def _lookup_by_code_date(c: np.ndarray, u: pd.Index, dates, table: pd.DataFrame, code_col: str,
+                         valid_fn, order_col: str, cols: list[str]) -> tuple[dict, np.ndarray]:
     """Attributes of the reference row for each (code, date), looked up once per distinct pair.
 
-    ``valid_fn(table_rows_with_d)`` -> bool array of rows valid on date ``d``. Among
-    the candidate rows of a code, a valid one with the latest ``order_col`` wins,
-    else (code known but no row valid on the date) the one with the latest
-    ``order_col``. Returns (attributes aligned to the input, known-code flag).
+    ``c``/``u``: codes and uniques of the records' code column (:func:`codes_of`).
+    ``valid_fn(rows)`` -> bool array of candidate rows valid on their date ``_d``.
+    Among the rows of a code a valid one with the latest ``order_col`` wins, else
+    (code known, no row valid on the date) the one with the latest ``order_col``.
+    Returns ({column: array aligned to the records}, known-code flag).
     """
-    n = len(codes)
-    code_arr = _str_or_empty(pd.Series(codes))
-    day_arr = _date_days(dates)
-    key = combine_keys([code_arr, day_arr])
-    if n == 0:
-        return pd.DataFrame({c: pd.Series([], dtype=table[c].dtype) for c in cols}), np.zeros(0, bool)
-    first_idx = pd.Series(np.arange(n)).groupby(key, sort=True).first()
-    uniq = pd.DataFrame({
-        "_k": first_idx.index.to_numpy(),
-        code_col: code_arr[first_idx.to_numpy()],
-        "_d": pd.Series(dates).reset_index(drop=True).to_numpy(dtype="datetime64[ns]")[first_idx.to_numpy()],
-    })
+    n = len(c)
+    key = combine_keys([c, _date_days(dates)]) if n else np.zeros(0, np.int64)
+    first = first_positions(key) if n else np.zeros(0, np.int64)
+    dates_np = np.asarray(pd.Series(dates).to_numpy(dtype="datetime64[ns]"))
+    uc = c[first]
+    uniq = pd.DataFrame({"_k": np.arange(len(first)), "_c": uc, "_d": dates_np[first]})
     ref = table.copy()
-    ref[code_col] = _str_or_empty(ref[code_col])
-    ref = ref[ref[code_col] != ""]
-    m = uniq.merge(ref, on=code_col, how="inner")
+    ref["_c"] = pd.Index(u).get_indexer(ref[code_col].astype(object).where(ref[code_col].notna(), None)) \
+        if len(u) else np.full(len(ref), -1)
+    ref = ref[ref["_c"] >= 0]
+    m = uniq[uniq["_c"] >= 0].merge(ref.drop(columns=[code_col]), on="_c", how="inner")
     if len(m):
         m["_valid"] = np.asarray(valid_fn(m), dtype=bool)
         m = m.sort_values(["_k", "_valid", order_col], ascending=[True, False, False],
                           na_position="last", kind="mergesort")
         m = m.drop_duplicates("_k", keep="first")
-    res = m.set_index("_k").reindex(np.arange(len(first_idx)))
-    out = res[cols].iloc[key].reset_index(drop=True)
-    known = res[code_col].notna().to_numpy()[key]
-    for c in cols:
-        out[c] = out[c].astype(table[c].dtype)
-    return out, known
+    pos = np.full(len(first), -1, dtype=np.int64)
+    pos[m["_k"].to_numpy(dtype=np.int64)] = np.arange(len(m))
+    rec = pos[key] if n else np.zeros(0, np.int64)
+    out = {col: take(pd.array(m[col].to_numpy(), dtype=table[col].dtype) if len(m) else
+                     pd.array([], dtype=table[col].dtype), rec) for col in cols}
+    return out, rec >= 0
 
 
 def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum: pd.Series,
@@ -186,14 +210,17 @@ def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum: pd
         return (lo & hi).to_numpy()
 
     prod = schema.conform(producten, "producten")
-    out, known = _lookup_by_code_date(productcode, datum, prod, "productcode", valid, "geldig_vanaf", cols)
+    for c in ("financieringsvorm", "zwaarte", "variant"):
+        prod[c] = prod[c].str.strip().str.lower().replace("", pd.NA).astype(schema.S)
+    c, u = codes_of(productcode)
+    attrs, known = _lookup_by_code_date(c, u, datum, prod, "productcode", valid, "geldig_vanaf", cols)
+    out = pd.DataFrame(attrs)
     code = pd.Series(productcode).reset_index(drop=True).astype(schema.S)
     cat = pd.Series(productcategorie).reset_index(drop=True).astype(schema.S)
-    grp = out["productgroep"].where(out["productgroep"].fillna("") != "", code)
+    grp = out["productgroep"]
+    grp = grp.where(grp.fillna("") != "", code)
     out["productgroep"] = grp.where(pd.Series(known), cat).astype(schema.S)
-    for c in ("financieringsvorm", "zwaarte", "variant"):
-        out[c] = out[c].str.strip().str.lower().replace("", pd.NA).astype(schema.S)
-    out["product_bekend"] = pd.Series(known, dtype=schema.B)
+    out["product_bekend"] = pd.array(known, dtype=schema.B)
     return out
 
 
@@ -208,13 +235,14 @@ def aanbieder_attrs(agb: pd.Series, datum: pd.Series | None, aanbieders: pd.Data
     are allowed; the type is taken from the first.
     """
     a = schema.conform(aanbieders, "aanbieders")
-    agb_s = pd.Series(agb).reset_index(drop=True).astype(schema.S)
     typ = a.drop_duplicates("agb").set_index("agb")["type"].str.strip().str.lower()
-    t = agb_s.map(typ)
-    known = agb_s.isin(typ.index).to_numpy()
+    typ = typ.where(typ.isin(["micro", "regulier"]), "regulier").fillna("regulier")
+    c, u = codes_of(agb)
+    u_known = pd.Series(u.isin(typ.index) if len(u) else np.zeros(0, bool))
+    u_type = pd.Series(u).map(typ).fillna("regulier") if len(u) else pd.Series([], dtype=object)
     out = pd.DataFrame({
-        "aanbieder_type": t.where(t.isin(["micro", "regulier"]), "regulier").astype(schema.S),
-        "aanbieder_bekend": pd.Series(known, dtype=schema.B),
+        "aanbieder_type": take(pd.array(u_type.to_numpy(dtype=object), dtype=schema.S), c).fillna("regulier"),
+        "aanbieder_bekend": pd.array(np.append(u_known.to_numpy(dtype=bool), False)[c], dtype=schema.B),
     })
     if datum is not None:
         def valid(m):
@@ -224,13 +252,14 @@ def aanbieder_attrs(agb: pd.Series, datum: pd.Series | None, aanbieders: pd.Data
             ok = (vanaf.isna() | (vanaf <= d)) & (tot.isna() | (d <= tot))
             return (ok & ~never).to_numpy()
 
-        # a row valid on the date sorts first; it is re-checked below
-        res, _ = _lookup_by_code_date(agb_s, datum, a, "agb", valid, "gecontracteerd_vanaf",
+        # a row valid on the date sorts first; it is re-checked here
+        res, _ = _lookup_by_code_date(c, u, datum, a, "agb", valid, "gecontracteerd_vanaf",
                                       ["gecontracteerd_vanaf", "gecontracteerd_tot"])
-        d = pd.Series(datum).reset_index(drop=True)
-        vanaf, tot = res["gecontracteerd_vanaf"], res["gecontracteerd_tot"]
-        ok = (vanaf.notna() | tot.notna()) & (vanaf.isna() | (vanaf <= d)) & (tot.isna() | (d <= tot))
-        out["gecontracteerd"] = pd.Series(ok.fillna(False).to_numpy(dtype=bool), dtype=schema.B)
+        d = np.asarray(pd.Series(datum).to_numpy(dtype="datetime64[ns]"))
+        vanaf = np.asarray(res["gecontracteerd_vanaf"], dtype="datetime64[ns]")
+        tot = np.asarray(res["gecontracteerd_tot"], dtype="datetime64[ns]")
+        ok = (~np.isnat(vanaf) | ~np.isnat(tot)) & (np.isnat(vanaf) | (vanaf <= d)) & (np.isnat(tot) | (d <= tot))
+        out["gecontracteerd"] = pd.array(ok, dtype=schema.B)
     return out
 
 
@@ -238,11 +267,13 @@ def regio_lookup(gemeentecode: pd.Series, gemeenten: pd.DataFrame) -> pd.DataFra
     """``regio`` (regio_naam) and ``gemeentenaam`` per gemeentecode; an unknown code
     is grouped under its own code (data-contract 1.3)."""
     g = gemeenten.drop_duplicates("gemeentecode").set_index("gemeentecode")
-    code = pd.Series(gemeentecode).reset_index(drop=True).astype(schema.S)
-    filled = code.fillna("")
+    c, u = codes_of(gemeentecode)
+    us = pd.Series(u, dtype=schema.S)
+    reg = us.map(g["regio_naam"]).fillna(us)
+    naam = us.map(g["gemeentenaam"]).fillna(us)
     return pd.DataFrame({
-        "regio": code.map(g["regio_naam"]).fillna(filled).astype(schema.S),
-        "gemeentenaam": code.map(g["gemeentenaam"]).fillna(filled).astype(schema.S),
+        "regio": take(pd.array(reg.to_numpy(dtype=object), dtype=schema.S), c),
+        "gemeentenaam": take(pd.array(naam.to_numpy(dtype=object), dtype=schema.S), c),
     })
 
 

@@ -107,7 +107,7 @@ S_PLEK = "2 - Plekfinanciering"
 S_CRISIS = "1 - Crisis (taakgericht)"
 
 #: Yearly tariff index (tariffs valid from 1 January; 2023: 4,74% as calibration.md).
-INDEX = {2017: 1.0, 2018: 1.0, 2019: 1.0, 2020: 1.025, 2021: 1.028, 2022: 1.032, 2023: 1.0474, 2024: 1.062}
+INDEX = {2017: 1.0, 2018: 1.0, 2019: 1.0, 2020: 1.025, 2021: 1.028, 2022: 1.032, 2023: 1.0474, 2024: 1.08}
 
 # code, categorie, omschrijving, segment, productgroep, financieringsvorm, zwaarte, variant,
 # norm_uren, norm_maanden, eenheid, frequentie, price 2019 (euro: trajectprijs / tarief per eenheid)
@@ -152,7 +152,7 @@ _P = [
      624, 12, "82", "6", 18700),
     ("41L31", "41", "Respijtzorg 207 uur", S_AMB, "Respijtzorg", "traject", "licht", "", 207, 12, "82", "6", 6200),
     ("41L32", "41", "Respijtzorg 416 uur", S_AMB, "Respijtzorg", "traject", "midden", "", 416, 12, "82", "6", 12500),
-    ("41O01", "41", "Ontwikkelgroep", S_GGZ, "Ontwikkelgroepen", "inspanning", "", "", None, None, "16", "4", 235),
+    ("41O01", "41", "Ontwikkelgroep", S_GGZ, "Ontwikkelgroepen", "inspanning", "", "", None, None, "16", "4", 400),
     # empty productgroep: the product code is its own group (metrics.md 0.3)
     ("45A11", "45", "Individuele begeleiding", S_AMB, "", "inspanning", "", "", None, None, "04", "4", 72),
     ("45A12", "45", "Diagnostiek", S_GGZ, "Diagnostiek", "inspanning", "", "", None, None, "01", "6", 2),
@@ -259,19 +259,19 @@ class Group:
 
 GROUPS = [
     Group("GGZ", "traject", ("54G01", "54G02", "54G03"), (0.36, 0.40, 0.24), "54G04", "54G05",
-          p_mm=0.20, p_verl=0.30, pool=30, mm_hours=(2, 5), meer_hours=(6, 14)),
+          p_mm=0.11, p_verl=0.30, pool=30, mm_hours=(2, 5), meer_hours=(6, 14)),
     Group("Ambulant perspectief 1", "traject", ("45A51", "45A52", "45A53"), (0.30, 0.42, 0.28), "45A54", "45A55",
-          p_mm=0.30, p_verl=0.35, pool=66, mm_hours=(3, 7), meer_hours=(8, 18)),
+          p_mm=0.27, p_verl=0.35, pool=64, mm_hours=(4, 7), meer_hours=(8, 18)),
     Group("Ambulant perspectief 2", "traject", ("", "45A62", "45A63"), (0.0, 0.6, 0.4), "45A64", "45A65",
-          p_mm=0.27, p_verl=0.35, pool=32, mm_hours=(2, 4), meer_hours=(6, 12)),
+          p_mm=0.21, p_verl=0.35, pool=32, mm_hours=(2, 4), meer_hours=(6, 12)),
     Group("Ambulante hulp duurzaam", "traject", ("45A71", "45A72", "45A73"), (0.35, 0.40, 0.25), "45A74", "45A75",
-          p_mm=0.20, p_verl=0.45, pool=27, mm_hours=(2, 4), meer_hours=(6, 12)),
-    Group("Dagbesteding", "traject", ("41L27", "41L25", "41L23"), (0.40, 0.35, 0.25), p_verl=0.55, pool=24),
+          p_mm=0.24, p_verl=0.45, pool=27, mm_hours=(3, 6), meer_hours=(8, 16)),
+    Group("Dagbesteding", "traject", ("41L27", "41L25", "41L23"), (0.40, 0.35, 0.25), p_verl=0.55, pool=34),
     Group("Respijtzorg", "traject", ("41L31", "41L32", ""), (0.6, 0.4, 0.0), p_verl=0.45, pool=16),
-    Group("Ontwikkelgroepen", "pq", product="41O01", dur=(5, 9), vol=(5, 9), p_verl=0.35, pool=3),
-    Group("Individuele begeleiding", "pq", product="45A11", dur=(2, 6), vol=(5, 14), p_verl=0.5, pool=60),
-    Group("Diagnostiek", "pq", product="45A12", dur=(1, 3), vol=(300, 900), p_verl=0.05, pool=18),
-    Group("Ambulante begeleiding", "pq", product="45A13", dur=(2, 7), vol=(2, 4), p_verl=0.5, pool=70),
+    Group("Ontwikkelgroepen", "pq", product="41O01", dur=(5, 9), vol=(6, 10), p_verl=0.35, pool=3),
+    Group("Individuele begeleiding", "pq", product="45A11", dur=(3, 7), vol=(7, 15), p_verl=0.5, pool=95),
+    Group("Diagnostiek", "pq", product="45A12", dur=(1, 3), vol=(300, 900), p_verl=0.05, pool=30),
+    Group("Ambulante begeleiding", "pq", product="45A13", dur=(2, 7), vol=(3, 5), p_verl=0.5, pool=110),
     Group("Maatwerkbudget", "pq", product="45A99", dur=(6, 12), vol=(2000, 9000), p_verl=0.2, pool=12),
     Group("Verblijf", "pq", product="43V01", dur=(4, 14), vol=(1, 1), p_verl=0.5, pool=10),
     Group("Pleegzorg", "pq", product="44P01", dur=(12, 24), vol=(1, 1), p_verl=0.6, pool=4),
@@ -284,31 +284,32 @@ GIDX = {g.name: i for i, g in enumerate(GROUPS)}
 class Profile:
     """How a region differs (calibration.md). Rates per 1,000 inhabitants per month."""
 
-    arrivals: float = 0.55  # new clients per 1,000 inhabitants per month
+    arrivals: float = 0.53  # new clients per 1,000 inhabitants per month
     mix: dict = dataclasses.field(default_factory=dict)  # group -> weight
-    extra_paths: float = 0.6  # mean further zorgpaden per client
+    extra_paths: float = 1.2  # mean further zorgpaden per client
     u_regulier: float = 0.72  # P*Q utilisation (verzilvering) of regulier aanbieders
     u_micro: float = 0.84
-    aanbieders: int = 340
+    aanbieders: int = 420
     micro_share: float = 0.45  # of aanbieders
+    pool_factor: float = 1.0  # aanbieders per productgroep relative to Noord-Limburg
     zipf: float = 1.05
     trend_arrivals: dict = dataclasses.field(default_factory=dict)  # year -> multiplier
-    mm_growth: float = 0.12  # yearly relative growth of maatwerk/meerwerk share after 2021
-    micro_growth: float = 0.10  # yearly growth of micro aanbieders' weight after 2021
-    nga_growth: float = 0.22  # yearly growth of NGA aanbieders' weight after 2021
+    mm_growth: float = 0.15  # yearly relative growth of maatwerk/meerwerk share after 2021
+    micro_growth: float = 0.14  # yearly growth of micro aanbieders' weight after 2021
+    nga_growth: float = 0.35  # yearly growth of NGA aanbieders' weight after 2021
     ggz_top_mm: float = 0.80  # maatwerk share of zorgpaden at the largest GGZ aanbieder
     plek: bool = False
     plafond: dict = dataclasses.field(default_factory=dict)  # year -> fraction of previous year
     size: float = 1.0  # demo size relative to the real region
     long_care: float = 0.0  # extra verlenging probability for long care (MLO)
-    zwaar_growth: float = 0.08  # yearly growth of the weight of zwaar trajecten after 2021
-    intensity: float = 0.06  # yearly growth of maatwerk/meerwerk hours after 2021
+    zwaar_growth: float = 0.15  # yearly growth of the weight of zwaar trajecten after 2021
+    intensity: float = 0.12  # yearly growth of maatwerk/meerwerk hours after 2021
 
 
-BASE_MIX = {"GGZ": 1.05, "Ambulant perspectief 1": 0.45, "Ambulant perspectief 2": 0.47,
-            "Ambulante hulp duurzaam": 0.23, "Dagbesteding": 0.16, "Respijtzorg": 0.07,
-            "Ontwikkelgroepen": 0.17, "Individuele begeleiding": 0.55, "Diagnostiek": 0.25,
-            "Ambulante begeleiding": 0.50, "Maatwerkbudget": 0.05, "Verblijf": 0.035, "Pleegzorg": 0.035}
+BASE_MIX = {"GGZ": 1.05, "Ambulant perspectief 1": 0.42, "Ambulant perspectief 2": 0.47,
+            "Ambulante hulp duurzaam": 0.25, "Dagbesteding": 0.22, "Respijtzorg": 0.10,
+            "Ontwikkelgroepen": 0.17, "Individuele begeleiding": 0.85, "Diagnostiek": 0.35,
+            "Ambulante begeleiding": 0.80, "Maatwerkbudget": 0.05, "Verblijf": 0.035, "Pleegzorg": 0.035}
 
 #: Approximate inhabitants of the demo gemeenten (CBS, 2023), for sizes and bevolking.csv.
 INWONERS = {
@@ -329,19 +330,19 @@ def _profiles() -> dict[str, Profile]:
     mlo_mix = dict(BASE_MIX, **{"Verblijf": 0.09, "Pleegzorg": 0.08, "Individuele begeleiding": 0.9,
                                 "Ambulante begeleiding": 0.9, "Ambulante hulp duurzaam": 0.12})
     mlo = Profile(arrivals=0.44, mix=mlo_mix, extra_paths=0.55, u_regulier=0.50, u_micro=0.58,
-                  aanbieders=120, micro_share=0.55, zipf=1.5, long_care=0.12, size=0.6,
+                  aanbieders=120, micro_share=0.55, zipf=1.5, long_care=0.12, size=0.5,
                   trend_arrivals={2017: 0.9, 2018: 0.94, 2019: 0.98, 2020: 1.02, 2021: 1.06, 2022: 1.08,
                                   2023: 1.10, 2024: 1.10})
     # Zuid-Holland Zuid: users +17,5% 2017-2019, ten largest aanbieders ~50% of cost,
     # ~145 regional aanbieders, budget ceilings 90% (2019) and 80% (2020).
-    zhz = Profile(arrivals=0.56, aanbieders=150, zipf=1.25, size=0.35,
+    zhz = Profile(arrivals=0.56, aanbieders=150, zipf=1.25, size=0.25,
                   trend_arrivals={2017: 0.86, 2018: 0.93, 2019: 1.0, 2020: 1.0, 2021: 1.0, 2022: 1.01,
                                   2023: 1.02, 2024: 1.02},
                   plafond={2019: 0.90, 2020: 0.80})
     # Zuid-Limburg: ~EUR 116 mln, ~200 contracted aanbieders, crisis as a lump sum
     # (taakgericht, never declared), pleegzorg ~900 clients a year.
     zl_mix = dict(BASE_MIX, **{"Pleegzorg": 0.10})
-    zl = Profile(arrivals=0.50, mix=zl_mix, aanbieders=210, size=0.35)
+    zl = Profile(arrivals=0.50, mix=zl_mix, aanbieders=210, size=0.25)
     out = {"Noord-Limburg": nl, "Midden-Limburg Oost": mlo, "Zuid-Holland Zuid": zhz, "Zuid-Limburg": zl}
     for p in out.values():
         if not p.mix:
@@ -440,7 +441,8 @@ def _region_aanbieders(reg: Region, rng) -> pd.DataFrame:
     n = max(int(round(reg.profile.aanbieders * min(1.0, 0.35 + 0.65 * reg.scale * reg.profile.size))), 25)
     k = np.arange(n)
     agb = np.array([f"98{reg.index % 100:02d}{i:04d}" for i in k], dtype=object)
-    micro = rng.random(n) < reg.profile.micro_share
+    # micro aanbieders are the small ones (higher numbers)
+    micro = rng.random(n) < np.minimum(reg.profile.micro_share * 2 * (k + 1) / n, 0.95)
     # contract windows: most contracted throughout; some start 2021 or end 2022; some never (NGA)
     r = rng.random(n)
     vanaf = np.where(r < 0.10, "2021-01-01", "2015-01-01").astype(object)
@@ -467,14 +469,14 @@ def _pools(reg: Region, aanb: pd.DataFrame, rng):
     f = min(1.0, 0.35 + 0.65 * reg.scale * reg.profile.size)
     pools, weights = [], []
     for g in GROUPS:
-        size = int(np.clip(round(g.pool * f * reg.profile.aanbieders / 260), 1, n))
+        size = int(np.clip(round(g.pool * f * reg.profile.pool_factor), 1, n))
         # big aanbieders are in many pools; draw the rest
-        p = 1.0 / (np.arange(n) + 3.0)
+        p = 1.0 / (np.arange(n) + 12.0)
         members = np.sort(rng.choice(n, size=size, replace=False, p=p / p.sum()))
         rank = np.arange(1, size + 1)
         w = rank ** (-reg.profile.zipf)
-        w = np.where(micro[members], w * 0.35, w)
-        w = np.where(nga[members], w * 0.25, w)
+        w = np.where(micro[members], w * 1.1, w)
+        w = np.where(nga[members], w * 0.6, w)
         pools.append(members)
         weights.append(w)
     return pools, weights
@@ -535,6 +537,14 @@ def _gen_region(reg: Region, seed: int) -> dict:
     p_year = _year_of(p_start)
     mixw = np.array([prof.mix.get(g.name, 0.0) for g in GROUPS])
     p_group = rng.choice(len(GROUPS), n_p, p=mixw / mixw.sum())
+    # a zorgpad beside the first one is of another productgroep
+    first_group = np.zeros(n_c, dtype=np.int64)
+    first_group[p_client[first]] = p_group[first]
+    same = (~first) & (p_group == first_group[p_client]) & (p_start - c_arrive[p_client] < 60)
+    p_group[same] = rng.choice(len(GROUPS), int(same.sum()), p=mixw / mixw.sum())
+    same = (~first) & (p_group == first_group[p_client]) & (p_start - c_arrive[p_client] < 60)
+    p_group[same] = np.where(first_group[p_client[same]] == GIDX["Ambulante begeleiding"],
+                             GIDX["Individuele begeleiding"], GIDX["Ambulante begeleiding"])
     # aanbieder per zorgpad, weights drifting by year (micro and NGA rising after 2021)
     p_agb = np.zeros(n_p, dtype=np.int64)
     for y in np.unique(p_year):
@@ -670,8 +680,8 @@ def _traject_paths(rng, prof: Profile, g: Group, gi: int, idx, s, yf, p_agb, poo
     kind = np.zeros(n, dtype=np.int64)  # 0 traject, 1 + meerwerk, 2 > maatwerk, 3 maatwerk only, 4 complex, 5 short
     if has_mm:
         u = r / np.maximum(p_mm, 1e-9)
-        kind = np.where(r < p_mm, np.where(u < 0.22, 1, np.where(u < 0.40, 2, 3)), 0)
-        kind = np.where((kind == 0) & (rng.random(n) < 0.05), 4, kind)
+        kind = np.where(r < p_mm, np.where(u < 0.12, 1, np.where(u < 0.25, 2, 3)), 0)
+        kind = np.where((kind == 0) & (rng.random(n) < 0.03), 4, kind)
     kind = np.where((kind == 0) & (rng.random(n) < 0.02), 5, kind)
     hours = np.array(g.mm_hours)
     vol_f = (1 + prof.intensity) ** yf
@@ -688,7 +698,7 @@ def _traject_paths(rng, prof: Profile, g: Group, gi: int, idx, s, yf, p_agb, poo
     add(idx[ti], codes[zw[ti]], s[ti], plan_end[ti], end[ti], np.ones(len(ti)), 1)
     # verlenging: a next traject right after, mostly of the same zwaarte
     vi = np.flatnonzero(has_t & (kind != 2) & (rng.random(n) < g.p_verl + prof.long_care))
-    up = rng.random(len(vi)) < 0.15
+    up = rng.random(len(vi)) < 0.08
     zw2 = np.where(up & (codes[np.minimum(zw[vi] + 1, 2)] >= 0), np.minimum(zw[vi] + 1, 2), zw[vi])
     s2 = end[vi] + 1 + rng.integers(0, 20, len(vi))
     pe2 = _add_months(s2, 12) - 1
@@ -990,12 +1000,12 @@ def _declaraties(reg: Region, f: dict) -> pd.DataFrame:
     volume = np.zeros(n, dtype=np.int64)
     tarief = np.zeros(n, dtype=np.int64)
     eenheid = _P_EENHEID[p].copy()
-    # traject: monthly instalments of trajectprijs / norm_maanden, price fixed at the start
+    # traject: monthly instalments of trajectprijs / norm_maanden at the tariff of the month
     trj = fin == "traject"
     # month number within the traject (counted from its start month, also before SPAN_START)
     k_tr = month - _month_of(start[row])
     norm = np.maximum(_P_NORM_M[p], 1)
-    price_start = _price_cent(p, _year_of(start[row]))
+    price_start = _price_cent(p, year)
     inst = price_start // norm
     full = tw["full"].to_numpy()[t] & (month == m_last[row])
     last_amount = price_start - inst * np.minimum(k_tr, norm - 1)
@@ -1010,7 +1020,7 @@ def _declaraties(reg: Region, f: dict) -> pd.DataFrame:
     maxv = np.select([freq == "1", freq == "2", freq == "4", freq == "6"],
                      [vol_t * days, vol_t * days / 7.0, vol_t * 1.0, vol_t * days / total_days], 0.0)
     noise = rng.uniform(0.8, 1.2, n)
-    deliv = np.minimum(maxv * u * noise, maxv)
+    deliv = np.minimum(maxv * u * noise * _VOLUME_JAAR[np.clip(year, 2017, 2024) - 2017], maxv)
     tarief_i = _price_cent(p, year)
     # some hour toewijzingen are declared in minutes (metrics.md 3: units convert)
     in_min = insp & (eenheid == "04") & (freq == "4") & ((tw["nr"].to_numpy()[t] % 10) == 3)
@@ -1033,7 +1043,10 @@ def _declaraties(reg: Region, f: dict) -> pd.DataFrame:
     return out
 
 
-_LAGS = (np.array([1, 2, 3, 4, 6]), np.array([0.75, 0.13, 0.07, 0.03, 0.02]))
+#: More care delivered per toewijzing in recent years (calibration.md: cost +10,8% in 2023
+#: and +14,1% in 2024 with stable clients and toewijzingen; the rest is tariff index and mix).
+_VOLUME_JAAR = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.04, 1.08])  # 2017..2024
+_LAGS = (np.array([1, 2, 3, 4, 6]), np.array([0.88, 0.07, 0.03, 0.015, 0.005]))
 
 
 def _lag_and_dirt(reg: Region, f: dict, dec: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -1247,8 +1260,8 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
     n_dup = max(1, int(round(len(first) * 0.0004)))
     dup_msgs = set(rng.choice(first["bericht"].to_numpy(), n_dup, replace=False).tolist())
     dup_paths = {path_of[m] for m in dup_msgs}
-    dups += [("JW301", p, b) for p, b in _render_write(out, "JW301", df.drop(columns="_year"), path_of,
-                                                          chunk_col=None, keep=lambda p: p in dup_paths)]
+    dups += [("JW301", p, b) for p, b in _render_write(out, "JW301", df, path_of, chunk_col="_year",
+                                                          keep=lambda p: p in dup_paths)]
     dup_rec301 = int(df["bericht"].isin(dup_msgs).sum())
 
     # ---------- JW305 / JW307: per client x aanbieder x day
@@ -1367,8 +1380,8 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
     n_dup = max(1, int(round(len(first) * 0.0003)))
     dup_msgs = set(rng.choice(first["bericht"].to_numpy(), n_dup, replace=False).tolist())
     dup_paths = {path_of[m] for m in dup_msgs}
-    dups += [("JW323", p_, b) for p_, b in _render_write(out, "JW323", df.drop(columns="_year"), path_of,
-                                                          chunk_col="_year" if False else None,
+    dups += [("JW323", p_, b) for p_, b in _render_write(out, "JW323", df, path_of,
+                                                          chunk_col="_year",
                                                           keep=lambda p_: p_ in dup_paths)]
     dup_rec323 = int(df["bericht"].isin(dup_msgs).sum())
     dup_amt323 = int(np.where(df["debet_credit"] == "C", -1, 1)[df["bericht"].isin(dup_msgs).to_numpy()]

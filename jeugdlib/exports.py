@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import config, privacy, schema
@@ -166,29 +167,49 @@ def _read_xlsx(path: Path) -> FlatFile:
 
 # --------------------------------------------------------------------------- parsing
 
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+IA = "int64[pyarrow]"
+
+
+def _pa(s: pd.Series) -> pa.Array:
+    """The Arrow string array behind a Series (converted when it is not Arrow-backed)."""
+    arr = pa.array(pd.Series(s, copy=False).astype(S))
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _series(arr, index, dtype=None) -> pd.Series:
+    out = pd.Series(pd.arrays.ArrowExtensionArray(arr), index=index)
+    return out.astype(dtype) if dtype is not None else out
+
+
+def _mask(arr) -> np.ndarray:
+    """Arrow boolean array -> numpy bool (null = False)."""
+    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def parse_date(s: pd.Series, *, dutch: bool = True) -> tuple[pd.Series, np.ndarray]:
     """Parse dates; returns (datetime64[ns] series, bad mask: given but not a real date).
 
-    Accepts ``YYYY-MM-DD`` (also with a ``00:00:00`` time, as Excel writes it) and,
-    with ``dutch=True``, ``DD-MM-YYYY`` and ``DD/MM/YYYY``. A day that does not
-    exist (2021-02-29) is bad, never rolled over.
+    Accepts ``YYYY-MM-DD`` and, with ``dutch=True`` (flat files), also
+    ``D-M-YYYY``/``DD/MM/YYYY`` and a ``00:00:00`` time as Excel writes it. A day
+    that does not exist (2021-02-29) is bad, never rolled over: the parsed date
+    must print back as the text it came from. Vectorised with Arrow kernels.
     """
-    raw = pd.Series(s, copy=False).astype(S)
-    given = raw.notna().to_numpy()
-    iso = raw.str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
-    y, m, d = iso[0], iso[1], iso[2]
+    raw = pd.Series(s, copy=False)
+    a = _pa(raw)
+    given = _mask(pc.is_valid(a))
     if dutch:
-        nl = raw.str.extract(r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$")
-        y = y.fillna(nl[2])
-        m = m.fillna(nl[1])
-        d = d.fillna(nl[0])
-    txt = (y + "-" + m.str.zfill(2) + "-" + d.str.zfill(2)).astype(object)
-    out = pd.to_datetime(txt, format="%Y-%m-%d", errors="coerce").astype(schema.D)
-    bad = given & out.isna().to_numpy()
-    return out.set_axis(raw.index), bad
+        a = pc.replace_substring_regex(a, r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$",
+                                       r"\1-\2-\3")
+        a = pc.replace_substring_regex(a, r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$", r"\3-\2-\1")
+        a = pc.replace_substring_regex(a, r"^(\d{4})-(\d)-", r"\1-0\2-")
+        a = pc.replace_substring_regex(a, r"^(\d{4}-\d{2})-(\d)$", r"\1-0\2")
+    ok = pc.match_substring_regex(a, r"^\d{4}-\d{2}-\d{2}$")
+    a = pc.if_else(ok, a, pa.scalar(None, a.type))
+    ts = pc.strptime(a, format="%Y-%m-%d", unit="ns", error_is_null=True)
+    real = pc.equal(pc.strftime(ts, format="%Y-%m-%d"), pc.cast(a, pa.string()))
+    ts = pc.if_else(real, ts, pa.scalar(None, ts.type))
+    out = _series(ts, raw.index).astype(schema.D)
+    return out, given & ~_mask(pc.is_valid(ts))
 
 
 def parse_time(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -201,42 +222,46 @@ def parse_time(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def parse_int(s: pd.Series, *, signed: bool = False, lenient: bool = False) -> tuple[pd.Series, np.ndarray]:
-    """Parse whole numbers; returns (Int64 series, bad mask).
+    """Parse whole numbers; returns (int64[pyarrow] series, bad mask).
 
     ``lenient`` also accepts ``4.0``/``4,00`` (spreadsheets turn integers into
-    floats) and surrounding spaces.
+    floats). Vectorised with Arrow kernels.
     """
-    raw = pd.Series(s, copy=False).astype(S)
-    given = raw.notna().to_numpy()
-    sign = "-?" if signed else ""
-    pat = rf"^({sign}\d{{1,15}})" + (r"(?:[.,]0+)?$" if lenient else "$")
-    ext = raw.str.extract(pat)[0]
-    out = pd.to_numeric(ext.astype(object), errors="coerce").astype("Int64")
-    bad = given & out.isna().to_numpy()
-    return out.set_axis(raw.index), bad
+    raw = pd.Series(s, copy=False)
+    a = _pa(raw)
+    given = _mask(pc.is_valid(a))
+    if lenient:
+        a = pc.replace_substring_regex(a, r"^(-?\d+)[.,]0+$", r"\1")
+    ok = pc.match_substring_regex(a, r"^-?\d{1,15}$" if signed else r"^\d{1,15}$")
+    vals = pc.cast(pc.if_else(ok, a, pa.scalar(None, a.type)), pa.int64())
+    return _series(vals, raw.index), given & ~_mask(ok)
 
 
 def parse_euro_cent(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Euro amounts ('1.234,56', '1234.56', '€ 12,5', '-3') -> integer eurocent.
 
     Returns (Int64 series, bad mask). With a comma present the comma is the
-    decimal mark and dots are thousands separators; otherwise a dot is the
-    decimal mark. More than two decimals (fractions of a cent) is bad.
+    decimal mark and dots are thousands separators (so are several dots,
+    '1.250.000'); otherwise a dot is the decimal mark. More than two decimals
+    (fractions of a cent) is bad, and so is '250.000' (thousands or decimals?).
     """
     raw = pd.Series(s, copy=False).astype(S)
     given = raw.notna().to_numpy()
     t = raw.str.replace(r"[€\s]|EUR", "", regex=True)
     has_comma = t.str.contains(",", regex=False).fillna(False)
-    t = t.where(~has_comma, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    many_dots = (t.str.count(r"\.") > 1).fillna(False)
+    # "250.000" could be 250 or 250 thousand: refuse rather than guess
+    ambiguous = (~has_comma & t.str.fullmatch(r"[-+]?\d{1,3}\.\d{3}").fillna(False)).to_numpy(dtype=bool)
+    t = t.where(~(has_comma | many_dots), t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     parts = t.str.extract(r"^([-+]?)(\d{1,13})(?:\.(\d{0,2})0*)?$")
     whole = pd.to_numeric(parts[1].astype(object), errors="coerce")
     frac = pd.to_numeric(parts[2].fillna("").str.ljust(2, "0").astype(object), errors="coerce")
     cents = whole * 100 + frac.fillna(0)
     cents = cents.where(parts[0] != "-", -cents)
     out = cents.round().astype("Int64")
-    out = out.where(whole.notna())
+    out = out.where(whole.notna() & ~ambiguous)
     bad = given & out.isna().to_numpy()
-    return out.set_axis(raw.index), bad
+    return out.set_axis(raw.index).astype(IA), bad
 
 
 def parse_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -285,22 +310,20 @@ class Checker:
         return pd.isna(self.regel)
 
     def fail(self, mask, regel: str, melding, waarde=None) -> None:
+        """Give rows in ``mask`` (that broke no earlier rule) this rule.
+
+        ``melding``/``waarde``: a string for all of them, or a function of the
+        boolean row mask returning the values for just those rows (so messages
+        are only built for the few rows that fail).
+        """
         mask = np.asarray(mask, dtype=bool)
         new = mask & pd.isna(self.regel)
         if not new.any():
             return
         self.regel[new] = regel
-        if isinstance(melding, str):
-            self.melding[new] = melding
-        else:
-            self.melding[new] = pd.Series(melding).astype(object).to_numpy()[new]
-        if waarde is None:
-            return
-        if isinstance(waarde, str):
-            self.waarde[new] = waarde
-        else:
-            w = pd.Series(waarde).astype(object)
-            self.waarde[new] = w.where(w.notna(), None).to_numpy()[new]
+        self.melding[new] = melding if isinstance(melding, str) else _objects(melding(new))
+        if waarde is not None:
+            self.waarde[new] = waarde if isinstance(waarde, str) else _objects(waarde(new))
 
     def col(self, c: str) -> pd.Series:
         if c in self.raw.columns:
@@ -314,12 +337,12 @@ class Checker:
                 miss &= np.asarray(when, dtype=bool)
             self.fail(miss, rule, f"{self.label(c)} ontbreekt")
 
-    def _vals(self, c: str) -> pd.Series:
-        return self.col(c).astype(object)
-
-    def bad(self, c: str, mask, rule: str, what: str) -> None:
-        v = self._vals(c)
-        self.fail(mask, rule, f"{self.label(c)} " + what + ": '" + v.fillna("").astype(str) + "'", v)
+    def bad(self, c: str, mask, rule: str, what: str, values: pd.Series | None = None) -> None:
+        """Rule ``rule`` for rows in ``mask``: "<label> <what>: '<value>'"."""
+        v = self.col(c) if values is None else values
+        label = self.label(c)
+        self.fail(mask, rule, lambda m: (f"{label} {what}: '" + v[m].astype(object).fillna("").astype(str) + "'"),
+                  lambda m: v[m])
 
     def date(self, c: str, *, dutch: bool = False) -> pd.Series:
         out, bad = parse_date(self.col(c), dutch=dutch)
@@ -348,18 +371,21 @@ class Checker:
         if pad:
             s = zero_pad(s, codes.WIDTH.get(c, 1))
         bad = (s.notna() & ~s.isin(list(codes.LISTS[lijst]))).to_numpy(dtype=bool)
-        v = s.astype(object)
+        label = self.label(c)
         self.fail(bad, "code_onbekend",
-                  f"{self.label(c)} '" + v.fillna("").astype(str) + f"' staat niet in codelijst {lijst}", v)
+                  lambda m: f"{label} '" + s[m].astype(object).astype(str) + f"' staat niet in codelijst {lijst}",
+                  lambda m: s[m])
         return s
 
     def vocab(self, c: str, allowed: tuple[str, ...]) -> pd.Series:
         """Check a reference-table field with a fixed vocabulary (case-insensitive)."""
         s = self.col(c).str.lower()
         bad = (s.notna() & ~s.isin(list(allowed))).to_numpy(dtype=bool)
-        v = self._vals(c)
+        v = self.col(c)
+        label = self.label(c)
         self.fail(bad, "code_onbekend",
-                  f"{self.label(c)} '" + v.fillna("").astype(str) + "' is niet een van " + "/".join(allowed), v)
+                  lambda m: f"{label} '" + v[m].astype(object).astype(str) + "' is niet een van " + "/".join(allowed),
+                  lambda m: v[m])
         return s
 
     def digits(self, c: str, width: int, what: str, *, pad: bool = False) -> pd.Series:
@@ -368,9 +394,10 @@ class Checker:
         if pad:
             s = zero_pad(s, width)
         bad = (s.notna() & ~s.str.fullmatch(rf"\d{{{width}}}").fillna(False)).to_numpy(dtype=bool)
-        v = s.astype(object)
+        label = self.label(c)
         self.fail(bad, "formaat_ongeldig",
-                  f"{self.label(c)} '" + v.fillna("").astype(str) + f"' is geen {what} van {width} cijfers", v)
+                  lambda m: f"{label} '" + s[m].astype(object).astype(str) + f"' is geen {what} van {width} cijfers",
+                  lambda m: s[m])
         return s
 
     def bsn(self, key: bytes, c: str = "bsn") -> pd.Series:
@@ -404,7 +431,7 @@ class Checker:
         def pick(x):
             if isinstance(x, (str, type(None))):
                 return pd.Series([x] * n, dtype=S)
-            return pd.Series(pd.Series(x).to_numpy()[bad])
+            return pd.Series(x)[bad].reset_index(drop=True)
 
         out = pd.DataFrame({
             "bestand": pick(bestand).astype(S),
@@ -417,6 +444,12 @@ class Checker:
                             else pd.Series([None] * n, dtype=schema.I)),
         })
         return out
+
+
+def _objects(x) -> np.ndarray:
+    """Values as an object array with None for missing (for the rule columns)."""
+    ser = pd.Series(x).astype(object)
+    return ser.where(ser.notna(), None).to_numpy()
 
 
 def norm_nummer(s: pd.Series) -> pd.Series:

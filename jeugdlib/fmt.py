@@ -62,10 +62,10 @@ def bedrag(euro, decimalen: int = 0) -> str:
 
 
 def bedrag_kort(euro) -> str:
-    """An amount rounded for headlines: "€ 26,1 mln", "€ 812 dzd", "€ 950".
+    """An amount rounded for headlines: "€ 26,1 mln", "€ 812.400", "€ 950".
 
-    Millions with one decimal ("mln"), billions ("mld"), thousands as "dzd"
-    (duizend) with no decimals below a million.
+    Millions with one decimal ("mln"), billions ("mld"); below a million whole
+    euros rounded to hundreds from € 10.000 on.
     """
     if _leeg(euro):
         return LEEG
@@ -77,7 +77,7 @@ def bedrag_kort(euro) -> str:
     if a >= 1e6:
         return f"{teken}€ {getal(a / 1e6, 1)} mln"
     if a >= 1e4:
-        return f"{teken}€ {getal(a / 1e3, 0)} dzd"
+        return f"{teken}€ {getal(round(a, -2), 0)}"
     return f"{teken}€ {getal(a, 0)}"
 
 

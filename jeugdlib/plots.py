@@ -64,8 +64,6 @@ def _as(eenheid: str) -> mticker.Formatter:
             if a >= 1e6:
                 dec = 0 if a >= 1e7 or (a / 1e6) == round(a / 1e6) else 1
                 return ("-" if v < 0 else "") + f"€ {fmt.getal(a / 1e6, dec)} mln"
-            if a >= 1e3:
-                return ("-" if v < 0 else "") + f"€ {fmt.getal(a / 1e3, 0)} dzd"
             return fmt.bedrag(v)
     elif eenheid == "fractie":
         def f(v, _pos=None):
@@ -103,6 +101,9 @@ def afwerken(fig: Figure, ax, *, titel: str, xlabel: str | None, ylabel: str | N
         if eenheid_x:
             as_opmaak(ax, "x", eenheid_x)
         if _is_datum_as(ax):
+            import matplotlib.dates as mdates
+
+            ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
             ax.xaxis.set_major_formatter(mticker.FuncFormatter(_maand_label))
         if leeswijzer:
             import textwrap
@@ -358,7 +359,7 @@ def band(df: pd.DataFrame, x: str, lijnen_: dict[str, str], *, titel: str, xlabe
             ax.plot(sel[x], sel[col].astype(float), marker="o", markersize=3, linewidth=1.6,
                     color=KLEUREN[i % len(KLEUREN)], label=naam)
         ax.set_ylim(bottom=0)
-        _legend(ax, None)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.16), ncols=2)
     return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel, leeswijzer=leeswijzer,
                     eenheid_y=eenheid)
 

@@ -193,6 +193,36 @@ def test_zorgpad_labels_directly_unsorted_input():
     assert out.loc[7, "stukken"] == 3 and out.loc[3, "stukken"] == 1
 
 
+def test_zorgpad_labels_mixed_labelled_and_unlabelled():
+    zp = np.array([5, 1, 2, 5])
+    s = pd.to_datetime(["2023-01-01"] * 4)
+    e = pd.to_datetime(["2023-03-31"] * 4)
+    out = tr.zorgpad_labels(zp, s, e, np.array([8, 4, 0, 16]))
+    assert out["label"].to_dict() == {1: "Zwaar", 2: tr.GEEN_LABEL, 5: "Maatwerk-Meerwerk"}
+    assert out["met_maatwerk"].to_dict() == {1: False, 2: False, 5: True}
+
+
+def test_zorgpad_labels_match_a_day_by_day_reference():
+    """Random zorgpaden against a slow reference that walks every day (test-only loop)."""
+    rng = np.random.default_rng(11)
+    n = 300
+    zp = rng.integers(0, 40, n)
+    start = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 200, n), unit="D")
+    end = start + pd.to_timedelta(rng.integers(0, 90, n), unit="D")
+    bits = rng.choice([0, 1, 2, 4, 8, 16], n)
+    got = tr.zorgpad_labels(zp, start, end, bits)["label"].to_dict()
+    for z in np.unique(zp):
+        sel = zp == z
+        days = pd.date_range(start[sel].min(), end[sel].max())
+        seq = []
+        for day in days:
+            m = int(np.bitwise_or.reduce(np.where((start[sel] <= day) & (end[sel] >= day), bits[sel], 0)))
+            if m and (not seq or seq[-1] != m):
+                seq.append(m)
+        want = " > ".join(tr.mask_label(m) for m in seq) or tr.GEEN_LABEL
+        assert got[z] == want, z
+
+
 # --------------------------------------------------------------------------- doorlooptijd, volume
 
 def test_doorlooptijd_volume_and_kosten():

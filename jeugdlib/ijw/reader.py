@@ -259,6 +259,16 @@ def _q(ns: str, local: str) -> str:
     return f"{{{ns}}}{local}"
 
 
+@functools.lru_cache(maxsize=64)
+def _tags(ns: str, kind: str) -> tuple[str, ...]:
+    """Qualified tag names the parser watches, per namespace and message type."""
+    spec = SPECS[kind]
+    return (_q(ns, "Bericht"), _q(ns, "Header"), _q(ns, "Client"), _q(ns, "Bsn"), _q(ns, "Geboortedatum"),
+            _q(ns, "Geslacht"), _q(ns, "DeclaratieNummer"), _q(ns, spec.record), _q(NS_BASIS, "Datum"),
+            _q(ns, "Afzender"), _q(ns, "Ontvanger"), _q(ns, "BerichtIdentificatie"),
+            _q(NS_BASIS, "Identificatie"), _q(NS_BASIS, "Dagtekening"))
+
+
 @functools.lru_cache(maxsize=None)
 def _xpath(bericht: str) -> etree.XPath:
     """One compiled XPath per message type: all field values of a record, joined by SEP."""
@@ -313,8 +323,59 @@ def read_message(source: str | Path, *, file_idx: int = 0, sinks: dict[str, Sink
     return info, sinks
 
 
+_ROOT_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?Bericht[\s>/]")
+_PROLOG_RE = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s|<\?[^<>]*\?>)*")
+
+
+def _sniff_fast(head: bytes) -> str | None:
+    """The root namespace from the first bytes (regex), or None when unsure."""
+    m = _ROOT_RE.search(head)
+    # only a BOM, whitespace and <?xml ...?> may come before the root: else look properly
+    if m is None or not _PROLOG_RE.fullmatch(head[: m.start()]):
+        return None
+    end = head.find(b">", m.end() - 1)
+    if end < 0:
+        return None
+    tag = head[m.start(): end]
+    prefix = m.group(1)
+    attr = rb"xmlns:" + re.escape(prefix) if prefix else rb"xmlns"
+    ns = re.search(attr + rb"\s*=\s*[\"']([^\"']*)[\"']", tag)
+    if ns is None:
+        return None
+    try:
+        return ns.group(1).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def _classify_namespace(namespace: str | None, localname: str, info: MessageInfo) -> None:
+    m = _NS_RE.match(namespace or "")
+    if localname != "Bericht" or m is None:
+        raise MessageError("namespace_onbekend",
+                           f"geen iJw-bericht (hoofdelement {{{namespace or ''}}}{localname})")
+    version, kind = m.group(1), m.group(2).upper()
+    info.namespace = namespace
+    if version != "3_2":
+        raise MessageError("namespace_onbekend",
+                           f"{kind}-bericht van iJw {version.replace('_', '.')} (namespace {namespace}); "
+                           f"alleen iJw 3.2 wordt gelezen")
+    info.bericht = kind
+    if kind not in SPECS or kind not in config.BERICHTEN:
+        info.status = "overgeslagen"
+
+
 def _sniff(fh, info: MessageInfo) -> None:
-    """Find the root element and decide from its namespace what the message is."""
+    """Find the root element and decide from its namespace what the message is.
+
+    Fast path: a regex over the first 4 KB (the parse then checks the root it
+    finds); otherwise an incremental parse up to the root's start tag.
+    """
+    head = fh.read(4096)
+    ns = _sniff_fast(head)
+    if ns is not None:
+        _classify_namespace(ns, "Bericht", info)
+        return
+    fh.seek(0)
     parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True,
                                  load_dtd=False)
     root = None
@@ -330,19 +391,7 @@ def _sniff(fh, info: MessageInfo) -> None:
     if root is None:
         raise MessageError("namespace_onbekend", "geen iJw-bericht (geen hoofdelement)")
     qn = etree.QName(root)
-    m = _NS_RE.match(qn.namespace or "")
-    if qn.localname != "Bericht" or m is None:
-        raise MessageError("namespace_onbekend",
-                           f"geen iJw-bericht (hoofdelement {{{qn.namespace or ''}}}{qn.localname})")
-    version, kind = m.group(1), m.group(2).upper()
-    info.namespace = qn.namespace
-    if version != "3_2":
-        raise MessageError("namespace_onbekend",
-                           f"{kind}-bericht van iJw {version.replace('_', '.')} (namespace {qn.namespace}); "
-                           f"alleen iJw 3.2 wordt gelezen")
-    info.bericht = kind
-    if kind not in SPECS or kind not in config.BERICHTEN:
-        info.status = "overgeslagen"
+    _classify_namespace(qn.namespace, qn.localname, info)
 
 
 def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_size: int) -> None:
@@ -352,12 +401,9 @@ def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_s
     if sink is None:
         sink = sinks[kind] = Sink(spec, batch_size)
     rows = sink.rows
-    ns = info.namespace
-    t_header, t_client = _q(ns, "Header"), _q(ns, "Client")
-    t_bsn, t_geb, t_gesl = _q(ns, "Bsn"), _q(ns, "Geboortedatum"), _q(ns, "Geslacht")
-    t_decl, t_record = _q(ns, "DeclaratieNummer"), _q(ns, spec.record)
-    t_datum = _q(NS_BASIS, "Datum")
-    watch = [t_header, t_client, t_bsn, t_decl, t_record]
+    t_root, t_header, t_client, t_bsn, t_geb, t_gesl, t_decl, t_record, t_datum, t_afz, t_ont, t_bid, \
+        t_ident, t_dagt = _tags(info.namespace, kind)
+    watch = [t_root, t_header, t_client, t_bsn, t_decl, t_record]
     if kind != "JW323":
         watch += [t_geb, t_gesl]
     it = etree.iterparse(fh, events=("start", "end"), tag=watch, resolve_entities=False,
@@ -369,6 +415,10 @@ def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_s
     bsn = geb = gesl = None
     n = 0
     limit = sink.batch_size
+    first = next(it, None)
+    if first is None or first[0] != "start" or first[1].tag != t_root or first[1].getparent() is not None:
+        # the quick look at the first bytes was wrong: this is not the message it seemed
+        raise MessageError("namespace_onbekend", "geen iJw-bericht (hoofdelement is niet " + t_root + ")")
     for event, el in it:
         tag = el.tag
         if event == "end":
@@ -398,12 +448,12 @@ def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_s
                 if el.getparent().tag == t_client:
                     gesl = el.text
             elif tag == t_header:
-                info.afzender = el.findtext(_q(ns, "Afzender"))
-                info.ontvanger = el.findtext(_q(ns, "Ontvanger"))
-                bid = el.find(_q(ns, "BerichtIdentificatie"))
+                info.afzender = el.findtext(t_afz)
+                info.ontvanger = el.findtext(t_ont)
+                bid = el.find(t_bid)
                 if bid is not None:
-                    info.identificatie = bid.findtext(_q(NS_BASIS, "Identificatie"))
-                    info.dagtekening = bid.findtext(_q(NS_BASIS, "Dagtekening"))
+                    info.identificatie = bid.findtext(t_ident)
+                    info.dagtekening = bid.findtext(t_dagt)
                 el.clear()
             elif tag == t_decl:
                 info.declaratie_nr = el.text

@@ -49,6 +49,8 @@ VOLUME_KLASSEN = ("0-10", "10-20", "20-30", "30-50", "50-75", "75-100", "100-200
 DOORLOOPTIJD_KLASSEN = tuple(str(i) for i in range(1, 25)) + (">24",)
 
 _BIT_VALUES = np.array(list(BITS.values()), dtype=np.int64)
+_FIELD_BITS = 12
+_FIELD_MAX = 1 << _FIELD_BITS
 _DAY = np.timedelta64(1, "D")
 
 
@@ -209,7 +211,8 @@ def zorgpad_labels(zorgpad, ingangsdatum, einddatum_eff, bits) -> pd.DataFrame:
     and every end + 1 day (-1); sorted by (zorgpad, date) and summed per distinct
     point, a cumulative sum gives per bit the number of active toewijzingen in
     the piece that starts at that point (the deltas of a zorgpad sum to zero, so
-    one global cumulative sum suffices). The piece mask is the sum of the bits
+    one global cumulative sum suffices; the five per-bit counts are packed into
+    12-bit fields of one int64, so this is a single 1-D sum). The piece mask is the sum of the bits
     with a positive count; empty pieces are dropped, equal neighbours merged, the
     piece labels joined with ``" > "`` (Arrow ``binary_join``).
 
@@ -222,7 +225,7 @@ def zorgpad_labels(zorgpad, ingangsdatum, einddatum_eff, bits) -> pd.DataFrame:
     s = pd.Series(ingangsdatum).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     e = pd.Series(einddatum_eff).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     all_ids = np.unique(zp_all)
-    keep = b > 0
+    keep = (b > 0) & ~np.isnat(s) & ~np.isnat(e)
     zp, s, e, b = zp_all[keep], s[keep], e[keep], b[keep]
     n = len(zp)
     if n == 0:
@@ -231,19 +234,29 @@ def zorgpad_labels(zorgpad, ingangsdatum, einddatum_eff, bits) -> pd.DataFrame:
                             "stukken": np.zeros(len(all_ids), dtype=np.int64)}, index=all_ids)
         out.index.name = "zorgpad"
         return out
+    if np.unique(zp, return_counts=True)[1].max() >= _FIELD_MAX:  # pragma: no cover - unrealistic
+        raise ValueError("zorgpad met 4096 of meer toewijzingen: labels niet te berekenen")
     ev_zp = np.concatenate([zp, zp])
-    ev_day = np.concatenate([s, e + _DAY]).astype(np.int64)
-    ev_col = np.concatenate([np.log2(b), np.log2(b)]).astype(np.int64)
-    ev_sign = np.concatenate([np.ones(n, np.int32), -np.ones(n, np.int32)])
-    order = np.lexsort((ev_day, ev_zp))
-    ev_zp, ev_day, ev_col, ev_sign = ev_zp[order], ev_day[order], ev_col[order], ev_sign[order]
-    delta = np.zeros((2 * n, len(BITS)), dtype=np.int32)
-    delta[np.arange(2 * n), ev_col] = ev_sign
+    day0 = s.min()
+    ev_day = np.concatenate([s - day0, e - day0 + _DAY]).astype(np.int64)
+    # Per event one packed integer: +-1 in the 12-bit field of its bit (field f holds
+    # the count of bit 2**f). Sums and the cumulative sum of packed values are exact
+    # integers, and every cumulative value has non-negative fields, so it decodes
+    # uniquely, as long as a zorgpad has fewer than 4096 toewijzingen of one bit.
+    field = np.log2(b).astype(np.int64)
+    packed = np.left_shift(np.int64(1), _FIELD_BITS * field)
+    ev_val = np.concatenate([packed, -packed])
+    # One int64 sort key (zorgpad, day): faster than a two-key lexsort.
+    span = int(ev_day.max()) + 1
+    order = np.argsort(ev_zp * span + ev_day, kind="stable")
+    ev_zp, ev_day, ev_val = ev_zp[order], ev_day[order], ev_val[order]
     point = np.ones(2 * n, dtype=bool)
     point[1:] = (ev_zp[1:] != ev_zp[:-1]) | (ev_day[1:] != ev_day[:-1])
     first = np.flatnonzero(point)
-    active = np.cumsum(np.add.reduceat(delta, first, axis=0), axis=0) > 0
-    mask = active.astype(np.int64) @ _BIT_VALUES
+    cum = np.cumsum(np.add.reduceat(ev_val, first))
+    mask = np.zeros(len(cum), dtype=np.int64)
+    for f, bit in enumerate(_BIT_VALUES):  # five fixed label bits, not a loop over records
+        mask |= np.where((cum >> (_FIELD_BITS * f)) & (_FIELD_MAX - 1) > 0, bit, 0)
     p_zp = ev_zp[first]
     nonempty = mask > 0
     p_zp, mask = p_zp[nonempty], mask[nonempty]
@@ -257,16 +270,26 @@ def zorgpad_labels(zorgpad, ingangsdatum, einddatum_eff, bits) -> pd.DataFrame:
     # Dictionary of the 32 piece labels, taken by mask: no per-row Python strings.
     values = pa.array(MASK_LABELS.tolist(), type=pa.string()).take(pa.array(mask))
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), " > ")
-    lab = pd.DataFrame({
-        "label": pd.Series(pd.arrays.ArrowExtensionArray(joined)).astype(schema.S).to_numpy(),
-        "met_maatwerk": np.logical_or.reduceat((mask & MAATWERK_BITS) > 0, starts),
-        "stukken": np.diff(offsets).astype(np.int64),
-    }, index=p_zp[starts])
-    out = lab.reindex(all_ids)
-    out["label"] = out["label"].astype(schema.S).fillna(GEEN_LABEL)
-    out["met_maatwerk"] = out["met_maatwerk"].fillna(False).astype(bool)
-    out["stukken"] = out["stukken"].fillna(0).astype(np.int64)
-    out.index.name = "zorgpad"
+    if isinstance(joined, pa.ChunkedArray):
+        joined = joined.combine_chunks()
+    lab_ids = p_zp[starts]
+    labelled = len(lab_ids) == len(all_ids)  # then lab_ids == all_ids (both sorted, unique)
+    if not labelled:
+        pos = np.searchsorted(lab_ids, all_ids)
+        hit = (pos < len(lab_ids)) & (lab_ids[np.minimum(pos, len(lab_ids) - 1)] == all_ids)
+        take = pa.array(np.where(hit, pos, 0)).cast(pa.int64())
+        joined = pc.if_else(pa.array(hit), joined.take(take), pa.scalar(GEEN_LABEL))
+        mw = np.where(hit, np.logical_or.reduceat((mask & MAATWERK_BITS) > 0, starts)[np.where(hit, pos, 0)], False)
+        st = np.where(hit, np.diff(offsets)[np.where(hit, pos, 0)], 0)
+    else:
+        mw = np.logical_or.reduceat((mask & MAATWERK_BITS) > 0, starts)
+        st = np.diff(offsets)
+    out = pd.DataFrame({
+        "label": pd.Series(pd.arrays.ArrowStringArray(joined)),
+        "met_maatwerk": np.asarray(mw, dtype=bool),
+        "stukken": np.asarray(st, dtype=np.int64),
+    })
+    out.index = pd.Index(all_ids, name="zorgpad")
     return out
 
 
@@ -288,30 +311,45 @@ def _gekoppelde_declaraties(t: pd.DataFrame, declaraties: pd.DataFrame, exclude)
     if len(t) == 0 or len(d) == 0:
         return pd.DataFrame({"row": np.array([], np.int64), "maand": np.array([], np.int64),
                              "bedrag": np.array([], np.int64), "uren": np.array([], float)})
-    nrs = t["toewijzing_nr"].astype(schema.S)
-    idx = pd.Index(nrs)
-    if not idx.is_unique:  # Cleaned holds one row per toewijzing; be safe anyway
-        idx = pd.Index(nrs.where(~nrs.duplicated()))
-    pos = idx.get_indexer(d["toewijzing_nr"].astype(schema.S))
+    pos = _positie(d["toewijzing_nr"], t["toewijzing_nr"])
     ok = pos >= 0
     d = d[ok]
     maand_src = d["maand"] if "maand" in d.columns else d["periode_begin"]
-    uren_per = pd.Series(d["eenheid"].astype(schema.S)).map(config.EENHEID_UREN)
+    # hours per eenheid: look up each distinct unit once
+    codes, units = pd.factorize(d["eenheid"].astype(schema.S))
+    per_unit = np.append(np.array([config.EENHEID_UREN.get(u, np.nan) for u in units], dtype=float), np.nan)
     return pd.DataFrame({
         "row": pos[ok].astype(np.int64),
         "maand": _months(maand_src),
         "bedrag": pd.to_numeric(d["bedrag_cent"]).fillna(0).to_numpy(dtype=np.int64),
-        "uren": pd.to_numeric(d["volume"]).to_numpy(dtype=float, na_value=np.nan)
-        * pd.to_numeric(uren_per).to_numpy(dtype=float, na_value=np.nan),
+        "uren": pd.to_numeric(d["volume"]).to_numpy(dtype=float, na_value=np.nan) * per_unit[codes],
     })
 
 
+def _positie(values: pd.Series, lookup: pd.Series) -> np.ndarray:
+    """Position of each value in ``lookup`` (first occurrence), -1 when absent.
+
+    Arrow hash lookup (``pyarrow.compute.index_in``): fast on millions of strings."""
+    v = pa.array(values.astype(schema.S).array).cast(pa.large_string())
+    lk = pa.array(lookup.astype(schema.S).array).cast(pa.large_string())
+    pos = pc.index_in(v, value_set=lk)
+    return np.asarray(pos.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def _positieve_maanden(key: np.ndarray, maand: np.ndarray, bedrag: np.ndarray, n: int) -> np.ndarray:
-    """Per key 0..n-1: the number of months whose summed net amount is positive."""
+    """Per key 0..n-1: the number of months whose summed net amount is positive.
+
+    (key, month) pairs are combined into one int64 and summed after one sort."""
     if len(key) == 0:
         return np.zeros(n, dtype=np.int64)
-    per = pd.Series(bedrag).groupby([key, maand], sort=False).sum()
-    pos_keys = per.index.get_level_values(0).to_numpy()[per.to_numpy() > 0]
+    m0 = int(maand.min())
+    span = int(maand.max()) - m0 + 1
+    combined = key.astype(np.int64) * span + (maand - m0)
+    order = np.argsort(combined, kind="stable")
+    c = combined[order]
+    first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    sums = np.add.reduceat(bedrag[order].astype(np.int64), first)
+    pos_keys = c[first][sums > 0] // span
     return np.bincount(pos_keys, minlength=n).astype(np.int64)
 
 
@@ -360,30 +398,37 @@ def zorgpaden(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, params, *,
     uren_tw = np.where(_eq(fv, "traject"), uren_traject, np.where(_eq(fv, "inspanning"), uren_decl, 0.0))
     uren_tw = np.where(np.isfinite(uren_tw), uren_tw, 0.0)
 
-    # Per zorgpad: attributes of the first toewijzing, span, sums.
-    order = np.lexsort((t["ingangsdatum"].to_numpy(dtype="datetime64[ns]"), zp)) if n_t else np.array([], np.int64)
-    first = order[np.r_[True, zp[order][1:] != zp[order][:-1]]] if n_t else order
+    # Per zorgpad: attributes of the first toewijzing, span, sums (one sort, reduceat).
     start = t["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
     eind = t["einddatum_eff"].to_numpy(dtype="datetime64[ns]")
+    if n_t:
+        order = np.lexsort((start, zp))
+        firsts = np.flatnonzero(np.r_[True, zp[order][1:] != zp[order][:-1]])
+        first = order[firsts]
+        eind_max = np.maximum.reduceat(eind[order].view(np.int64), firsts).view("datetime64[ns]")
+    else:
+        first = np.array([], np.int64)
+        eind_max = eind
+
+    def take(col):
+        return t[col].astype(schema.S).iloc[first].reset_index(drop=True)
+
     out = pd.DataFrame({
         "zorgpad": np.arange(k, dtype=np.int64),
-        "client_id": t["client_id"].to_numpy()[first] if n_t else np.array([], object),
-        "productgroep": t["productgroep"].to_numpy()[first] if n_t else np.array([], object),
-        "regio": t["regio"].to_numpy()[first] if n_t else np.array([], object),
-        "gemeentecode": t["gemeentecode"].to_numpy()[first] if n_t else np.array([], object),
-        "start": start[first],
-        "eind": pd.Series(eind).groupby(zp).max().to_numpy() if n_t else eind,
+        "client_id": take("client_id"),
+        "productgroep": take("productgroep"),
+        "regio": take("regio"),
+        "gemeentecode": take("gemeentecode"),
+        "start": pd.Series(start[first], dtype=schema.D),
+        "eind": pd.Series(eind_max, dtype=schema.D),
         "toewijzingen": np.bincount(zp, minlength=k).astype(np.int64),
-        "label": labels["label"].to_numpy() if n_t else np.array([], object),
+        "label": labels["label"].reset_index(drop=True) if n_t else pd.Series([], dtype=schema.S),
         "met_maatwerk": labels["met_maatwerk"].to_numpy() if n_t else np.array([], bool),
         "doorlooptijd": mnd_zp,
         "volume_uren": np.bincount(zp, weights=uren_tw, minlength=k) if n_t else np.array([], float),
         "kosten_cent": np.bincount(zp[row], weights=bedrag, minlength=k).round().astype(np.int64),
     })
-    for c in ("client_id", "productgroep", "regio", "gemeentecode", "label"):
-        out[c] = out[c].astype(schema.S)
-    out["start"] = out["start"].astype(schema.D)
-    out["eind"] = out["eind"].astype(schema.D)
+    out["label"] = out["label"].astype(schema.S)
     if not met_client_id:
         out = out.drop(columns=["client_id"])
     return out
@@ -571,7 +616,7 @@ def traject_ratios(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, start_
         ss = ss.sort_values(["toewijzing_nr", "einddatum", "_pos"], kind="mergesort", na_position="first")
         ss = ss.drop_duplicates("toewijzing_nr", keep="last")
         ss = ss[_eq(ss["reden_beeindiging"].astype(schema.S).str.strip(), REDEN_REGULIER)]
-        pos = pd.Index(ss["toewijzing_nr"].astype(schema.S)).get_indexer(t["toewijzing_nr"].astype(schema.S))
+        pos = _positie(t["toewijzing_nr"], ss["toewijzing_nr"])
         has = pos >= 0
         stop_eind = np.full(len(t), np.datetime64("NaT"), dtype="datetime64[ns]")
         stop_eind[has] = ss["einddatum"].to_numpy(dtype="datetime64[ns]")[pos[has]]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import config, schema
 from . import _common
-from .verzilvering import _finish, _kpi_rows
+from .verzilvering import _finish, _kpi_rows, periode_index
 
 
 def verzoek_datum(verzoeken: pd.DataFrame, toewijzingen: pd.DataFrame | None = None) -> pd.Series:
@@ -48,21 +48,22 @@ def verwijzer_aandelen(verzoeken: pd.DataFrame, params: config.Params,
     """
     datum = verzoek_datum(verzoeken, toewijzingen)
     per = _common.periods(params.start, params.peildatum, params.per)
-    ok = (datum.notna() & (datum < params.peil_ts) & (datum >= params.start_ts)).to_numpy(dtype=bool)
+    pidx = periode_index(datum, per)
+    ok = (pidx >= 0) & (datum < params.peil_ts).to_numpy(dtype=bool)
     v = verzoeken.loc[ok]
     if len(v) == 0:
         return pd.DataFrame(columns=["regio", "gemeente", "periode", "dimensie", "aantal", "totaal",
                                      "aandeel", "n_clienten"])
     regio = v["regio"] if "regio" in v.columns else pd.Series(pd.NA, index=v.index, dtype=schema.S)
     d = pd.DataFrame({
-        "regio": regio.to_numpy(),
-        "gemeentecode": v["gemeentecode"].to_numpy(),
-        "client_id": v["client_id"].to_numpy(),
-        "periode": _common.period_label(datum[ok], params.per).to_numpy(),
-        "type": v["verwijzer_type"].astype(schema.S).str.strip().to_numpy(),
+        "regio": regio,
+        "gemeentecode": v["gemeentecode"],
+        "client_id": v["client_id"],
+        "periode": per["periode"].to_numpy(dtype=object)[pidx[ok]],
+        "type": v["verwijzer_type"].astype(schema.S).str.strip(),
         "_n": 1,
-    })
-    d = d[d["periode"].isin(per["periode"])]
+    }).reset_index(drop=True)
+    d["periode"] = d["periode"].astype(schema.S)
     per_type = _kpi_rows(d, {"verwijzer": "type"}, ["_n"])
     totaal = _kpi_rows(d, {"": None}, ["_n"])
     out = per_type.merge(totaal[["regio", "gemeente", "periode", "_n", "n_clienten"]]

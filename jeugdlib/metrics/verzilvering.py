@@ -218,10 +218,8 @@ def _kpi_rows(df: pd.DataFrame, dims: dict[str, str | None], sums: list[str]) ->
     ``df`` has regio, gemeentecode, periode, client_id and the columns named in
     ``dims`` (dimension label -> column, None for the total; a value ``v`` gives
     ``dimensie`` "label=v", empty values "label=onbekend"). Everything runs on
-    integer codes: sums are rolled up from the gemeente level, distinct clients
-    are deduplicated level by level (a client in two gemeenten of one regio counts
-    once for the regio). Returns regio, gemeente, periode, dimensie, ``sums``,
-    ``n_clienten``.
+    integer codes (see :func:`_rows_from_codes`). Returns regio, gemeente,
+    periode, dimensie, ``sums``, ``n_clienten``.
     """
     rc, ru = _codes(df["regio"], "onbekend")
     gc, gu = _codes(df["gemeentecode"], "onbekend")
@@ -237,39 +235,71 @@ def _kpi_rows(df: pd.DataFrame, dims: dict[str, str | None], sums: list[str]) ->
             dc, du = _codes(v)
             labels = np.array([f"{naam}={x if x else 'onbekend'}" for x in du], dtype=object)
         base = pd.DataFrame({"r": rc, "g": gc, "p": pc, "d": dc, "c": cc, **vals})
-        kw = dict(sort=False)
-        gem = base.groupby(["r", "g", "p", "d"], **kw)[sums].sum() if sums else None
-        uniq_g = base.loc[base["c"] >= 0, ["r", "g", "p", "d", "c"]].drop_duplicates()
-        n_g = uniq_g.groupby(["r", "g", "p", "d"], **kw).size()
-        uniq_r = uniq_g.drop_duplicates(["r", "p", "d", "c"])
-        n_r = uniq_r.groupby(["r", "p", "d"], **kw).size()
-        n_n = uniq_r.drop_duplicates(["p", "d", "c"]).groupby(["p", "d"], **kw).size()
+        parts.append(_rows_from_codes(base, ru, gu, pu, labels, sums))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
+                     distinct_sums: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Level aggregation on integer codes.
+
+    ``base``: int columns r (regio), g (gemeente), p (periode), d (dimension), c
+    (client, -1 = unknown) and value columns. ``sums`` are summed over all rows;
+    ``distinct_sums`` are summed over one row per client and group (for a
+    per-client flag: the number of distinct clients with it). ``n_clienten``:
+    distinct clients per group, so a client in two gemeenten of one regio counts
+    once for the regio. ``ru``, ``gu``, ``pu``, ``labels`` turn the codes back into
+    names. Each level is one group key (a single int64), so grouping and
+    deduplication are 1-D hash operations.
+    """
+    r = base["r"].to_numpy(dtype=np.int64)
+    g = base["g"].to_numpy(dtype=np.int64)
+    p = base["p"].to_numpy(dtype=np.int64)
+    d = base["d"].to_numpy(dtype=np.int64)
+    c = base["c"].to_numpy(dtype=np.int64)
+    nr, ng, npp, nd = len(ru) + 1, len(gu) + 1, len(pu) + 1, len(labels) + 1
+    nc = int(c.max()) + 2 if len(c) else 1
+    if float(nr) * ng * npp * nd * nc >= 2.0**62:  # pragma: no cover - beyond any real dataset
+        raise ValueError("too many groups for integer keys")
+    levels = (
+        ("gemeente", ((r * ng + g) * npp + p) * nd + d),
+        ("regio", (r * npp + p) * nd + d),
+        ("nederland", p * nd + d),
+    )
+    ds = list(distinct_sums)
+    known = c >= 0
+    parts = []
+    for lvl, key in levels:
         if sums:
-            s_g = gem
-            s_r = gem.groupby(level=["r", "p", "d"], **kw).sum()
-            s_n = gem.groupby(level=["p", "d"], **kw).sum()
+            agg = base[sums].groupby(key, sort=False).sum()
         else:
-            s_g = pd.DataFrame(index=base.groupby(["r", "g", "p", "d"], **kw).size().index)
-            s_r = pd.DataFrame(index=base.groupby(["r", "p", "d"], **kw).size().index)
-            s_n = pd.DataFrame(index=base.groupby(["p", "d"], **kw).size().index)
-        for agg, cnt in ((s_g, n_g), (s_r, n_r), (s_n, n_n)):
-            a = agg.copy()
-            a["n_clienten"] = cnt.reindex(a.index).fillna(0).to_numpy(dtype="float64")
-            a = a.reset_index()
-            lvl = pd.DataFrame({
-                "regio": ru[a["r"].to_numpy()] if "r" in a.columns else config.NEDERLAND,
-                "gemeente": gu[a["g"].to_numpy()] if "g" in a.columns else "",
-                "periode": pu[a["p"].to_numpy()],
-                "dimensie": labels[a["d"].to_numpy()],
-            })
-            for c in sums:
-                lvl[c] = a[c].to_numpy()
-            lvl["n_clienten"] = a["n_clienten"].to_numpy()
-            parts.append(lvl)
-    out = pd.concat(parts, ignore_index=True)
-    for c in ("regio", "gemeente", "periode", "dimensie"):
-        out[c] = out[c].astype(schema.S)
-    return out
+            agg = pd.DataFrame(index=pd.Index(pd.unique(key)))
+        ck = key[known] * nc + c[known]
+        first = ~pd.Series(ck).duplicated().to_numpy()
+        kk = key[known][first]
+        cnt = pd.Series(1.0, index=kk).groupby(level=0, sort=False).sum()
+        agg["n_clienten"] = cnt.reindex(agg.index).fillna(0).to_numpy(dtype="float64")
+        for col in ds:
+            v = base[col].to_numpy(dtype="float64")[known][first]
+            agg[col] = pd.Series(v, index=kk).groupby(level=0, sort=False).sum().reindex(agg.index).fillna(0).to_numpy()
+        k = agg.index.to_numpy(dtype=np.int64)
+        kd = k % nd
+        rest = k // nd
+        kp = rest % npp
+        rest = rest // npp
+        out = pd.DataFrame({
+            "regio": ru[rest // ng] if lvl == "gemeente" else (ru[rest] if lvl == "regio" else config.NEDERLAND),
+            "gemeente": gu[rest % ng] if lvl == "gemeente" else "",
+            "periode": np.asarray(pu, dtype=object)[kp],
+            "dimensie": np.asarray(labels, dtype=object)[kd],
+        })
+        for col in list(sums) + ds + ["n_clienten"]:
+            out[col] = agg[col].to_numpy()
+        parts.append(out)
+    res = pd.concat(parts, ignore_index=True)
+    for col in ("regio", "gemeente", "periode", "dimensie"):
+        res[col] = res[col].astype(schema.S)
+    return res
 
 
 def _finish(rows: pd.DataFrame) -> pd.DataFrame:
@@ -298,14 +328,28 @@ def eindigend_in_periode(toewijzingen: pd.DataFrame, params: config.Params, *,
     per = _common.periods(params.start, params.peildatum, params.per)
     if alleen_volledig:
         per = per[~per["voorlopig"]]
+    idx = periode_index(toewijzingen["einddatum"], per)
     eind = toewijzingen["einddatum"]
-    sel = (eind.notna() & (eind < params.peil_ts) & (eind >= params.start_ts)).to_numpy(dtype=bool)
-    t = toewijzingen.loc[sel]
-    labels = _common.period_label(t["einddatum"], params.per)
-    keep = labels.isin(per["periode"]).fillna(False).to_numpy(dtype=bool)
-    t = t.loc[keep].copy()
-    t["periode"] = labels[keep].to_numpy()
+    idx[((eind >= params.peil_ts) | (eind < params.start_ts)).fillna(False).to_numpy(dtype=bool)] = -1
+    keep = idx >= 0
+    t = toewijzingen.loc[keep].copy()
+    t["periode"] = pd.array(per["periode"].to_numpy(dtype=object)[idx[keep]], dtype=schema.S)
     return t
+
+
+def periode_index(dates: pd.Series, per: pd.DataFrame) -> np.ndarray:
+    """Position in ``per`` (a :func:`_common.periods` table, sorted, contiguous or not) of
+    the period holding each date; -1 for no period (or no date). Vectorised
+    ``searchsorted``: no date formatting, so it is cheap on millions of rows."""
+    d = pd.Series(dates).to_numpy(dtype="datetime64[ns]")
+    begins = per["begin"].to_numpy(dtype="datetime64[ns]")
+    ends = per["eind"].to_numpy(dtype="datetime64[ns]")
+    if len(begins) == 0:
+        return np.full(len(d), -1, dtype=np.int64)
+    i = np.searchsorted(begins, d, side="right") - 1
+    ok = (i >= 0) & ~np.isnat(d)
+    ok[ok] &= d[ok] <= ends[i[ok]]
+    return np.where(ok, i, -1).astype(np.int64)
 
 
 def kpis(cleaned, params: config.Params) -> pd.DataFrame:

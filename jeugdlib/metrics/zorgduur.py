@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import config, schema
 from . import _common
-from .verzilvering import _codes, _finish, _kpi_rows, eindigend_in_periode
+from .verzilvering import _codes, _finish, _kpi_rows, _rows_from_codes, eindigend_in_periode
 
 #: Days per month for durations (metrics.md section 5).
 DAGEN_PER_MAAND = 30.4375
@@ -136,33 +136,29 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
         rows.append(agg.assign(kpi="duur_gem", waarde=agg["_duur"] / agg["_n"], eenheid="maanden"))
 
     if len(toew):
-        eind = _eind_eff(toew, params)
-        begin = episode_begin(toew, params)
+        # zorgduur_2jaar on integer codes: one vectorised pass per period.
+        ing = toew["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
+        eind = _eind_eff(toew, params).to_numpy(dtype="datetime64[ns]")
+        begin = episode_begin(toew, params).to_numpy(dtype="datetime64[ns]")
+        rc, ru = _codes(toew["regio"], "onbekend")
+        gc, gu = _codes(toew["gemeentecode"], "onbekend")
+        cc, _ = _codes(toew["client_id"])
         laatste = params.peil_ts - pd.Timedelta(days=1)
         per = _common.periods(params.start, params.peildatum, params.per)
+        twee_jaar = np.timedelta64(TWEE_JAAR_DAGEN, "D")
         delen = []
-        for periode, e in zip(per["periode"], per["eind"]):  # one vectorised pass per period
-            d = _actief(toew, eind, begin, min(pd.Timestamp(e), laatste))
-            if len(d) == 0:
+        for i, e in enumerate(per["eind"]):
+            dag = np.datetime64(min(pd.Timestamp(e), laatste), "ns")
+            act = np.flatnonzero((ing <= dag) & (eind >= dag))
+            if len(act) == 0:
                 continue
-            d["periode"] = periode
-            delen.append(d.rename(columns={"lang": "_lang"}))
+            delen.append(pd.DataFrame({"r": rc[act], "g": gc[act], "p": i, "d": 0, "c": cc[act],
+                                       "lang": ((dag - begin[act]) >= twee_jaar).astype("int64")}))
         if delen:
-            d = pd.concat(delen, ignore_index=True)
-            d["periode"] = d["periode"].astype(schema.S)
-            d["_lang"] = d["_lang"].astype("int64")
-            agg = _kpi_rows(d, {"": None}, ["_lang"])
-            # A client in two gemeenten of one regio is one client at regio level:
-            # count long clients distinctly too.
-            lang = d[d["_lang"] == 1]
-            if len(lang):
-                agg_l = _kpi_rows(lang, {"": None}, [])[["regio", "gemeente", "periode", "dimensie", "n_clienten"]]
-                agg = agg.merge(agg_l.rename(columns={"n_clienten": "_n_lang"}),
-                                on=["regio", "gemeente", "periode", "dimensie"], how="left")
-            else:
-                agg["_n_lang"] = 0
-            agg["_n_lang"] = agg["_n_lang"].fillna(0)
-            rows.append(agg.assign(kpi="zorgduur_2jaar", waarde=agg["_n_lang"] / agg["n_clienten"],
+            base = pd.concat(delen, ignore_index=True)
+            agg = _rows_from_codes(base, ru, gu, per["periode"].to_numpy(dtype=object),
+                                   np.array([""], dtype=object), [], distinct_sums=("lang",))
+            rows.append(agg.assign(kpi="zorgduur_2jaar", waarde=agg["lang"] / agg["n_clienten"],
                                    eenheid="fractie"))
     if not rows:
         return _finish(pd.DataFrame())

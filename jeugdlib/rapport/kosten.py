@@ -134,7 +134,6 @@ def volume_per_jaar(r: Rapport) -> None:
     cols = ["jaar", "Cliënten", "Cliënten: verandering", "Toewijzingen", "Toewijzingen: verandering",
             "Toewijzingen per cliënt"]
     df = df[[c for c in cols if c in df.columns]]
-    df = pd.DataFrame(rows)
     toon(tabel(df, rechts=list(df.columns[1:])),
          bijschrift("Verandering ten opzichte van het jaar ervoor, getoetst met een Poisson-toets (score, "
                     "statsmodels test_poisson_2indep); een voorlopig jaar wordt niet getoetst."))

@@ -128,7 +128,7 @@ def declaratievertraging(r: Rapport) -> None:
     p, _, _ = prognose(r)
     if p is None or p.beste is None:
         return
-    a = p.aangevuld()
+    a = p.aangevuld().reset_index()
     real = p.realisatie
     a = a[(a["maand"] >= p.eerste_onvolledig - pd.DateOffset(months=3)) & (a["maand"] < pd.Timestamp(r.params.peildatum))].copy()
     a["gedeclareerd"] = a["maand"].map(real).astype(float)

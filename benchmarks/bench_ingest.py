@@ -1,0 +1,201 @@
+"""Benchmark: streaming JW323 ingest speed and memory, and many files on all cores.
+
+    .venv/bin/python benchmarks/bench_ingest.py [--mb 100] [--big-mb 300] [--files 240] [--keep DIR]
+
+Writes (in a temporary folder) a JW323 message of at least ``--mb`` MB with
+string templates, then, each in a fresh child process so that peak RSS
+(``resource.getrusage``) belongs to that run alone:
+
+1. the reader alone (``jeugdlib.ijw.reader.read_message``): Prestaties per second;
+2. the whole ingest of a dataset holding that one file, in one process
+   (``ingest(..., workers=1)``): Prestaties per second and peak RSS;
+3. the same for a file of ``--big-mb`` MB, to show memory does not follow file size
+   for the reader (the ingest keeps the canonical table itself in memory);
+4. a dataset of ``--files`` smaller JW323 files, ingested with 1 and with 2 workers.
+
+Targets (issue 2): >= 50,000 Prestaties/s in one process on a >= 100 MB JW323
+file; peak memory < 500 MB; many files use both cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<jw323:Bericht xmlns:ijw="http://www.istandaarden.nl/ijw/3_2/'
+        'basisschema/schema" xmlns:jw323="http://www.istandaarden.nl/ijw/3_2/jw323/schema">\n'
+        '\t<jw323:Header>\n\t\t<jw323:BerichtCode>490</jw323:BerichtCode>\n\t\t<jw323:BerichtVersie>3'
+        '</jw323:BerichtVersie>\n\t\t<jw323:BerichtSubversie>2</jw323:BerichtSubversie>\n\t\t<jw323:Afzender>'
+        '{agb}</jw323:Afzender>\n\t\t<jw323:Ontvanger>0983</jw323:Ontvanger>\n\t\t<jw323:BerichtIdentificatie>'
+        '\n\t\t\t<ijw:Identificatie>{ident}</ijw:Identificatie>\n\t\t\t<ijw:Dagtekening>2024-05-06'
+        '</ijw:Dagtekening>\n\t\t</jw323:BerichtIdentificatie>\n\t\t<jw323:XsdVersie>\n\t\t\t'
+        '<ijw:BasisschemaXsdVersie>1.0.0</ijw:BasisschemaXsdVersie>\n\t\t\t<ijw:BerichtXsdVersie>1.0.0'
+        '</ijw:BerichtXsdVersie>\n\t\t</jw323:XsdVersie>\n\t</jw323:Header>\n\t<jw323:Declaratie>\n\t\t'
+        '<jw323:DeclaratieNummer>D{ident}</jw323:DeclaratieNummer>\n\t\t<jw323:DeclaratiePeriode>\n\t\t\t'
+        '<ijw:Begindatum>2024-04-01</ijw:Begindatum>\n\t\t\t<ijw:Einddatum>2024-04-30</ijw:Einddatum>\n\t\t'
+        '</jw323:DeclaratiePeriode>\n\t\t<jw323:DeclaratieDagtekening>2024-05-06</jw323:DeclaratieDagtekening>'
+        '\n\t\t<jw323:TotaalIngediendBedrag>\n\t\t\t<ijw:TotaalBedrag>0</ijw:TotaalBedrag>\n\t\t\t'
+        '<ijw:DebetCredit>D</ijw:DebetCredit>\n\t\t</jw323:TotaalIngediendBedrag>\n\t\t<jw323:Clienten>\n')
+CLIENT = '\t\t\t<jw323:Client>\n\t\t\t\t<jw323:Bsn>{bsn}</jw323:Bsn>\n\t\t\t\t<jw323:Prestaties>\n'
+PRESTATIE = """\t\t\t\t\t<jw323:Prestatie>
+\t\t\t\t\t\t<jw323:ProductReferentie>
+\t\t\t\t\t\t\t<ijw:ReferentieNummer>R{ref}</ijw:ReferentieNummer>
+\t\t\t\t\t\t</jw323:ProductReferentie>
+\t\t\t\t\t\t<jw323:ToewijzingNummer>{toew}</jw323:ToewijzingNummer>
+\t\t\t\t\t\t<jw323:ProductCategorie>45</jw323:ProductCategorie>
+\t\t\t\t\t\t<jw323:ProductCode>45A53</jw323:ProductCode>
+\t\t\t\t\t\t<jw323:ProductPeriode>
+\t\t\t\t\t\t\t<ijw:Begindatum>2024-04-01</ijw:Begindatum>
+\t\t\t\t\t\t\t<ijw:Einddatum>2024-04-30</ijw:Einddatum>
+\t\t\t\t\t\t</jw323:ProductPeriode>
+\t\t\t\t\t\t<jw323:GeleverdVolume>{vol}</jw323:GeleverdVolume>
+\t\t\t\t\t\t<jw323:Eenheid>04</jw323:Eenheid>
+\t\t\t\t\t\t<jw323:ProductTarief>9500</jw323:ProductTarief>
+\t\t\t\t\t\t<jw323:IngediendBedrag>
+\t\t\t\t\t\t\t<ijw:Bedrag>{bedrag}</ijw:Bedrag>
+\t\t\t\t\t\t\t<ijw:DebetCredit>{dc}</ijw:DebetCredit>
+\t\t\t\t\t\t</jw323:IngediendBedrag>
+\t\t\t\t\t</jw323:Prestatie>
+"""
+CLIENT_END = "\t\t\t\t</jw323:Prestaties>\n\t\t\t</jw323:Client>\n"
+TAIL = "\t\t</jw323:Clienten>\n\t</jw323:Declaratie>\n</jw323:Bericht>\n"
+
+
+def valid_bsns(n: int, seed: int = 1) -> np.ndarray:
+    """n distinct 9-digit numbers that pass the elfproef (vectorised)."""
+    rng = np.random.default_rng(seed)
+    d = rng.integers(0, 10, size=(n * 2, 8))
+    d[:, 0] = rng.integers(1, 10, size=n * 2)
+    check = (d @ np.array([9, 8, 7, 6, 5, 4, 3, 2])) % 11
+    ok = check < 10
+    digits = np.concatenate([d[ok], check[ok, None]], axis=1)[:n]
+    return np.array(["".join(map(str, r)) for r in digits])
+
+
+def write_jw323(path: Path, target_mb: float, *, ident: str = "1", seed: int = 1, per_client: int = 8) -> int:
+    """A JW323 of at least target_mb MB; returns the number of Prestaties."""
+    size_one = len(PRESTATIE.format(ref=10**7, toew=10**6, vol=10, bedrag=95000, dc="D"))
+    n_pres = int(target_mb * 1e6 / size_one) + 1
+    n_cli = n_pres // per_client + 1
+    bsns = valid_bsns(min(n_cli, 200_000), seed)
+    k = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(HEAD.format(agb="12345678", ident=ident))
+        for c in range(n_cli):
+            parts = [CLIENT.format(bsn=bsns[c % len(bsns)])]
+            for _ in range(per_client):
+                k += 1
+                parts.append(PRESTATIE.format(ref=k, toew=100000 + k % 50000, vol=k % 40,
+                                              bedrag=(k % 40) * 9500, dc="C" if k % 17 == 0 else "D"))
+            parts.append(CLIENT_END)
+            fh.write("".join(parts))
+        fh.write(TAIL)
+    return k
+
+
+def make_dataset(root: Path) -> None:
+    (root / "referentie").mkdir(parents=True, exist_ok=True)
+    (root / "referentie" / "producten.csv").write_text("productcode,productcategorie,financieringsvorm,tarief\n"
+                                                       "45A53,45,inspanning,95\n", encoding="utf-8")
+    (root / "referentie" / "aanbieders.csv").write_text("agb,naam,type\n12345678,Bench,regulier\n", encoding="utf-8")
+
+
+def child(mode: str, path: str, out: str | None, workers: int) -> None:
+    """Run one measurement in this (fresh) process and print JSON."""
+    os.environ.setdefault("JEUGDLIB_KEY", "benchmark-key")
+    t0, c0 = time.perf_counter(), time.process_time()
+    if mode == "reader":
+        from jeugdlib.ijw import reader
+        n = 0
+
+        def count(table):
+            nonlocal n
+            n += table.num_rows
+
+        sink = reader.Sink(reader.SPECS["JW323"], on_batch=count)
+        reader.read_message(path, sinks={"JW323": sink})
+        sink.flush()
+    else:
+        from jeugdlib import ingest
+        res = ingest.ingest(path, out, workers=workers, quiet=True)
+        n = int(res.telling.loc[res.telling["invoer"] == "JW323", "gelezen"].sum())
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps(dict(n=n, wall=wall, cpu=cpu, rss_mb=rss, child_rss_mb=kids)))
+
+
+def run_child(*args: str) -> dict:
+    cmd = [sys.executable, __file__, "--child", *args]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mb", type=float, default=100)
+    ap.add_argument("--big-mb", type=float, default=300)
+    ap.add_argument("--files", type=int, default=240)
+    ap.add_argument("--file-mb", type=float, default=0.5)
+    ap.add_argument("--keep", default=None, help="keep the generated data in this folder")
+    ap.add_argument("--child", nargs=4, metavar=("MODE", "PATH", "OUT", "WORKERS"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        mode, path, out, workers = a.child
+        child(mode, path, out, int(workers))
+        return
+    tmp = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="bench_ingest_"))
+    try:
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+        for label, mb in (("groot", a.mb), ("zeer groot", a.big_mb)):
+            ds = tmp / f"ds_{int(mb)}"
+            make_dataset(ds)
+            (ds / "berichten").mkdir(exist_ok=True)
+            f = ds / "berichten" / "jw323.xml"
+            t = time.perf_counter()
+            n = write_jw323(f, mb)
+            size = f.stat().st_size / 1e6
+            print(f"\nJW323 {label}: {size:.0f} MB, {n:,} Prestaties (geschreven in {time.perf_counter() - t:.1f} s)")
+            r = run_child("reader", str(f), "-", "1")
+            print(f"  reader alleen      : {r['n'] / r['wall']:>9,.0f} Prestaties/s (cpu {r['n'] / r['cpu']:,.0f}/s), "
+                  f"piek-RSS {r['rss_mb']:.0f} MB")
+            r = run_child("ingest", str(ds), str(tmp / f"out_{int(mb)}"), "1")
+            print(f"  ingest, 1 proces   : {r['n'] / r['wall']:>9,.0f} Prestaties/s (cpu {r['n'] / r['cpu']:,.0f}/s), "
+                  f"piek-RSS {r['rss_mb']:.0f} MB, {r['wall']:.1f} s")
+            if not a.keep:
+                shutil.rmtree(ds)
+        ds = tmp / "ds_many"
+        make_dataset(ds)
+        (ds / "berichten").mkdir(exist_ok=True)
+        n = 0
+        for i in range(a.files):
+            n += write_jw323(ds / "berichten" / f"jw323_{i:04d}.xml", a.file_mb, ident=str(i + 1), seed=i)
+        total = sum(p.stat().st_size for p in (ds / "berichten").iterdir()) / 1e6
+        print(f"\nveel bestanden: {a.files} JW323-bestanden, {total:.0f} MB, {n:,} Prestaties")
+        res = {}
+        for w in (1, 2):
+            r = run_child("ingest", str(ds), str(tmp / f"out_many_{w}"), str(w))
+            res[w] = r
+            print(f"  ingest, {w} proces{'sen' if w > 1 else '   '}: {r['wall']:.1f} s, {r['n'] / r['wall']:,.0f} Prestaties/s, "
+                  f"piek-RSS hoofdproces {r['rss_mb']:.0f} MB, werkers {r['child_rss_mb']:.0f} MB")
+        print(f"  versnelling 2 vs 1 : {res[1]['wall'] / res[2]['wall']:.2f}x")
+        same = all((tmp / "out_many_1" / p.name).read_bytes() == p.read_bytes()
+                   for p in (tmp / "out_many_2").glob("*.parquet"))
+        print(f"  uitvoer 1 en 2 processen byte-gelijk: {same}")
+    finally:
+        if not a.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

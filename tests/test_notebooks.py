@@ -1,0 +1,212 @@
+"""The report notebooks: contract, a full quarterly run on the fixture dataset,
+key numbers equal to the library's, privacy of the rendered HTML, and a
+Samenvatting that follows the data.
+
+The papermill runs use the fixture dataset ``tests/fixtures/mini`` (the
+notebooks' defaults). nbval runs separately: ``pytest --nbval-lax
+notebooks/reports --nbval-sanitize-with tests/nbval_sanitize.cfg``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import papermill as pm
+import pytest
+
+from jeugdlib import config, dataset, privacy, reports
+from jeugdlib.rapport import PARAMETERS
+from jeugdlib.rapport.laden import KERN_MIME
+
+NB_DIR = config.NOTEBOOKS_DIR
+#: The notebooks' default dataset; JEUGDLIB_TEST_FIXTURE points the tests at another one.
+FIXTURE = Path(os.environ.get("JEUGDLIB_TEST_FIXTURE", config.FIXTURE_DIR / "mini"))
+NOTEBOOKS = sorted(reports.RAPPORTEN)
+
+
+def _fixture() -> Path:
+    if not FIXTURE.exists():
+        pytest.skip(f"{FIXTURE} ontbreekt (de kleine testdataset van het demo-issue)")
+    return FIXTURE
+
+
+# --------------------------------------------------------------------------- contract
+
+@pytest.mark.parametrize("naam", NOTEBOOKS)
+def test_notebook_contract(naam):
+    path = NB_DIR / f"{naam}.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged parameters"
+    # papermill sees the documented parameter names, in order
+    params = pm.inspect_notebook(str(path))
+    assert list(params) == PARAMETERS[naam]
+    # the parameters cell holds literals only
+    for node in ast.parse(tagged[0].source).body:
+        assert isinstance(node, ast.Assign), ast.dump(node)
+        ast.literal_eval(node.value)
+    for c in nb.cells:
+        if c.cell_type != "code":
+            continue
+        assert not c.get("outputs") and c.get("execution_count") is None, "stored without outputs"
+        tree = ast.parse(c.source)
+        for node in ast.walk(tree):
+            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)), \
+                f"{naam}: no function or class definitions in notebook cells"
+            # no metric logic: no pandas/numpy work in cells, only calls into jeugdlib.rapport
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+                assert all(m in ("jeugdlib",) for m in mods), mods
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and "verberg" in first.metadata.get("tags", [])
+
+
+# --------------------------------------------------------------------------- the quarterly run
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One quarterly run of all seven reports on the fixture, for the first region."""
+    data = _fixture()
+    ds = dataset.open_dataset(data)
+    regio = reports.regios_in_data(ds)[0]
+    out = tmp_path_factory.mktemp("rapporten")
+    args = argparse.Namespace(data=str(data), regio=regio, kwartaal=None, out=str(out), rapport=None,
+                              workers=2, quiet=True)
+    rc = reports.main(args)
+    run_dir = next(out.iterdir())
+    return {"rc": rc, "dir": run_dir, "regio": regio, "ds": ds,
+            "run": json.loads((run_dir / "run.json").read_text())}
+
+
+def _kern(nb_path: Path) -> dict:
+    nb = nbformat.read(str(nb_path), as_version=4)
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            if KERN_MIME in o.get("data", {}):
+                return o["data"][KERN_MIME]
+    raise AssertionError(f"geen kerncijfers in {nb_path}")
+
+
+@pytest.mark.slow
+def test_run_writes_everything(run):
+    d = run["dir"]
+    assert run["rc"] == 0, [n for n in run["run"]["notebooks"] if n["status"] != "ok"]
+    for f in ("index.html", "kpis.csv", "kpis.xlsx", "run.json"):
+        assert (d / f).stat().st_size > 0, f
+    from jeugdlib import fmt
+
+    sub = d / fmt.slug(run["regio"])
+    for naam in NOTEBOOKS:
+        html = (sub / f"{naam}.html").read_text(encoding="utf-8")
+        assert "Samenvatting" in html and "Toelichting" in html, naam
+        assert "Traceback" not in html and "application/vnd.jupyter.error" not in html, naam
+        assert "rapport.open_rapport" not in html, "no code in the HTML"
+        assert "<script src=" not in html
+    assert {n["rapport"] for n in run["run"]["notebooks"]} == set(NOTEBOOKS)
+    idx = (d / "index.html").read_text(encoding="utf-8")
+    assert all(f"{fmt.slug(run['regio'])}/{n}.html" in idx for n in NOTEBOOKS)
+
+
+@pytest.mark.slow
+def test_key_numbers_equal_library(run):
+    """The numbers the Kostenontwikkeling report shows are the KPI table's."""
+    from jeugdlib import fmt
+
+    kern = _kern(run["dir"] / fmt.slug(run["regio"]) / "kostenontwikkeling.ipynb")["kern"]
+    kpis = pd.read_csv(run["dir"] / "kpis.csv", dtype={"gemeente": str, "periode": str, "dimensie": str},
+                       keep_default_na=False, na_values={"waarde": [""]})
+    reg = kpis[(kpis["regio"] == run["regio"]) & (kpis["gemeente"] == "") & (kpis["dimensie"] == "")]
+    checked = 0
+    for key, value in kern.items():
+        m = re.fullmatch(r"(kosten|clienten|toewijzingen|kosten_groei)_(\d{4})", key)
+        if not m or value is None:
+            continue
+        lib = reg[(reg["kpi"] == m.group(1)) & (reg["periode"] == m.group(2))]["waarde"]
+        assert len(lib) == 1
+        assert value == pytest.approx(float(lib.iloc[0]), rel=1e-9), key
+        checked += 1
+    assert checked >= 2, kern
+
+
+_ID = re.compile(r"\b[0-9a-f]{64}\b")
+_NEGEN = re.compile(r"(?<![\d.,])\d{9}(?![\d.,])")
+_DATA_URI = re.compile(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+")
+
+
+def privacy_problemen(html: str) -> list[str]:
+    """What in a rendered report would break data-contract 2.1/3.1."""
+    problemen = []
+    text = _DATA_URI.sub("", html)
+    for m in _NEGEN.findall(text):
+        if privacy.elfproef_one(m):
+            problemen.append(f"BSN-achtig getal {m}")
+    problemen += [f"client-id {m[:8]}..." for m in _ID.findall(text)]
+    problemen += [f"aantal cliënten {m}" for m in re.findall(r"(?<![\d.,])([1-9]) cliënt(?:en)?\b", text)]
+    problemen += [f"tegel cliënten {m}" for m in re.findall(
+        r'jl-label">Cliënten</div><div class="jl-waarde">([1-9])<', text)]
+    for t in re.findall(r'<table class="jl-tabel">.*?</table>', text, flags=re.S):
+        df = pd.read_html(io.StringIO(t), thousands=".", decimal=",")[0]
+        for col in df.columns:
+            c = str(col).lower()
+            if "cliënt" in c and not any(w in c for w in ("per", "kosten", "aandeel", "%")):
+                small = [v for v in df[col].astype(str) if re.fullmatch(r"[1-9]", v.strip())]
+                problemen += [f"tabel {col}: {v}" for v in small]
+    return problemen
+
+
+def test_privacy_check_catches_leaks():
+    # 111222333: 1*9+1*8+1*7+2*6+2*5+2*4+3*3+3*2-3*1 = 9+8+7+12+10+8+9+6-3 = 66 = 6*11 -> valid BSN
+    assert privacy.elfproef_one("111222333")
+    bad = ('<p>BSN 111222333</p><p>id ' + "ab" * 32 + '</p><p>3 cliënten</p>'
+           '<div class="jl-label">Cliënten</div><div class="jl-waarde">7</div>'
+           '<table class="jl-tabel"><thead><tr><th>gemeente</th><th>cliënten</th></tr></thead>'
+           '<tbody><tr><td>X</td><td>4</td></tr></tbody></table>')
+    assert len(privacy_problemen(bad)) == 5
+    ok = ('<p>€ 111.222.333</p><p>12 cliënten</p><img src="data:image/png;base64,AA111222333BB">'
+          '<table class="jl-tabel"><thead><tr><th>kosten per cliënt</th><th>cliënten</th></tr></thead>'
+          '<tbody><tr><td>4</td><td>&lt;10</td></tr></tbody></table>')
+    assert privacy_problemen(ok) == []
+
+
+@pytest.mark.slow
+def test_privacy_of_rendered_html(run):
+    for html in sorted(run["dir"].rglob("*.html")):
+        assert privacy_problemen(html.read_text(encoding="utf-8")) == [], html.name
+
+
+@pytest.mark.slow
+def test_samenvatting_follows_the_data(run, tmp_path):
+    """Remove a third of the declarations: the Samenvatting's cost sentence changes with them."""
+    ds = run["ds"]
+    dec = ds.declaraties
+    kept = dec.iloc[[i for i in range(len(dec)) if i % 3]]  # test data set-up, not a report path
+    ds2 = dataset.Dataset(**{n: getattr(ds, n) for n in dataset.Dataset.table_names() if n != "declaraties"},
+                          declaraties=kept)
+    dataset.save(ds2, tmp_path / "minder")
+    peil = run["run"]["peildatum"]
+    outs = {}
+    for naam, data in (("orig", ds.path), ("minder", tmp_path / "minder")):
+        out = tmp_path / f"{naam}.ipynb"
+        pm.execute_notebook(str(NB_DIR / "kostenontwikkeling.ipynb"), str(out), kernel_name="python3",
+                            cwd=str(NB_DIR), progress_bar=False,
+                            parameters={"data": str(data), "regio": run["regio"], "peildatum": peil})
+        outs[naam] = _kern(out)
+    a, b = outs["orig"], outs["minder"]
+    assert a["samenvatting"] and b["samenvatting"]
+    assert a["samenvatting"] != b["samenvatting"]
+    jaar = [k for k in a["kern"] if re.fullmatch(r"kosten_\d{4}", k)][0]
+    assert b["kern"][jaar] < a["kern"][jaar]
+    # the changed amount is what the sentence says
+    from jeugdlib import fmt
+
+    assert any(fmt.bedrag_kort(b["kern"][jaar]) in z for z in b["samenvatting"])
