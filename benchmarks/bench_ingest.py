@@ -187,7 +187,7 @@ def main() -> None:
             r = run_child("ingest", str(ds), str(tmp / f"out_many_{w}"), str(w))
             res[w] = r
             print(f"  ingest, {w} proces{'sen' if w > 1 else '   '}: {r['wall']:.1f} s, {r['n'] / r['wall']:,.0f} Prestaties/s, "
-                  f"piek-RSS hoofdproces {r['rss_mb']:.0f} MB, werkers {r['child_rss_mb']:.0f} MB")
+                  f"piek-RSS hoofdproces {r['rss_mb']:.0f} MB")
         print(f"  versnelling 2 vs 1 : {res[1]['wall'] / res[2]['wall']:.2f}x")
         same = all((tmp / "out_many_1" / p.name).read_bytes() == p.read_bytes()
                    for p in (tmp / "out_many_2").glob("*.parquet"))

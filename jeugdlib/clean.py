@@ -29,9 +29,14 @@ Declaraties (metrics.md 0 and 0.2)
 A credit without any debet stays as a negative item (``credit_zonder_debet``)
 and is listed in ``signalen['credit_zonder_debet']``.
 
-Everything is vectorised: keys are combined into integer codes and netting is a
-sort plus ``np.add.reduceat``; reference attributes are looked up once per
-distinct (code, date) pair.
+Everything is vectorised and works on integer codes (one ``pd.factorize`` per
+string column, never a conversion of millions of strings to Python objects):
+netting is a sort plus ``np.add.reduceat`` on combined integer keys, the kept
+items are taken from the input in one pass, and reference attributes are looked
+up once per distinct (code, date) pair.
+
+Both cleaned tables also carry ``client_nr``: a dense int64 code of
+``client_id``, the same in both tables, for fast distinct counts.
 """
 
 from __future__ import annotations
@@ -78,25 +83,32 @@ class Cleaned:
 
 
 # --------------------------------------------------------------------------- helpers
-# Everything works on integer codes (pd.factorize of the Arrow-backed columns):
-# no conversion of millions of strings to Python objects.
 
-def codes_of(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Dense int64 codes of a column and its unique values; NA and "" -> -1."""
-    c, u = pd.factorize(pd.Series(s), use_na_sentinel=True)
-    c = np.asarray(c, dtype=np.int64)
-    u = pd.Index(u)
-    if len(u) and u.dtype != object and str(u.dtype) not in ("string", "str", "string[pyarrow]"):
-        return c, u
-    empty = np.flatnonzero(np.asarray(u == "", dtype=bool)) if len(u) else np.zeros(0, np.int64)
-    if len(empty):
-        c = np.where(c == empty[0], -1, c)
-    return c, u
+class Codes:
+    """Dense int64 codes of a column (NA and "" -> -1) and its unique values."""
+
+    def __init__(self, s: pd.Series):
+        c, u = pd.factorize(pd.Series(s), use_na_sentinel=True)
+        c = np.asarray(c, dtype=np.int64)
+        u = pd.Index(u)
+        if len(u) and not pd.api.types.is_numeric_dtype(u.dtype):
+            empty = np.flatnonzero(np.asarray(u == "", dtype=bool))
+            if len(empty):
+                c = np.where(c == empty[0], -1, c)
+        self.codes, self.uniques = c, u
+
+    def take(self, positions) -> "Codes":
+        out = Codes.__new__(Codes)
+        out.codes, out.uniques = self.codes[positions], self.uniques
+        return out
+
+    def __len__(self):
+        return len(self.codes)
 
 
 def _date_days(s) -> np.ndarray:
     """Dates as int64 days since 1970 (NaT -> a sentinel far in the past)."""
-    v = np.asarray(pd.Series(s).to_numpy(dtype="datetime64[ns]"))
+    v = np.asarray(pd.Series(s).to_numpy(dtype="datetime64[ns]")) if not isinstance(s, np.ndarray) else s
     days = v.astype("datetime64[D]").astype("int64")
     days[np.isnat(v)] = -(2**40)
     return days
@@ -104,13 +116,29 @@ def _date_days(s) -> np.ndarray:
 
 def combine_keys(arrays: list) -> np.ndarray:
     """One dense int64 code per distinct combination of integer ``arrays`` (in order
-    of first appearance). Pairwise factorisation keeps products below n**2."""
-    key = None
+    of first appearance). Components are packed arithmetically while the product
+    of their ranges fits in 62 bits, and factorised only when it would not."""
+    key, size = None, 1
     for a in arrays:
-        c, u = pd.factorize(np.asarray(a, dtype=np.int64))
-        c = c.astype(np.int64)
-        key = c if key is None else pd.factorize(key * max(len(u), 1) + c)[0].astype(np.int64)
-    return key
+        a = np.asarray(a, dtype=np.int64)
+        if len(a) == 0:
+            return np.zeros(0, np.int64)
+        lo, hi = int(a.min()), int(a.max())
+        width = hi - lo + 1
+        if width > len(a) * 4:  # sparse values (dates as days are dense enough): factorise
+            a, u = pd.factorize(a)
+            a = a.astype(np.int64)
+            lo, width = 0, max(len(u), 1)
+        a = a - lo
+        if key is None:
+            key, size = a, width
+            continue
+        if size * width >= 2**62:
+            key, u = pd.factorize(key)
+            key, size = key.astype(np.int64), max(len(u), 1)
+        key = key * width + a
+        size *= width
+    return pd.factorize(key)[0].astype(np.int64)
 
 
 def first_positions(key: np.ndarray) -> np.ndarray:
@@ -121,23 +149,22 @@ def first_positions(key: np.ndarray) -> np.ndarray:
 
 def take(values, codes: np.ndarray):
     """``values[codes]`` as a pandas array, -1 -> missing (vectorised)."""
-    arr = pd.array(values) if not isinstance(values, pd.api.extensions.ExtensionArray) else values
+    arr = values if isinstance(values, pd.api.extensions.ExtensionArray) else pd.array(values)
     return arr.take(np.asarray(codes, dtype=np.int64), allow_fill=True)
 
 
-def map_codes(s: pd.Series, mapping: pd.Series, dtype) -> pd.api.extensions.ExtensionArray:
-    """``s.map(mapping)`` computed once per distinct value of ``s``."""
-    c, u = codes_of(s)
-    vals = pd.Series(u, dtype=mapping.index.dtype if len(u) == 0 else None).map(mapping)
-    return take(pd.array(vals.to_numpy(dtype=object), dtype=dtype), c)
-
-
-def _ymd(d: np.ndarray):
-    d = np.asarray(d, dtype="datetime64[ns]")
-    y = d.astype("datetime64[Y]").astype("int64") + 1970
-    m = d.astype("datetime64[M]")
-    day = (d.astype("datetime64[D]") - m.astype("datetime64[D]")).astype("int64") + 1
-    return y, m.astype("int64") % 12 + 1, day
+def _civil(days: np.ndarray):
+    """(year, month, day) of int days since 1970 (H. Hinnant's civil_from_days, vectorised)."""
+    z = days + 719468
+    era = np.floor_divide(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = np.where(mp < 10, mp + 3, mp - 9)
+    y = yoe + era * 400 + (m <= 2)
+    return y, m, d
 
 
 def leeftijd(geboortedatum, datum) -> pd.Series:
@@ -148,32 +175,30 @@ def leeftijd(geboortedatum, datum) -> pd.Series:
     """
     g = np.asarray(pd.Series(geboortedatum).to_numpy(dtype="datetime64[ns]"))
     d = np.asarray(pd.Series(datum).to_numpy(dtype="datetime64[ns]"))
-    gy, gm, gd = _ymd(g)
-    dy, dm, dd = _ymd(d)
+    missing = np.isnat(g) | np.isnat(d)
+    gy, gm, gd = _civil(np.where(missing, 0, g.astype("datetime64[D]").astype("int64")))
+    dy, dm, dd = _civil(np.where(missing, 0, d.astype("datetime64[D]").astype("int64")))
     out = (dy - gy - ((dm * 100 + dd) < (gm * 100 + gd))).astype("float64")
-    out[np.isnat(g) | np.isnat(d)] = np.nan
+    out[missing] = np.nan
     return pd.Series(out)
 
 
-def _lookup_by_code_date(c: np.ndarray, u: pd.Index, dates, table: pd.DataFrame, code_col: str,
+def _lookup_by_code_date(codes: Codes, dates, table: pd.DataFrame, code_col: str,
                          valid_fn, order_col: str, cols: list[str]) -> tuple[dict, np.ndarray]:
     """Attributes of the reference row for each (code, date), looked up once per distinct pair.
 
-    ``c``/``u``: codes and uniques of the records' code column (:func:`codes_of`).
     ``valid_fn(rows)`` -> bool array of candidate rows valid on their date ``_d``.
     Among the rows of a code a valid one with the latest ``order_col`` wins, else
     (code known, no row valid on the date) the one with the latest ``order_col``.
     Returns ({column: array aligned to the records}, known-code flag).
     """
-    n = len(c)
-    key = combine_keys([c, _date_days(dates)]) if n else np.zeros(0, np.int64)
-    first = first_positions(key) if n else np.zeros(0, np.int64)
+    c, n = codes.codes, len(codes)
     dates_np = np.asarray(pd.Series(dates).to_numpy(dtype="datetime64[ns]"))
-    uc = c[first]
-    uniq = pd.DataFrame({"_k": np.arange(len(first)), "_c": uc, "_d": dates_np[first]})
+    key = combine_keys([c, _date_days(dates_np)]) if n else np.zeros(0, np.int64)
+    first = first_positions(key) if n else np.zeros(0, np.int64)
+    uniq = pd.DataFrame({"_k": np.arange(len(first)), "_c": c[first], "_d": dates_np[first]})
     ref = table.copy()
-    ref["_c"] = pd.Index(u).get_indexer(ref[code_col].astype(object).where(ref[code_col].notna(), None)) \
-        if len(u) else np.full(len(ref), -1)
+    ref["_c"] = codes.uniques.get_indexer(ref[code_col]) if len(codes.uniques) else np.full(len(ref), -1)
     ref = ref[ref["_c"] >= 0]
     m = uniq[uniq["_c"] >= 0].merge(ref.drop(columns=[code_col]), on="_c", how="inner")
     if len(m):
@@ -184,13 +209,12 @@ def _lookup_by_code_date(c: np.ndarray, u: pd.Index, dates, table: pd.DataFrame,
     pos = np.full(len(first), -1, dtype=np.int64)
     pos[m["_k"].to_numpy(dtype=np.int64)] = np.arange(len(m))
     rec = pos[key] if n else np.zeros(0, np.int64)
-    out = {col: take(pd.array(m[col].to_numpy(), dtype=table[col].dtype) if len(m) else
-                     pd.array([], dtype=table[col].dtype), rec) for col in cols}
+    out = {col: take(pd.array(m[col].to_numpy(), dtype=table[col].dtype), rec) for col in cols}
     return out, rec >= 0
 
 
-def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum: pd.Series,
-                  producten: pd.DataFrame) -> pd.DataFrame:
+def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum,
+                  producten: pd.DataFrame, codes: Codes | None = None) -> pd.DataFrame:
     """Product attributes valid on ``datum`` (metrics.md section 0.3).
 
     From ``producten`` by productcode, the row valid on the date (geldig_vanaf <=
@@ -198,7 +222,7 @@ def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum: pd
     the table's value, empty -> the productcode itself; a code not in the table
     (or no code) -> the record's productcategorie, with ``product_bekend`` false.
     A known code without a row valid on the date takes its nearest (latest
-    starting) row.
+    starting) row. ``codes``: the productcode's :class:`Codes` when known.
     """
     cols = ["productgroep", "financieringsvorm", "segment", "zwaarte", "variant",
             "norm_uren", "norm_maanden", "tarief_cent", "trajectprijs_cent"]
@@ -212,19 +236,23 @@ def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum: pd
     prod = schema.conform(producten, "producten")
     for c in ("financieringsvorm", "zwaarte", "variant"):
         prod[c] = prod[c].str.strip().str.lower().replace("", pd.NA).astype(schema.S)
-    c, u = codes_of(productcode)
-    attrs, known = _lookup_by_code_date(c, u, datum, prod, "productcode", valid, "geldig_vanaf", cols)
+    codes = codes if codes is not None else Codes(productcode)
+    attrs, known = _lookup_by_code_date(codes, datum, prod, "productcode", valid, "geldig_vanaf", cols)
     out = pd.DataFrame(attrs)
-    code = pd.Series(productcode).reset_index(drop=True).astype(schema.S)
-    cat = pd.Series(productcategorie).reset_index(drop=True).astype(schema.S)
+    # productgroep: the table's; empty -> the code; unknown code -> the record's productcategorie
     grp = out["productgroep"]
-    grp = grp.where(grp.fillna("") != "", code)
-    out["productgroep"] = grp.where(pd.Series(known), cat).astype(schema.S)
+    empty_grp = known & grp.fillna("").eq("").to_numpy(dtype=bool)
+    if empty_grp.any() or not known.all():
+        code = pd.Series(productcode).reset_index(drop=True).astype(schema.S)
+        cat = pd.Series(productcategorie).reset_index(drop=True).astype(schema.S)
+        grp = grp.where(~pd.Series(empty_grp), code).where(pd.Series(known), cat)
+    out["productgroep"] = grp.astype(schema.S)
     out["product_bekend"] = pd.array(known, dtype=schema.B)
     return out
 
 
-def aanbieder_attrs(agb: pd.Series, datum: pd.Series | None, aanbieders: pd.DataFrame) -> pd.DataFrame:
+def aanbieder_attrs(agb: pd.Series, datum, aanbieders: pd.DataFrame,
+                    codes: Codes | None = None) -> pd.DataFrame:
     """Aanbieder attributes: ``aanbieder_type``, ``aanbieder_bekend`` and, with a
     date, ``gecontracteerd`` (contracted on that date).
 
@@ -237,12 +265,14 @@ def aanbieder_attrs(agb: pd.Series, datum: pd.Series | None, aanbieders: pd.Data
     a = schema.conform(aanbieders, "aanbieders")
     typ = a.drop_duplicates("agb").set_index("agb")["type"].str.strip().str.lower()
     typ = typ.where(typ.isin(["micro", "regulier"]), "regulier").fillna("regulier")
-    c, u = codes_of(agb)
-    u_known = pd.Series(u.isin(typ.index) if len(u) else np.zeros(0, bool))
-    u_type = pd.Series(u).map(typ).fillna("regulier") if len(u) else pd.Series([], dtype=object)
+    codes = codes if codes is not None else Codes(agb)
+    c, u = codes.codes, codes.uniques
+    u_known = np.append(np.asarray(u.isin(typ.index), dtype=bool), False)
+    u_type = pd.Series(u, dtype=object).map(typ).fillna("regulier").to_numpy(dtype=object)
     out = pd.DataFrame({
-        "aanbieder_type": take(pd.array(u_type.to_numpy(dtype=object), dtype=schema.S), c).fillna("regulier"),
-        "aanbieder_bekend": pd.array(np.append(u_known.to_numpy(dtype=bool), False)[c], dtype=schema.B),
+        "aanbieder_type": take(pd.array(np.append(u_type, "regulier"), dtype=schema.S),
+                               np.where(c < 0, len(u), c)),
+        "aanbieder_bekend": pd.array(u_known[c], dtype=schema.B),
     })
     if datum is not None:
         def valid(m):
@@ -253,7 +283,7 @@ def aanbieder_attrs(agb: pd.Series, datum: pd.Series | None, aanbieders: pd.Data
             return (ok & ~never).to_numpy()
 
         # a row valid on the date sorts first; it is re-checked here
-        res, _ = _lookup_by_code_date(c, u, datum, a, "agb", valid, "gecontracteerd_vanaf",
+        res, _ = _lookup_by_code_date(codes, datum, a, "agb", valid, "gecontracteerd_vanaf",
                                       ["gecontracteerd_vanaf", "gecontracteerd_tot"])
         d = np.asarray(pd.Series(datum).to_numpy(dtype="datetime64[ns]"))
         vanaf = np.asarray(res["gecontracteerd_vanaf"], dtype="datetime64[ns]")
@@ -263,18 +293,17 @@ def aanbieder_attrs(agb: pd.Series, datum: pd.Series | None, aanbieders: pd.Data
     return out
 
 
-def regio_lookup(gemeentecode: pd.Series, gemeenten: pd.DataFrame) -> pd.DataFrame:
+def regio_lookup(gemeentecode: pd.Series, gemeenten: pd.DataFrame, codes: Codes | None = None) -> pd.DataFrame:
     """``regio`` (regio_naam) and ``gemeentenaam`` per gemeentecode; an unknown code
-    is grouped under its own code (data-contract 1.3)."""
+    is grouped under its own code (data-contract 1.3); no code -> ``onbekend``."""
     g = gemeenten.drop_duplicates("gemeentecode").set_index("gemeentecode")
-    c, u = codes_of(gemeentecode)
-    us = pd.Series(u, dtype=schema.S)
-    reg = us.map(g["regio_naam"]).fillna(us)
-    naam = us.map(g["gemeentenaam"]).fillna(us)
-    return pd.DataFrame({
-        "regio": take(pd.array(reg.to_numpy(dtype=object), dtype=schema.S), c),
-        "gemeentenaam": take(pd.array(naam.to_numpy(dtype=object), dtype=schema.S), c),
-    })
+    codes = codes if codes is not None else Codes(gemeentecode)
+    c = np.where(codes.codes < 0, len(codes.uniques), codes.codes)
+    us = pd.Series(codes.uniques, dtype=schema.S)
+    reg = np.append(us.map(g["regio_naam"]).fillna(us).to_numpy(dtype=object), "onbekend")
+    naam = np.append(us.map(g["gemeentenaam"]).fillna(us).to_numpy(dtype=object), "onbekend")
+    return pd.DataFrame({"regio": take(pd.array(reg, dtype=schema.S), c),
+                         "gemeentenaam": take(pd.array(naam, dtype=schema.S), c)})
 
 
 class _Telling:
@@ -293,60 +322,67 @@ class _Telling:
 
 # --------------------------------------------------------------------------- toewijzingen
 
+def _canon(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The table with canonical columns and dtypes (no copy when it already has them)."""
+    ok = all(c in df.columns and str(df[c].dtype) == t for c, t in schema.TABLES[table].items())
+    return df if ok else schema.conform(df, table)
+
+
 def _clean_toewijzingen(tw: pd.DataFrame, params: Params, tel: _Telling):
     peil = params.peil_ts
-    tw = schema.conform(tw, "toewijzingen", extra=True)
     n0 = len(tw)
-    # 1. latest version (stable: on equal stamps the last read wins)
-    stamp = tw["versie_ts"].to_numpy(dtype="datetime64[ns]").astype("int64")  # NaT sorts first
-    order = np.lexsort((np.arange(n0), stamp, combine_keys([_str_or_empty(tw["toewijzing_nr"])])))
-    tw = tw.iloc[order]
-    tnr = _str_or_empty(tw["toewijzing_nr"])
-    last = np.ones(len(tw), dtype=bool)
-    last[:-1] = tnr[1:] != tnr[:-1]
-    tw = tw[last].reset_index(drop=True)
+    # 1. latest version (stable: on equal stamps the last read wins; NaT is oldest)
+    stamp = tw["versie_ts"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    nr = Codes(tw["toewijzing_nr"]).codes
+    order = np.lexsort((np.arange(n0), stamp, nr))
+    nrs = nr[order]
+    last = np.ones(n0, dtype=bool)
+    last[:-1] = nrs[1:] != nrs[:-1]
+    tw = tw.take(np.sort(order[last])).reset_index(drop=True)
     tel.add("toewijzingen", "oudere_versie", n0, n0 - len(tw),
             "oudere versies van een toewijzing (alleen de laatste versie telt)")
     # 2. RedenWijziging 13
-    rw13 = tw["reden_wijziging"].fillna("").str.strip().isin(["13"]).to_numpy(dtype=bool)
+    rw13 = tw["reden_wijziging"].str.strip().eq("13").fillna(False).to_numpy(dtype=bool)
     ingetrokken = tw[rw13].reset_index(drop=True)
     tel.add("toewijzingen", "reden_wijziging_13", len(tw), rw13.sum(),
             "laatste versie ingetrokken (RedenWijziging 13, verwijderd)")
-    tw = tw[~rw13].reset_index(drop=True)
+    keep = ~rw13
     # 3. einddatum < ingangsdatum
-    bad = (tw["einddatum"].notna() & (tw["einddatum"] < tw["ingangsdatum"])).to_numpy(dtype=bool)
-    tel.add("toewijzingen", "einde_voor_ingang", len(tw), bad.sum(), "einddatum vóór ingangsdatum")
-    tw = tw[~bad].reset_index(drop=True)
+    ing = tw["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
+    eind = tw["einddatum"].to_numpy(dtype="datetime64[ns]")
+    bad = ~np.isnat(eind) & (eind < ing)
+    tel.add("toewijzingen", "einde_voor_ingang", keep.sum(), (bad & keep).sum(), "einddatum vóór ingangsdatum")
+    keep &= ~bad
     # 4. ingangsdatum before the peildatum
-    keep = (tw["ingangsdatum"] < peil).to_numpy(dtype=bool)
-    tel.add("toewijzingen", "ingang_na_peildatum", len(tw), (~keep).sum(),
+    late = ~(ing < np.datetime64(peil))
+    tel.add("toewijzingen", "ingang_na_peildatum", keep.sum(), (late & keep).sum(),
             "ingangsdatum op of na de peildatum (of leeg)")
-    tw = tw[keep].reset_index(drop=True)
+    keep &= ~late
     # 5. age on the ingangsdatum
-    age = leeftijd(tw["geboortedatum"], tw["ingangsdatum"]).to_numpy()
+    age = leeftijd(tw["geboortedatum"], ing).to_numpy()
     old = np.nan_to_num(age, nan=-1) > params.max_leeftijd
-    tel.add("toewijzingen", "leeftijd", len(tw), old.sum(),
+    tel.add("toewijzingen", "leeftijd", keep.sum(), (old & keep).sum(),
             f"cliënt ouder dan {params.max_leeftijd} jaar op de ingangsdatum")
-    tw = tw[~old].reset_index(drop=True)
+    keep &= ~old
     # 6. excluded aanbieders
-    excl = tw["agb"].isin(list(params.exclude_agb)).to_numpy(dtype=bool)
-    tel.add("toewijzingen", "exclude_agb", len(tw), excl.sum(), "aanbieder uitgesloten (exclude_agb)")
-    tw = tw[~excl].reset_index(drop=True)
-    return tw, ingetrokken
+    excl = tw["agb"].isin(list(params.exclude_agb)).fillna(False).to_numpy(dtype=bool)
+    tel.add("toewijzingen", "exclude_agb", keep.sum(), (excl & keep).sum(), "aanbieder uitgesloten (exclude_agb)")
+    keep &= ~excl
+    return tw[keep].reset_index(drop=True), ingetrokken
 
 
-def _enrich_toewijzingen(tw: pd.DataFrame, params: Params, ds_like) -> pd.DataFrame:
+def _enrich_toewijzingen(tw: pd.DataFrame, params: Params, ref: dict) -> pd.DataFrame:
     peil_1 = params.peil_ts - pd.Timedelta(days=1)
     tw = tw.copy()
     eind = tw["einddatum"]
     tw["einddatum_eff"] = eind.where(eind.notna() & (eind < params.peil_ts), peil_1).astype(schema.D)
-    reg = regio_lookup(tw["gemeentecode"], ds_like["gemeenten"])
+    reg = regio_lookup(tw["gemeentecode"], ref["gemeenten"])
     tw["regio"] = reg["regio"].array
     tw["gemeentenaam"] = reg["gemeentenaam"].array
-    pa = product_attrs(tw["productcode"], tw["productcategorie"], tw["ingangsdatum"], ds_like["producten"])
+    pa_ = product_attrs(tw["productcode"], tw["productcategorie"], tw["ingangsdatum"], ref["producten"])
     for c in PRODUCT_ATTRS:
-        tw[c] = pa[c].array
-    aa = aanbieder_attrs(tw["agb"], None, ds_like["aanbieders"])
+        tw[c] = pa_[c].array
+    aa = aanbieder_attrs(tw["agb"], None, ref["aanbieders"])
     tw["aanbieder_type"] = aa["aanbieder_type"].array
     tw["aanbieder_bekend"] = aa["aanbieder_bekend"].array
     return tw
@@ -359,86 +395,111 @@ DECL_COLUMNS = ["toewijzing_nr", "client_id", "agb", "gemeentecode", "productcod
                 "credit_zonder_debet"]
 
 
-def net_declaraties(dec: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Net declaration lines into items over debet and credit (metrics.md 0.2).
+def net_items(tnr: np.ndarray, client: np.ndarray, agb: np.ndarray, prod: np.ndarray, begin: np.ndarray,
+              eind: np.ndarray, amount: np.ndarray, vol: np.ndarray) -> dict:
+    """Netting of metrics.md 0.2 on integer-coded lines (arrays aligned per line).
 
     Key (toewijzing_nr, productcode, periode_begin, periode_eind), or for lines
-    without a ToewijzingNummer (client_id, agb, productcode, periode_begin,
-    periode_eind). ``bedrag_cent`` and ``volume`` are the signed sums (debet minus
-    credit); the item's other fields come from its first debet line (or first
-    line when there is none). Returns the items (all of them, including net 0)
-    with ``credit_zonder_debet`` (no debet line, net not 0) and a bool array
-    ``had_credit`` per item.
+    without a ToewijzingNummer (code -1) (client, agb, productcode, periode_begin,
+    periode_eind). Returns per item, in order of their first line: ``first`` (the
+    line whose fields the item takes: its first debet line, else its first
+    line), ``bedrag`` and ``volume`` (signed sums: debet minus credit),
+    ``n_debet``, ``n_credit``.
     """
-    dec = dec.reset_index(drop=True)
-    n = len(dec)
-    tnr = _str_or_empty(dec["toewijzing_nr"])
-    has_nr = tnr != ""
-    client = _str_or_empty(dec["client_id"])
-    agb = _str_or_empty(dec["agb"])
-    key = combine_keys([
-        tnr,
-        np.where(has_nr, "", client),
-        np.where(has_nr, "", agb),
-        _str_or_empty(dec["productcode"]),
-        _date_days(dec["periode_begin"]),
-        _date_days(dec["periode_eind"]),
-    ]) if n else np.zeros(0, np.int64)
-    amount = dec["bedrag_cent_signed"].fillna(0).to_numpy(dtype=np.int64)
-    vol = dec["volume_signed"].fillna(0).to_numpy(dtype=np.int64)
-    is_credit = amount < 0
+    n = len(tnr)
+    if n == 0:
+        z = np.zeros(0, np.int64)
+        return {"first": z, "bedrag": z, "volume": z, "n_debet": z, "n_credit": z}
+    has_nr = tnr >= 0
+    key = combine_keys([tnr, np.where(has_nr, -2, client), np.where(has_nr, -2, agb), prod,
+                        _date_days(begin), _date_days(eind)])
     is_debet = amount > 0
     order = np.lexsort((np.arange(n), ~is_debet, key))
     ks = key[order]
-    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]]) if n else np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
     first = order[starts]
-    items = dec.iloc[first].reset_index(drop=True)
-    items["toewijzing_nr"] = items["toewijzing_nr"].replace("", pd.NA).astype(schema.S)
-    if n:
-        bedrag = np.add.reduceat(amount[order], starts)
-        volume = np.add.reduceat(vol[order], starts)
-        n_debet = np.add.reduceat(is_debet[order].astype(np.int64), starts)
-        n_credit = np.add.reduceat(is_credit[order].astype(np.int64), starts)
-    else:
-        bedrag = volume = n_debet = n_credit = np.zeros(0, np.int64)
-    items["bedrag_cent"] = pd.array(bedrag, dtype=schema.I)
+    res = {
+        "first": first,
+        "bedrag": np.add.reduceat(amount[order], starts),
+        "volume": np.add.reduceat(vol[order], starts),
+        "n_debet": np.add.reduceat(is_debet[order].astype(np.int64), starts),
+        "n_credit": np.add.reduceat((amount[order] < 0).astype(np.int64), starts),
+    }
+    o = np.argsort(first, kind="stable")
+    return {k: v[o] for k, v in res.items()}
+
+
+def net_declaraties(dec: pd.DataFrame):
+    """Net declaration lines into items (metrics.md 0.2; see :func:`net_items`).
+
+    Returns (items, had_credit, first_line): all items including net 0, with
+    ``bedrag_cent``, ``volume`` and ``credit_zonder_debet`` (no debet line, net
+    not 0), the other fields from the item's first debet line.
+    """
+    dec = dec.reset_index(drop=True)
+    r = net_items(Codes(dec["toewijzing_nr"]).codes, Codes(dec["client_id"]).codes, Codes(dec["agb"]).codes,
+                  Codes(dec["productcode"]).codes, dec["periode_begin"].to_numpy(dtype="datetime64[ns]"),
+                  dec["periode_eind"].to_numpy(dtype="datetime64[ns]"),
+                  dec["bedrag_cent_signed"].fillna(0).to_numpy(dtype=np.int64),
+                  dec["volume_signed"].fillna(0).to_numpy(dtype=np.int64))
+    items = _items_frame(dec, r["first"], r["bedrag"], r["volume"], r["n_debet"])
+    return items, r["n_credit"] > 0, r["first"]
+
+
+def _items_frame(dec, pos, bedrag, volume, n_debet) -> pd.DataFrame:
+    cols = [c for c in DECL_COLUMNS if c not in ("volume", "bedrag_cent", "credit_zonder_debet")]
+    items = dec[cols].take(pos).reset_index(drop=True)
+    tnr = items["toewijzing_nr"]
+    if tnr.eq("").fillna(False).any():
+        items["toewijzing_nr"] = tnr.where(tnr.ne("").fillna(True), pd.NA)
     items["volume"] = pd.array(volume, dtype=schema.I)
+    items["bedrag_cent"] = pd.array(bedrag, dtype=schema.I)
     items["credit_zonder_debet"] = pd.array((n_debet == 0) & (bedrag != 0), dtype=schema.B)
-    return items[DECL_COLUMNS], n_credit > 0
+    return items[DECL_COLUMNS]
 
 
-def _clean_declaraties(dec: pd.DataFrame, geb_per_client: pd.Series, params: Params, tel: _Telling):
-    peil = params.peil_ts
-    dec = schema.conform(dec, "declaraties")
+def _clean_declaraties(dec: pd.DataFrame, client: np.ndarray, tnr: np.ndarray, geb_per_code: np.ndarray,
+                       params: Params, tel: _Telling):
+    """metrics.md 0.2 on the raw lines; returns (items, positions of their line in
+    ``dec``, client codes, toewijzing codes, agb/product/gemeente Codes, birth-date stats)."""
     n0 = len(dec)
-    keep = (dec["periode_begin"] < peil).to_numpy(dtype=bool)
+    pb = dec["periode_begin"].to_numpy(dtype="datetime64[ns]")
+    keep = pb < np.datetime64(params.peil_ts)  # NaT compares False
     tel.add("declaraties", "periode_na_peildatum", n0, (~keep).sum(),
             "declaratieregel met periode_begin op of na de peildatum (of leeg)")
-    dec = dec[keep]
-    n1 = len(dec)
-    items, had_credit = net_declaraties(dec)
-    tel.add("declaraties", "saldering", n1, n1 - len(items),
+    idx = np.flatnonzero(keep)
+    agb = Codes(dec["agb"])
+    prod = Codes(dec["productcode"])
+    r = net_items(tnr[idx], client[idx], agb.codes[idx], prod.codes[idx], pb[idx],
+                  dec["periode_eind"].to_numpy(dtype="datetime64[ns]")[idx],
+                  dec["bedrag_cent_signed"].fillna(0).to_numpy(dtype=np.int64)[idx],
+                  dec["volume_signed"].fillna(0).to_numpy(dtype=np.int64)[idx])
+    first = idx[r["first"]]
+    n_items = len(first)
+    tel.add("declaraties", "saldering", len(idx), len(idx) - n_items,
             "regels samengevoegd tot één post per product en periode (debet min credit)")
-    zero = (items["bedrag_cent"] == 0).to_numpy(dtype=bool)
-    z1 = zero & had_credit
-    tel.add("declaraties", "netto_nul_creditering", len(items), z1.sum(),
+    zero = r["bedrag"] == 0
+    z1 = zero & (r["n_credit"] > 0)
+    tel.add("declaraties", "netto_nul_creditering", n_items, z1.sum(),
             "posten met netto bedrag 0 doordat een credit een debet opheft")
-    items = items[~z1].reset_index(drop=True)
-    zero = zero[~z1]
-    tel.add("declaraties", "netto_nul_bedrag", len(items), zero.sum(), "posten met bedrag 0")
-    items = items[~zero].reset_index(drop=True)
-    geb = items["client_id"].map(geb_per_client).astype(schema.D)
-    age = leeftijd(geb, items["periode_begin"]).to_numpy()
-    old = np.nan_to_num(age, nan=-1) > params.max_leeftijd
-    tel.add("declaraties", "leeftijd", len(items), old.sum(),
+    tel.add("declaraties", "netto_nul_bedrag", n_items - z1.sum(), (zero & ~z1).sum(), "posten met bedrag 0")
+    keep = ~zero
+    item_client = client[first]
+    geb = np.append(geb_per_code, np.datetime64("NaT", "ns"))[np.where(item_client < 0, len(geb_per_code),
+                                                                         item_client)]
+    old = np.nan_to_num(leeftijd(geb, pb[first]).to_numpy(), nan=-1) > params.max_leeftijd
+    tel.add("declaraties", "leeftijd", keep.sum(), (old & keep).sum(),
             f"cliënt ouder dan {params.max_leeftijd} jaar op periode_begin")
-    items = items[~old].reset_index(drop=True)
-    geb_unknown = int(geb[~old].isna().sum())
-    geb_unknown_cl = int(items["client_id"][geb[~old].isna().to_numpy()].nunique())
-    excl = items["agb"].isin(list(params.exclude_agb)).to_numpy(dtype=bool)
-    tel.add("declaraties", "exclude_agb", len(items), excl.sum(), "aanbieder uitgesloten (exclude_agb)")
-    items = items[~excl].reset_index(drop=True)
-    return items, (geb_unknown, geb_unknown_cl)
+    keep &= ~old
+    excl_codes = np.flatnonzero(np.asarray(agb.uniques.isin(list(params.exclude_agb)), dtype=bool))
+    excl = np.isin(agb.codes[first], excl_codes)
+    tel.add("declaraties", "exclude_agb", keep.sum(), (excl & keep).sum(), "aanbieder uitgesloten (exclude_agb)")
+    keep &= ~excl
+    unknown = np.isnat(geb) & keep
+    geb_stats = (int(unknown.sum()), int(len(np.unique(item_client[unknown]))))
+    pos = first[keep]
+    items = _items_frame(dec, pos, r["bedrag"][keep], r["volume"][keep], r["n_debet"][keep])
+    return items, pos, geb_stats, agb.take(pos), prod.take(pos)
 
 
 # --------------------------------------------------------------------------- clean
@@ -447,7 +508,7 @@ def clean(ds: Dataset, params: Params) -> Cleaned:
     """Apply metrics.md section 0 to a dataset; every rule counted in ``telling``.
 
     See the module docstring for the rules and docs/architecture.md for the
-    columns of the result.
+    columns of the result (plus ``client_nr`` in both tables).
     """
     tel = _Telling()
     gemeenten = schema.conform(ds.gemeenten, "gemeenten") if len(ds.gemeenten) else \
@@ -456,36 +517,54 @@ def clean(ds: Dataset, params: Params) -> Cleaned:
     aanbieders = schema.conform(ds.aanbieders, "aanbieders")
     ref = {"gemeenten": gemeenten, "producten": producten, "aanbieders": aanbieders}
 
-    raw_tw = schema.conform(ds.toewijzingen, "toewijzingen")
-    tw, ingetrokken = _clean_toewijzingen(raw_tw, params, tel)
+    raw_tw = _canon(ds.toewijzingen, "toewijzingen")
+    raw_dec = _canon(ds.declaraties, "declaraties")
+    n_tw = len(raw_tw)
+    # one client code over both tables (a single factorisation of client_id)
+    cc = Codes(pd.concat([raw_tw["client_id"], raw_dec["client_id"]], ignore_index=True))
+    tw_cc, dec_cc = cc.codes[:n_tw], cc.codes[n_tw:]
+    # birth date per client code, from all toewijzing versions (metrics.md section 0)
+    geb_per_code = np.full(len(cc.uniques), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    g = raw_tw["geboortedatum"].to_numpy(dtype="datetime64[ns]")
+    has = (tw_cc >= 0) & ~np.isnat(g)
+    geb_per_code[tw_cc[has]] = g[has]  # on conflicts the last version read wins
+
+    tw, ingetrokken = _clean_toewijzingen(raw_tw.assign(client_nr=pd.array(tw_cc, dtype=schema.I)), params, tel)
     tw = _enrich_toewijzingen(tw, params, ref)
     ingetrokken = _enrich_toewijzingen(ingetrokken, params, ref)
 
-    # birth date per client from all toewijzing versions (metrics.md section 0)
-    gb = raw_tw[["client_id", "geboortedatum"]].dropna()
-    geb_per_client = gb.drop_duplicates("client_id", keep="last").set_index("client_id")["geboortedatum"]
+    # toewijzing codes over the lines and the kept toewijzingen (toewijzing_bekend)
+    tc = Codes(pd.concat([raw_dec["toewijzing_nr"], tw["toewijzing_nr"]], ignore_index=True))
+    dec_tc = tc.codes[:len(raw_dec)]
+    bekend_code = np.zeros(len(tc.uniques) + 1, dtype=bool)
+    bekend_code[tc.codes[len(raw_dec):]] = True
+    bekend_code[-1] = False  # code -1: no number
 
-    dec, (geb_unknown_dec, geb_unknown_dec_cl) = _clean_declaraties(ds.declaraties, geb_per_client, params, tel)
-    dec["toewijzing_bekend"] = pd.array(dec["toewijzing_nr"].isin(tw["toewijzing_nr"]).to_numpy(dtype=bool),
-                                        dtype=schema.B)
+    dec, pos, geb_stats, agb_c, prod_c = _clean_declaraties(raw_dec, dec_cc, dec_tc, geb_per_code, params, tel)
+    dec["client_nr"] = pd.array(dec_cc[pos], dtype=schema.I)
+    dec["toewijzing_bekend"] = pd.array(bekend_code[dec_tc[pos]], dtype=schema.B)
     reg = regio_lookup(dec["gemeentecode"], gemeenten)
     dec["regio"] = reg["regio"].array
     dec["gemeentenaam"] = reg["gemeentenaam"].array
-    pa = product_attrs(dec["productcode"], dec["productcategorie"], dec["periode_begin"], producten)
+    del reg
+    pa_ = product_attrs(dec["productcode"], dec["productcategorie"], dec["periode_begin"], producten, prod_c)
     for c in PRODUCT_ATTRS:
         # the item keeps its declared tarief; the product's tarief is product_tarief_cent
-        dec["product_tarief_cent" if c == "tarief_cent" else c] = pa[c].array
-    aa = aanbieder_attrs(dec["agb"], dec["periode_begin"], aanbieders)
+        dec["product_tarief_cent" if c == "tarief_cent" else c] = pa_[c].array
+    del pa_
+    aa = aanbieder_attrs(dec["agb"], dec["periode_begin"], aanbieders, agb_c)
     for c in ("aanbieder_type", "aanbieder_bekend", "gecontracteerd"):
         dec[c] = aa[c].array
-    dec["maand"] = dec["periode_begin"].dt.to_period("M").dt.start_time.astype(schema.D)
+    del aa
+    dec["maand"] = dec["periode_begin"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]") \
+        .astype("datetime64[ns]")
 
     start_stop = schema.conform(ds.start_stop, "start_stop")
     start_stop["regio"] = regio_lookup(start_stop["gemeentecode"], gemeenten)["regio"].array
     verzoeken = schema.conform(ds.verzoeken, "verzoeken")
     verzoeken["regio"] = regio_lookup(verzoeken["gemeentecode"], gemeenten)["regio"].array
 
-    signalen = _signalen(tw, dec, gemeenten, (geb_unknown_dec, geb_unknown_dec_cl))
+    signalen = _signalen(tw, dec, gemeenten, geb_stats)
     # unknown gemeenten are grouped under their own code: add them to the table
     onb = signalen["onbekende_gemeenten"]["gemeentecode"].dropna().unique()
     if len(onb):
@@ -529,7 +608,7 @@ def _signalen(tw, dec, gemeenten, geb_unknown_dec) -> dict:
     def unknown_code(df):
         return (~df["product_bekend"].fillna(False).astype(bool)) & (df["productcode"].fillna("") != "")
 
-    known_gem = set(gemeenten["gemeentecode"].dropna())
+    known_gem = list(gemeenten["gemeentecode"].dropna())
     geb_tw = tw["geboortedatum"].isna()
     return {
         "onbekende_producten": per_code("productcode", unknown_code(tw), unknown_code(dec), ("productcategorie",)),
@@ -542,6 +621,7 @@ def _signalen(tw, dec, gemeenten, geb_unknown_dec) -> dict:
         "geboortedatum_onbekend": pd.DataFrame({
             "tabel": pd.Series(["toewijzingen", "declaraties"], dtype=schema.S),
             "aantal": pd.Series([int(geb_tw.sum()), geb_unknown_dec[0]], dtype=schema.I),
-            "clienten": pd.Series([int(tw.loc[geb_tw, "client_id"].nunique()), geb_unknown_dec[1]], dtype=schema.I),
+            "clienten": pd.Series([int(tw.loc[geb_tw.to_numpy(dtype=bool), "client_nr"].nunique()), geb_unknown_dec[1]],
+                                  dtype=schema.I),
         }),
     }

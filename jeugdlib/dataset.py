@@ -51,7 +51,9 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    # One chunk per column: Parquet page boundaries follow the chunks, so the same
+    # data split differently (e.g. by parallel ingest) would give other bytes.
+    table = pa.Table.from_pandas(df, preserve_index=False).combine_chunks()
     # Drop pandas metadata so identical data gives identical bytes across runs.
     table = table.replace_schema_metadata(None)
     pq.write_table(table, tmp, compression="zstd")

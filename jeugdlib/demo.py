@@ -330,19 +330,19 @@ def _profiles() -> dict[str, Profile]:
     mlo_mix = dict(BASE_MIX, **{"Verblijf": 0.09, "Pleegzorg": 0.08, "Individuele begeleiding": 0.9,
                                 "Ambulante begeleiding": 0.9, "Ambulante hulp duurzaam": 0.12})
     mlo = Profile(arrivals=0.44, mix=mlo_mix, extra_paths=0.55, u_regulier=0.50, u_micro=0.58,
-                  aanbieders=120, micro_share=0.55, zipf=1.5, long_care=0.12, size=0.5,
+                  aanbieders=120, micro_share=0.55, zipf=1.5, long_care=0.12, size=0.3,
                   trend_arrivals={2017: 0.9, 2018: 0.94, 2019: 0.98, 2020: 1.02, 2021: 1.06, 2022: 1.08,
                                   2023: 1.10, 2024: 1.10})
     # Zuid-Holland Zuid: users +17,5% 2017-2019, ten largest aanbieders ~50% of cost,
     # ~145 regional aanbieders, budget ceilings 90% (2019) and 80% (2020).
-    zhz = Profile(arrivals=0.56, aanbieders=150, zipf=1.25, size=0.25,
+    zhz = Profile(arrivals=0.56, aanbieders=150, zipf=1.25, size=0.12,
                   trend_arrivals={2017: 0.86, 2018: 0.93, 2019: 1.0, 2020: 1.0, 2021: 1.0, 2022: 1.01,
                                   2023: 1.02, 2024: 1.02},
                   plafond={2019: 0.90, 2020: 0.80})
     # Zuid-Limburg: ~EUR 116 mln, ~200 contracted aanbieders, crisis as a lump sum
     # (taakgericht, never declared), pleegzorg ~900 clients a year.
     zl_mix = dict(BASE_MIX, **{"Pleegzorg": 0.10})
-    zl = Profile(arrivals=0.50, mix=zl_mix, aanbieders=210, size=0.25)
+    zl = Profile(arrivals=0.50, mix=zl_mix, aanbieders=210, size=0.12)
     out = {"Noord-Limburg": nl, "Midden-Limburg Oost": mlo, "Zuid-Holland Zuid": zhz, "Zuid-Limburg": zl}
     for p in out.values():
         if not p.mix:
@@ -901,7 +901,8 @@ def _finish_region(reg: Region, g: dict) -> dict:
 
     # --- versions (JW301)
     cl_agb_time = _time_of(cl, agb_i)
-    lead = rng.integers(3, 21, n_t)
+    # the same lead for products of one client and aanbieder starting the same day: one message
+    lead = 3 + (cl * 31 + agb_i * 17 + start) % 18
     v1_date = start - lead
     v1_end = np.where(is_open, -1, plan_end)
     vol = tw["volume"].to_numpy()
@@ -1271,13 +1272,14 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
     end = tw["end"].to_numpy()[ti]
     beg = start + rng.integers(0, 8, len(ti))
     beg = np.minimum(beg, np.maximum(end, start))
-    dag5 = beg + rng.integers(1, 6, len(ti))
+    # aanbieders send start and stop messages in a weekly batch (Friday after the date)
+    dag5 = beg + 1 + (4 - (beg + 4) % 7) % 7
     k5 = dag5 <= EXTRACT_D
     s5 = ti[k5]
     start_rows = dict(t=s5, beg=beg[k5], dag=dag5[k5])
     reden = tw["reden"].to_numpy()[ti]
     has_stop = (reden != "") & (rng.random(len(ti)) < 0.92)
-    dag7 = end + rng.integers(1, 11, len(ti))
+    dag7 = end + 1 + (4 - (end + 4) % 7) % 7
     k7 = has_stop & (dag7 <= EXTRACT_D)
     s7 = ti[k7]
     n_stop_31 = 0
@@ -1310,7 +1312,7 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
     # ---------- JW315: verzoek om toewijzing for part of the zorgpaden (first toewijzing)
     path = tw["path"].to_numpy()
     first_tw = normal & (path >= 0) & (tw["seq"].to_numpy() == 1)
-    vi = np.flatnonzero(first_tw & (rng.random(len(tw)) < 0.55))
+    vi = np.flatnonzero(first_tw & (rng.random(len(tw)) < 0.4))
     vdag = tw["start"].to_numpy()[vi] - rng.integers(10, 40, len(vi))
     kv = vdag <= EXTRACT_D
     vi, vdag = vi[kv], vdag[kv]

@@ -88,7 +88,7 @@ def _line_numbers(data: bytes, n_records: int, bad_lines: list[int]) -> np.ndarr
     return data_lines
 
 
-def read_flat(path: Path, *, display: str | None = None) -> FlatFile:
+def read_flat(path: Path) -> FlatFile:
     """Read a CSV or XLSX file as text. Raises :class:`FileError` when unreadable."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -407,12 +407,20 @@ class Checker:
         """
         s = self.col(c)
         given = s.notna().to_numpy()
-        valid = privacy.elfproef(s).to_numpy(dtype=bool)
+        # a client has many records: check and hash each distinct BSN once
+        codes_, uniq = pd.factorize(s, use_na_sentinel=True)
+        uniq = pd.Series(np.asarray(uniq, dtype=object), dtype=S)
+        ok_u = privacy.elfproef(uniq).to_numpy(dtype=bool)
+        hashed_u = np.full(len(uniq), None, dtype=object)
+        if ok_u.any():
+            hashed_u[ok_u] = privacy.pseudonymise(uniq[ok_u], key).to_numpy(dtype=object)
+        has = codes_ >= 0
+        valid = np.zeros(len(s), dtype=bool)
+        valid[has] = ok_u[codes_[has]]
         self.fail(given & ~valid, "bsn_elfproef", "BSN faalt de elfproef", "<ongeldig>")
-        out = pd.Series(pd.NA, index=s.index, dtype=S)
-        if valid.any():
-            out[valid] = privacy.pseudonymise(s[valid], key).to_numpy()
-        return out
+        vals = np.full(len(s), None, dtype=object)
+        vals[has] = hashed_u[codes_[has]]
+        return pd.Series(vals, index=s.index, dtype=S)
 
     def client_id(self, c: str = "client_id") -> pd.Series:
         """An already pseudonymised client_id (64 hex characters); anything else is refused."""

@@ -98,6 +98,68 @@ class ForecastParams:
             raise ValueError(f"lag_maanden must be >= 0, not {self.lag_maanden!r}")
 
 
+# --------------------------------------------------------------------------- BLAS threads
+
+_BLAS_LIBS: list | None = None
+
+
+def _blas_libs() -> list:
+    """(get, set) thread-count functions of the OpenBLAS libraries loaded in this process."""
+    global _BLAS_LIBS
+    if _BLAS_LIBS is not None:
+        return _BLAS_LIBS
+    import ctypes
+
+    found = []
+    try:
+        with open("/proc/self/maps", encoding="ascii", errors="replace") as fh:
+            paths = sorted({ln.split()[-1] for ln in fh if "openblas" in ln.lower() and "/" in ln})
+    except OSError:
+        paths = []
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for suffix in ("64_", ""):
+            get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None) or \
+                getattr(lib, f"openblas_get_num_threads{suffix}", None)
+            put = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None) or \
+                getattr(lib, f"openblas_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                found.append((get, put))
+                break
+    if any("scipy.libs" in x for x in paths):  # scipy's BLAS is loaded: the list is complete
+        _BLAS_LIBS = found
+    return found
+
+
+class _EenBlasThread:
+    """Run model fits with single-threaded OpenBLAS, then restore the thread count.
+
+    The ETS likelihood is optimised with L-BFGS-B on a handful of parameters; on
+    such tiny problems OpenBLAS threads only add synchronisation, and on a busy
+    2-core machine a fit took 23 ms instead of 5 ms. Best effort (what
+    threadpoolctl does, without the dependency): without OpenBLAS it does nothing.
+    """
+
+    def __enter__(self):
+        self._saved = []
+        for get, put in _blas_libs():
+            try:
+                n = int(get())
+                put(1)
+                self._saved.append((put, n))
+            except (OSError, ValueError):  # pragma: no cover - exotic builds
+                pass
+        return self
+
+    def __exit__(self, *exc):
+        for put, n in self._saved:
+            put(n)
+        return False
+
+
 # --------------------------------------------------------------------------- dates
 
 
@@ -481,6 +543,13 @@ def prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams | None = None
     maanden): het statsmodels-model vraagt er minstens 24".
     """
     fp = fp or ForecastParams()
+    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401  (load scipy's BLAS first)
+
+    with _EenBlasThread():
+        return _prognose_reeks(y_all, peildatum, fp, naam)
+
+
+def _prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams, naam: str) -> Prognose:
     cut = eerste_onvolledig = eerste_onvolledige_maand(peildatum, fp.lag_maanden)
     if fp.begin is not None:
         y_all = y_all[y_all.index >= _maand(fp.begin)]
@@ -532,7 +601,9 @@ def prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams | None = None
     beste, voorsprong = kies_methode(m)
     if beste is None and methoden:
         beste = "gemiddelde_12m"
-        redenen.append("geen backtest mogelijk: het twaalfmaandsgemiddelde wordt gebruikt")
+        waarom = "geen kwartaal met positieve kosten in de backtestperiode" if len(bt) else \
+            "te weinig volledige kwartalen"
+        redenen.append(f"geen backtest mogelijk ({waarom}): het twaalfmaandsgemiddelde wordt gebruikt")
 
     # Final forecasts.
     parts = []
@@ -569,19 +640,25 @@ def prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams | None = None
 
 
 def prognoses(cleaned, fp: ForecastParams | None = None, *, segment: bool = False,
-              peildatum=None) -> dict[tuple[str, ...], Prognose]:
+              peildatum=None, regio: str | None = None) -> dict[tuple[str, ...], Prognose]:
     """Forecast per regio (and ``Nederland``), or per regio x segment with ``segment=True``.
 
     Keys are ``(regio,)`` or ``(regio, segment)``. Series come from
     ``cleaned.declaraties`` (net items, month of periode_begin; all history
     before the peildatum is used, not only the analysis window ``params.start``,
     because the models need years of history). A segment whose history is too
-    short gets the simple methods and a reason, like a region.
+    short gets the simple methods and a reason, like a region. With ``regio``
+    only that regio's series are forecast (``Nederland``: the total).
     """
     fp = fp or ForecastParams()
     peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
     by = ("regio", "segment") if segment else ("regio",)
-    tab = maandkosten(cleaned.declaraties, by)
+    dec = cleaned.declaraties
+    if regio is not None and regio != config.NEDERLAND:
+        dec = dec.loc[(dec["regio"] == regio).fillna(False).to_numpy(dtype=bool)]
+    tab = maandkosten(dec, by, nederland=regio is None or regio == config.NEDERLAND)
+    if regio is not None:
+        tab = tab[tab["regio"] == regio]
     out = {}
     for key, grp in tab.groupby(list(by), sort=True, observed=True):  # one per series, not per record
         key = tuple(key) if isinstance(key, tuple) else (key,)
@@ -813,13 +890,23 @@ def verplichte_kosten(resterend: pd.DataFrame, verzilvering: pd.DataFrame, neder
     return out
 
 
-def verplicht(cleaned, fp: ForecastParams | None = None, peildatum=None) -> pd.DataFrame:
-    """Committed cost of the open toewijzingen per regio and month, from a Cleaned dataset."""
+def verplicht(cleaned, fp: ForecastParams | None = None, peildatum=None, regio: str | None = None) -> pd.DataFrame:
+    """Committed cost of the open toewijzingen per regio and month, from a Cleaned dataset.
+
+    See :func:`resterend_maximum`, :func:`recente_verzilvering` and
+    :func:`verplichte_kosten`. With ``regio`` only that regio (or ``Nederland``).
+    """
     fp = fp or ForecastParams()
     peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
-    rest = resterend_maximum(cleaned.toewijzingen, peil, horizon_einde(peil))
+    toew = cleaned.toewijzingen
+    if regio is not None and regio != config.NEDERLAND:
+        toew = toew.loc[(toew["regio"] == regio).fillna(False).to_numpy(dtype=bool)]
+    rest = resterend_maximum(toew, peil, horizon_einde(peil))
+    # the product's verzilvering may fall back to all regions: computed over everything
     vz = recente_verzilvering(cleaned.toewijzingen, cleaned.declaraties, peil, fp)
     out = verplichte_kosten(rest, vz)
+    if regio is not None:
+        out = out[out["regio"] == regio].reset_index(drop=True)
     out.attrs["niet_gewaardeerd"] = rest.attrs.get("niet_gewaardeerd", 0)
     return out
 
@@ -854,6 +941,110 @@ def budget_per_regio(budgetplafonds: pd.DataFrame, gemeenten: pd.DataFrame, jaar
     return res.rename("budget")
 
 
+def onder_plafond(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, jaar: int) -> pd.DataFrame:
+    """Which declaration items fall under a budgetplafond of ``jaar`` (metrics.md 8 and 10).
+
+    A plafond row covers the items of its ``agb``, restricted to its
+    ``gemeentecode`` and ``productcode`` where those are given. Returns two
+    boolean columns aligned to ``declaraties``: ``met_gemeente`` (covered by a
+    plafond that names a gemeente, so attributable to that gemeente's regio) and
+    ``alle`` (covered by any plafond). Vectorised: one key match per combination
+    of given fields.
+    """
+    bp = budgetplafonds
+    jr = pd.to_numeric(bp["jaar"]).to_numpy(dtype="float64", na_value=np.nan) == jaar
+    bp = bp.loc[jr]
+    n = len(declaraties)
+    met_gem = np.zeros(n, dtype=bool)
+    alle = np.zeros(n, dtype=bool)
+    if len(bp) == 0:
+        return pd.DataFrame({"met_gemeente": met_gem, "alle": alle}, index=declaraties.index)
+
+    def txt(s):
+        return pd.Series(s, copy=False).astype(schema.S).fillna("").str.strip()
+
+    b_agb, b_gem, b_prod = txt(bp["agb"]), txt(bp["gemeentecode"]), txt(bp["productcode"])
+    d_agb, d_gem, d_prod = txt(declaraties["agb"]), txt(declaraties["gemeentecode"]), txt(declaraties["productcode"])
+    for use_gem in (False, True):
+        for use_prod in (False, True):
+            sel = ((b_gem != "") == use_gem) & ((b_prod != "") == use_prod)
+            if not sel.any():
+                continue
+            bk = b_agb[sel]
+            dk = d_agb
+            if use_gem:
+                bk, dk = bk + "|" + b_gem[sel], dk + "|" + d_gem
+            if use_prod:
+                bk, dk = bk + "|" + b_prod[sel], dk + "|" + d_prod
+            hit = dk.isin(set(bk.dropna())).fillna(False).to_numpy(dtype=bool)
+            alle |= hit
+            if use_gem:
+                met_gem |= hit
+    return pd.DataFrame({"met_gemeente": met_gem, "alle": alle}, index=declaraties.index)
+
+
+def plafond_prognoses(cleaned, jaar: int, fp: ForecastParams | None = None, peildatum=None,
+                      regio: str | None = None) -> dict[tuple[str, ...], Prognose]:
+    """Forecast of the cost that falls under the budgetplafonds of ``jaar``, per regio and Nederland.
+
+    Budgetplafonds cap what some aanbieders may declare; their sum is compared
+    with the forecast of *those* aanbieders' cost (:func:`onder_plafond`), not
+    with the region's total cost. A regio counts the items under plafonds that
+    name one of its gemeenten (all plafonds when the data holds one regio);
+    Nederland counts the items under any plafond.
+    """
+    fp = fp or ForecastParams()
+    peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
+    dec = cleaned.declaraties
+    if regio is not None and regio != config.NEDERLAND:
+        dec = dec.loc[(dec["regio"] == regio).fillna(False).to_numpy(dtype=bool)]
+    flags = onder_plafond(dec, cleaned.budgetplafonds, jaar)
+    one_regio = cleaned.gemeenten["regio_naam"].dropna().nunique() == 1
+    regional = flags["alle"] if one_regio else flags["met_gemeente"]
+    tab = maandkosten(dec.loc[regional.to_numpy()], ("regio",), nederland=False)
+    nl = maandkosten(dec.loc[flags["alle"].to_numpy()], ("regio",), nederland=True)
+    tab = pd.concat([tab, nl[nl["regio"] == config.NEDERLAND]], ignore_index=True)
+    if regio is not None:
+        tab = tab[tab["regio"] == regio]
+    out = {}
+    for key, grp in tab.groupby("regio", sort=True, observed=True):
+        out[(key,)] = prognose_reeks(reeks(grp, peil), peil, fp, naam=f"{key} (onder budgetplafond)")
+    return out
+
+
+def budget_vergelijking(cleaned, progs: Mapping[tuple[str, ...], Prognose], jaar: int,
+                        fp: ForecastParams | None = None, peildatum=None, regio: str | None = None) -> pd.DataFrame:
+    """Budget signal per regio: the right forecast against the right budget.
+
+    A regional budget parameter (``fp.budget``) is compared with the regio's
+    total cost forecast (``progs``); a budget from budgetplafonds with the
+    forecast of the cost under those plafonds (:func:`plafond_prognoses`).
+    Columns of :func:`budget_signaal` plus ``bron`` (``parameter`` or
+    ``budgetplafonds``) and ``methode``.
+    """
+    fp = fp or ForecastParams()
+    params_budget = dict(fp.budget or {})
+    bud = budget_per_regio(cleaned.budgetplafonds, cleaned.gemeenten, jaar, params_budget)
+    if regio is not None:
+        bud = bud[bud.index == regio]
+    parts = []
+    par = [r for r in bud.index if r in params_budget]
+    if par:
+        jt = jaartotalen({k: v for k, v in progs.items() if len(k) == 1 and k[0] in par}, jaar)
+        parts.append(budget_signaal(jt, bud[par]).merge(jt[["regio", "methode"]], on="regio")
+                     .assign(bron="parameter"))
+    rest = [r for r in bud.index if r not in params_budget and bud[r] > 0]
+    if rest:
+        pp = plafond_prognoses(cleaned, jaar, fp, peildatum, regio=regio)
+        jt = jaartotalen(pp, jaar)
+        parts.append(budget_signaal(jt, bud[rest]).merge(jt[["regio", "methode"]], on="regio")
+                     .assign(bron="budgetplafonds"))
+    cols = ["regio", "budget", "prognose", "ratio", "signaal", "zeker", "mogelijk", "methode", "bron"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
 def budget_signaal(jaartotalen: pd.DataFrame, budget: pd.Series) -> pd.DataFrame:
     """Signal when the forecast for the year passes the budget.
 
@@ -881,7 +1072,7 @@ _KPI_COLS = ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenhe
 
 
 def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab: pd.DataFrame | None = None,
-             budget: pd.Series | None = None, jaar: int | None = None, peildatum=None) -> pd.DataFrame:
+             signaal: pd.DataFrame | None = None, jaar: int | None = None, peildatum=None) -> pd.DataFrame:
     """KPI rows of the forecast (docs/architecture.md "KPI rows"), all ``voorlopig``.
 
     * ``kosten_prognose`` (euro), ``dimensie="methode=<naam>"`` for each method
@@ -893,7 +1084,8 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
       the prediction interval of the chosen forecast;
     * ``kosten_verplicht`` (euro): committed cost of open toewijzingen in the
       forecast periods (from the peildatum on);
-    * ``kosten_prognose_budget`` (fractie): year forecast / budget, when a budget is known.
+    * ``kosten_prognose_budget`` (fractie, periode = ``jaar``): the ``ratio`` of
+      :func:`budget_vergelijking` (``signaal``), when a budget is known.
 
     Regio level and ``Nederland`` only (gemeente ""): the forecast is per regio.
     With ``peildatum``, only periods ending on or after it are given, so every row
@@ -915,12 +1107,10 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
                     rows.append(pd.DataFrame({"kpi": f"kosten_prognose_{b}", "regio": regio,
                                               "periode": t["periode"], "dimensie": "methode=gekozen",
                                               "waarde": t[b]}))
-                if budget is not None and jaar is not None and regio in budget.index and budget[regio] > 0:
-                    tj = p.per_periode("jaar", m)
-                    tj = tj[tj["periode"] == str(jaar)]
-                    rows.append(pd.DataFrame({"kpi": "kosten_prognose_budget", "regio": regio,
-                                              "periode": tj["periode"], "dimensie": "methode=gekozen",
-                                              "waarde": tj["waarde"] / budget[regio], "eenheid": "fractie"}))
+    if signaal is not None and len(signaal) and jaar is not None:
+        rows.append(pd.DataFrame({"kpi": "kosten_prognose_budget", "regio": signaal["regio"].to_numpy(),
+                                  "periode": str(jaar), "dimensie": "methode=gekozen",
+                                  "waarde": signaal["ratio"].to_numpy(dtype="float64"), "eenheid": "fractie"}))
     if verplicht_tab is not None and len(verplicht_tab):
         v = verplicht_tab.assign(periode=_common.period_label(verplicht_tab["maand"], per).to_numpy())
         g = v.groupby(["regio", "periode"], sort=True)["verplicht"].sum().reset_index()
@@ -968,5 +1158,87 @@ def kpis(cleaned, params: config.Params, fp: ForecastParams | None = None) -> pd
     progs = prognoses(cleaned, fp, peildatum=params.peildatum)
     ver = verplicht(cleaned, fp, peildatum=params.peildatum)
     jaar = (params.peil_ts - pd.Timedelta(days=1)).year
-    bud = budget_per_regio(cleaned.budgetplafonds, cleaned.gemeenten, jaar, fp.budget)
-    return kpi_rows(progs, params.per, ver, bud, jaar, peildatum=params.peildatum)
+    sig = budget_vergelijking(cleaned, progs, jaar, fp, peildatum=params.peildatum)
+    return kpi_rows(progs, params.per, ver, sig, jaar, peildatum=params.peildatum)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def parameters_tabel(fp: ForecastParams) -> pd.DataFrame:
+    """The forecast parameters with a Dutch explanation, for a report's Toelichting."""
+    rows = [
+        ("indexatie", fp.indexatie, "jaarlijkse tariefindexatie bij 'zelfde maand vorig jaar'"),
+        ("lag_maanden", fp.lag_maanden, "maanden vóór de maand van de peildatum die als onvolledig "
+                                        "gelden (declaratievertraging): niet gebruikt om te schatten"),
+        ("backtest_kwartalen", fp.backtest_kwartalen, "aantal volledige kwartalen in de backtest"),
+        ("min_backtest_kwartalen", fp.min_backtest_kwartalen,
+         "minimum aantal backtestkwartalen voor het statsmodels-model"),
+        ("interval", fp.interval, "dekking van het voorspelinterval"),
+        ("verzilvering_maanden", fp.verzilvering_maanden,
+         "venster (maanden) van beëindigde toewijzingen voor de recente verzilvering"),
+        ("budget", dict(fp.budget) if fp.budget else "budgetplafonds",
+         "budget per regio voor het lopende jaar (anders de som van de budgetplafonds)"),
+    ]
+    return pd.DataFrame(rows, columns=["parameter", "waarde", "toelichting"])
+
+
+@dataclasses.dataclass
+class PrognoseRapport:
+    """Everything the Prognose report shows for one regio (reports.md, report 5).
+
+    * ``prognose``: the regio's :class:`Prognose` (forecasts of every method,
+      backtest, MAPE, chosen method and lead, reasons);
+    * ``segmenten``: segment -> :class:`Prognose` (segments with too little
+      history carry their reasons);
+    * ``overzicht``: :func:`overzicht` of the regio and its segments;
+    * ``jaar``, ``jaartotalen``: the year of the peildatum, its forecast per method
+      (:func:`jaartotalen`); ``budget`` (euro or None) and ``signaal``
+      (:func:`budget_vergelijking`: one row, empty without a budget; its ``bron``
+      says whether the total forecast was compared with a budget parameter or the
+      forecast of the cost under budgetplafonds with their sum);
+    * ``verplicht``: committed cost of the open toewijzingen per month;
+      ``niet_gewaardeerd``: open toewijzingen that could not be valued;
+    * ``parameters``: :func:`parameters_tabel`.
+    """
+
+    regio: str
+    prognose: Prognose
+    segmenten: dict
+    overzicht: pd.DataFrame
+    jaar: int
+    jaartotalen: pd.DataFrame
+    budget: float | None
+    signaal: pd.DataFrame
+    verplicht: pd.DataFrame
+    niet_gewaardeerd: int
+    parameters: pd.DataFrame
+
+
+def rapport(cleaned, regio: str, fp: ForecastParams | None = None, *, segment: bool = True,
+            peildatum=None) -> PrognoseRapport:
+    """The forecast part of the Prognose report for one regio (or ``Nederland``).
+
+    A regio without declarations gets an empty forecast with a reason, not an error.
+    """
+    fp = fp or ForecastParams()
+    peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
+    progs = prognoses(cleaned, fp, peildatum=peil, regio=regio)
+    p = progs.get((regio,))
+    if p is None:
+        leeg = pd.Series([], dtype="float64", index=pd.DatetimeIndex([], freq="MS"), name="kosten")
+        p = prognose_reeks(leeg, peil, fp, naam=regio)
+    segs = prognoses(cleaned, fp, segment=True, peildatum=peil, regio=regio) if segment else {}
+    segmenten = {k[1]: v for k, v in segs.items()}
+    jaar = (peil - pd.Timedelta(days=1)).year
+    jt = pd.concat([jaartotalen({(regio,): p}, jaar, m) for m in p.methoden], ignore_index=True) \
+        if p.methoden else jaartotalen({}, jaar)
+    jt["gekozen"] = jt["methode"] == p.beste
+    sig = budget_vergelijking(cleaned, {(regio,): p}, jaar, fp, peildatum=peil, regio=regio)
+    budget = float(sig["budget"].iloc[0]) if len(sig) else None
+    ver = verplicht(cleaned, fp, peildatum=peil, regio=regio)
+    return PrognoseRapport(
+        regio=regio, prognose=p, segmenten=segmenten, overzicht=overzicht({(regio,): p, **segs}),
+        jaar=jaar, jaartotalen=jt, budget=budget, signaal=sig,
+        verplicht=ver[["maand", "maximum", "verplicht"]].reset_index(drop=True),
+        niet_gewaardeerd=int(ver.attrs.get("niet_gewaardeerd", 0)), parameters=parameters_tabel(fp))

@@ -62,6 +62,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import config, dataset, exports, privacy, schema
 from .errors import JeugdlibError
@@ -77,7 +78,6 @@ PARALLEL_MIN_BYTES = 8 << 20
 _TABLE_OF_EXPORT = {"toewijzingen": "toewijzingen", "declaraties": "declaraties", "start_stop": "start_stop"}
 _RECORD_NAME = {"JW301": "ToegewezenProduct", "JW305": "StartProduct", "JW307": "StopProduct",
                 "JW315": "AangevraagdProduct", "JW323": "Prestatie"}
-_HELPERS = ["_file", "_positie", "_invoer"]
 
 
 # --------------------------------------------------------------------------- result
@@ -158,7 +158,7 @@ def _money_col(ck: Checker, base: str, xml: bool) -> pd.Series:
     for name in (f"{base}_signed", base):
         if name in ck.raw.columns:
             return ck.euro(name)
-    return pd.Series(pd.NA, index=ck.raw.index, dtype="Int64")
+    return pd.Series(pd.NA, index=ck.raw.index, dtype=exports.IA)
 
 
 def _first_col(ck: Checker, *names: str) -> str:
@@ -206,9 +206,8 @@ def convert(table: str, kind: str, raw: pd.DataFrame, key: bytes, *, xml: bool) 
         agb = ck.digits("agb", 8, "AGB-code", pad=pad)
         ck.fail((pe < pb).fillna(False).to_numpy(dtype=bool), "periode_ongeldig",
                 f"{ck.label('periode_eind')} ligt voor {ck.label('periode_begin')}")
-        sign = pd.Series(1, index=raw.index, dtype="Int64")
-        if dc is not None:
-            sign = sign.where(dc.astype(object) != "C", -1)
+        sign = pd.Series(np.where((dc == "C").fillna(False).to_numpy(dtype=bool), -1, 1) if dc is not None
+                         else np.ones(len(raw), dtype=np.int64), index=raw.index, dtype=exports.IA)
         out = {
             "declaratie_nr": ck.col("declaratie_nr"),
             "referentie_nr": ck.col("referentie_nr"),
@@ -284,8 +283,8 @@ def convert(table: str, kind: str, raw: pd.DataFrame, key: bytes, *, xml: bool) 
             b = ck.col("bericht").str.upper()
             bericht = b.fillna(pd.Series(np.where(eind.notna(), "JW307", "JW305"), index=raw.index, dtype=S))
             ck.fail((~bericht.isin(["JW305", "JW307"])).to_numpy(dtype=bool), "code_onbekend",
-                    "bericht '" + bericht.astype(object).fillna("").astype(str) + "' is niet JW305 of JW307",
-                    bericht)
+                    lambda m: "bericht '" + bericht[m].astype(object).astype(str) + "' is niet JW305 of JW307",
+                    lambda m: bericht[m])
         out = {
             "bericht": bericht, "toewijzing_nr": exports.norm_nummer(ck.col("toewijzing_nr")),
             "gemeentecode": gem, "agb": agb, "client_id": client_id, "productcategorie": cat,
@@ -330,36 +329,44 @@ def _datetime(ck: Checker, col: str) -> pd.Series:
     return d + t.fillna(pd.Timedelta(0))
 
 
-def _positie(bericht: str, client: np.ndarray, rec: np.ndarray) -> pd.Series:
+def _positie(bericht: str, client: np.ndarray, rec: np.ndarray) -> pa.Array:
+    """Record positions, e.g. 'Client 2/Prestatie 5' or 'ToegewezenProduct 3' (Arrow kernels)."""
     name = _RECORD_NAME[bericht]
-    rec_s = pd.Series(rec).astype(str)
-    cli_s = pd.Series(client).astype(str)
+    cli = pc.cast(pa.array(client, pa.int64()), pa.string())
+    rec_s = pc.cast(pa.array(rec, pa.int64()), pa.string())
+    with_client = pc.binary_join_element_wise("Client ", cli, f"/{name} ", rec_s, "")
     if bericht == "JW323":
-        return ("Client " + cli_s + "/" + name + " " + rec_s).astype(S)
-    plain = name + " " + rec_s
-    return plain.where(pd.Series(client) == 1, "Client " + cli_s + "/" + plain).astype(S)
+        return with_client
+    plain = pc.binary_join_element_wise(f"{name} ", rec_s, "")
+    return pc.if_else(pc.equal(pa.array(client, pa.int64()), 1), plain, with_client)
+
+
+def _take(values: list, idx: np.ndarray) -> pd.Series:
+    """Per-file values (header fields, paths) broadcast to records by file index."""
+    arr = pc.utf8_trim_whitespace(pa.array(values, pa.string())).take(pa.array(idx))
+    return pd.Series(pd.arrays.ArrowExtensionArray(arr)).astype(S)
 
 
 def _convert_xml_batch(bericht: str, batch: pa.Table, infos: list, rels: list[str], first_idx: int,
                        key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A reader batch of one message type -> (kept rows with helper columns, quarantine rows)."""
     spec = SPECS[bericht]
-    raw = batch.to_pandas(types_mapper=pd.ArrowDtype)
+    raw = batch.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     local = raw["_file"].to_numpy(dtype=np.int64)
-    afz = np.array([i.afzender for i in infos], dtype=object)
-    ont = np.array([i.ontvanger for i in infos], dtype=object)
-    raw[spec.afzender] = pd.Series(afz[local], dtype=S).str.strip()
-    raw[spec.ontvanger] = pd.Series(ont[local], dtype=S).str.strip()
+    raw[spec.afzender] = _take([i.afzender for i in infos], local)
+    raw[spec.ontvanger] = _take([i.ontvanger for i in infos], local)
     if bericht == "JW323":
-        dn = np.array([i.declaratie_nr for i in infos], dtype=object)
-        raw["declaratie_nr"] = pd.Series(dn[local], dtype=S).str.strip()
+        raw["declaratie_nr"] = _take([i.declaratie_nr for i in infos], local)
     df, ck = convert(spec.table, bericht, raw, key, xml=True)
-    positie = _positie(bericht, raw["_client"].to_numpy(), raw["_rec"].to_numpy())
-    bestand = pd.Series(np.array(rels, dtype=object)[local], dtype=S)
+    positie_pa = _positie(bericht, raw["_client"].to_numpy(), raw["_rec"].to_numpy())
+    bestand_pa = pa.array(rels, pa.string()).take(pa.array(local))
+    positie = pd.Series(pd.arrays.ArrowExtensionArray(positie_pa)).astype(S)
+    bestand = pd.Series(pd.arrays.ArrowExtensionArray(bestand_pa)).astype(S)
     gfile = local + first_idx
-    df["bron"] = (bestand + "#" + positie).to_numpy()
+    df["bron"] = pd.Series(pd.arrays.ArrowExtensionArray(
+        pc.binary_join_element_wise(bestand_pa, positie_pa, "#"))).astype(S)
     df["_file"] = gfile
-    df["_positie"] = positie.to_numpy()
+    df["_positie"] = positie
     df["_invoer"] = bericht
     ok = ck.ok
     q = ck.quarantine(bestand=bestand, positie=positie, invoer=bericht,
@@ -663,6 +670,7 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
         parts = [c["tables"][t] for c in chunks if t in c["tables"]]
         tables[t] = pd.concat(parts, ignore_index=True) if parts else _empty_with_helpers(t)
     quar = [c["quarantaine"] for c in chunks if c["quarantaine"] is not None]
+    chunks = None  # let the per-chunk frames go: the merged ones replace them
     failed = files[files["status"] == "fout"]
     if len(failed):
         quar.append(schema.conform(pd.DataFrame({
@@ -686,7 +694,8 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
 
     # order: by file (path order), records in file order
     for t in tables:
-        tables[t] = tables[t].sort_values("_file", kind="stable").reset_index(drop=True)
+        if not tables[t]["_file"].is_monotonic_increasing:
+            tables[t] = tables[t].sort_values("_file", kind="stable").reset_index(drop=True)
     quar_df = (pd.concat([schema.conform(q, "quarantaine", extra=True) for q in quar], ignore_index=True)
                if quar else _empty_with_helpers("quarantaine"))
     quar_df = quar_df.sort_values("_file", kind="stable").reset_index(drop=True)
@@ -694,6 +703,7 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
 
     telling = _telling(files, tables, quar_df, e_tel, ref.telling)
     canon = {t: schema.conform(df, t) for t, df in tables.items()}
+    tables = None
     ds = dataset.Dataset(
         toewijzingen=canon["toewijzingen"], declaraties=canon["declaraties"],
         start_stop=canon["start_stop"], verzoeken=canon["verzoeken"],

@@ -159,7 +159,7 @@ def test_net_declaraties_takes_fields_from_debet_line():
         dec(bedrag_cent_signed=-3000, tarief_cent=999, agb="11111111"),
         dec(bedrag_cent_signed=10000, tarief_cent=5000, agb="11111111"),
     ])
-    items, had_credit = net_declaraties(schema.conform(d, "declaraties"))
+    items, had_credit, _ = net_declaraties(schema.conform(d, "declaraties"))
     assert len(items) == 1 and items["tarief_cent"].iloc[0] == 5000  # from the debet line
     assert items["bedrag_cent"].iloc[0] == 7000 and bool(had_credit[0])
 

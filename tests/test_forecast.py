@@ -406,3 +406,25 @@ def test_prognoses_per_segment_and_overzicht():
     assert set(progs) == {("Noord", "S"), ("Zuid", "S"), (config.NEDERLAND, "S")}
     o = F.overzicht(progs)
     assert o.groupby("reeks")["gekozen"].sum().eq(1).all()
+
+
+def test_rapport_one_regio():
+    c = _cleaned()
+    r = F.rapport(c, "Noord")
+    assert r.prognose.naam == "Noord" and r.jaar == 2024
+    assert set(r.segmenten) == {"S"}
+    # the regio's forecast equals the one computed over all regions
+    full = F.prognoses(c, peildatum=c.params.peildatum)[("Noord",)]
+    pd.testing.assert_frame_equal(r.prognose.voorspelling, full.voorspelling)
+    assert r.jaartotalen["gekozen"].sum() == 1
+    # budget EUR 10.000 (plafond of gemeente 0983 in Noord); the year forecast is far above it
+    assert r.budget == pytest.approx(10_000.0)
+    assert r.signaal["signaal"].tolist() == [True]
+    # committed cost of W (see test_kpis_rows): 2 x 61/7 x 100 x 0.5 over Aug + Sep
+    assert r.verplicht["verplicht"].sum() == pytest.approx(2 * 61 / 7 * 100 * 0.5)
+    assert "indexatie" in set(r.parameters["parameter"])
+    # Zuid has no plafond: no budget, empty signal; an unknown regio: no forecast, a reason
+    z = F.rapport(c, "Zuid", segment=False)
+    assert z.budget is None and len(z.signaal) == 0 and z.segmenten == {}
+    x = F.rapport(c, "Nergens", segment=False)
+    assert x.prognose.beste is None and x.prognose.redenen

@@ -449,3 +449,18 @@ def test_mixed_dataset_counts(tmp_path, mixed_ds):
     assert (exp.gemeentecode, exp.bedrag_cent_signed, exp.periode_begin) == ("0384", 125050,
                                                                              pd.Timestamp("2026-04-01"))
     assert_counts_add_up(res)
+
+
+def test_parquet_bytes_do_not_depend_on_chunking(tmp_path):
+    """Parallel ingest concatenates per-chunk frames: the bytes written must not follow the chunks."""
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(3)
+    vals = [f"{x:064x}" for x in rng.integers(0, 2**62, 60_000)] * 3  # repeats: dictionary encoding
+    one = pd.DataFrame({"c": pd.Series(pd.arrays.ArrowStringArray(pa.array(vals, pa.large_string())))})
+    parts = pa.chunked_array([pa.array(vals[:12_345], pa.large_string()), pa.array(vals[12_345:], pa.large_string())])
+    two = pd.DataFrame({"c": pd.Series(pd.arrays.ArrowStringArray(parts))})
+    dataset.write_table(one, tmp_path / "one.parquet")
+    dataset.write_table(two, tmp_path / "two.parquet")
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "two.parquet").read_bytes()

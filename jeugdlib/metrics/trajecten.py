@@ -312,9 +312,10 @@ def _gekoppelde_declaraties(t: pd.DataFrame, declaraties: pd.DataFrame, exclude)
         return pd.DataFrame({"row": np.array([], np.int64), "maand": np.array([], np.int64),
                              "bedrag": np.array([], np.int64), "uren": np.array([], float)})
     pos = _positie(d["toewijzing_nr"], t["toewijzing_nr"])
-    ok = pos >= 0
-    d = d[ok]
     maand_src = d["maand"] if "maand" in d.columns else d["periode_begin"]
+    ok = (pos >= 0) & maand_src.notna().to_numpy(dtype=bool)
+    d = d[ok]
+    maand_src = maand_src[ok]
     # hours per eenheid: look up each distinct unit once
     codes, units = pd.factorize(d["eenheid"].astype(schema.S))
     per_unit = np.append(np.array([config.EENHEID_UREN.get(u, np.nan) for u in units], dtype=float), np.nan)

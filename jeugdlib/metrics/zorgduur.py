@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import config, schema
 from . import _common
-from .verzilvering import _codes, _finish, _kpi_rows, _rows_from_codes, eindigend_in_periode
+from .verzilvering import _codes, _finish, _kpi_rows, eindigend_in_periode
 
 #: Days per month for durations (metrics.md section 5).
 DAGEN_PER_MAAND = 30.4375
@@ -146,20 +146,42 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
         laatste = params.peil_ts - pd.Timedelta(days=1)
         per = _common.periods(params.start, params.peildatum, params.per)
         twee_jaar = np.timedelta64(TWEE_JAAR_DAGEN, "D")
+        nr, ng = len(ru), len(gu)
+        # Sorted once by (regio, client, gemeente): within any selection of rows a
+        # client's rows in one regio (and one gemeente) are then adjacent, so
+        # distinct counting is a comparison with the previous row.
+        order = np.lexsort((gc, cc, rc))
+        ing, eind, begin, rc, gc, cc = (a[order] for a in (ing, eind, begin, rc, gc, cc))
         delen = []
-        for i, e in enumerate(per["eind"]):
+        for periode, e in zip(per["periode"], per["eind"]):  # one vectorised pass per period
             dag = np.datetime64(min(pd.Timestamp(e), laatste), "ns")
-            act = np.flatnonzero((ing <= dag) & (eind >= dag))
+            act = np.flatnonzero((ing <= dag) & (eind >= dag) & (cc >= 0))
             if len(act) == 0:
                 continue
-            delen.append(pd.DataFrame({"r": rc[act], "g": gc[act], "p": i, "d": 0, "c": cc[act],
-                                       "lang": ((dag - begin[act]) >= twee_jaar).astype("int64")}))
+            r, g, c = rc[act], gc[act], cc[act]
+            # one episode is active per client on a day: ``lang`` is equal on all its rows
+            lang = ((dag - begin[act]) >= twee_jaar).astype("float64")
+            zelfde_rc = np.zeros(len(act), dtype=bool)
+            zelfde_rc[1:] = (r[1:] == r[:-1]) & (c[1:] == c[:-1])
+            zelfde_rcg = zelfde_rc.copy()
+            zelfde_rcg[1:] &= g[1:] == g[:-1]
+            eerste_n = ~pd.Series(c).duplicated().to_numpy()
+            for niveau, key, eerste, size in (("gemeente", r * ng + g, ~zelfde_rcg, nr * ng),
+                                              ("regio", r, ~zelfde_rc, nr),
+                                              ("nederland", np.zeros_like(r), eerste_n, 1)):
+                n = np.bincount(key[eerste], minlength=size)
+                lg = np.bincount(key[eerste], weights=lang[eerste], minlength=size)
+                kk = np.flatnonzero(n)
+                delen.append(pd.DataFrame({
+                    "regio": config.NEDERLAND if niveau == "nederland" else (ru[kk // ng] if niveau == "gemeente"
+                                                                            else ru[kk]),
+                    "gemeente": gu[kk % ng] if niveau == "gemeente" else "",
+                    "periode": periode, "dimensie": "",
+                    "waarde": lg[kk] / n[kk],
+                    "n_clienten": n[kk].astype("float64"),
+                }))
         if delen:
-            base = pd.concat(delen, ignore_index=True)
-            agg = _rows_from_codes(base, ru, gu, per["periode"].to_numpy(dtype=object),
-                                   np.array([""], dtype=object), [], distinct_sums=("lang",))
-            rows.append(agg.assign(kpi="zorgduur_2jaar", waarde=agg["lang"] / agg["n_clienten"],
-                                   eenheid="fractie"))
+            rows.append(pd.concat(delen, ignore_index=True).assign(kpi="zorgduur_2jaar", eenheid="fractie"))
     if not rows:
         return _finish(pd.DataFrame())
     return _finish(pd.concat(rows, ignore_index=True))
