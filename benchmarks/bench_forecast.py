@@ -44,6 +44,10 @@ def _synthetic(n_regio: int = 42, n_segment: int = 6, items_per_month: int = 60_
         "segment": pd.array([f"{s} - segment" for s in rng.integers(1, n_segment + 1, keep.sum())],
                             dtype="string[pyarrow]"),
         "bedrag_cent": pd.array(bedrag[keep], dtype="int64[pyarrow]"),
+        "gemeentecode": pd.array([f"{r:04d}" for r in regio[keep]], dtype="string[pyarrow]"),
+        "agb": pd.array([f"{a:08d}" for a in rng.integers(0, 400, int(keep.sum()))], dtype="string[pyarrow]"),
+        "productcode": pd.array([f"P{x:02d}" for x in rng.integers(0, 40, int(keep.sum()))],
+                                dtype="string[pyarrow]"),
         "toewijzing_nr": pd.array([None] * int(keep.sum()), dtype="string[pyarrow]"),
         "eenheid": "04", "volume": 1.0,
     })
@@ -63,8 +67,10 @@ def _synthetic(n_regio: int = 42, n_segment: int = 6, items_per_month: int = 60_
     })
     gem = pd.DataFrame({"gemeentecode": [f"{i:04d}" for i in range(n_regio)],
                         "regio_naam": [f"Regio {i:02d}" for i in range(n_regio)]})
-    bp = pd.DataFrame({"agb": ["1"] * n_regio, "jaar": 2024, "plafond_cent": 5_000_000_000,
-                       "productcode": None, "gemeentecode": gem["gemeentecode"]})
+    # plafonds for the 50 largest aanbieders per gemeente (one gemeente per regio here)
+    bp = pd.DataFrame({"agb": [f"{a:08d}" for a in range(50)] * n_regio, "jaar": 2024,
+                       "plafond_cent": 300_000_000, "productcode": None,
+                       "gemeentecode": np.repeat(gem["gemeentecode"].to_numpy(), 50)})
     return SimpleNamespace(declaraties=dec, toewijzingen=toew, budgetplafonds=bp, gemeenten=gem,
                            params=config.Params(peildatum="2024-08-01", per="kwartaal"))
 
@@ -114,11 +120,11 @@ def main():
     counts = tab["gekozen"].value_counts()
     print("\nchosen method:", counts.to_dict())
     jaar = (params.peil_ts - pd.Timedelta(days=1)).year
-    bud = F.budget_per_regio(c.budgetplafonds, c.gemeenten, jaar, fp.budget)
-    jt = F.jaartotalen(progs, jaar)
-    if len(jt) and len(bud):
-        print(f"\nBudget signal {jaar}:")
-        print(F.budget_signaal(jt, bud).round(3).to_string(index=False))
+    sig = _timed("budget comparison (plafond forecasts)",
+                 lambda: F.budget_vergelijking(c, progs, jaar, fp, peildatum=params.peildatum))
+    if len(sig):
+        print(f"\nBudget signal {jaar} (first 10):")
+        print(sig.head(10).round(3).to_string(index=False))
     if len(ver):
         print(f"\nCommitted cost (euro) from the peildatum to the horizon, per regio (first 10):")
         print(ver.groupby("regio")[["maximum", "verplicht"]].sum().round(0).head(10).to_string())

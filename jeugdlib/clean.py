@@ -114,37 +114,47 @@ def _date_days(s) -> np.ndarray:
     return days
 
 
-def combine_keys(arrays: list) -> np.ndarray:
-    """One dense int64 code per distinct combination of integer ``arrays`` (in order
-    of first appearance). Components are packed arithmetically while the product
-    of their ranges fits in 62 bits, and factorised only when it would not."""
-    key, size = None, 1
+def pack_keys(arrays: list) -> list[np.ndarray]:
+    """Pack integer ``arrays`` into as few int64 words as possible (no hashing).
+
+    Each component is shifted to start at 0 and multiplied in while the product
+    of the ranges stays below 2**62. Equal rows get equal words, so sorting or
+    grouping by the words is sorting or grouping by the components.
+    """
+    words, key, size = [], None, 1
     for a in arrays:
         a = np.asarray(a, dtype=np.int64)
         if len(a) == 0:
-            return np.zeros(0, np.int64)
-        lo, hi = int(a.min()), int(a.max())
-        width = hi - lo + 1
-        if width > len(a) * 4:  # sparse values (dates as days are dense enough): factorise
-            a, u = pd.factorize(a)
-            a = a.astype(np.int64)
-            lo, width = 0, max(len(u), 1)
+            return [np.zeros(0, np.int64)]
+        lo = int(a.min())
+        width = int(a.max()) - lo + 1
         a = a - lo
-        if key is None:
-            key, size = a, width
-            continue
-        if size * width >= 2**62:
-            key, u = pd.factorize(key)
-            key, size = key.astype(np.int64), max(len(u), 1)
-        key = key * width + a
+        if key is not None and size * width >= 2**62:
+            words.append(key)
+            key, size = None, 1
+        key = a if key is None else key * width + a
         size *= width
+    words.append(key)
+    return words
+
+
+def combine_keys(arrays: list) -> np.ndarray:
+    """One dense int64 code per distinct combination of integer ``arrays``, numbered
+    in order of first appearance."""
+    words = pack_keys(arrays)
+    key = words[0]
+    for w in words[1:]:
+        key = pd.factorize(key)[0].astype(np.int64) * (int(w.max()) + 1) + w
     return pd.factorize(key)[0].astype(np.int64)
 
 
 def first_positions(key: np.ndarray) -> np.ndarray:
-    """Position of the first row of each code of a dense key from :func:`combine_keys`
-    (codes are numbered in order of first appearance)."""
-    return pd.Series(key).drop_duplicates().index.to_numpy()
+    """Position of the first row of each code of a dense key numbered in order of
+    first appearance (:func:`combine_keys`): where the running maximum grows."""
+    if len(key) == 0:
+        return np.zeros(0, np.int64)
+    cm = np.maximum.accumulate(key)
+    return np.flatnonzero(np.r_[True, cm[1:] > cm[:-1]])
 
 
 def take(values, codes: np.ndarray):
@@ -176,9 +186,16 @@ def leeftijd(geboortedatum, datum) -> pd.Series:
     g = np.asarray(pd.Series(geboortedatum).to_numpy(dtype="datetime64[ns]"))
     d = np.asarray(pd.Series(datum).to_numpy(dtype="datetime64[ns]"))
     missing = np.isnat(g) | np.isnat(d)
-    gy, gm, gd = _civil(np.where(missing, 0, g.astype("datetime64[D]").astype("int64")))
-    dy, dm, dd = _civil(np.where(missing, 0, d.astype("datetime64[D]").astype("int64")))
-    out = (dy - gy - ((dm * 100 + dd) < (gm * 100 + gd))).astype("float64")
+    gd = np.where(missing, 0, g.astype("datetime64[D]").astype("int64"))
+    dd = np.where(missing, 0, d.astype("datetime64[D]").astype("int64"))
+    if len(gd) == 0:
+        return pd.Series(np.zeros(0))
+    # civil dates once per day of the range, then looked up (dates repeat a lot)
+    lo = int(min(gd.min(), dd.min()))
+    hi = int(max(gd.max(), dd.max()))
+    y, m, day = _civil(np.arange(lo, hi + 1, dtype=np.int64))
+    md = m * 100 + day
+    out = (y[dd - lo] - y[gd - lo] - (md[dd - lo] < md[gd - lo])).astype("float64")
     out[missing] = np.nan
     return pd.Series(out)
 
@@ -411,12 +428,16 @@ def net_items(tnr: np.ndarray, client: np.ndarray, agb: np.ndarray, prod: np.nda
         z = np.zeros(0, np.int64)
         return {"first": z, "bedrag": z, "volume": z, "n_debet": z, "n_credit": z}
     has_nr = tnr >= 0
-    key = combine_keys([tnr, np.where(has_nr, -2, client), np.where(has_nr, -2, agb), prod,
-                        _date_days(begin), _date_days(eind)])
+    words = pack_keys([tnr, np.where(has_nr, -2, client), np.where(has_nr, -2, agb), prod,
+                       _date_days(begin), _date_days(eind)])
     is_debet = amount > 0
-    order = np.lexsort((np.arange(n), ~is_debet, key))
-    ks = key[order]
-    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+    order = np.lexsort((np.arange(n), ~is_debet, *reversed(words)))
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for w in words:
+        ws = w[order]
+        change[1:] |= ws[1:] != ws[:-1]
+    starts = np.flatnonzero(change)
     first = order[starts]
     res = {
         "first": first,

@@ -24,12 +24,22 @@ eventual cost is at least what has been declared so far).
 
 The allocation-based forecast of committed cost (:func:`verplichte_kosten`)
 values the maximum volume that open toewijzingen still allow after the peildatum
-at the product's tarief and multiplies by the product's recent verzilvering.
-:func:`budget_signaal` compares the forecast for the year with the budget.
+at the product's tarief and multiplies by the product's recent verzilvering
+(from :mod:`jeugdlib.metrics.verzilvering`). :func:`budget_vergelijking` signals
+when the forecast for the year passes the budget: a regional budget parameter
+against the regio's total forecast, or the sum of budgetplafonds against the
+forecast of the cost that falls under those plafonds.
+
+Entry points: :func:`kpis` (KPI rows), :func:`rapport` (everything the Prognose
+report shows for one regio), :func:`prognose_reeks` (one plain monthly series).
+Too little history never raises: the simple methods are used and
+:attr:`Prognose.redenen` says why.
 
 All amounts here are in euro (float), because forecasts are not whole cents.
-Forecasts are deterministic: the ETS intervals are exact (no simulation), and the
-simulated paths for period totals use a fixed seed.
+Forecasts are deterministic: the monthly ETS intervals are exact (no
+simulation), and the simulated paths for intervals of period totals use a fixed
+seed. The history used is all of it before the peildatum, not only the analysis
+window (``Params.start``), because the models need years of months.
 """
 
 from __future__ import annotations
@@ -54,10 +64,6 @@ METHODE_LABELS = {
 }
 #: Months of history a method needs at its fit origin.
 MIN_MAANDEN = {"vorig_jaar": 12, "gemiddelde_12m": 12, "ets": 24}
-
-#: Per frequency (WMO757) how maximum volume accrues over time (metrics.md 3),
-#: used to spread the remaining maximum volume over months.
-_FREQ_PER_DAG = {"1": 1.0, "2": 1.0 / 7.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -469,6 +475,7 @@ class Prognose:
     methoden: tuple[str, ...]
     redenen: list[str]
     paden: np.ndarray | None = None  # ETS simulated paths (repetitions x months)
+    interval: float = 0.8  # coverage of ondergrens..bovengrens
 
     def aangevuld(self, methode: str | None = None) -> pd.DataFrame:
         """Monthly cost: realised where complete, else max(arrived so far, forecast).
@@ -517,7 +524,7 @@ class Prognose:
             flab = _common.period_label(f["maand"].reset_index(drop=True), per).to_numpy()
             real = self.realisatie.reindex(pd.DatetimeIndex(f["maand"]), fill_value=0.0).to_numpy()
             paths = np.maximum(self.paden, real[None, :])
-            alpha = (1.0 - _interval_of(self)) / 2.0
+            alpha = (1.0 - self.interval) / 2.0
             for p in out.index:
                 sel = flab == p
                 base = float(a.loc[(a["periode"] == p) & ~a["prognose"], "waarde"].sum())
@@ -526,10 +533,6 @@ class Prognose:
                 out.loc[p, "bovengrens"] = float(np.quantile(sums, 1 - alpha))
         out.index.name = "periode"
         return out.reset_index()
-
-
-def _interval_of(p: Prognose) -> float:
-    return float(p.voorspelling.attrs.get("interval", 0.8))
 
 
 def prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams | None = None,
@@ -630,10 +633,10 @@ def _prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams, naam: str) 
         parts.append(f)
     cols = ["maand", "methode", "waarde", "ondergrens", "bovengrens"]
     voorsp = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
-    voorsp.attrs["interval"] = fp.interval
     return Prognose(naam=naam, realisatie=y_all.copy(), eerste_onvolledig=eerste_onvolledig,
                     voorspelling=voorsp, backtest=bt.reset_index(drop=True), mape=m, beste=beste,
-                    voorsprong=voorsprong, methoden=tuple(methoden), redenen=redenen, paden=paden)
+                    voorsprong=voorsprong, methoden=tuple(methoden), redenen=redenen, paden=paden,
+                    interval=fp.interval)
 
 
 # --------------------------------------------------------------------------- regions

@@ -318,6 +318,18 @@ def test_budget_per_regio_and_signal():
     assert s.loc["Zuid", "ratio"] == pytest.approx(45 / 40)
 
 
+def test_onder_plafond_hand():
+    d = pd.DataFrame({"agb": ["A", "A", "A", "B", "C", "C"],
+                      "gemeentecode": ["0983", "0935", "0983", "0983", "0983", "0983"],
+                      "productcode": ["P1", "P1", "P2", "P1", "P1", "P2"]})
+    bp = pd.DataFrame({"agb": ["A", "C", "B"], "jaar": [2024, 2024, 2023], "plafond_cent": [1, 1, 1],
+                       "gemeentecode": ["0983", None, None], "productcode": [None, "P2", None]})
+    f = F.onder_plafond(d, bp, 2024)
+    # A in 0983 (any product): rows 0, 2; C product P2 (any gemeente): row 5; B's plafond is 2023.
+    assert f["alle"].tolist() == [True, False, True, False, False, True]
+    assert f["met_gemeente"].tolist() == [True, False, True, False, False, False]
+
+
 # --------------------------------------------------------------------------- KPI rows from Cleaned
 
 
@@ -330,14 +342,19 @@ def _cleaned(per="kwartaal"):
     noord = (100_000 * (1 + 0.01 * i) * (1 + 0.15 * season)).astype("int64")
     zuid = (50_000 * (1 + 0.02 * season) + 500 * (i % 3)).astype("int64")
     dec = pd.DataFrame({
-        "maand": np.concatenate([months, months]),
-        "regio": ["Noord"] * n + ["Zuid"] * n,
+        "maand": np.concatenate([months, months, months]),
+        "regio": ["Noord"] * (2 * n) + ["Zuid"] * n,
+        "gemeentecode": ["0983"] * (2 * n) + ["0935"] * n,
+        # Noord: aanbieder A (under a plafond) and B (EUR 300 a month, no plafond)
+        "agb": ["A"] * n + ["B"] * n + ["A"] * n,
+        "productcode": "P1",
         "segment": "S",
-        "bedrag_cent": np.concatenate([noord, zuid]),
+        "bedrag_cent": np.concatenate([noord, np.full(n, 30_000), zuid]),
     })
     dec["toewijzing_nr"], dec["eenheid"], dec["volume"] = None, "04", 1.0
     # one declared hour (EUR 100) on the ended toewijzing E
-    dec.loc[len(dec)] = {"maand": pd.Timestamp("2024-01-01"), "regio": "Noord", "segment": "S",
+    dec.loc[len(dec)] = {"maand": pd.Timestamp("2024-01-01"), "regio": "Noord", "gemeentecode": "0983",
+                         "agb": "A", "productcode": "P1", "segment": "S",
                          "bedrag_cent": 10000, "toewijzing_nr": "E", "eenheid": "04", "volume": 1.0}
     dec["regio"] = dec["regio"].astype("string[pyarrow]")
     dec["bedrag_cent"] = dec["bedrag_cent"].astype("int64[pyarrow]")
@@ -348,7 +365,8 @@ def _cleaned(per="kwartaal"):
     ])
     return SimpleNamespace(
         declaraties=dec, toewijzingen=toew,
-        budgetplafonds=pd.DataFrame({"agb": ["1"], "jaar": [2024], "plafond_cent": [1_000_000],
+        # plafond EUR 10.000 for aanbieder A in Venlo (0983, Noord) in 2024
+        budgetplafonds=pd.DataFrame({"agb": ["A"], "jaar": [2024], "plafond_cent": [1_000_000],
                                      "productcode": [None], "gemeentecode": ["0983"]}),
         gemeenten=pd.DataFrame({"gemeentecode": ["0983", "0935"], "regio_naam": ["Noord", "Zuid"]}),
         params=config.Params(peildatum="2024-08-01", per=per))
@@ -384,10 +402,15 @@ def test_kpis_rows():
     assert ver[(config.NEDERLAND, "2024-Q3")] == pytest.approx(ver[("Noord", "2024-Q3")])
     assert ("Zuid", "2024-Q3") not in ver.index
     # budget: Noord's plafond EUR 10.000 for 2024, forecast ratio = year forecast / 10.000
+    # budget: the plafond (EUR 10.000, aanbieder A in 0983) against the forecast of A's cost in
+    # Noord only (B has no plafond), not against Noord's total.
     b = k[k["kpi"] == "kosten_prognose_budget"].set_index("regio")
     jaar = p.per_periode("jaar")
-    assert b.loc["Noord", "waarde"] == pytest.approx(jaar["waarde"].iloc[0] / 10_000)
-    assert b.loc["Noord", "eenheid"] == "fractie"
+    onder = F.plafond_prognoses(c, 2024)
+    a_jaar = onder[("Noord",)].per_periode("jaar")["waarde"].iloc[0]
+    assert b.loc["Noord", "waarde"] == pytest.approx(a_jaar / 10_000)
+    assert a_jaar < jaar["waarde"].iloc[0] - 12 * 300 * 0.9  # B's ~EUR 3.600 a year left out
+    assert b.loc["Noord", "eenheid"] == "fractie" and b.loc["Noord", "periode"] == "2024"
     jt = F.jaartotalen(F.prognoses(c, peildatum=c.params.peildatum), 2024).set_index("regio")
     assert jt.loc["Noord", "waarde"] == pytest.approx(jaar["waarde"].iloc[0])
     assert jt.loc["Noord", "methode"] == p.beste
@@ -417,14 +440,19 @@ def test_rapport_one_regio():
     full = F.prognoses(c, peildatum=c.params.peildatum)[("Noord",)]
     pd.testing.assert_frame_equal(r.prognose.voorspelling, full.voorspelling)
     assert r.jaartotalen["gekozen"].sum() == 1
-    # budget EUR 10.000 (plafond of gemeente 0983 in Noord); the year forecast is far above it
+    # budget EUR 10.000 (plafond of A in 0983, Noord); A's year forecast is far above it
     assert r.budget == pytest.approx(10_000.0)
-    assert r.signaal["signaal"].tolist() == [True]
+    assert r.signaal["signaal"].tolist() == [True] and r.signaal["bron"].tolist() == ["budgetplafonds"]
     # committed cost of W (see test_kpis_rows): 2 x 61/7 x 100 x 0.5 over Aug + Sep
     assert r.verplicht["verplicht"].sum() == pytest.approx(2 * 61 / 7 * 100 * 0.5)
     assert "indexatie" in set(r.parameters["parameter"])
     # Zuid has no plafond: no budget, empty signal; an unknown regio: no forecast, a reason
     z = F.rapport(c, "Zuid", segment=False)
     assert z.budget is None and len(z.signaal) == 0 and z.segmenten == {}
+    # a regional budget parameter is compared with the regio's total forecast
+    z = F.rapport(c, "Zuid", F.ForecastParams(budget={"Zuid": 1e9}), segment=False)
+    tot = z.jaartotalen.loc[z.jaartotalen["gekozen"], "waarde"].iloc[0]
+    assert z.signaal["bron"].tolist() == ["parameter"] and not z.signaal["signaal"].iloc[0]
+    assert z.signaal["ratio"].iloc[0] == pytest.approx(tot / 1e9)
     x = F.rapport(c, "Nergens", segment=False)
     assert x.prognose.beste is None and x.prognose.redenen

@@ -58,18 +58,25 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
     keep_agb = pd.Index(a_u).isin(p["agb"].dropna().astype(object).unique())
     jaar = d["periode_begin"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
     sel = np.flatnonzero((a_c >= 0) & keep_agb[np.maximum(a_c, 0)] & np.isin(jaar, p["jaar"].unique()))
-    pr_c, pr_u = _codes(d["productcode"].iloc[sel])
-    gm_c, gm_u = _codes(d["gemeentecode"].iloc[sel])
-    rg = d["regio"].iloc[sel] if "regio" in d.columns else pd.Series(pd.NA, index=d.index[sel], dtype=schema.S)
+    pr_c, pr_u = _codes(d["productcode"])
+    gm_c, gm_u = _codes(d["gemeentecode"])
+    rg = d["regio"] if "regio" in d.columns else pd.Series(pd.NA, index=d.index, dtype=schema.S)
     rg_c, rg_u = _codes(rg)
-    cl_c, _ = _codes(d["client_id"].iloc[sel])
-    base = pd.DataFrame({"a": a_c[sel], "j": jaar[sel].astype(np.int64), "pr": pr_c, "gm": gm_c, "rg": rg_c,
-                         "cl": cl_c, "bedrag_cent": _num(d["bedrag_cent"].iloc[sel])})
-    # Amounts per (agb, jaar, product, gemeente, regio), clients per (..., client): both small.
+    cl_c, _ = _codes(d["client_id"])
+    base = pd.DataFrame({"a": a_c[sel], "j": jaar[sel].astype(np.int64), "pr": pr_c[sel], "gm": gm_c[sel],
+                         "rg": rg_c[sel], "bedrag_cent": _num(d["bedrag_cent"])[sel]})
+    cl_c = cl_c[sel]
+    # Amounts per (agb, jaar, product, gemeente, regio) = group _k; clients per (_k, client).
     keys = ["a", "j", "pr", "gm", "rg"]
-    som = base.groupby(keys, sort=False)["bedrag_cent"].sum().reset_index()
-    som["_k"] = np.arange(len(som))
-    cl = base.loc[base["cl"] >= 0, keys + ["cl"]].drop_duplicates().merge(som[keys + ["_k"]], on=keys)[["_k", "cl"]]
+    gk = base.groupby(keys, sort=False).ngroup().to_numpy(dtype=np.int64)
+    som = base.groupby(gk, sort=True).agg(a=("a", "first"), j=("j", "first"), pr=("pr", "first"),
+                                          gm=("gm", "first"), rg=("rg", "first"),
+                                          bedrag_cent=("bedrag_cent", "sum"))
+    som["_k"] = som.index.to_numpy()
+    known = cl_c >= 0
+    nc = int(cl_c.max()) + 1 if len(cl_c) else 1
+    ck = pd.unique(gk[known] * nc + cl_c[known])
+    cl = pd.DataFrame({"_k": ck // nc, "cl": ck % nc})
     som["agb"] = a_u[som["a"].to_numpy()]
     som["d_productcode"] = np.append(pr_u, None)[som["pr"].to_numpy()]
     som["d_gemeentecode"] = np.append(gm_u, None)[som["gm"].to_numpy()]
