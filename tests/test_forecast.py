@@ -456,3 +456,37 @@ def test_rapport_one_regio():
     assert z.signaal["ratio"].iloc[0] == pytest.approx(tot / 1e9)
     x = F.rapport(c, "Nergens", segment=False)
     assert x.prognose.beste is None and x.prognose.redenen
+
+
+def test_kpis_through_clean():
+    """The adapter on a real Cleaned (jeugdlib.clean) built from a hand-made dataset."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _ds_factory import dec, make_ds, tw
+
+    from jeugdlib import clean
+
+    months = pd.date_range("2020-01-01", "2024-07-01", freq="MS")
+    lines = [dec(declaratie_nr=f"d{i}", referentie_nr=f"r{i}", toewijzing_nr=None, client_id="c9",
+                 productcode="45A48", periode_begin=f"{m:%Y-%m-%d}",
+                 periode_eind=f"{m + pd.offsets.MonthEnd(0):%Y-%m-%d}", volume_signed=1 + i % 12,
+                 tarief_cent=10000, bedrag_cent_signed=10000 * (1 + i % 12))
+             for i, m in enumerate(months)]
+    # an open P*Q toewijzing (45A48, EUR 100 per hour): 1 hour per week until 2024-08-31
+    toew = [tw(toewijzing_nr="T1", productcode="45A48", ingangsdatum="2024-01-01", einddatum="2024-08-31",
+               volume=1, eenheid="04", frequentie="2")]
+    params = config.Params(peildatum="2024-08-01", per="jaar")
+    c = clean.clean(make_ds(toew, lines), params)
+    k = F.kpis(c, params)
+    kp = k[(k["kpi"] == "kosten_prognose") & (k["regio"] == "Noord-Limburg")]
+    assert set(kp["dimensie"]) == {"methode=vorig_jaar", "methode=gemiddelde_12m", "methode=ets",
+                                   "methode=gekozen"}
+    assert kp["periode"].unique().tolist() == ["2024"]
+    # 2024-01..04 are complete: the year forecast is at least their sum
+    # (i = 48..51 -> 1 + i % 12 = 1, 2, 3, 4 hours -> EUR 1.000)
+    assert (kp["waarde"].astype(float) >= 1000.0).all()
+    # committed: T1 in August 2024 has maximum 1 h x 31/7 x EUR 100 = 442.86; no toewijzing has
+    # ended, so there is no verzilvering to apply: committed 0, and the 442.86 is reported apart.
+    ver = k[(k["kpi"] == "kosten_verplicht") & (k["regio"] == "Noord-Limburg")]
+    assert ver["waarde"].astype(float).tolist() == [0.0]
+    v = F.verplicht(c)
+    assert v.attrs["zonder_verzilvering"] == pytest.approx(2 * 31 / 7 * 100)  # Noord-Limburg + Nederland

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import config, schema
+from .. import config
 from .verzilvering import _codes, _finish, _kpi_rows, eindigend_in_periode
 
 _OPEN = np.iinfo(np.int64).max  # an open einddatum: later than any date
@@ -54,8 +54,9 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
     heeft_eind = ~np.isnat(eind_dt)
     eind = np.where(heeft_eind, eind_dt.view("int64"), _OPEN)
 
-    telt_v = heeft_eind & (eind < peil) & (eind + aansluit < peil)
-    telt_r = heeft_eind & (eind < peil) & (eind + recid < peil)
+    e0 = np.where(heeft_eind, eind, 0)  # no arithmetic on the open sentinel
+    telt_v = heeft_eind & (e0 < peil) & (e0 + aansluit < peil)
+    telt_r = heeft_eind & (e0 < peil) & (e0 + recid < peil)
 
     verlengd = np.zeros(n, dtype=bool)
     recidief_kand = np.zeros(n, dtype=bool)

@@ -12,7 +12,6 @@ a verzoek with neither, or dated on/after the peildatum, is left out.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .. import config, schema

@@ -309,7 +309,8 @@ def _finish(rows: pd.DataFrame) -> pd.DataFrame:
         out = schema.empty("kpi")[["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid"]]
         out[schema.KPI_N] = pd.Series([], dtype="float64")
         return out
-    out = rows[cols].reset_index(drop=True)
+    out = rows[cols].sort_values(["kpi", "regio", "gemeente", "periode", "dimensie"], kind="mergesort")
+    out = out.reset_index(drop=True)
     for c in ("kpi", "regio", "gemeente", "periode", "dimensie", "eenheid"):
         out[c] = out[c].astype(schema.S)
     out["waarde"] = out["waarde"].astype("float64").astype(schema.F)

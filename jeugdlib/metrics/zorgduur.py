@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import config, schema
+from .. import config
 from . import _common
 from .verzilvering import _codes, _finish, _kpi_rows, eindigend_in_periode
 

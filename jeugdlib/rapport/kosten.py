@@ -298,13 +298,15 @@ def budget(r: Rapport) -> None:
     namen = dict(zip(r.cleaned.aanbieders["agb"].astype(str), r.cleaned.aanbieders["naam"].astype(str)))
     b = b.assign(agb=b["dimensie"].str.replace("agb=", "", regex=False))
     w = b.pivot_table(index=["agb", "periode"], columns="kpi", values="waarde", aggfunc="first").reset_index()
+    for c in ("budget_uitnutting", "budget_prognose"):
+        w[c] = pd.to_numeric(w[c], errors="coerce").astype("float64") if c in w else float("nan")
     w["aanbieder"] = w["agb"].map(namen).fillna(w["agb"])
     w = w.sort_values(["periode", "aanbieder"])
+    boven = (w["budget_uitnutting"].fillna(0) > 1) | (w["budget_prognose"].fillna(0) > 1)
     out = pd.DataFrame({"aanbieder": w["aanbieder"], "jaar": w["periode"],
-                        "uitnutting tot nu": [fmt.procent(v) for v in w.get("budget_uitnutting", pd.Series(dtype=float))],
-                        "prognose jaareinde": [fmt.procent(v) for v in w.get("budget_prognose", pd.Series([None] * len(w)))],
-                        "signaal": ["boven plafond" if (p or 0) > 1 or (u or 0) > 1 else "" for u, p in
-                                    zip(w.get("budget_uitnutting", [None] * len(w)), w.get("budget_prognose", [None] * len(w)))]})
+                        "uitnutting tot nu": w["budget_uitnutting"].map(fmt.procent),
+                        "prognose jaareinde": w["budget_prognose"].map(fmt.procent),
+                        "signaal": ["boven plafond" if x else "" for x in boven]})
     toon(kopje("Budgetplafonds"), tabel(out, rechts=["uitnutting tot nu", "prognose jaareinde"]),
          bijschrift("Gedeclareerd dit jaar gedeeld door het plafond; de prognose trekt het lopende jaar "
                     "lineair door tot het jaareinde."))
