@@ -1259,7 +1259,8 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
         for g, a, y, i in zip(first["gemeentecode"], first["agb"], first["_year"], first["identificatie"])]))
     bad["JW301"] = int(bad_client[cl].sum())
     n_dup = max(1, int(round(len(first) * 0.0004)))
-    dup_msgs = set(rng.choice(first["bericht"].to_numpy(), n_dup, replace=False).tolist())
+    clean_msgs = np.setdiff1d(first["bericht"].to_numpy(), df["bericht"].to_numpy()[bad_client[cl]])
+    dup_msgs = set(rng.choice(clean_msgs, n_dup, replace=False).tolist())
     dup_paths = {path_of[m] for m in dup_msgs}
     dups += [("JW301", p, b) for p, b in _render_write(out, "JW301", df, path_of, chunk_col="_year",
                                                           keep=lambda p: p in dup_paths)]
@@ -1380,7 +1381,8 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
                                  first["identificatie"])]))
     bad["JW323"] = int(bad_client[c].sum())
     n_dup = max(1, int(round(len(first) * 0.0003)))
-    dup_msgs = set(rng.choice(first["bericht"].to_numpy(), n_dup, replace=False).tolist())
+    clean_msgs = np.setdiff1d(first["bericht"].to_numpy(), df["bericht"].to_numpy()[bad_client[c]])
+    dup_msgs = set(rng.choice(clean_msgs, n_dup, replace=False).tolist())
     dup_paths = {path_of[m] for m in dup_msgs}
     dups += [("JW323", p_, b) for p_, b in _render_write(out, "JW323", df, path_of,
                                                           chunk_col="_year",
@@ -1540,8 +1542,8 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         for k, v in rv.items():
             acc(vuil, k, v)
         ev = {
-            "toewijzingen": {"versies": n_versies + dup_valid(dup, "JW301"), "toewijzingen": n_tw,
-                             "oudere_versie": n_versies + dup_valid(dup, "JW301") - n_tw,
+            "toewijzingen": {"versies": n_versies, "toewijzingen": n_tw,
+                             "oudere_versie": n_versies - n_tw,
                              "reden_wijziging_13": f["man"]["ingetrokken_rw13"],
                              "einde_voor_ingang": f["man"]["einde_voor_ingang"], "leeftijd": int(len(old_t))},
             "declaraties": {"regels": int(l_ok.sum()), "posten": int(n_items),
@@ -1609,8 +1611,8 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         "bytes": o.bytes, "regios": reg_man, "vuil": vuil,
         "verwacht_na_opschonen": verwacht,
         "toelichting": ("verwacht_na_opschonen: tellingen van jeugdlib.clean met een peildatum na de "
-                        "extractdatum (geen afkap), op de records met een geldig BSN; dubbele bestanden zijn "
-                        "als gewone berichten meegeteld (versies/regels)."),
+                        "extractdatum (geen afkap), op de records die ingest behoudt: zonder ongeldige BSN's en "
+                        "zonder de dubbele bestanden (die ingest als dubbel_bericht in quarantaine zet)."),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=False) + "\n",
                                        encoding="utf-8")
@@ -1619,11 +1621,6 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         print(f"demodataset geschreven naar {out}: {n} berichten, {o.bytes / 1e6:.0f} MB, "
               f"{time.perf_counter() - t0:.0f} s")
     return manifest
-
-
-def dup_valid(dup: dict, kind: str) -> int:
-    """Records of duplicate files (all duplicates are of valid-BSN messages or counted as such)."""
-    return int(dup.get(f"{kind}_records", 0))
 
 
 def main(args) -> int:

@@ -489,4 +489,4 @@ def test_kpis_through_clean():
     ver = k[(k["kpi"] == "kosten_verplicht") & (k["regio"] == "Noord-Limburg")]
     assert ver["waarde"].astype(float).tolist() == [0.0]
     v = F.verplicht(c)
-    assert v.attrs["zonder_verzilvering"] == pytest.approx(2 * 31 / 7 * 100)  # Noord-Limburg + Nederland
+    assert v.attrs["zonder_verzilvering"] == pytest.approx(31 / 7 * 100)  # counted once, not per level

@@ -14,8 +14,8 @@ import pandas as pd
 
 from .. import schema
 from . import _common
-from .kosten import _clienten_met_kosten, dim_value, in_perioden
-from .volume import as_kpi, complete, finish, levels_present
+from .kosten import _plain, agb_totalen, dim_value, werkset
+from .volume import as_kpi, complete, finish
 
 _KEYS = ["regio", "gemeente", "periode"]
 
@@ -23,31 +23,27 @@ _KEYS = ["regio", "gemeente", "periode"]
 KLEIN_CENT = 20_000 * 100
 
 
-def _aandeel(d: pd.DataFrame, in_groep: np.ndarray, by: list[str]) -> pd.DataFrame:
-    """Share of ``bedrag_cent`` where ``in_groep`` per level x periode x ``by``."""
-    d = d.copy()
-    d["bedrag_cent"] = d["bedrag_cent"].astype("int64")
-    d["_groep"] = np.where(in_groep, d["bedrag_cent"].to_numpy(), 0)
-    s = _common.sum_levels(d, ["periode", *by], ["bedrag_cent", "_groep"])
-    n = _clienten_met_kosten(d, ["periode", *by])
-    s = s.merge(n, on=[*_KEYS, *by], how="left").fillna({"n": 0})
-    s = s[s["bedrag_cent"] > 0]
-    s["waarde"] = s["_groep"] / s["bedrag_cent"]
-    s["n_clienten"] = s["n"]
-    return s
+def _noemer(ws, perioden: pd.DataFrame) -> pd.DataFrame:
+    """kosten (cent, ``bedrag_cent``) and clients with positive kosten (``n``) per
+    level x periode, only where kosten > 0: the denominator of every share."""
+    tot = _plain(ws.totaal(perioden)).merge(_plain(ws.clienten_met_kosten(perioden)), on=_KEYS, how="left")
+    tot = tot.fillna({"n": 0})
+    return tot[tot["bedrag_cent"] > 0]
 
 
-def _aandeel_per_waarde(d: pd.DataFrame, col: str, name: str, values: list[str]) -> pd.DataFrame:
+def _aandeel_per_waarde(ws, perioden: pd.DataFrame, col: str, name: str, values: list[str],
+                        mapping: dict | None = None) -> pd.DataFrame:
     """Share of kosten per value of ``col`` (one row per value in ``values``; the
-    denominator is the period's total kosten)."""
-    d = d.copy()
-    d["bedrag_cent"] = d["bedrag_cent"].astype("int64")
-    tot = _common.sum_levels(d, ["periode"], ["bedrag_cent"])
-    n = _clienten_met_kosten(d, ["periode"])
-    tot = tot.merge(n, on=_KEYS, how="left").fillna({"n": 0})
-    tot = tot[tot["bedrag_cent"] > 0]
-    d["_v"] = d[col].astype(schema.S)
-    grp = _common.sum_levels(d, ["periode", "_v"], ["bedrag_cent"]).rename(columns={"bedrag_cent": "_g"})
+    denominator is the period's total kosten). ``mapping`` maps the column's own
+    values onto ``values`` (others -> the last value)."""
+    d = ws.in_perioden(perioden)
+    grp = _plain(_common.sum_levels(d, ["periode", col], ["bedrag_cent"]))
+    v = grp[col].astype(object)
+    v = v.map(mapping) if mapping else v
+    grp["_v"] = v.where(v.isin(values), values[-1]).fillna(values[-1]).astype(schema.S)
+    grp = grp.groupby([*_KEYS, "_v"], sort=False, as_index=False)["bedrag_cent"].sum() \
+        .rename(columns={"bedrag_cent": "_g"})
+    tot = _noemer(ws, perioden)
     grid = tot.merge(pd.DataFrame({"_v": pd.Series(values, dtype=schema.S)}), how="cross")
     m = grid.merge(grp, on=[*_KEYS, "_v"], how="left").fillna({"_g": 0})
     m["waarde"] = m["_g"] / m["bedrag_cent"]
@@ -62,52 +58,54 @@ def aandeel_nga(declaraties: pd.DataFrame, perioden: pd.DataFrame, per_segment: 
     aanbieders.csv is NGA) / ``kosten`` in the period.
 
     ``per_segment``: one row per ``segment=...``, the share *within* the segment
-    (NGA kosten in the segment / kosten of the segment).
+    (NGA kosten in the segment / kosten of the segment; ``n_clienten``: clients
+    with positive kosten in the segment).
     """
-    cols = ["regio", "gemeentecode", "client_id", "bedrag_cent", "gecontracteerd", "segment"]
-    d = in_perioden(declaraties, perioden, cols)
-    nga = ~d["gecontracteerd"].fillna(False).astype(bool).to_numpy()
+    ws = werkset(declaraties)
+    d = ws.in_perioden(perioden)
+    by = ["periode", "segment"] if per_segment else ["periode"]
+    nga = d[["regio", "gemeentecode", *by]].copy()
+    nga["_nga"] = np.where(d["gecontracteerd"].to_numpy(), 0, d["bedrag_cent"].to_numpy())
+    nga["bedrag_cent"] = d["bedrag_cent"].to_numpy()
+    s = _plain(_common.sum_levels(nga, by, ["bedrag_cent", "_nga"]))
     if per_segment:
-        d["dimensie"] = dim_value(d["segment"], "segment")
-        return finish(_aandeel(d, nga, ["dimensie"]))
-    return finish(_aandeel(d, nga, []))
+        n = _plain(ws.clienten_met_kosten(perioden, ("segment",)))
+        s = s.merge(n, on=[*_KEYS, "segment"], how="left").fillna({"n": 0})
+        s["dimensie"] = dim_value(s["segment"], "segment").to_numpy()
+    else:
+        s = s.merge(_plain(ws.clienten_met_kosten(perioden)), on=_KEYS, how="left").fillna({"n": 0})
+    s = s[s["bedrag_cent"] > 0]
+    s["waarde"] = s["_nga"] / s["bedrag_cent"]
+    s["n_clienten"] = s["n"]
+    return finish(s)
 
 
 def aandeel_variant(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``aandeel_variant`` (metrics.md section 2): share of kosten per product variant:
     ``variant=maatwerk``, ``variant=meerwerk``, ``variant=overig`` (no variant, or an
     unknown product)."""
-    d = in_perioden(declaraties, perioden, ["regio", "gemeentecode", "client_id", "bedrag_cent", "variant"])
-    v = d["variant"].astype(schema.S).str.lower()
-    d["variant"] = v.where(v.isin(["maatwerk", "meerwerk"]), "overig").fillna("overig")
-    return finish(_aandeel_per_waarde(d, "variant", "variant", ["maatwerk", "meerwerk", "overig"]))
+    return finish(_aandeel_per_waarde(werkset(declaraties), perioden, "variant", "variant",
+                                      ["maatwerk", "meerwerk", "overig"]))
 
 
 def aandeel_aanbiedertype(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``aandeel_aanbiedertype`` (metrics.md section 2): share of kosten per aanbieder
     type, ``type=micro`` and ``type=regulier`` (an unknown AGB counts as regulier)."""
-    d = in_perioden(declaraties, perioden, ["regio", "gemeentecode", "client_id", "bedrag_cent", "aanbieder_type"])
-    t = d["aanbieder_type"].astype(schema.S)
-    d["aanbieder_type"] = t.where(t == "micro", "regulier").fillna("regulier")
-    return finish(_aandeel_per_waarde(d, "aanbieder_type", "type", ["micro", "regulier"]))
+    return finish(_aandeel_per_waarde(werkset(declaraties), perioden, "aanbieder_type", "type",
+                                      ["micro", "regulier"]))
 
 
 def aandeel_top10(declaraties: pd.DataFrame, perioden: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """``aandeel_top10`` (metrics.md section 2): kosten of the ``n`` (10) aanbieders
     with the highest kosten in the period (within the level) / ``kosten``. Ties at
     the tenth place are broken by AGB code."""
-    d = in_perioden(declaraties, perioden)
-    d["bedrag_cent"] = d["bedrag_cent"].astype("int64")
-    a = _common.sum_levels(d, ["periode", "agb"], ["bedrag_cent"])
+    ws = werkset(declaraties)
+    a = _plain(agb_totalen(ws, perioden))
     a = a.sort_values([*_KEYS, "bedrag_cent", "agb"], ascending=[True, True, True, False, True],
                       kind="mergesort")
     top = a.groupby(_KEYS, sort=False).head(n).groupby(_KEYS, sort=False)["bedrag_cent"].sum().rename("_top")
-    tot = a.groupby(_KEYS, sort=False)["bedrag_cent"].sum().rename("_tot")
-    m = pd.concat([top, tot], axis=1).reset_index()
-    cl = _clienten_met_kosten(d, ["periode"])
-    m = m.merge(cl, on=_KEYS, how="left").fillna({"n": 0})
-    m = m[m["_tot"] > 0]
-    m["waarde"] = m["_top"] / m["_tot"]
+    m = _noemer(ws, perioden).merge(top.reset_index(), on=_KEYS, how="left").fillna({"_top": 0})
+    m["waarde"] = m["_top"] / m["bedrag_cent"]
     m["n_clienten"] = m["n"]
     return finish(m)
 
@@ -116,23 +114,21 @@ def aanbieders_klein(declaraties: pd.DataFrame, jaren: pd.DataFrame) -> pd.DataF
     """``aanbieders_klein`` (metrics.md section 2): aanbieders with positive kosten
     below EUR 20,000 in a year (``jaren``: a yearly periods table; only per year).
     Not client-based."""
-    d = in_perioden(declaraties, jaren)
-    d["bedrag_cent"] = d["bedrag_cent"].astype("int64")
-    a = _common.sum_levels(d, ["periode", "agb"], ["bedrag_cent"])
+    ws = werkset(declaraties)
+    a = agb_totalen(ws, jaren)
     a = a[(a["bedrag_cent"] > 0) & (a["bedrag_cent"] < KLEIN_CENT)]
-    out = a.groupby(_KEYS, sort=False).size().rename("waarde").reset_index()
-    return finish(complete(out, levels_present(declaraties), jaren, {"waarde": 0}))
+    out = a.groupby(_KEYS, sort=False, observed=True).size().rename("waarde").reset_index()
+    return finish(complete(_plain(out), ws.levels(), jaren, {"waarde": 0}))
 
 
 def aanbieders_een_client(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``aanbieders_een_client`` (metrics.md section 2): aanbieders that served exactly
     one client in the period (one client with a positive net declared amount at
     that aanbieder, within the level). Not client-based."""
-    d = in_perioden(declaraties, perioden)
-    d["bedrag_cent"] = d["bedrag_cent"].astype("int64")
-    n = _clienten_met_kosten(d, ["periode", "agb"])
-    one = n[n["n"] == 1].groupby(_KEYS, sort=False).size().rename("waarde").reset_index()
-    return finish(complete(one, levels_present(declaraties), perioden, {"waarde": 0}))
+    ws = werkset(declaraties)
+    n = ws.clienten_met_kosten(perioden, ("agb",))
+    one = n[n["n"] == 1].groupby(_KEYS, sort=False, observed=True).size().rename("waarde").reset_index()
+    return finish(complete(_plain(one), ws.levels(), perioden, {"waarde": 0}))
 
 
 # --------------------------------------------------------------------------- KPI rows

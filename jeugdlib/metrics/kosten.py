@@ -9,6 +9,8 @@ returned in euro. Output columns as in :mod:`jeugdlib.metrics.volume`:
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -20,16 +22,99 @@ from .volume import as_kpi, complete, finish, levels_present, per_of
 KOSTEN_DIMENSIES = ("segment", "financieringsvorm", "productgroep", "productcode")
 
 _KEYS = ["regio", "gemeente", "periode"]
+_CAT_COLS = ("regio", "gemeentecode", "agb", "segment", "financieringsvorm", "productgroep", "productcode",
+             "variant", "aanbieder_type")
 
 
-def in_perioden(declaraties: pd.DataFrame, perioden: pd.DataFrame, cols: list[str] | None = None) -> pd.DataFrame:
+class Werkset:
+    """The declaration items in a compact form for fast grouping (plumbing).
+
+    String columns become categoricals (one factorisation each), amounts int64,
+    ``client_nr`` the client code from :mod:`jeugdlib.clean` (factorised here if
+    absent). ``in_perioden`` adds the period and keeps only the items in the
+    periods; results that several metrics share are memoised. The content is a
+    pure function of the declaraties, so caching it does not change any result.
+    """
+
+    def __init__(self, declaraties: pd.DataFrame):
+        d = {}
+        for c in _CAT_COLS:
+            if c in declaraties.columns:
+                d[c] = declaraties[c].astype("category")
+        d["bedrag_cent"] = declaraties["bedrag_cent"].fillna(0).to_numpy(dtype=np.int64)
+        if "client_nr" in declaraties.columns:
+            d["client_nr"] = declaraties["client_nr"].to_numpy(dtype=np.int64)
+        else:
+            d["client_nr"] = pd.factorize(declaraties["client_id"])[0].astype(np.int64)
+        if "gecontracteerd" in declaraties.columns:
+            d["gecontracteerd"] = declaraties["gecontracteerd"].fillna(False).to_numpy(dtype=bool)
+        pb = declaraties["periode_begin"].to_numpy(dtype="datetime64[ns]")
+        d["maand"] = pb.astype("datetime64[M]").astype("datetime64[ns]")
+        self.d = pd.DataFrame(d)
+        self._levels = None
+        self._per = {}
+        self.memo = {}
+
+    def levels(self) -> pd.DataFrame:
+        """Every (regio, gemeente) level present in the items."""
+        if self._levels is None:
+            self._levels = levels_present(self.d)
+        return self._levels
+
+    def in_perioden(self, perioden: pd.DataFrame) -> pd.DataFrame:
+        """The items whose periode_begin lies in one of ``perioden`` (by their month;
+        periods are whole months), with a categorical ``periode``."""
+        key = tuple(perioden["periode"])
+        if key not in self._per:
+            begins = perioden["begin"].to_numpy(dtype="datetime64[ns]")
+            ends = perioden["eind"].to_numpy(dtype="datetime64[ns]")
+            m = self.d["maand"].to_numpy()
+            i = np.searchsorted(begins, m, side="right") - 1
+            ok = (i >= 0) & (m <= ends[np.clip(i, 0, None)]) & ~np.isnat(m)
+            sub = self.d[ok].reset_index(drop=True)
+            sub["periode"] = pd.Categorical.from_codes(i[ok], categories=pd.Index(list(key), dtype=object))
+            self._per[key] = sub
+        return self._per[key]
+
+    def clienten_met_kosten(self, perioden: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
+        """Distinct clients with a positive net amount per level x periode x ``by``
+        (column ``n``); the amount is summed per client within each level."""
+        k = ("per", tuple(perioden["periode"]), "cl", by)
+        if k not in self.memo:
+            d = self.in_perioden(perioden)
+            self.memo[k] = _clienten_met_kosten(d, ["periode", *by])
+        return self.memo[k]
+
+    def totaal(self, perioden: pd.DataFrame) -> pd.DataFrame:
+        """kosten (cent) per level x periode (column ``bedrag_cent``)."""
+        k = ("per", tuple(perioden["periode"]), "tot")
+        if k not in self.memo:
+            self.memo[k] = _common.sum_levels(self.in_perioden(perioden), ["periode"], ["bedrag_cent"])
+        return self.memo[k]
+
+
+_CACHE: dict = {}
+
+
+def werkset(declaraties: pd.DataFrame) -> Werkset:
+    """The :class:`Werkset` of ``declaraties``, built once per frame (cached while
+    the frame lives)."""
+    if isinstance(declaraties, Werkset):
+        return declaraties
+    hit = _CACHE.get(id(declaraties))
+    if hit is not None and hit[0]() is declaraties and hit[2] == len(declaraties):
+        return hit[1]
+    ws = Werkset(declaraties)
+    _CACHE.clear()  # one dataset at a time
+    _CACHE[id(declaraties)] = (weakref.ref(declaraties), ws, len(declaraties))
+    return ws
+
+
+def in_perioden(declaraties: pd.DataFrame, perioden: pd.DataFrame, cols=None) -> pd.DataFrame:
     """Declaration items with their ``periode`` (by periode_begin), only those in
-    the periods of ``perioden`` (metrics.md 0.2, last line)."""
-    cols = cols or ["regio", "gemeentecode", "client_id", "agb", "bedrag_cent"]
-    d = declaraties[cols].copy()
-    lab = _common.period_label(declaraties["periode_begin"], per_of(perioden))
-    d["periode"] = lab.to_numpy()
-    return d[lab.isin(perioden["periode"]).fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+    the periods of ``perioden`` (metrics.md 0.2, last line); compact columns of
+    :class:`Werkset`."""
+    return werkset(declaraties).in_perioden(perioden)
 
 
 def dim_value(s: pd.Series, name: str) -> pd.Series:
@@ -43,6 +128,16 @@ def _euro(cent) -> pd.Series:
     return pd.Series(cent).astype("float64") / 100.0
 
 
+def _clienten_met_kosten(d: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Distinct clients with a positive net declared amount per level x ``by``
+    (column ``n``); the amount is summed per client within each level."""
+    c = d[["regio", "gemeentecode", "client_nr", "bedrag_cent", *by]]
+    s = _common.sum_levels(c, [*by, "client_nr"], ["bedrag_cent"])
+    s = s[s["bedrag_cent"] > 0]
+    return s.groupby(["regio", "gemeente", *by], sort=False, dropna=False, observed=True).size() \
+        .rename("n").reset_index()
+
+
 # --------------------------------------------------------------------------- metrics
 
 def kosten(declaraties: pd.DataFrame, perioden: pd.DataFrame, dimensie: str | None = None) -> pd.DataFrame:
@@ -54,29 +149,25 @@ def kosten(declaraties: pd.DataFrame, perioden: pd.DataFrame, dimensie: str | No
     Money totals have no client basis for suppression (``n_clienten`` empty). The
     total is completed with 0 for every level and period.
     """
-    cols = ["regio", "gemeentecode", "bedrag_cent"] + ([dimensie] if dimensie else [])
-    d = in_perioden(declaraties, perioden, cols)
-    by = ["periode"]
-    if dimensie:
-        d["dimensie"] = dim_value(d[dimensie], dimensie)
-        by.append("dimensie")
-    d["bedrag_cent"] = d["bedrag_cent"].astype("int64")
-    s = _common.sum_levels(d, by, ["bedrag_cent"])
-    s["waarde"] = _euro(s["bedrag_cent"])
+    ws = werkset(declaraties)
     if not dimensie:
-        s = complete(s, levels_present(declaraties), perioden, {"waarde": 0.0})
-    return finish(s)
+        s = ws.totaal(perioden).copy()
+        s["waarde"] = _euro(s["bedrag_cent"])
+        return finish(complete(_plain(s), ws.levels(), perioden, {"waarde": 0.0}))
+    d = ws.in_perioden(perioden)
+    s = _common.sum_levels(d, ["periode", dimensie], ["bedrag_cent"])
+    s["waarde"] = _euro(s["bedrag_cent"])
+    s["dimensie"] = dim_value(s[dimensie], dimensie).to_numpy()
+    return finish(_plain(s))
 
 
-def _clienten_met_kosten(d: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Distinct clients with a positive net declared amount per level x ``by``
-    (column ``n``); the amount is summed per client within the gemeente."""
-    c = d[["regio", "gemeentecode", "client_id", "bedrag_cent", *by]].copy()
-    c["client_id"] = pd.factorize(c["client_id"])[0]
-    # positive per client at each level: sum per (level, by, client) first
-    s = _common.sum_levels(c, [*by, "client_id"], ["bedrag_cent"])
-    s = s[s["bedrag_cent"] > 0]
-    return s.groupby(["regio", "gemeente", *by], sort=False, dropna=False).size().rename("n").reset_index()
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Categorical key columns back to strings (small aggregated frames only)."""
+    out = df.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object).astype(schema.S)
+    return out
 
 
 def kosten_per_client(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
@@ -84,11 +175,8 @@ def kosten_per_client(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.D
     a positive net declared amount in the period (per level: the client's net
     amount within that gemeente, regio or Nederland). ``n_clienten`` = that
     denominator."""
-    d = in_perioden(declaraties, perioden)
-    d["bedrag_cent"] = d["bedrag_cent"].astype("int64")
-    tot = _common.sum_levels(d, ["periode"], ["bedrag_cent"])
-    n = _clienten_met_kosten(d, ["periode"])
-    m = tot.merge(n, on=_KEYS, how="inner")
+    ws = werkset(declaraties)
+    m = _plain(ws.totaal(perioden)).merge(_plain(ws.clienten_met_kosten(perioden)), on=_KEYS, how="inner")
     m = m[m["n"] > 0]
     m["waarde"] = _euro(m["bedrag_cent"]) / m["n"]
     m["n_clienten"] = m["n"]
@@ -98,13 +186,19 @@ def kosten_per_client(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.D
 def aanbieders(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``aanbieders`` (metrics.md section 1): distinct AGB codes whose net declared
     amount in the period (within the level) is positive. Not client-based."""
-    d = in_perioden(declaraties, perioden)
-    d["bedrag_cent"] = d["bedrag_cent"].astype("int64")
-    s = _common.sum_levels(d, ["periode", "agb"], ["bedrag_cent"])
+    ws = werkset(declaraties)
+    s = agb_totalen(ws, perioden)
     s = s[s["bedrag_cent"] > 0]
-    out = s.groupby(_KEYS, sort=False).size().rename("waarde").reset_index()
-    out = complete(out, levels_present(declaraties), perioden, {"waarde": 0})
-    return finish(out)
+    out = s.groupby(_KEYS, sort=False, observed=True).size().rename("waarde").reset_index()
+    return finish(complete(_plain(out), ws.levels(), perioden, {"waarde": 0}))
+
+
+def agb_totalen(ws: Werkset, perioden: pd.DataFrame) -> pd.DataFrame:
+    """Net kosten (cent) per level x periode x agb (memoised in the Werkset)."""
+    k = ("per", tuple(perioden["periode"]), "agb")
+    if k not in ws.memo:
+        ws.memo[k] = _common.sum_levels(ws.in_perioden(perioden), ["periode", "agb"], ["bedrag_cent"])
+    return ws.memo[k]
 
 
 def kosten_groei(declaraties: pd.DataFrame, jaren: pd.DataFrame) -> pd.DataFrame:
@@ -125,17 +219,21 @@ def kosten_groei(declaraties: pd.DataFrame, jaren: pd.DataFrame) -> pd.DataFrame
 
 def _ytd(declaraties: pd.DataFrame, jaar: int, m: int) -> pd.DataFrame:
     """Kosten (euro) of the first ``m`` months of ``jaar`` per level (column ``waarde``)."""
-    d = declaraties[["regio", "gemeentecode", "bedrag_cent", "periode_begin"]]
-    lo = pd.Timestamp(jaar, 1, 1)
-    hi = lo + pd.DateOffset(months=m)
-    d = d[((d["periode_begin"] >= lo) & (d["periode_begin"] < hi)).to_numpy(dtype=bool)].copy()
+    ws = werkset(declaraties)
+    if ("maandtotaal",) not in ws.memo:
+        g = ws.d.groupby(["regio", "gemeentecode", "maand"], sort=False, observed=True)["bedrag_cent"].sum()
+        ws.memo[("maandtotaal",)] = g.reset_index()
+    mt = ws.memo[("maandtotaal",)]
+    lo = np.datetime64(pd.Timestamp(jaar, 1, 1))
+    hi = np.datetime64(pd.Timestamp(jaar, 1, 1) + pd.DateOffset(months=m))
+    mm = mt["maand"].to_numpy()
+    d = mt[(mm >= lo) & (mm < hi)].copy()
     d["periode"] = str(jaar)
-    d["bedrag_cent"] = d["bedrag_cent"].astype("int64")
     s = _common.sum_levels(d, ["periode"], ["bedrag_cent"])
     s["waarde"] = _euro(s["bedrag_cent"])
-    lv = levels_present(declaraties)
+    lv = ws.levels().copy()
     lv["periode"] = str(jaar)
-    return lv.merge(s[_KEYS + ["waarde"]], on=_KEYS, how="left").fillna({"waarde": 0.0})
+    return lv.merge(_plain(s)[_KEYS + ["waarde"]], on=_KEYS, how="left").fillna({"waarde": 0.0})
 
 
 def hele_maanden(peildatum) -> int:
