@@ -438,7 +438,7 @@ class Region:
 
 def _region_aanbieders(reg: Region, rng) -> pd.DataFrame:
     """Aanbieders of one region: AGB, type, contract window, weight per group."""
-    n = max(int(round(reg.profile.aanbieders * min(1.0, 0.35 + 0.65 * reg.scale * reg.profile.size))), 25)
+    n = max(int(round(reg.profile.aanbieders * min(1.0, (reg.scale * reg.profile.size) ** 0.5))), 12)
     k = np.arange(n)
     agb = np.array([f"98{reg.index % 100:02d}{i:04d}" for i in k], dtype=object)
     # micro aanbieders are the small ones (higher numbers)
@@ -466,7 +466,7 @@ def _pools(reg: Region, aanb: pd.DataFrame, rng):
     n = len(aanb)
     micro = aanb["_micro"].to_numpy()
     nga = aanb["_nga"].to_numpy()
-    f = min(1.0, 0.35 + 0.65 * reg.scale * reg.profile.size)
+    f = min(1.0, (reg.scale * reg.profile.size) ** 0.5)
     pools, weights = [], []
     for g in GROUPS:
         size = int(np.clip(round(g.pool * f * reg.profile.pool_factor), 1, n))
@@ -1252,6 +1252,7 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
     })
     df.loc[budget < 0, "budget_cent"] = pd.NA
     df["_year"] = _year_of(date)
+    df["_bad"] = bad_client[cl]
     df = df.sort_values(["bericht", "toewijzing_nr", "versie_ts"], kind="mergesort")
     first = df.drop_duplicates("bericht")
     path_of = dict(zip(first["bericht"], [
@@ -1259,7 +1260,7 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
         for g, a, y, i in zip(first["gemeentecode"], first["agb"], first["_year"], first["identificatie"])]))
     bad["JW301"] = int(bad_client[cl].sum())
     n_dup = max(1, int(round(len(first) * 0.0004)))
-    clean_msgs = np.setdiff1d(first["bericht"].to_numpy(), df["bericht"].to_numpy()[bad_client[cl]])
+    clean_msgs = np.setdiff1d(first["bericht"].to_numpy(), df["bericht"].to_numpy()[df["_bad"].to_numpy()])
     dup_msgs = set(rng.choice(clean_msgs, n_dup, replace=False).tolist())
     dup_paths = {path_of[m] for m in dup_msgs}
     dups += [("JW301", p, b) for p, b in _render_write(out, "JW301", df, path_of, chunk_col="_year",
@@ -1371,7 +1372,7 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
         "periode_begin": _dates(L["pb"].to_numpy()), "periode_eind": _dates(L["pe"].to_numpy()),
         "volume": L["volume"].to_numpy(), "eenheid": L["eenheid"].to_numpy(), "tarief_cent": L["tarief"].to_numpy(),
         "bedrag_cent": L["bedrag"].to_numpy(), "debet_credit": L["dc"].to_numpy(),
-        "_year": _year_of(ms),
+        "_year": _year_of(ms), "_bad": bad_client[c],
     })
     df = df.sort_values(["bericht", "bsn", "toewijzing_nr", "periode_begin", "referentie_nr"], kind="mergesort")
     first = df.drop_duplicates("bericht")
@@ -1381,7 +1382,7 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
                                  first["identificatie"])]))
     bad["JW323"] = int(bad_client[c].sum())
     n_dup = max(1, int(round(len(first) * 0.0003)))
-    clean_msgs = np.setdiff1d(first["bericht"].to_numpy(), df["bericht"].to_numpy()[bad_client[c]])
+    clean_msgs = np.setdiff1d(first["bericht"].to_numpy(), df["bericht"].to_numpy()[df["_bad"].to_numpy()])
     dup_msgs = set(rng.choice(clean_msgs, n_dup, replace=False).tolist())
     dup_paths = {path_of[m] for m in dup_msgs}
     dups += [("JW323", p_, b) for p_, b in _render_write(out, "JW323", df, path_of,
@@ -1409,6 +1410,9 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
 
 # ------------------------------------------------------------------ reference tables
 def _read_gemeenten(path) -> pd.DataFrame:
+    if isinstance(path, pd.DataFrame):
+        return path[["gemeentecode", "gemeentenaam", "regio_code", "regio_naam"]].astype(object).reset_index(
+            drop=True)
     path = Path(path)
     if not path.exists():
         raise JeugdlibError("gemeentetabel niet gevonden", path=path)
@@ -1550,7 +1554,8 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
                             "saldering": int(l_ok.sum()) - int(n_items),
                             "netto_nul_creditering": man_d["creditering_opheffend"],
                             "netto_nul_bedrag": man_d["nul_bedrag"], "leeftijd": int(old_items),
-                            "bedrag_cent": int(signed[l_ok].sum())},
+                            "bedrag_cent": int(signed[l_ok].sum()),
+                            "bedrag_cent_na_opschonen": int(signed[l_ok & (l_role != 1)].sum())},
         }
         for k, v in ev.items():
             acc(verwacht, k, v)
@@ -1605,7 +1610,8 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
     vuil.pop("regios", None)
     manifest = {
         "generator": "jeugdlib demo", "seed": seed, "scale": scale,
-        "gemeenten": "vier demoregio's (calibration.md)" if not national else Path(gemeenten).name,
+        "gemeenten": ("vier demoregio's (calibration.md)" if not national else
+                      "tabel" if isinstance(gemeenten, pd.DataFrame) else Path(gemeenten).name),
         "periode": {"begin": str(SPAN_START), "extractdatum": str(EXTRACT)},
         "bestanden": dict(sorted(o.files.items())), "records": dict(sorted(o.records.items())),
         "bytes": o.bytes, "regios": reg_man, "vuil": vuil,
@@ -1623,8 +1629,35 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
     return manifest
 
 
+#: The small fixture dataset in tests/fixtures/mini: two regions at a small scale.
+MINI_REGIOS = ("Noord-Limburg", "Midden-Limburg Oost")
+MINI_SCALE = 0.004
+MINI_SEED = 7
+
+
+def write_mini(out=None) -> dict:
+    """(Re)generate the committed fixture ``tests/fixtures/mini`` (two regions, small).
+
+    Same bytes on every run; ``python -m jeugdlib.demo --mini`` does the same.
+    """
+    out = Path(out) if out is not None else config.FIXTURE_DIR / "mini"
+    gem = config.demo_gemeenten()
+    gem = gem[gem["regio_naam"].isin(MINI_REGIOS)]
+    return write_demo(out, scale=MINI_SCALE, seed=MINI_SEED, gemeenten=gem)
+
+
 def main(args) -> int:
     """``jeugdlib demo``: write the demo dataset (data-contract section 4)."""
     out = Path(args.out) if args.out else config.DEMO_DATASET
     write_demo(out, scale=args.scale, seed=args.seed, gemeenten=args.gemeenten, quiet=args.quiet)
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    if sys.argv[1:] == ["--mini"]:
+        m = write_mini()
+        print(f"tests/fixtures/mini: {sum(m['bestanden'].values())} berichten, {m['bytes'] / 1e6:.1f} MB")
+    else:
+        print("gebruik: python -m jeugdlib.demo --mini   (of: jeugdlib demo ...)")

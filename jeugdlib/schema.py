@@ -181,6 +181,13 @@ def empty(table: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in cols.items()})
 
 
+def _is_arrow_string(dtype) -> bool:
+    import pyarrow as pa
+
+    return isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
+                                                 or pa.types.is_large_string(dtype.pyarrow_dtype))
+
+
 def conform(df: pd.DataFrame, table: str, *, extra: bool = False) -> pd.DataFrame:
     """Return ``df`` with exactly the canonical columns (in order) and dtypes.
 
@@ -199,7 +206,12 @@ def conform(df: pd.DataFrame, table: str, *, extra: bool = False) -> pd.DataFram
                         s = s.dt.tz_localize(None)
                     s = s.astype(D)
             elif s.dtype != pd.api.types.pandas_dtype(t):
-                s = s.astype(t)
+                if t == S and _is_arrow_string(s.dtype):
+                    # zero-copy: Parquet read with dtype_backend="pyarrow" gives
+                    # (large_)string[pyarrow]; astype would go through Python objects
+                    s = pd.Series(pd.arrays.ArrowStringArray(s.array._pa_array), index=s.index, name=s.name)
+                else:
+                    s = s.astype(t)
             out[c] = s.reset_index(drop=True)
         else:
             out[c] = pd.Series([None] * len(df), dtype=t)

@@ -9,14 +9,12 @@ returned in euro. Output columns as in :mod:`jeugdlib.metrics.volume`:
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
 
 from .. import schema
 from . import _common
-from .volume import as_kpi, complete, finish, levels_present, per_of
+from .volume import _plain, as_kpi, cached, complete, finish, levels_present, per_of
 
 #: Dimensions of ``kosten`` (metrics.md section 1), besides the total.
 KOSTEN_DIMENSIES = ("segment", "financieringsvorm", "productgroep", "productcode")
@@ -93,21 +91,12 @@ class Werkset:
         return self.memo[k]
 
 
-_CACHE: dict = {}
-
-
 def werkset(declaraties: pd.DataFrame) -> Werkset:
     """The :class:`Werkset` of ``declaraties``, built once per frame (cached while
     the frame lives)."""
     if isinstance(declaraties, Werkset):
         return declaraties
-    hit = _CACHE.get(id(declaraties))
-    if hit is not None and hit[0]() is declaraties and hit[2] == len(declaraties):
-        return hit[1]
-    ws = Werkset(declaraties)
-    _CACHE.clear()  # one dataset at a time
-    _CACHE[id(declaraties)] = (weakref.ref(declaraties), ws, len(declaraties))
-    return ws
+    return cached(declaraties, "declaraties", Werkset)
 
 
 def in_perioden(declaraties: pd.DataFrame, perioden: pd.DataFrame, cols=None) -> pd.DataFrame:
@@ -136,6 +125,29 @@ def _clienten_met_kosten(d: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     s = s[s["bedrag_cent"] > 0]
     return s.groupby(["regio", "gemeente", *by], sort=False, dropna=False, observed=True).size() \
         .rename("n").reset_index()
+
+
+# --------------------------------------------------------------------------- metrics
+
+def kosten(declaraties: pd.DataFrame, perioden: pd.DataFrame, dimensie: str | None = None) -> pd.DataFrame:
+    """``kosten`` (metrics.md section 1): sum of net declared amounts (euro) of the
+    items whose periode_begin lies in the period.
+
+    ``dimensie``: None for the total, or one of ``segment``, ``financieringsvorm``,
+    ``productgroep``, ``productcode`` (rows ``name=value``; missing -> ``onbekend``).
+    Money totals have no client basis for suppression (``n_clienten`` empty). The
+    total is completed with 0 for every level and period.
+    """
+    ws = werkset(declaraties)
+    if not dimensie:
+        s = ws.totaal(perioden).copy()
+        s["waarde"] = _euro(s["bedrag_cent"])
+        return finish(complete(_plain(s), ws.levels(), perioden, {"waarde": 0.0}))
+    d = ws.in_perioden(perioden)
+    s = _common.sum_levels(d, ["periode", dimensie], ["bedrag_cent"])
+    s["waarde"] = _euro(s["bedrag_cent"])
+    s["dimensie"] = dim_value(s[dimensie], dimensie).to_numpy()
+    return finish(_plain(s))
 
 
 # --------------------------------------------------------------------------- metrics

@@ -14,6 +14,8 @@ before the peildatum when open).
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -67,16 +69,65 @@ def as_kpi(df: pd.DataFrame, kpi: str, eenheid: str) -> pd.DataFrame:
     return out[["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", "n_clienten"]]
 
 
+_CACHE: dict = {}
+
+
+def cached(df: pd.DataFrame, name: str, build):
+    """``build(df)``, computed once per (frame, name) while the frame lives.
+
+    For compact working copies of the cleaned tables that several metrics
+    share; a pure function of the frame, so caching never changes a result.
+    """
+    key = (id(df), name)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is df and hit[2] == len(df):
+        return hit[1]
+    for k in [k for k, v in _CACHE.items() if v[0]() is None or (k[1] == name and k != key)]:
+        del _CACHE[k]  # dead frames and older frames of the same kind
+    value = build(df)
+    _CACHE[key] = (weakref.ref(df), value, len(df))
+    return value
+
+
+def _werk(tw: pd.DataFrame) -> pd.DataFrame:
+    """Compact toewijzingen: categorical regio/gemeentecode, int client_nr, dates."""
+    out = pd.DataFrame({
+        "regio": tw["regio"].astype("category"),
+        "gemeentecode": tw["gemeentecode"].astype("category"),
+        "client_nr": tw["client_nr"].to_numpy(dtype=np.int64) if "client_nr" in tw.columns
+        else pd.factorize(tw["client_id"])[0].astype(np.int64),
+        "ingangsdatum": tw["ingangsdatum"].to_numpy(dtype="datetime64[ns]"),
+        "einddatum_eff": tw["einddatum_eff"].to_numpy(dtype="datetime64[ns]"),
+        "geboortedatum": tw["geboortedatum"].to_numpy(dtype="datetime64[ns]"),
+    })
+    return out
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Categorical key columns back to strings (small aggregated frames only)."""
+    out = df.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object).astype(schema.S)
+    return out
+
+
 def _actief(tw: pd.DataFrame, perioden: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
-    cols = ["regio", "gemeentecode", "client_id", "ingangsdatum", "einddatum_eff", *extra]
-    return _common.expand_periods(tw[cols], "ingangsdatum", "einddatum_eff", perioden)
+    w = cached(tw, "toewijzingen", _werk)
+    cols = ["regio", "gemeentecode", "client_nr", "ingangsdatum", "einddatum_eff", *extra]
+    return _common.expand_periods(w[cols], "ingangsdatum", "einddatum_eff", perioden)
 
 
 def _gestart(tw: pd.DataFrame, perioden: pd.DataFrame, per: str) -> pd.DataFrame:
-    t = tw[["regio", "gemeentecode", "client_id", "ingangsdatum"]].copy()
-    lab = _common.period_label(t["ingangsdatum"], per)
-    t["periode"] = lab.to_numpy()
-    return t[lab.isin(perioden["periode"]).fillna(False).to_numpy(dtype=bool)]
+    w = cached(tw, "toewijzingen", _werk)
+    ing = w["ingangsdatum"].to_numpy()
+    begins = perioden["begin"].to_numpy(dtype="datetime64[ns]")
+    ends = perioden["eind"].to_numpy(dtype="datetime64[ns]")
+    i = np.searchsorted(begins, ing, side="right") - 1
+    ok = (i >= 0) & (ing <= ends[np.clip(i, 0, None)]) & ~np.isnat(ing)
+    t = w.loc[ok, ["regio", "gemeentecode", "client_nr"]].reset_index(drop=True)
+    t["periode"] = perioden["periode"].to_numpy(dtype=object)[i[ok]]
+    return t
 
 
 def per_of(perioden: pd.DataFrame) -> str:
@@ -91,7 +142,7 @@ def clienten(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame
     """``clienten`` (metrics.md section 1): distinct clients with at least one
     toewijzing overlapping the period. ``n_clienten`` = the value itself."""
     a = _actief(toewijzingen, perioden)
-    n = _common.nunique_levels(a, ["periode"], "client_id", "waarde")
+    n = _plain(_common.nunique_levels(a, ["periode"], "client_nr", "waarde"))
     out = complete(n, levels_present(toewijzingen), perioden, {"waarde": 0})
     out["n_clienten"] = out["waarde"]
     return finish(out)
@@ -103,8 +154,8 @@ def toewijzingen(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataF
     records is suppressed like a client count)."""
     a = _actief(toewijzingen, perioden)
     a["_n"] = 1
-    s = _common.sum_levels(a, ["periode"], ["_n"]).rename(columns={"_n": "waarde"})
-    c = _common.nunique_levels(a, ["periode"], "client_id", "n_clienten")
+    s = _plain(_common.sum_levels(a, ["periode"], ["_n"]).rename(columns={"_n": "waarde"}))
+    c = _plain(_common.nunique_levels(a, ["periode"], "client_nr", "n_clienten"))
     out = s.merge(c, on=["regio", "gemeente", "periode"], how="left")
     out = complete(out, levels_present(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
     return finish(out)
@@ -115,8 +166,8 @@ def toewijzingen_gestart(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> 
     ingangsdatum lies in the period. ``n_clienten`` = distinct clients among them."""
     a = _gestart(toewijzingen, perioden, per_of(perioden))
     a["_n"] = 1
-    s = _common.sum_levels(a, ["periode"], ["_n"]).rename(columns={"_n": "waarde"})
-    c = _common.nunique_levels(a, ["periode"], "client_id", "n_clienten")
+    s = _plain(_common.sum_levels(a, ["periode"], ["_n"]).rename(columns={"_n": "waarde"}))
+    c = _plain(_common.nunique_levels(a, ["periode"], "client_nr", "n_clienten"))
     out = s.merge(c, on=["regio", "gemeente", "periode"], how="left")
     out = complete(out, levels_present(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
     return finish(out)
@@ -155,14 +206,16 @@ def jeugdigen_met_jeugdhulp(toewijzingen: pd.DataFrame, bevolking: pd.DataFrame,
     a = _actief(toewijzingen, perioden, ("geboortedatum",))
     a = a.merge(perioden[["periode", "eind"]], on="periode", how="left")
     age = leeftijd(a["geboortedatum"], a["eind"]).to_numpy()
-    a = a[(age >= 0) & (age <= 17)]
+    a = a[(age >= 0) & (age <= 17)].copy()
     a["jaar"] = a["eind"].dt.year.astype("int64")
+    a["gemeentecode"] = a["gemeentecode"].astype(object).astype(schema.S)
+    a["regio"] = a["regio"].astype(object).astype(schema.S)
     bev = bevolking[["gemeentecode", "jaar", "jeugdigen"]].dropna().copy()
     bev["jaar"] = bev["jaar"].astype("int64")
     bev["jeugdigen"] = bev["jeugdigen"].astype("int64")
     bev = bev.groupby(["gemeentecode", "jaar"], as_index=False)["jeugdigen"].sum()
     a = a.merge(bev[["gemeentecode", "jaar"]], on=["gemeentecode", "jaar"], how="inner")
-    num = _common.nunique_levels(a, ["periode"], "client_id", "teller")
+    num = _common.nunique_levels(a, ["periode"], "client_nr", "teller")
     # denominator: bevolking per period (its year), for the gemeenten of the data
     gem = toewijzingen[["regio", "gemeentecode"]].drop_duplicates()
     p = perioden[["periode", "eind"]].copy()

@@ -89,7 +89,6 @@ def samenvatting(r: Rapport) -> None:
              f"{fmt.procent(s['aandeel_meer_maatwerk'])} bevat maatwerk of meerwerk.")
         if s["zorgpaden"] < r.params.klein_aantal:
             z = f"{g}: minder dan {r.params.klein_aantal} zorgpaden; niet getoond."
-        zinnen_.append(z)
         r.leg_vast(f"zorgpaden_{g}", float(s["zorgpaden"]))
         r.leg_vast(f"zorgpaden_uniek_{g}", float(s["uniek"]))
         if jaar:
@@ -103,15 +102,16 @@ def samenvatting(r: Rapport) -> None:
                        "Poisson-toets)") if t.significant else (
                        f"ongeveer evenveel zorgpaden als in {vorig} ({fmt.procent(t.schatting, teken=True)}; "
                        f"niet significant, {fmt.p_waarde(t.p_waarde)}, Poisson-toets)")
-                zinnen_.append(f"{g} begon in {jaar} {fmt.getal(nu)} zorgpaden: {wat}.")
+                z = z[:-1] + f"; in {jaar} begonnen er {fmt.getal(nu)}: {wat}."
         pq_p = [p for p in sorted(k.loc[(k["kpi"] == "aandeel_pq_in_traject") & (k["regio"] == r.regio), "periode"].unique())]
         if pq_p:
             lp = pq_p[-1]
             v = waarde_in(k, "aandeel_pq_in_traject", r.regio, lp, dimensie=f"productgroep={g}")
             if v is not None:
-                zinnen_.append(f"In {periode_naam(r, lp, lp == r.huidig_jaar())} ging {fmt.procent(v)} van de "
-                               f"kosten van {g} naar maatwerk en meerwerk.")
+                z = z[:-1] + (f"; in {periode_naam(r, lp, lp == r.huidig_jaar())} ging {fmt.procent(v)} van de "
+                              "kosten naar maatwerk en meerwerk.")
                 r.leg_vast(f"aandeel_pq_in_traject_{g}_{lp}", v)
+        zinnen_.append(z)
     if r.params.exclude_agb:
         zinnen_.append(f"Zonder de aanbieder(s) {fmt.lijst(r.params.exclude_agb)}: alle cijfers zijn "
                        "zonder hun toewijzingen en declaraties berekend.")
@@ -150,7 +150,9 @@ def samenstelling(r: Rapport, productgroep: str) -> None:
     ks["kosten"] = ks["kosten_cent"].astype(float) / 100
     vl = set(r.jaren().query("voorlopig")["periode"].astype(str))
     ks["jaar"] = [periode_naam(r, str(p), str(p) in vl) for p in ks["periode"]]
-    fig = plots.staven(ks.sort_values(["periode", "categorie"]), "jaar", "kosten", "categorie", gestapeld=True,
+    volgorde = {"Licht": 0, "Midden": 1, "Zwaar": 2, "Maatwerk": 3, "Meerwerk": 4}
+    ks["_o"] = ks["categorie"].map(volgorde).fillna(9)
+    fig = plots.staven(ks.sort_values(["periode", "_o"]), "jaar", "kosten", "categorie", gestapeld=True,
                        titel=f"Kosten van {productgroep} naar zwaarte en variant per jaar, {r.regio}",
                        xlabel="jaar", ylabel="kosten (€)", eenheid="euro", legenda="zwaarte / variant",
                        waarden=True, leeswijzer="Licht, midden en zwaar zijn trajecten; maatwerk en meerwerk "
