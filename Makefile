@@ -24,7 +24,7 @@ reports: $(STAMP)
 
 ## Every test (the same command CI runs).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks/reports --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 demo: $(STAMP)
 	$(BIN)/jeugdlib demo
