@@ -78,7 +78,8 @@ class Cleaned:
     #: ``toewijzingen``), for counts that include withdrawn toewijzingen
     #: (verdeelsleutel, metrics.md section 9). Not for any other metric.
     toewijzingen_ingetrokken: pd.DataFrame | None = None
-    #: The dataset this was cleaned from (for the data-quality report).
+    #: The dataset this was cleaned from (for the data-quality report); of its
+    #: declaration lines only ``LICHTE_KOLOMMEN`` are kept (memory).
     dataset: Dataset | None = None
 
 
@@ -230,6 +231,18 @@ def _lookup_by_code_date(codes: Codes, dates, table: pd.DataFrame, code_col: str
     return out, rec >= 0
 
 
+def _if_else(cond: np.ndarray, a: pd.Series, b: pd.Series) -> pd.Series:
+    """``a`` where ``cond`` else ``b`` for string columns, in Arrow (no Python objects)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arr(s):
+        return pa.chunked_array([pa.array([], pa.large_string())]) if len(s) == 0 else \
+            pc.cast(pa.chunked_array(s.astype(schema.S).array._pa_array), pa.large_string())
+    res = pc.if_else(pa.array(np.asarray(cond, dtype=bool)), arr(a), arr(b))
+    return pd.Series(pd.arrays.ArrowStringArray(res))
+
+
 def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum,
                   producten: pd.DataFrame, codes: Codes | None = None) -> pd.DataFrame:
     """Product attributes valid on ``datum`` (metrics.md section 0.3).
@@ -262,7 +275,8 @@ def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum,
     if empty_grp.any() or not known.all():
         code = pd.Series(productcode).reset_index(drop=True).astype(schema.S)
         cat = pd.Series(productcategorie).reset_index(drop=True).astype(schema.S)
-        grp = grp.where(~pd.Series(empty_grp), code).where(pd.Series(known), cat)
+        grp = _if_else(~empty_grp, grp, code)
+        grp = _if_else(known, grp, cat)
     out["productgroep"] = grp.astype(schema.S)
     out["product_bekend"] = pd.array(known, dtype=schema.B)
     return out
@@ -339,9 +353,20 @@ class _Telling:
 
 # --------------------------------------------------------------------------- toewijzingen
 
+#: Input columns cleaning reads (the others, e.g. ``bron``, may be absent).
+NODIG = {
+    "toewijzingen": [c for c in schema.TABLES["toewijzingen"] if c != "bron"],
+    "declaraties": ["toewijzing_nr", "gemeentecode", "agb", "client_id", "productcategorie", "productcode",
+                    "periode_begin", "periode_eind", "volume_signed", "eenheid", "tarief_cent",
+                    "bedrag_cent_signed"],
+}
+
+
 def _canon(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """The table with canonical columns and dtypes (no copy when it already has them)."""
-    ok = all(c in df.columns and str(df[c].dtype) == t for c, t in schema.TABLES[table].items())
+    """The table with canonical dtypes: as it is when the columns cleaning reads
+    (``NODIG``) are there with the canonical dtypes, else conformed."""
+    ok = all(c in df.columns and df[c].dtype == pd.api.types.pandas_dtype(schema.TABLES[table][c])
+             for c in NODIG[table])
     return df if ok else schema.conform(df, table)
 
 
@@ -471,8 +496,9 @@ def _items_frame(dec, pos, bedrag, volume, n_debet) -> pd.DataFrame:
     cols = [c for c in DECL_COLUMNS if c not in ("volume", "bedrag_cent", "credit_zonder_debet")]
     items = dec[cols].take(pos).reset_index(drop=True)
     tnr = items["toewijzing_nr"]
-    if tnr.eq("").fillna(False).any():
-        items["toewijzing_nr"] = tnr.where(tnr.ne("").fillna(True), pd.NA)
+    empty = tnr.eq("").fillna(False).to_numpy(dtype=bool)
+    if empty.any():
+        items["toewijzing_nr"] = _if_else(~empty, tnr, pd.Series(pd.array([None] * len(tnr), dtype=schema.S)))
     items["volume"] = pd.array(volume, dtype=schema.I)
     items["bedrag_cent"] = pd.array(bedrag, dtype=schema.I)
     items["credit_zonder_debet"] = pd.array((n_debet == 0) & (bedrag != 0), dtype=schema.B)
@@ -540,12 +566,14 @@ def clean(ds: Dataset, params: Params) -> Cleaned:
 
     raw_tw = _canon(ds.toewijzingen, "toewijzingen")
     raw_dec = _canon(ds.declaraties, "declaraties")
-    n_tw = len(raw_tw)
-    # one client code over both tables (a single factorisation of client_id)
-    cc = Codes(pd.concat([raw_tw["client_id"], raw_dec["client_id"]], ignore_index=True))
-    tw_cc, dec_cc = cc.codes[:n_tw], cc.codes[n_tw:]
+    # one client code over both tables (factorise the lines, look the toewijzingen up)
+    dec_c = Codes(raw_dec["client_id"])
+    tw_cc = _codes_in(dec_c, raw_tw["client_id"])
+    dec_cc = dec_c.codes
+    n_clients = max(int(tw_cc.max()) + 1 if len(tw_cc) else 0, len(dec_c.uniques))
+    del dec_c
     # birth date per client code, from all toewijzing versions (metrics.md section 0)
-    geb_per_code = np.full(len(cc.uniques), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    geb_per_code = np.full(n_clients, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     g = raw_tw["geboortedatum"].to_numpy(dtype="datetime64[ns]")
     has = (tw_cc >= 0) & ~np.isnat(g)
     geb_per_code[tw_cc[has]] = g[has]  # on conflicts the last version read wins
@@ -554,16 +582,18 @@ def clean(ds: Dataset, params: Params) -> Cleaned:
     tw = _enrich_toewijzingen(tw, params, ref)
     ingetrokken = _enrich_toewijzingen(ingetrokken, params, ref)
 
-    # toewijzing codes over the lines and the kept toewijzingen (toewijzing_bekend)
-    tc = Codes(pd.concat([raw_dec["toewijzing_nr"], tw["toewijzing_nr"]], ignore_index=True))
-    dec_tc = tc.codes[:len(raw_dec)]
-    bekend_code = np.zeros(len(tc.uniques) + 1, dtype=bool)
-    bekend_code[tc.codes[len(raw_dec):]] = True
-    bekend_code[-1] = False  # code -1: no number
+    # toewijzing codes of the lines; which of them are kept toewijzingen (toewijzing_bekend)
+    tc = Codes(raw_dec["toewijzing_nr"])
+    dec_tc = tc.codes
+    bekend_code = np.zeros(len(tc.uniques) + 1, dtype=bool)  # last slot: code -1, no number
+    k = tc.uniques.get_indexer(tw["toewijzing_nr"]) if len(tc.uniques) else np.zeros(0, np.int64)
+    bekend_code[k[k >= 0]] = True
+    del tc
 
     dec, pos, geb_stats, agb_c, prod_c = _clean_declaraties(raw_dec, dec_cc, dec_tc, geb_per_code, params, tel)
     dec["client_nr"] = pd.array(dec_cc[pos], dtype=schema.I)
     dec["toewijzing_bekend"] = pd.array(bekend_code[dec_tc[pos]], dtype=schema.B)
+    del dec_tc, dec_cc
     reg = regio_lookup(dec["gemeentecode"], gemeenten)
     dec["regio"] = reg["regio"].array
     dec["gemeentenaam"] = reg["gemeentenaam"].array
@@ -599,8 +629,34 @@ def clean(ds: Dataset, params: Params) -> Cleaned:
         budgetplafonds=schema.conform(ds.budgetplafonds, "budgetplafonds"),
         bevolking=schema.conform(ds.bevolking, "bevolking"),
         telling=tel.frame(), signalen=signalen, params=params,
-        toewijzingen_ingetrokken=ingetrokken, dataset=ds,
+        toewijzingen_ingetrokken=ingetrokken, dataset=_licht(ds),
     )
+
+
+#: Columns of the raw declaration lines kept in ``Cleaned.dataset`` (memory: the
+#: others are wide strings no metric needs after cleaning).
+LICHTE_KOLOMMEN = ("gemeentecode", "agb", "productcode", "periode_begin", "periode_eind", "bedrag_cent_signed")
+
+
+def _licht(ds: Dataset) -> Dataset:
+    """The dataset with only ``LICHTE_KOLOMMEN`` of its declaration lines (all lines
+    are kept, e.g. for counting lines received per gemeente and year)."""
+    d = ds.declaraties
+    light = d[[c for c in LICHTE_KOLOMMEN if c in d.columns]]
+    return dataclasses.replace(ds, declaraties=light)
+
+
+def _codes_in(codes: Codes, s: pd.Series) -> np.ndarray:
+    """Codes of ``s`` in the numbering of ``codes``; values not in it get new codes
+    after the existing ones (NA and "" -> -1)."""
+    if len(s) == 0:
+        return np.zeros(0, np.int64)
+    own = Codes(s)
+    idx = codes.uniques.get_indexer(own.uniques) if len(codes.uniques) else np.full(len(own.uniques), -1)
+    new = idx < 0
+    idx = idx.astype(np.int64)
+    idx[new] = len(codes.uniques) + np.arange(int(new.sum()))
+    return np.where(own.codes < 0, -1, np.append(idx, -1)[own.codes])
 
 
 def _signalen(tw, dec, gemeenten, geb_unknown_dec) -> dict:

@@ -183,6 +183,8 @@ PCOLS = ["productcode", "productcategorie", "omschrijving", "segment", "productg
 CAT = pd.DataFrame(_P, columns=PCOLS)
 PIDX = {c: i for i, c in enumerate(CAT["productcode"])}
 UNKNOWN_PRODUCT = "45Z99"
+#: Products almost all delivered by niet-gecontracteerde aanbieders (calibration.md).
+NGA_PRODUCTEN = ("45A74", "45A65")
 PLEK_PRODUCTS = ["41P01", "45P02", "41P03", "45P04", "51P05", "54P06"]
 PLEK_SLOTS = [14, 22, 9, 40, 30, 18]  # Venlo places per product (scale 1)
 PLEK_GEMEENTE = "0983"
@@ -259,7 +261,7 @@ class Group:
 
 GROUPS = [
     Group("GGZ", "traject", ("54G01", "54G02", "54G03"), (0.36, 0.40, 0.24), "54G04", "54G05",
-          p_mm=0.11, p_verl=0.30, pool=30, mm_hours=(2, 5), meer_hours=(6, 14)),
+          p_mm=0.07, p_verl=0.30, pool=30, mm_hours=(2, 5), meer_hours=(6, 14)),
     Group("Ambulant perspectief 1", "traject", ("45A51", "45A52", "45A53"), (0.30, 0.42, 0.28), "45A54", "45A55",
           p_mm=0.27, p_verl=0.35, pool=64, mm_hours=(4, 7), meer_hours=(8, 18)),
     Group("Ambulant perspectief 2", "traject", ("", "45A62", "45A63"), (0.0, 0.6, 0.4), "45A64", "45A65",
@@ -297,7 +299,7 @@ class Profile:
     mm_growth: float = 0.15  # yearly relative growth of maatwerk/meerwerk share after 2021
     micro_growth: float = 0.14  # yearly growth of micro aanbieders' weight after 2021
     nga_growth: float = 0.35  # yearly growth of NGA aanbieders' weight after 2021
-    ggz_top_mm: float = 0.80  # maatwerk share of zorgpaden at the largest GGZ aanbieder
+    ggz_top_mm: float = 0.90  # maatwerk share of zorgpaden at the largest GGZ aanbieder
     plek: bool = False
     plafond: dict = dataclasses.field(default_factory=dict)  # year -> fraction of previous year
     size: float = 1.0  # demo size relative to the real region
@@ -329,13 +331,13 @@ def _profiles() -> dict[str, Profile]:
     # invoiced, many small ambulant aanbieders, more wonen and long care.
     mlo_mix = dict(BASE_MIX, **{"Verblijf": 0.09, "Pleegzorg": 0.08, "Individuele begeleiding": 0.9,
                                 "Ambulante begeleiding": 0.9, "Ambulante hulp duurzaam": 0.12})
-    mlo = Profile(arrivals=0.44, mix=mlo_mix, extra_paths=0.55, u_regulier=0.50, u_micro=0.58,
+    mlo = Profile(arrivals=0.44, mix=mlo_mix, extra_paths=0.55, u_regulier=0.46, u_micro=0.54,
                   aanbieders=120, micro_share=0.55, zipf=1.5, long_care=0.12, size=0.3,
                   trend_arrivals={2017: 0.9, 2018: 0.94, 2019: 0.98, 2020: 1.02, 2021: 1.06, 2022: 1.08,
                                   2023: 1.10, 2024: 1.10})
     # Zuid-Holland Zuid: users +17,5% 2017-2019, ten largest aanbieders ~50% of cost,
     # ~145 regional aanbieders, budget ceilings 90% (2019) and 80% (2020).
-    zhz = Profile(arrivals=0.56, aanbieders=150, zipf=1.25, size=0.12,
+    zhz = Profile(arrivals=0.56, aanbieders=300, zipf=0.9, pool_factor=1.5, size=0.12,
                   trend_arrivals={2017: 0.86, 2018: 0.93, 2019: 1.0, 2020: 1.0, 2021: 1.0, 2022: 1.01,
                                   2023: 1.02, 2024: 1.02},
                   plafond={2019: 0.90, 2020: 0.80})
@@ -354,7 +356,7 @@ def _generic_profile(regio_code: str) -> Profile:
     """A region without documents: the Noord-Limburg profile, varied a little by region."""
     h = zlib.crc32(regio_code.encode())
     r = np.random.default_rng(h)
-    return Profile(arrivals=0.30 * r.uniform(0.85, 1.15), u_regulier=r.uniform(0.66, 0.78),
+    return Profile(arrivals=0.36 * r.uniform(0.85, 1.15), u_regulier=r.uniform(0.66, 0.78),
                    u_micro=r.uniform(0.78, 0.9), aanbieders=int(r.integers(150, 300)),
                    zipf=r.uniform(1.0, 1.3), mix=dict(BASE_MIX), size=1.0)
 
@@ -476,7 +478,9 @@ def _pools(reg: Region, aanb: pd.DataFrame, rng):
         rank = np.arange(1, size + 1)
         w = rank ** (-reg.profile.zipf)
         w = np.where(micro[members], w * 1.1, w)
-        w = np.where(nga[members], w * 0.6, w)
+        w = np.where(nga[members], w * 0.2, w)
+        if g.name == "GGZ":
+            w[0] *= 1.0  # the largest GGZ aanbieder does most of the maatwerk (see _traject_paths)
         pools.append(members)
         weights.append(w)
     return pools, weights
@@ -584,7 +588,9 @@ def _gen_region(reg: Region, seed: int) -> dict:
         n_c += n_pc
     tw = tw[tw["start"] < EXTRACT_D].reset_index(drop=True)
     # keep what is still relevant on SPAN_START (ended before: not in the extract)
-    tw = tw[np.maximum(tw["end"].to_numpy(), tw["plan_end"].to_numpy()) >= SPAN_START_D].reset_index(drop=True)
+    # (a region with budget ceilings in 2019 keeps 2018 too: they follow 2018's production)
+    keep_from = SPAN_START_D - (365 if 2019 in prof.plafond else 0)
+    tw = tw[np.maximum(tw["end"].to_numpy(), tw["plan_end"].to_numpy()) >= keep_from].reset_index(drop=True)
     clients = pd.DataFrame({"gem": c_gem, "arrive": c_arrive, "birth": c_birth, "sex": c_sex, "bsn": c_bsn})
     return {"aanbieders": aanb, "tw": tw, "clients": clients, "rng": rng}
 
@@ -874,6 +880,13 @@ def _finish_region(reg: Region, g: dict) -> dict:
     agb_i = tw["agb"].to_numpy().copy()
     agb_i[ua] = len(aanb) + (np.arange(len(ua)) % 2)
     tw["agb"] = agb_i
+    # some heavy and maatwerk products are almost all delivered by NGA aanbieders
+    nga_idx = np.flatnonzero(aanb["_nga"].to_numpy())
+    biased = np.isin(prod, [PIDX[c] for c in NGA_PRODUCTEN]) & normal_t & ~np.isin(np.arange(n_t), ua)
+    biased &= rng.random(n_t) < 0.8
+    if len(nga_idx):
+        agb_i[biased] = nga_idx[(cl[biased] * 7 + prod[biased]) % min(len(nga_idx), 3)]
+    tw["agb"] = agb_i
     tw["unknown_agb"] = np.isin(np.arange(n_t), ua)
     tw["unknown_prod"] = np.isin(np.arange(n_t), up)
 
@@ -972,7 +985,12 @@ def _finish_region(reg: Region, g: dict) -> dict:
 
 
 def _declaraties(reg: Region, f: dict) -> pd.DataFrame:
-    """Monthly declaration lines (before lag and corrections) for the normal toewijzingen."""
+    """Monthly declaration lines (before lag and corrections) for the normal toewijzingen.
+
+    From January 2019; from January 2018 for a region with budget ceilings in 2019
+    (they are a share of the previous year's production; 2018 is dropped after that).
+    """
+    first_m = SPAN_START_M - (12 if 2019 in reg.profile.plafond else 0)
     rng = f["rng"]
     tw = f["tw"]
     ok = f["normal_kind"]
@@ -980,7 +998,7 @@ def _declaraties(reg: Region, f: dict) -> pd.DataFrame:
     start = tw["start"].to_numpy()[t_idx]
     end = np.minimum(tw["end"].to_numpy()[t_idx], EXTRACT_D - 1)
     prod = tw["prod"].to_numpy()[t_idx]
-    m_first = np.maximum(_month_of(start), SPAN_START_M)
+    m_first = np.maximum(_month_of(start), first_m)
     m_last = _month_of(end)
     n_m = np.maximum(m_last - m_first + 1, 0)
     row, k = _expand(n_m)
@@ -1074,7 +1092,8 @@ def _lag_and_dirt(reg: Region, f: dict, dec: pd.DataFrame) -> tuple[pd.DataFrame
                              np.char.add(dec["month"].to_numpy().astype("U4"), "1")).astype(object)
     # production per aanbieder and year before the lag (for budgetplafonds)
     prod_year = dec.assign(year=_year_of(_month_start(month))).groupby(["agb", "year"])["bedrag"].sum()
-    dec = dec[dec["dag"].to_numpy() <= EXTRACT_D].reset_index(drop=True)
+    dec = dec[(dec["dag"].to_numpy() <= EXTRACT_D) & (dec["month"].to_numpy() >= SPAN_START_M)].reset_index(
+        drop=True)
     normal = clients["role"].to_numpy()[dec["client"].to_numpy()] == 0
     man = {}
     # -- corrections: credit of a line later; 60% with a new, lower debet
@@ -1210,8 +1229,22 @@ def _render_write(out: _Out, kind: str, df: pd.DataFrame, path_of: dict, chunk_c
     return written
 
 
-def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
-    """Write every message of one region; returns per-kind record counts of bad-BSN clients."""
+def _per_message_max(mid: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The largest value within each message, per row (vectorised)."""
+    top = np.full(int(mid.max()) + 1 if len(mid) else 0, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(top, mid, values.astype(np.int64))
+    return top[mid]
+
+
+def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame, compact: bool = False) -> dict:
+    """Write every message of one region; returns per-kind record counts of bad-BSN clients.
+
+    ``compact`` (national scale): one JW301/JW305/JW307/JW315 per client x aanbieder
+    holding all its products (each ToegewezenProduct with its own version stamp, as
+    a JW301 that lists all current toewijzingen does), dated at the latest of them,
+    and one JW323 per aanbieder x gemeente x year (DeclaratiePeriode the year); the
+    canonical tables are the same, the number of files is about six times smaller.
+    """
     rng = f["rng"]
     tw, ver, clients = f["tw"], f["ver"], f["clients"]
     agb_codes = f["agb_codes"]
@@ -1228,9 +1261,10 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
     date = ver["date"].to_numpy()
     sec = ver["sec"].to_numpy()
     gem = tw["gem"].to_numpy()[t]
-    mid, _ = _msg_ids([gem, _year_of(date), date, sec, cl, ag, t])
     # products of the same client, aanbieder and stamp share one message
-    mid, _ = _msg_ids([gem, _year_of(date), date, sec, cl, ag])
+    mid, _ = _msg_ids([gem, cl, ag] if compact else [gem, _year_of(date), date, sec, cl, ag])
+    if compact:
+        date = _per_message_max(mid, date)
     prod = tw["prod"].to_numpy()[t]
     eind = ver["eind"].to_numpy()
     vol = ver["volume"].to_numpy()
@@ -1242,7 +1276,7 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
         "identificatie": np.char.add(f"1{ridx:02d}", np.char.zfill(mid.astype("U9"), 9)).astype(object),
         "dagtekening": _dates(date), **_client_cols(f, cl),
         "toewijzing_nr": tw["nr"].to_numpy()[t], "productcategorie": _P_CAT[prod], "productcode": _P_CODE[prod],
-        "versie_ts": _dates(date).astype("datetime64[s]") + sec.astype("timedelta64[s]"),
+        "versie_ts": _dates(ver["date"].to_numpy()).astype("datetime64[s]") + sec.astype("timedelta64[s]"),
         "ingangsdatum": _dates(tw["start"].to_numpy()[t]),
         "einddatum": np.where(eind < 0, np.datetime64("NaT"), _dates(np.maximum(eind, 0))),
         "reden_wijziging": np.where(ver["reden"].to_numpy() == "", None, ver["reden"].to_numpy()),
@@ -1289,7 +1323,9 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
         c = tw["client"].to_numpy()[tt]
         a = tw["agb"].to_numpy()[tt]
         gm = tw["gem"].to_numpy()[tt]
-        mid, _ = _msg_ids([gm, _year_of(d), d, c, a])
+        mid, _ = _msg_ids([gm, c, a] if compact else [gm, _year_of(d), d, c, a])
+        if compact:
+            d = _per_message_max(mid, d)
         p = tw["prod"].to_numpy()[tt]
         df = pd.DataFrame({
             "bericht": mid, "gemeentecode": gcodes[gm], "agb": agb_codes[a],
@@ -1322,7 +1358,9 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
     a = tw["agb"].to_numpy()[vi]
     gm = tw["gem"].to_numpy()[vi]
     p = tw["prod"].to_numpy()[vi]
-    mid, _ = _msg_ids([gm, _year_of(vdag), vdag, c, a])
+    mid, _ = _msg_ids([gm, c, a] if compact else [gm, _year_of(vdag), vdag, c, a])
+    if compact:
+        vdag = _per_message_max(mid, vdag)
     vt = rng.choice(_VERWIJZER[0], len(vi), p=_VERWIJZER[1])
     traject = _FIN[p] == "traject"
     vol = tw["volume"].to_numpy()[vi]
@@ -1357,15 +1395,23 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame) -> dict:
     gm = L["gem"].to_numpy()
     month = L["month"].to_numpy()
     dag = L["dag"].to_numpy()
-    mid, _ = _msg_ids([gm, a, month, dag])
+    if compact:
+        yr = _year_of(_month_start(month))
+        mid, _ = _msg_ids([gm, a, yr])
+        dag = _per_message_max(mid, dag)
+        ms = _days(np.char.add(yr.astype("U4"), "-01-01").astype("datetime64[D]"))
+        me = _days(np.char.add(yr.astype("U4"), "-12-31").astype("datetime64[D]"))
+    else:
+        mid, _ = _msg_ids([gm, a, month, dag])
+        ms = _month_start(month)
+        me = _month_start(month + 1) - 1
     p = L["prod"].to_numpy()
-    ms = _month_start(month)
     df = pd.DataFrame({
         "bericht": mid, "gemeentecode": gcodes[gm], "agb": agb_codes[a],
         "identificatie": np.char.add(f"5{ridx:02d}", np.char.zfill(mid.astype("U9"), 9)).astype(object),
         "dagtekening": _dates(dag),
         "declaratie_nr": np.char.add(f"D{ridx:02d}", np.char.zfill(mid.astype("U9"), 9)).astype(object),
-        "declaratie_begin": _dates(ms), "declaratie_eind": _dates(_month_start(month + 1) - 1),
+        "declaratie_begin": _dates(ms), "declaratie_eind": _dates(me),
         "bsn": clients["bsn_msg"].to_numpy()[c], "referentie_nr": L["ref"].to_numpy(),
         "vorig_referentie_nr": np.where(L["vorig"].to_numpy() == "", None, L["vorig"].to_numpy()),
         "toewijzing_nr": L["nr"].to_numpy(), "productcategorie": _P_CAT[p], "productcode": _P_CODE[p],
@@ -1504,7 +1550,8 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         f = _finish_region(reg, g)
         dec = _declaraties(reg, f)
         lines, man_d, prod_year = _lag_and_dirt(reg, f, dec)
-        wm = _write_region(o, reg, f, lines)
+        del dec
+        wm = _write_region(o, reg, f, lines, compact=national and len(regs) > 4)
         tw, ver, clients = f["tw"], f["ver"], f["clients"]
         role = clients["role"].to_numpy()
         agb_codes = f["agb_codes"]
@@ -1594,7 +1641,7 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
                         "verwijzers": wm["verwijzers"]})
         if bar is not None:
             bar.update(1)
-        del g, f, dec, lines
+        del g, f, lines
     if bar is not None:
         bar.close()
     ref = out / "referentie"
@@ -1613,6 +1660,10 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         "gemeenten": ("vier demoregio's (calibration.md)" if not national else
                       "tabel" if isinstance(gemeenten, pd.DataFrame) else Path(gemeenten).name),
         "periode": {"begin": str(SPAN_START), "extractdatum": str(EXTRACT)},
+        "indeling": ("compact: JW301/305/307/315 per cliënt x aanbieder, JW323 per aanbieder x gemeente x jaar"
+                     if national and len(regs) > 4 else
+                     "JW301 per cliënt x aanbieder x versie, JW305/JW307 per cliënt x aanbieder x week, "
+                     "JW315 per verzoek, JW323 per aanbieder x gemeente x declaratieperiode (maand) x indiening"),
         "bestanden": dict(sorted(o.files.items())), "records": dict(sorted(o.records.items())),
         "bytes": o.bytes, "regios": reg_man, "vuil": vuil,
         "verwacht_na_opschonen": verwacht,

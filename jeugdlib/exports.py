@@ -192,10 +192,26 @@ def parse_date(s: pd.Series, *, dutch: bool = True) -> tuple[pd.Series, np.ndarr
     Accepts ``YYYY-MM-DD`` and, with ``dutch=True`` (flat files), also
     ``D-M-YYYY``/``DD/MM/YYYY`` and a ``00:00:00`` time as Excel writes it. A day
     that does not exist (2021-02-29) is bad, never rolled over: the parsed date
-    must print back as the text it came from. Vectorised with Arrow kernels.
+    must print back as the text it came from. Vectorised with Arrow kernels, on
+    the distinct values only when they repeat (dates in messages do, a lot).
     """
     raw = pd.Series(s, copy=False)
     a = _pa(raw)
+    given = _mask(pc.is_valid(a))
+    if len(a) >= 256:
+        enc = pc.dictionary_encode(a)
+        if 4 * len(enc.dictionary) <= len(a):
+            ts_u, bad_u = _parse_date_arrow(enc.dictionary, dutch)
+            ts = ts_u.take(enc.indices)
+            idx = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)
+            bad = given & (bad_u[idx] if len(bad_u) else False)
+            return _series(ts, raw.index).astype(schema.D), bad
+    ts, bad = _parse_date_arrow(a, dutch)
+    return _series(ts, raw.index).astype(schema.D), bad
+
+
+def _parse_date_arrow(a: pa.Array, dutch: bool) -> tuple[pa.Array, np.ndarray]:
+    """:func:`parse_date` on an Arrow string array: (timestamp[ns] array, bad mask)."""
     given = _mask(pc.is_valid(a))
     if dutch:
         a = pc.replace_substring_regex(a, r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$",
@@ -208,8 +224,7 @@ def parse_date(s: pd.Series, *, dutch: bool = True) -> tuple[pd.Series, np.ndarr
     ts = pc.strptime(a, format="%Y-%m-%d", unit="ns", error_is_null=True)
     real = pc.equal(pc.strftime(ts, format="%Y-%m-%d"), pc.cast(a, pa.string()))
     ts = pc.if_else(real, ts, pa.scalar(None, ts.type))
-    out = _series(ts, raw.index).astype(schema.D)
-    return out, given & ~_mask(pc.is_valid(ts))
+    return ts, given & ~_mask(pc.is_valid(ts))
 
 
 def parse_time(s: pd.Series) -> tuple[pd.Series, np.ndarray]:

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import functools
 import math
 import multiprocessing as mp
 import os
@@ -63,6 +64,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from . import config, dataset, exports, privacy, schema
 from .errors import JeugdlibError
@@ -74,6 +76,9 @@ S, I = schema.S, schema.I
 BATCH_SIZE = 50_000
 #: Below this many bytes of messages a dataset is read in one process by default.
 PARALLEL_MIN_BYTES = 8 << 20
+#: A chunk (one task of the process pool) holds about this many bytes or files at most.
+CHUNK_BYTES = 32 << 20
+CHUNK_FILES = 10_000
 
 _TABLE_OF_EXPORT = {"toewijzingen": "toewijzingen", "declaraties": "declaraties", "start_stop": "start_stop"}
 _RECORD_NAME = {"JW301": "ToegewezenProduct", "JW305": "StartProduct", "JW307": "StopProduct",
@@ -84,9 +89,13 @@ _RECORD_NAME = {"JW301": "ToegewezenProduct", "JW305": "StartProduct", "JW307": 
 
 @dataclasses.dataclass
 class IngestResult:
-    """What an ingest produced: the dataset, where it went, and its counts."""
+    """What an ingest produced: where it went, its counts and quarantine.
 
-    dataset: dataset.Dataset
+    ``dataset`` (all canonical tables) is read back from ``out_dir`` on first
+    use: the ingest itself streams the large tables to Parquet and never holds
+    them whole.
+    """
+
     out_dir: Path
     telling: pd.DataFrame
     quarantaine: pd.DataFrame
@@ -94,6 +103,14 @@ class IngestResult:
     workers: int
     n_berichten: int
     n_exports: int
+    _dataset: dataset.Dataset | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def dataset(self) -> dataset.Dataset:
+        """The canonical tables as written (loaded from ``out_dir`` on first use)."""
+        if self._dataset is None:
+            self._dataset = dataset.load(self.out_dir)
+        return self._dataset
 
     @property
     def behouden(self) -> int:
@@ -377,13 +394,82 @@ def _convert_xml_batch(bericht: str, batch: pa.Table, infos: list, rels: list[st
 
 # --------------------------------------------------------------------------- worker
 
+#: Tables the messages fill; they are streamed (spilled per chunk, then written in row groups).
+STREAMED = ("toewijzingen", "declaraties", "start_stop", "verzoeken")
+_HELPERS = {"_file": pa.int64(), "_positie": pa.large_string(), "_invoer": pa.large_string()}
+
+
+@functools.lru_cache(maxsize=None)
+def _arrow_schema(table: str, helpers: bool = False) -> pa.Schema:
+    """The Arrow schema a canonical table is written with (plus the helper columns)."""
+    sch = pa.Table.from_pandas(schema.empty(table), preserve_index=False).schema.remove_metadata()
+    if helpers:
+        for name, typ in _HELPERS.items():
+            sch = sch.append(pa.field(name, typ))
+    return sch
+
+
+class _Spill:
+    """Kept records of one chunk, per message type, in uncompressed Arrow IPC files (flat memory).
+
+    Each file holds its records in file order; :func:`_merge_by_file` merges the
+    message types of one table (JW305 and JW307) back into path order.
+    """
+
+    def __init__(self, folder: Path, tag: str):
+        self.folder, self.tag = Path(folder), tag
+        self.writers: dict[str, pa.ipc.RecordBatchFileWriter] = {}
+        self.paths: dict[str, str] = {}
+
+    def add(self, bericht: str, df: pd.DataFrame) -> None:
+        if not len(df):
+            return
+        table = SPECS[bericht].table
+        sch = _arrow_schema(table, helpers=True)
+        cols = schema.conform(df, table, extra=True)
+        t = pa.Table.from_pandas(cols[sch.names], preserve_index=False).replace_schema_metadata(None).cast(sch)
+        w = self.writers.get(bericht)
+        if w is None:
+            path = self.folder / f"{self.tag}_{bericht}.arrow"
+            self.folder.mkdir(parents=True, exist_ok=True)
+            w = self.writers[bericht] = pa.ipc.new_file(str(path), sch)
+            self.paths[bericht] = str(path)
+        w.write_table(t)
+
+    def close(self) -> dict[str, str]:
+        for w in self.writers.values():
+            w.close()
+        self.writers = {}
+        return self.paths
+
+    def discard(self) -> None:
+        self.close()
+        for path in self.paths.values():
+            Path(path).unlink(missing_ok=True)
+        self.paths = {}
+
+
 def _ingest_chunk(root: str, rels: list[str], first_idx: int, key: bytes, xsd_dir: str | None,
-                  batch_size: int = BATCH_SIZE, progress=None) -> dict:
-    """Read a run of message files (one worker task). Returns files, kept tables, quarantine."""
-    root_p = Path(root)
+                  spill_dir: str, batch_size: int = BATCH_SIZE, progress=None) -> dict:
+    """Read a run of message files (one worker task). Returns files, spilled kept tables, quarantine.
+
+    The vectorised reader hands a file it cannot read exactly to lxml; when it
+    had already handed on records of that file the chunk is read again with
+    that file on lxml (rare: only odd XML constructs).
+    """
+    slow: set[int] = set()
+    while True:
+        try:
+            return _ingest_chunk_once(root, rels, first_idx, key, xsd_dir, spill_dir, batch_size, progress, slow)
+        except reader.Unsupported as exc:
+            slow.add(exc.file_idx)
+
+
+def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, xsd_dir: str | None,
+                       spill_dir: str, batch_size: int, progress, slow: set[int]) -> dict:
     infos: list[reader.MessageInfo] = []
     done: list[str] = []
-    kept: dict[str, list[pd.DataFrame]] = {}
+    spill = _Spill(Path(spill_dir), f"{first_idx:07d}")
     quar: list[pd.DataFrame] = []
     files: list[dict] = []
     failed: set[int] = set()
@@ -391,47 +477,59 @@ def _ingest_chunk(root: str, rels: list[str], first_idx: int, key: bytes, xsd_di
     def make_on_batch(bericht):
         def on_batch(table: pa.Table) -> None:
             k, q = _convert_xml_batch(bericht, table, infos, done, first_idx, key)
-            kept.setdefault(SPECS[bericht].table, []).append(k)
+            spill.add(bericht, k)
             quar.append(q)
         return on_batch
 
     sinks = {b: reader.Sink(spec, batch_size, make_on_batch(b)) for b, spec in SPECS.items()}
-    for i, rel in enumerate(rels):
-        info = reader.MessageInfo()
-        infos.append(info)
-        done.append(rel)
-        row = dict(_file=first_idx + i, bestand=rel, invoer="xml", status="ok", regel=None, melding=None,
-                   afzender=None, identificatie=None, sha256=None, gelezen=0, overgeslagen=0, xsd=None)
-        try:
-            got, _ = reader.read_message(root_p / rel, file_idx=i, sinks=sinks, batch_size=batch_size,
-                                         info=info)
-            row.update(invoer=got.bericht, afzender=got.afzender, identificatie=got.identificatie,
-                       sha256=got.sha256)
-            if got.status == "overgeslagen":
-                row.update(status="overgeslagen", gelezen=1, overgeslagen=1)
-            else:
-                row["gelezen"] = got.n_records
-                if xsd_dir:
-                    row["xsd"] = validate.validate_file(root_p / rel, xsd_dir, got.bericht)
-        except reader.MessageError as exc:
-            failed.add(i)
-            known = exc.bericht if exc.bericht in SPECS else None
-            row.update(invoer=known or "xml", status="fout", regel=exc.regel, melding=exc.melding, gelezen=1)
-        files.append(row)
-        if progress is not None:
-            progress(1)
-    for s in sinks.values():
-        s.flush()
-    out_tables = {}
-    for t, parts in kept.items():
-        df = pd.concat(parts, ignore_index=True)
-        if failed:
-            df = df[~df["_file"].isin([first_idx + i for i in failed])]
-        out_tables[t] = df.reset_index(drop=True)
+    try:
+        for i, rel in enumerate(rels):
+            info = reader.MessageInfo()
+            infos.append(info)
+            done.append(rel)
+            row = dict(_file=first_idx + i, bestand=rel, invoer="xml", status="ok", regel=None, melding=None,
+                       afzender=None, identificatie=None, sha256=None, gelezen=0, overgeslagen=0, xsd=None)
+            try:
+                got, _ = reader.read_message(os.path.join(root, rel), file_idx=i, sinks=sinks, batch_size=batch_size,
+                                             info=info, fast=False if i in slow else None)
+                row.update(invoer=got.bericht, afzender=got.afzender, identificatie=got.identificatie,
+                           sha256=got.sha256)
+                if got.status == "overgeslagen":
+                    row.update(status="overgeslagen", gelezen=1, overgeslagen=1)
+                else:
+                    row["gelezen"] = got.n_records
+                    if xsd_dir:
+                        row["xsd"] = validate.validate_file(os.path.join(root, rel), xsd_dir, got.bericht)
+            except reader.MessageError as exc:
+                failed.add(first_idx + i)
+                known = exc.bericht if exc.bericht in SPECS else None
+                row.update(invoer=known or "xml", status="fout", regel=exc.regel, melding=exc.melding, gelezen=1)
+            files.append(row)
+            if progress is not None:
+                progress(1)
+        for s in sinks.values():
+            s.flush()
+    except reader.Unsupported:
+        spill.discard()
+        raise
+    except BaseException:
+        spill.discard()
+        raise
     q = pd.concat(quar, ignore_index=True) if quar else None
     if q is not None and failed:
-        q = q[~q["_file"].isin([first_idx + i for i in failed])].reset_index(drop=True)
-    return {"files": files, "tables": out_tables, "quarantaine": q}
+        q = q[~q["_file"].isin(list(failed))].reset_index(drop=True)
+    # rows of files that failed half-way stay in the spill; the merge drops them (status "fout")
+    return {"files": _files_frame(files), "spill": spill.close(), "quarantaine": q}
+
+
+_FILE_COLUMNS = {"_file": "int64", "bestand": S, "invoer": S, "status": S, "regel": S, "melding": S, "afzender": S,
+                 "identificatie": S, "sha256": S, "gelezen": "int64", "overgeslagen": "int64", "xsd": S}
+
+
+def _files_frame(rows: list[dict]) -> pd.DataFrame:
+    """One row per message file (compact: Arrow strings; datasets hold many small files)."""
+    df = pd.DataFrame(rows, columns=list(_FILE_COLUMNS))
+    return df.astype(_FILE_COLUMNS)
 
 
 def _chunked(rels: list[str], sizes: list[int], n_chunks: int) -> list[tuple[int, list[str]]]:
@@ -468,17 +566,20 @@ def _mp_context():
     return mp.get_context("spawn")
 
 
-def _read_messages(root: Path, rels: list[str], key: bytes, xsd_dir: str | None, workers: int,
-                   bar) -> list[dict]:
-    sizes = [(root / r).stat().st_size for r in rels]
-    if workers <= 1 or len(rels) <= 1:
-        return [_ingest_chunk(str(root), rels, 0, key, xsd_dir,
-                              progress=(bar.update if bar is not None else None))]
-    n_chunks = min(len(rels), max(workers * 4, math.ceil(sum(sizes) / (32 << 20))))
+def _read_messages(root: Path, rels: list[str], sizes: list[int], key: bytes, xsd_dir: str | None,
+                   workers: int, bar, spill_dir: Path) -> list[dict]:
+    # chunks of at most about CHUNK_BYTES and CHUNK_FILES (bounded memory per chunk), and
+    # several per worker (balance); in one process they run one after the other
+    n_chunks = min(len(rels), max(workers * 4 if workers > 1 else 1, math.ceil(sum(sizes) / CHUNK_BYTES),
+                                  math.ceil(len(rels) / CHUNK_FILES)))
     chunks = _chunked(rels, sizes, n_chunks)
+    if workers <= 1 or len(chunks) <= 1:
+        progress = bar.update if bar is not None else None
+        return [_ingest_chunk(str(root), c, first, key, xsd_dir, str(spill_dir), progress=progress)
+                for first, c in chunks]
     results: list[dict | None] = [None] * len(chunks)
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-        futs = {pool.submit(_ingest_chunk, str(root), c, first, key, xsd_dir): (k, len(c))
+        futs = {pool.submit(_ingest_chunk, str(root), c, first, key, xsd_dir, str(spill_dir)): (k, len(c))
                 for k, (first, c) in enumerate(chunks)}
         for fut in cf.as_completed(futs):
             k, n = futs[fut]
@@ -509,21 +610,6 @@ def _to_quarantine(df: pd.DataFrame, table: str, files: pd.DataFrame, mask: np.n
     return q
 
 
-def _move_files(tables: dict[str, pd.DataFrame], files: pd.DataFrame, bad_files: pd.Series, regel: str,
-                waarde: pd.Series | None = None) -> list[pd.DataFrame]:
-    """Move every kept record of the files in ``bad_files`` (index _file -> melding) to quarantine."""
-    if bad_files.empty:
-        return []
-    out = []
-    idx = bad_files.index.to_numpy()
-    for t, df in tables.items():
-        mask = df["_file"].isin(idx).to_numpy()
-        if mask.any():
-            out.append(_to_quarantine(df, t, files, mask, regel, bad_files, waarde))
-            tables[t] = df[~mask].reset_index(drop=True)
-    return out
-
-
 def _duplicates(files: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Duplicate messages (later in path order): melding and waarde per _file."""
     ok = files[files["status"] == "ok"]
@@ -531,14 +617,12 @@ def _duplicates(files: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     kcols = ["invoer", "afzender", "identificatie"]
     kdup = keyed.duplicated(subset=kcols, keep="first")
     kfirst = keyed.groupby(kcols, sort=False)["bestand"].transform("first")
-    mel = pd.Series(dtype=object)
-    mel = pd.concat([mel, ("zelfde " + keyed["invoer"] + "-bericht (BerichtIdentificatie "
-                           + keyed["identificatie"] + ", Afzender " + keyed["afzender"]
-                           + ") als " + kfirst)[kdup]])
+    kmel = ("zelfde " + keyed["invoer"] + "-bericht (BerichtIdentificatie " + keyed["identificatie"]
+            + ", Afzender " + keyed["afzender"] + ") als " + kfirst)[kdup].astype(object)
     sdup = ok.duplicated(subset=["sha256"], keep="first")
     sfirst = ok.groupby("sha256", sort=False)["bestand"].transform("first")
-    extra = ("byte voor byte gelijk aan " + sfirst)[sdup & ~ok.index.isin(mel.index)]
-    mel = pd.concat([mel, extra])
+    extra = ("byte voor byte gelijk aan " + sfirst)[sdup & ~ok.index.isin(kmel.index)].astype(object)
+    mel = pd.concat([kmel, extra])
     mel.index = files.loc[mel.index, "_file"].to_numpy()
     waarde = files.set_index("_file")["identificatie"]
     return mel.sort_index(), waarde
@@ -604,13 +688,30 @@ def _read_exports(root: Path, rels: list[str], first_idx: int, key: bytes) -> tu
 
 # --------------------------------------------------------------------------- main function
 
-def _list_files(root: Path, sub: str, suffixes: tuple[str, ...]) -> list[str]:
-    base = root / sub
-    if not base.is_dir():
+def _list_files(root: Path, sub: str, suffixes: tuple[str, ...]) -> list[tuple[str, int]]:
+    """(path relative to ``root``, size) of the files under ``root/sub`` with these suffixes, sorted.
+
+    Like ``rglob``: symbolic links to files count, to folders are not followed;
+    names starting with ``.`` or ``~$`` are skipped. One ``os.scandir`` per folder
+    (datasets hold hundreds of thousands of small messages).
+    """
+    base = os.path.join(root, sub)
+    if not os.path.isdir(base):
         return []
-    out = [p.relative_to(root).as_posix() for p in base.rglob("*")
-           if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith((".", "~$"))]
-    return sorted(out)
+    out: list[tuple[str, int]] = []
+    todo = [(base, sub)]
+    while todo:
+        folder, rel = todo.pop()
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.is_dir():
+                    if not e.is_symlink():
+                        todo.append((e.path, f"{rel}/{e.name}"))
+                elif e.is_file() and not e.name.startswith((".", "~$")):
+                    if os.path.splitext(e.name)[1].lower() in suffixes:
+                        out.append((f"{rel}/{e.name}", e.stat().st_size))
+    out.sort()
+    return out
 
 
 def _invoer_order(invoer: pd.Series) -> pd.Series:
@@ -636,8 +737,10 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
         raise JeugdlibError("dataset niet gevonden (verwacht een map met berichten/, export/, referentie/)",
                             path=root)
     ref = exports.read_reference(root)
-    msg_rels = _list_files(root, "berichten", (".xml",))
-    exp_rels = _list_files(root, "export", (".csv", ".xlsx"))
+    msg_files = _list_files(root, "berichten", (".xml",))
+    msg_rels = [r for r, _size in msg_files]
+    msg_sizes = [size for _r, size in msg_files]
+    exp_rels = [r for r, _size in _list_files(root, "export", (".csv", ".xlsx"))]
     if not msg_rels and not exp_rels:
         raise JeugdlibError("geen berichten (berichten/**/*.xml) en geen exports (export/*.csv) gevonden; "
                             "niets om in te lezen", path=root)
@@ -646,76 +749,95 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
         xsd_dir = str(Path(xsd_dir).resolve())
     key = privacy.load_key(quiet=quiet)
 
-    total_bytes = sum((root / r).stat().st_size for r in msg_rels)
+    total_bytes = sum(msg_sizes)
     if workers is None:
         workers = _cpu_count() if (len(msg_rels) > 1 and total_bytes >= PARALLEL_MIN_BYTES) else 1
     workers = max(1, min(int(workers), max(1, len(msg_rels))))
 
+    out = Path(out_dir) if out_dir is not None else dataset.processed_dir_for(root)
+    out.mkdir(parents=True, exist_ok=True)
+    spill_dir = out / f".ingest-{os.getpid()}.tmp"
+    staged: list[tuple[Path, Path]] = []
     bar = None
     if not quiet and sys.stderr.isatty() and msg_rels:
         from tqdm import tqdm
         bar = tqdm(total=len(msg_rels), unit="bericht", desc="ingest", file=sys.stderr, leave=False)
     try:
-        chunks = _read_messages(root, msg_rels, key, xsd_dir, workers, bar) if msg_rels else []
+        try:
+            chunks = (_read_messages(root, msg_rels, msg_sizes, key, xsd_dir, workers, bar, spill_dir)
+                      if msg_rels else [])
+        finally:
+            if bar is not None:
+                bar.close()
+
+        files = (pd.concat([c["files"] for c in chunks], ignore_index=True) if chunks
+                 else _files_frame([]))
+        quar = [c["quarantaine"] for c in chunks if c["quarantaine"] is not None]
+        failed = files[files["status"] == "fout"]
+        if len(failed):
+            quar.append(schema.conform(pd.DataFrame({
+                "bestand": failed["bestand"], "positie": "bestand", "invoer": failed["invoer"],
+                "regel": failed["regel"], "melding": failed["melding"], "waarde": None, "bedrag_cent": None,
+                "_file": failed["_file"]}), "quarantaine", extra=True))
+
+        # whole-message rules: XSD first, then duplicates (their kept records move to quarantine)
+        moves: list[tuple[str, pd.Series, pd.Series | None]] = []
+        if xsd_dir is not None and files["xsd"].notna().any():
+            moves.append(("xsd_ongeldig", files[files["xsd"].notna()].set_index("_file")["xsd"], None))
+        dup_mel, dup_waarde = _duplicates(files) if len(files) else (pd.Series(dtype=object), None)
+        if len(dup_mel):
+            if moves:
+                dup_mel = dup_mel[~dup_mel.index.isin(moves[0][1].index)]
+            moves.append(("dubbel_bericht", dup_mel, dup_waarde))
+
+        # exports
+        e_kept, e_quar, e_tel = _read_exports(root, exp_rels, len(msg_rels), key)
+
+        # stream every message table to Parquet in path order: spills, then exports
+        drop = np.asarray(sorted(set(failed["_file"].tolist())), dtype=np.int64)
+        kept_counts: dict[str, int] = {}
+        moved: dict[str, list[pd.DataFrame]] = {regel: [] for regel, _m, _w in moves}
+        for t in STREAMED:
+            target = out / f"{t}.parquet"
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            staged.append((tmp, target))
+            with _RowGroupWriter(tmp, _arrow_schema(t)) as w:
+                for c in chunks:
+                    paths = [c["spill"][b] for b in sorted(c["spill"]) if SPECS[b].table == t]
+                    for batch in _merge_by_file(paths):
+                        batch = _take_moves(batch, t, files, drop, moves, moved)
+                        _count(batch, kept_counts)
+                        w.write(batch.drop_columns(list(_HELPERS)))
+                for df in e_kept.get(t, []):
+                    part = pa.Table.from_pandas(schema.conform(df, t, extra=True), preserve_index=False)
+                    _count(part, kept_counts)
+                    w.write(part.select(_arrow_schema(t).names).replace_schema_metadata(None))
+        for regel, _m, _w in moves:
+            quar += moved[regel]
+        quar += e_quar
+
+        # quarantine: by file (path order), records in file order
+        quar_df = (pd.concat([schema.conform(q, "quarantaine", extra=True) for q in quar], ignore_index=True)
+                   if quar else _empty_with_helpers("quarantaine"))
+        quar_df = quar_df.sort_values("_file", kind="stable").reset_index(drop=True)
+        quar_df = pd.concat([quar_df, ref.quarantaine], ignore_index=True)
+        telling = _telling(files, pd.Series(kept_counts, dtype="int64"), quar_df, e_tel, ref.telling)
+        quarantaine = schema.conform(quar_df, "quarantaine")
+        small = {"quarantaine": quarantaine, "ingest_telling": telling, **ref.tables}
+        for name in dataset.Dataset.table_names():
+            if name not in STREAMED:
+                dataset.write_table(schema.conform(small[name], name), out / f"{name}.parquet")
+        for tmp, target in staged:
+            os.replace(tmp, target)
+        staged = []
     finally:
-        if bar is not None:
-            bar.close()
-
-    # merge in path order
-    files = pd.DataFrame([f for c in chunks for f in c["files"]],
-                         columns=["_file", "bestand", "invoer", "status", "regel", "melding", "afzender",
-                                  "identificatie", "sha256", "gelezen", "overgeslagen", "xsd"])
-    tables: dict[str, pd.DataFrame] = {}
-    for t in ("toewijzingen", "declaraties", "start_stop", "verzoeken"):
-        parts = [c["tables"][t] for c in chunks if t in c["tables"]]
-        tables[t] = pd.concat(parts, ignore_index=True) if parts else _empty_with_helpers(t)
-    quar = [c["quarantaine"] for c in chunks if c["quarantaine"] is not None]
-    chunks = None  # let the per-chunk frames go: the merged ones replace them
-    failed = files[files["status"] == "fout"]
-    if len(failed):
-        quar.append(schema.conform(pd.DataFrame({
-            "bestand": failed["bestand"], "positie": "bestand", "invoer": failed["invoer"],
-            "regel": failed["regel"], "melding": failed["melding"], "waarde": None, "bedrag_cent": None,
-            "_file": failed["_file"]}), "quarantaine", extra=True))
-
-    # whole-message rules: XSD first, then duplicates
-    if xsd_dir is not None and files["xsd"].notna().any():
-        bad = files[files["xsd"].notna()].set_index("_file")["xsd"]
-        quar += _move_files(tables, files, bad, "xsd_ongeldig")
-    dup_mel, dup_waarde = _duplicates(files) if len(files) else (pd.Series(dtype=object), None)
-    if len(dup_mel):
-        quar += _move_files(tables, files, dup_mel, "dubbel_bericht", dup_waarde)
-
-    # exports
-    e_kept, e_quar, e_tel = _read_exports(root, exp_rels, len(msg_rels), key)
-    for t, parts in e_kept.items():
-        tables[t] = pd.concat([tables[t]] + parts, ignore_index=True)
-    quar += e_quar
-
-    # order: by file (path order), records in file order
-    for t in tables:
-        if not tables[t]["_file"].is_monotonic_increasing:
-            tables[t] = tables[t].sort_values("_file", kind="stable").reset_index(drop=True)
-    quar_df = (pd.concat([schema.conform(q, "quarantaine", extra=True) for q in quar], ignore_index=True)
-               if quar else _empty_with_helpers("quarantaine"))
-    quar_df = quar_df.sort_values("_file", kind="stable").reset_index(drop=True)
-    quar_df = pd.concat([quar_df, ref.quarantaine], ignore_index=True)
-
-    telling = _telling(files, tables, quar_df, e_tel, ref.telling)
-    canon = {t: schema.conform(df, t) for t, df in tables.items()}
-    tables = None
-    ds = dataset.Dataset(
-        toewijzingen=canon["toewijzingen"], declaraties=canon["declaraties"],
-        start_stop=canon["start_stop"], verzoeken=canon["verzoeken"],
-        quarantaine=schema.conform(quar_df, "quarantaine"), ingest_telling=telling,
-        producten=ref.tables["producten"], aanbieders=ref.tables["aanbieders"],
-        gemeenten=ref.tables["gemeenten"], plekken=ref.tables["plekken"],
-        budgetplafonds=ref.tables["budgetplafonds"], bevolking=ref.tables["bevolking"],
-    )
-    out = Path(out_dir) if out_dir is not None else dataset.processed_dir_for(root)
-    dataset.save(ds, out)
-    ds.path = out
-    result = IngestResult(ds, out, telling, ds.quarantaine, time.perf_counter() - t0, workers,
+        for tmp, _target in staged:
+            tmp.unlink(missing_ok=True)
+        if spill_dir.exists():
+            for leftover in spill_dir.iterdir():
+                leftover.unlink()
+            spill_dir.rmdir()
+    result = IngestResult(out, telling, quarantaine, time.perf_counter() - t0, workers,
                           len(msg_rels), len(exp_rels))
     if not quiet:
         lines = result.meldingen()
@@ -727,6 +849,115 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
     return result
 
 
+#: Rows per Parquet row group of the streamed tables. Row groups always hold exactly this
+#: many rows (the last one fewer) and one chunk per column, so the bytes written do not
+#: depend on how the records arrived (batches, chunks, processes).
+ROW_GROUP = 1 << 17
+
+
+class _RowGroupWriter:
+    """Writes a table to Parquet in fixed row groups as its rows come in (flat memory)."""
+
+    def __init__(self, path: Path, arrow_schema: pa.Schema):
+        self.path, self.schema = Path(path), arrow_schema
+        self.parts: list[pa.Table] = []
+        self.n = 0
+        self.writer = pq.ParquetWriter(str(self.path), arrow_schema, compression="zstd")
+        self.written = 0
+
+    def __enter__(self):
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        self.parts.append(table.cast(self.schema))
+        self.n += table.num_rows
+        while self.n >= ROW_GROUP:
+            self._emit(ROW_GROUP)
+
+    def _emit(self, rows: int) -> None:
+        allp = pa.concat_tables(self.parts)
+        group = allp.slice(0, rows).combine_chunks()
+        rest = allp.slice(rows)
+        self.parts = [rest] if rest.num_rows else []
+        self.n -= rows
+        self.writer.write_table(group, row_group_size=ROW_GROUP)
+        self.written += rows
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                if self.n:
+                    self._emit(self.n)
+                elif self.written == 0:
+                    self.writer.write_table(self.schema.empty_table(), row_group_size=ROW_GROUP)
+        finally:
+            self.writer.close()
+        return False
+
+
+def _read_spill(path: str):
+    """The record batches of a spill file as tables, one at a time; the file is removed after."""
+    with pa.OSFile(path) as fh:
+        rd = pa.ipc.open_file(fh)
+        for k in range(rd.num_record_batches):
+            t = pa.Table.from_batches([rd.get_batch(k)])
+            if t.num_rows:
+                yield t
+    Path(path).unlink()
+
+
+def _merge_by_file(paths: list[str]):
+    """Tables from spill files (each in ``_file`` order, files disjoint) merged into ``_file`` order."""
+    its = [_read_spill(p) for p in paths]
+    heads = [next(it, None) for it in its]
+    while True:
+        live = [i for i, h in enumerate(heads) if h is not None]
+        if not live:
+            return
+        if len(live) == 1:
+            i = live[0]
+            yield heads[i]
+            yield from its[i]
+            return
+        first = {i: heads[i].column("_file")[0].as_py() for i in live}
+        i = min(live, key=first.get)
+        other = min(first[j] for j in live if j != i)
+        cut = int(np.searchsorted(heads[i].column("_file").to_numpy(), other))
+        yield heads[i].slice(0, cut)
+        rest = heads[i].slice(cut)
+        heads[i] = rest if rest.num_rows else next(its[i], None)
+
+
+def _count(batch: pa.Table, counts: dict[str, int]) -> None:
+    """Add the kept records per input kind (column ``_invoer``) to ``counts``."""
+    if batch.num_rows == 0:
+        return
+    for item in pc.value_counts(batch.column("_invoer")).to_pylist():
+        counts[item["values"]] = counts.get(item["values"], 0) + int(item["counts"])
+
+
+def _take_moves(batch: pa.Table, table: str, files: pd.DataFrame, drop: np.ndarray,
+                moves: list[tuple[str, pd.Series, pd.Series | None]], moved: dict[str, list]) -> pa.Table:
+    """Drop rows of failed files; rows of files with a whole-message rule go to ``moved``."""
+    fcol = batch.column("_file")
+    if len(drop):
+        batch = batch.filter(pc.invert(pc.is_in(fcol, pa.array(drop))))
+        fcol = batch.column("_file")
+    for regel, melding, waarde in moves:
+        ids = pa.array(melding.index.to_numpy(dtype=np.int64))
+        mask = pc.is_in(fcol, ids)
+        if not pc.any(mask).as_py():
+            continue
+        sub = batch.filter(mask).to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
+        moved[regel].append(_to_quarantine(sub, table, files, np.ones(len(sub), dtype=bool), regel, melding,
+                                           waarde))
+        batch = batch.filter(pc.invert(mask))
+        fcol = batch.column("_file")
+    return batch
+
+
 def _empty_with_helpers(table: str) -> pd.DataFrame:
     df = schema.empty(table)
     df["_file"] = pd.Series([], dtype="int64")
@@ -735,11 +966,13 @@ def _empty_with_helpers(table: str) -> pd.DataFrame:
     return df
 
 
-def _telling(files: pd.DataFrame, tables: dict[str, pd.DataFrame], quar: pd.DataFrame, e_tel: list[dict],
+def _telling(files: pd.DataFrame, kept: pd.Series, quar: pd.DataFrame, e_tel: list[dict],
              ref_tel: pd.DataFrame) -> pd.DataFrame:
-    """Counts per input kind; asserts gelezen = behouden + quarantaine + overgeslagen."""
+    """Counts per input kind; asserts gelezen = behouden + quarantaine + overgeslagen.
+
+    ``kept``: records written per input kind (``_invoer``).
+    """
     read = files.groupby("invoer")[["gelezen", "overgeslagen"]].sum() if len(files) else None
-    kept = pd.concat([df["_invoer"].astype(object) for df in tables.values()], ignore_index=True).value_counts()
     nq = quar["invoer"].astype(object).value_counts()
     rows = []
     if read is not None:

@@ -97,6 +97,11 @@ def _val(rows: pd.DataFrame, regio=NL, periode=None, dimensie="", kpi=None) -> f
     return float(r["waarde"].iloc[0])
 
 
+def _pq(rows: pd.DataFrame) -> pd.DataFrame:
+    """aandeel_pq_in_traject rows with a ``dimensie`` column."""
+    return rows.assign(dimensie="productgroep=" + rows["productgroep"].astype(str))
+
+
 def _rel(value, target, tol=0.15):
     assert abs(value / target - 1) <= tol, f"{value:.4g} vs {target:.4g} (tolerance {tol:.0%})"
 
@@ -139,13 +144,14 @@ def test_cost_growth_2023_and_2024_extrapolation(nl):
     assert abs(prog / k23 - 1 - 0.141) <= 0.04, prog / k23 - 1
 
 
-def test_declaration_lag_makes_last_month_short(nl):
-    d = nl.declaraties
-    m = d.groupby(d["periode_begin"].dt.to_period("M"))["bedrag_cent"].sum()
+def test_declaration_lag_makes_last_months_short(demo_ds):
+    d = demo_ds.declaraties
+    m = d.groupby(d["periode_begin"].dt.to_period("M"))["bedrag_cent_signed"].sum()
     normal = m.loc["2024-01":"2024-05"].mean()
-    assert m.loc["2024-07"] < 0.97 * normal
-    # August 2024 lies after the peildatum; in the raw data it is well under 60% complete
-    assert nl.declaraties["periode_begin"].max() < pd.Timestamp(PEIL)
+    # extract date 11 September: August well under 60% declared, July a little short
+    assert m.loc["2024-08"] < 0.6 * normal
+    assert m.loc["2024-07"] < m.loc["2024-05":"2024-06"].mean()
+    assert d["periode_begin"].max() < pd.Timestamp("2024-09-01")
 
 
 # ---------------------------------------------------------------- shares
@@ -185,7 +191,7 @@ def test_verzilvering_pq_overall_and_micro_above_regulier(nl):
 @pytest.mark.parametrize("groep, doel", [("GGZ", 0.61), ("Ambulant perspectief 1", 0.74),
                                          ("Ambulant perspectief 2", 0.52), ("Ambulante hulp duurzaam", 0.31)])
 def test_maatwerk_meerwerk_share_per_productgroep_2024(nl, groep, doel):
-    rows = trajecten.aandeel_pq_in_traject(nl.declaraties, Params(peildatum=PEIL, start="2021-01-01"))
+    rows = _pq(trajecten.aandeel_pq_in_traject(nl.declaraties, Params(peildatum=PEIL, start="2021-01-01")))
     dim = f"productgroep={groep}"
     v24 = _val(rows, periode="2024", dimensie=dim)
     _rel(v24, doel, tol=0.18)
@@ -196,8 +202,8 @@ def test_ggz_maatwerk_share_without_largest_aanbieder(nl):
     d = nl.declaraties
     g24 = d[(d["productgroep"] == "GGZ") & (d["periode_begin"].dt.year == 2024)]
     largest = g24.groupby("agb")["bedrag_cent"].sum().idxmax()
-    rows = trajecten.aandeel_pq_in_traject(d[d["agb"] != largest].reset_index(drop=True),
-                                           Params(peildatum=PEIL, start="2021-01-01"))
+    rows = _pq(trajecten.aandeel_pq_in_traject(d[d["agb"] != largest].reset_index(drop=True),
+                                               Params(peildatum=PEIL, start="2021-01-01")))
     v = _val(rows, periode="2024", dimensie="productgroep=GGZ")
     assert 0.18 <= v <= 0.40, v  # calibration.md: 28%
 

@@ -260,3 +260,22 @@ def test_empty_dataset():
     c = clean(make_ds([], []), P)
     assert len(c.toewijzingen) == 0 and len(c.declaraties) == 0
     assert (c.telling["verwijderd"] == 0).all()
+
+
+def test_client_nr_same_code_in_both_tables():
+    ds = make_ds([tw(toewijzing_nr="T1", client_id="a"), tw(toewijzing_nr="T2", client_id="b")],
+                 [dec(toewijzing_nr="T2", client_id="b"), dec(toewijzing_nr="X", client_id="c"),
+                  dec(toewijzing_nr="T1", client_id="a", periode_begin="2023-02-01", periode_eind="2023-02-28")])
+    c = clean(ds, P)
+    codes_tw = dict(zip(c.toewijzingen["client_id"], c.toewijzingen["client_nr"]))
+    codes_dec = dict(zip(c.declaraties["client_id"], c.declaraties["client_nr"]))
+    assert codes_tw["a"] == codes_dec["a"] and codes_tw["b"] == codes_dec["b"]
+    assert len({codes_dec["a"], codes_dec["b"], codes_dec["c"]}) == 3
+
+
+def test_empty_toewijzingnummer_is_no_number():
+    # "" and missing both mean "no ToewijzingNummer": keyed on client + agb, so these two lines net
+    lines = [dec(toewijzing_nr="", bedrag_cent_signed=10000), dec(toewijzing_nr=None, bedrag_cent_signed=-2500)]
+    c = clean(make_ds([tw(toewijzing_nr="T1")], lines), P)
+    assert len(c.declaraties) == 1
+    assert c.declaraties["bedrag_cent"].iloc[0] == 7500 and pd.isna(c.declaraties["toewijzing_nr"].iloc[0])

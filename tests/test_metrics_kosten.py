@@ -166,3 +166,15 @@ def test_kpis(cleaned):
     assert dims == {"", "segment", "financieringsvorm", "productgroep", "productcode"}
     assert not k.duplicated(["kpi", "regio", "gemeente", "periode", "dimensie"]).any()
     assert set(k["eenheid"]) == {"aantal", "euro", "fractie"}
+
+
+def test_werkset_cache_follows_the_frame(cleaned):
+    # a second, different frame must not reuse the first one's working set
+    other = _cleaned([dict(toewijzing_nr="T1", client_id="c1", agb="11111111", productcode="45A53",
+                           gemeentecode="0983", periode_begin="2023-12-01", periode_eind="2023-12-31",
+                           bedrag_cent_signed=50000)]).declaraties
+    a = kosten.kosten(cleaned.declaraties, jaren())
+    b = kosten.kosten(other, jaren())
+    assert _val(a, "Nederland", "", "2023") == pytest.approx(3200.0)
+    assert _val(b, "Nederland", "", "2023") == pytest.approx(3700.0)  # + EUR 500 in December
+    assert _val(kosten.kosten(cleaned.declaraties, jaren()), "Nederland", "", "2023") == pytest.approx(3200.0)

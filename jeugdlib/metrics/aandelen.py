@@ -4,7 +4,8 @@ Each share is cost in the group / ``kosten`` in the period (net declared
 amounts, by periode_begin, see :mod:`jeugdlib.metrics.kosten`). ``n_clienten``
 of a share = the distinct clients with a positive net declared amount in its
 denominator (a share over fewer than 10 clients is suppressed, data-contract
-3.1). Output columns as in :mod:`jeugdlib.metrics.volume`.
+3.1). Output columns as in :mod:`jeugdlib.metrics.volume`. Computed on the
+integer codes of :class:`jeugdlib.metrics.kosten.Werkset`.
 """
 
 from __future__ import annotations
@@ -12,44 +13,41 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import schema
 from . import _common
-from .kosten import _plain, agb_totalen, dim_value, werkset
-from .volume import as_kpi, complete, finish
-
-_KEYS = ["regio", "gemeente", "periode"]
+from .kosten import dim_value, werkset
+from .volume import as_kpi, finish
 
 #: Threshold of ``aanbieders_klein``: positive kosten below EUR 20,000 in a year.
 KLEIN_CENT = 20_000 * 100
 
 
-def _noemer(ws, perioden: pd.DataFrame) -> pd.DataFrame:
-    """kosten (cent, ``bedrag_cent``) and clients with positive kosten (``n``) per
-    level x periode, only where kosten > 0: the denominator of every share."""
-    tot = _plain(ws.totaal(perioden)).merge(_plain(ws.clienten_met_kosten(perioden)), on=_KEYS, how="left")
-    tot = tot.fillna({"n": 0})
-    return tot[tot["bedrag_cent"] > 0]
+def _share_frame(ws, perioden, teller, noemer, n, by_labels=None, name=None) -> pd.DataFrame:
+    """Rows with noemer > 0: waarde = teller / noemer, n_clienten = n (level arrays)."""
+    f = ws.frame(perioden, {"_t": teller, "_d": noemer, "n_clienten": n}, by_labels=by_labels)
+    f = f[f["_d"] > 0].copy()
+    f["waarde"] = f["_t"] / f["_d"]
+    if by_labels is not None:
+        f["dimensie"] = dim_value(f["_by"], name).to_numpy()
+    return finish(f)
 
 
-def _aandeel_per_waarde(ws, perioden: pd.DataFrame, col: str, name: str, values: list[str],
-                        mapping: dict | None = None) -> pd.DataFrame:
-    """Share of kosten per value of ``col`` (one row per value in ``values``; the
-    denominator is the period's total kosten). ``mapping`` maps the column's own
-    values onto ``values`` (others -> the last value)."""
-    d = ws.in_perioden(perioden)
-    grp = _plain(_common.sum_levels(d, ["periode", col], ["bedrag_cent"]))
-    v = grp[col].astype(object)
-    v = v.map(mapping) if mapping else v
-    grp["_v"] = v.where(v.isin(values), values[-1]).fillna(values[-1]).astype(schema.S)
-    grp = grp.groupby([*_KEYS, "_v"], sort=False, as_index=False)["bedrag_cent"].sum() \
-        .rename(columns={"bedrag_cent": "_g"})
-    tot = _noemer(ws, perioden)
-    grid = tot.merge(pd.DataFrame({"_v": pd.Series(values, dtype=schema.S)}), how="cross")
-    m = grid.merge(grp, on=[*_KEYS, "_v"], how="left").fillna({"_g": 0})
-    m["waarde"] = m["_g"] / m["bedrag_cent"]
-    m["n_clienten"] = m["n"]
-    m["dimensie"] = (name + "=" + m["_v"]).astype(schema.S)
-    return m
+def _aandeel_groepen(ws, perioden, codes: np.ndarray, values: list[str], name: str) -> pd.DataFrame:
+    """Share of the period's kosten per group (``codes`` index into ``values``)."""
+    s, _ = ws.som(perioden, codes, len(values))
+    tot, cl = ws.totaal(perioden)
+    noemer = tuple(np.repeat(t, len(values), axis=-1) for t in tot)
+    n = tuple(np.repeat(c, len(values), axis=-1) for c in cl)
+    return _share_frame(ws, perioden, ws.rollup(s), noemer, n, by_labels=values, name=name)
+
+
+def _groep_codes(ws, col: str, values: list[str]) -> np.ndarray:
+    """Codes of ``col`` mapped onto ``values`` (anything else -> the last value)."""
+    codes, labels = ws.codes(col)
+    lab = pd.Series(labels, dtype=object).str.strip().str.lower()
+    idx = {v: i for i, v in enumerate(values)}
+    m = np.array([idx.get(v, len(values) - 1) if isinstance(v, str) else len(values) - 1 for v in lab],
+                 dtype=np.int64)  # one per distinct label
+    return m[codes] if len(m) else codes
 
 
 def aandeel_nga(declaraties: pd.DataFrame, perioden: pd.DataFrame, per_segment: bool = False) -> pd.DataFrame:
@@ -62,52 +60,49 @@ def aandeel_nga(declaraties: pd.DataFrame, perioden: pd.DataFrame, per_segment: 
     with positive kosten in the segment).
     """
     ws = werkset(declaraties)
-    d = ws.in_perioden(perioden)
-    by = ["periode", "segment"] if per_segment else ["periode"]
-    nga = d[["regio", "gemeentecode", *by]].copy()
-    nga["_nga"] = np.where(d["gecontracteerd"].to_numpy(), 0, d["bedrag_cent"].to_numpy())
-    nga["bedrag_cent"] = d["bedrag_cent"].to_numpy()
-    s = _plain(_common.sum_levels(nga, by, ["bedrag_cent", "_nga"]))
+    nga = ~ws.src["gecontracteerd"].fillna(False).to_numpy(dtype=bool)
     if per_segment:
-        n = _plain(ws.clienten_met_kosten(perioden, ("segment",)))
-        s = s.merge(n, on=[*_KEYS, "segment"], how="left").fillna({"n": 0})
-        s["dimensie"] = dim_value(s["segment"], "segment").to_numpy()
-    else:
-        s = s.merge(_plain(ws.clienten_met_kosten(perioden)), on=_KEYS, how="left").fillna({"n": 0})
-    s = s[s["bedrag_cent"] > 0]
-    s["waarde"] = s["_nga"] / s["bedrag_cent"]
-    s["n_clienten"] = s["n"]
-    return finish(s)
+        codes, labels = ws.codes("segment")
+        s_all, _ = ws.som(perioden, codes, len(labels))
+        s_nga, _ = ws.som(perioden, codes, len(labels), mask=nga)
+        n = ws.clienten_pos(perioden, codes, len(labels))
+        return _share_frame(ws, perioden, ws.rollup(s_nga), ws.rollup(s_all), n, by_labels=labels,
+                            name="segment")
+    s_nga, _ = ws.som(perioden, mask=nga)
+    tot, cl = ws.totaal(perioden)
+    return _share_frame(ws, perioden, ws.rollup(s_nga), tot, cl)
 
 
 def aandeel_variant(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``aandeel_variant`` (metrics.md section 2): share of kosten per product variant:
     ``variant=maatwerk``, ``variant=meerwerk``, ``variant=overig`` (no variant, or an
     unknown product)."""
-    return finish(_aandeel_per_waarde(werkset(declaraties), perioden, "variant", "variant",
-                                      ["maatwerk", "meerwerk", "overig"]))
+    ws = werkset(declaraties)
+    values = ["maatwerk", "meerwerk", "overig"]
+    return _aandeel_groepen(ws, perioden, _groep_codes(ws, "variant", values), values, "variant")
 
 
 def aandeel_aanbiedertype(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``aandeel_aanbiedertype`` (metrics.md section 2): share of kosten per aanbieder
     type, ``type=micro`` and ``type=regulier`` (an unknown AGB counts as regulier)."""
-    return finish(_aandeel_per_waarde(werkset(declaraties), perioden, "aanbieder_type", "type",
-                                      ["micro", "regulier"]))
+    ws = werkset(declaraties)
+    values = ["micro", "regulier"]
+    return _aandeel_groepen(ws, perioden, _groep_codes(ws, "aanbieder_type", values), values, "type")
 
 
 def aandeel_top10(declaraties: pd.DataFrame, perioden: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """``aandeel_top10`` (metrics.md section 2): kosten of the ``n`` (10) aanbieders
-    with the highest kosten in the period (within the level) / ``kosten``. Ties at
-    the tenth place are broken by AGB code."""
+    with the highest kosten in the period (within the level) / ``kosten``."""
     ws = werkset(declaraties)
-    a = _plain(agb_totalen(ws, perioden))
-    a = a.sort_values([*_KEYS, "bedrag_cent", "agb"], ascending=[True, True, True, False, True],
-                      kind="mergesort")
-    top = a.groupby(_KEYS, sort=False).head(n).groupby(_KEYS, sort=False)["bedrag_cent"].sum().rename("_top")
-    m = _noemer(ws, perioden).merge(top.reset_index(), on=_KEYS, how="left").fillna({"_top": 0})
-    m["waarde"] = m["_top"] / m["bedrag_cent"]
-    m["n_clienten"] = m["n"]
-    return finish(m)
+    sums, counts = ws.per_agb(perioden)
+    tops = []
+    for s, c in zip(sums, counts):
+        v = np.where(c > 0, s, -np.inf)  # only aanbieders that declared in the level and period
+        k = min(n, v.shape[-1])
+        top = np.partition(v, v.shape[-1] - k, axis=-1)[..., v.shape[-1] - k:] if k else v[..., :0]
+        tops.append(np.where(np.isfinite(top), top, 0).sum(axis=-1, keepdims=True))
+    tot, cl = ws.totaal(perioden)
+    return _share_frame(ws, perioden, tuple(tops), tot, cl)
 
 
 def aanbieders_klein(declaraties: pd.DataFrame, jaren: pd.DataFrame) -> pd.DataFrame:
@@ -115,10 +110,9 @@ def aanbieders_klein(declaraties: pd.DataFrame, jaren: pd.DataFrame) -> pd.DataF
     below EUR 20,000 in a year (``jaren``: a yearly periods table; only per year).
     Not client-based."""
     ws = werkset(declaraties)
-    a = agb_totalen(ws, jaren)
-    a = a[(a["bedrag_cent"] > 0) & (a["bedrag_cent"] < KLEIN_CENT)]
-    out = a.groupby(_KEYS, sort=False, observed=True).size().rename("waarde").reset_index()
-    return finish(complete(_plain(out), ws.levels(), jaren, {"waarde": 0}))
+    sums, _ = ws.per_agb(jaren)
+    val = tuple(((s > 0) & (s < KLEIN_CENT)).sum(axis=-1, keepdims=True).astype(float) for s in sums)
+    return finish(ws.frame(jaren, {"waarde": val}))
 
 
 def aanbieders_een_client(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
@@ -126,9 +120,10 @@ def aanbieders_een_client(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> 
     one client in the period (one client with a positive net declared amount at
     that aanbieder, within the level). Not client-based."""
     ws = werkset(declaraties)
-    n = ws.clienten_met_kosten(perioden, ("agb",))
-    one = n[n["n"] == 1].groupby(_KEYS, sort=False, observed=True).size().rename("waarde").reset_index()
-    return finish(complete(_plain(one), ws.levels(), perioden, {"waarde": 0}))
+    codes, labels = ws.codes("agb")
+    n = ws.clienten_pos(perioden, codes, len(labels))
+    val = tuple((x == 1).sum(axis=-1, keepdims=True).astype(float) for x in n)
+    return finish(ws.frame(perioden, {"waarde": val}))
 
 
 # --------------------------------------------------------------------------- KPI rows

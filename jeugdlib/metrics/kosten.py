@@ -5,6 +5,12 @@ to the period of its ``periode_begin``. Items without a known toewijzing count
 here (the money was declared). Amounts are summed in integer eurocent and
 returned in euro. Output columns as in :mod:`jeugdlib.metrics.volume`:
 ``regio, gemeente, periode, dimensie, waarde, n_clienten``.
+
+The arithmetic runs on integer codes (:class:`Werkset`): sums per gemeente x
+period (x dimension) are ``np.bincount`` over one packed key and are rolled up
+to regio and Nederland (sums are additive); distinct clients with a positive
+amount are counted per level from the (client, period, gemeente) sums. One
+factorisation per column, no pandas groupby over the items.
 """
 
 from __future__ import annotations
@@ -12,83 +18,180 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import schema
+from .. import config, schema
 from . import _common
-from .volume import _plain, as_kpi, cached, complete, finish, levels_present, per_of
+from .volume import as_kpi, cached, finish
 
 #: Dimensions of ``kosten`` (metrics.md section 1), besides the total.
 KOSTEN_DIMENSIES = ("segment", "financieringsvorm", "productgroep", "productcode")
 
 _KEYS = ["regio", "gemeente", "periode"]
-_CAT_COLS = ("regio", "gemeentecode", "agb", "segment", "financieringsvorm", "productgroep", "productcode",
-             "variant", "aanbieder_type")
 
 
 class Werkset:
-    """The declaration items in a compact form for fast grouping (plumbing).
+    """The declaration items as integer codes, for fast sums per level (plumbing).
 
-    String columns become categoricals (one factorisation each), amounts int64,
-    ``client_nr`` the client code from :mod:`jeugdlib.clean` (factorised here if
-    absent). ``in_perioden`` adds the period and keeps only the items in the
-    periods; results that several metrics share are memoised. The content is a
-    pure function of the declaraties, so caching it does not change any result.
+    ``g``: gemeente code per item (``gem_labels``), ``regio_of_g``: regio code of
+    each gemeente (``regio_labels``), ``client``: ``client_nr`` (factorised here if
+    absent), ``bedrag``: net cent, ``maand``: months since 1970 of periode_begin.
+    Other columns are factorised on first use (:meth:`codes`). Results several
+    metrics share are memoised in ``memo``; everything is a pure function of the
+    declaraties, so caching never changes a result.
     """
 
     def __init__(self, declaraties: pd.DataFrame):
-        d = {}
-        for c in _CAT_COLS:
-            if c in declaraties.columns:
-                d[c] = declaraties[c].astype("category")
-        d["bedrag_cent"] = declaraties["bedrag_cent"].fillna(0).to_numpy(dtype=np.int64)
+        self.src = declaraties
+        n = len(declaraties)
+        self.g, gu = _factorize(declaraties["gemeentecode"])
+        self.gem_labels = np.asarray(gu, dtype=object)
+        # regio of each gemeente: the regio of its first item
+        first = np.zeros(len(gu), dtype=np.int64)
+        if n:
+            first[self.g[::-1]] = np.arange(n)[::-1]
+        reg = declaraties["regio"].take(first).astype(object).fillna("onbekend").to_numpy() if len(gu) else []
+        self.regio_of_g, ru = pd.factorize(np.asarray(reg, dtype=object))
+        self.regio_of_g = self.regio_of_g.astype(np.int64)
+        self.regio_labels = np.asarray(ru, dtype=object)
+        self.G, self.R = len(self.gem_labels), len(self.regio_labels)
+        self.bedrag = declaraties["bedrag_cent"].fillna(0).to_numpy(dtype=np.int64)
         if "client_nr" in declaraties.columns:
-            d["client_nr"] = declaraties["client_nr"].to_numpy(dtype=np.int64)
+            self.client = declaraties["client_nr"].to_numpy(dtype=np.int64)
         else:
-            d["client_nr"] = pd.factorize(declaraties["client_id"])[0].astype(np.int64)
-        if "gecontracteerd" in declaraties.columns:
-            d["gecontracteerd"] = declaraties["gecontracteerd"].fillna(False).to_numpy(dtype=bool)
+            self.client = pd.factorize(declaraties["client_id"])[0].astype(np.int64)
         pb = declaraties["periode_begin"].to_numpy(dtype="datetime64[ns]")
-        d["maand"] = pb.astype("datetime64[M]").astype("datetime64[ns]")
-        self.d = pd.DataFrame(d)
-        self._levels = None
-        self._per = {}
+        self.maand = pb.astype("datetime64[M]").astype(np.int64)
+        self.maand[np.isnat(pb)] = np.iinfo(np.int64).min
+        self._codes = {}
+        self._p = {}
         self.memo = {}
 
-    def levels(self) -> pd.DataFrame:
-        """Every (regio, gemeente) level present in the items."""
-        if self._levels is None:
-            self._levels = levels_present(self.d)
-        return self._levels
+    # -- codes and periods
+    def codes(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """Codes of a column (missing values get a code of their own, label None)."""
+        if col not in self._codes:
+            self._codes[col] = _factorize(self.src[col])
+        return self._codes[col]
 
-    def in_perioden(self, perioden: pd.DataFrame) -> pd.DataFrame:
-        """The items whose periode_begin lies in one of ``perioden`` (by their month;
-        periods are whole months), with a categorical ``periode``."""
-        key = tuple(perioden["periode"])
-        if key not in self._per:
-            begins = perioden["begin"].to_numpy(dtype="datetime64[ns]")
-            ends = perioden["eind"].to_numpy(dtype="datetime64[ns]")
-            m = self.d["maand"].to_numpy()
-            i = np.searchsorted(begins, m, side="right") - 1
-            ok = (i >= 0) & (m <= ends[np.clip(i, 0, None)]) & ~np.isnat(m)
-            sub = self.d[ok].reset_index(drop=True)
-            sub["periode"] = pd.Categorical.from_codes(i[ok], categories=pd.Index(list(key), dtype=object))
-            self._per[key] = sub
-        return self._per[key]
+    def periode_index(self, perioden: pd.DataFrame) -> np.ndarray:
+        """Index into ``perioden`` of each item's period (-1: outside). Periods are
+        whole months, so the item's month decides."""
+        key = pkey(perioden)
+        if key not in self._p:
+            b = perioden["begin"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+            e = perioden["eind"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+            i = np.searchsorted(b, self.maand, side="right") - 1
+            ok = (i >= 0) & (self.maand <= e[np.clip(i, 0, None)])
+            self._p[key] = np.where(ok, i, -1)
+        return self._p[key]
 
-    def clienten_met_kosten(self, perioden: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
-        """Distinct clients with a positive net amount per level x periode x ``by``
-        (column ``n``); the amount is summed per client within each level."""
-        k = ("per", tuple(perioden["periode"]), "cl", by)
+    # -- sums
+    def som(self, perioden: pd.DataFrame, by: np.ndarray | None = None, n_by: int = 1,
+            mask: np.ndarray | None = None, gewicht: np.ndarray | None = None):
+        """Sum of ``gewicht`` (default the net cent) and the item count per
+        gemeente x period x ``by``: arrays of shape (G, P, n_by)."""
+        p = self.periode_index(perioden)
+        P = len(perioden)
+        sel = p >= 0
+        if mask is not None:
+            sel &= mask
+        e = by[sel] if by is not None else 0
+        key = (self.g[sel] * P + p[sel]) * n_by + e
+        w = (self.bedrag if gewicht is None else gewicht)[sel].astype(np.float64)
+        size = self.G * P * n_by
+        s = np.bincount(key, weights=w, minlength=size).reshape(self.G, P, n_by)
+        c = np.bincount(key, minlength=size).reshape(self.G, P, n_by)
+        return s, c
+
+    def rollup(self, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(gemeente, regio, Nederland) versions of an additive (G, ...) array."""
+        r = np.zeros((self.R,) + arr.shape[1:], dtype=arr.dtype)
+        np.add.at(r, self.regio_of_g, arr)
+        return arr, r, arr.sum(axis=0)
+
+    def clienten_pos(self, perioden: pd.DataFrame, by: np.ndarray | None = None, n_by: int = 1):
+        """Distinct clients with a positive net amount per level x period x ``by``:
+        arrays (G, P, n_by), (R, P, n_by), (P, n_by). The amount is summed per
+        client within each level (a client's credit in one gemeente and debet in
+        another count separately in the gemeenten, netted in the regio)."""
+        P = len(perioden)
+        p = self.periode_index(perioden)
+        sel = p >= 0
+        e = by[sel] if by is not None else np.zeros(int(sel.sum()), np.int64)
+        base = (self.client[sel] * P + p[sel]) * n_by + e  # client x period x by
+        # gemeente level
+        k, u = pd.factorize(base * self.G + self.g[sel])
+        s = np.bincount(k, weights=self.bedrag[sel].astype(np.float64), minlength=len(u))
+        g_u, b_u = u % self.G, u // self.G
+        out_g = _count_pos(s, (g_u * P + (b_u // n_by) % P) * n_by + b_u % n_by, self.G * P * n_by)
+        # regio level from the gemeente-level sums
+        k2, u2 = pd.factorize(b_u * self.R + self.regio_of_g[g_u])
+        s2 = np.bincount(k2, weights=s, minlength=len(u2))
+        r_u, b2 = u2 % self.R, u2 // self.R
+        out_r = _count_pos(s2, (r_u * P + (b2 // n_by) % P) * n_by + b2 % n_by, self.R * P * n_by)
+        # Nederland from the regio-level sums
+        k3, u3 = pd.factorize(b2)
+        s3 = np.bincount(k3, weights=s2, minlength=len(u3))
+        out_n = _count_pos(s3, ((u3 // n_by) % P) * n_by + u3 % n_by, P * n_by)
+        return (out_g.reshape(self.G, P, n_by), out_r.reshape(self.R, P, n_by), out_n.reshape(P, n_by))
+
+    # -- shaping
+    def frame(self, perioden: pd.DataFrame, values: dict, by_labels=None) -> pd.DataFrame:
+        """Long frame (regio, gemeente, periode[, by], one column per value) from
+        level arrays ``values[name] = (arr_g, arr_r, arr_n)`` of shapes (G, P, E),
+        (R, P, E), (P, E): every level x period x by value."""
+        P = len(perioden)
+        first = next(iter(values.values()))
+        E = first[0].shape[2]
+        plab = perioden["periode"].to_numpy(dtype=object)
+        regio = np.concatenate([self.regio_labels[self.regio_of_g], self.regio_labels,
+                                np.array([config.NEDERLAND], dtype=object)])
+        gem = np.concatenate([self.gem_labels, np.full(self.R + 1, "", dtype=object)])
+        L = len(regio)
+        out = pd.DataFrame({
+            "regio": np.repeat(regio, P * E), "gemeente": np.repeat(gem, P * E),
+            "periode": np.tile(np.repeat(plab, E), L),
+        })
+        if by_labels is not None:
+            out["_by"] = np.tile(np.asarray(by_labels, dtype=object), L * P)
+        for name, (a, b, c) in values.items():
+            out[name] = np.concatenate([a.reshape(-1), b.reshape(-1), c.reshape(-1)])
+        for c in ("regio", "gemeente", "periode"):
+            out[c] = out[c].astype(schema.S)
+        return out
+
+    # -- shared results
+    def totaal(self, perioden: pd.DataFrame):
+        """(kosten cent, clients with positive kosten) as level arrays (E = 1)."""
+        k = ("tot", pkey(perioden))
         if k not in self.memo:
-            d = self.in_perioden(perioden)
-            self.memo[k] = _clienten_met_kosten(d, ["periode", *by])
+            s, _ = self.som(perioden)
+            self.memo[k] = (self.rollup(s), self.clienten_pos(perioden))
         return self.memo[k]
 
-    def totaal(self, perioden: pd.DataFrame) -> pd.DataFrame:
-        """kosten (cent) per level x periode (column ``bedrag_cent``)."""
-        k = ("per", tuple(perioden["periode"]), "tot")
+    def per_agb(self, perioden: pd.DataFrame):
+        """Net cent and item counts per level x period x aanbieder: arrays (., P, A)."""
+        k = ("agb", pkey(perioden))
         if k not in self.memo:
-            self.memo[k] = _common.sum_levels(self.in_perioden(perioden), ["periode"], ["bedrag_cent"])
+            a, labels = self.codes("agb")
+            s, c = self.som(perioden, a, len(labels))
+            self.memo[k] = (self.rollup(s), self.rollup(c))
         return self.memo[k]
+
+
+def _factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (missing -> its own last code, label None) and labels of a column."""
+    c, u = pd.factorize(s, use_na_sentinel=True)
+    c = np.asarray(c, dtype=np.int64)
+    labels = np.asarray(pd.Index(u).astype(object), dtype=object)
+    if (c < 0).any():
+        c = np.where(c < 0, len(labels), c)
+        labels = np.append(labels, None)
+    return c, labels
+
+
+def _count_pos(sums: np.ndarray, cell: np.ndarray, size: int) -> np.ndarray:
+    pos = sums > 0
+    return np.bincount(cell[pos], minlength=size).astype(np.float64)
 
 
 def werkset(declaraties: pd.DataFrame) -> Werkset:
@@ -99,32 +202,21 @@ def werkset(declaraties: pd.DataFrame) -> Werkset:
     return cached(declaraties, "declaraties", Werkset)
 
 
-def in_perioden(declaraties: pd.DataFrame, perioden: pd.DataFrame, cols=None) -> pd.DataFrame:
-    """Declaration items with their ``periode`` (by periode_begin), only those in
-    the periods of ``perioden`` (metrics.md 0.2, last line); compact columns of
-    :class:`Werkset`."""
-    return werkset(declaraties).in_perioden(perioden)
-
-
-def dim_value(s: pd.Series, name: str) -> pd.Series:
+def dim_value(s, name: str) -> pd.Series:
     """``name=value`` dimension labels; empty or missing values -> ``name=onbekend``."""
-    v = s.astype(schema.S).fillna("").str.strip()
+    v = pd.Series(s).astype(schema.S).fillna("").str.strip()
     v = v.where(v != "", "onbekend")
     return (name + "=" + v).astype(schema.S)
 
 
-def _euro(cent) -> pd.Series:
-    return pd.Series(cent).astype("float64") / 100.0
+def euro(cent):
+    """Cent -> euro (float)."""
+    return np.asarray(cent, dtype=np.float64) / 100.0
 
 
-def _clienten_met_kosten(d: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Distinct clients with a positive net declared amount per level x ``by``
-    (column ``n``); the amount is summed per client within each level."""
-    c = d[["regio", "gemeentecode", "client_nr", "bedrag_cent", *by]]
-    s = _common.sum_levels(c, [*by, "client_nr"], ["bedrag_cent"])
-    s = s[s["bedrag_cent"] > 0]
-    return s.groupby(["regio", "gemeente", *by], sort=False, dropna=False, observed=True).size() \
-        .rename("n").reset_index()
+def pkey(perioden: pd.DataFrame) -> tuple:
+    """A hashable identity of a periods table (labels and bounds)."""
+    return tuple(zip(perioden["periode"], perioden["begin"], perioden["eind"]))
 
 
 # --------------------------------------------------------------------------- metrics
@@ -134,83 +226,47 @@ def kosten(declaraties: pd.DataFrame, perioden: pd.DataFrame, dimensie: str | No
     items whose periode_begin lies in the period.
 
     ``dimensie``: None for the total, or one of ``segment``, ``financieringsvorm``,
-    ``productgroep``, ``productcode`` (rows ``name=value``; missing -> ``onbekend``).
-    Money totals have no client basis for suppression (``n_clienten`` empty). The
-    total is completed with 0 for every level and period.
+    ``productgroep``, ``productcode`` (rows ``name=value``; missing -> ``onbekend``;
+    only the values that occur in the level and period). Money totals have no
+    client basis for suppression (``n_clienten`` empty). The total has a row
+    for every level and period (0 when nothing was declared).
     """
     ws = werkset(declaraties)
     if not dimensie:
-        s = ws.totaal(perioden).copy()
-        s["waarde"] = _euro(s["bedrag_cent"])
-        return finish(complete(_plain(s), ws.levels(), perioden, {"waarde": 0.0}))
-    d = ws.in_perioden(perioden)
-    s = _common.sum_levels(d, ["periode", dimensie], ["bedrag_cent"])
-    s["waarde"] = _euro(s["bedrag_cent"])
-    s["dimensie"] = dim_value(s[dimensie], dimensie).to_numpy()
-    return finish(_plain(s))
-
-
-# --------------------------------------------------------------------------- metrics
-
-def kosten(declaraties: pd.DataFrame, perioden: pd.DataFrame, dimensie: str | None = None) -> pd.DataFrame:
-    """``kosten`` (metrics.md section 1): sum of net declared amounts (euro) of the
-    items whose periode_begin lies in the period.
-
-    ``dimensie``: None for the total, or one of ``segment``, ``financieringsvorm``,
-    ``productgroep``, ``productcode`` (rows ``name=value``; missing -> ``onbekend``).
-    Money totals have no client basis for suppression (``n_clienten`` empty). The
-    total is completed with 0 for every level and period.
-    """
-    ws = werkset(declaraties)
-    if not dimensie:
-        s = ws.totaal(perioden).copy()
-        s["waarde"] = _euro(s["bedrag_cent"])
-        return finish(complete(_plain(s), ws.levels(), perioden, {"waarde": 0.0}))
-    d = ws.in_perioden(perioden)
-    s = _common.sum_levels(d, ["periode", dimensie], ["bedrag_cent"])
-    s["waarde"] = _euro(s["bedrag_cent"])
-    s["dimensie"] = dim_value(s[dimensie], dimensie).to_numpy()
-    return finish(_plain(s))
-
-
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Categorical key columns back to strings (small aggregated frames only)."""
-    out = df.copy()
-    for c in out.columns:
-        if isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = out[c].astype(object).astype(schema.S)
-    return out
+        (g, r, n), _ = ws.totaal(perioden)
+        f = ws.frame(perioden, {"cent": (g, r, n)})
+        f["waarde"] = euro(f["cent"])
+        return finish(f)
+    codes, labels = ws.codes(dimensie)
+    s, c = ws.som(perioden, codes, len(labels))
+    f = ws.frame(perioden, {"cent": ws.rollup(s), "n": ws.rollup(c)}, by_labels=labels)
+    f = f[f["n"] > 0].copy()
+    f["waarde"] = euro(f["cent"])
+    f["dimensie"] = dim_value(f["_by"], dimensie).to_numpy()
+    return finish(f)
 
 
 def kosten_per_client(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``kosten_per_client`` (metrics.md section 1): ``kosten`` / distinct clients with
     a positive net declared amount in the period (per level: the client's net
     amount within that gemeente, regio or Nederland). ``n_clienten`` = that
-    denominator."""
+    denominator; no row without such clients."""
     ws = werkset(declaraties)
-    m = _plain(ws.totaal(perioden)).merge(_plain(ws.clienten_met_kosten(perioden)), on=_KEYS, how="inner")
-    m = m[m["n"] > 0]
-    m["waarde"] = _euro(m["bedrag_cent"]) / m["n"]
-    m["n_clienten"] = m["n"]
-    return finish(m)
+    tot, cl = ws.totaal(perioden)
+    f = ws.frame(perioden, {"cent": tot, "n": cl})
+    f = f[f["n"] > 0].copy()
+    f["waarde"] = euro(f["cent"]) / f["n"]
+    f["n_clienten"] = f["n"]
+    return finish(f)
 
 
 def aanbieders(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``aanbieders`` (metrics.md section 1): distinct AGB codes whose net declared
     amount in the period (within the level) is positive. Not client-based."""
     ws = werkset(declaraties)
-    s = agb_totalen(ws, perioden)
-    s = s[s["bedrag_cent"] > 0]
-    out = s.groupby(_KEYS, sort=False, observed=True).size().rename("waarde").reset_index()
-    return finish(complete(_plain(out), ws.levels(), perioden, {"waarde": 0}))
-
-
-def agb_totalen(ws: Werkset, perioden: pd.DataFrame) -> pd.DataFrame:
-    """Net kosten (cent) per level x periode x agb (memoised in the Werkset)."""
-    k = ("per", tuple(perioden["periode"]), "agb")
-    if k not in ws.memo:
-        ws.memo[k] = _common.sum_levels(ws.in_perioden(perioden), ["periode", "agb"], ["bedrag_cent"])
-    return ws.memo[k]
+    (g, r, n), _ = ws.per_agb(perioden)
+    f = ws.frame(perioden, {"waarde": tuple((x > 0).sum(axis=-1, keepdims=True).astype(float) for x in (g, r, n))})
+    return finish(f)
 
 
 def kosten_groei(declaraties: pd.DataFrame, jaren: pd.DataFrame) -> pd.DataFrame:
@@ -232,20 +288,12 @@ def kosten_groei(declaraties: pd.DataFrame, jaren: pd.DataFrame) -> pd.DataFrame
 def _ytd(declaraties: pd.DataFrame, jaar: int, m: int) -> pd.DataFrame:
     """Kosten (euro) of the first ``m`` months of ``jaar`` per level (column ``waarde``)."""
     ws = werkset(declaraties)
-    if ("maandtotaal",) not in ws.memo:
-        g = ws.d.groupby(["regio", "gemeentecode", "maand"], sort=False, observed=True)["bedrag_cent"].sum()
-        ws.memo[("maandtotaal",)] = g.reset_index()
-    mt = ws.memo[("maandtotaal",)]
-    lo = np.datetime64(pd.Timestamp(jaar, 1, 1))
-    hi = np.datetime64(pd.Timestamp(jaar, 1, 1) + pd.DateOffset(months=m))
-    mm = mt["maand"].to_numpy()
-    d = mt[(mm >= lo) & (mm < hi)].copy()
-    d["periode"] = str(jaar)
-    s = _common.sum_levels(d, ["periode"], ["bedrag_cent"])
-    s["waarde"] = _euro(s["bedrag_cent"])
-    lv = ws.levels().copy()
-    lv["periode"] = str(jaar)
-    return lv.merge(_plain(s)[_KEYS + ["waarde"]], on=_KEYS, how="left").fillna({"waarde": 0.0})
+    per = pd.DataFrame({"periode": [str(jaar)], "begin": [pd.Timestamp(jaar, 1, 1)],
+                        "eind": [pd.Timestamp(jaar, 1, 1) + pd.DateOffset(months=m) - pd.Timedelta(days=1)]})
+    s, _ = ws.som(per)
+    f = ws.frame(per, {"cent": ws.rollup(s)})
+    f["waarde"] = euro(f["cent"])
+    return f[_KEYS + ["waarde"]]
 
 
 def hele_maanden(peildatum) -> int:
@@ -279,14 +327,12 @@ def kosten_prognose_seizoen(declaraties: pd.DataFrame, peildatum) -> pd.DataFram
     if m == 0:
         return finish(pd.DataFrame(columns=_KEYS + ["waarde"]))
     y = _ytd(declaraties, peil.year, m)
-    p_m = _ytd(declaraties, peil.year - 1, m)
-    p_all = _ytd(declaraties, peil.year - 1, 12)
-    prev = p_m.merge(p_all, on=["regio", "gemeente"], suffixes=("_m", "_jaar"))
-    prev = prev[(prev["waarde_m"] > 0) & (prev["waarde_jaar"] > 0)]
-    prev["aandeel"] = prev["waarde_m"] / prev["waarde_jaar"]
-    out = y.merge(prev[["regio", "gemeente", "aandeel"]], on=["regio", "gemeente"])
-    out["waarde"] = out["waarde"] / out["aandeel"]
-    return finish(out)
+    p_m = _ytd(declaraties, peil.year - 1, m)["waarde"].to_numpy()
+    p_all = _ytd(declaraties, peil.year - 1, 12)["waarde"].to_numpy()
+    ok = (p_m > 0) & (p_all > 0)
+    y = y[ok].copy()
+    y["waarde"] = y["waarde"] / (p_m[ok] / p_all[ok])
+    return finish(y)
 
 
 # --------------------------------------------------------------------------- KPI rows
