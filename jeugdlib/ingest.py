@@ -595,9 +595,10 @@ def _to_quarantine(df: pd.DataFrame, table: str, files: pd.DataFrame, mask: np.n
                    melding: pd.Series, waarde: pd.Series | None) -> pd.DataFrame:
     """Quarantine rows for kept records ``df[mask]`` (e.g. of a duplicate message)."""
     sub = df[mask]
-    bestand = files.set_index("_file")["bestand"].reindex(sub["_file"].to_numpy()).to_numpy()
+    # files holds one row per message, row k for _file k
+    bestand = files["bestand"].iloc[sub["_file"].to_numpy(dtype=np.int64)].reset_index(drop=True)
     q = pd.DataFrame({
-        "bestand": pd.Series(bestand, dtype=S),
+        "bestand": bestand.astype(S),
         "positie": sub["_positie"].to_numpy(),
         "invoer": sub["_invoer"].to_numpy(),
         "regel": regel,
@@ -610,21 +611,43 @@ def _to_quarantine(df: pd.DataFrame, table: str, files: pd.DataFrame, mask: np.n
     return q
 
 
+def _first_of_key(*cols: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that repeat an earlier row's key (the columns together), and each row's first row."""
+    key = np.zeros(len(cols[0]), dtype=np.int64)
+    for c in cols:
+        codes, uniq = pd.factorize(c, use_na_sentinel=False)
+        key = key * (len(uniq) + 1) + codes
+    _u, first_pos, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first = first_pos[inverse.reshape(-1)]
+    return first != np.arange(len(key)), first
+
+
 def _duplicates(files: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Duplicate messages (later in path order): melding and waarde per _file."""
-    ok = files[files["status"] == "ok"]
-    keyed = ok[ok["afzender"].notna() & ok["identificatie"].notna()]
-    kcols = ["invoer", "afzender", "identificatie"]
-    kdup = keyed.duplicated(subset=kcols, keep="first")
-    kfirst = keyed.groupby(kcols, sort=False)["bestand"].transform("first")
-    kmel = ("zelfde " + keyed["invoer"] + "-bericht (BerichtIdentificatie " + keyed["identificatie"]
-            + ", Afzender " + keyed["afzender"] + ") als " + kfirst)[kdup].astype(object)
-    sdup = ok.duplicated(subset=["sha256"], keep="first")
-    sfirst = ok.groupby("sha256", sort=False)["bestand"].transform("first")
-    extra = ("byte voor byte gelijk aan " + sfirst)[sdup & ~ok.index.isin(kmel.index)].astype(object)
+    """Duplicate messages (later in path order): melding and waarde per _file.
+
+    Works on the columns without copying the frame and builds messages for the
+    duplicates only (a dataset may hold hundreds of thousands of files).
+    """
+    ok = (files["status"] == "ok").to_numpy(dtype=bool)
+    keyed = ok & files["afzender"].notna().to_numpy(dtype=bool) & files["identificatie"].notna().to_numpy(dtype=bool)
+    bestand = files["bestand"]
+    kidx = np.flatnonzero(keyed)
+    sub = [files[c].iloc[kidx] for c in ("invoer", "afzender", "identificatie")]
+    kdup, kfirst = _first_of_key(*sub) if len(kidx) else (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
+    rows = kidx[kdup]
+    kmel = pd.Series(["zelfde " + f"{i}-bericht (BerichtIdentificatie {n}, Afzender {a}) als " + str(bestand.iat[kidx[f]])
+                      for i, a, n, f in zip(sub[0].to_numpy(dtype=object)[kdup], sub[1].to_numpy(dtype=object)[kdup],
+                                            sub[2].to_numpy(dtype=object)[kdup], kfirst[kdup])],
+                     index=files.index[rows], dtype=object)
+    oidx = np.flatnonzero(ok)
+    sdup, sfirst = (_first_of_key(files["sha256"].iloc[oidx]) if len(oidx)
+                    else (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)))
+    extra_mask = sdup & ~np.isin(oidx, rows)
+    extra = pd.Series(["byte voor byte gelijk aan " + str(bestand.iat[oidx[f]]) for f in sfirst[extra_mask]],
+                      index=files.index[oidx[extra_mask]], dtype=object)
     mel = pd.concat([kmel, extra])
-    mel.index = files.loc[mel.index, "_file"].to_numpy()
-    waarde = files.set_index("_file")["identificatie"]
+    mel.index = files["_file"].to_numpy()[mel.index.to_numpy(dtype=np.int64)]
+    waarde = pd.Series(files["identificatie"].to_numpy(), index=files["_file"].to_numpy())
     return mel.sort_index(), waarde
 
 
@@ -770,8 +793,9 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
             if bar is not None:
                 bar.close()
 
-        files = (pd.concat([c["files"] for c in chunks], ignore_index=True) if chunks
+        files = (pd.concat([c.pop("files") for c in chunks], ignore_index=True) if chunks
                  else _files_frame([]))
+        assert (files["_file"].to_numpy() == np.arange(len(files))).all()  # row k is _file k
         quar = [c["quarantaine"] for c in chunks if c["quarantaine"] is not None]
         failed = files[files["status"] == "fout"]
         if len(failed):
