@@ -53,6 +53,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import functools
+import hashlib
 import math
 import multiprocessing as mp
 import os
@@ -523,11 +524,16 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
 
 
 _FILE_COLUMNS = {"_file": "int64", "bestand": S, "invoer": S, "status": S, "regel": S, "melding": S, "afzender": S,
-                 "identificatie": S, "sha256": S, "gelezen": "int64", "overgeslagen": "int64", "xsd": S}
+                 "identificatie": S, "sha256": S, "gelezen": "int64", "overgeslagen": "int64", "xsd": S,
+                 "key64": "int64", "sha64": "int64"}
 
 
 def _files_frame(rows: list[dict]) -> pd.DataFrame:
     """One row per message file (compact: Arrow strings; datasets hold many small files)."""
+    for r in rows:  # 64-bit hashes of the duplicate keys (see _duplicates)
+        r["key64"] = (_hash64(f"{r['invoer']}\x1f{r['afzender']}\x1f{r['identificatie']}")
+                      if r["afzender"] is not None and r["identificatie"] is not None else 0)
+        r["sha64"] = int(r["sha256"][:15], 16) if r["sha256"] else 0
     df = pd.DataFrame(rows, columns=list(_FILE_COLUMNS))
     return df.astype(_FILE_COLUMNS)
 
@@ -611,15 +617,34 @@ def _to_quarantine(df: pd.DataFrame, table: str, files: pd.DataFrame, mask: np.n
     return q
 
 
-def _first_of_key(*cols: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Rows that repeat an earlier row's key (the columns together), and each row's first row."""
-    key = np.zeros(len(cols[0]), dtype=np.int64)
-    for c in cols:
-        codes, uniq = pd.factorize(c, use_na_sentinel=False)
-        key = key * (len(uniq) + 1) + codes
-    _u, first_pos, inverse = np.unique(key, return_index=True, return_inverse=True)
-    first = first_pos[inverse.reshape(-1)]
-    return first != np.arange(len(key)), first
+def _first_of_key(hashes: np.ndarray, columns: list[pd.Series], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that repeat an earlier row's key, and each row's first row with that key.
+
+    The rows are ``columns[...].iloc[rows]``; ``hashes`` a 64-bit hash of each
+    one's key. Only rows whose hash repeats are compared on the exact key columns
+    (few: duplicates are rare), so hundreds of thousands of files need no hash
+    table of their strings.
+    """
+    n = len(hashes)
+    dup = np.zeros(n, dtype=bool)
+    first = np.arange(n, dtype=np.int64)
+    if n == 0:
+        return dup, first
+    _u, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    cand = np.flatnonzero(counts[inverse.reshape(-1)] > 1)
+    if len(cand):
+        sub = pd.DataFrame({k: c.iloc[rows[cand]].astype(object).to_numpy() for k, c in enumerate(columns)})
+        group = sub.groupby(list(sub.columns), sort=False, dropna=False).ngroup().to_numpy()
+        _g, first_in_sub = np.unique(group, return_index=True)
+        f = first_in_sub[group]
+        first[cand] = cand[f]
+        dup[cand] = f != np.arange(len(cand))
+    return dup, first
+
+
+def _hash64(text: str) -> int:
+    """A deterministic signed 64-bit hash (the same in every process)."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
 
 
 def _duplicates(files: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -632,16 +657,15 @@ def _duplicates(files: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     keyed = ok & files["afzender"].notna().to_numpy(dtype=bool) & files["identificatie"].notna().to_numpy(dtype=bool)
     bestand = files["bestand"]
     kidx = np.flatnonzero(keyed)
-    sub = [files[c].iloc[kidx] for c in ("invoer", "afzender", "identificatie")]
-    kdup, kfirst = _first_of_key(*sub) if len(kidx) else (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
+    kcols = ["invoer", "afzender", "identificatie"]
+    kdup, kfirst = _first_of_key(files["key64"].to_numpy()[kidx], [files[c] for c in kcols], kidx)
     rows = kidx[kdup]
     kmel = pd.Series(["zelfde " + f"{i}-bericht (BerichtIdentificatie {n}, Afzender {a}) als " + str(bestand.iat[kidx[f]])
-                      for i, a, n, f in zip(sub[0].to_numpy(dtype=object)[kdup], sub[1].to_numpy(dtype=object)[kdup],
-                                            sub[2].to_numpy(dtype=object)[kdup], kfirst[kdup])],
+                      for i, a, n, f in zip(files["invoer"].iloc[rows], files["afzender"].iloc[rows],
+                                            files["identificatie"].iloc[rows], kfirst[kdup])],
                      index=files.index[rows], dtype=object)
     oidx = np.flatnonzero(ok)
-    sdup, sfirst = (_first_of_key(files["sha256"].iloc[oidx]) if len(oidx)
-                    else (np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)))
+    sdup, sfirst = _first_of_key(files["sha64"].to_numpy()[oidx], [files["sha256"]], oidx)
     extra_mask = sdup & ~np.isin(oidx, rows)
     extra = pd.Series(["byte voor byte gelijk aan " + str(bestand.iat[oidx[f]]) for f in sfirst[extra_mask]],
                       index=files.index[oidx[extra_mask]], dtype=object)

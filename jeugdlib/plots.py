@@ -32,6 +32,9 @@ from . import fmt  # noqa: E402
 KLEUREN = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000", "#999999", "#8C564B"]
 MARKEER = "#D55E00"
+#: Fixed colours for zwaarte and variant, the same in every chart.
+ZWAARTE_KLEUREN = {"Licht": "#56B4E9", "Midden": "#0072B2", "Zwaar": "#003F6E",
+                   "Maatwerk": "#E69F00", "Meerwerk": "#CC79A7", "Overig": "#9A9A9A"}
 GRIJS = "#9A9A9A"
 BREEDTE = 9.0
 HOOGTE = 4.2
@@ -93,7 +96,12 @@ def afwerken(fig: Figure, ax, *, titel: str, xlabel: str | None, ylabel: str | N
              leeswijzer: str, eenheid_y: str | None = None, eenheid_x: str | None = None) -> Figure:
     """Title, axis labels with units, Dutch ticks and the reading aid under the chart."""
     with matplotlib.rc_context(_RC):
-        ax.set_title(titel, loc="left", fontsize=12, fontweight="bold")
+        import textwrap
+
+        # Wrap long titles to the axes width (about 9 bold 12-pt characters per inch)
+        # instead of letting them run off the figure.
+        tekens = max(30, int(ax.get_position().width * fig.get_figwidth() * 9))
+        ax.set_title(textwrap.fill(titel, tekens), loc="left", fontsize=12, fontweight="bold")
         ax.set_xlabel(xlabel or "")
         ax.set_ylabel(ylabel or "")
         if eenheid_y:
@@ -106,8 +114,6 @@ def afwerken(fig: Figure, ax, *, titel: str, xlabel: str | None, ylabel: str | N
             ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
             ax.xaxis.set_major_formatter(mticker.FuncFormatter(_maand_label))
         if leeswijzer:
-            import textwrap
-
             breedte = int(fig.get_figwidth() * 15.5)
             fig.supxlabel(textwrap.fill(f"Leeswijzer: {leeswijzer}", breedte), x=0.01, ha="left", fontsize=9,
                           style="italic", color="#444444")
@@ -178,8 +184,11 @@ def staven(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel:
            xlabel: str, ylabel: str, leeswijzer: str, eenheid: str = "aantal",
            horizontaal: bool = False, gestapeld: bool = False, waarden: bool = False,
            legenda: str | None = None, hoogte: float | None = None,
-           kleuren: Sequence[str] | None = None) -> Figure:
+           kleuren: Sequence[str] | dict[str, str] | None = None) -> Figure:
     """Bar chart of ``y`` per ``x``; with ``groep`` grouped (or ``gestapeld``) bars.
+
+    ``kleuren`` is a list (used in order) or a mapping group -> colour, so that the
+    same category has the same colour in every chart of a report.
 
     ``horizontaal`` puts the categories on the y axis (for long names); then the
     value axis is x and ``xlabel``/``ylabel`` still name the category and value axis
@@ -190,7 +199,8 @@ def staven(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel:
     if hoogte is None:
         hoogte = max(HOOGTE, 0.32 * len(cats) + 1.6) if horizontaal else HOOGTE
     fig, ax = figuur(hoogte=hoogte)
-    kleuren = list(kleuren or KLEUREN)
+    vaste = dict(kleuren) if isinstance(kleuren, dict) else {}
+    kleuren = KLEUREN if isinstance(kleuren, dict) else list(kleuren or KLEUREN)
     with matplotlib.rc_context(_RC):
         if groep is None:
             wide = pd.DataFrame({"": pd.to_numeric(df[y], errors="coerce").astype(float).to_numpy()},
@@ -208,7 +218,7 @@ def staven(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel:
         for i, col in enumerate(wide.columns):
             vals = np.nan_to_num(wide[col].to_numpy(dtype=float))
             off = 0 if (gestapeld or ncol == 1) else (i - (ncol - 1) / 2) * breedte
-            kw = dict(color=kleuren[i % len(kleuren)], label=str(col) if groep else None)
+            kw = dict(color=vaste.get(str(col), kleuren[i % len(kleuren)]), label=str(col) if groep else None)
             if horizontaal:
                 bars = ax.barh(pos + off, vals, breedte, left=onder if gestapeld else None, **kw)
             else:

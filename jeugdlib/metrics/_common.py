@@ -206,3 +206,181 @@ def nunique_levels(df: pd.DataFrame, by: list[str], col: str, name: str = "n", r
     else:
         n = pd.DataFrame({name: [len(un)]})
     return _stack3(g, r, n, regio_col, gemeente_col)
+
+
+# --------------------------------------------------------------------------- integer-coded plumbing
+# (added for speed and memory at national scale: group by integer codes instead of
+# strings, and roll sums and distinct counts up from gemeente to regio to Nederland
+# instead of stacking the rows three times)
+
+_CODE_CACHE: dict = {}
+
+
+def column_codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``df[col]`` (missing -> -1; "" is a value of its own, as in
+    ``pd.factorize``) and the uniques (object array) in order of first appearance.
+
+    Cached while the frame and the column's array live (the Cleaned tables are
+    factorised once per column however many metrics group by it); a pure
+    function of the column, so the cache never changes a result.
+    """
+    s = df[col]
+    arr = s.array
+    key = (id(df), col)
+    hit = _CODE_CACHE.get(key)
+    if hit is not None and hit[0]() is df and hit[1]() is arr and hit[3] == len(s):
+        return hit[2]
+    for k in [k for k, v in _CODE_CACHE.items() if v[0]() is None or v[1]() is None]:
+        del _CODE_CACHE[k]
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    res = (np.asarray(codes, dtype=np.int64), np.asarray(pd.Index(uniq).astype(object), dtype=object))
+    try:
+        import weakref
+
+        _CODE_CACHE[key] = (weakref.ref(df), weakref.ref(arr), res, len(s))
+    except TypeError:  # an array type without weak references: no caching
+        pass
+    return res
+
+
+def client_codes(df: pd.DataFrame) -> np.ndarray:
+    """Client codes with the semantics of ``client_id`` in ``nunique``/``factorize``:
+    a missing id -> -1, every other id (also "") its own code >= 0.
+
+    Uses ``client_nr`` (Cleaned: a dense code of client_id, -1 for missing or "")
+    when present, so no 64-character strings are hashed; rows with -1 whose
+    client_id is "" get one extra code.
+    """
+    if "client_nr" in df.columns:
+        c = df["client_nr"].to_numpy(dtype=np.int64, na_value=-1).copy()
+        neg = np.flatnonzero(c < 0)
+        if len(neg):
+            leeg = df["client_id"].iloc[neg].eq("").fillna(False).to_numpy(dtype=bool)
+            c[neg[leeg]] = (int(c.max()) + 1) if len(c) else 0
+        return c
+    return column_codes(df, "client_id")[0]
+
+
+class LevelGroups:
+    """Rows grouped per level (gemeente, regio, Nederland) x an integer ``key``, on codes.
+
+    ``regio`` and ``gemeente``: integer codes per row (-1 = missing) with their
+    labels ``regio_labels`` and ``gemeente_labels``; ``key``: int64 per row in
+    0..``nkey``-1 (callers pack e.g. period x productgroep into it); rows where
+    ``mask`` is false take no part. The gemeente level groups by the pair
+    (regio, gemeente), as ``stack_levels`` + ``groupby`` does; a group whose regio
+    or gemeente label is missing is left out of that level (``groupby`` drops
+    missing keys) but its rows still count for the levels above.
+
+    Per level: ``codes[lvl]`` (group of each selected row), ``size[lvl]``, and the
+    labels ``regio[lvl]``, ``gemeente[lvl]``, ``key[lvl]`` of each group. Sums and
+    distinct counts are computed once on the gemeente groups and rolled up.
+    """
+
+    def __init__(self, regio, regio_labels, gemeente, gemeente_labels, key, nkey: int, mask=None):
+        regio = np.asarray(regio, dtype=np.int64)
+        gemeente = np.asarray(gemeente, dtype=np.int64)
+        key = np.asarray(key, dtype=np.int64)
+        self.rows = np.flatnonzero(mask) if mask is not None else None
+        if self.rows is not None:
+            regio, gemeente, key = regio[self.rows], gemeente[self.rows], key[self.rows]
+        self.nkey = max(int(nkey), 1)
+        ng = len(gemeente_labels) + 1
+        unit = (regio + 1) * ng + (gemeente + 1)
+        gk = unit * self.nkey + key
+        gcode, guniq = pd.factorize(gk)
+        gcode = np.asarray(gcode, dtype=np.int64)
+        g_unit = guniq // self.nkey
+        g_key = guniq % self.nkey
+        g_regio = g_unit // ng - 1
+        g_gem = g_unit % ng - 1
+        rcode_of_g, runiq = pd.factorize((g_regio + 1) * self.nkey + g_key)
+        rcode_of_g = np.asarray(rcode_of_g, dtype=np.int64)
+        r_regio = runiq // self.nkey - 1
+        r_key = runiq % self.nkey
+        ncode_of_r, nuniq = pd.factorize(r_key)
+        ncode_of_r = np.asarray(ncode_of_r, dtype=np.int64)
+        self.gcode = gcode
+        self.up = {"gemeente": None, "regio": rcode_of_g, "nederland": ncode_of_r}
+        self.n = {"gemeente": len(guniq), "regio": len(runiq), "nederland": len(nuniq)}
+        rl = np.append(np.asarray(regio_labels, dtype=object), None)
+        gl = np.append(np.asarray(gemeente_labels, dtype=object), None)
+        self.regio = {"gemeente": rl[g_regio], "regio": rl[r_regio],
+                      "nederland": np.full(len(nuniq), config.NEDERLAND, dtype=object)}
+        self.gemeente = {"gemeente": gl[g_gem], "regio": np.full(len(runiq), "", dtype=object),
+                         "nederland": np.full(len(nuniq), "", dtype=object)}
+        self.key = {"gemeente": np.asarray(g_key, dtype=np.int64), "regio": np.asarray(r_key, dtype=np.int64),
+                    "nederland": np.asarray(nuniq, dtype=np.int64)}
+        self.valid = {"gemeente": (g_regio >= 0) & (g_gem >= 0), "regio": r_regio >= 0,
+                      "nederland": np.ones(len(nuniq), dtype=bool)}
+
+    def take(self, values):
+        """``values`` (aligned to all rows) restricted to the selected rows."""
+        v = np.asarray(values)
+        return v if self.rows is None else v[self.rows]
+
+    def codes(self, lvl: str) -> np.ndarray:
+        """Group of each selected row at level ``lvl``."""
+        c = self.gcode
+        if lvl in ("regio", "nederland"):
+            c = self.up["regio"][c]
+        if lvl == "nederland":
+            c = self.up["nederland"][c]
+        return c
+
+    def _roll(self, g: np.ndarray) -> dict:
+        r = np.bincount(self.up["regio"], weights=g, minlength=self.n["regio"])
+        n = np.bincount(self.up["nederland"], weights=r, minlength=self.n["nederland"])
+        return {"gemeente": g, "regio": r, "nederland": n}
+
+    def sum(self, values=None) -> dict:
+        """Per level: the sum of ``values`` (selected rows; float64; exact for integer
+        values below 2**53), or the number of rows when ``values`` is None."""
+        if values is None:
+            g = np.bincount(self.gcode, minlength=self.n["gemeente"]).astype(np.float64)
+        else:
+            g = np.bincount(self.gcode, weights=np.asarray(values, dtype=np.float64), minlength=self.n["gemeente"])
+        return self._roll(g)
+
+    def nunique(self, values) -> dict:
+        """Per level: the number of distinct ``values`` (int codes of the selected
+        rows; -1 = missing, not counted)."""
+        v = np.asarray(values, dtype=np.int64)
+        ok = v >= 0
+        nv = int(v.max()) + 1 if ok.any() else 1
+        pairs = pd.unique(self.gcode[ok] * nv + v[ok])
+        grp, val = pairs // nv, pairs % nv
+        out = {"gemeente": np.bincount(grp, minlength=self.n["gemeente"]).astype(np.float64)}
+        for lvl in ("regio", "nederland"):
+            grp = self.up[lvl][grp]
+            pairs = pd.unique(grp * nv + val)
+            grp, val = pairs // nv, pairs % nv
+            out[lvl] = np.bincount(grp, minlength=self.n[lvl]).astype(np.float64)
+        return out
+
+    def frame(self, levels=("gemeente", "regio", "nederland"), **values) -> pd.DataFrame:
+        """Long frame of the groups of ``levels`` (valid ones only): ``regio``,
+        ``gemeente`` (object), ``_key`` and one column per ``values[name]`` (a dict
+        per level, as returned by :meth:`sum`/:meth:`nunique`)."""
+        parts = []
+        for lvl in levels:
+            ok = self.valid[lvl]
+            part = {"regio": self.regio[lvl][ok], "gemeente": self.gemeente[lvl][ok], "_key": self.key[lvl][ok]}
+            for name, v in values.items():
+                part[name] = np.asarray(v[lvl])[ok]
+            parts.append(pd.DataFrame(part))
+        return pd.concat(parts, ignore_index=True)
+
+
+def period_index(dates, per: pd.DataFrame) -> np.ndarray:
+    """Position in ``per`` (a :func:`periods` table) of the period holding each date;
+    -1 for no period or no date (vectorised searchsorted, no date formatting)."""
+    d = np.asarray(pd.Series(dates).to_numpy(dtype="datetime64[ns]"))
+    begins = per["begin"].to_numpy(dtype="datetime64[ns]")
+    ends = per["eind"].to_numpy(dtype="datetime64[ns]")
+    if len(begins) == 0:
+        return np.full(len(d), -1, dtype=np.int64)
+    i = np.searchsorted(begins, d, side="right") - 1
+    ok = (i >= 0) & ~np.isnat(d)
+    ok[ok] &= d[ok] <= ends[i[ok]]
+    return np.where(ok, i, -1).astype(np.int64)

@@ -92,6 +92,29 @@ def _eq(s: pd.Series, value: str) -> np.ndarray:
     return (s == value).fillna(False).to_numpy(dtype=bool)
 
 
+def _is_lower(df: pd.DataFrame, col: str, *values: str) -> np.ndarray:
+    """``_eq(_lower(df[col]), v)`` for any of ``values``, on the column's integer codes
+    (stripped and lower-cased once per distinct value, not per row)."""
+    codes, uniq = _common.column_codes(df, col)
+    low = pd.Series(uniq, dtype=object).astype(schema.S).str.strip().str.lower().fillna("")
+    hit = np.append(low.isin(list(values)).to_numpy(dtype=bool), False)
+    return hit[codes]
+
+
+def _in_values(df: pd.DataFrame, col: str, values) -> np.ndarray:
+    """``df[col].isin(values)`` (missing -> False) on the column's integer codes."""
+    codes, uniq = _common.column_codes(df, col)
+    hit = np.append(pd.Index(uniq).isin(list(values)), False)
+    return hit[codes]
+
+
+def _agb_mask(df: pd.DataFrame, exclude: tuple[str, ...]) -> np.ndarray:
+    """True for the rows whose aanbieder is not excluded (see :func:`_without_agb`)."""
+    if not exclude or len(df) == 0 or "agb" not in df.columns:
+        return np.ones(len(df), dtype=bool)
+    return ~_in_values(df, "agb", exclude)
+
+
 def _productgroep_van(df: pd.DataFrame) -> pd.Series:
     """productgroep, or the productcode where it is empty (metrics.md 0.3)."""
     pg = df["productgroep"].astype(schema.S)
@@ -153,8 +176,10 @@ def traject_groepen(toewijzingen: pd.DataFrame, producten: pd.DataFrame | None =
     """
     groepen: set[str] = set()
     if len(toewijzingen):
-        is_tr = _eq(_lower(toewijzingen["financieringsvorm"]), "traject")
-        groepen |= set(toewijzingen.loc[is_tr, "productgroep"].dropna().astype(str).unique())
+        is_tr = _is_lower(toewijzingen, "financieringsvorm", "traject")
+        pg_codes, pg_uniq = _common.column_codes(toewijzingen, "productgroep")
+        used = np.unique(pg_codes[is_tr])
+        groepen |= set(str(v) for v in pg_uniq[used[used >= 0]])
     if producten is not None and len(producten):
         is_tr = _eq(_lower(producten["financieringsvorm"]), "traject")
         groepen |= set(_productgroep_van(producten[is_tr]).dropna().astype(str).unique())
@@ -167,12 +192,11 @@ def label_bits(toewijzingen: pd.DataFrame) -> np.ndarray:
     Traject products: zwaarte licht/midden/zwaar -> 1/2/4; other products: variant
     maatwerk/meerwerk -> 8/16; anything else 0 (no label).
     """
-    fv = _lower(toewijzingen["financieringsvorm"])
-    zw = _lower(toewijzingen["zwaarte"])
-    va = _lower(toewijzingen["variant"])
-    traject = _eq(fv, "traject")
-    conds = [traject & _eq(zw, "licht"), traject & _eq(zw, "midden"), traject & _eq(zw, "zwaar"),
-             ~traject & _eq(va, "maatwerk"), ~traject & _eq(va, "meerwerk")]
+    t = toewijzingen
+    traject = _is_lower(t, "financieringsvorm", "traject")
+    conds = [traject & _is_lower(t, "zwaarte", "licht"), traject & _is_lower(t, "zwaarte", "midden"),
+             traject & _is_lower(t, "zwaarte", "zwaar"), ~traject & _is_lower(t, "variant", "maatwerk"),
+             ~traject & _is_lower(t, "variant", "meerwerk")]
     return np.select(conds, list(_BIT_VALUES), default=0).astype(np.int64)
 
 
@@ -301,29 +325,84 @@ def _traject_toewijzingen(toewijzingen: pd.DataFrame, groepen, exclude: tuple[st
     return t.reset_index(drop=True)
 
 
-def _gekoppelde_declaraties(t: pd.DataFrame, declaraties: pd.DataFrame, exclude) -> pd.DataFrame:
+#: Columns of the toewijzingen the zorgpaden and ratios read.
+_TW_COLS = ["toewijzing_nr", "client_id", "client_nr", "productgroep", "productcode", "financieringsvorm",
+            "zwaarte", "variant", "norm_uren", "norm_maanden", "trajectprijs_cent", "regio", "gemeentecode",
+            "agb", "ingangsdatum", "einddatum", "einddatum_eff"]
+
+
+def _traject_selectie(toewijzingen: pd.DataFrame, groepen, exclude: tuple[str, ...],
+                      alleen_traject: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+    """The toewijzingen of :func:`_traject_toewijzingen` (only the columns these
+    analyses read) and their positions in ``toewijzingen``. Selected on integer
+    codes, so the wide frame is copied once, for the selected rows only."""
+    keep = _agb_mask(toewijzingen, exclude)
+    if groepen is None:
+        groepen = traject_groepen(toewijzingen[keep] if not keep.all() else toewijzingen)
+    keep &= _in_values(toewijzingen, "productgroep", groepen)
+    if alleen_traject:
+        keep &= _is_lower(toewijzingen, "financieringsvorm", "traject")
+    pos = np.flatnonzero(keep)
+    cols = [c for c in _TW_COLS if c in toewijzingen.columns]
+    return toewijzingen[cols].take(pos).reset_index(drop=True), pos
+
+
+_POS_CACHE: dict = {}
+
+
+def _declaratie_posities(declaraties: pd.DataFrame, toewijzingen: pd.DataFrame) -> np.ndarray:
+    """Position in ``toewijzingen`` of each declaration item's toewijzing_nr (first
+    occurrence; -1 when absent or empty). One hash lookup per distinct number,
+    cached while both frames live (a pure function of the two frames)."""
+    import weakref
+
+    key = (id(declaraties), id(toewijzingen))
+    hit = _POS_CACHE.get(key)
+    if (hit is not None and hit[0]() is declaraties and hit[1]() is toewijzingen
+            and hit[2] is declaraties["toewijzing_nr"].array and hit[3] is toewijzingen["toewijzing_nr"].array):
+        return hit[4]
+    _POS_CACHE.clear()
+    codes, uniq = _common.column_codes(declaraties, "toewijzing_nr")
+    upos = np.append(_positie(pd.Series(uniq, dtype=object), toewijzingen["toewijzing_nr"]), -1)
+    pos = upos[codes]
+    _POS_CACHE[key] = (weakref.ref(declaraties), weakref.ref(toewijzingen), declaraties["toewijzing_nr"].array,
+                       toewijzingen["toewijzing_nr"].array, pos)
+    return pos
+
+
+def _gekoppelde_declaraties(t: pd.DataFrame, declaraties: pd.DataFrame, exclude,
+                            bron: tuple[pd.DataFrame, np.ndarray] | None = None) -> pd.DataFrame:
     """Declaration items on the toewijzingen of ``t``: row (position in t), maand, bedrag, uren.
 
     Items whose toewijzing_nr is not in ``t`` are left out (metrics.md 0.2: they
     count in cost KPIs only). Hours: net volume x hours per eenheid (config.EENHEID_UREN).
+    ``bron``: (the frame ``t`` was selected from, positions of t's rows in it),
+    to link through the cached positions of :func:`_declaratie_posities`.
     """
-    d = _without_agb(declaraties, exclude)
-    if len(t) == 0 or len(d) == 0:
+    if len(t) == 0 or len(declaraties) == 0:
         return pd.DataFrame({"row": np.array([], np.int64), "maand": np.array([], np.int64),
                              "bedrag": np.array([], np.int64), "uren": np.array([], float)})
-    pos = _positie(d["toewijzing_nr"], t["toewijzing_nr"])
+    d = declaraties
+    if bron is not None:
+        orig, t_pos = bron
+        inv = np.full(len(orig) + 1, -1, dtype=np.int64)
+        inv[t_pos] = np.arange(len(t_pos))
+        pos = inv[_declaratie_posities(d, orig)]
+    else:
+        pos = _positie(d["toewijzing_nr"], t["toewijzing_nr"])
+    pos = np.where(_agb_mask(d, exclude), pos, -1)
     maand_src = d["maand"] if "maand" in d.columns else d["periode_begin"]
-    ok = (pos >= 0) & maand_src.notna().to_numpy(dtype=bool)
-    d = d[ok]
-    maand_src = maand_src[ok]
+    maand_all = maand_src.to_numpy(dtype="datetime64[ns]")
+    idx = np.flatnonzero((pos >= 0) & ~np.isnat(maand_all))
     # hours per eenheid: look up each distinct unit once
-    codes, units = pd.factorize(d["eenheid"].astype(schema.S))
+    codes, units = _common.column_codes(d, "eenheid")
     per_unit = np.append(np.array([config.EENHEID_UREN.get(u, np.nan) for u in units], dtype=float), np.nan)
+    volume = d["volume"].to_numpy(dtype=float, na_value=np.nan)[idx]
     return pd.DataFrame({
-        "row": pos[ok].astype(np.int64),
-        "maand": _months(maand_src),
-        "bedrag": pd.to_numeric(d["bedrag_cent"]).fillna(0).to_numpy(dtype=np.int64),
-        "uren": pd.to_numeric(d["volume"]).to_numpy(dtype=float, na_value=np.nan) * per_unit[codes],
+        "row": pos[idx].astype(np.int64),
+        "maand": maand_all[idx].astype("datetime64[M]").astype(np.int64),
+        "bedrag": d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0)[idx],
+        "uren": volume * per_unit[codes[idx]],
     })
 
 
@@ -374,7 +453,7 @@ def zorgpaden(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, params, *,
     toewijzingen and declarations out before the chaining.
     """
     ex = _excluded(params, exclude_agb)
-    t = _traject_toewijzingen(toewijzingen, groepen, ex)
+    t, t_pos = _traject_selectie(toewijzingen, groepen, ex)
     n_t = len(t)
     zp = zorgpad_ids(t, params).to_numpy(dtype=np.int64) if n_t else np.array([], np.int64)
     # Renumber 0..k-1 in (client, productgroep, start) order.
@@ -384,19 +463,19 @@ def zorgpaden(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, params, *,
     labels = zorgpad_labels(zp, t["ingangsdatum"], t["einddatum_eff"], label_bits(t)) if n_t else None
 
     # Declarations: per toewijzing and per zorgpad.
-    dec = _gekoppelde_declaraties(t, declaraties, ex)
+    dec = _gekoppelde_declaraties(t, declaraties, ex, bron=(toewijzingen, t_pos))
     row = dec["row"].to_numpy()
     maand = dec["maand"].to_numpy()
     bedrag = dec["bedrag"].to_numpy()
     mnd_tw = _positieve_maanden(row, maand, bedrag, n_t)
     mnd_zp = _positieve_maanden(zp[row], maand, bedrag, k)
     uren_decl = np.bincount(row, weights=np.nan_to_num(dec["uren"].to_numpy()), minlength=n_t)
-    fv = _lower(t["financieringsvorm"]) if n_t else pd.Series([], dtype=schema.S)
     norm_u = pd.to_numeric(t["norm_uren"]).to_numpy(dtype=float, na_value=np.nan) if n_t else np.array([])
     norm_m = pd.to_numeric(t["norm_maanden"]).to_numpy(dtype=float, na_value=np.nan) if n_t else np.array([])
     with np.errstate(divide="ignore", invalid="ignore"):
         uren_traject = norm_u * mnd_tw / norm_m
-    uren_tw = np.where(_eq(fv, "traject"), uren_traject, np.where(_eq(fv, "inspanning"), uren_decl, 0.0))
+    uren_tw = np.where(_is_lower(t, "financieringsvorm", "traject"), uren_traject,
+                       np.where(_is_lower(t, "financieringsvorm", "inspanning"), uren_decl, 0.0))
     uren_tw = np.where(np.isfinite(uren_tw), uren_tw, 0.0)
 
     # Per zorgpad: attributes of the first toewijzing, span, sums (one sort, reduceat).
@@ -603,8 +682,7 @@ def traject_ratios(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, start_
     (NaN when the norm or price is missing or 0) (+ ``client_id`` if asked).
     """
     ex = _excluded(params, exclude_agb)
-    t = _traject_toewijzingen(toewijzingen, groepen, ex)
-    t = t[_eq(_lower(t["financieringsvorm"]), "traject")].reset_index(drop=True)
+    t, t_pos = _traject_selectie(toewijzingen, groepen, ex, alleen_traject=True)
     fallback = not heeft_jw307(start_stop)
     peil = np.datetime64(params.peil_ts.to_datetime64(), "ns")
     eind = t["einddatum"].to_numpy(dtype="datetime64[ns]")
@@ -624,8 +702,9 @@ def traject_ratios(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, start_
         eind = np.where(np.isnat(eind), stop_eind, eind)
         ok = has & ~np.isnat(eind) & (eind < peil)
     t = t[ok].reset_index(drop=True)
+    t_pos = t_pos[ok]
     eind = eind[ok]
-    dec = _gekoppelde_declaraties(t, declaraties, ex)
+    dec = _gekoppelde_declaraties(t, declaraties, ex, bron=(toewijzingen, t_pos))
     row, maand, bedrag = dec["row"].to_numpy(), dec["maand"].to_numpy(), dec["bedrag"].to_numpy()
     maanden = _positieve_maanden(row, maand, bedrag, len(t))
     kosten = np.bincount(row, weights=bedrag, minlength=len(t)).round().astype(np.int64)
@@ -722,55 +801,125 @@ def aandeel_pq_in_traject(declaraties: pd.DataFrame, params, *, exclude_agb: Ite
     those without a known toewijzing (metrics.md 0.2). Columns: regio, gemeente,
     periode, productgroep, ``waarde``, ``kosten_cent``, ``n_clienten`` (distinct
     clients with lines in the group).
+
+    Computed on integer codes (:class:`_common.LevelGroups`): sums per gemeente
+    are rolled up to regio and Nederland, distinct clients deduplicated level by
+    level; the declaration items are never copied or stacked.
     """
     ex = _excluded(params, exclude_agb)
-    d = _without_agb(declaraties, ex)
-    if groepen is None:
-        groepen = traject_groepen(d)
-    d = d[d["productgroep"].isin(list(groepen)).fillna(False).to_numpy(dtype=bool)]
+    d = declaraties
     cols = ["regio", "gemeente", "periode", "productgroep", "waarde", "kosten_cent", "n_clienten"]
-    if len(d) == 0:
+    keep = _agb_mask(d, ex)
+    if groepen is None:
+        groepen = traject_groepen(d if keep.all() else d[keep])
+    keep &= _in_values(d, "productgroep", groepen)
+    if not keep.any():
         return pd.DataFrame(columns=cols)
-    bedrag = pd.to_numeric(d["bedrag_cent"]).fillna(0).to_numpy(dtype=np.int64)
-    va = _lower(d["variant"])
-    pq = _eq(va, "maatwerk") | _eq(va, "meerwerk")
-    f = pd.DataFrame({"regio": d["regio"].to_numpy(), "gemeentecode": d["gemeentecode"].to_numpy(),
-                      "periode": _periode(d["periode_begin"], params).to_numpy(),
-                      "productgroep": d["productgroep"].to_numpy(), "client_id": d["client_id"].to_numpy(),
-                      "kosten_cent": bedrag, "pq_cent": np.where(pq, bedrag, 0)})
-    f = f[f["periode"].notna()]
-    s = _common.stack_levels(f, levels=levels)
-    keys = ["regio", "gemeente", "periode", "productgroep"]
-    g = s.groupby(keys, observed=True).agg(kosten_cent=("kosten_cent", "sum"), pq_cent=("pq_cent", "sum"),
-                                            n_clienten=("client_id", "nunique")).reset_index()
-    g["waarde"] = (g["pq_cent"] / g["kosten_cent"].where(g["kosten_cent"] != 0)).astype(float)
-    return g[cols]
+    per = _common.periods(params.start, params.peildatum, params.per)
+    pidx = _common.period_index(d["periode_begin"], per)
+    pidx[~_in_window(d["periode_begin"], params)] = -1
+    keep &= pidx >= 0
+    pg_c, pg_u = _common.column_codes(d, "productgroep")
+    rc, ru = _common.column_codes(d, "regio")
+    gc, gu = _common.column_codes(d, "gemeentecode")
+    npg = max(len(pg_u), 1)
+    lg = _common.LevelGroups(rc, ru, gc, gu, pidx * npg + pg_c, len(per) * npg, keep)
+    bedrag = lg.take(d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0))
+    pq = lg.take(_is_lower(d, "variant", "maatwerk", "meerwerk"))
+    f = lg.frame(levels, kosten_cent=lg.sum(bedrag), pq_cent=lg.sum(np.where(pq, bedrag, 0)),
+                 n_clienten=lg.nunique(lg.take(_common.client_codes(d))))
+    f["periode"] = per["periode"].to_numpy(dtype=object)[f["_key"].to_numpy() // npg]
+    f["productgroep"] = pg_u[f["_key"].to_numpy() % npg]
+    f["kosten_cent"] = f["kosten_cent"].round().astype(np.int64)
+    f["pq_cent"] = f["pq_cent"].round().astype(np.int64)
+    f["n_clienten"] = f["n_clienten"].astype(np.int64)
+    f["regio"] = f["regio"].astype(schema.S)
+    f["gemeente"] = f["gemeente"].astype(schema.S)
+    f = f.sort_values(["regio", "gemeente", "periode", "productgroep"], kind="mergesort").reset_index(drop=True)
+    f["waarde"] = (f["pq_cent"] / f["kosten_cent"].where(f["kosten_cent"] != 0)).astype(float)
+    return f[cols]
 
 
 # --------------------------------------------------------------------------- KPIs
+
+def _periode_index(dates: pd.Series, params, per: pd.DataFrame) -> np.ndarray:
+    """Index into ``per`` of each date's period inside [start, peildatum), else -1
+    (the integer form of :func:`_periode`)."""
+    idx = _common.period_index(dates, per)
+    idx[~_in_window(dates, params)] = -1
+    return idx
+
+
+def _level_groups(df: pd.DataFrame, pidx: np.ndarray, npg_codes, mask) -> tuple:
+    """:class:`_common.LevelGroups` of ``df`` (columns regio, gemeentecode) by period x productgroep."""
+    pg_c, pg_u = npg_codes
+    npg = max(len(pg_u), 1)
+    rc, ru = _common.column_codes(df, "regio")
+    gc, gu = _common.column_codes(df, "gemeentecode")
+    P = int(pidx.max()) + 1 if len(pidx) else 1
+    lg = _common.LevelGroups(rc, ru, gc, gu, pidx * npg + pg_c, P * npg, mask & (pg_c >= 0))
+    return lg, npg
+
+
+def _label_frame(f: pd.DataFrame, per: pd.DataFrame, pg_u, npg: int) -> pd.DataFrame:
+    f["periode"] = per["periode"].to_numpy(dtype=object)[f["_key"].to_numpy() // npg]
+    f["productgroep"] = np.asarray(pg_u, dtype=object)[f["_key"].to_numpy() % npg]
+    return f
+
 
 def zorgpad_kpis(zp: pd.DataFrame, params, levels: tuple[str, ...] = ("gemeente", "regio", "nederland")) -> pd.DataFrame:
     """KPI rows ``zorgpaden``, ``zorgpaden_uniek``, ``zorgpaden_top5``,
     ``zorgpaden_meer_maatwerk`` (metrics.md section 6) from :func:`zorgpaden`
     output with ``client_id``; a zorgpad belongs to the period of its start and
-    to the gemeente of its first toewijzing; dimension ``productgroep=...``."""
+    to the gemeente of its first toewijzing; dimension ``productgroep=...``.
+
+    The figures of :func:`label_samenvatting` per level, period and productgroep,
+    computed on integer codes: counts per (group, label) are rolled up from
+    gemeente to regio and Nederland, distinct clients and labels deduplicated
+    level by level."""
     if len(zp) == 0:
         return _empty_kpis()
-    z = zp.assign(periode=_periode(zp["start"], params).to_numpy())
-    z = z[z["periode"].notna()]
-    if len(z) == 0:
+    per = _common.periods(params.start, params.peildatum, params.per)
+    pidx = _periode_index(zp["start"], params, per)
+    if not (pidx >= 0).any():
         return _empty_kpis()
-    s = _common.stack_levels(z, levels=levels)
-    keys = ["regio", "gemeente", "periode", "productgroep"]
-    sv = label_samenvatting(s, by=keys)
-    n = s.groupby(keys, observed=True)["client_id"].nunique().rename("n_clienten").reset_index()
-    sv = sv.merge(n, on=keys, how="left")
-    dim = "productgroep=" + sv["productgroep"].astype(str)
+    pg = _common.column_codes(zp, "productgroep")
+    lab_c, lab_u = _common.column_codes(zp, "label")
+    lg, npg = _level_groups(zp, pidx, pg, pidx >= 0)
+    n = lg.sum()
+    f = lg.frame(levels, zorgpaden=n, uniek=lg.nunique(lg.take(lab_c)),
+                 mw=lg.sum(lg.take(zp["met_maatwerk"].to_numpy(dtype=np.float64))),
+                 n_clienten=lg.nunique(lg.take(_common.client_codes(zp))))
+    # top 5 labels per group: counts per (group, label), ranked by count, ties by label name
+    nl = max(len(lab_u), 1)
+    rank = np.empty(nl, dtype=np.int64)
+    rank[sorted(range(len(lab_u)), key=lambda i: str(lab_u[i]))] = np.arange(len(lab_u))  # per distinct label
+    lg2, _ = _level_groups(zp, pidx * nl + np.maximum(lab_c, 0), (pg[0], pg[1]), (pidx >= 0) & (lab_c >= 0))
+    # (the label is packed under the period: key = ((periode * nl) + label) * npg + productgroep)
+    f2 = lg2.frame(levels, aantal=lg2.sum())
+    k2 = f2["_key"].to_numpy()
+    f2["_key"] = (k2 // npg // nl) * npg + k2 % npg
+    lr = rank[(k2 // npg) % nl]
+    gid = f2.groupby(["regio", "gemeente", "_key"], sort=False, dropna=False).ngroup().to_numpy()
+    o = np.lexsort((lr, -f2["aantal"].to_numpy(), gid))
+    gs = gid[o]
+    start = np.r_[True, gs[1:] != gs[:-1]]
+    pos = np.arange(len(gs)) - np.maximum.accumulate(np.where(start, np.arange(len(gs)), 0))
+    top = np.bincount(gs, weights=np.where(pos < 5, f2["aantal"].to_numpy()[o], 0.0), minlength=int(gid.max()) + 1)
+    first = o[start]
+    t5 = pd.DataFrame({"regio": f2["regio"].to_numpy()[first], "gemeente": f2["gemeente"].to_numpy()[first],
+                       "_key": f2["_key"].to_numpy()[first], "top5": top[gs[start]]})
+    f = f.merge(t5, on=["regio", "gemeente", "_key"], how="left")
+    f = _label_frame(f, per, pg[1], npg)
+    f["top5_dekking"] = f["top5"] / f["zorgpaden"]
+    f["aandeel_meer_maatwerk"] = f["mw"] / f["zorgpaden"]
+    f = f.sort_values(["regio", "gemeente", "periode", "productgroep"], kind="mergesort").reset_index(drop=True)
+    dim = "productgroep=" + f["productgroep"].astype(str)
     return pd.concat([
-        _kpi_rows(sv, "zorgpaden", "aantal", "zorgpaden", dimensie=dim),
-        _kpi_rows(sv, "zorgpaden_uniek", "aantal", "uniek", dimensie=dim),
-        _kpi_rows(sv, "zorgpaden_top5", "fractie", "top5_dekking", dimensie=dim),
-        _kpi_rows(sv, "zorgpaden_meer_maatwerk", "fractie", "aandeel_meer_maatwerk", dimensie=dim),
+        _kpi_rows(f, "zorgpaden", "aantal", "zorgpaden", dimensie=dim),
+        _kpi_rows(f, "zorgpaden_uniek", "aantal", "uniek", dimensie=dim),
+        _kpi_rows(f, "zorgpaden_top5", "fractie", "top5_dekking", dimensie=dim),
+        _kpi_rows(f, "zorgpaden_meer_maatwerk", "fractie", "aandeel_meer_maatwerk", dimensie=dim),
     ], ignore_index=True)
 
 
@@ -778,22 +927,28 @@ def ratio_kpis(ratios: pd.DataFrame, params,
                levels: tuple[str, ...] = ("gemeente", "regio", "nederland")) -> pd.DataFrame:
     """KPI rows ``traject_kosten_ratio`` and ``traject_volume_ratio``: the median
     ratio of regulier ended trajecten per productgroep (metrics.md section 6), by
-    the period of the einddatum. Needs :func:`traject_ratios` with ``client_id``."""
+    the period of the einddatum. Needs :func:`traject_ratios` with ``client_id``.
+    Grouped on integer codes per level (medians per group, distinct clients)."""
     if len(ratios) == 0:
         return _empty_kpis()
-    r = ratios.assign(periode=_periode(ratios["einddatum"], params).to_numpy())
-    r = r[r["periode"].notna()]
-    if len(r) == 0:
+    per = _common.periods(params.start, params.peildatum, params.per)
+    pidx = _periode_index(ratios["einddatum"], params, per)
+    if not (pidx >= 0).any():
         return _empty_kpis()
-    s = _common.stack_levels(r, levels=levels)
-    keys = ["regio", "gemeente", "periode", "productgroep"]
+    pg = _common.column_codes(ratios, "productgroep")
+    cl = _common.client_codes(ratios)
     parts = []
     for kpi, col in (("traject_kosten_ratio", "kosten_ratio"), ("traject_volume_ratio", "volume_ratio")):
-        v = s[s[col].notna()]
-        if len(v) == 0:
+        v = ratios[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        mask = (pidx >= 0) & ~np.isnan(v)
+        if not mask.any():
             continue
-        g = v.groupby(keys, observed=True).agg(waarde=(col, "median"),
-                                                n_clienten=("client_id", "nunique")).reset_index()
+        lg, npg = _level_groups(ratios, pidx, pg, mask)
+        vals = pd.Series(lg.take(v))
+        med = {lvl: vals.groupby(lg.codes(lvl)).median().reindex(np.arange(lg.n[lvl])).to_numpy()
+               for lvl in ("gemeente", "regio", "nederland")}
+        g = _label_frame(lg.frame(levels, waarde=med, n_clienten=lg.nunique(lg.take(cl))), per, pg[1], npg)
+        g = g.sort_values(["regio", "gemeente", "periode", "productgroep"], kind="mergesort").reset_index(drop=True)
         parts.append(_kpi_rows(g, kpi, "fractie", dimensie="productgroep=" + g["productgroep"].astype(str)))
     return pd.concat(parts, ignore_index=True) if parts else _empty_kpis()
 

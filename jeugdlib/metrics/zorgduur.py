@@ -36,9 +36,20 @@ def _eind_eff(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
     return toewijzingen["einddatum"].fillna(params.peil_ts - pd.Timedelta(days=1))
 
 
+def _chain_codes(toewijzingen: pd.DataFrame, col: str) -> np.ndarray:
+    """``_codes(toewijzingen[col], "")[0]``: codes in order of first appearance, missing
+    and "" one value. For ``client_id`` taken from ``client_nr`` when present (Cleaned:
+    a dense code of client_id with -1 for missing or ""), which partitions the rows
+    the same way without hashing 64-character strings."""
+    if col == "client_id" and "client_nr" in toewijzingen.columns:
+        nr = toewijzingen["client_nr"].to_numpy(dtype=np.int64, na_value=-1)
+        return np.asarray(pd.factorize(nr)[0], dtype=np.int64)
+    return _codes(toewijzingen[col], "")[0]
+
+
 def _chains(toewijzingen: pd.DataFrame, params: config.Params, by: list[str]) -> pd.Series:
     """Chain number per row over groups of ``by`` (``_common.chain_ids`` on integer codes)."""
-    df = pd.DataFrame({c: _codes(toewijzingen[c], "")[0] for c in by}, index=toewijzingen.index)
+    df = pd.DataFrame({c: _chain_codes(toewijzingen, c) for c in by}, index=toewijzingen.index)
     df["_s"] = toewijzingen["ingangsdatum"].to_numpy()
     df["_e"] = _eind_eff(toewijzingen, params).to_numpy()
     return _common.chain_ids(df, by, "_s", "_e", params.aansluit_dagen).astype("int64")

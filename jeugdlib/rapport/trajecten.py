@@ -155,7 +155,7 @@ def samenstelling(r: Rapport, productgroep: str) -> None:
     fig = plots.staven(ks.sort_values(["periode", "_o"]), "jaar", "kosten", "categorie", gestapeld=True,
                        titel=f"Kosten van {productgroep} naar zwaarte en variant per jaar, {r.regio}",
                        xlabel="jaar", ylabel="kosten (€)", eenheid="euro", legenda="zwaarte / variant",
-                       waarden=True, leeswijzer="Licht, midden en zwaar zijn trajecten; maatwerk en meerwerk "
+                       waarden=True, kleuren=plots.ZWAARTE_KLEUREN, leeswijzer="Licht, midden en zwaar zijn trajecten; maatwerk en meerwerk "
                                                 "worden per uur (P×Q) betaald bovenop of in plaats van een traject.")
     toon(kopje("Kostensamenstelling", 3), fig)
 
