@@ -50,6 +50,7 @@ the output does not depend on the number of processes.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import dataclasses
 import functools
@@ -66,6 +67,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not on Windows
+    resource = None
 
 from . import config, dataset, exports, privacy, schema
 from .errors import JeugdlibError
@@ -104,6 +110,9 @@ class IngestResult:
     workers: int
     n_berichten: int
     n_exports: int
+    #: CPU seconds and peak RSS (MB) of the pool processes (0 when everything ran in this process)
+    worker_cpu: float = 0.0
+    worker_rss_mb: float = 0.0
     _dataset: dataset.Dataset | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -458,12 +467,17 @@ def _ingest_chunk(root: str, rels: list[str], first_idx: int, key: bytes, xsd_di
     had already handed on records of that file the chunk is read again with
     that file on lxml (rare: only odd XML constructs).
     """
+    cpu0 = time.process_time()
     slow: set[int] = set()
     while True:
         try:
-            return _ingest_chunk_once(root, rels, first_idx, key, xsd_dir, spill_dir, batch_size, progress, slow)
+            out = _ingest_chunk_once(root, rels, first_idx, key, xsd_dir, spill_dir, batch_size, progress, slow)
+            break
         except reader.Unsupported as exc:
             slow.add(exc.file_idx)
+    out.update(pid=os.getpid(), cpu=time.process_time() - cpu0,
+               maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if resource else 0.0)
+    return out
 
 
 def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, xsd_dir: str | None,
@@ -574,24 +588,41 @@ def _mp_context():
 
 def _read_messages(root: Path, rels: list[str], sizes: list[int], key: bytes, xsd_dir: str | None,
                    workers: int, bar, spill_dir: Path) -> list[dict]:
+    """Read the message files in chunks; returns one result per chunk, in path order.
+
+    With ``workers`` > 1 this process reads chunks too, next to ``workers - 1``
+    pool processes: it starts working at once while the pool starts up, and a
+    dataset of small files keeps every core busy.
+    """
     # chunks of at most about CHUNK_BYTES and CHUNK_FILES (bounded memory per chunk), and
     # several per worker (balance); in one process they run one after the other
     n_chunks = min(len(rels), max(workers * 4 if workers > 1 else 1, math.ceil(sum(sizes) / CHUNK_BYTES),
                                   math.ceil(len(rels) / CHUNK_FILES)))
     chunks = _chunked(rels, sizes, n_chunks)
+    progress = bar.update if bar is not None else None
     if workers <= 1 or len(chunks) <= 1:
-        progress = bar.update if bar is not None else None
         return [_ingest_chunk(str(root), c, first, key, xsd_dir, str(spill_dir), progress=progress)
                 for first, c in chunks]
     results: list[dict | None] = [None] * len(chunks)
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
-        futs = {pool.submit(_ingest_chunk, str(root), c, first, key, xsd_dir, str(spill_dir)): (k, len(c))
-                for k, (first, c) in enumerate(chunks)}
-        for fut in cf.as_completed(futs):
-            k, n = futs[fut]
-            results[k] = fut.result()
-            if bar is not None:
-                bar.update(n)
+    todo = collections.deque(enumerate(chunks))
+    with cf.ProcessPoolExecutor(max_workers=workers - 1, mp_context=_mp_context()) as pool:
+        futs: dict[cf.Future, tuple[int, int]] = {}
+        while todo or futs:
+            # the pool takes chunks from the front, two per process queued at most
+            while todo and len(futs) < 2 * (workers - 1):
+                k, (first, c) = todo.popleft()
+                futs[pool.submit(_ingest_chunk, str(root), c, first, key, xsd_dir, str(spill_dir))] = (k, len(c))
+            if todo:  # this process takes them from the back
+                k, (first, c) = todo.pop()
+                results[k] = _ingest_chunk(str(root), c, first, key, xsd_dir, str(spill_dir), progress=progress)
+                finished = [f for f in futs if f.done()]
+            else:
+                finished, _ = cf.wait(futs, return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                k, n = futs.pop(fut)
+                results[k] = fut.result()
+                if bar is not None:
+                    bar.update(n)
     return results  # type: ignore[return-value]
 
 
@@ -885,8 +916,10 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
             for leftover in spill_dir.iterdir():
                 leftover.unlink()
             spill_dir.rmdir()
-    result = IngestResult(out, telling, quarantaine, time.perf_counter() - t0, workers,
-                          len(msg_rels), len(exp_rels))
+    others = [c for c in chunks if c["pid"] != os.getpid()]
+    result = IngestResult(out, telling, quarantaine, time.perf_counter() - t0, workers, len(msg_rels),
+                          len(exp_rels), worker_cpu=sum(c["cpu"] for c in others),
+                          worker_rss_mb=max((c["maxrss_mb"] for c in others), default=0.0))
     if not quiet:
         lines = result.meldingen()
         for line in lines[:20]:

@@ -464,3 +464,76 @@ def test_parquet_bytes_do_not_depend_on_chunking(tmp_path):
     dataset.write_table(one, tmp_path / "one.parquet")
     dataset.write_table(two, tmp_path / "two.parquet")
     assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "two.parquet").read_bytes()
+
+
+# --------------------------------------------------------------------------- streaming and the vectorised reader
+
+def _big_jw323(voorbeelden, copies: int, ident: str = "1") -> str:
+    """The example JW323 with its Clients repeated ``copies`` times (distinct ReferentieNummers)."""
+    xml = voorbeelden["JW323"].replace("765432198", ident)
+    a, b = xml.index("<jw323:Client>"), xml.rindex("</jw323:Client>") + len("</jw323:Client>")
+    clients = "".join(xml[a:b].replace("<ijw:ReferentieNummer>RN", f"<ijw:ReferentieNummer>C{k}RN")
+                      for k in range(copies))
+    return xml[:a] + clients + xml[b:]
+
+
+def test_streamed_tables_do_not_depend_on_batches_chunks_or_reader(tmp_path, voorbeelden, mixed_ds, monkeypatch):
+    """Row groups of a fixed size, one chunk per column: the same bytes however the records came in."""
+    files = {f"berichten/big_{k}.xml": _big_jw323(voorbeelden, 400, ident=f"9{k}") for k in range(2)}
+    for k, b in enumerate(("JW305", "JW307", "JW305")):  # start_stop from two message types, in path order
+        files[f"berichten/s{k}.xml"] = voorbeelden[b].replace("123456789012", f"55{k}")
+    root = make_ds(tmp_path / "ds", files)
+    monkeypatch.setattr(ingest, "ROW_GROUP", 700)  # 2 x 2000 Prestaties: several row groups
+    runs = {}
+    for name, block, fast_min, batch, chunk_files in [("vectorised, small blocks", 4096, 0, 300, 1),
+                                                      ("lxml, one chunk", 1 << 20, float("inf"), 50_000, 10_000),
+                                                      ("default", 8 << 20, 256 << 10, 50_000, 10_000)]:
+        monkeypatch.setattr(ingest.reader, "BLOCK_BYTES", block)
+        monkeypatch.setattr(ingest.reader, "FAST_MIN_BYTES", fast_min)
+        monkeypatch.setattr(ingest, "BATCH_SIZE", batch)
+        monkeypatch.setattr(ingest, "CHUNK_FILES", chunk_files)
+        out = tmp_path / name
+        res = run(root, out, workers=1)
+        runs[name] = _hashes(out)
+        assert_counts_add_up(res)
+    assert runs["vectorised, small blocks"] == runs["lxml, one chunk"] == runs["default"]
+    import pyarrow.parquet as pq
+    assert pq.ParquetFile(tmp_path / "default" / "declaraties.parquet").metadata.num_row_groups == 6  # 4000 / 700
+    d = res.dataset.declaraties
+    assert len(d) == 4000 and d["bron"].iloc[-1] == "berichten/big_1.xml#Client 800/Prestatie 3"
+    s = res.dataset.start_stop
+    assert s["bericht"].tolist() == ["JW305"] * 2 + ["JW307"] * 2 + ["JW305"] * 2  # path order, not by type
+    assert s["bron"].str.split("#").str[0].tolist() == ["berichten/s0.xml"] * 2 + ["berichten/s1.xml"] * 2 + [
+        "berichten/s2.xml"] * 2
+
+
+def test_surprise_late_in_a_big_file_rereads_it_with_lxml(tmp_path, voorbeelden, monkeypatch):
+    """The vectorised reader meets a comment after it handed on records: the chunk is read again."""
+    big = _big_jw323(voorbeelden, 200)
+    i = big.rindex("<jw323:GeleverdVolume>")
+    big = big[:i] + "<!-- opmerking -->" + big[i:]
+    root = make_ds(tmp_path / "ds", {"berichten/a.xml": voorbeelden["JW301"], "berichten/b.xml": big})
+    monkeypatch.setattr(ingest.reader, "FAST_MIN_BYTES", float("inf"))
+    lxml = run(root, tmp_path / "lxml", workers=1)
+    monkeypatch.setattr(ingest.reader, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest.reader, "BLOCK_BYTES", 2048)
+    calls = []
+    real = ingest._ingest_chunk_once
+    monkeypatch.setattr(ingest, "_ingest_chunk_once", lambda *a: calls.append(set(a[-1])) or real(*a))
+    fast = run(root, tmp_path / "fast", workers=1)
+    assert calls == [set(), {1}]  # second pass: file 1 (b.xml) on lxml
+    assert _hashes(tmp_path / "fast") == _hashes(tmp_path / "lxml")
+    assert len(fast.dataset.declaraties) == 1000 and fast.telling.equals(lxml.telling)
+    assert not list((tmp_path / "fast").glob(".*tmp"))  # spill files gone
+
+
+def test_duplicate_keys_checked_exactly(tmp_path, voorbeelden):
+    # same BerichtIdentificatie, other Afzender: not a duplicate; other bytes, same key: duplicate
+    a = voorbeelden["JW301"]
+    b = a.replace("<jw301:Afzender>0384</jw301:Afzender>", "<jw301:Afzender>0385</jw301:Afzender>")
+    c = a.replace("\t", " ")
+    res = run(make_ds(tmp_path / "ds", {"berichten/a.xml": a, "berichten/b.xml": b, "berichten/c.xml": c}))
+    q = res.quarantaine
+    assert q["bestand"].tolist() == ["berichten/c.xml"] * 2 and (q["regel"] == "dubbel_bericht").all()
+    assert q["melding"].iloc[0] == ("zelfde JW301-bericht (BerichtIdentificatie 123456789012, Afzender 0384) "
+                                    "als berichten/a.xml")

@@ -323,6 +323,8 @@ def _classify_syntax_error(exc: etree.XMLSyntaxError) -> tuple[str, str]:
 FAST_MIN_BYTES = 256 << 10
 #: Bytes per block of the vectorised reader (memory stays a small multiple of this).
 BLOCK_BYTES = 8 << 20
+#: lxml reads a file up to this size whole (one tree); larger ones stream (iterparse).
+WHOLE_MAX_BYTES = 1 << 20
 
 
 class Unsupported(Exception):
@@ -361,7 +363,7 @@ def read_message(source: str | Path, *, file_idx: int = 0, sinks: dict[str, Sink
         size = os.fstat(raw.fileno()).st_size
         use_fast = (size >= FAST_MIN_BYTES) if fast is None else fast
         # a small file is read whole once: parse, sniff and hash from memory
-        whole = None if use_fast else raw.read()
+        whole = raw.read() if (not use_fast and size <= WHOLE_MAX_BYTES) else None
         src = raw if whole is None else io.BytesIO(whole)
         if size == 0 or (size < 4096 and not (whole if whole is not None else raw.read()).strip()):
             raise MessageError("bestand_leeg", "leeg bestand")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import schema
 from . import _common
-from .trajecten import _empty_kpis, _eq, _excluded, _kpi_rows, _lower, _without_agb
+from .trajecten import _agb_mask, _empty_kpis, _eq, _excluded, _is_lower, _kpi_rows, _lower, _without_agb
 
 LEVELS = ("gemeente", "regio", "nederland")
 AANSLUITEND = "aansluitend"
@@ -57,32 +57,113 @@ def plek_toewijzingen(toewijzingen: pd.DataFrame, params, exclude_agb: Iterable[
     return t[_eq(_lower(t["financieringsvorm"]), "plek")].reset_index(drop=True)
 
 
+class _ClientMaanden:
+    """The (toewijzing x month) rows of the plek toewijzingen as integer codes (plumbing).
+
+    One row per toewijzing of a plek product and calendar month it is active on
+    at least one day, months inside [start, peildatum): ``rows`` (position in
+    the toewijzingen), ``maand`` (months since 1970-01), codes of regio,
+    gemeentecode, productcode, agb and client (missing -1). The counts of
+    :func:`plek_clienten_per_maand` & co. are distinct counts on these codes per
+    level (:class:`_common.LevelGroups`): no strings are stacked or deduplicated.
+    """
+
+    def __init__(self, toewijzingen: pd.DataFrame, params, exclude_agb):
+        t = toewijzingen
+        keep = _agb_mask(t, _excluded(params, exclude_agb)) & _is_lower(t, "financieringsvorm", "plek")
+        pos = np.flatnonzero(keep)
+        lo = np.datetime64(params.start_ts.to_datetime64(), "ns")
+        hi = np.datetime64((params.peil_ts - pd.Timedelta(days=1)).to_datetime64(), "ns")
+        s = np.maximum(t["ingangsdatum"].to_numpy(dtype="datetime64[ns]")[pos], lo)
+        e = np.minimum(t["einddatum_eff"].to_numpy(dtype="datetime64[ns]")[pos], hi)
+        ok = s <= e
+        pos, s, e = pos[ok], s[ok], e[ok]
+        m0, m1 = _month_no(s), _month_no(e)
+        n = (m1 - m0 + 1).astype(np.int64)
+        rep = np.repeat(np.arange(len(pos)), n)
+        offs = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        self.rows = pos[rep]
+        self.maand = m0[rep] + offs
+        self.m_lo = int(_month_no([params.start_ts])[0])
+        self.nm = int(_month_no([params.peil_ts - pd.Timedelta(days=1)])[0]) - self.m_lo + 1
+        self.t = t
+        self.regio = _common.column_codes(t, "regio")
+        self.gemeente = _common.column_codes(t, "gemeentecode")
+        self.product = _common.column_codes(t, "productcode")
+        self.agb = _common.column_codes(t, "agb")
+        cl = _common.client_codes(t)[self.rows]
+        self.client = cl
+        # drop_duplicates keeps one row for a missing client id: it counts as one client there
+        self.client_na_telt = np.where(cl < 0, int(cl.max()) + 1 if len(cl) else 0, cl)
+
+    def tel(self, per_aanbieder: bool, levels, tijd: np.ndarray, nt: int, na_telt: bool) -> pd.DataFrame:
+        """Distinct clients per level x productcode [x agb] x ``tijd`` (an int per row in
+        0..nt-1, -1 = none): regio, gemeente, productcode, [agb], ``_t``, ``clienten``;
+        groups with a missing key are left out (as ``groupby`` does)."""
+        pc, pu = self.product
+        p = pc[self.rows]
+        if per_aanbieder:
+            ac, au = self.agb
+            a = ac[self.rows]
+            na = max(len(au), 1)
+        else:
+            a, na, au = np.zeros(len(p), dtype=np.int64), 1, None
+        mask = (p >= 0) & (a >= 0) & (tijd >= 0)
+        key = (p * na + a) * nt + tijd
+        rc, ru = self.regio
+        gc, gu = self.gemeente
+        lg = _common.LevelGroups(rc[self.rows], ru, gc[self.rows], gu, key, max(len(pu), 1) * na * nt, mask)
+        f = lg.frame(levels, clienten=lg.nunique(lg.take(self.client_na_telt if na_telt else self.client)))
+        k = f["_key"].to_numpy()
+        out = pd.DataFrame({"regio": f["regio"].astype(schema.S), "gemeente": f["gemeente"].astype(schema.S),
+                            "productcode": np.asarray(pu, dtype=object)[(k // nt) // na]})
+        if per_aanbieder:
+            out["agb"] = np.asarray(au, dtype=object)[(k // nt) % na]
+        out["_t"] = k % nt
+        out["clienten"] = f["clienten"].to_numpy().astype(np.int64)
+        return out
+
+    def per_maand(self, per_aanbieder: bool, levels) -> pd.DataFrame:
+        """``groupby(keys + ["maand"]).size()`` of the deduplicated client months, sorted."""
+        f = self.tel(per_aanbieder, levels, self.maand - self.m_lo, self.nm, True)
+        f["maand"] = f.pop("_t").to_numpy() + self.m_lo
+        keys = _series_keys(per_aanbieder)
+        f = f[keys + ["maand", "clienten"]]
+        return f.sort_values(keys + ["maand"], kind="mergesort").reset_index(drop=True)
+
+    def per_label(self, per_aanbieder: bool, levels, labels: np.ndarray, name: str) -> pd.DataFrame:
+        """Distinct (non-missing) clients per level x series x ``labels[month]``, where
+        ``labels`` gives a label for each month of the window; sorted by keys and label."""
+        lab_c, lab_u = pd.factorize(labels)
+        tijd = np.asarray(lab_c, dtype=np.int64)[self.maand - self.m_lo]
+        f = self.tel(per_aanbieder, levels, tijd, max(len(lab_u), 1), False)
+        f[name] = np.asarray(lab_u, dtype=object)[f.pop("_t").to_numpy()]
+        keys = _series_keys(per_aanbieder)
+        f = f[keys + [name, "clienten"]]
+        return f.sort_values(keys + [name], kind="mergesort").reset_index(drop=True)
+
+    def maand_ts(self) -> pd.Series:
+        """The first day of every month of the window."""
+        return pd.Series(_month_ts(np.arange(self.nm) + self.m_lo))
+
+
 def _client_maanden(toewijzingen: pd.DataFrame, params, exclude_agb, per_aanbieder: bool,
                     levels) -> pd.DataFrame:
     """One row per (level, productcode[, agb], maand, client) with the client active
-    on at least one day of the month, months inside [start, peildatum)."""
-    t = plek_toewijzingen(toewijzingen, params, exclude_agb)
+    on at least one day of the month, months inside [start, peildatum).
+    (Materialised from :class:`_ClientMaanden`; the metrics use its counts directly.)"""
+    cm = _ClientMaanden(toewijzingen, params, exclude_agb)
     keys = _series_keys(per_aanbieder)
-    if len(t) == 0:
+    t = cm.t
+    base = {"regio": t["regio"].to_numpy()[cm.rows], "gemeentecode": t["gemeentecode"].to_numpy()[cm.rows],
+            "productcode": t["productcode"].to_numpy()[cm.rows], "client_id": t["client_id"].to_numpy()[cm.rows],
+            "maand": cm.maand}
+    if per_aanbieder:
+        base["agb"] = t["agb"].to_numpy()[cm.rows]
+    if len(cm.rows) == 0:
         return pd.DataFrame({c: pd.Series([], dtype=schema.S) for c in keys + ["client_id"]}
                             | {"maand": pd.Series([], dtype=np.int64)})
-    lo = np.datetime64(params.start_ts.to_datetime64(), "ns")
-    hi = np.datetime64((params.peil_ts - pd.Timedelta(days=1)).to_datetime64(), "ns")
-    s = np.maximum(t["ingangsdatum"].to_numpy(dtype="datetime64[ns]"), lo)
-    e = np.minimum(t["einddatum_eff"].to_numpy(dtype="datetime64[ns]"), hi)
-    ok = s <= e
-    t, s, e = t[ok], s[ok], e[ok]
-    m0, m1 = _month_no(s), _month_no(e)
-    n = (m1 - m0 + 1).astype(np.int64)
-    rep = np.repeat(np.arange(len(t)), n)
-    offs = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    base = {"regio": t["regio"].to_numpy()[rep], "gemeentecode": t["gemeentecode"].to_numpy()[rep],
-            "productcode": t["productcode"].to_numpy()[rep], "client_id": t["client_id"].to_numpy()[rep],
-            "maand": m0[rep] + offs}
-    if per_aanbieder:
-        base["agb"] = t["agb"].to_numpy()[rep]
-    f = pd.DataFrame(base)
-    s_ = _common.stack_levels(f, levels=levels)
+    s_ = _common.stack_levels(pd.DataFrame(base), levels=levels)
     return s_.drop_duplicates(keys + ["maand", "client_id"]).reset_index(drop=True)
 
 
@@ -93,9 +174,7 @@ def plek_clienten_per_maand(toewijzingen: pd.DataFrame, params, *, per_aanbieder
     productcode (and agb when ``per_aanbieder``). Only months with clients.
     Columns: regio, gemeente, productcode, [agb], maand (first day), clienten.
     """
-    cm = _client_maanden(toewijzingen, params, exclude_agb, per_aanbieder, levels)
-    keys = _series_keys(per_aanbieder)
-    g = cm.groupby(keys + ["maand"], observed=True).size().rename("clienten").reset_index()
+    g = _ClientMaanden(toewijzingen, params, exclude_agb).per_maand(per_aanbieder, levels)
     g["maand"] = pd.Series(_month_ts(g["maand"].to_numpy()), dtype=schema.D)
     g["clienten"] = g["clienten"].astype(np.int64)
     return g
@@ -134,7 +213,7 @@ def klasse_van(afwijking) -> tuple[np.ndarray, np.ndarray]:
 
 def plek_maanden(toewijzingen: pd.DataFrame, plekken: pd.DataFrame | None, params, *,
                  per_aanbieder: bool = False, exclude_agb: Iterable[str] = (),
-                 levels: tuple[str, ...] = LEVELS) -> pd.DataFrame:
+                 levels: tuple[str, ...] = LEVELS, cm: "_ClientMaanden | None" = None) -> pd.DataFrame:
     """Clients per month against the year's capacity (metrics.md section 7).
 
     Months of a series (level, productcode[, agb]): from its first to its last
@@ -153,8 +232,9 @@ def plek_maanden(toewijzingen: pd.DataFrame, plekken: pd.DataFrame | None, param
     capaciteit, capaciteit_bron, afwijking, klasse, teken.
     """
     keys = _series_keys(per_aanbieder)
-    cm = _client_maanden(toewijzingen, params, exclude_agb, per_aanbieder, levels)
-    cnt = cm.groupby(keys + ["maand"], observed=True).size().rename("clienten").reset_index()
+    if cm is None:
+        cm = _ClientMaanden(toewijzingen, params, exclude_agb)
+    cnt = cm.per_maand(per_aanbieder, levels)
     out_cols = keys + ["maand", "jaar", "clienten", "capaciteit", "capaciteit_bron", "afwijking", "klasse", "teken"]
     if len(cnt) == 0:
         return pd.DataFrame(columns=out_cols)
@@ -239,7 +319,7 @@ def klassen_telling(maanden: pd.DataFrame) -> pd.DataFrame:
 
 def plek_kosten_per_client(toewijzingen: pd.DataFrame, plekken: pd.DataFrame | None, params, *,
                            per_aanbieder: bool = False, exclude_agb: Iterable[str] = (),
-                           levels: tuple[str, ...] = LEVELS) -> pd.DataFrame:
+                           levels: tuple[str, ...] = LEVELS, cm: "_ClientMaanden | None" = None) -> pd.DataFrame:
     """plekken x prijs_per_plek / distinct clients in the year (metrics.md section
     7, only with plekken.csv), per level, productcode (and agb) and year. Clients:
     active on at least one day of the year inside [start, peildatum). Columns:
@@ -250,9 +330,11 @@ def plek_kosten_per_client(toewijzingen: pd.DataFrame, plekken: pd.DataFrame | N
     pl = _plekken_per_jaar(plekken, params, exclude_agb, per_aanbieder)
     if len(pl) == 0:
         return pd.DataFrame(columns=cols)
-    cm = _client_maanden(toewijzingen, params, exclude_agb, per_aanbieder, levels)
-    cm["jaar"] = (cm["maand"] // 12 + 1970).astype(np.int64)
-    n = cm.groupby(keys + ["jaar"], observed=True)["client_id"].nunique().rename("clienten").reset_index()
+    if cm is None:
+        cm = _ClientMaanden(toewijzingen, params, exclude_agb)
+    jaren = (np.arange(cm.nm, dtype=np.int64) + cm.m_lo) // 12 + 1970
+    n = cm.per_label(per_aanbieder, levels, jaren, "jaar")
+    n["jaar"] = n["jaar"].astype(np.int64)
     pkeys = ["productcode"] + (["agb"] if per_aanbieder else [])
     g = n.merge(pl, on=pkeys + ["jaar"], how="inner")
     g["kosten_per_client_cent"] = g["plek_kosten_cent"] / g["clienten"]
@@ -267,21 +349,21 @@ def kpis(cleaned, params) -> pd.DataFrame:
     in the period (months inside the analysis window only)."""
     t = cleaned.toewijzingen
     plekken = getattr(cleaned, "plekken", None)
-    m = plek_maanden(t, plekken, params)
+    cm = _ClientMaanden(t, params, ())
+    m = plek_maanden(t, plekken, params, cm=cm)
     if len(m) == 0:
         return _empty_kpis()
     b = plek_bezetting(m, params.per)
-    cm = _client_maanden(t, params, (), False, LEVELS)
-    cm["periode"] = _periode_van_maand(pd.Series(_month_ts(cm["maand"].to_numpy())), params.per).to_numpy()
+    perioden = _periode_van_maand(cm.maand_ts(), params.per).to_numpy(dtype=object)
+    n = cm.per_label(False, LEVELS, perioden, "periode").rename(columns={"clienten": "n_clienten"})
     keys = ["regio", "gemeente", "productcode", "periode"]
-    n = cm.groupby(keys, observed=True)["client_id"].nunique().rename("n_clienten").reset_index()
     b = b.merge(n, on=keys, how="left")
     b["n_clienten"] = b["n_clienten"].fillna(0)
     dim = "productcode=" + b["productcode"].astype(str)
     parts = [_kpi_rows(b, "plek_bezetting", "fractie", "bezetting", dimensie=dim),
              _kpi_rows(b, "plek_maanden_aansluitend", "fractie", "maanden_aansluitend", dimensie=dim)]
     if params.per == "jaar":
-        k = plek_kosten_per_client(t, plekken, params)
+        k = plek_kosten_per_client(t, plekken, params, cm=cm)
         if len(k):
             k = k[k["kosten_per_client_cent"].notna()].copy()
             k["periode"] = k["jaar"].astype(str)
