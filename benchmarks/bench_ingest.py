@@ -150,7 +150,7 @@ def child(mode: str, path: str, out: str | None, workers: int) -> None:
         res = ingest.ingest(path, out, workers=workers, quiet=True)
         # pool processes are children of multiprocessing's fork server, not of this process:
         # they report their own CPU time and peak RSS
-        workers_cpu, workers_rss = res.worker_cpu, res.worker_rss_mb
+        workers_cpu, workers_rss = getattr(res, "worker_cpu", 0.0), getattr(res, "worker_rss_mb", 0.0)
         t = res.telling
         n = int(t.loc[t["invoer"] == "JW323", "gelezen"].sum())
         records = int(t.loc[t["invoer"].str.match(r"^JW\d+$"), "gelezen"].sum())
@@ -230,7 +230,21 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _capacity() -> float:
+    """How many cores this (shared) machine gives right now: two CPU-bound processes vs one."""
+    cmd = [sys.executable, "-c", "sum(i * i for i in range(12_000_000))"]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    one = time.perf_counter() - t
+    t = time.perf_counter()
+    procs = [subprocess.Popen(cmd) for _ in range(2)]
+    for pr in procs:
+        pr.wait()
+    return 2 * one / (time.perf_counter() - t)
+
+
 def _many(ds: Path, out: Path, what: str, files: int | None = None) -> None:
+    print(f"  (nu beschikbaar: {_capacity():.2f} kernen: twee rekenprocessen naast elkaar vs een alleen)")
     res = {}
     for w in (1, 2):
         r = run_child("ingest", str(ds), f"{out}_{w}", str(w))

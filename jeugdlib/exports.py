@@ -422,20 +422,21 @@ class Checker:
         """
         s = self.col(c)
         given = s.notna().to_numpy()
-        # a client has many records: check and hash each distinct BSN once
-        codes_, uniq = pd.factorize(s, use_na_sentinel=True)
-        uniq = pd.Series(np.asarray(uniq, dtype=object), dtype=S)
+        # a client has many records: check and hash each distinct BSN once (Arrow dictionary)
+        enc = pc.dictionary_encode(_pa(s))
+        uniq = _series(enc.dictionary, None, S)
         ok_u = privacy.elfproef(uniq).to_numpy(dtype=bool)
-        hashed_u = np.full(len(uniq), None, dtype=object)
+        hashed_u = pa.array(np.full(len(uniq), None, dtype=object), pa.large_string())
         if ok_u.any():
-            hashed_u[ok_u] = privacy.pseudonymise(uniq[ok_u], key).to_numpy(dtype=object)
+            h = np.full(len(uniq), None, dtype=object)
+            h[ok_u] = privacy.pseudonymise(uniq[ok_u], key).to_numpy(dtype=object)
+            hashed_u = pa.array(h, pa.large_string())
+        codes_ = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
         has = codes_ >= 0
         valid = np.zeros(len(s), dtype=bool)
         valid[has] = ok_u[codes_[has]]
         self.fail(given & ~valid, "bsn_elfproef", "BSN faalt de elfproef", "<ongeldig>")
-        vals = np.full(len(s), None, dtype=object)
-        vals[has] = hashed_u[codes_[has]]
-        return pd.Series(vals, index=s.index, dtype=S)
+        return _series(hashed_u.take(enc.indices), s.index, S)
 
     def client_id(self, c: str = "client_id") -> pd.Series:
         """An already pseudonymised client_id (64 hex characters); anything else is refused."""

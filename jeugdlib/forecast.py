@@ -655,6 +655,11 @@ def prognoses(cleaned, fp: ForecastParams | None = None, *, segment: bool = Fals
     """
     fp = fp or ForecastParams()
     peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
+    return _fit_reeksen(_prognose_taken(cleaned, peil, segment=segment, regio=regio), peil, fp)
+
+
+def _prognose_taken(cleaned, peil: pd.Timestamp, *, segment: bool = False, regio: str | None = None) -> list:
+    """The series :func:`prognoses` forecasts: a list of (key, monthly series, name)."""
     by = ("regio", "segment") if segment else ("regio",)
     dec = cleaned.declaraties
     if regio is not None and regio != config.NEDERLAND:
@@ -662,12 +667,34 @@ def prognoses(cleaned, fp: ForecastParams | None = None, *, segment: bool = Fals
     tab = maandkosten(dec, by, nederland=regio is None or regio == config.NEDERLAND)
     if regio is not None:
         tab = tab[tab["regio"] == regio]
-    out = {}
+    out = []
     for key, grp in tab.groupby(list(by), sort=True, observed=True):  # one per series, not per record
         key = tuple(key) if isinstance(key, tuple) else (key,)
-        y = reeks(grp, peil)
-        out[key] = prognose_reeks(y, peil, fp, naam=" / ".join(key))
+        out.append((key, reeks(grp, peil), " / ".join(key)))
     return out
+
+
+def _fit_reeksen(taken: list, peil, fp: ForecastParams) -> dict[tuple[str, ...], Prognose]:
+    """:func:`prognose_reeks` of each (key, series, name) of ``taken``. Module level, so
+    that a worker process can run it (see :func:`kpis_start`)."""
+    return {key: prognose_reeks(y, peil, fp, naam=naam) for key, y, naam in taken}
+
+
+def _warm() -> bool:
+    """Import the model code in a worker process ahead of the first fit."""
+    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
+
+    return True
+
+
+def _start(taken: list, peil, fp: ForecastParams, pool):
+    """Fit ``taken`` now, or in ``pool`` (a process pool) while the caller does other
+    work; returns a function giving the dict of :func:`_fit_reeksen`. The fits are
+    the same computation either way (single-threaded BLAS, fixed seeds)."""
+    if pool is None or not taken:
+        res = _fit_reeksen(taken, peil, fp)
+        return lambda: res
+    return pool.submit(_fit_reeksen, taken, peil, fp).result
 
 
 def overzicht(progs: Mapping[tuple[str, ...], Prognose]) -> pd.DataFrame:
@@ -998,6 +1025,11 @@ def plafond_prognoses(cleaned, jaar: int, fp: ForecastParams | None = None, peil
     """
     fp = fp or ForecastParams()
     peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
+    return _fit_reeksen(_plafond_taken(cleaned, jaar, peil, regio), peil, fp)
+
+
+def _plafond_taken(cleaned, jaar: int, peil: pd.Timestamp, regio: str | None = None) -> list:
+    """The series :func:`plafond_prognoses` forecasts: a list of (key, series, name)."""
     dec = cleaned.declaraties
     if regio is not None and regio != config.NEDERLAND:
         dec = dec.loc[(dec["regio"] == regio).fillna(False).to_numpy(dtype=bool)]
@@ -1009,36 +1041,32 @@ def plafond_prognoses(cleaned, jaar: int, fp: ForecastParams | None = None, peil
     tab = pd.concat([tab, nl[nl["regio"] == config.NEDERLAND]], ignore_index=True)
     if regio is not None:
         tab = tab[tab["regio"] == regio]
-    out = {}
-    for key, grp in tab.groupby("regio", sort=True, observed=True):
-        out[(key,)] = prognose_reeks(reeks(grp, peil), peil, fp, naam=f"{key} (onder budgetplafond)")
-    return out
+    return [((key,), reeks(grp, peil), f"{key} (onder budgetplafond)")
+            for key, grp in tab.groupby("regio", sort=True, observed=True)]
 
 
 def budget_vergelijking(cleaned, progs: Mapping[tuple[str, ...], Prognose], jaar: int,
-                        fp: ForecastParams | None = None, peildatum=None, regio: str | None = None) -> pd.DataFrame:
+                        fp: ForecastParams | None = None, peildatum=None, regio: str | None = None,
+                        plafond_progs: Mapping[tuple[str, ...], Prognose] | None = None) -> pd.DataFrame:
     """Budget signal per regio: the right forecast against the right budget.
 
     A regional budget parameter (``fp.budget``) is compared with the regio's
     total cost forecast (``progs``); a budget from budgetplafonds with the
     forecast of the cost under those plafonds (:func:`plafond_prognoses`).
     Columns of :func:`budget_signaal` plus ``bron`` (``parameter`` or
-    ``budgetplafonds``) and ``methode``.
+    ``budgetplafonds``) and ``methode``. ``plafond_progs``: :func:`plafond_prognoses`
+    when already computed.
     """
     fp = fp or ForecastParams()
-    params_budget = dict(fp.budget or {})
-    bud = budget_per_regio(cleaned.budgetplafonds, cleaned.gemeenten, jaar, params_budget)
-    if regio is not None:
-        bud = bud[bud.index == regio]
+    bud, par, rest = _budget_delen(cleaned, jaar, fp, regio)
     parts = []
-    par = [r for r in bud.index if r in params_budget]
     if par:
         jt = jaartotalen({k: v for k, v in progs.items() if len(k) == 1 and k[0] in par}, jaar)
         parts.append(budget_signaal(jt, bud[par]).merge(jt[["regio", "methode"]], on="regio")
                      .assign(bron="parameter"))
-    rest = [r for r in bud.index if r not in params_budget and bud[r] > 0]
     if rest:
-        pp = plafond_prognoses(cleaned, jaar, fp, peildatum, regio=regio)
+        pp = plafond_progs if plafond_progs is not None else plafond_prognoses(cleaned, jaar, fp, peildatum,
+                                                                                regio=regio)
         jt = jaartotalen(pp, jaar)
         parts.append(budget_signaal(jt, bud[rest]).merge(jt[["regio", "methode"]], on="regio")
                      .assign(bron="budgetplafonds"))
@@ -1046,6 +1074,18 @@ def budget_vergelijking(cleaned, progs: Mapping[tuple[str, ...], Prognose], jaar
     if not parts:
         return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)[cols]
+
+
+def _budget_delen(cleaned, jaar: int, fp: ForecastParams, regio: str | None = None):
+    """(budget per regio, regions with a budget parameter, regions compared with the
+    forecast under their budgetplafonds) as :func:`budget_vergelijking` uses them."""
+    params_budget = dict(fp.budget or {})
+    bud = budget_per_regio(cleaned.budgetplafonds, cleaned.gemeenten, jaar, params_budget)
+    if regio is not None:
+        bud = bud[bud.index == regio]
+    par = [r for r in bud.index if r in params_budget]
+    rest = [r for r in bud.index if r not in params_budget and bud[r] > 0]
+    return bud, par, rest
 
 
 def budget_signaal(jaartotalen: pd.DataFrame, budget: pd.Series) -> pd.DataFrame:
@@ -1157,12 +1197,29 @@ def kpis(cleaned, params: config.Params, fp: ForecastParams | None = None) -> pd
     when budgetplafonds (or ``fp.budget``) give a budget for the peildatum's year.
     Periods follow ``params.per``.
     """
+    return kpis_start(cleaned, params, fp)()
+
+
+def kpis_start(cleaned, params: config.Params, fp: ForecastParams | None = None, *, pool=None):
+    """:func:`kpis` in two steps: prepares the monthly series and starts the model
+    fits (in ``pool``, a ``concurrent.futures`` process pool, when given: the fits
+    then run beside the caller's other work); returns a function that finishes
+    and returns the KPI rows. Same rows as :func:`kpis`."""
     fp = fp or ForecastParams()
-    progs = prognoses(cleaned, fp, peildatum=params.peildatum)
-    ver = verplicht(cleaned, fp, peildatum=params.peildatum)
+    peil = pd.Timestamp(params.peildatum)
     jaar = (params.peil_ts - pd.Timedelta(days=1)).year
-    sig = budget_vergelijking(cleaned, progs, jaar, fp, peildatum=params.peildatum)
-    return kpi_rows(progs, params.per, ver, sig, jaar, peildatum=params.peildatum)
+    progs = _start(_prognose_taken(cleaned, peil), peil, fp, pool)
+    _, _, rest = _budget_delen(cleaned, jaar, fp)
+    plafond = _start(_plafond_taken(cleaned, jaar, peil), peil, fp, pool) if rest else None
+
+    def finish() -> pd.DataFrame:
+        ver = verplicht(cleaned, fp, peildatum=params.peildatum)
+        p = progs()
+        sig = budget_vergelijking(cleaned, p, jaar, fp, peildatum=params.peildatum,
+                                  plafond_progs=plafond() if plafond is not None else None)
+        return kpi_rows(p, params.per, ver, sig, jaar, peildatum=params.peildatum)
+
+    return finish
 
 
 # --------------------------------------------------------------------------- report

@@ -43,9 +43,17 @@ Privacy (data-contract 2.1): the BSN is checked (elfproef) and hashed with the
 local key during ingest and never written; names, addresses and Commentaar are
 never read.
 
-Speed: the XML reader streams (flat memory); files are split into chunks that
-run in a process pool (all cores by default) and are merged in path order, so
-the output does not depend on the number of processes.
+Speed and memory: large messages are read by the vectorised reader of
+:mod:`jeugdlib.ijw.reader` in blocks, small ones by lxml; records are checked
+and converted in batches (:func:`convert`). Files are split into chunks (about
+``CHUNK_BYTES`` or ``CHUNK_FILES`` each) that run in this process and a process
+pool (all cores by default). Every chunk spills its kept records to Arrow IPC
+files beside the output; the merge streams them in path order into Parquet
+with row groups of exactly ``ROW_GROUP`` rows, dropping or moving the records
+of failed, XSD-invalid and duplicate messages on the way. So memory does not
+grow with the size of a message, and the bytes written do not depend on
+batches, chunks or the number of processes. Every table is written aside and
+renamed into place only when all of them are complete.
 """
 
 from __future__ import annotations
@@ -524,10 +532,7 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
                 progress(1)
         for s in sinks.values():
             s.flush()
-    except reader.Unsupported:
-        spill.discard()
-        raise
-    except BaseException:
+    except BaseException:  # reader.Unsupported (read again) or a real error: nothing of this pass stays
         spill.discard()
         raise
     q = pd.concat(quar, ignore_index=True) if quar else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,30 @@ KPI_MODULES = [
 
 #: Columns of the declaration lines that no KPI reads (dropped by ``jeugdlib kpi``).
 ONGEBRUIKT = ("bron", "declaratie_nr", "referentie_nr", "vorig_referentie_nr")
+
+#: Columns ``jeugdlib kpi`` reads of a processed dataset (memory and time at national
+#: scale): what cleaning and the KPI modules use; a table not named is read whole.
+#: Of ``quarantaine`` only the number of rows is reported.
+LEES_KOLOMMEN: dict[str, list[str]] = {
+    "toewijzingen": [c for c in schema.TABLES["toewijzingen"] if c != "bron"],
+    "declaraties": [c for c in schema.TABLES["declaraties"] if c not in ONGEBRUIKT],
+    "start_stop": [c for c in schema.TABLES["start_stop"] if c != "bron"],
+    "verzoeken": [c for c in schema.TABLES["verzoeken"] if c != "bron"],
+    "quarantaine": ["regel"],
+}
+
+#: Columns of ``Cleaned.declaraties`` the KPI modules read; ``jeugdlib kpi`` drops the
+#: others after cleaning (e.g. the 64-character client_id: the modules count
+#: clients on ``client_nr``). Every KPI value is the same with or without them
+#: (benchmarks/bench_kpi.py --check compares).
+KPI_DECLARATIE_KOLOMMEN = (
+    "toewijzing_nr", "client_nr", "agb", "gemeentecode", "regio", "productcode", "periode_begin", "maand",
+    "eenheid", "volume", "bedrag_cent", "toewijzing_bekend", "productgroep", "financieringsvorm", "segment",
+    "variant", "zwaarte", "aanbieder_type", "gecontracteerd",
+)
+#: Columns of the raw declaration lines kept in ``Cleaned.dataset`` for the KPIs
+#: (verdeelsleutel counts lines received per gemeente and year).
+KPI_RUWE_DECLARATIE_KOLOMMEN = ("gemeentecode", "periode_begin")
 
 ROW_COLUMNS = ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", schema.KPI_N]
 
@@ -102,17 +127,27 @@ def voorlopig(periode: pd.Series, peildatum) -> pd.Series:
     return p.map(ends).fillna(False).astype(bool)
 
 
-def kpi_table(cleaned, params: Params, *, suppression: bool = True) -> pd.DataFrame:
+def kpi_table(cleaned, params: Params, *, suppression: bool = True, pool=None) -> pd.DataFrame:
     """The long KPI table of data-contract 3.1 for every regio, gemeente and Nederland.
 
     Concatenates ``kpis(cleaned, params)`` of every available metric module (in
     :data:`KPI_MODULES` order), adds ``voorlopig`` and applies small-number
     suppression with ``params.klein_aantal`` unless ``suppression`` is false.
     Columns: :data:`jeugdlib.schema.KPI_COLUMNS`.
+
+    ``pool``: a ``concurrent.futures`` process pool; modules with ``kpis_start``
+    (the forecast) then start their model fits in it first and finish in their
+    place, so the fits run beside the other modules. The table is the same.
     """
     parts = []
-    for mod in kpi_modules():
-        part = mod.kpis(cleaned, params)
+    mods = kpi_modules()
+    started = {}
+    if pool is not None:
+        for mod in mods:
+            if callable(getattr(mod, "kpis_start", None)):
+                started[mod.__name__] = mod.kpis_start(cleaned, params, pool=pool)
+    for mod in mods:
+        part = started[mod.__name__]() if mod.__name__ in started else mod.kpis(cleaned, params)
         missing = [c for c in ROW_COLUMNS if c not in part.columns]
         if missing:
             raise ValueError(f"{mod.__name__}.kpis mist kolommen {missing}")
@@ -287,7 +322,6 @@ def _date(value, flag):
 def main(args) -> int:
     """``jeugdlib kpi DATASET --peildatum ... [--start] [--per] [--out] [--no-suppression]``."""
     from .clean import clean
-    from .dataset import open_dataset
 
     quiet = bool(getattr(args, "quiet", False))
     t0 = time.perf_counter()
@@ -296,16 +330,19 @@ def main(args) -> int:
     if start is not None and start >= peil:
         raise JeugdlibError(f"--start {start} ligt niet vóór --peildatum {peil}")
     params = Params(peildatum=peil, start=start, per=getattr(args, "per", "jaar") or "jaar")
-    ds = open_dataset(args.dataset, quiet=quiet)
-    # columns no KPI reads (wide strings): dropped before cleaning to lower the peak memory
-    ds.declaraties = ds.declaraties.drop(columns=[c for c in ONGEBRUIKT if c in ds.declaraties.columns])
-    ds.toewijzingen = ds.toewijzingen.drop(columns=[c for c in ("bron",) if c in ds.toewijzingen.columns])
-    cleaned = clean(ds, params)
-    n_quarantaine = len(ds.quarantaine)
-    del ds  # the cleaned tables (and a light copy of the raw ones) are all we need now
-    if len(cleaned.toewijzingen) == 0 and len(cleaned.declaraties) == 0:
-        raise JeugdlibError("geen bruikbare toewijzingen of declaraties vóór de peildatum", path=args.dataset)
-    table = kpi_table(cleaned, params, suppression=not args.no_suppression)
+    ds = lees_dataset(args.dataset, quiet=quiet)
+    pool = _werker() if len(ds.declaraties) >= GROOT else None
+    try:
+        cleaned = clean(ds, params)
+        n_quarantaine = len(ds.quarantaine)
+        del ds
+        licht_maken(cleaned)
+        if len(cleaned.toewijzingen) == 0 and len(cleaned.declaraties) == 0:
+            raise JeugdlibError("geen bruikbare toewijzingen of declaraties vóór de peildatum", path=args.dataset)
+        table = kpi_table(cleaned, params, suppression=not args.no_suppression, pool=pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
     out = getattr(args, "out", None)
     if out:
         write_kpis(table, out, gemeenten=cleaned.gemeenten, params=params)
@@ -314,6 +351,106 @@ def main(args) -> int:
     if not quiet:
         _summary(n_quarantaine, cleaned, table, out, time.perf_counter() - t0)
     return 0
+
+
+#: From this many declaration lines on, ``jeugdlib kpi`` fits the forecast models in a
+#: second process beside the other KPIs (the machine has at least two cores);
+#: below it the start-up of that process is not worth it.
+GROOT = 1_000_000
+
+
+def _hoofd_veilig() -> bool:
+    """Whether a spawned process may import this process's ``__main__``: true for the
+    ``jeugdlib`` command (console script or ``python -m jeugdlib.cli``), whose main
+    module only runs under ``if __name__ == "__main__"``. A spawned worker imports
+    the main module again, which would rerun an unguarded script."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and getattr(spec, "name", "") == "jeugdlib.cli":
+        return True
+    return Path(getattr(main, "__file__", "") or "").name == "jeugdlib"
+
+
+def _werker():
+    """A one-process pool (spawned: nothing of this process is copied) that has
+    already started importing the forecast models; None when that fails or when
+    it is not safe (see :func:`_hoofd_veilig`)."""
+    try:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from . import forecast
+
+        if (os.cpu_count() or 1) < 2 or not _hoofd_veilig():
+            return None
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        pool.submit(forecast._warm)
+        return pool
+    except (ImportError, OSError, ValueError):  # pragma: no cover - no processes on this platform
+        return None
+
+
+def _lees_tabel(path: Path, table: str, columns: list[str] | None) -> pd.DataFrame:
+    """One table of a processed dataset, only ``columns`` (None: all), canonical dtypes."""
+    from .dataset import read_table
+
+    f = path / f"{table}.parquet"
+    if columns is None or not f.exists():
+        df = read_table(f, table)
+        return df if columns is None else df[[c for c in columns if c in df.columns]]
+    import pyarrow.parquet as pq
+
+    present = set(pq.read_schema(f).names)
+    df = pd.read_parquet(f, columns=[c for c in columns if c in present], dtype_backend="pyarrow")
+    out = {}
+    for c in df.columns:
+        s, t = df[c], schema.TABLES[table][c]
+        if t == schema.D:
+            s = pd.Series(s.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")), name=c) \
+                if s.dtype != schema.D else s
+        elif s.dtype != pd.api.types.pandas_dtype(t):
+            if t == schema.S and schema._is_arrow_string(s.dtype):
+                s = pd.Series(pd.arrays.ArrowStringArray(s.array._pa_array), name=c)  # zero-copy
+            else:
+                s = s.astype(t)
+        out[c] = s
+    res = pd.DataFrame(out)
+    for c in columns:  # absent from the file: empty, as schema.conform would add it
+        if c not in res.columns:
+            res[c] = pd.Series(pd.array([None] * len(res), dtype=schema.TABLES[table][c]))
+    return res[columns]
+
+
+def lees_dataset(path, *, quiet: bool = True):
+    """The dataset for ``jeugdlib kpi``: a processed one with only the columns of
+    :data:`LEES_KOLOMMEN` (wide strings nothing reads, e.g. ``bron``, stay on disk);
+    a raw one through :func:`jeugdlib.dataset.open_dataset` (ingested on the fly)."""
+    from .dataset import Dataset, is_processed, open_dataset
+
+    path = Path(path)
+    if not is_processed(path):
+        ds = open_dataset(path, quiet=quiet)
+        ds.declaraties = ds.declaraties.drop(columns=[c for c in ONGEBRUIKT if c in ds.declaraties.columns])
+        ds.toewijzingen = ds.toewijzingen.drop(columns=[c for c in ("bron",) if c in ds.toewijzingen.columns])
+        return ds
+    return Dataset(**{t: _lees_tabel(path, t, LEES_KOLOMMEN.get(t)) for t in Dataset.table_names()}, path=path)
+
+
+def licht_maken(cleaned) -> None:
+    """Drop what no KPI module reads from ``cleaned`` (in place; memory): the
+    declaration columns outside :data:`KPI_DECLARATIE_KOLOMMEN` and, of the raw
+    dataset, all but the columns of :data:`KPI_RUWE_DECLARATIE_KOLOMMEN` of its
+    declaration lines. For ``jeugdlib kpi`` only: reports need the full Cleaned."""
+    import dataclasses
+
+    d = cleaned.declaraties
+    cleaned.declaraties = d[[c for c in d.columns if c in KPI_DECLARATIE_KOLOMMEN]]
+    ds = cleaned.dataset
+    if ds is not None:
+        raw = ds.declaraties
+        leeg = {t: getattr(ds, t).iloc[0:0] for t in ("toewijzingen", "start_stop", "verzoeken", "quarantaine")}
+        cleaned.dataset = dataclasses.replace(
+            ds, declaraties=raw[[c for c in raw.columns if c in KPI_RUWE_DECLARATIE_KOLOMMEN]], **leeg)
 
 
 def _summary(q, cleaned, table, out, seconds) -> None:

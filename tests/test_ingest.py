@@ -479,11 +479,11 @@ def _big_jw323(voorbeelden, copies: int, ident: str = "1") -> str:
 
 def test_streamed_tables_do_not_depend_on_batches_chunks_or_reader(tmp_path, voorbeelden, mixed_ds, monkeypatch):
     """Row groups of a fixed size, one chunk per column: the same bytes however the records came in."""
-    files = {f"berichten/big_{k}.xml": _big_jw323(voorbeelden, 400, ident=f"9{k}") for k in range(2)}
+    files = {f"berichten/big_{k}.xml": _big_jw323(voorbeelden, 200, ident=f"9{k}") for k in range(2)}
     for k, b in enumerate(("JW305", "JW307", "JW305")):  # start_stop from two message types, in path order
         files[f"berichten/s{k}.xml"] = voorbeelden[b].replace("123456789012", f"55{k}")
     root = make_ds(tmp_path / "ds", files)
-    monkeypatch.setattr(ingest, "ROW_GROUP", 700)  # 2 x 2000 Prestaties: several row groups
+    monkeypatch.setattr(ingest, "ROW_GROUP", 350)  # 2 x 1000 Prestaties: several row groups
     runs = {}
     for name, block, fast_min, batch, chunk_files in [("vectorised, small blocks", 4096, 0, 300, 1),
                                                       ("lxml, one chunk", 1 << 20, float("inf"), 50_000, 10_000),
@@ -498,9 +498,9 @@ def test_streamed_tables_do_not_depend_on_batches_chunks_or_reader(tmp_path, voo
         assert_counts_add_up(res)
     assert runs["vectorised, small blocks"] == runs["lxml, one chunk"] == runs["default"]
     import pyarrow.parquet as pq
-    assert pq.ParquetFile(tmp_path / "default" / "declaraties.parquet").metadata.num_row_groups == 6  # 4000 / 700
+    assert pq.ParquetFile(tmp_path / "default" / "declaraties.parquet").metadata.num_row_groups == 6  # 2000 / 350
     d = res.dataset.declaraties
-    assert len(d) == 4000 and d["bron"].iloc[-1] == "berichten/big_1.xml#Client 800/Prestatie 3"
+    assert len(d) == 2000 and d["bron"].iloc[-1] == "berichten/big_1.xml#Client 400/Prestatie 3"
     s = res.dataset.start_stop
     assert s["bericht"].tolist() == ["JW305"] * 2 + ["JW307"] * 2 + ["JW305"] * 2  # path order, not by type
     assert s["bron"].str.split("#").str[0].tolist() == ["berichten/s0.xml"] * 2 + ["berichten/s1.xml"] * 2 + [

@@ -1,11 +1,21 @@
 """Streaming reader for iJw 3.2 messages (JW301, JW305, JW307, JW315, JW323).
 
-One pass of lxml ``iterparse`` per file, restricted to the few tags that matter,
-clearing every record element (and its finished siblings) as soon as it is read,
-so memory stays flat however large the message. Values are collected as raw
-strings, one row per record, and handed out as column-oriented
-:class:`pyarrow.Table` batches; checking, typing and pseudonymising them is the
-job of :mod:`jeugdlib.ingest`, vectorised per batch.
+Two readers that give the same records:
+
+* large files (:data:`FAST_MIN_BYTES` and up): the vectorised reader
+  (:class:`_FastReader`), which reads the file in blocks of :data:`BLOCK_BYTES`,
+  lets libxml2 check well-formedness without building a tree, and finds the
+  values with Arrow string kernels and numpy over a whole block at once; it
+  hands XML it does not read exactly (comments, CDATA, entities, attributes,
+  namespaces declared below the root, ...) to lxml;
+* small files, and the rest: one pass of lxml (a tree per small file,
+  ``iterparse`` for a large one), restricted to the few tags that matter,
+  clearing every record element as soon as it is read.
+
+Either way memory stays flat however large the message. Values are collected
+as raw strings and handed out as column-oriented :class:`pyarrow.Table`
+batches; checking, typing and pseudonymising them is the job of
+:mod:`jeugdlib.ingest`, vectorised per batch.
 
 A *record* is one ToegewezenProduct (JW301), StartProduct (JW305), StopProduct
 (JW307), AangevraagdProduct (JW315) or Prestatie (JW323). Every batch carries,
@@ -418,14 +428,16 @@ def _sniff_fast(head: bytes) -> str | None:
         return None
     tag = head[m.start(): end]
     prefix = m.group(1)
-    attr = rb"xmlns:" + re.escape(prefix) if prefix else rb"xmlns"
-    ns = re.search(attr + rb"\s*=\s*[\"']([^\"']*)[\"']", tag)
-    if ns is None:
-        return None
-    try:
-        return ns.group(1).decode("ascii")
-    except UnicodeDecodeError:
-        return None
+    for ns in _XMLNS_RE.finditer(tag):  # the first declaration of the root's prefix
+        if ns.group(1) == prefix:
+            try:
+                return ns.group(2).decode("ascii")
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+_XMLNS_RE = re.compile(rb"xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*[\"']([^\"']*)[\"']")
 
 
 def _classify_namespace(namespace: str | None, localname: str, info: MessageInfo) -> None:
@@ -590,6 +602,9 @@ _ENCODING_RE = re.compile(rb"encoding\s*=\s*[\"']([^\"']*)[\"']")
 _NAME_RE = re.compile(r"^(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)$")
 
 
+_SEP_BYTES = SEP.encode("utf-8")
+
+
 class _NullTarget:
     """SAX target without callbacks: libxml2 checks well-formedness, builds nothing."""
 
@@ -705,9 +720,11 @@ class _FastReader:
                     eof = True
                     parser.close()  # raises on a truncated or otherwise broken document
             cut = len(buf) if eof else self._cut(buf)
+            if cut == 0 and len(buf) > max(4 * BLOCK_BYTES, 1 << 20):  # no record/Client end in sight: lxml
+                self._unsupported("no record or Client end tag in 4 blocks")
             if cut > 0:
                 try:
-                    self._block(buf[:cut])
+                    self._block(buf, cut)
                 except (pa.ArrowException, IndexError, ValueError) as exc:
                     self._unsupported(f"{type(exc).__name__}: {exc}")
                 buf = buf[cut:]
@@ -734,12 +751,13 @@ class _FastReader:
 
     # ------------------------------------------------------------------ one block
 
-    def _block(self, data: bytes) -> None:
-        if b"&" in data or SEP.encode("utf-8") in data:
+    def _block(self, buf: bytes, end: int) -> None:
+        """Read the records in ``buf[:end]`` (no copy of the bytes)."""
+        if buf.find(b"&", 0, end) >= 0 or buf.find(_SEP_BYTES, 0, end) >= 0:
             self._unsupported("entity reference or separator character")
         # one string over the block's bytes, without a copy (pa.array from a str is slow)
         text_all = pa.LargeStringArray.from_buffers(
-            1, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)), pa.py_buffer(data))
+            1, pa.py_buffer(np.array([0, end], dtype=np.int64)), pa.py_buffer(buf))
         text_all.validate(full=True)  # UTF-8 (libxml2 has checked it too)
         pieces = pc.list_flatten(pc.split_pattern(text_all, "<"))[1:]
         n = len(pieces)
@@ -751,7 +769,7 @@ class _FastReader:
         enc = pc.dictionary_encode(pc.list_element(tp, 0))
         text = pc.list_element(tp, 1)
         del tp, pieces, text_all
-        if b"\r" in data:  # XML line ends: CR LF and lone CR read as LF
+        if buf.find(b"\r", 0, end) >= 0:  # XML line ends: CR LF and lone CR read as LF
             text = pc.replace_substring(pc.replace_substring(text, "\r\n", "\n"), "\r", "\n")
         kn = np.array([self._classify(t) for t in enc.dictionary.to_pylist()], dtype=np.int32).reshape(-1, 2)
         codes = enc.indices.to_numpy(zero_copy_only=False)

@@ -249,12 +249,13 @@ def client_codes(df: pd.DataFrame) -> np.ndarray:
 
     Uses ``client_nr`` (Cleaned: a dense code of client_id, -1 for missing or "")
     when present, so no 64-character strings are hashed; rows with -1 whose
-    client_id is "" get one extra code.
+    client_id is "" get one extra code (without a client_id column, -1 stays
+    missing: ingest never lets an empty client id through).
     """
     if "client_nr" in df.columns:
         c = df["client_nr"].to_numpy(dtype=np.int64, na_value=-1).copy()
         neg = np.flatnonzero(c < 0)
-        if len(neg):
+        if len(neg) and "client_id" in df.columns:
             leeg = df["client_id"].iloc[neg].eq("").fillna(False).to_numpy(dtype=bool)
             c[neg[leeg]] = (int(c.max()) + 1) if len(c) else 0
         return c

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config, schema
+from . import _common
 from .verzilvering import _codes, _finish, _num
 
 
@@ -62,7 +63,7 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
     gm_c, gm_u = _codes(d["gemeentecode"])
     rg = d["regio"] if "regio" in d.columns else pd.Series(pd.NA, index=d.index, dtype=schema.S)
     rg_c, rg_u = _codes(rg)
-    cl_c, _ = _codes(d["client_id"])
+    cl_c = _common.client_codes(d)  # client_nr when present: no 64-character strings hashed
     base = pd.DataFrame({"a": a_c[sel], "j": jaar[sel].astype(np.int64), "pr": pr_c[sel], "gm": gm_c[sel],
                          "rg": rg_c[sel], "bedrag_cent": _num(d["bedrag_cent"])[sel]})
     cl_c = cl_c[sel]

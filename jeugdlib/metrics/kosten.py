@@ -42,7 +42,7 @@ class Werkset:
     def __init__(self, declaraties: pd.DataFrame):
         self.src = declaraties
         n = len(declaraties)
-        self.g, gu = _factorize(declaraties["gemeentecode"])
+        self.g, gu = _factorize(declaraties["gemeentecode"], declaraties)
         self.gem_labels = np.asarray(gu, dtype=object)
         # regio of each gemeente: the regio of its first item
         first = np.zeros(len(gu), dtype=np.int64)
@@ -69,7 +69,7 @@ class Werkset:
     def codes(self, col: str) -> tuple[np.ndarray, np.ndarray]:
         """Codes of a column (missing values get a code of their own, label None)."""
         if col not in self._codes:
-            self._codes[col] = _factorize(self.src[col])
+            self._codes[col] = _factorize(self.src[col], self.src)
         return self._codes[col]
 
     def periode_index(self, perioden: pd.DataFrame) -> np.ndarray:
@@ -84,19 +84,37 @@ class Werkset:
             self._p[key] = np.where(ok, i, -1)
         return self._p[key]
 
+    def _gp(self, perioden: pd.DataFrame) -> np.ndarray:
+        """gemeente x period cell of each item (-1: outside the periods), cached."""
+        k = ("gp", pkey(perioden))
+        if k not in self.memo:
+            p = self.periode_index(perioden)
+            self.memo[k] = np.where(p >= 0, self.g * len(perioden) + p, -1)
+        return self.memo[k]
+
     # -- sums
     def som(self, perioden: pd.DataFrame, by: np.ndarray | None = None, n_by: int = 1,
             mask: np.ndarray | None = None, gewicht: np.ndarray | None = None):
         """Sum of ``gewicht`` (default the net cent) and the item count per
         gemeente x period x ``by``: arrays of shape (G, P, n_by)."""
-        p = self.periode_index(perioden)
         P = len(perioden)
-        sel = p >= 0
+        gp = self._gp(perioden)
+        sel = gp >= 0
         if mask is not None:
             sel &= mask
-        e = by[sel] if by is not None else 0
-        key = (self.g[sel] * P + p[sel]) * n_by + e
-        w = (self.bedrag if gewicht is None else gewicht)[sel].astype(np.float64)
+        alle = bool(sel.all())  # then no copies of the columns
+        key = gp if alle else gp[sel]
+        if by is not None:
+            key = key * n_by + (by if alle else by[sel])
+        elif n_by != 1:
+            key = key * n_by
+        if gewicht is None:
+            if "bedrag_f" not in self.memo:
+                self.memo["bedrag_f"] = self.bedrag.astype(np.float64)
+            w = self.memo["bedrag_f"]
+        else:
+            w = np.asarray(gewicht).astype(np.float64)
+        w = w if alle else w[sel]
         size = self.G * P * n_by
         s = np.bincount(key, weights=w, minlength=size).reshape(self.G, P, n_by)
         c = np.bincount(key, minlength=size).reshape(self.G, P, n_by)
@@ -178,11 +196,16 @@ class Werkset:
         return self.memo[k]
 
 
-def _factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (missing -> its own last code, label None) and labels of a column."""
-    c, u = pd.factorize(s, use_na_sentinel=True)
-    c = np.asarray(c, dtype=np.int64)
-    labels = np.asarray(pd.Index(u).astype(object), dtype=object)
+def _factorize(s: pd.Series, frame: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (missing -> its own last code, label None) and labels of a column. With
+    ``frame`` (``s`` is a column of it) the cached codes of
+    :func:`_common.column_codes` are used, shared with the other metric modules."""
+    if frame is not None:
+        c, labels = _common.column_codes(frame, s.name)
+    else:
+        c, u = pd.factorize(s, use_na_sentinel=True)
+        c = np.asarray(c, dtype=np.int64)
+        labels = np.asarray(pd.Index(u).astype(object), dtype=object)
     if (c < 0).any():
         c = np.where(c < 0, len(labels), c)
         labels = np.append(labels, None)

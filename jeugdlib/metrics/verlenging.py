@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import config
 from .verzilvering import _codes, _finish, _kpi_rows, eindigend_in_periode
+from .zorgduur import _chain_codes
 
 _OPEN = np.iinfo(np.int64).max  # an open einddatum: later than any date
 
@@ -46,7 +47,7 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
     peil = np.int64(params.peil_ts.value)
 
     # (client, productgroep) as one integer key.
-    cc, _ = _codes(t["client_id"], "")
+    cc = _chain_codes(t, "client_id")  # client_nr when present (same partition, no string hashing)
     pgc, pgu = _codes(t["productgroep"] if "productgroep" in t.columns else pd.Series("", index=t.index), "")
     key = cc * (len(pgu) + 1) + pgc
     ing = t["ingangsdatum"].to_numpy(dtype="datetime64[ns]").view("int64")
@@ -64,8 +65,10 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
     if len(a_pos):
         A = pd.DataFrame({"key": key[a_pos], "a": a_pos})
         B = pd.DataFrame({"key": key, "b": np.arange(n)})
-        # Only keys that hold an A matter for B.
-        B = B[np.isin(key, A["key"].to_numpy())]
+        # Only keys that hold an A matter for B (keys are small non-negative ints: a lookup table).
+        heeft_a = np.zeros(int(key.max()) + 1, dtype=bool)
+        heeft_a[A["key"].to_numpy()] = True
+        B = B[heeft_a[key]]
         j = A.merge(B, on="key", how="inner")
         a = j["a"].to_numpy()
         b = j["b"].to_numpy()
@@ -93,7 +96,7 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
     """
     toew = cleaned.toewijzingen
     st = verlenging_status(toew, params)
-    cols = [c for c in ("client_id", "regio", "gemeentecode", "financieringsvorm", "einddatum") if c in toew.columns]
+    cols = [c for c in ("client_id", "client_nr", "regio", "gemeentecode", "financieringsvorm", "einddatum") if c in toew.columns]
     t = toew[cols].join(st)
     t = eindigend_in_periode(t, params)
     if len(t) == 0:

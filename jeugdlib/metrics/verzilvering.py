@@ -127,6 +127,21 @@ def eenheid_factor(van: pd.Series, naar: pd.Series) -> pd.Series:
     return pd.Series(out, index=pd.Series(van).index, dtype="float64")
 
 
+def _toewijzing_positie(toew: pd.DataFrame, d: pd.DataFrame) -> np.ndarray:
+    """Position in ``toew`` of each declaration's toewijzing_nr (-1: none of these; a
+    number that occurs twice in ``toew`` maps to its last row). One hash lookup per
+    distinct number of the declarations (their codes are cached per frame, see
+    :func:`_common.column_codes`), not a factorisation of both columns."""
+    codes, uniq = _common.column_codes(d, "toewijzing_nr")
+    nr = pd.Index(toew["toewijzing_nr"].astype(object))
+    keep = ~nr.duplicated(keep="last") & ~pd.isna(nr)
+    lookup = pd.Index(nr[keep])
+    rows = np.flatnonzero(keep)
+    hit = lookup.get_indexer(pd.Index(uniq)) if len(lookup) else np.full(len(uniq), -1)
+    upos = np.append(np.where(hit >= 0, rows[np.maximum(hit, 0)] if len(rows) else -1, -1), -1)
+    return upos[codes].astype(np.int64)
+
+
 def verzilvering_per_toewijzing(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame) -> pd.DataFrame:
     """Per toewijzing: maximum, delivered and declared, valued in eurocent (metrics.md section 3).
 
@@ -155,11 +170,7 @@ def verzilvering_per_toewijzing(toewijzingen: pd.DataFrame, declaraties: pd.Data
     d = declaraties
     # Position of each declaration's toewijzing in ``toew`` (-1: not one of these),
     # via one factorisation of both number columns (toewijzing_nr is unique in Cleaned).
-    codes, _ = _codes(pd.concat([toew["toewijzing_nr"], d["toewijzing_nr"]], ignore_index=True))
-    t_codes, d_codes = codes[:n], codes[n:]
-    pos_of = np.full(int(codes.max()) + 2 if len(codes) else 1, -1, dtype=np.int64)
-    pos_of[t_codes[t_codes >= 0]] = np.flatnonzero(t_codes >= 0)
-    d_pos = np.where(d_codes >= 0, pos_of[d_codes], -1)
+    d_pos = _toewijzing_positie(toew, d)
     if "toewijzing_bekend" in d.columns:
         d_pos = np.where(d["toewijzing_bekend"].fillna(False).to_numpy(dtype=bool), d_pos, -1)
     sel = d_pos >= 0
@@ -224,7 +235,7 @@ def _kpi_rows(df: pd.DataFrame, dims: dict[str, str | None], sums: list[str]) ->
     rc, ru = _codes(df["regio"], "onbekend")
     gc, gu = _codes(df["gemeentecode"], "onbekend")
     pc, pu = _codes(df["periode"])
-    cc, _ = _codes(df["client_id"])
+    cc = _common.client_codes(df)  # client_nr when present: no 64-character strings hashed
     vals = {c: _num(df[c]) for c in sums}
     parts = []
     for naam, col in dims.items():
@@ -363,7 +374,7 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
     amounts (euro) the total only. ``n_clienten`` = distinct clients in the group.
     """
     toew = cleaned.toewijzingen
-    cols = ["toewijzing_nr", "client_id", "regio", "gemeentecode", "aanbieder_type", "productcode",
+    cols = ["toewijzing_nr", "client_id", "client_nr", "regio", "gemeentecode", "aanbieder_type", "productcode",
             "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid", "frequentie", "budget_cent",
             "tarief_cent"]
     inspanning = (toew["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)

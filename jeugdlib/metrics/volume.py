@@ -118,16 +118,71 @@ def _actief(tw: pd.DataFrame, perioden: pd.DataFrame, extra: tuple[str, ...] = (
     return _common.expand_periods(w[cols], "ingangsdatum", "einddatum_eff", perioden)
 
 
+def _memo(tw: pd.DataFrame) -> dict:
+    """Results shared by the metrics of one toewijzingen frame (pure functions of it)."""
+    return cached(tw, "volume_memo", lambda df: {})
+
+
+def _actief_posities(tw: pd.DataFrame, perioden: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(row, period index) for every (toewijzing, period it overlaps): the rows of
+    :func:`_actief` as integer positions, no frame (see ``_common.expand_periods``)."""
+    from .kosten import pkey
+
+    memo = _memo(tw)
+    k = ("actief", pkey(perioden))
+    if k not in memo:
+        w = cached(tw, "toewijzingen", _werk)
+        begins = perioden["begin"].to_numpy(dtype="datetime64[ns]")
+        ends = perioden["eind"].to_numpy(dtype="datetime64[ns]")
+        b = w["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
+        e = w["einddatum_eff"].to_numpy(dtype="datetime64[ns]")
+        if len(w) == 0 or len(perioden) == 0:
+            memo[k] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        else:
+            first = np.searchsorted(ends, b, side="left")
+            last = np.searchsorted(begins, e, side="right") - 1
+            n = np.where(np.isnat(b) | np.isnat(e), 0, np.maximum(last - first + 1, 0))
+            rows = np.repeat(np.arange(len(w)), n)
+            offs = np.arange(len(rows)) - np.repeat(np.cumsum(n) - n, n)
+            memo[k] = (rows, np.repeat(first, n) + offs)
+    return memo[k]
+
+
+def _tel(tw: pd.DataFrame, perioden: pd.DataFrame, rows: np.ndarray, pidx: np.ndarray) -> pd.DataFrame:
+    """Per level and period: ``aantal`` (rows) and ``clienten`` (distinct client_nr;
+    like ``nunique_levels`` a client_nr of -1 counts as one client), on integer codes
+    (:class:`_common.LevelGroups`). Columns regio, gemeente, periode, aantal, clienten."""
+    w = cached(tw, "toewijzingen", _werk)
+    rc = w["regio"].cat.codes.to_numpy(dtype=np.int64)
+    gc = w["gemeentecode"].cat.codes.to_numpy(dtype=np.int64)
+    ru = np.asarray(w["regio"].cat.categories.astype(object), dtype=object)
+    gu = np.asarray(w["gemeentecode"].cat.categories.astype(object), dtype=object)
+    lg = _common.LevelGroups(rc[rows], ru, gc[rows], gu, pidx, len(perioden))
+    cl = w["client_nr"].to_numpy(dtype=np.int64)[rows]
+    cl = np.where(cl < 0, int(cl.max()) + 1 if len(cl) else 0, cl)
+    f = lg.frame(aantal=lg.sum(), clienten=lg.nunique(cl))
+    out = pd.DataFrame({"regio": f["regio"].astype(schema.S), "gemeente": f["gemeente"].astype(schema.S),
+                        "periode": pd.array(perioden["periode"].to_numpy(dtype=object)[f["_key"].to_numpy()],
+                                            dtype=schema.S),
+                        "aantal": f["aantal"].to_numpy(), "clienten": f["clienten"].to_numpy()})
+    return out
+
+
 def _gestart(tw: pd.DataFrame, perioden: pd.DataFrame, per: str) -> pd.DataFrame:
     w = cached(tw, "toewijzingen", _werk)
+    i, ok = _gestart_index(w, perioden)
+    t = w.loc[ok, ["regio", "gemeentecode", "client_nr"]].reset_index(drop=True)
+    t["periode"] = perioden["periode"].to_numpy(dtype=object)[i[ok]]
+    return t
+
+
+def _gestart_index(w: pd.DataFrame, perioden: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     ing = w["ingangsdatum"].to_numpy()
     begins = perioden["begin"].to_numpy(dtype="datetime64[ns]")
     ends = perioden["eind"].to_numpy(dtype="datetime64[ns]")
     i = np.searchsorted(begins, ing, side="right") - 1
     ok = (i >= 0) & (ing <= ends[np.clip(i, 0, None)]) & ~np.isnat(ing)
-    t = w.loc[ok, ["regio", "gemeentecode", "client_nr"]].reset_index(drop=True)
-    t["periode"] = perioden["periode"].to_numpy(dtype=object)[i[ok]]
-    return t
+    return i, ok
 
 
 def per_of(perioden: pd.DataFrame) -> str:
@@ -141,34 +196,42 @@ def per_of(perioden: pd.DataFrame) -> str:
 def clienten(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``clienten`` (metrics.md section 1): distinct clients with at least one
     toewijzing overlapping the period. ``n_clienten`` = the value itself."""
-    a = _actief(toewijzingen, perioden)
-    n = _plain(_common.nunique_levels(a, ["periode"], "client_nr", "waarde"))
-    out = complete(n, levels_present(toewijzingen), perioden, {"waarde": 0})
-    out["n_clienten"] = out["waarde"]
-    return finish(out)
+    from .kosten import pkey
+
+    memo = _memo(toewijzingen)
+    k = ("clienten", pkey(perioden))
+    if k not in memo:
+        t = _tel(toewijzingen, perioden, *_actief_posities(toewijzingen, perioden))
+        n = t[["regio", "gemeente", "periode"]].assign(waarde=t["clienten"].to_numpy())
+        out = complete(n, levels_present(toewijzingen), perioden, {"waarde": 0})
+        out["n_clienten"] = out["waarde"]
+        memo[k] = finish(out)
+    return memo[k].copy()
 
 
 def toewijzingen(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``toewijzingen`` (metrics.md section 1): number of toewijzingen overlapping the
     period. ``n_clienten`` = distinct clients behind them (a count of client
     records is suppressed like a client count)."""
-    a = _actief(toewijzingen, perioden)
-    a["_n"] = 1
-    s = _plain(_common.sum_levels(a, ["periode"], ["_n"]).rename(columns={"_n": "waarde"}))
-    c = _plain(_common.nunique_levels(a, ["periode"], "client_nr", "n_clienten"))
-    out = s.merge(c, on=["regio", "gemeente", "periode"], how="left")
-    out = complete(out, levels_present(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
-    return finish(out)
+    from .kosten import pkey
+
+    memo = _memo(toewijzingen)
+    k = ("toewijzingen", pkey(perioden))
+    if k not in memo:
+        t = _tel(toewijzingen, perioden, *_actief_posities(toewijzingen, perioden))
+        out = t[["regio", "gemeente", "periode"]].assign(waarde=t["aantal"].to_numpy(),
+                                                         n_clienten=t["clienten"].to_numpy())
+        out = complete(out, levels_present(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
+        memo[k] = finish(out)
+    return memo[k].copy()
 
 
 def toewijzingen_gestart(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``toewijzingen_gestart`` (metrics.md section 1): toewijzingen whose
     ingangsdatum lies in the period. ``n_clienten`` = distinct clients among them."""
-    a = _gestart(toewijzingen, perioden, per_of(perioden))
-    a["_n"] = 1
-    s = _plain(_common.sum_levels(a, ["periode"], ["_n"]).rename(columns={"_n": "waarde"}))
-    c = _plain(_common.nunique_levels(a, ["periode"], "client_nr", "n_clienten"))
-    out = s.merge(c, on=["regio", "gemeente", "periode"], how="left")
+    i, ok = _gestart_index(cached(toewijzingen, "toewijzingen", _werk), perioden)
+    t = _tel(toewijzingen, perioden, np.flatnonzero(ok), i[ok])
+    out = t[["regio", "gemeente", "periode"]].assign(waarde=t["aantal"].to_numpy(), n_clienten=t["clienten"].to_numpy())
     out = complete(out, levels_present(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
     return finish(out)
 

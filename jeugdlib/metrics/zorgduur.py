@@ -136,7 +136,8 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
 
     ``n_clienten``: distinct clients behind the value.
     """
-    cols = ["client_id", "regio", "gemeentecode", "productgroep", "ingangsdatum", "einddatum", "einddatum_eff"]
+    cols = ["client_id", "client_nr", "regio", "gemeentecode", "productgroep", "ingangsdatum", "einddatum",
+            "einddatum_eff"]
     toew = cleaned.toewijzingen
     toew = toew[[c for c in cols if c in toew.columns]]
     rows = []
@@ -153,7 +154,7 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
         begin = episode_begin(toew, params).to_numpy(dtype="datetime64[ns]")
         rc, ru = _codes(toew["regio"], "onbekend")
         gc, gu = _codes(toew["gemeentecode"], "onbekend")
-        cc, _ = _codes(toew["client_id"])
+        cc = _common.client_codes(toew)
         laatste = params.peil_ts - pd.Timedelta(days=1)
         per = _common.periods(params.start, params.peildatum, params.per)
         twee_jaar = np.timedelta64(TWEE_JAAR_DAGEN, "D")
