@@ -265,7 +265,8 @@ def _if_else(cond: np.ndarray, a: pd.Series, b: pd.Series) -> pd.Series:
 
 
 def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum,
-                  producten: pd.DataFrame, codes: Codes | None = None) -> pd.DataFrame:
+                  producten: pd.DataFrame, codes: Codes | None = None,
+                  kolommen: list[str] | None = None) -> pd.DataFrame:
     """Product attributes valid on ``datum`` (metrics.md section 0.3).
 
     From ``producten`` by productcode, the row valid on the date (geldig_vanaf <=
@@ -274,9 +275,13 @@ def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum,
     (or no code) -> the record's productcategorie, with ``product_bekend`` false.
     A known code without a row valid on the date takes its nearest (latest
     starting) row. ``codes``: the productcode's :class:`Codes` when known.
+    ``kolommen``: only these attributes (``productgroep`` and ``product_bekend``
+    always); default all.
     """
     cols = ["productgroep", "financieringsvorm", "segment", "zwaarte", "variant",
             "norm_uren", "norm_maanden", "tarief_cent", "trajectprijs_cent"]
+    if kolommen is not None:
+        cols = [c for c in cols if c == "productgroep" or c in kolommen]
 
     def valid(m):
         d = m["_d"]
@@ -513,8 +518,9 @@ def net_declaraties(dec: pd.DataFrame):
     return items, r["n_credit"] > 0, r["first"]
 
 
-def _items_frame(dec, pos, bedrag, volume, n_debet) -> pd.DataFrame:
-    cols = [c for c in DECL_COLUMNS if c not in ("volume", "bedrag_cent", "credit_zonder_debet")]
+def _items_frame(dec, pos, bedrag, volume, n_debet, kolommen=None) -> pd.DataFrame:
+    cols = [c for c in DECL_COLUMNS if c not in ("volume", "bedrag_cent", "credit_zonder_debet")
+            and (kolommen is None or c in kolommen)]
     items = _rows(dec[cols], pos)
     tnr = items["toewijzing_nr"]
     empty = tnr.eq("").fillna(False).to_numpy(dtype=bool)
@@ -523,11 +529,11 @@ def _items_frame(dec, pos, bedrag, volume, n_debet) -> pd.DataFrame:
     items["volume"] = pd.array(volume, dtype=schema.I)
     items["bedrag_cent"] = pd.array(bedrag, dtype=schema.I)
     items["credit_zonder_debet"] = pd.array((n_debet == 0) & (bedrag != 0), dtype=schema.B)
-    return items[DECL_COLUMNS]
+    return items[[c for c in DECL_COLUMNS if c in items.columns]]
 
 
 def _clean_declaraties(dec: pd.DataFrame, client: np.ndarray, tnr: np.ndarray, geb_per_code: np.ndarray,
-                       params: Params, tel: _Telling):
+                       params: Params, tel: _Telling, kolommen=None):
     """metrics.md 0.2 on the raw lines; returns (items, positions of their line in
     ``dec``, client codes, toewijzing codes, agb/product/gemeente Codes, birth-date stats)."""
     n0 = len(dec)
@@ -566,18 +572,32 @@ def _clean_declaraties(dec: pd.DataFrame, client: np.ndarray, tnr: np.ndarray, g
     unknown = np.isnat(geb) & keep
     geb_stats = (int(unknown.sum()), int(len(np.unique(item_client[unknown]))))
     pos = first[keep]
-    items = _items_frame(dec, pos, r["bedrag"][keep], r["volume"][keep], r["n_debet"][keep])
+    items = _items_frame(dec, pos, r["bedrag"][keep], r["volume"][keep], r["n_debet"][keep], kolommen)
     return items, pos, geb_stats, agb.take(pos), prod.take(pos)
 
 
 # --------------------------------------------------------------------------- clean
 
-def clean(ds: Dataset, params: Params) -> Cleaned:
+#: Columns of the cleaned declaration items the data-quality signals read; always
+#: made, also with ``clean(..., declaratie_kolommen=...)``.
+SIGNAAL_KOLOMMEN = ("toewijzing_nr", "agb", "gemeentecode", "regio", "productcode", "productcategorie",
+                    "periode_begin", "periode_eind", "volume", "bedrag_cent", "product_bekend",
+                    "aanbieder_bekend", "toewijzing_bekend", "credit_zonder_debet", "client_nr", "maand",
+                    "productgroep")
+
+
+def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None) -> Cleaned:
     """Apply metrics.md section 0 to a dataset; every rule counted in ``telling``.
 
     See the module docstring for the rules and docs/architecture.md for the
     columns of the result (plus ``client_nr`` in both tables).
+
+    ``declaratie_kolommen``: make only these columns of ``Cleaned.declaraties``
+    (plus :data:`SIGNAAL_KOLOMMEN`); default all of the contract. For callers
+    that know what they read (``jeugdlib kpi``: memory and time at national
+    scale, e.g. no 64-character client_id per item); every other value is the same.
     """
+    want = None if declaratie_kolommen is None else set(declaratie_kolommen) | set(SIGNAAL_KOLOMMEN)
     tel = _Telling()
     gemeenten = schema.conform(ds.gemeenten, "gemeenten") if len(ds.gemeenten) else \
         schema.conform(config.demo_gemeenten(), "gemeenten")
@@ -611,18 +631,23 @@ def clean(ds: Dataset, params: Params) -> Cleaned:
     bekend_code[k[k >= 0]] = True
     del tc
 
-    dec, pos, geb_stats, agb_c, prod_c = _clean_declaraties(raw_dec, dec_cc, dec_tc, geb_per_code, params, tel)
+    dec, pos, geb_stats, agb_c, prod_c = _clean_declaraties(raw_dec, dec_cc, dec_tc, geb_per_code, params, tel,
+                                                            want)
     dec["client_nr"] = pd.array(dec_cc[pos], dtype=schema.I)
     dec["toewijzing_bekend"] = pd.array(bekend_code[dec_tc[pos]], dtype=schema.B)
     del dec_tc, dec_cc
     reg = regio_lookup(dec["gemeentecode"], gemeenten)
     dec["regio"] = reg["regio"].array
-    dec["gemeentenaam"] = reg["gemeentenaam"].array
+    if want is None or "gemeentenaam" in want:
+        dec["gemeentenaam"] = reg["gemeentenaam"].array
     del reg
-    pa_ = product_attrs(dec["productcode"], dec["productcategorie"], dec["periode_begin"], producten, prod_c)
+    pa_ = product_attrs(dec["productcode"], dec["productcategorie"], dec["periode_begin"], producten, prod_c,
+                        kolommen=None if want is None else
+                        [c for c in PRODUCT_ATTRS if (c if c != "tarief_cent" else "product_tarief_cent") in want])
     for c in PRODUCT_ATTRS:
         # the item keeps its declared tarief; the product's tarief is product_tarief_cent
-        dec["product_tarief_cent" if c == "tarief_cent" else c] = pa_[c].array
+        if c in pa_.columns:
+            dec["product_tarief_cent" if c == "tarief_cent" else c] = pa_[c].array
     del pa_
     aa = aanbieder_attrs(dec["agb"], dec["periode_begin"], aanbieders, agb_c)
     for c in ("aanbieder_type", "aanbieder_bekend", "gecontracteerd"):

@@ -58,7 +58,6 @@ renamed into place only when all of them are complete.
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures as cf
 import dataclasses
 import functools
@@ -89,8 +88,9 @@ from .ijw.reader import SPECS
 
 S, I = schema.S, schema.I
 BATCH_SIZE = 50_000
-#: Below this many bytes of messages a dataset is read in one process by default.
-PARALLEL_MIN_BYTES = 8 << 20
+#: Below this many bytes of messages a dataset is read in one process by default (starting
+#: the process pool costs about a second of CPU: the pool imports pandas, pyarrow, lxml).
+PARALLEL_MIN_BYTES = 32 << 20
 #: A chunk (one task of the process pool) holds about this many bytes or files at most.
 CHUNK_BYTES = 32 << 20
 CHUNK_FILES = 10_000
@@ -595,12 +595,13 @@ def _read_messages(root: Path, rels: list[str], sizes: list[int], key: bytes, xs
                    workers: int, bar, spill_dir: Path) -> list[dict]:
     """Read the message files in chunks; returns one result per chunk, in path order.
 
-    With ``workers`` > 1 this process reads chunks too, next to ``workers - 1``
-    pool processes: it starts working at once while the pool starts up, and a
-    dataset of small files keeps every core busy.
+    With ``workers`` > 1 this process and ``workers - 1`` pool processes take
+    chunks from one queue until it is empty: this process starts at once while
+    the pool starts up, a slow (or starved) process holds up the end by one
+    chunk at most, and a dataset of small files keeps every core busy.
     """
     # chunks of at most about CHUNK_BYTES and CHUNK_FILES (bounded memory per chunk), and
-    # several per worker (balance); in one process they run one after the other
+    # several per process (balance); in one process they run one after the other
     n_chunks = min(len(rels), max(workers * 4 if workers > 1 else 1, math.ceil(sum(sizes) / CHUNK_BYTES),
                                   math.ceil(len(rels) / CHUNK_FILES)))
     chunks = _chunked(rels, sizes, n_chunks)
@@ -608,27 +609,44 @@ def _read_messages(root: Path, rels: list[str], sizes: list[int], key: bytes, xs
     if workers <= 1 or len(chunks) <= 1:
         return [_ingest_chunk(str(root), c, first, key, xsd_dir, str(spill_dir), progress=progress)
                 for first, c in chunks]
+    ctx = _mp_context()
+    tasks = ctx.SimpleQueue()
+    for k in range(len(chunks)):
+        tasks.put(k)
+    for _ in range(workers):
+        tasks.put(None)  # one stop sign per process (this one included)
     results: list[dict | None] = [None] * len(chunks)
-    todo = collections.deque(enumerate(chunks))
-    with cf.ProcessPoolExecutor(max_workers=workers - 1, mp_context=_mp_context()) as pool:
-        futs: dict[cf.Future, tuple[int, int]] = {}
-        while todo or futs:
-            # the pool takes chunks from the front, two per process queued at most
-            while todo and len(futs) < 2 * (workers - 1):
-                k, (first, c) = todo.popleft()
-                futs[pool.submit(_ingest_chunk, str(root), c, first, key, xsd_dir, str(spill_dir))] = (k, len(c))
-            if todo:  # this process takes them from the back
-                k, (first, c) = todo.pop()
-                results[k] = _ingest_chunk(str(root), c, first, key, xsd_dir, str(spill_dir), progress=progress)
-                finished = [f for f in futs if f.done()]
-            else:
-                finished, _ = cf.wait(futs, return_when=cf.FIRST_COMPLETED)
-            for fut in finished:
-                k, n = futs.pop(fut)
-                results[k] = fut.result()
+    with cf.ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=_pool_init,
+                                initargs=(tasks,)) as pool:
+        futs = [pool.submit(_pool_loop, str(root), chunks, key, xsd_dir, str(spill_dir))
+                for _ in range(workers - 1)]
+        while (k := tasks.get()) is not None:
+            first, c = chunks[k]
+            results[k] = _ingest_chunk(str(root), c, first, key, xsd_dir, str(spill_dir), progress=progress)
+        for fut in futs:
+            for k, res in fut.result():
+                results[k] = res
                 if bar is not None:
-                    bar.update(n)
+                    bar.update(len(chunks[k][1]))
     return results  # type: ignore[return-value]
+
+
+_TASKS = None  # the chunk queue, in a pool process
+
+
+def _pool_init(tasks) -> None:
+    global _TASKS
+    _TASKS = tasks
+
+
+def _pool_loop(root: str, chunks: list[tuple[int, list[str]]], key: bytes, xsd_dir: str | None,
+               spill_dir: str) -> list[tuple[int, dict]]:
+    """A pool process: read chunks from the queue until the stop sign."""
+    out = []
+    while (k := _TASKS.get()) is not None:
+        first, c = chunks[k]
+        out.append((k, _ingest_chunk(root, c, first, key, xsd_dir, spill_dir)))
+    return out
 
 
 # --------------------------------------------------------------------------- moves
