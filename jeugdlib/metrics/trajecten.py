@@ -390,20 +390,38 @@ def _gekoppelde_declaraties(t: pd.DataFrame, declaraties: pd.DataFrame, exclude,
         pos = inv[_declaratie_posities(d, orig)]
     else:
         pos = _positie(d["toewijzing_nr"], t["toewijzing_nr"])
-    pos = np.where(_agb_mask(d, exclude), pos, -1)
+    if exclude:
+        pos = np.where(_agb_mask(d, exclude), pos, -1)
+    maand, bedrag, uren = _item_waarden(d)
+    idx = np.flatnonzero((pos >= 0) & (maand != _GEEN_MAAND))
+    return pd.DataFrame({"row": pos[idx].astype(np.int64), "maand": maand[idx], "bedrag": bedrag[idx],
+                         "uren": uren[idx]})
+
+
+_GEEN_MAAND = np.iinfo(np.int64).min
+_WAARDEN_CACHE: dict = {}
+
+
+def _item_waarden(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per declaration item: month number (``_GEEN_MAAND`` without a date), net amount
+    (cent, missing 0) and hours (net volume x hours per eenheid; NaN when the unit
+    has no hours). Cached while the frame lives (a pure function of it)."""
+    import weakref
+
+    hit = _WAARDEN_CACHE.get(id(d))
+    if hit is not None and hit[0]() is d and hit[1] == len(d):
+        return hit[2]
+    _WAARDEN_CACHE.clear()
     maand_src = d["maand"] if "maand" in d.columns else d["periode_begin"]
-    maand_all = maand_src.to_numpy(dtype="datetime64[ns]")
-    idx = np.flatnonzero((pos >= 0) & ~np.isnat(maand_all))
+    m = maand_src.to_numpy(dtype="datetime64[ns]")
+    maand = np.where(np.isnat(m), _GEEN_MAAND, m.astype("datetime64[M]").astype(np.int64))
     # hours per eenheid: look up each distinct unit once
     codes, units = _common.column_codes(d, "eenheid")
     per_unit = np.append(np.array([config.EENHEID_UREN.get(u, np.nan) for u in units], dtype=float), np.nan)
-    volume = d["volume"].to_numpy(dtype=float, na_value=np.nan)[idx]
-    return pd.DataFrame({
-        "row": pos[idx].astype(np.int64),
-        "maand": maand_all[idx].astype("datetime64[M]").astype(np.int64),
-        "bedrag": d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0)[idx],
-        "uren": volume * per_unit[codes[idx]],
-    })
+    uren = d["volume"].to_numpy(dtype=float, na_value=np.nan) * per_unit[codes]
+    res = (maand, d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0), uren)
+    _WAARDEN_CACHE[id(d)] = (weakref.ref(d), len(d), res)
+    return res
 
 
 def _positie(values: pd.Series, lookup: pd.Series) -> np.ndarray:
@@ -419,12 +437,19 @@ def _positie(values: pd.Series, lookup: pd.Series) -> np.ndarray:
 def _positieve_maanden(key: np.ndarray, maand: np.ndarray, bedrag: np.ndarray, n: int) -> np.ndarray:
     """Per key 0..n-1: the number of months whose summed net amount is positive.
 
-    (key, month) pairs are combined into one int64 and summed after one sort."""
+    (key, month) pairs are combined into one int64 and summed per distinct pair
+    (hash; exact integer sums), or after one sort when the amounts are too large
+    for exact float sums."""
     if len(key) == 0:
         return np.zeros(n, dtype=np.int64)
     m0 = int(maand.min())
     span = int(maand.max()) - m0 + 1
     combined = key.astype(np.int64) * span + (maand - m0)
+    b = np.asarray(bedrag, dtype=np.int64)
+    if float(np.abs(b).max()) * len(b) < 2.0**53:
+        codes, uniq = pd.factorize(combined)
+        sums = np.bincount(codes, weights=b.astype(np.float64), minlength=len(uniq))
+        return np.bincount(uniq[sums > 0] // span, minlength=n).astype(np.int64)
     order = np.argsort(combined, kind="stable")
     c = combined[order]
     first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
