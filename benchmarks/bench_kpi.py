@@ -6,10 +6,15 @@ memory under 8 GB. Both are measured here side by side in one run, each in its
 own child process (so each has its own peak RSS, from ``os.wait4``), after one
 untimed read that warms the page cache for both.
 
-    .venv/bin/python benchmarks/bench_kpi.py [DATASET] [--peildatum 2024-08-01] [--repeat 1]
+    .venv/bin/python benchmarks/bench_kpi.py [DATASET] [--peildatum 2024-08-01] [--repeat 1] [--modules]
 
 DATASET defaults to data/processed/national, or data/processed/demo when that
-does not exist (the script says which it used).
+does not exist (the script says which it used). ``--modules`` adds, in another
+child process, the time and peak RSS of each step of the command (reading,
+cleaning, each KPI module; the peak is reset before each step, via
+/proc/self/clear_refs), to see where time and memory go. There the forecast runs
+in the process itself; in the command its model fits run in a second process
+beside the other modules.
 """
 
 from __future__ import annotations
@@ -30,6 +35,39 @@ n = 0
 for f in sorted(glob.glob(sys.argv[1] + "/*.parquet")):
     n += len(pd.read_parquet(f, dtype_backend="pyarrow"))
 print(n)
+"""
+
+
+STAPPEN = """
+import gc, importlib, sys, time
+from jeugdlib import kpi
+from jeugdlib.clean import clean
+from jeugdlib.config import Params
+
+def status():
+    d = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines() if l.startswith(("VmRSS", "VmHWM")))
+    return int(d["VmRSS"].split()[0]) / 1e6, int(d["VmHWM"].split()[0]) / 1e6
+
+def reset():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+def stap(naam, f):
+    gc.collect(); reset(); t = time.perf_counter(); r = f(); dt = time.perf_counter() - t
+    rss, peak = status()
+    print(f"{naam:16s} {dt:7.1f} s   peak RSS {peak:5.2f} GB   RSS after {rss:5.2f} GB", flush=True)
+    return r
+
+p = Params(sys.argv[2], per="jaar")
+ds = stap("read", lambda: kpi.lees_dataset(sys.argv[1]))
+c = stap("clean", lambda: clean(ds, p, declaratie_kolommen=kpi.KPI_DECLARATIE_KOLOMMEN, ruw_vrijgeven=True))
+del ds
+kpi.licht_maken(c)
+for m in kpi.kpi_modules():
+    stap(m.__name__.split(".")[-1], lambda: m.kpis(c, p))
 """
 
 
@@ -54,6 +92,7 @@ def main() -> None:
     ap.add_argument("dataset", nargs="?", default=None)
     ap.add_argument("--peildatum", default="2024-08-01")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each; the fastest counts")
+    ap.add_argument("--modules", action="store_true", help="also time each step and module (another run)")
     a = ap.parse_args()
     if a.dataset:
         ds = Path(a.dataset)
@@ -86,6 +125,9 @@ def main() -> None:
     print(f"ratio kpi / read         : {ratio:7.1f}   (target <= 10)")
     print(f"peak memory kpi          : {k[1]:7.2f} GB (target < 8 GB)")
     print("verdict:", "OK" if ratio <= 10 and k[1] < 8 else "NOT MET")
+    if a.modules:
+        print("per step (one process, forecast fitted in-process):")
+        print(run_rss([py, "-c", STAPPEN, str(ds), a.peildatum])[2].rstrip())
 
 
 if __name__ == "__main__":

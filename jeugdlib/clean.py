@@ -586,7 +586,7 @@ SIGNAAL_KOLOMMEN = ("toewijzing_nr", "agb", "gemeentecode", "regio", "productcod
                     "productgroep")
 
 
-def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None) -> Cleaned:
+def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeven: bool = False) -> Cleaned:
     """Apply metrics.md section 0 to a dataset; every rule counted in ``telling``.
 
     See the module docstring for the rules and docs/architecture.md for the
@@ -596,6 +596,10 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None) -> Cleaned:
     (plus :data:`SIGNAAL_KOLOMMEN`); default all of the contract. For callers
     that know what they read (``jeugdlib kpi``: memory and time at national
     scale, e.g. no 64-character client_id per item); every other value is the same.
+    ``ruw_vrijgeven``: the caller needs no more of ``ds.declaraties`` than
+    ``Cleaned.dataset`` keeps: ``ds.declaraties`` is replaced by those columns as
+    soon as the items are made, so the wide raw lines are freed before the
+    attribute lookups (lower peak memory).
     """
     want = None if declaratie_kolommen is None else set(declaratie_kolommen) | set(SIGNAAL_KOLOMMEN)
     tel = _Telling()
@@ -633,6 +637,9 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None) -> Cleaned:
 
     dec, pos, geb_stats, agb_c, prod_c = _clean_declaraties(raw_dec, dec_cc, dec_tc, geb_per_code, params, tel,
                                                             want)
+    if ruw_vrijgeven:
+        ds.declaraties = _licht(ds).declaraties
+        del raw_dec
     dec["client_nr"] = pd.array(dec_cc[pos], dtype=schema.I)
     dec["toewijzing_bekend"] = pd.array(bekend_code[dec_tc[pos]], dtype=schema.B)
     del dec_tc, dec_cc

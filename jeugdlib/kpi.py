@@ -333,7 +333,7 @@ def main(args) -> int:
     ds = lees_dataset(args.dataset, quiet=quiet)
     pool = _werker() if len(ds.declaraties) >= GROOT else None
     try:
-        cleaned = clean(ds, params, declaratie_kolommen=KPI_DECLARATIE_KOLOMMEN)
+        cleaned = clean(ds, params, declaratie_kolommen=KPI_DECLARATIE_KOLOMMEN, ruw_vrijgeven=True)
         n_quarantaine = len(ds.quarantaine)
         del ds
         licht_maken(cleaned)

@@ -229,18 +229,21 @@ def column_codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     key = (id(df), col)
     hit = _CODE_CACHE.get(key)
     if hit is not None and hit[0]() is df and hit[1]() is arr and hit[3] == len(s):
-        return hit[2]
+        return hit[2].astype(np.int64), hit[4]
     for k in [k for k, v in _CODE_CACHE.items() if v[0]() is None or v[1]() is None]:
         del _CODE_CACHE[k]
     codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    res = (np.asarray(codes, dtype=np.int64), np.asarray(pd.Index(uniq).astype(object), dtype=object))
+    codes = np.asarray(codes, dtype=np.int64)
+    uniq = np.asarray(pd.Index(uniq).astype(object), dtype=object)
     try:
         import weakref
 
-        _CODE_CACHE[key] = (weakref.ref(df), weakref.ref(arr), res, len(s))
+        # kept in the smallest integer type that holds them (memory); handed out as int64
+        small = codes.astype(np.int16 if len(uniq) < 2**15 else np.int32 if len(uniq) < 2**31 else np.int64)
+        _CODE_CACHE[key] = (weakref.ref(df), weakref.ref(arr), small, len(s), uniq)
     except TypeError:  # an array type without weak references: no caching
         pass
-    return res
+    return codes, uniq
 
 
 def client_codes(df: pd.DataFrame) -> np.ndarray:

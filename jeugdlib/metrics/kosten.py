@@ -60,7 +60,10 @@ class Werkset:
             self.client = pd.factorize(declaraties["client_id"])[0].astype(np.int64)
         pb = declaraties["periode_begin"].to_numpy(dtype="datetime64[ns]")
         self.maand = pb.astype("datetime64[M]").astype(np.int64)
-        self.maand[np.isnat(pb)] = np.iinfo(np.int64).min
+        self.maand[np.isnat(pb)] = _GEEN
+        known = self.maand[self.maand != _GEEN]
+        self.m_lo = int(known.min()) if len(known) else None
+        self.m_hi = int(known.max()) if len(known) else None
         self._codes = {}
         self._p = {}
         self.memo = {}
@@ -75,22 +78,22 @@ class Werkset:
     def periode_index(self, perioden: pd.DataFrame) -> np.ndarray:
         """Index into ``perioden`` of each item's period (-1: outside). Periods are
         whole months, so the item's month decides."""
-        key = pkey(perioden)
-        if key not in self._p:
-            b = perioden["begin"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
-            e = perioden["eind"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
-            i = np.searchsorted(b, self.maand, side="right") - 1
-            ok = (i >= 0) & (self.maand <= e[np.clip(i, 0, None)])
-            self._p[key] = np.where(ok, i, -1)
-        return self._p[key]
+        # per distinct month of the items (a small table), then looked up: no memo of
+        # item-length arrays per periods table (memory)
+        b = perioden["begin"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+        e = perioden["eind"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+        if self.m_lo is None:
+            return np.full(len(self.maand), -1, dtype=np.int64)
+        months = np.arange(self.m_lo, self.m_hi + 1, dtype=np.int64)
+        i = np.searchsorted(b, months, side="right") - 1
+        ok = (i >= 0) & (months <= e[np.clip(i, 0, None)]) if len(b) else np.zeros(len(months), dtype=bool)
+        lut = np.append(np.where(ok, i, -1), -1)  # last slot: items without a month
+        return lut[np.where(self.maand == _GEEN, len(months), self.maand - self.m_lo)]
 
     def _gp(self, perioden: pd.DataFrame) -> np.ndarray:
-        """gemeente x period cell of each item (-1: outside the periods), cached."""
-        k = ("gp", pkey(perioden))
-        if k not in self.memo:
-            p = self.periode_index(perioden)
-            self.memo[k] = np.where(p >= 0, self.g * len(perioden) + p, -1)
-        return self.memo[k]
+        """gemeente x period cell of each item (-1: outside the periods)."""
+        p = self.periode_index(perioden)
+        return np.where(p >= 0, self.g * len(perioden) + p, -1)
 
     # -- sums
     def som(self, perioden: pd.DataFrame, by: np.ndarray | None = None, n_by: int = 1,
@@ -109,9 +112,7 @@ class Werkset:
         elif n_by != 1:
             key = key * n_by
         if gewicht is None:
-            if "bedrag_f" not in self.memo:
-                self.memo["bedrag_f"] = self.bedrag.astype(np.float64)
-            w = self.memo["bedrag_f"]
+            w = self.bedrag.astype(np.float64)
         else:
             w = np.asarray(gewicht).astype(np.float64)
         w = w if alle else w[sel]
@@ -194,6 +195,9 @@ class Werkset:
             s, c = self.som(perioden, a, len(labels))
             self.memo[k] = (self.rollup(s), self.rollup(c))
         return self.memo[k]
+
+
+_GEEN = np.iinfo(np.int64).min  # month of an item without periode_begin
 
 
 def _factorize(s: pd.Series, frame: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -399,6 +399,12 @@ def _gekoppelde_declaraties(t: pd.DataFrame, declaraties: pd.DataFrame, exclude,
 
 
 _GEEN_MAAND = np.iinfo(np.int64).min
+
+
+def _vergeet() -> None:
+    """Drop the item-length arrays cached for one :func:`kpis` or :func:`rapport` call (memory)."""
+    _WAARDEN_CACHE.clear()
+    _POS_CACHE.clear()
 _WAARDEN_CACHE: dict = {}
 
 
@@ -999,6 +1005,7 @@ def kpis(cleaned, params) -> pd.DataFrame:
                                dimensie="productgroep=" + aq["productgroep"].astype(str)))
     parts.append(ratio_kpis(rat, params))
     out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty_kpis()
+    _vergeet()
     return out.sort_values(["kpi", "regio", "gemeente", "periode", "dimensie"], kind="mergesort").reset_index(drop=True)
 
 
@@ -1032,6 +1039,7 @@ def rapport(cleaned, params, *, regio: str | None = None, exclude_agb: Iterable[
         ratios = ratios[_eq(ratios["regio"], regio)].reset_index(drop=True)
         dd = d[_eq(d["regio"].astype(schema.S), regio)]
     aq = aandeel_pq_in_traject(dd, params, exclude_agb=ex, groepen=groepen, levels=("regio",) if regio else ("nederland",))
+    _vergeet()
     return {
         "groepen": groepen,
         "zorgpaden": zorgpaden_tabel(zp),
