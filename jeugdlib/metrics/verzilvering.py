@@ -350,18 +350,9 @@ def eindigend_in_periode(toewijzingen: pd.DataFrame, params: config.Params, *,
 
 
 def periode_index(dates: pd.Series, per: pd.DataFrame) -> np.ndarray:
-    """Position in ``per`` (a :func:`_common.periods` table, sorted, contiguous or not) of
-    the period holding each date; -1 for no period (or no date). Vectorised
-    ``searchsorted``: no date formatting, so it is cheap on millions of rows."""
-    d = pd.Series(dates).to_numpy(dtype="datetime64[ns]")
-    begins = per["begin"].to_numpy(dtype="datetime64[ns]")
-    ends = per["eind"].to_numpy(dtype="datetime64[ns]")
-    if len(begins) == 0:
-        return np.full(len(d), -1, dtype=np.int64)
-    i = np.searchsorted(begins, d, side="right") - 1
-    ok = (i >= 0) & ~np.isnat(d)
-    ok[ok] &= d[ok] <= ends[i[ok]]
-    return np.where(ok, i, -1).astype(np.int64)
+    """Position in ``per`` of the period holding each date; -1 for none (see
+    :func:`jeugdlib.metrics._common.period_index`)."""
+    return _common.period_index(dates, per)
 
 
 def kpis(cleaned, params: config.Params) -> pd.DataFrame:

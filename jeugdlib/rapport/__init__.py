@@ -28,16 +28,8 @@ from .laden import Rapport, kerncijfers, open_rapport
 from .opmaak import toon
 from .toelichting import toelichting as _toelichting
 
-#: Report name -> Dutch title (same as jeugdlib.reports.RAPPORTEN).
-TITELS = {
-    "kostenontwikkeling": "Kostenontwikkeling",
-    "trajecten": "Trajecten",
-    "verzilvering": "Verzilvering (P*Q)",
-    "plekfinanciering": "Plekfinanciering",
-    "prognose": "Prognose",
-    "regiovergelijking": "Regiovergelijking",
-    "datakwaliteit": "Datakwaliteit",
-}
+#: Report name -> Dutch title (one list, kept in jeugdlib.reports).
+from ..reports import RAPPORTEN as TITELS  # noqa: E402
 
 #: The documented parameters of each report notebook (names in the ``parameters`` cell).
 PARAMETERS = {
