@@ -6,7 +6,7 @@ memory under 8 GB. Both are measured here side by side in one run, each in its
 own child process (so each has its own peak RSS, from ``os.wait4``), after one
 untimed read that warms the page cache for both.
 
-    .venv/bin/python benchmarks/bench_kpi.py [DATASET] [--peildatum 2024-08-01] [--repeat 1] [--modules]
+    .venv/bin/python benchmarks/bench_kpi.py [DATASET] [--peildatum 2024-08-01] [--repeat 1] [--workers N] [--modules]
 
 DATASET defaults to data/processed/national, or data/processed/demo when that
 does not exist (the script says which it used). ``--modules`` adds, in another
@@ -29,12 +29,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Ends with os._exit: pyarrow 26 now and then aborts at interpreter exit (SIGABRT,
+# "terminate called without an active exception", apache/arrow#34314) after the
+# work is done; leaving without the teardown avoids that and times only the read.
 READ = """
-import sys, glob, pandas as pd
+import os, sys, glob, pandas as pd
 n = 0
 for f in sorted(glob.glob(sys.argv[1] + "/*.parquet")):
     n += len(pd.read_parquet(f, dtype_backend="pyarrow"))
-print(n)
+print(n, flush=True)
+os._exit(0)
 """
 
 
@@ -71,20 +75,77 @@ for m in kpi.kpi_modules():
 """
 
 
-def run_rss(cmd: list[str]) -> tuple[float, float, str]:
-    """Run a child and return (seconds, its own peak RSS in GB, stdout) via os.wait4."""
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc/*/stat)."""
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def _pss_gb(pid: int) -> float:
+    """Proportional set size of ``pid`` and its descendants, in GB: the physical
+    memory of the whole process tree, pages shared between a process and its
+    fork counted once."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total / 1e6
+
+
+def run_rss(cmd: list[str]) -> tuple[float, float, str, float]:
+    """Run a child; return (seconds, peak RSS of the largest process in GB, stdout,
+    peak total memory of the process tree in GB).
+
+    The peak RSS comes from ``os.wait4`` (the child and the descendants it waited
+    for, each on its own). The peak total is sampled every 50 ms as the summed
+    PSS of the child and all its descendants (``jeugdlib kpi`` runs a forked
+    second process and a model-fit process on large data), so memory used by
+    several processes at once is counted, shared pages once.
+    """
+    import threading
+
     t0 = time.perf_counter()
+    peak = [0.0]
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, cwd=ROOT)
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], _pss_gb(p.pid))
+
+        th = threading.Thread(target=sample, daemon=True)
+        th.start()
         _, status, ru = os.wait4(p.pid, 0)
         secs = time.perf_counter() - t0
+        done.set()
+        th.join()
         p.returncode = os.waitstatus_to_exitcode(status)
         fo.seek(0)
         fe.seek(0)
         out, err = fo.read().decode(), fe.read().decode()
     if p.returncode != 0:
         sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
-    return secs, ru.ru_maxrss / 1e6, out  # ru_maxrss is in KB on Linux
+    return secs, ru.ru_maxrss / 1e6, out, peak[0]  # ru_maxrss is in KB on Linux
 
 
 def main() -> None:
@@ -92,6 +153,7 @@ def main() -> None:
     ap.add_argument("dataset", nargs="?", default=None)
     ap.add_argument("--peildatum", default="2024-08-01")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each; the fastest counts")
+    ap.add_argument("--workers", type=int, default=None, help="passed to jeugdlib kpi (default: its own choice)")
     ap.add_argument("--modules", action="store_true", help="also time each step and module (another run)")
     a = ap.parse_args()
     if a.dataset:
@@ -114,17 +176,20 @@ def main() -> None:
         for _ in range(a.repeat):
             reads.append(run_rss([py, "-c", READ, str(ds)]))
             kpis.append(run_rss([py, "-m", "jeugdlib.cli", "kpi", str(ds), "--peildatum", a.peildatum,
-                                 "--per", "jaar", "--out", str(out), "--quiet"]))
+                                 "--per", "jaar", "--out", str(out), "--quiet"]
+                                + (["--workers", str(a.workers)] if a.workers else [])))
         n_rows = sum(1 for _ in out.open()) - 1
     r = min(reads, key=lambda x: x[0])
     k = min(kpis, key=lambda x: x[0])
     print(f"rows read: {int(r[2].strip()):,}")
-    print(f"read Parquet into pandas : {r[0]:7.1f} s   peak RSS {r[1]:5.2f} GB")
-    print(f"jeugdlib kpi --per jaar  : {k[0]:7.1f} s   peak RSS {k[1]:5.2f} GB   ({n_rows:,} KPI rows)")
+    print(f"read Parquet into pandas : {r[0]:7.1f} s   peak RSS {r[1]:5.2f} GB   peak total {r[3]:5.2f} GB")
+    print(f"jeugdlib kpi --per jaar  : {k[0]:7.1f} s   peak RSS {k[1]:5.2f} GB   peak total {k[3]:5.2f} GB"
+          f"   ({n_rows:,} KPI rows)")
     ratio = k[0] / r[0]
+    mem = max(k[1], k[3])
     print(f"ratio kpi / read         : {ratio:7.1f}   (target <= 10)")
-    print(f"peak memory kpi          : {k[1]:7.2f} GB (target < 8 GB)")
-    print("verdict:", "OK" if ratio <= 10 and k[1] < 8 else "NOT MET")
+    print(f"peak memory kpi          : {mem:7.2f} GB (target < 8 GB; the larger of the two peaks)")
+    print("verdict:", "OK" if ratio <= 10 and mem < 8 else "NOT MET")
     if a.modules:
         print("per step (one process, forecast fitted in-process):")
         print(run_rss([py, "-c", STAPPEN, str(ds), a.peildatum])[2].rstrip())

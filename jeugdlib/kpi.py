@@ -127,7 +127,126 @@ def voorlopig(periode: pd.Series, peildatum) -> pd.Series:
     return p.map(ends).fillna(False).astype(bool)
 
 
-def kpi_table(cleaned, params: Params, *, suppression: bool = True, pool=None) -> pd.DataFrame:
+#: KPI modules that run in the same process when :func:`kpi_table` uses two
+#: (``processen=2``), heaviest first: modules in one bundle share results cached
+#: per frame (kosten and aandelen: the integer-coded ``Werkset`` of the declaration
+#: items), so splitting them would compute those twice. A module of
+#: :data:`KPI_MODULES` not named here is a bundle of its own, at the end.
+BUNDELS = [
+    ("jeugdlib.forecast",),  # without a pool for its model fits
+    ("jeugdlib.metrics.trajecten",),
+    ("jeugdlib.metrics.kosten", "jeugdlib.metrics.aandelen"),
+    ("jeugdlib.metrics.verzilvering",),
+    ("jeugdlib.metrics.budget",),
+    ("jeugdlib.metrics.volume",),
+    ("jeugdlib.metrics.verlenging",),
+    ("jeugdlib.metrics.verdeelsleutel",),
+    ("jeugdlib.metrics.zorgduur",),
+    ("jeugdlib.metrics.verwijzer",),
+    ("jeugdlib.metrics.plek",),
+]
+
+
+def _bundels(mods: list, eigen: list) -> list[tuple]:
+    """The modules of ``mods`` not in ``eigen`` grouped as in :data:`BUNDELS`."""
+    names = [m.__name__ for m in mods if m.__name__ not in eigen]
+    out = [tuple(n for n in b if n in names) for b in BUNDELS]
+    out = [b for b in out if b]
+    named = {n for b in out for n in b}
+    return out + [(n,) for n in names if n not in named]
+
+
+def _kpis_van(mods: dict, bundel: tuple, cleaned, params: Params, vrijgeven: bool = False) -> dict:
+    """``kpis`` of the modules of ``bundel``; with ``vrijgeven`` the memory their
+    intermediate results freed is handed back to the system afterwards (two
+    processes at once: keeps their summed peak down)."""
+    out = {name: mods[name].kpis(cleaned, params) for name in bundel}
+    if vrijgeven:
+        geheugen_vrijgeven()
+    return out
+
+
+def _tweede_proces(conn, teller, mods, bundels, cleaned, params) -> None:  # pragma: no cover - runs in a fork
+    """The forked second process of :func:`_parallel`: claims bundles from the shared
+    ``teller`` and sends each result as (index, {module: rows}); a failing bundle is
+    sent as (index, None) and the parent computes it (and raises) itself."""
+    try:
+        while True:
+            with teller.get_lock():
+                i = teller.value
+                teller.value += 1
+            if i >= len(bundels):
+                break
+            try:
+                res = _kpis_van(mods, bundels[i], cleaned, params, vrijgeven=True)
+            except BaseException:
+                res = None
+            conn.send((i, res))
+    finally:
+        conn.close()
+
+
+def _parallel(mods: dict, bundels: list, cleaned, params: Params, eigen_werk) -> dict:
+    """Run the ``bundels`` in this process and one forked process, each claiming the
+    next bundle when free (heaviest first), after ``eigen_werk()`` here (starting
+    the forecast's model fits in their pool). The fork shares ``cleaned``
+    copy-on-write: nothing is pickled but the KPI rows coming back. Whatever the
+    second process does not deliver (it failed or died) is computed here, so the
+    result is always the same as in one process.
+    """
+    import multiprocessing
+    import threading
+
+    ctx = multiprocessing.get_context("fork")
+    teller = ctx.Value("i", 0)
+    ontvang, zend = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_tweede_proces, args=(zend, teller, mods, bundels, cleaned, params), daemon=True)
+    proc.start()
+    zend.close()
+    results: dict[int, dict] = {}
+    van_kind: dict[int, dict] = {}
+
+    def lees():  # drain the pipe as results come (a full pipe would block the second process)
+        try:
+            while True:
+                i, res = ontvang.recv()
+                if res is not None:
+                    van_kind[i] = res
+        except (EOFError, OSError):  # the second process is done (or died)
+            pass
+
+    lezer = threading.Thread(target=lees, daemon=True)
+    lezer.start()
+    try:
+        eigen_werk()
+        while True:
+            with teller.get_lock():
+                i = teller.value
+                teller.value += 1
+            if i >= len(bundels):
+                break
+            results[i] = _kpis_van(mods, bundels[i], cleaned, params, vrijgeven=True)
+        lezer.join()
+    finally:
+        proc.join(timeout=5)
+        if proc.is_alive():  # pragma: no cover
+            proc.terminate()
+        ontvang.close()
+    results.update(van_kind)
+    for i, bundel in enumerate(bundels):  # not delivered: compute here (raises as usual)
+        if i not in results:
+            results[i] = _kpis_van(mods, bundel, cleaned, params)
+    return {name: part for res in results.values() for name, part in res.items()}
+
+
+def _kan_forken() -> bool:
+    """Whether :func:`kpi_table` can use a forked second process: Linux (fork is
+    the safe, cheap default there) with at least two cores."""
+    return sys.platform.startswith("linux") and (os.cpu_count() or 1) >= 2
+
+
+def kpi_table(cleaned, params: Params, *, suppression: bool = True, pool=None,
+              processen: int = 1) -> pd.DataFrame:
     """The long KPI table of data-contract 3.1 for every regio, gemeente and Nederland.
 
     Concatenates ``kpis(cleaned, params)`` of every available metric module (in
@@ -137,17 +256,32 @@ def kpi_table(cleaned, params: Params, *, suppression: bool = True, pool=None) -
 
     ``pool``: a ``concurrent.futures`` process pool; modules with ``kpis_start``
     (the forecast) then start their model fits in it first and finish in their
-    place, so the fits run beside the other modules. The table is the same.
+    place, so the fits run beside the other modules. ``processen=2`` (Linux):
+    the modules are shared between this process and a forked one
+    (:data:`BUNDELS`). The table is the same either way.
     """
-    parts = []
     mods = kpi_modules()
+    by_name = {m.__name__: m for m in mods}
+    # with a pool: modules with kpis_start start their work in it first, here
+    eigen = [m.__name__ for m in mods if pool is not None and callable(getattr(m, "kpis_start", None))]
     started = {}
-    if pool is not None:
-        for mod in mods:
-            if callable(getattr(mod, "kpis_start", None)):
-                started[mod.__name__] = mod.kpis_start(cleaned, params, pool=pool)
+
+    def start_eigen():
+        for name in eigen:
+            started[name] = by_name[name].kpis_start(cleaned, params, pool=pool)
+
+    bundels = _bundels(mods, eigen)
+    if processen >= 2 and len(bundels) >= 2 and _kan_forken():
+        res = _parallel(by_name, bundels, cleaned, params, start_eigen)
+    else:
+        start_eigen()
+        res = {}
+        for b in bundels:
+            res.update(_kpis_van(by_name, b, cleaned, params))
+    res.update({name: finish() for name, finish in started.items()})
+    parts = []
     for mod in mods:
-        part = started[mod.__name__]() if mod.__name__ in started else mod.kpis(cleaned, params)
+        part = res[mod.__name__]
         missing = [c for c in ROW_COLUMNS if c not in part.columns]
         if missing:
             raise ValueError(f"{mod.__name__}.kpis mist kolommen {missing}")
@@ -330,8 +464,12 @@ def main(args) -> int:
     if start is not None and start >= peil:
         raise JeugdlibError(f"--start {start} ligt niet vóór --peildatum {peil}")
     params = Params(peildatum=peil, start=start, per=getattr(args, "per", "jaar") or "jaar")
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
+        raise JeugdlibError(f"--workers {workers}: minstens 1")
     ds = lees_dataset(args.dataset, quiet=quiet)
-    pool = _werker() if len(ds.declaraties) >= GROOT else None
+    groot = len(ds.declaraties) >= GROOT
+    pool = _werker() if groot and workers != 1 else None
     try:
         cleaned = clean(ds, params, declaratie_kolommen=KPI_DECLARATIE_KOLOMMEN, ruw_vrijgeven=True)
         n_quarantaine = len(ds.quarantaine)
@@ -339,7 +477,9 @@ def main(args) -> int:
         licht_maken(cleaned)
         if len(cleaned.toewijzingen) == 0 and len(cleaned.declaraties) == 0:
             raise JeugdlibError("geen bruikbare toewijzingen of declaraties vóór de peildatum", path=args.dataset)
-        table = kpi_table(cleaned, params, suppression=not args.no_suppression, pool=pool)
+        geheugen_vrijgeven()
+        processen = min(workers, 2) if workers is not None else (2 if groot else 1)
+        table = kpi_table(cleaned, params, suppression=not args.no_suppression, pool=pool, processen=processen)
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -354,9 +494,31 @@ def main(args) -> int:
 
 
 #: From this many declaration lines on, ``jeugdlib kpi`` fits the forecast models in a
-#: second process beside the other KPIs (the machine has at least two cores);
-#: below it the start-up of that process is not worth it.
+#: separate process and shares the other KPI modules with a forked second process
+#: (the machine has at least two cores); below it the start-up is not worth it.
 GROOT = 1_000_000
+
+
+def geheugen_vrijgeven() -> None:
+    """Hand memory that freed objects left in the allocators back to the system
+    (pyarrow's pool and glibc's heap): after cleaning, about 1 GB at national
+    scale, which a forked process would otherwise share as dead weight."""
+    import gc
+
+    gc.collect()
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # pragma: no cover - not glibc
+            pass
 
 
 def _hoofd_veilig() -> bool:

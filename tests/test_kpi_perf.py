@@ -146,3 +146,68 @@ def test_forecast_in_worker_process_same_rows():
         there = forecast.kpis_start(c, P, pool=pool)()
     assert len(here) > 0
     pd.testing.assert_frame_equal(there, here, check_exact=True)
+
+
+@pytest.mark.skipif(not kpi._kan_forken(), reason="two processes need Linux (fork) and two cores")
+def test_two_processes_same_table_as_one():
+    """``kpi_table(..., processen=2)`` shares the modules with a forked process: the
+    table is identical to the one-process table (also with suppression)."""
+    c = clean(_ds(), P)
+    one = kpi.kpi_table(c, P)
+    two = kpi.kpi_table(c, P, processen=2)
+    assert len(one) > 100 and set(one["kpi"]) == set(two["kpi"])
+    pd.testing.assert_frame_equal(two, one, check_exact=True)
+
+
+@pytest.mark.skipif(not kpi._kan_forken(), reason="two processes need Linux (fork) and two cores")
+def test_two_processes_failure_in_child_is_recomputed_and_errors_raise(monkeypatch, tmp_path):
+    """A bundle the forked process fails on is computed again here: a failure that
+    only happens there (a different process id) leaves the table unchanged; a
+    module that always fails raises its own error in the caller."""
+    import os
+    import sys
+    import time
+    import types
+
+    from jeugdlib.metrics import volume
+
+    c = clean(_ds(), P)
+    ouder = os.getpid()
+    echt = volume.kpis
+
+    def grillig(naam):
+        mod = types.ModuleType(naam)
+
+        def kpis(cleaned, params):
+            if os.getpid() != ouder:
+                (tmp_path / naam).touch()  # proof that the forked process got here
+                raise MemoryError("alleen in het tweede proces")
+            time.sleep(0.5)  # the other bundle is claimed by the forked process meanwhile
+            return echt(cleaned, params)
+
+        mod.kpis = kpis
+        monkeypatch.setitem(sys.modules, naam, mod)
+        return naam
+
+    a, b = grillig("jeugdlib_test_grillig_a"), grillig("jeugdlib_test_grillig_b")
+    monkeypatch.setattr(kpi, "KPI_MODULES", [a, b])
+    monkeypatch.setattr(kpi, "BUNDELS", [(a,), (b,)])
+    two = kpi.kpi_table(c, P, processen=2)
+    assert (tmp_path / a).exists() or (tmp_path / b).exists()
+    monkeypatch.setattr(kpi, "KPI_MODULES", ["jeugdlib.metrics.volume"])
+    one = kpi.kpi_table(c, P)
+    # both bundles are the volume rows: every row twice, in the same order
+    pd.testing.assert_frame_equal(two.drop_duplicates().reset_index(drop=True), one, check_exact=True)
+    assert len(two) == 2 * len(one)
+
+    boom = types.ModuleType("jeugdlib_test_boom2")
+
+    def kpis_boom(cleaned, params):
+        raise RuntimeError("kapot")
+
+    boom.kpis = kpis_boom
+    monkeypatch.setitem(sys.modules, "jeugdlib_test_boom2", boom)
+    monkeypatch.setattr(kpi, "KPI_MODULES", ["jeugdlib_test_boom2", "jeugdlib.metrics.kosten"])
+    monkeypatch.setattr(kpi, "BUNDELS", [("jeugdlib_test_boom2",), ("jeugdlib.metrics.kosten",)])
+    with pytest.raises(RuntimeError, match="kapot"):
+        kpi.kpi_table(c, P, processen=2)

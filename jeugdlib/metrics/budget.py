@@ -54,26 +54,30 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
         p[c] = p[c].astype(schema.S).str.strip().replace("", pd.NA)
 
     d = declaraties
-    # Work on integer codes: agb, product, gemeente, regio and client factorised once.
-    a_c, a_u = _codes(d["agb"])
+    # Work on integer codes: agb, product, gemeente, regio and client factorised once
+    # (cached per column: kosten and aandelen factorise the same columns).
+    a_c, a_u = _common.column_codes(d, "agb")
     keep_agb = pd.Index(a_u).isin(p["agb"].dropna().astype(object).unique())
     jaar = d["periode_begin"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
     sel = np.flatnonzero((a_c >= 0) & keep_agb[np.maximum(a_c, 0)] & np.isin(jaar, p["jaar"].unique()))
-    pr_c, pr_u = _codes(d["productcode"])
-    gm_c, gm_u = _codes(d["gemeentecode"])
-    rg = d["regio"] if "regio" in d.columns else pd.Series(pd.NA, index=d.index, dtype=schema.S)
-    rg_c, rg_u = _codes(rg)
+    pr_c, pr_u = _common.column_codes(d, "productcode")
+    gm_c, gm_u = _common.column_codes(d, "gemeentecode")
+    if "regio" in d.columns:
+        rg_c, rg_u = _common.column_codes(d, "regio")
+    else:
+        rg_c, rg_u = _codes(pd.Series(pd.NA, index=d.index, dtype=schema.S))
     cl_c = _common.client_codes(d)  # client_nr when present: no 64-character strings hashed
-    base = pd.DataFrame({"a": a_c[sel], "j": jaar[sel].astype(np.int64), "pr": pr_c[sel], "gm": gm_c[sel],
-                         "rg": rg_c[sel], "bedrag_cent": _num(d["bedrag_cent"])[sel]})
+    cols = {"a": a_c[sel], "j": jaar[sel].astype(np.int64), "pr": pr_c[sel], "gm": gm_c[sel], "rg": rg_c[sel]}
+    bedrag = _num(d["bedrag_cent"])[sel]
     cl_c = cl_c[sel]
-    # Amounts per (agb, jaar, product, gemeente, regio) = group _k; clients per (_k, client).
-    keys = ["a", "j", "pr", "gm", "rg"]
-    gk = base.groupby(keys, sort=False).ngroup().to_numpy(dtype=np.int64)
-    som = base.groupby(gk, sort=True).agg(a=("a", "first"), j=("j", "first"), pr=("pr", "first"),
-                                          gm=("gm", "first"), rg=("rg", "first"),
-                                          bedrag_cent=("bedrag_cent", "sum"))
-    som["_k"] = som.index.to_numpy()
+    # Amounts per (agb, jaar, product, gemeente, regio) = group _k (numbered in order of
+    # first appearance); clients per (_k, client).
+    gk = _groep_codes(list(cols.values()))
+    first = np.full(int(gk.max()) + 1 if len(gk) else 0, len(gk), dtype=np.int64)
+    np.minimum.at(first, gk, np.arange(len(gk)))
+    som = pd.DataFrame({c: v[first] for c, v in cols.items()})
+    som["bedrag_cent"] = np.bincount(gk, weights=np.nan_to_num(bedrag, nan=0.0), minlength=len(first))
+    som["_k"] = np.arange(len(first))
     known = cl_c >= 0
     nc = int(cl_c.max()) + 1 if len(cl_c) else 1
     ck = pd.unique(gk[known] * nc + cl_c[known])
@@ -126,6 +130,24 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
     out["regio"] = regio.astype(schema.S)
     out["gemeente"] = gemeente.astype(schema.S)
     return out.drop(columns=["_pid", "_n_regio", "_regio"]).reset_index(drop=True)
+
+
+def _groep_codes(arrays: list) -> np.ndarray:
+    """One int64 code per distinct row of the integer ``arrays``, numbered in order
+    of first appearance (as ``groupby(...).ngroup()`` with ``sort=False``): the
+    components are packed into one integer (no hashing of rows) and factorised."""
+    if len(arrays[0]) == 0:
+        return np.zeros(0, dtype=np.int64)
+    key, size = np.zeros(len(arrays[0]), dtype=np.int64), 1
+    for a in arrays:
+        lo, hi = int(a.min()), int(a.max())
+        width = hi - lo + 1
+        if size * width >= 2**62:  # too wide to pack: let pandas number the rows
+            frame = pd.DataFrame({i: a for i, a in enumerate(arrays)})
+            return frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy(dtype=np.int64)
+        key = key * width + (a - lo)
+        size *= width
+    return pd.factorize(key)[0].astype(np.int64)
 
 
 def _dimensie(df: pd.DataFrame) -> pd.Series:

@@ -66,6 +66,7 @@ class Werkset:
         self.m_hi = int(known.max()) if len(known) else None
         self._codes = {}
         self._p = {}
+        self._bedrag_f = None
         self.memo = {}
 
     # -- codes and periods
@@ -78,8 +79,11 @@ class Werkset:
     def periode_index(self, perioden: pd.DataFrame) -> np.ndarray:
         """Index into ``perioden`` of each item's period (-1: outside). Periods are
         whole months, so the item's month decides."""
-        # per distinct month of the items (a small table), then looked up: no memo of
-        # item-length arrays per periods table (memory)
+        # per distinct month of the items (a small table), then looked up; the last
+        # periods table's result is kept (metrics ask for the same one again and again)
+        k = pkey(perioden)
+        if ("index", k) in self._p:
+            return self._p[("index", k)]
         b = perioden["begin"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
         e = perioden["eind"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
         if self.m_lo is None:
@@ -88,12 +92,30 @@ class Werkset:
         i = np.searchsorted(b, months, side="right") - 1
         ok = (i >= 0) & (months <= e[np.clip(i, 0, None)]) if len(b) else np.zeros(len(months), dtype=bool)
         lut = np.append(np.where(ok, i, -1), -1)  # last slot: items without a month
-        return lut[np.where(self.maand == _GEEN, len(months), self.maand - self.m_lo)]
+        idx = lut[np.where(self.maand == _GEEN, len(months), self.maand - self.m_lo)].astype(np.int32)
+        idx.setflags(write=False)
+        self._onthoud(("index", k), idx)
+        return idx
 
     def _gp(self, perioden: pd.DataFrame) -> np.ndarray:
-        """gemeente x period cell of each item (-1: outside the periods)."""
-        p = self.periode_index(perioden)
-        return np.where(p >= 0, self.g * len(perioden) + p, -1)
+        """gemeente x period cell of each item (-1: outside the periods); the last
+        periods table's result is kept."""
+        k = pkey(perioden)
+        if ("gp", k) not in self._p:
+            p = self.periode_index(perioden)
+            gp = np.where(p >= 0, self.g * len(perioden) + p, -1)
+            if len(gp) and int(gp.max()) < 2**31:
+                gp = gp.astype(np.int32)  # memory; bincount and indexing take it as is
+            gp.setflags(write=False)
+            self._onthoud(("gp", k), gp)
+        return self._p[("gp", k)]
+
+    def _onthoud(self, key, arr: np.ndarray, n: int = 4) -> None:
+        """Keep ``arr`` (an item-length array of one periods table) among the last
+        ``n`` such arrays (memory: each is as long as the declaraties)."""
+        self._p[key] = arr
+        while len(self._p) > n:
+            del self._p[next(iter(self._p))]
 
     # -- sums
     def som(self, perioden: pd.DataFrame, by: np.ndarray | None = None, n_by: int = 1,
@@ -107,12 +129,16 @@ class Werkset:
             sel &= mask
         alle = bool(sel.all())  # then no copies of the columns
         key = gp if alle else gp[sel]
+        if by is not None or n_by != 1:
+            key = key.astype(np.int64)  # gp may be int32: no overflow in the packed key
         if by is not None:
             key = key * n_by + (by if alle else by[sel])
         elif n_by != 1:
             key = key * n_by
         if gewicht is None:
-            w = self.bedrag.astype(np.float64)
+            if self._bedrag_f is None:
+                self._bedrag_f = self.bedrag.astype(np.float64)
+            w = self._bedrag_f
         else:
             w = np.asarray(gewicht).astype(np.float64)
         w = w if alle else w[sel]
