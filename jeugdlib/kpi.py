@@ -129,15 +129,14 @@ def voorlopig(periode: pd.Series, peildatum) -> pd.Series:
 
 #: KPI modules that run in the same process when :func:`kpi_table` uses two
 #: (``processen=2``), heaviest first: modules in one bundle share results cached
-#: per frame (kosten and aandelen: the integer-coded ``Werkset`` of the declaration
-#: items), so splitting them would compute those twice. A module of
+#: per frame (kosten, aandelen and budget: the integer-coded ``Werkset`` and column
+#: codes of the declaration items; trajecten and verzilvering: the codes of the
+#: toewijzing numbers), so splitting them would compute those twice. A module of
 #: :data:`KPI_MODULES` not named here is a bundle of its own, at the end.
 BUNDELS = [
     ("jeugdlib.forecast",),  # without a pool for its model fits
-    ("jeugdlib.metrics.trajecten",),
-    ("jeugdlib.metrics.kosten", "jeugdlib.metrics.aandelen"),
-    ("jeugdlib.metrics.verzilvering",),
-    ("jeugdlib.metrics.budget",),
+    ("jeugdlib.metrics.kosten", "jeugdlib.metrics.aandelen", "jeugdlib.metrics.budget"),
+    ("jeugdlib.metrics.trajecten", "jeugdlib.metrics.verzilvering"),
     ("jeugdlib.metrics.volume",),
     ("jeugdlib.metrics.verlenging",),
     ("jeugdlib.metrics.verdeelsleutel",),

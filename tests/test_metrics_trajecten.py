@@ -479,3 +479,89 @@ def test_rapport_bundle_per_regio_and_without_aanbieder():
     # without the aanbieder of every toewijzing nothing is left
     empty = tr.rapport(cleaned, P, regio="Noord-Limburg", exclude_agb=["11111111"])
     assert len(empty["zorgpaden"]) == 0 and len(empty["ratios"]) == 0
+
+
+# --------------------------------------------------------------------------- helpers (performance pass)
+
+def test_sorteer_is_a_stable_argsort():
+    key = np.array([5, 1, 5, 0, 1, 5, 3])
+    order, sorted_key = tr._sorteer(key)
+    assert order.tolist() == [3, 1, 4, 6, 0, 2, 5]  # equal keys keep their order
+    assert sorted_key.tolist() == [0, 1, 1, 3, 5, 5, 5]
+    neg = np.array([2, -1, 2, -7])  # negative keys: the plain argsort path
+    assert tr._sorteer(neg)[0].tolist() == [3, 1, 0, 2]
+    rng = np.random.default_rng(0)
+    big = rng.integers(0, 1000, 5000)
+    assert np.array_equal(tr._sorteer(big)[0], np.argsort(big, kind="stable"))
+
+
+def test_positieve_maanden_per_toewijzing_and_zorgpad():
+    # toewijzingen 0, 1 in zorgpad 0; toewijzing 2 in zorgpad 1 (months 600, 601, ...)
+    zp = np.array([0, 0, 1])
+    row = np.array([0, 0, 1, 1, 2, 2, 0])
+    maand = np.array([600, 601, 600, 601, 600, 600, 600])
+    bedrag = np.array([10, 5, -20, 3, 4, -4, 30])
+    tw, paden = tr._positieve_maanden_paden(row, zp, maand, bedrag, 2)
+    # toewijzing 0: 600 = 10 + 30 > 0, 601 = 5 > 0 -> 2; toewijzing 1: 600 = -20, 601 = 3 -> 1;
+    # toewijzing 2: 600 = 4 - 4 = 0 -> 0
+    assert tw.tolist() == [2, 1, 0]
+    # zorgpad 0: 600 = 10 + 30 - 20 = 20 > 0, 601 = 5 + 3 > 0 -> 2; zorgpad 1: 0
+    assert paden.tolist() == [2, 0]
+    assert tw.tolist() == tr._positieve_maanden(row, maand, bedrag, 3).tolist()
+    assert paden.tolist() == tr._positieve_maanden(zp[row], maand, bedrag, 2).tolist()
+    # every (toewijzing, month) once: a month counts when its own amount is positive
+    tw1, _ = tr._positieve_maanden_paden(np.array([0, 1]), np.array([0, 0]), np.array([600, 600]),
+                                         np.array([5, -5]), 1)
+    assert tw1.tolist() == [1, 0]
+
+
+def test_maand_nummers_as_calendar_months():
+    d = pd.to_datetime(pd.Series(["1969-12-31 23:00", "1970-01-01", "2023-02-28 12:00", None, "2024-03-01"]),
+                       format="ISO8601")
+    got = tr._maand_nummers(d.to_numpy(dtype="datetime64[ns]"))
+    assert got[:3].tolist() == [-1, 0, 53 * 12 + 1]
+    assert got[3] == tr._GEEN_MAAND and got[4] == 54 * 12 + 2
+
+
+def test_periode_index_matches_period_index_and_window():
+    from jeugdlib.metrics import _common
+
+    p = Params(peildatum="2024-08-17", start="2021-02-15", per="kwartaal")
+    per = _common.periods(p.start, p.peildatum, p.per)
+    d = pd.to_datetime(pd.Series(["2021-02-14", "2021-02-15", "2021-03-31 23:59", "2021-04-01", "2024-08-16",
+                                  "2024-08-17", None, "2019-01-01"]), format="ISO8601").to_numpy(dtype="datetime64[ns]")
+    got = tr._periode_index(d, p, per)
+    ref = _common.period_index(d, per)
+    ref[~tr._in_window(d, p)] = -1
+    assert got.tolist() == ref.tolist()
+    assert got[0] == -1 and got[1] == 0 and got[3] == 1 and got[5] == -1 and got[6] == -1
+
+
+def test_regulier_gestopt_latest_jw307_decides():
+    ss = pd.DataFrame({
+        "bericht": pd.Series(["JW307", "jw307", "JW305", "JW307", "JW307", "JW307"], dtype=schema.S),
+        "toewijzing_nr": pd.Series(["A", "A", "B", "B", "C", "C"], dtype=schema.S),
+        # A: the latest (31 mar) has reden 31; B: only its JW307 counts (31);
+        # C: a missing einddatum sorts first, so the 30 jun one with reden 32 is the latest
+        "einddatum": pd.to_datetime(pd.Series(["2023-01-31", "2023-03-31", "2023-12-31", "2023-05-31", None,
+                                               "2023-06-30"])).astype(schema.D),
+        "reden_beeindiging": pd.Series(["32", " 31 ", "31", "31", "31", "32"], dtype=schema.S),
+    })
+    has, eind = tr._regulier_gestopt(ss, pd.Series(["C", "A", "X", "B", "A"], dtype=schema.S))
+    assert has.tolist() == [False, True, False, True, True]
+    assert str(eind[1])[:10] == "2023-03-31" and str(eind[3])[:10] == "2023-05-31" and np.isnat(eind[0])
+
+
+def test_declaratie_rijen_first_toewijzing_with_the_number():
+    t = toew([("A", "a", "zwaar", "2023-01-01", "2023-06-30"), ("B", "b", "zwaar", "2023-01-01", "2023-06-30"),
+              ("A", "c", "licht", "2023-01-01", "2023-06-30")])
+    d = decl([("B", "2023-01", 1), ("A", "2023-01", 1), ("Q", "2023-01", 1)])
+    # A's first row (0) is selected as index 1 of pos; B (row 1) is not selected; Q is unknown
+    assert tr._declaratie_rijen(d, t, np.array([2, 0])).tolist() == [-1, 1, -1]
+
+
+def test_label_bits_of_rows():
+    t = toew([("1", "a", "licht", "2023-01-01", "2023-06-30"), ("2", "a", "maatwerk", "2023-01-01", "2023-06-30"),
+              ("3", "a", "zwaar", "2023-01-01", "2023-06-30"), ("4", "a", "pq", "2023-01-01", "2023-06-30")])
+    assert tr.label_bits(t).tolist() == [1, 8, 4, 0]
+    assert tr._label_bits(t, np.array([2, 1])).tolist() == [4, 8]

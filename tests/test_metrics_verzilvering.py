@@ -201,3 +201,54 @@ def test_through_clean_declaration_without_toewijzing():
     assert tot["verzilvering"] == pytest.approx(3 / 8)
     assert tot["gedeclareerd_bedrag"] == pytest.approx(300.0)
     assert tot["toegewezen_bedrag"] == pytest.approx(800.0)
+
+
+def test_rij_codes_group_as_codes_of_the_rows():
+    s = pd.DataFrame({"x": pd.Series([" a", "b", None, "a", "", "b ", "onbekend"], dtype=schema.S)})
+    rows = np.array([6, 0, 2, 3, 4, 5])
+    codes, labels = vz._rij_codes(s, "x", rows, "onbekend")
+    assert [labels[c] for c in codes] == ["onbekend", " a", "onbekend", "a", "", "b "]
+    codes, labels = vz._rij_codes(s, "x", rows, strip=True)
+    got = [labels[c] for c in codes]
+    assert got == ["onbekend", "a", "", "a", "", "b"]
+    ref, _ = vz._codes(s["x"].iloc[rows].astype(schema.S).fillna("").str.strip())
+    assert len(set(zip(codes, ref))) == len(set(ref)) == len(set(codes))  # the same groups
+
+
+def test_toewijzing_positie_last_row_of_a_number():
+    t = toew([dict(toewijzing_nr="A", ingangsdatum="2023-01-02"), dict(toewijzing_nr="B", ingangsdatum="2023-01-02"),
+              dict(toewijzing_nr="A", ingangsdatum="2023-01-02")])
+    d = decl([dict(toewijzing_nr="B", volume=1, bedrag_cent=1), dict(toewijzing_nr="A", volume=1, bedrag_cent=1),
+              dict(toewijzing_nr="Z", volume=1, bedrag_cent=1)])
+    assert vz._toewijzing_positie(t, d).tolist() == [1, 2, -1]
+    codes, uniq = vz._nummer_codes(d)
+    assert vz._nummer_codes(d)[0] is codes and uniq.to_pylist() == ["B", "A", "Z"]  # cached per frame
+
+
+def test_eindigend_posities_as_eindigend_in_periode():
+    t = toew([dict(toewijzing_nr="A", ingangsdatum="2022-01-02", einddatum="2022-05-01"),
+              dict(toewijzing_nr="B", ingangsdatum="2022-01-02"),
+              dict(toewijzing_nr="C", ingangsdatum="2022-01-02", einddatum="2023-12-31"),
+              dict(toewijzing_nr="D", ingangsdatum="2022-01-02", einddatum="2023-02-01")])
+    p = Params(peildatum="2023-06-01", start="2022-01-01")
+    e = vz.eindigend_in_periode(t, p, alleen_volledig=True)
+    pos, idx, per = vz._eindigend_posities(t, p, alleen_volledig=True)
+    assert e["toewijzing_nr"].tolist() == ["A"] and pos.tolist() == [0]
+    assert per["periode"].to_numpy()[idx].tolist() == e["periode"].tolist() == ["2022"]
+    pos, idx, per = vz._eindigend_posities(t, p, rows=np.array([3, 0]))
+    assert pos.tolist() == [3, 0] and per["periode"].to_numpy()[idx].tolist() == ["2023", "2022"]
+
+
+def test_frequentie_eenheden_as_calendar_arithmetic():
+    t = toew([dict(toewijzing_nr=str(i), frequentie=f, ingangsdatum=a, einddatum=b)
+              for i, (f, a, b) in enumerate([("1", "2023-01-31", "2023-03-01"), ("2", "2023-01-31", "2023-03-01"),
+                                             ("4", "2023-01-31", "2023-03-01"), ("4", "1969-12-15", "1970-01-01"),
+                                             ("1", "2023-05-01", "2023-04-30"), ("4", "2023-05-01", None)])])
+    t.loc[5, "einddatum_eff"] = pd.NaT
+    got = vz.frequentie_eenheden(t).to_numpy()
+    ing, eind = t["ingangsdatum"], t["einddatum"].fillna(t["einddatum_eff"])
+    dagen = ((eind - ing).dt.days + 1).to_numpy(dtype="float64", na_value=np.nan)
+    maanden = ((eind.dt.year * 12 + eind.dt.month) - (ing.dt.year * 12 + ing.dt.month) + 1).to_numpy(
+        dtype="float64", na_value=np.nan)
+    assert got[:5].tolist() == [dagen[0], np.ceil(dagen[1] / 7), maanden[2], maanden[3], dagen[4]]
+    assert got[:5].tolist() == [30.0, 5.0, 3.0, 2.0, 0.0] and np.isnan(got[5])

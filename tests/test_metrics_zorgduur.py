@@ -102,3 +102,42 @@ def test_zorgduur_2jaar_running_period_uses_day_before_peildatum():
     r = k[(k["kpi"] == "zorgduur_2jaar") & (k["regio"] == "Nederland")].set_index("periode")["waarde"]
     assert r["2023"] == pytest.approx(0.25)
     assert r["2024"] == pytest.approx(0.5)
+
+
+def test_keten_ids_as_chain_ids():
+    import numpy as np
+
+    from jeugdlib.metrics import _common
+
+    rng = np.random.default_rng(1)
+    for uren in (False, True):  # whole days (packed sort) and times of day (lexsort)
+        n = 300
+        c, g = rng.integers(0, 20, n), rng.integers(0, 3, n)
+        s = (np.datetime64("2022-01-01") + rng.integers(0, 400, n).astype("timedelta64[D]")).astype("datetime64[ns]")
+        e = s + rng.integers(0, 90, n).astype("timedelta64[D]")
+        if uren:
+            e = e + rng.integers(0, 24, n).astype("timedelta64[h]")
+        df = pd.DataFrame({"c": c, "g": g, "s": s, "e": e}, index=rng.permutation(n))
+        ref = _common.chain_ids(df, ["c", "g"], "s", "e", 31).to_numpy()
+        assert zd._keten_ids([c, g], s, e, 31).tolist() == ref.tolist()
+        si, ei = s.view(np.int64), e.view(np.int64)
+        assert zd._lexvolgorde([c, g], si, ei).tolist() == np.lexsort((ei, si, g, c)).tolist()
+    s[0] = np.datetime64("NaT")
+    assert zd._keten_ids([c, g], s, e, 31) is None  # a missing date: chain_ids decides
+
+
+def test_zorgpad_ids_rijen_as_zorgpaden_of_the_rows():
+    import numpy as np
+
+    t = toew([
+        dict(toewijzing_nr="T1", client_id="c1", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
+        dict(toewijzing_nr="T2", client_id="c2", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
+        dict(toewijzing_nr="T3", client_id="c1", ingangsdatum="2022-04-15", einddatum="2022-05-31"),
+        dict(toewijzing_nr="T4", client_id="c1", productgroep=None, ingangsdatum="2022-01-01"),
+        dict(toewijzing_nr="T5", client_id="c1", productgroep="", ingangsdatum="2022-02-01"),
+    ])
+    p = Params(peildatum="2024-01-01")
+    pos = np.array([4, 0, 2, 3])
+    ref = zd.zorgpaden(t.iloc[pos], p).to_numpy()
+    assert zd._zorgpad_ids_rijen(t, pos, p).tolist() == ref.tolist()
+    assert ref[0] == ref[3] and ref[1] == ref[2]  # missing and "" productgroep are one group

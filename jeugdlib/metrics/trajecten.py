@@ -92,13 +92,14 @@ def _eq(s: pd.Series, value: str) -> np.ndarray:
     return (s == value).fillna(False).to_numpy(dtype=bool)
 
 
-def _is_lower(df: pd.DataFrame, col: str, *values: str) -> np.ndarray:
+def _is_lower(df: pd.DataFrame, col: str, *values: str, rows: np.ndarray | None = None) -> np.ndarray:
     """``_eq(_lower(df[col]), v)`` for any of ``values``, on the column's integer codes
-    (stripped and lower-cased once per distinct value, not per row)."""
+    (stripped and lower-cased once per distinct value, not per row); only for the
+    positions ``rows`` when given."""
     codes, uniq = _common.column_codes(df, col)
     low = pd.Series(uniq, dtype=object).astype(schema.S).str.strip().str.lower().fillna("")
     hit = np.append(low.isin(list(values)).to_numpy(dtype=bool), False)
-    return hit[codes]
+    return hit[codes if rows is None else codes[rows]]
 
 
 def _in_values(df: pd.DataFrame, col: str, values) -> np.ndarray:
@@ -192,11 +193,17 @@ def label_bits(toewijzingen: pd.DataFrame) -> np.ndarray:
     Traject products: zwaarte licht/midden/zwaar -> 1/2/4; other products: variant
     maatwerk/meerwerk -> 8/16; anything else 0 (no label).
     """
-    t = toewijzingen
-    traject = _is_lower(t, "financieringsvorm", "traject")
-    conds = [traject & _is_lower(t, "zwaarte", "licht"), traject & _is_lower(t, "zwaarte", "midden"),
-             traject & _is_lower(t, "zwaarte", "zwaar"), ~traject & _is_lower(t, "variant", "maatwerk"),
-             ~traject & _is_lower(t, "variant", "meerwerk")]
+    return _label_bits(toewijzingen)
+
+
+def _label_bits(t: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """:func:`label_bits` (of the positions ``rows`` only, when given)."""
+    traject = _is_lower(t, "financieringsvorm", "traject", rows=rows)
+    conds = [traject & _is_lower(t, "zwaarte", "licht", rows=rows),
+             traject & _is_lower(t, "zwaarte", "midden", rows=rows),
+             traject & _is_lower(t, "zwaarte", "zwaar", rows=rows),
+             ~traject & _is_lower(t, "variant", "maatwerk", rows=rows),
+             ~traject & _is_lower(t, "variant", "meerwerk", rows=rows)]
     return np.select(conds, list(_BIT_VALUES), default=0).astype(np.int64)
 
 
@@ -272,7 +279,7 @@ def zorgpad_labels(zorgpad, ingangsdatum, einddatum_eff, bits) -> pd.DataFrame:
     ev_val = np.concatenate([packed, -packed])
     # One int64 sort key (zorgpad, day): faster than a two-key lexsort.
     span = int(ev_day.max()) + 1
-    order = np.argsort(ev_zp * span + ev_day, kind="stable")
+    order = _sorteer(ev_zp * span + ev_day)[0]
     ev_zp, ev_day, ev_val = ev_zp[order], ev_day[order], ev_val[order]
     point = np.ones(2 * n, dtype=bool)
     point[1:] = (ev_zp[1:] != ev_zp[:-1]) | (ev_day[1:] != ev_day[:-1])
@@ -325,143 +332,191 @@ def _traject_toewijzingen(toewijzingen: pd.DataFrame, groepen, exclude: tuple[st
     return t.reset_index(drop=True)
 
 
-#: Columns of the toewijzingen the zorgpaden and ratios read.
-_TW_COLS = ["toewijzing_nr", "client_id", "client_nr", "productgroep", "productcode", "financieringsvorm",
-            "zwaarte", "variant", "norm_uren", "norm_maanden", "trajectprijs_cent", "regio", "gemeentecode",
-            "agb", "ingangsdatum", "einddatum", "einddatum_eff"]
-
-
-def _traject_selectie(toewijzingen: pd.DataFrame, groepen, exclude: tuple[str, ...],
-                      alleen_traject: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
-    """The toewijzingen of :func:`_traject_toewijzingen` (only the columns these
-    analyses read) and their positions in ``toewijzingen``. Selected on integer
-    codes, so the wide frame is copied once, for the selected rows only."""
+def _traject_posities(toewijzingen: pd.DataFrame, groepen, exclude: tuple[str, ...],
+                      alleen_traject: bool = False) -> np.ndarray:
+    """Positions in ``toewijzingen`` of the rows of :func:`_traject_toewijzingen`
+    (with ``alleen_traject``: of traject products only). Selected on the cached
+    integer codes of the columns; no column is copied."""
     keep = _agb_mask(toewijzingen, exclude)
     if groepen is None:
         groepen = traject_groepen(toewijzingen[keep] if not keep.all() else toewijzingen)
     keep &= _in_values(toewijzingen, "productgroep", groepen)
     if alleen_traject:
         keep &= _is_lower(toewijzingen, "financieringsvorm", "traject")
-    pos = np.flatnonzero(keep)
-    cols = [c for c in _TW_COLS if c in toewijzingen.columns]
-    return toewijzingen[cols].take(pos).reset_index(drop=True), pos
+    return np.flatnonzero(keep)
 
 
-_POS_CACHE: dict = {}
+def _getallen(df: pd.DataFrame, col: str, pos: np.ndarray) -> np.ndarray:
+    """``pd.to_numeric(df[col])`` as float64 (missing -> NaN) at positions ``pos``."""
+    return pd.to_numeric(df[col].take(pos)).to_numpy(dtype=float, na_value=np.nan)
 
 
-def _declaratie_posities(declaraties: pd.DataFrame, toewijzingen: pd.DataFrame) -> np.ndarray:
-    """Position in ``toewijzingen`` of each declaration item's toewijzing_nr (first
-    occurrence; -1 when absent or empty). One hash lookup per distinct number,
-    cached while both frames live (a pure function of the two frames)."""
-    import weakref
-
-    key = (id(declaraties), id(toewijzingen))
-    hit = _POS_CACHE.get(key)
-    if (hit is not None and hit[0]() is declaraties and hit[1]() is toewijzingen
-            and hit[2] is declaraties["toewijzing_nr"].array and hit[3] is toewijzingen["toewijzing_nr"].array):
-        return hit[4]
-    _POS_CACHE.clear()
-    codes, uniq = _common.column_codes(declaraties, "toewijzing_nr")
-    upos = np.append(_positie(pd.Series(uniq, dtype=object), toewijzingen["toewijzing_nr"]), -1)
-    pos = upos[codes]
-    _POS_CACHE[key] = (weakref.ref(declaraties), weakref.ref(toewijzingen), declaraties["toewijzing_nr"].array,
-                       toewijzingen["toewijzing_nr"].array, pos)
-    return pos
+def _tekst(df: pd.DataFrame, col: str, pos: np.ndarray) -> pd.Series:
+    """``df[col]`` as text at positions ``pos``, with a fresh RangeIndex."""
+    return df[col].take(pos).astype(schema.S).reset_index(drop=True)
 
 
-def _gekoppelde_declaraties(t: pd.DataFrame, declaraties: pd.DataFrame, exclude,
-                            bron: tuple[pd.DataFrame, np.ndarray] | None = None) -> pd.DataFrame:
-    """Declaration items on the toewijzingen of ``t``: row (position in t), maand, bedrag, uren.
+def _declaratie_rijen(declaraties: pd.DataFrame, toewijzingen: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """Per declaration item: the index into ``pos`` of its toewijzing, -1 when that is
+    not selected, absent or the number is missing. An item's toewijzing is the first
+    row of ``toewijzingen`` with its toewijzing_nr: one Arrow hash lookup per
+    distinct number (the numbers' codes are shared with verzilvering:
+    ``verzilvering._nummer_codes``), then one gather per item."""
+    from .verzilvering import _nummer_codes
 
-    Items whose toewijzing_nr is not in ``t`` are left out (metrics.md 0.2: they
-    count in cost KPIs only). Hours: net volume x hours per eenheid (config.EENHEID_UREN).
-    ``bron``: (the frame ``t`` was selected from, positions of t's rows in it),
-    to link through the cached positions of :func:`_declaratie_posities`.
+    codes, uniq = _nummer_codes(declaraties)
+    upos = pc.index_in(uniq, value_set=_arrow_tekst(toewijzingen["toewijzing_nr"])).fill_null(-1)
+    inv = np.full(len(toewijzingen) + 1, -1, dtype=np.int64)  # position -> index into pos; -1 (last) stays -1
+    inv[pos] = np.arange(len(pos))
+    u_rij = np.append(inv[np.asarray(upos.to_numpy(zero_copy_only=False), dtype=np.int64)], -1)
+    return u_rij[codes]
+
+
+_GEEN_MAAND = np.iinfo(np.int64).min  # the int64 of NaT
+
+
+def _maand_nummers(m: np.ndarray) -> np.ndarray:
+    """``m.astype("datetime64[M]")`` as int64 (months since 1970-01; NaT ->
+    ``_GEEN_MAAND``, the int64 of NaT), via the day number and a table of the month
+    of every day in the range (twice as fast as the calendar conversion)."""
+    dag = np.asarray(m, dtype="datetime64[ns]").astype("datetime64[D]").view(np.int64)
+    nat = dag == _GEEN_MAAND
+    heeft_nat = bool(nat.any())
+    echt = dag[~nat] if heeft_nat else dag
+    if len(echt) == 0:
+        return dag.copy()
+    d0, d1 = int(echt.min()), int(echt.max())
+    if d1 - d0 > 10_000_000:  # pragma: no cover - dates centuries apart
+        return np.asarray(m, dtype="datetime64[ns]").astype("datetime64[M]").view(np.int64)
+    tabel = np.arange(d0, d1 + 1).astype("datetime64[D]").astype("datetime64[M]").view(np.int64)
+    out = np.take(tabel, dag - d0, mode="clip")
+    if heeft_nat:
+        out[nat] = _GEEN_MAAND
+    return out
+
+
+def _gekoppelde_declaraties(toewijzingen: pd.DataFrame, pos: np.ndarray, declaraties: pd.DataFrame,
+                            exclude) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Declaration items on the toewijzingen at positions ``pos`` of ``toewijzingen``:
+    arrays ``row`` (index into ``pos``), ``maand`` (month number of ``maand``, else
+    ``periode_begin``), ``bedrag`` (net cent, missing 0) and ``uren`` (net volume x
+    hours per eenheid, config.EENHEID_UREN; NaN when the unit has no hours), in
+    the order of the items.
+
+    An item belongs to the first toewijzing with its toewijzing_nr
+    (:func:`_declaratie_rijen`); items whose toewijzing is not selected, of an
+    excluded aanbieder or without a month are left out (metrics.md 0.2: they
+    count in cost KPIs only). Values are taken for the linked items only.
     """
-    if len(t) == 0 or len(declaraties) == 0:
-        return pd.DataFrame({"row": np.array([], np.int64), "maand": np.array([], np.int64),
-                             "bedrag": np.array([], np.int64), "uren": np.array([], float)})
+    n = len(pos)
+    if n == 0 or len(declaraties) == 0:
+        return (np.array([], np.int64), np.array([], np.int64), np.array([], np.int64), np.array([], float))
     d = declaraties
-    if bron is not None:
-        orig, t_pos = bron
-        inv = np.full(len(orig) + 1, -1, dtype=np.int64)
-        inv[t_pos] = np.arange(len(t_pos))
-        pos = inv[_declaratie_posities(d, orig)]
-    else:
-        pos = _positie(d["toewijzing_nr"], t["toewijzing_nr"])
+    rij = _declaratie_rijen(d, toewijzingen, pos)
     if exclude:
-        pos = np.where(_agb_mask(d, exclude), pos, -1)
-    maand, bedrag, uren = _item_waarden(d)
-    idx = np.flatnonzero((pos >= 0) & (maand != _GEEN_MAAND))
-    return pd.DataFrame({"row": pos[idx].astype(np.int64), "maand": maand[idx], "bedrag": bedrag[idx],
-                         "uren": uren[idx]})
-
-
-_GEEN_MAAND = np.iinfo(np.int64).min
-
-
-def _vergeet() -> None:
-    """Drop the item-length arrays cached for one :func:`kpis` or :func:`rapport` call (memory)."""
-    _WAARDEN_CACHE.clear()
-    _POS_CACHE.clear()
-_WAARDEN_CACHE: dict = {}
-
-
-def _item_waarden(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per declaration item: month number (``_GEEN_MAAND`` without a date), net amount
-    (cent, missing 0) and hours (net volume x hours per eenheid; NaN when the unit
-    has no hours). Cached while the frame lives (a pure function of it)."""
-    import weakref
-
-    hit = _WAARDEN_CACHE.get(id(d))
-    if hit is not None and hit[0]() is d and hit[1] == len(d):
-        return hit[2]
-    _WAARDEN_CACHE.clear()
+        rij = np.where(_agb_mask(d, exclude), rij, -1)
+    idx = np.flatnonzero(rij >= 0)
     maand_src = d["maand"] if "maand" in d.columns else d["periode_begin"]
-    m = maand_src.to_numpy(dtype="datetime64[ns]")
-    maand = np.where(np.isnat(m), _GEEN_MAAND, m.astype("datetime64[M]").astype(np.int64))
+    maand = _maand_nummers(maand_src.to_numpy(dtype="datetime64[ns]")[idx])
+    ok = maand != _GEEN_MAAND
+    if not ok.all():
+        idx, maand = idx[ok], maand[ok]
+    bedrag = d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0)[idx]
     # hours per eenheid: look up each distinct unit once
     codes, units = _common.column_codes(d, "eenheid")
     per_unit = np.append(np.array([config.EENHEID_UREN.get(u, np.nan) for u in units], dtype=float), np.nan)
-    uren = d["volume"].to_numpy(dtype=float, na_value=np.nan) * per_unit[codes]
-    res = (maand, d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0), uren)
-    _WAARDEN_CACHE[id(d)] = (weakref.ref(d), len(d), res)
-    return res
+    uren = d["volume"].to_numpy(dtype=float, na_value=np.nan)[idx] * per_unit[codes[idx]]
+    return rij[idx], maand, bedrag, uren
 
 
-def _positie(values: pd.Series, lookup: pd.Series) -> np.ndarray:
-    """Position of each value in ``lookup`` (first occurrence), -1 when absent.
+def _sorteer(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``order = np.argsort(key, kind="stable")`` and ``key[order]`` for an int64 key.
 
-    Arrow hash lookup (``pyarrow.compute.index_in``): fast on millions of strings."""
-    v = pa.array(values.astype(schema.S).array).cast(pa.large_string())
-    lk = pa.array(lookup.astype(schema.S).array).cast(pa.large_string())
-    pos = pc.index_in(v, value_set=lk)
-    return np.asarray(pos.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    When key and position fit in one int64 (non-negative keys below
+    2**(63 - bits of the length)), they are packed as ``key << bits | position``
+    and sorted with one ``np.sort`` of values (several times faster than an
+    argsort); equal keys keep their order, as in a stable sort."""
+    key = np.asarray(key, dtype=np.int64)
+    n = len(key)
+    shift = max(int(n - 1).bit_length(), 1)
+    if n == 0 or int(key.min()) < 0 or int(key.max()) >= (1 << (63 - shift)):
+        order = np.argsort(key, kind="stable")
+        return order, key[order]
+    packed = (key << shift) | np.arange(n, dtype=np.int64)
+    packed.sort()
+    return packed & ((1 << shift) - 1), packed >> shift
 
 
 def _positieve_maanden(key: np.ndarray, maand: np.ndarray, bedrag: np.ndarray, n: int) -> np.ndarray:
     """Per key 0..n-1: the number of months whose summed net amount is positive.
 
-    (key, month) pairs are combined into one int64 and summed per distinct pair
-    (hash; exact integer sums), or after one sort when the amounts are too large
-    for exact float sums."""
+    (key, month) pairs are combined into one int64 and sorted once
+    (:func:`_sorteer`); when no pair occurs twice a pair's sum is its own
+    amount, otherwise the amounts are summed per pair (exact integer sums). No
+    hashing."""
     if len(key) == 0:
         return np.zeros(n, dtype=np.int64)
+    key = np.asarray(key, dtype=np.int64)
     m0 = int(maand.min())
     span = int(maand.max()) - m0 + 1
-    combined = key.astype(np.int64) * span + (maand - m0)
+    order, c = _sorteer(key * span + (maand - m0))
     b = np.asarray(bedrag, dtype=np.int64)
-    if float(np.abs(b).max()) * len(b) < 2.0**53:
-        codes, uniq = pd.factorize(combined)
-        sums = np.bincount(codes, weights=b.astype(np.float64), minlength=len(uniq))
-        return np.bincount(uniq[sums > 0] // span, minlength=n).astype(np.int64)
-    order = np.argsort(combined, kind="stable")
-    c = combined[order]
-    first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    sums = np.add.reduceat(bedrag[order].astype(np.int64), first)
-    pos_keys = c[first][sums > 0] // span
-    return np.bincount(pos_keys, minlength=n).astype(np.int64)
+    new = np.r_[True, c[1:] != c[:-1]]
+    if new.all():  # every (key, month) pair once
+        return np.bincount(key[b > 0], minlength=n).astype(np.int64)
+    first = np.flatnonzero(new)
+    sums = np.add.reduceat(b[order], first)
+    return np.bincount(c[first][sums > 0] // span, minlength=n).astype(np.int64)
+
+
+def _positieve_maanden_paden(row: np.ndarray, zp: np.ndarray, maand: np.ndarray, bedrag: np.ndarray,
+                             k: int, zp_row: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_positieve_maanden` per toewijzing (``row`` indexes ``zp``, the zorgpad
+    0..k-1 of each toewijzing) and per zorgpad (key ``zp[row]``), from one sort.
+
+    The items are sorted by (zorgpad, month, rank of the toewijzing within its
+    zorgpad) packed in one int64: the (toewijzing, month) pairs are then runs,
+    and so are the (zorgpad, month) pairs, whose sums add up the toewijzing
+    sums (exact integers). ``zp_row``: ``zp[row]`` when the caller has it."""
+    n_t = len(zp)
+    if len(row) == 0:
+        return np.zeros(n_t, dtype=np.int64), np.zeros(k, dtype=np.int64)
+    zo, zs = _sorteer(zp)
+    nieuw = np.r_[True, zs[1:] != zs[:-1]]
+    rank = np.empty(n_t, dtype=np.int64)
+    rank[zo] = np.arange(n_t) - np.flatnonzero(nieuw)[np.cumsum(nieuw) - 1]
+    bits = max(int(rank.max()).bit_length(), 1)
+    m0 = int(maand.min())
+    span = int(maand.max()) - m0 + 1
+    zm = (zp[row] if zp_row is None else zp_row) * span + (maand - m0)
+    if int(zm.max()) >= (1 << (62 - bits)):  # pragma: no cover - beyond any real dataset
+        return (_positieve_maanden(row, maand, bedrag, n_t), _positieve_maanden(zp[row], maand, bedrag, k))
+    order, c = _sorteer((zm << bits) | rank[row])
+    b = np.asarray(bedrag, dtype=np.int64)[order]
+    nieuw_tw = np.r_[True, c[1:] != c[:-1]]
+    if nieuw_tw.all():  # every (toewijzing, month) pair once: its sum is its amount
+        s_tw, row_tw, zc = b, row[order], c >> bits
+    else:
+        f_tw = np.flatnonzero(nieuw_tw)
+        s_tw, row_tw, zc = np.add.reduceat(b, f_tw), row[order[f_tw]], c[f_tw] >> bits
+    mnd_tw = np.bincount(row_tw[s_tw > 0], minlength=n_t).astype(np.int64)
+    f_zp = np.flatnonzero(np.r_[True, zc[1:] != zc[:-1]])
+    s_zp = np.add.reduceat(s_tw, f_zp)
+    mnd_zp = np.bincount(zc[f_zp][s_zp > 0] // span, minlength=k).astype(np.int64)
+    return mnd_tw, mnd_zp
+
+
+class _Rijen(NamedTuple):
+    """Per toewijzing selected by :func:`zorgpaden` (``pos``: positions in the
+    toewijzingen, ascending): months with a positive net declared amount and the
+    net declared amount (float sum in item order, as ``np.bincount``). Lets
+    :func:`traject_ratios` reuse them within one :func:`kpis` or :func:`rapport` call.
+    ``eerste``: per zorgpad the position of its first toewijzing."""
+
+    pos: np.ndarray
+    maanden: np.ndarray
+    kosten: np.ndarray
+    eerste: np.ndarray
 
 
 def zorgpaden(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, params, *,
@@ -483,66 +538,79 @@ def zorgpaden(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, params, *,
     ``exclude_agb`` and ``params.exclude_agb`` leave those aanbieders'
     toewijzingen and declarations out before the chaining.
     """
-    ex = _excluded(params, exclude_agb)
-    t, t_pos = _traject_selectie(toewijzingen, groepen, ex)
-    n_t = len(t)
-    zp = zorgpad_ids(t, params).to_numpy(dtype=np.int64) if n_t else np.array([], np.int64)
+    return _zorgpaden(toewijzingen, declaraties, params, _excluded(params, exclude_agb), groepen, met_client_id)[0]
+
+
+def _zorgpaden(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, params, ex: tuple[str, ...], groepen,
+               met_client_id: bool) -> tuple[pd.DataFrame, _Rijen]:
+    """:func:`zorgpaden` (``ex``: the excluded aanbieders) and the per-toewijzing
+    figures :func:`traject_ratios` reuses (:class:`_Rijen`). Works on positions
+    in ``toewijzingen`` and integer codes; strings are taken only for the output."""
+    t = toewijzingen
+    pos = _traject_posities(t, groepen, ex)
+    n_t = len(pos)
+    zp = _zorgpad_nummers(t, pos, params)
     # Renumber 0..k-1 in (client, productgroep, start) order.
     zp_codes, zp_uniques = pd.factorize(zp, sort=True)
     zp = zp_codes.astype(np.int64)
     k = len(zp_uniques)
-    labels = zorgpad_labels(zp, t["ingangsdatum"], t["einddatum_eff"], label_bits(t)) if n_t else None
+    start = t["ingangsdatum"].to_numpy(dtype="datetime64[ns]")[pos]
+    eind = t["einddatum_eff"].to_numpy(dtype="datetime64[ns]")[pos]
+    labels = zorgpad_labels(zp, start, eind, _label_bits(t, pos)) if n_t else None
 
     # Declarations: per toewijzing and per zorgpad.
-    dec = _gekoppelde_declaraties(t, declaraties, ex, bron=(toewijzingen, t_pos))
-    row = dec["row"].to_numpy()
-    maand = dec["maand"].to_numpy()
-    bedrag = dec["bedrag"].to_numpy()
-    mnd_tw = _positieve_maanden(row, maand, bedrag, n_t)
-    mnd_zp = _positieve_maanden(zp[row], maand, bedrag, k)
-    uren_decl = np.bincount(row, weights=np.nan_to_num(dec["uren"].to_numpy()), minlength=n_t)
-    norm_u = pd.to_numeric(t["norm_uren"]).to_numpy(dtype=float, na_value=np.nan) if n_t else np.array([])
-    norm_m = pd.to_numeric(t["norm_maanden"]).to_numpy(dtype=float, na_value=np.nan) if n_t else np.array([])
+    row, maand, bedrag, uren = _gekoppelde_declaraties(t, pos, declaraties, ex)
+    zp_row = zp[row]
+    mnd_tw, mnd_zp = _positieve_maanden_paden(row, zp, maand, bedrag, k, zp_row)
+    uren_decl = np.bincount(row, weights=np.nan_to_num(uren), minlength=n_t)
+    norm_u = _getallen(t, "norm_uren", pos)
+    norm_m = _getallen(t, "norm_maanden", pos)
     with np.errstate(divide="ignore", invalid="ignore"):
         uren_traject = norm_u * mnd_tw / norm_m
-    uren_tw = np.where(_is_lower(t, "financieringsvorm", "traject"), uren_traject,
-                       np.where(_is_lower(t, "financieringsvorm", "inspanning"), uren_decl, 0.0))
+    uren_tw = np.where(_is_lower(t, "financieringsvorm", "traject", rows=pos), uren_traject,
+                       np.where(_is_lower(t, "financieringsvorm", "inspanning", rows=pos), uren_decl, 0.0))
     uren_tw = np.where(np.isfinite(uren_tw), uren_tw, 0.0)
 
     # Per zorgpad: attributes of the first toewijzing, span, sums (one sort, reduceat).
-    start = t["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
-    eind = t["einddatum_eff"].to_numpy(dtype="datetime64[ns]")
     if n_t:
         order = np.lexsort((start, zp))
         firsts = np.flatnonzero(np.r_[True, zp[order][1:] != zp[order][:-1]])
-        first = order[firsts]
+        first_sel = order[firsts]
+        first = pos[first_sel]
         eind_max = np.maximum.reduceat(eind[order].view(np.int64), firsts).view("datetime64[ns]")
     else:
-        first = np.array([], np.int64)
+        first_sel = first = np.array([], np.int64)
         eind_max = eind
-
-    def take(col):
-        return t[col].astype(schema.S).iloc[first].reset_index(drop=True)
 
     out = pd.DataFrame({
         "zorgpad": np.arange(k, dtype=np.int64),
-        "client_id": take("client_id"),
-        "productgroep": take("productgroep"),
-        "regio": take("regio"),
-        "gemeentecode": take("gemeentecode"),
-        "start": pd.Series(start[first], dtype=schema.D),
+        "client_id": _tekst(t, "client_id", first),
+        "productgroep": _tekst(t, "productgroep", first),
+        "regio": _tekst(t, "regio", first),
+        "gemeentecode": _tekst(t, "gemeentecode", first),
+        "start": pd.Series(start[first_sel], dtype=schema.D),
         "eind": pd.Series(eind_max, dtype=schema.D),
         "toewijzingen": np.bincount(zp, minlength=k).astype(np.int64),
         "label": labels["label"].reset_index(drop=True) if n_t else pd.Series([], dtype=schema.S),
         "met_maatwerk": labels["met_maatwerk"].to_numpy() if n_t else np.array([], bool),
         "doorlooptijd": mnd_zp,
         "volume_uren": np.bincount(zp, weights=uren_tw, minlength=k) if n_t else np.array([], float),
-        "kosten_cent": np.bincount(zp[row], weights=bedrag, minlength=k).round().astype(np.int64),
+        "kosten_cent": np.bincount(zp_row, weights=bedrag, minlength=k).round().astype(np.int64),
     })
     out["label"] = out["label"].astype(schema.S)
     if not met_client_id:
         out = out.drop(columns=["client_id"])
-    return out
+    return out, _Rijen(pos, mnd_tw, np.bincount(row, weights=bedrag, minlength=n_t), first)
+
+
+def _zorgpad_nummers(toewijzingen: pd.DataFrame, pos: np.ndarray, params) -> np.ndarray:
+    """``zorgpad_ids(toewijzingen.take(pos), params)`` as an int64 array, without
+    copying the selected rows (see ``zorgduur._zorgpad_ids_rijen``)."""
+    if len(pos) == 0:
+        return np.array([], np.int64)
+    from .zorgduur import _zorgpad_ids_rijen
+
+    return _zorgpad_ids_rijen(toewijzingen, pos, params)
 
 
 def zorgpad_van_toewijzing(toewijzingen: pd.DataFrame, params, *, exclude_agb: Iterable[str] = (),
@@ -685,11 +753,62 @@ class TrajectRatios(NamedTuple):
     fallback: bool
 
 
+def _is_jw307(start_stop: pd.DataFrame) -> np.ndarray:
+    """True for the start_stop rows that are a JW307 (``bericht`` upper-cased, as
+    ``str.upper``; Arrow compute, no hashing)."""
+    bericht = _arrow_tekst(start_stop["bericht"])
+    return np.asarray(pc.equal(pc.utf8_upper(bericht), "JW307").fill_null(False).to_numpy(zero_copy_only=False),
+                      dtype=bool)
+
+
 def heeft_jw307(start_stop: pd.DataFrame | None) -> bool:
     """Whether the dataset holds any JW307 (stop zorg) message."""
     if start_stop is None or len(start_stop) == 0:
         return False
-    return bool(_eq(start_stop["bericht"].astype(schema.S).str.upper(), "JW307").any())
+    return bool(_is_jw307(start_stop).any())
+
+
+def _arrow_tekst(s: pd.Series, rows: np.ndarray | None = None) -> pa.Array:
+    """A text column (its ``rows`` if given) as one Arrow ``large_string`` array."""
+    a = pa.array(s.astype(schema.S).array)
+    if rows is not None:
+        a = a.take(pa.array(rows))
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    return a.cast(pa.large_string())
+
+
+def _regulier_gestopt(start_stop: pd.DataFrame, nrs: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """For each toewijzing number in ``nrs``: whether its latest JW307 (by einddatum,
+    a missing one first, then by position in ``start_stop``) has RedenBeeindiging 31
+    (:data:`REDEN_REGULIER`), and that JW307's einddatum (NaT where not).
+
+    One Arrow hash lookup gives every number of ``nrs`` and of the JW307 rows the
+    position of its first occurrence in ``nrs`` (a missing number matches a
+    missing one); the rest is on those integers: the JW307 rows are ordered by
+    (that position, einddatum) with one stable sort and the last row of each is taken."""
+    n = len(nrs)
+    rows = np.flatnonzero(_is_jw307(start_stop))
+    tn = _arrow_tekst(nrs)
+    sn = _arrow_tekst(start_stop["toewijzing_nr"], rows)
+    eerste = pc.index_in(pa.concat_arrays([tn, sn]), value_set=tn).fill_null(-1).to_numpy(zero_copy_only=False)
+    eerste = np.asarray(eerste, dtype=np.int64)
+    t_eerste, g = eerste[:n], eerste[n:]
+    rows, g = rows[g >= 0], g[g >= 0]
+    e = start_stop["einddatum"].to_numpy(dtype="datetime64[ns]")[rows]
+    # NaT is the smallest int64, so it sorts first (as na_position="first")
+    order = np.lexsort((e.view(np.int64), g))
+    gs = g[order]
+    last = order[np.flatnonzero(np.r_[gs[1:] != gs[:-1], True])] if len(order) else order
+    reden = pd.Series(pd.arrays.ArrowStringArray(_arrow_tekst(start_stop["reden_beeindiging"], rows[last])))
+    last = last[_eq(reden.str.strip(), REDEN_REGULIER)]
+    gekozen = np.full(n + 1, -1, dtype=np.int64)  # first position in nrs -> its JW307 row (-1: none)
+    gekozen[g[last]] = rows[last]
+    ss_row = gekozen[t_eerste]
+    has = ss_row >= 0
+    stop_eind = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    stop_eind[has] = start_stop["einddatum"].to_numpy(dtype="datetime64[ns]")[ss_row[has]]
+    return has, stop_eind
 
 
 def traject_ratios(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, start_stop: pd.DataFrame | None,
@@ -712,42 +831,56 @@ def traject_ratios(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, start_
     ``norm_maanden``, ``trajectprijs_cent``, ``volume_ratio``, ``kosten_ratio``
     (NaN when the norm or price is missing or 0) (+ ``client_id`` if asked).
     """
-    ex = _excluded(params, exclude_agb)
-    t, t_pos = _traject_selectie(toewijzingen, groepen, ex, alleen_traject=True)
+    return _traject_ratios(toewijzingen, declaraties, start_stop, params, _excluded(params, exclude_agb), groepen,
+                           met_client_id)[0]
+
+
+def _traject_ratios(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, start_stop: pd.DataFrame | None,
+                    params, ex: tuple[str, ...], groepen, met_client_id: bool,
+                    rijen: _Rijen | None = None,
+                    kolommen: list[str] | None = None) -> tuple[TrajectRatios, np.ndarray]:
+    """:func:`traject_ratios` (``ex``: the excluded aanbieders) and the positions of
+    its rows in ``toewijzingen``. ``rijen``: the per-toewijzing figures of
+    :func:`_zorgpaden` with the same toewijzingen, declarations, ``ex`` and
+    ``groepen``; the months and amounts are then taken from it instead of linking
+    the declarations again (the same numbers). ``kolommen``: only these of the
+    toewijzingen' columns in the table (:func:`kpis` needs few)."""
+    t = toewijzingen
+    pos = _traject_posities(t, groepen, ex, alleen_traject=True)
     fallback = not heeft_jw307(start_stop)
     peil = np.datetime64(params.peil_ts.to_datetime64(), "ns")
-    eind = t["einddatum"].to_numpy(dtype="datetime64[ns]")
+    eind = t["einddatum"].to_numpy(dtype="datetime64[ns]")[pos]
     if fallback:
         ok = ~np.isnat(eind) & (eind < peil)
     else:
-        ss = start_stop[_eq(start_stop["bericht"].astype(schema.S).str.upper(), "JW307")]
-        ss = ss[["toewijzing_nr", "einddatum", "reden_beeindiging"]].copy()
-        ss["_pos"] = np.arange(len(ss))
-        ss = ss.sort_values(["toewijzing_nr", "einddatum", "_pos"], kind="mergesort", na_position="first")
-        ss = ss.drop_duplicates("toewijzing_nr", keep="last")
-        ss = ss[_eq(ss["reden_beeindiging"].astype(schema.S).str.strip(), REDEN_REGULIER)]
-        pos = _positie(t["toewijzing_nr"], ss["toewijzing_nr"])
-        has = pos >= 0
-        stop_eind = np.full(len(t), np.datetime64("NaT"), dtype="datetime64[ns]")
-        stop_eind[has] = ss["einddatum"].to_numpy(dtype="datetime64[ns]")[pos[has]]
+        # only rows without an einddatum or ending before the peildatum can count
+        kand = np.flatnonzero(np.isnat(eind) | (eind < peil))
+        has = np.zeros(len(pos), dtype=bool)
+        stop_eind = np.full(len(pos), np.datetime64("NaT"), dtype="datetime64[ns]")
+        has[kand], stop_eind[kand] = _regulier_gestopt(start_stop, t["toewijzing_nr"].take(pos[kand]))
         eind = np.where(np.isnat(eind), stop_eind, eind)
         ok = has & ~np.isnat(eind) & (eind < peil)
-    t = t[ok].reset_index(drop=True)
-    t_pos = t_pos[ok]
+    pos = pos[ok]
     eind = eind[ok]
-    dec = _gekoppelde_declaraties(t, declaraties, ex, bron=(toewijzingen, t_pos))
-    row, maand, bedrag = dec["row"].to_numpy(), dec["maand"].to_numpy(), dec["bedrag"].to_numpy()
-    maanden = _positieve_maanden(row, maand, bedrag, len(t))
-    kosten = np.bincount(row, weights=bedrag, minlength=len(t)).round().astype(np.int64)
-    norm_m = pd.to_numeric(t["norm_maanden"]).to_numpy(dtype=float, na_value=np.nan)
-    prijs = pd.to_numeric(t["trajectprijs_cent"]).to_numpy(dtype=float, na_value=np.nan)
+    j = np.searchsorted(rijen.pos, pos) if rijen is not None else None
+    if j is not None and len(rijen.pos) and np.array_equal(rijen.pos[np.minimum(j, len(rijen.pos) - 1)], pos):
+        maanden, kosten_f = rijen.maanden[j], rijen.kosten[j]
+    else:
+        row, maand, bedrag, _ = _gekoppelde_declaraties(t, pos, declaraties, ex)
+        maanden = _positieve_maanden(row, maand, bedrag, len(pos))
+        kosten_f = np.bincount(row, weights=bedrag, minlength=len(pos))
+    kosten = kosten_f.round().astype(np.int64)
+    norm_m = _getallen(t, "norm_maanden", pos)
+    prijs = _getallen(t, "trajectprijs_cent", pos)
     with np.errstate(divide="ignore", invalid="ignore"):
         vr = np.where(norm_m > 0, maanden / norm_m, np.nan)
         kr = np.where(prijs > 0, kosten / prijs, np.nan)
     cols = ["toewijzing_nr", "productgroep", "productcode", "zwaarte", "regio", "gemeentecode", "agb"]
     if met_client_id:
         cols = ["client_id"] + cols
-    out = t[cols].copy()
+    if kolommen is not None:
+        cols = [c for c in cols if c in kolommen]
+    out = t[cols].take(pos).reset_index(drop=True)
     out["einddatum"] = pd.Series(eind, dtype=schema.D)
     out["maanden"] = maanden
     out["kosten_cent"] = kosten
@@ -755,7 +888,7 @@ def traject_ratios(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, start_
     out["trajectprijs_cent"] = prijs
     out["volume_ratio"] = vr
     out["kosten_ratio"] = kr
-    return TrajectRatios(out, fallback)
+    return TrajectRatios(out, fallback), pos
 
 
 def bubbel_data(ratios: pd.DataFrame, by: Iterable[str] = ("productgroep",), stap: float = 0.1,
@@ -847,18 +980,19 @@ def aandeel_pq_in_traject(declaraties: pd.DataFrame, params, *, exclude_agb: Ite
     if not keep.any():
         return pd.DataFrame(columns=cols)
     per = _common.periods(params.start, params.peildatum, params.per)
-    pidx = _common.period_index(d["periode_begin"], per)
-    pidx[~_in_window(d["periode_begin"], params)] = -1
-    keep &= pidx >= 0
+    # Only the rows that count (productgroep, aanbieder, period) enter the groups.
+    rows = np.flatnonzero(keep)
+    pidx = _periode_index(d["periode_begin"].to_numpy(dtype="datetime64[ns]")[rows], params, per)
+    rows, pidx = rows[pidx >= 0], pidx[pidx >= 0]
     pg_c, pg_u = _common.column_codes(d, "productgroep")
     rc, ru = _common.column_codes(d, "regio")
     gc, gu = _common.column_codes(d, "gemeentecode")
     npg = max(len(pg_u), 1)
-    lg = _common.LevelGroups(rc, ru, gc, gu, pidx * npg + pg_c, len(per) * npg, keep)
-    bedrag = lg.take(d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0))
-    pq = lg.take(_is_lower(d, "variant", "maatwerk", "meerwerk"))
+    lg = _common.LevelGroups(rc[rows], ru, gc[rows], gu, pidx * npg + pg_c[rows], len(per) * npg)
+    bedrag = d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0)[rows]
+    pq = _is_lower(d, "variant", "maatwerk", "meerwerk", rows=rows)
     f = lg.frame(levels, kosten_cent=lg.sum(bedrag), pq_cent=lg.sum(np.where(pq, bedrag, 0)),
-                 n_clienten=lg.nunique(lg.take(_common.client_codes(d))))
+                 n_clienten=lg.nunique(_common.client_codes(d)[rows]))
     f["periode"] = per["periode"].to_numpy(dtype=object)[f["_key"].to_numpy() // npg]
     f["productgroep"] = pg_u[f["_key"].to_numpy() % npg]
     f["kosten_cent"] = f["kosten_cent"].round().astype(np.int64)
@@ -875,10 +1009,20 @@ def aandeel_pq_in_traject(declaraties: pd.DataFrame, params, *, exclude_agb: Ite
 
 def _periode_index(dates: pd.Series, params, per: pd.DataFrame) -> np.ndarray:
     """Index into ``per`` of each date's period inside [start, peildatum), else -1
-    (the integer form of :func:`_periode`)."""
-    idx = _common.period_index(dates, per)
-    idx[~_in_window(dates, params)] = -1
-    return idx
+    (the integer form of :func:`_periode`).
+
+    ``_common.period_index`` with the window, evaluated once per stretch between
+    the points where the answer can change (period begins, the day after period
+    ends, start and peildatum); each date then takes its stretch's answer with one
+    ``searchsorted`` (a missing date, before every point, gets -1)."""
+    d = np.asarray(pd.Series(dates).to_numpy(dtype="datetime64[ns]"))
+    punten = np.unique(np.concatenate([
+        per["begin"].to_numpy(dtype="datetime64[ns]"),
+        per["eind"].to_numpy(dtype="datetime64[ns]") + np.timedelta64(1, "ns"),
+        np.array([params.start_ts.to_datetime64(), params.peil_ts.to_datetime64()], dtype="datetime64[ns]")]))
+    antwoord = _common.period_index(punten, per)
+    antwoord[~_in_window(punten, params)] = -1
+    return np.append(np.int64(-1), antwoord)[np.searchsorted(punten, d, side="right")]
 
 
 def _level_groups(df: pd.DataFrame, pidx: np.ndarray, npg_codes, mask) -> tuple:
@@ -995,17 +1139,22 @@ def kpis(cleaned, params) -> pd.DataFrame:
     groepen = traject_groepen(_without_agb(t, _excluded(params, ())), getattr(cleaned, "producten", None))
     if not groepen:
         return _empty_kpis()
-    zp = zorgpaden(t, d, params, groepen=groepen, met_client_id=True)
+    ex = _excluded(params, ())
+    zp, rijen = _zorgpaden(t, d, params, ex, groepen, True)
     aq = aandeel_pq_in_traject(d, params, groepen=groepen)
-    rat = traject_ratios(t, d, getattr(cleaned, "start_stop", None), params, groepen=groepen,
-                         met_client_id=True).tabel
+    rat, rat_pos = _traject_ratios(t, d, getattr(cleaned, "start_stop", None), params, ex, groepen, True,
+                                   rijen=rijen, kolommen=["client_id", "productgroep", "regio", "gemeentecode"])
+    rat = rat.tabel
+    if "client_nr" in t.columns:  # distinct clients counted on client_nr (_common.client_codes), not the ids
+        nr = t["client_nr"].to_numpy(dtype=np.int64, na_value=-1)
+        zp = zp.assign(client_nr=nr[rijen.eerste])
+        rat = rat.assign(client_nr=nr[rat_pos])
     parts = [zorgpad_kpis(zp, params)]
     if len(aq):
         parts.append(_kpi_rows(aq, "aandeel_pq_in_traject", "fractie",
                                dimensie="productgroep=" + aq["productgroep"].astype(str)))
     parts.append(ratio_kpis(rat, params))
     out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty_kpis()
-    _vergeet()
     return out.sort_values(["kpi", "regio", "gemeente", "periode", "dimensie"], kind="mergesort").reset_index(drop=True)
 
 
@@ -1028,8 +1177,8 @@ def rapport(cleaned, params, *, regio: str | None = None, exclude_agb: Iterable[
     producten = getattr(cleaned, "producten", None)
     ex = _excluded(params, exclude_agb)
     groepen = traject_groepen(_without_agb(t, ex), producten)
-    zp = zorgpaden(t, d, params, exclude_agb=ex, groepen=groepen)
-    rat = traject_ratios(t, d, getattr(cleaned, "start_stop", None), params, exclude_agb=ex, groepen=groepen)
+    zp, rijen = _zorgpaden(t, d, params, ex, groepen, False)
+    rat = _traject_ratios(t, d, getattr(cleaned, "start_stop", None), params, ex, groepen, False, rijen=rijen)[0]
     zp = zp[_in_window(zp["start"], params)].reset_index(drop=True)
     ratios = rat.tabel
     ratios = ratios[_in_window(ratios["einddatum"], params)].reset_index(drop=True)
@@ -1039,7 +1188,6 @@ def rapport(cleaned, params, *, regio: str | None = None, exclude_agb: Iterable[
         ratios = ratios[_eq(ratios["regio"], regio)].reset_index(drop=True)
         dd = d[_eq(d["regio"].astype(schema.S), regio)]
     aq = aandeel_pq_in_traject(dd, params, exclude_agb=ex, groepen=groepen, levels=("regio",) if regio else ("nederland",))
-    _vergeet()
     return {
         "groepen": groepen,
         "zorgpaden": zorgpaden_tabel(zp),

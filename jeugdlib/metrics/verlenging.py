@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from .verzilvering import _codes, _finish, _kpi_rows, eindigend_in_periode
-from .zorgduur import _chain_codes
+from . import _common
+from .verzilvering import _eindigend_posities, _finish, _kpi_rows_codes, _rij_codes
+from .zorgduur import _chain_codes, _leeg_codes
 
 _OPEN = np.iinfo(np.int64).max  # an open einddatum: later than any date
 
@@ -36,9 +37,10 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
     ``verlengd``, ``telt_recidief``, ``recidief``. Toewijzingen without an
     einddatum (open) have not ended and are counted for neither.
 
-    Vectorised: one self-join on (client, productgroep) codes with numpy date
-    arithmetic; the join is as large as the sum over client-productgroep pairs of
-    (number of toewijzingen) squared, which is small in practice.
+    Vectorised: one self-join on (client, productgroep) codes (a sort and
+    searchsorted) with numpy date arithmetic; the join is as large as the sum
+    over client-productgroep pairs of (number of toewijzingen) squared, which is
+    small in practice.
     """
     t = toewijzingen
     n = len(t)
@@ -48,8 +50,9 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
 
     # (client, productgroep) as one integer key.
     cc = _chain_codes(t, "client_id")  # client_nr when present (same partition, no string hashing)
-    pgc, pgu = _codes(t["productgroep"] if "productgroep" in t.columns else pd.Series("", index=t.index), "")
-    key = cc * (len(pgu) + 1) + pgc
+    # productgroep with missing and "" one value, on the column's cached codes
+    pgc = _leeg_codes(t, "productgroep") if "productgroep" in t.columns else np.zeros(n, dtype=np.int64)
+    key = cc * (int(pgc.max()) + 2 if n else 1) + pgc
     ing = t["ingangsdatum"].to_numpy(dtype="datetime64[ns]").view("int64")
     eind_dt = t["einddatum"].to_numpy(dtype="datetime64[ns]")
     heeft_eind = ~np.isnat(eind_dt)
@@ -63,20 +66,20 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
     recidief_kand = np.zeros(n, dtype=bool)
     a_pos = np.flatnonzero(telt_v)
     if len(a_pos):
-        A = pd.DataFrame({"key": key[a_pos], "a": a_pos})
-        B = pd.DataFrame({"key": key, "b": np.arange(n)})
-        # Only keys that hold an A matter for B (keys are small non-negative ints: a lookup table).
-        heeft_a = np.zeros(int(key.max()) + 1, dtype=bool)
-        heeft_a[A["key"].to_numpy()] = True
-        B = B[heeft_a[key]]
-        j = A.merge(B, on="key", how="inner")
-        a = j["a"].to_numpy()
-        b = j["b"].to_numpy()
+        # Self-join on the key: every B with A's key, from one sort of the keys
+        # (searchsorted gives each A its range of B's; np.repeat expands the pairs).
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        lo = np.searchsorted(ks, key[a_pos], side="left")
+        cnt = np.searchsorted(ks, key[a_pos], side="right") - lo
+        a = np.repeat(a_pos, cnt)
+        offs = np.arange(len(a)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        b = order[np.repeat(lo, cnt) + offs]
         later_start = ing[b] > ing[a]
         v = later_start & (ing[b] <= eind[a] + aansluit) & (eind[b] > eind[a])
         r = (ing[b] > eind[a] + aansluit) & (ing[b] <= eind[a] + recid)
-        np.logical_or.at(verlengd, a[v], True)
-        np.logical_or.at(recidief_kand, a[r], True)
+        verlengd[a[v]] = True
+        recidief_kand[a[r]] = True
 
     out = pd.DataFrame({
         "telt_verlenging": telt_v,
@@ -96,20 +99,24 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
     """
     toew = cleaned.toewijzingen
     st = verlenging_status(toew, params)
-    cols = [c for c in ("client_id", "client_nr", "regio", "gemeentecode", "financieringsvorm", "einddatum") if c in toew.columns]
-    t = toew[cols].join(st)
-    t = eindigend_in_periode(t, params)
-    if len(t) == 0:
+    pos, pidx, per = _eindigend_posities(toew, params)
+    if len(pos) == 0:
         return _finish(pd.DataFrame())
-    dims = {"": None, "financieringsvorm": "financieringsvorm"}
+    # Grouped on the whole frame's cached codes at the counted rows (no strings copied).
+    cc = _common.client_codes(toew)
+    per_u = per["periode"].to_numpy(dtype=object)
     rows = []
     for kpi, telt, flag in (("verlenging", "telt_verlenging", "verlengd"),
                             ("recidief", "telt_recidief", "recidief")):
-        sel = t.loc[t[telt].to_numpy(dtype=bool)]
+        m = st[telt].to_numpy(dtype=bool)[pos]
+        sel = pos[m]
         if len(sel) == 0:
             continue
-        sel = sel.assign(_teller=sel[flag].astype("int64"), _noemer=1)
-        agg = _kpi_rows(sel, dims, ["_teller", "_noemer"])
+        vals = {"_teller": st[flag].to_numpy(dtype=bool)[sel].astype("float64"), "_noemer": np.ones(len(sel))}
+        rc, ru = _rij_codes(toew, "regio", sel, "onbekend")
+        gc, gu = _rij_codes(toew, "gemeentecode", sel, "onbekend")
+        dims = {"": None, "financieringsvorm": _rij_codes(toew, "financieringsvorm", sel, strip=True)}
+        agg = _kpi_rows_codes(rc, ru, gc, gu, pidx[m], per_u, cc[sel], dims, vals)
         rows.append(agg.assign(kpi=kpi, waarde=agg["_teller"] / agg["_noemer"], eenheid="fractie"))
     if not rows:
         return _finish(pd.DataFrame())

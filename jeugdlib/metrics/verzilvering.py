@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import config, schema
 from . import _common
@@ -80,12 +82,16 @@ def frequentie_eenheden(toewijzingen: pd.DataFrame) -> pd.Series:
     Any other (or empty) frequentie gives NaN. An open einddatum uses
     ``einddatum_eff`` (the day before the peildatum) when that column is present.
     """
-    ing = toewijzingen["ingangsdatum"]
-    eind = _einde(toewijzingen)
-    dagen = ((eind - ing).dt.days + 1).to_numpy(dtype="float64", na_value=np.nan)
+    ing = toewijzingen["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
+    eind = _einde(toewijzingen).to_numpy(dtype="datetime64[ns]")
+    # on numpy: days as floor((eind - ing) / 1 day) + 1 (as .dt.days), months as the
+    # difference of calendar months (year * 12 + month) + 1; a missing date gives NaN
+    nat = np.isnat(ing) | np.isnat(eind)
+    verschil = np.where(nat, 0, eind.view(np.int64) - ing.view(np.int64))
+    dagen = np.where(nat, np.nan, np.floor_divide(verschil, 86_400 * 10**9) + 1.0)
     weken = np.ceil(dagen / 7.0)
-    maanden = ((eind.dt.year * 12 + eind.dt.month) - (ing.dt.year * 12 + ing.dt.month) + 1).to_numpy(
-        dtype="float64", na_value=np.nan)
+    mnd = np.where(nat, 0, eind.astype("datetime64[M]").view(np.int64) - ing.astype("datetime64[M]").view(np.int64))
+    maanden = np.where(nat, np.nan, mnd + 1.0)
     f = _code(toewijzingen["frequentie"]).fillna("").to_numpy(dtype=object)
     out = np.select(
         [f == FREQ_DAG, f == FREQ_WEEK, f == FREQ_MAAND, f == FREQ_TOTAAL],
@@ -127,19 +133,57 @@ def eenheid_factor(van: pd.Series, naar: pd.Series) -> pd.Series:
     return pd.Series(out, index=pd.Series(van).index, dtype="float64")
 
 
+def _arrow_tekst(values) -> pa.Array:
+    """Text values (a Series or an object array) as one Arrow ``large_string`` array."""
+    a = pa.array(pd.Series(values, copy=False).astype(schema.S).array)
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    return a.cast(pa.large_string())
+
+
+_NR_CACHE: dict = {}
+
+
+def _nummer_codes(d: pd.DataFrame) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes (int32, read-only) of ``d["toewijzing_nr"]`` (missing -> -1; "" a value of its own)
+    and the distinct numbers as one Arrow ``large_string`` array (no Python string
+    per number). Cached while the frame and its column live (a pure function of
+    the column), so the declarations' numbers are hashed once for verzilvering and
+    trajecten together."""
+    import weakref
+
+    arr = d["toewijzing_nr"].array
+    hit = _NR_CACHE.get(id(d))
+    if hit is not None and hit[0]() is d and hit[1]() is arr:
+        return hit[2], hit[3]
+    for k in [k for k, v in _NR_CACHE.items() if v[0]() is None or v[1]() is None]:
+        del _NR_CACHE[k]
+    codes, uniq = pd.factorize(d["toewijzing_nr"])
+    uniq = _arrow_tekst(pd.Series(uniq, copy=False))
+    small = np.asarray(codes, dtype=np.int32 if len(uniq) < 2**31 else np.int64)
+    small.flags.writeable = False  # shared by every caller
+    try:
+        _NR_CACHE[id(d)] = (weakref.ref(d), weakref.ref(arr), small, uniq)
+    except TypeError:  # an array type without weak references: no caching
+        pass
+    return small, uniq
+
+
 def _toewijzing_positie(toew: pd.DataFrame, d: pd.DataFrame) -> np.ndarray:
     """Position in ``toew`` of each declaration's toewijzing_nr (-1: none of these; a
-    number that occurs twice in ``toew`` maps to its last row). One hash lookup per
-    distinct number of the declarations (their codes are cached per frame, see
-    :func:`_common.column_codes`), not a factorisation of both columns."""
-    codes, uniq = _common.column_codes(d, "toewijzing_nr")
-    nr = pd.Index(toew["toewijzing_nr"].astype(object))
-    keep = ~nr.duplicated(keep="last") & ~pd.isna(nr)
-    lookup = pd.Index(nr[keep])
-    rows = np.flatnonzero(keep)
-    hit = lookup.get_indexer(pd.Index(uniq)) if len(lookup) else np.full(len(uniq), -1)
-    upos = np.append(np.where(hit >= 0, rows[np.maximum(hit, 0)] if len(rows) else -1, -1), -1)
-    return upos[codes].astype(np.int64)
+    number that occurs twice in ``toew`` maps to its last row). One Arrow hash lookup
+    (``index_in`` on the numbers of ``toew`` in reverse order, so the first hit is
+    the last row) per distinct number of the declarations (cached, see
+    :func:`_nummer_codes`), not a factorisation of both columns."""
+    codes, uniq = _nummer_codes(d)
+    n = len(toew)
+    if n == 0 or len(uniq) == 0:
+        return np.full(len(d), -1, dtype=np.int64)
+    nr = _arrow_tekst(toew["toewijzing_nr"])
+    hit = pc.index_in(uniq, value_set=nr[::-1]).fill_null(-1)
+    hit = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=np.int64)
+    upos = np.append(np.where(hit >= 0, n - 1 - hit, -1), -1)
+    return upos[codes]
 
 
 def verzilvering_per_toewijzing(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame) -> pd.DataFrame:
@@ -164,29 +208,44 @@ def verzilvering_per_toewijzing(toewijzingen: pd.DataFrame, declaraties: pd.Data
     * ``status``: ``ok``, ``eenheid_mix``, ``frequentie_onbekend`` or ``geen_tarief``;
       only ``ok`` rows enter the KPIs.
     """
-    toew = toewijzingen
-    out = toew.copy()
+    out = toewijzingen.copy()
+    for col, values in _per_toewijzing(toewijzingen, declaraties).items():
+        out[col] = values
+    return out
+
+
+def _waarden(s: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``s`` at positions ``rows`` (a Series with a fresh RangeIndex)."""
+    return s.take(rows).reset_index(drop=True)
+
+
+def _per_toewijzing(toew: pd.DataFrame, d: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns :func:`verzilvering_per_toewijzing` adds, as arrays aligned to
+    ``toew`` (which needs only toewijzing_nr, ingangsdatum, einddatum,
+    einddatum_eff, volume, eenheid, frequentie, budget_cent and tarief_cent)."""
     n = len(toew)
-    d = declaraties
     # Position of each declaration's toewijzing in ``toew`` (-1: not one of these),
-    # via one factorisation of both number columns (toewijzing_nr is unique in Cleaned).
+    # via one hash lookup of the distinct numbers (toewijzing_nr is unique in Cleaned).
     d_pos = _toewijzing_positie(toew, d)
+    sel = np.flatnonzero(d_pos >= 0)  # the items' values are taken for these only
     if "toewijzing_bekend" in d.columns:
-        d_pos = np.where(d["toewijzing_bekend"].fillna(False).to_numpy(dtype=bool), d_pos, -1)
-    sel = d_pos >= 0
+        sel = sel[_waarden(d["toewijzing_bekend"], sel).fillna(False).to_numpy(dtype=bool)]
     d_pos = d_pos[sel]
 
-    # Unit conversion factor per declared item, on the distinct units only.
-    d_eenheid = _code(d["eenheid"].iloc[np.flatnonzero(sel)], 2).fillna("")
-    t_eenheid = _code(toew["eenheid"], 2).fillna("")
-    uid, vocab = _codes(pd.concat([t_eenheid, d_eenheid], ignore_index=True))
-    t_uid, d_uid = uid[:n], uid[n:]
+    # Unit conversion factor per declared item, on the distinct units only: the
+    # declarations' units are the cached codes of the whole column, normalised per
+    # distinct value; one vocabulary of the toewijzingen' and declarations' units.
+    d_codes, d_units = _common.column_codes(d, "eenheid")
+    d_norm = np.append(_code(pd.Series(d_units, dtype=object), 2).fillna("").to_numpy(dtype=object), "")
+    t_eenheid = _code(toew["eenheid"], 2).fillna("").to_numpy(dtype=object)
+    uid, vocab = _codes(pd.Series(np.concatenate([t_eenheid, d_norm]), dtype=object))
+    t_uid, d_uid = uid[:n], uid[n:][d_codes[sel]]
     uren = pd.Series(vocab).map(config.EENHEID_UREN).to_numpy(dtype="float64", na_value=np.nan)
     tu = t_uid[d_pos]
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(d_uid == tu, 1.0, uren[d_uid] / uren[tu])
-    vol = _num(d["volume"])[sel]
-    bedrag = _num(d["bedrag_cent"])[sel]
+    vol = _num(_waarden(d["volume"], sel))
+    bedrag = _num(_waarden(d["bedrag_cent"], sel))
     vol = np.nan_to_num(vol, nan=0.0)
     conv = vol * factor
     # A unit that does not convert only matters when something was declared in it.
@@ -210,16 +269,18 @@ def verzilvering_per_toewijzing(toewijzingen: pd.DataFrame, declaraties: pd.Data
     status[~budget & mix] = STATUS_EENHEID_MIX
     status[np.isnan(np.where(budget, budget_max, maxvol))] = STATUS_FREQUENTIE
 
-    out["budget"] = budget
-    out["maximum_volume"] = maxvol
-    out["geleverd_volume"] = np.where(budget, np.nan, geleverd)
-    out["toegewezen_cent"] = toegewezen
-    out["geleverd_cent"] = geleverd_cent
-    out["gedeclareerd_cent"] = gedeclareerd
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["verzilvering"] = np.where(toegewezen > 0, geleverd_cent / toegewezen, np.nan)
-    out["status"] = pd.array(status, dtype=schema.S)
-    return out
+        verzilvering = np.where(toegewezen > 0, geleverd_cent / toegewezen, np.nan)
+    return {
+        "budget": budget,
+        "maximum_volume": maxvol,
+        "geleverd_volume": np.where(budget, np.nan, geleverd),
+        "toegewezen_cent": toegewezen,
+        "geleverd_cent": geleverd_cent,
+        "gedeclareerd_cent": gedeclareerd,
+        "verzilvering": verzilvering,
+        "status": pd.array(status, dtype=schema.S),
+    }
 
 
 def _kpi_rows(df: pd.DataFrame, dims: dict[str, str | None], sums: list[str]) -> pd.DataFrame:
@@ -229,25 +290,51 @@ def _kpi_rows(df: pd.DataFrame, dims: dict[str, str | None], sums: list[str]) ->
     ``df`` has regio, gemeentecode, periode, client_id and the columns named in
     ``dims`` (dimension label -> column, None for the total; a value ``v`` gives
     ``dimensie`` "label=v", empty values "label=onbekend"). Everything runs on
-    integer codes (see :func:`_rows_from_codes`). Returns regio, gemeente,
+    integer codes (see :func:`_kpi_rows_codes`). Returns regio, gemeente,
     periode, dimensie, ``sums``, ``n_clienten``.
     """
     rc, ru = _codes(df["regio"], "onbekend")
     gc, gu = _codes(df["gemeentecode"], "onbekend")
-    pc, pu = _codes(df["periode"])
+    per_c, per_u = _codes(df["periode"])
     cc = _common.client_codes(df)  # client_nr when present: no 64-character strings hashed
-    vals = {c: _num(df[c]) for c in sums}
+    dim_codes = {naam: None if col is None else _codes(df[col].astype(schema.S).fillna("").str.strip())
+                 for naam, col in dims.items()}
+    return _kpi_rows_codes(rc, ru, gc, gu, per_c, per_u, cc, dim_codes, {c: _num(df[c]) for c in sums})
+
+
+def _kpi_rows_codes(rc, ru, gc, gu, per_c, per_u, cc, dims: dict, vals: dict[str, np.ndarray]) -> pd.DataFrame:
+    """:func:`_kpi_rows` on codes: per row the codes of regio (``rc``, labels ``ru``),
+    gemeente (``gc``, ``gu``), periode (``per_c``, ``per_u``) and client (``cc``, -1 =
+    unknown); ``dims``: dimension label -> None (the total) or (codes, values) of the
+    stripped text (empty -> "label=onbekend"); ``vals``: column -> values to sum.
+    Codes only need to tell the groups apart: the rows come out in the order of
+    first appearance of their group, whatever the numbering."""
+    sums = list(vals)
     parts = []
-    for naam, col in dims.items():
-        if col is None:
-            dc, labels = np.zeros(len(df), dtype=np.int64), np.array([""], dtype=object)
+    for naam, dim in dims.items():
+        if dim is None:
+            dc, labels = np.zeros(len(rc), dtype=np.int64), np.array([""], dtype=object)
         else:
-            v = df[col].astype(schema.S).fillna("").str.strip()
-            dc, du = _codes(v)
+            dc, du = dim
             labels = np.array([f"{naam}={x if x else 'onbekend'}" for x in du], dtype=object)
-        base = pd.DataFrame({"r": rc, "g": gc, "p": pc, "d": dc, "c": cc, **vals})
-        parts.append(_rows_from_codes(base, ru, gu, pu, labels, sums))
+        base = pd.DataFrame({"r": rc, "g": gc, "p": per_c, "d": dc, "c": cc, **vals})
+        parts.append(_rows_from_codes(base, ru, gu, per_u, labels, sums))
     return pd.concat(parts, ignore_index=True)
+
+
+def _rij_codes(df: pd.DataFrame, col: str, rows: np.ndarray, fill: str = "",
+               strip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (>= 0) and values of ``df[col]`` at positions ``rows``, as text with
+    missing -> ``fill`` (and stripped if ``strip``): the groups and values of
+    ``_codes(df[col].iloc[rows].astype(S).fillna(fill)[.str.strip()])``, numbered
+    differently. From the whole column's cached codes
+    (:func:`_common.column_codes`): nothing is hashed per row."""
+    codes, uniq = _common.column_codes(df, col)
+    lab = pd.Series(np.append(uniq, None), dtype=object).astype(schema.S).fillna(fill)
+    if strip:
+        lab = lab.str.strip()
+    m_codes, m_uniq = _codes(lab)  # equal texts (e.g. missing and fill) become one code
+    return m_codes[codes[rows]], m_uniq
 
 
 def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
@@ -337,16 +424,28 @@ def eindigend_in_periode(toewijzingen: pd.DataFrame, params: config.Params, *,
     einddata outside the analysis window. With ``alleen_volledig`` only periods
     whose last day is before the peildatum are kept (metrics.md section 3).
     """
+    pos, idx, per = _eindigend_posities(toewijzingen, params, alleen_volledig=alleen_volledig)
+    t = toewijzingen.iloc[pos].copy()
+    t["periode"] = pd.array(per["periode"].to_numpy(dtype=object)[idx], dtype=schema.S)
+    return t
+
+
+def _eindigend_posities(toewijzingen: pd.DataFrame, params: config.Params, *, alleen_volledig: bool = False,
+                        rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """The rows of :func:`eindigend_in_periode` (among ``rows`` if given) as positions
+    in ``toewijzingen``, the index of their period in the periods table, and that table."""
     per = _common.periods(params.start, params.peildatum, params.per)
     if alleen_volledig:
         per = per[~per["voorlopig"]]
-    idx = periode_index(toewijzingen["einddatum"], per)
-    eind = toewijzingen["einddatum"]
-    idx[((eind >= params.peil_ts) | (eind < params.start_ts)).fillna(False).to_numpy(dtype=bool)] = -1
-    keep = idx >= 0
-    t = toewijzingen.loc[keep].copy()
-    t["periode"] = pd.array(per["periode"].to_numpy(dtype=object)[idx[keep]], dtype=schema.S)
-    return t
+    eind = toewijzingen["einddatum"].to_numpy(dtype="datetime64[ns]")
+    if rows is not None:
+        eind = eind[rows]
+    idx = periode_index(eind, per)
+    peil = np.datetime64(params.peil_ts.to_datetime64(), "ns")
+    start = np.datetime64(params.start_ts.to_datetime64(), "ns")
+    idx[(eind >= peil) | (eind < start)] = -1  # NaT compares False: stays out via periode_index
+    keep = np.flatnonzero(idx >= 0)
+    return (keep if rows is None else np.asarray(rows)[keep]), idx[keep], per
 
 
 def periode_index(dates: pd.Series, per: pd.DataFrame) -> np.ndarray:
@@ -365,22 +464,31 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
     amounts (euro) the total only. ``n_clienten`` = distinct clients in the group.
     """
     toew = cleaned.toewijzingen
-    cols = ["toewijzing_nr", "client_id", "client_nr", "regio", "gemeentecode", "aanbieder_type", "productcode",
-            "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid", "frequentie", "budget_cent",
-            "tarief_cent"]
-    inspanning = (toew["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
-    toew = toew.loc[inspanning, [c for c in cols if c in toew.columns]]
-    t = eindigend_in_periode(toew, params, alleen_volledig=True)
-    if len(t) == 0:
+    fv_c, fv_u = _common.column_codes(toew, "financieringsvorm")
+    inspanning = np.flatnonzero(np.append(pd.Series(fv_u, dtype=object).eq("inspanning").to_numpy(dtype=bool),
+                                          False)[fv_c])
+    pos, pidx, per = _eindigend_posities(toew, params, alleen_volledig=True, rows=inspanning)
+    if len(pos) == 0:
         return _finish(pd.DataFrame())
-    v = verzilvering_per_toewijzing(t, cleaned.declaraties)
-    v = v.loc[(v["status"] == STATUS_OK).to_numpy(dtype=bool)]
-    if len(v) == 0:
+    cols = ["toewijzing_nr", "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid", "frequentie",
+            "budget_cent", "tarief_cent"]
+    w = _per_toewijzing(toew[[c for c in cols if c in toew.columns]].take(pos), cleaned.declaraties)
+    ok = (w["status"] == STATUS_OK).to_numpy(dtype=bool)
+    if not ok.any():
         return _finish(pd.DataFrame())
-    v = v.assign(aanbieder_type=v["aanbieder_type"] if "aanbieder_type" in v.columns else "regulier",
-                 productcode=v["productcode"].astype(schema.S).fillna(""))
+    # Grouped on the whole frame's cached codes at the ok rows (no strings copied).
+    ok_pos = pos[ok]
+    if "aanbieder_type" in toew.columns:
+        typ = _rij_codes(toew, "aanbieder_type", ok_pos, strip=True)
+    else:
+        typ = (np.zeros(len(ok_pos), dtype=np.int64), np.array(["regulier"], dtype=object))
+    dims = {"": None, "type": typ, "productcode": _rij_codes(toew, "productcode", ok_pos, strip=True)}
     sums = ["geleverd_cent", "toegewezen_cent", "gedeclareerd_cent"]
-    agg = _kpi_rows(v, {"": None, "type": "aanbieder_type", "productcode": "productcode"}, sums)
+    rc, ru = _rij_codes(toew, "regio", ok_pos, "onbekend")
+    gc, gu = _rij_codes(toew, "gemeentecode", ok_pos, "onbekend")
+    agg = _kpi_rows_codes(rc, ru, gc, gu, pidx[ok], per["periode"].to_numpy(dtype=object),
+                          _common.client_codes(toew)[ok_pos], dims,
+                          {c: np.asarray(w[c], dtype="float64")[ok] for c in sums})
     agg = agg[agg["toegewezen_cent"] > 0]
     rows = [agg.assign(kpi="verzilvering", waarde=agg["geleverd_cent"] / agg["toegewezen_cent"],
                        eenheid="fractie")]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import config
 from . import _common
-from .verzilvering import _codes, _finish, _kpi_rows, eindigend_in_periode
+from .verzilvering import _codes, _eindigend_posities, _finish, _kpi_rows_codes, _rij_codes
 
 #: Days per month for durations (metrics.md section 5).
 DAGEN_PER_MAAND = 30.4375
@@ -49,10 +49,102 @@ def _chain_codes(toewijzingen: pd.DataFrame, col: str) -> np.ndarray:
 
 def _chains(toewijzingen: pd.DataFrame, params: config.Params, by: list[str]) -> pd.Series:
     """Chain number per row over groups of ``by`` (``_common.chain_ids`` on integer codes)."""
-    df = pd.DataFrame({c: _chain_codes(toewijzingen, c) for c in by}, index=toewijzingen.index)
-    df["_s"] = toewijzingen["ingangsdatum"].to_numpy()
-    df["_e"] = _eind_eff(toewijzingen, params).to_numpy()
+    keys = [_chain_codes(toewijzingen, c) for c in by]
+    s = toewijzingen["ingangsdatum"].to_numpy()
+    e = _eind_eff(toewijzingen, params).to_numpy()
+    ids = _keten_ids(keys, s, e, params.aansluit_dagen)
+    if ids is not None:
+        return pd.Series(ids, index=toewijzingen.index, dtype="int64")
+    df = pd.DataFrame(dict(zip(by, keys)), index=toewijzingen.index)
+    df["_s"] = s
+    df["_e"] = e
     return _common.chain_ids(df, by, "_s", "_e", params.aansluit_dagen).astype("int64")
+
+
+_DAG_NS = 86_400 * 10**9
+
+
+def _lexvolgorde(keys: list[np.ndarray], si: np.ndarray, ei: np.ndarray) -> np.ndarray:
+    """``np.lexsort((ei, si, *keys[::-1]))``: the stable order by (keys, si, ei).
+
+    When the keys are non-negative and the times whole days, and all fit in one
+    int64 (widths of their ranges), they are packed into one key in that order
+    and sorted with one stable argsort (several times faster than lexsort)."""
+    n = len(si)
+    if n and all(int(k.min()) >= 0 for k in keys) and not (si % _DAG_NS).any() and not (ei % _DAG_NS).any():
+        sd, ed = si // _DAG_NS, ei // _DAG_NS
+        parts = [*keys, sd - sd.min(), ed - ed.min()]
+        widths = [max(int(p.max()).bit_length(), 1) for p in parts]
+        if sum(widths) <= 62:
+            packed = np.zeros(n, dtype=np.int64)
+            for p, w in zip(parts, widths):
+                packed = (packed << w) | p
+            return np.argsort(packed, kind="stable")
+    return np.lexsort((ei, si, *keys[::-1]))
+
+
+def _keten_ids(keys: list[np.ndarray], s, e, gap_days: int) -> np.ndarray | None:
+    """``_common.chain_ids`` on arrays: ``keys`` (integer codes, the groups, first
+    key first), ``s``/``e`` (start and end, datetime64). The same numbers: rows
+    sorted by (keys, s, e) with one stable ``np.lexsort`` (as the stable
+    ``sort_values``), joined while the next starts at most ``gap_days`` after the
+    latest end so far (grouped cumulative max), numbered in that order. Returns
+    None when a date is missing (NaT sorts differently there: use ``chain_ids``)."""
+    s = np.asarray(s, dtype="datetime64[ns]")
+    e = np.asarray(e, dtype="datetime64[ns]")
+    n = len(s)
+    if n == 0:
+        return np.array([], dtype=np.int64)
+    if np.isnat(s).any() or np.isnat(e).any():
+        return None
+    si, ei = s.view(np.int64), e.view(np.int64)
+    keys = [np.asarray(k, dtype=np.int64) for k in keys]
+    order = _lexvolgorde(keys, si, ei)
+    grp_change = np.zeros(n, dtype=bool)
+    grp_change[0] = True
+    for k in keys:
+        v = k[order]
+        grp_change[1:] |= v[1:] != v[:-1]
+    run_max = pd.Series(ei[order]).groupby(np.cumsum(grp_change)).cummax().to_numpy()
+    prev_max = np.empty_like(run_max)
+    prev_max[1:] = run_max[:-1]
+    prev_max[0] = run_max[0]
+    new = grp_change | (si[order] > prev_max + np.int64(gap_days) * 86_400 * 10**9)
+    ids = np.empty(n, dtype=np.int64)
+    ids[order] = np.cumsum(new) - 1
+    return ids
+
+
+def _leeg_codes(toewijzingen: pd.DataFrame, col: str) -> np.ndarray:
+    """Codes of ``toewijzingen[col]`` over the whole frame (cached,
+    :func:`_common.column_codes`) with missing and "" one value, as in ``_codes(.., "")``."""
+    codes, uniq = _common.column_codes(toewijzingen, col)
+    leeg = np.flatnonzero(pd.Series(uniq, dtype=object).eq("").to_numpy(dtype=bool))
+    return np.where(codes < 0, leeg[0] if len(leeg) else len(uniq), codes)
+
+
+def _zorgpad_ids_rijen(toewijzingen: pd.DataFrame, pos: np.ndarray, params: config.Params) -> np.ndarray:
+    """``zorgpaden(toewijzingen.take(pos), params).to_numpy()`` without copying the rows.
+
+    The client and productgroep codes of the selected rows are the whole frame's
+    codes, renumbered in order of first appearance in the selection: the same
+    numbers :func:`_chain_codes` gives the copied rows, so the chains and their
+    numbers are the same."""
+    t = toewijzingen
+    if "client_nr" in t.columns:
+        cc = t["client_nr"].to_numpy(dtype=np.int64, na_value=-1)[pos]
+    else:
+        cc = _leeg_codes(t, "client_id")[pos]
+    pg = _leeg_codes(t, "productgroep")[pos] if "productgroep" in t.columns else np.zeros(len(pos), np.int64)
+    keys = [np.asarray(pd.factorize(cc)[0], dtype=np.int64), np.asarray(pd.factorize(pg)[0], dtype=np.int64)]
+    s = t["ingangsdatum"].to_numpy()[pos]
+    e = _eind_eff(t, params).to_numpy()[pos]
+    ids = _keten_ids(keys, s, e, params.aansluit_dagen)
+    if ids is not None:
+        return ids
+    df = pd.DataFrame({"client_id": keys[0], "productgroep": keys[1], "_s": s, "_e": e})
+    return _common.chain_ids(df, ["client_id", "productgroep"], "_s", "_e",
+                             params.aansluit_dagen).to_numpy(dtype=np.int64)
 
 
 def zorgpaden(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
@@ -136,15 +228,17 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
 
     ``n_clienten``: distinct clients behind the value.
     """
-    cols = ["client_id", "client_nr", "regio", "gemeentecode", "productgroep", "ingangsdatum", "einddatum",
-            "einddatum_eff"]
     toew = cleaned.toewijzingen
-    toew = toew[[c for c in cols if c in toew.columns]]
     rows = []
-    t = eindigend_in_periode(toew, params)
-    if len(t):
-        t = t.assign(_duur=duur_maanden(t).to_numpy(), _n=1)
-        agg = _kpi_rows(t, {"": None}, ["_duur", "_n"])
+    # On the whole frame's cached codes at the selected rows (no strings copied).
+    cc_all = _common.client_codes(toew)
+    pos, pidx, per = _eindigend_posities(toew, params)
+    if len(pos):
+        duur = duur_maanden(toew[["ingangsdatum", "einddatum"]].take(pos)).to_numpy(dtype="float64")
+        rc, ru = _rij_codes(toew, "regio", pos, "onbekend")
+        gc, gu = _rij_codes(toew, "gemeentecode", pos, "onbekend")
+        agg = _kpi_rows_codes(rc, ru, gc, gu, pidx, per["periode"].to_numpy(dtype=object), cc_all[pos], {"": None},
+                              {"_duur": duur, "_n": np.ones(len(pos))})
         rows.append(agg.assign(kpi="duur_gem", waarde=agg["_duur"] / agg["_n"], eenheid="maanden"))
 
     if len(toew):
@@ -152,9 +246,10 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
         ing = toew["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
         eind = _eind_eff(toew, params).to_numpy(dtype="datetime64[ns]")
         begin = episode_begin(toew, params).to_numpy(dtype="datetime64[ns]")
-        rc, ru = _codes(toew["regio"], "onbekend")
-        gc, gu = _codes(toew["gemeentecode"], "onbekend")
-        cc = _common.client_codes(toew)
+        alle = np.arange(len(toew))
+        rc, ru = _rij_codes(toew, "regio", alle, "onbekend")
+        gc, gu = _rij_codes(toew, "gemeentecode", alle, "onbekend")
+        cc = cc_all
         laatste = params.peil_ts - pd.Timedelta(days=1)
         per = _common.periods(params.start, params.peildatum, params.per)
         twee_jaar = np.timedelta64(TWEE_JAAR_DAGEN, "D")
