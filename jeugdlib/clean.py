@@ -30,10 +30,11 @@ A credit without any debet stays as a negative item (``credit_zonder_debet``)
 and is listed in ``signalen['credit_zonder_debet']``.
 
 Everything is vectorised and works on integer codes (one ``pd.factorize`` per
-string column, never a conversion of millions of strings to Python objects):
-netting is a sort plus ``np.add.reduceat`` on combined integer keys, the kept
-items are taken from the input in one pass, and reference attributes are looked
-up once per distinct (code, date) pair.
+string column, never a conversion of millions of strings to Python objects;
+client_id and toewijzing_nr are factorised once over both tables): netting is
+one stable sort of a combined int64 key plus sums per item, the kept items are
+taken from the input in one pass, and reference rows are chosen once per
+distinct (code, date) pair in numpy (attributes then taken per record by row).
 
 Both cleaned tables also carry ``client_nr``: a dense int64 code of
 ``client_id``, the same in both tables, for fast distinct counts.
@@ -107,33 +108,99 @@ class Codes:
         return len(self.codes)
 
 
-def _rows(df: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
-    """``df.take(pos).reset_index(drop=True)``; for increasing positions as a boolean
-    filter, which copies Arrow strings in runs instead of one by one (faster)."""
+def _rows(df: pd.DataFrame, pos: np.ndarray, columns=None) -> pd.DataFrame:
+    """``df[columns].take(pos).reset_index(drop=True)`` (default all columns); for
+    increasing positions as a boolean filter, which copies Arrow strings in runs
+    instead of one by one (faster)."""
     import pyarrow as pa
 
+    columns = list(df.columns) if columns is None else list(columns)
     pos = np.asarray(pos, dtype=np.int64)
     if not (len(pos) > 1 and bool((pos[1:] > pos[:-1]).all())):
-        return df.take(pos).reset_index(drop=True)
+        return df[columns].take(pos).reset_index(drop=True)
     mask = np.zeros(len(df), dtype=bool)
     mask[pos] = True
     pmask = pa.array(mask)
     out = {}
-    for c in df.columns:  # one per column (pandas would turn a boolean mask into a take)
+    for c in columns:  # one per column (pandas would turn a boolean mask into a take)
         arr = df[c].array
         if isinstance(arr, pd.arrays.ArrowExtensionArray):
             out[c] = pd.Series(type(arr)(arr._pa_array.filter(pmask)), name=c)
         else:
             out[c] = df[c][mask].reset_index(drop=True)
-    return pd.DataFrame(out, columns=df.columns)
+    return pd.DataFrame(out, columns=columns)
 
 
-def _date_days(s) -> np.ndarray:
-    """Dates as int64 days since 1970 (NaT -> a sentinel far in the past)."""
-    v = np.asarray(pd.Series(s).to_numpy(dtype="datetime64[ns]")) if not isinstance(s, np.ndarray) else s
-    days = v.astype("datetime64[D]").astype("int64")
-    days[np.isnat(v)] = -(2**40)
+_DAY_NS = 86_400 * 10**9
+
+
+def _ns(dates) -> np.ndarray:
+    """Dates as a numpy datetime64[ns] array (no copy when they are one)."""
+    if isinstance(dates, np.ndarray) and dates.dtype == "datetime64[ns]":
+        return dates
+    return np.asarray(pd.Series(dates).to_numpy(dtype="datetime64[ns]"))
+
+
+def _month_start(dates) -> np.ndarray:
+    """First day of the month of each date (datetime64[ns], NaT stays NaT), as
+    ``astype("datetime64[M]")`` but computed once per day of the range."""
+    v = _ns(dates)
+    nat = np.isnat(v)
+    days = v.view(np.int64) // _DAY_NS
+    if nat.all() or int(days[~nat].max()) - int(days[~nat].min()) > 100_000:
+        return v.astype("datetime64[M]").astype("datetime64[ns]")
+    lo, hi = int(days[~nat].min()), int(days[~nat].max())
+    per_day = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[ns]")
+    out = per_day[np.where(nat, 0, days - lo)]
+    out[nat] = np.datetime64("NaT", "ns")
+    return out
+
+
+def _conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``schema.conform(df, table)``; missing string columns (e.g. ``bron``, not
+    read by ``jeugdlib kpi``) are first added as Arrow nulls, not made from a
+    list of Python ``None`` (slow for large tables)."""
+    import pyarrow as pa
+
+    missing = [c for c, t in schema.TABLES[table].items() if c not in df.columns and t == schema.S]
+    if missing and len(df):
+        nulls = pd.arrays.ArrowStringArray(pa.chunked_array([pa.nulls(len(df), pa.large_string())]))
+        df = df.assign(**{c: pd.Series(nulls, index=df.index) for c in missing})
+    return schema.conform(df, table)
+
+
+def _day_codes(v) -> np.ndarray:
+    """Small int64 codes of dates, equal for the same day (for keys): days since
+    the earliest day plus 1, NaT -> 0 (no sentinel far in the past, so a date
+    packs into few bits of a key)."""
+    v = _ns(v)
+    nat = np.isnat(v)
+    days = v.view(np.int64) // _DAY_NS  # floor, as astype("datetime64[D]")
+    if nat.all():
+        return np.zeros(len(v), dtype=np.int64)
+    any_nat = bool(nat.any())
+    days -= int(days[~nat].min() if any_nat else days.min()) - 1
+    if any_nat:
+        days[nat] = 0
     return days
+
+
+def _shared_codes(*cols) -> tuple[list[np.ndarray], int]:
+    """:class:`Codes` of several string columns in one numbering: the codes of
+    their concatenation (numbered in order of first appearance, NA and "" -> -1),
+    split per column, so a value has the same code in every column. Returns (codes
+    per column, number of codes). Arrow chunks are concatenated, not copied."""
+    import pyarrow as pa
+
+    arrays = [pd.Series(c).array for c in cols]
+    if all(isinstance(a, pd.arrays.ArrowStringArray) for a in arrays):
+        chunks = [ch.cast(pa.large_string()) for a in arrays for ch in a._pa_array.chunks]
+        both = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string())))
+    else:
+        both = pd.concat([pd.Series(a, dtype=schema.S) for a in arrays], ignore_index=True)
+    codes = Codes(both)
+    bounds = np.cumsum([0] + [len(a) for a in arrays])
+    return [codes.codes[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])], len(codes.uniques)
 
 
 def pack_keys(arrays: list) -> list[np.ndarray]:
@@ -180,9 +247,18 @@ def first_positions(key: np.ndarray) -> np.ndarray:
 
 
 def take(values, codes: np.ndarray):
-    """``values[codes]`` as a pandas array, -1 -> missing (vectorised)."""
+    """``values[codes]`` as a pandas array, -1 -> missing (vectorised). Arrow-backed
+    values: one Arrow take with -1 as null (as pandas' take, without its checks;
+    Arrow checks the bounds)."""
+    import pyarrow as pa
+
     arr = values if isinstance(values, pd.api.extensions.ExtensionArray) else pd.array(values)
-    return arr.take(np.asarray(codes, dtype=np.int64), allow_fill=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    if isinstance(arr, pd.arrays.ArrowExtensionArray) and len(arr):
+        miss = codes < 0
+        idx = pa.array(codes, mask=miss) if miss.any() else pa.array(codes)
+        return type(arr)(arr._pa_array.take(idx))
+    return arr.take(codes, allow_fill=True)
 
 
 def _civil(days: np.ndarray):
@@ -205,51 +281,94 @@ def leeftijd(geboortedatum, datum) -> pd.Series:
     Float with NaN where either date is missing. Someone born 2002-09-01 is 21 on
     2024-08-31 and 22 on 2024-09-01.
     """
-    g = np.asarray(pd.Series(geboortedatum).to_numpy(dtype="datetime64[ns]"))
-    d = np.asarray(pd.Series(datum).to_numpy(dtype="datetime64[ns]"))
+    g, d = _ns(geboortedatum), _ns(datum)
     missing = np.isnat(g) | np.isnat(d)
-    gd = np.where(missing, 0, g.astype("datetime64[D]").astype("int64"))
-    dd = np.where(missing, 0, d.astype("datetime64[D]").astype("int64"))
+    gd = np.where(missing, 0, g.view(np.int64) // _DAY_NS)  # days since 1970 (floor, as datetime64[D])
+    dd = np.where(missing, 0, d.view(np.int64) // _DAY_NS)
     if len(gd) == 0:
         return pd.Series(np.zeros(0))
     # civil dates once per day of the range, then looked up (dates repeat a lot)
     lo = int(min(gd.min(), dd.min()))
     hi = int(max(gd.max(), dd.max()))
     y, m, day = _civil(np.arange(lo, hi + 1, dtype=np.int64))
-    md = m * 100 + day
-    out = (y[dd - lo] - y[gd - lo] - (md[dd - lo] < md[gd - lo])).astype("float64")
+    ymd = y * 10000 + m * 100 + day  # yyyymmdd: the difference // 10000 is the age in completed years
+    out = ((ymd[dd - lo] - ymd[gd - lo]) // 10000).astype("float64")
     out[missing] = np.nan
     return pd.Series(out)
 
 
 def _lookup_by_code_date(codes: Codes, dates, table: pd.DataFrame, code_col: str,
-                         valid_fn, order_col: str, cols: list[str]) -> tuple[dict, np.ndarray]:
-    """Attributes of the reference row for each (code, date), looked up once per distinct pair.
+                         valid_fn, order_col: str) -> np.ndarray:
+    """The reference row for each (code, date), chosen once per distinct pair.
 
-    ``valid_fn(rows)`` -> bool array of candidate rows valid on their date ``_d``.
-    Among the rows of a code a valid one with the latest ``order_col`` wins, else
-    (code known, no row valid on the date) the one with the latest ``order_col``.
-    Returns ({column: array aligned to the records}, known-code flag).
+    ``valid_fn(rows, d)`` -> bool array: is table row ``rows[i]`` valid on date
+    ``d[i]``. Among the rows of a code a valid one with the latest ``order_col``
+    wins (empty = oldest; on a tie the first in ``table``), else (code known, no
+    row valid on the date) the one with the latest ``order_col``. Returns per
+    record the position of its row in ``table``, -1 for a code not in the table.
+    Vectorised: candidate (pair, row) combinations by ``np.repeat``, one lexsort.
     """
     c, n = codes.codes, len(codes)
-    dates_np = np.asarray(pd.Series(dates).to_numpy(dtype="datetime64[ns]"))
-    key = combine_keys([c, _date_days(dates_np)]) if n else np.zeros(0, np.int64)
-    first = first_positions(key) if n else np.zeros(0, np.int64)
-    uniq = pd.DataFrame({"_k": np.arange(len(first)), "_c": c[first], "_d": dates_np[first]})
-    ref = table.copy()
-    ref["_c"] = codes.uniques.get_indexer(ref[code_col]) if len(codes.uniques) else np.full(len(ref), -1)
-    ref = ref[ref["_c"] >= 0]
-    m = uniq[uniq["_c"] >= 0].merge(ref.drop(columns=[code_col]), on="_c", how="inner")
-    if len(m):
-        m["_valid"] = np.asarray(valid_fn(m), dtype=bool)
-        m = m.sort_values(["_k", "_valid", order_col], ascending=[True, False, False],
-                          na_position="last", kind="mergesort")
-        m = m.drop_duplicates("_k", keep="first")
-    pos = np.full(len(first), -1, dtype=np.int64)
-    pos[m["_k"].to_numpy(dtype=np.int64)] = np.arange(len(m))
-    rec = pos[key] if n else np.zeros(0, np.int64)
-    out = {col: take(pd.array(m[col].to_numpy(), dtype=table[col].dtype), rec) for col in cols}
-    return out, rec >= 0
+    if n == 0 or len(table) == 0 or len(codes.uniques) == 0:
+        return np.full(n, -1, dtype=np.int64)
+    key, pair_c, pair_d = _code_date_pairs(c, _ns(dates))
+    # table rows by code (rows whose code no record has are left out)
+    tc = np.asarray(codes.uniques.get_indexer(table[code_col]), dtype=np.int64)
+    by_code = np.flatnonzero(tc >= 0)
+    by_code = by_code[np.argsort(tc[by_code], kind="stable")]
+    tcs = tc[by_code]
+    lo = np.searchsorted(tcs, pair_c, side="left")
+    cnt = np.where(pair_c >= 0, np.searchsorted(tcs, pair_c, side="right") - lo, 0)
+    pair = np.repeat(np.arange(len(pair_c)), cnt)
+    offs = np.arange(len(pair)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    rows = by_code[np.repeat(lo, cnt) + offs]
+    win = np.full(len(pair_c), -1, dtype=np.int64)
+    one = cnt == 1  # a single candidate row wins
+    win[one] = by_code[lo[one]]
+    multi = (cnt > 1)[pair]
+    pair, rows = pair[multi], rows[multi]
+    if len(rows):
+        valid = np.asarray(valid_fn(rows, pair_d[pair]), dtype=bool)
+        order_v = table[order_col].to_numpy(dtype="datetime64[ns]").view(np.int64)[rows]  # NaT: lowest
+        o = np.lexsort((rows, ~order_v, ~valid, pair))  # ~x: descending, NaT last
+        ps = pair[o]
+        head = np.r_[True, ps[1:] != ps[:-1]]
+        win[ps[head]] = rows[o][head]
+    return win[key]
+
+
+def _code_date_pairs(c: np.ndarray, dates: np.ndarray):
+    """Distinct (code, day) pairs of records: (pair number per record, code and
+    date per pair). Dates of whole days with a small code x day range: numbered
+    by a dense lookup array (no hashing); else by :func:`combine_keys` (in order
+    of first appearance, the date of the pair's first record)."""
+    n = len(c)
+    day = _day_codes(dates)
+    width = int(day.max()) + 1
+    size = (int(c.max()) + 2) * width
+    whole = size <= min(4 * n + (1 << 20), 1 << 25) and \
+        bool(((dates.view(np.int64) % _DAY_NS == 0) | np.isnat(dates)).all())
+    if not whole:
+        key = combine_keys([c, day])
+        first = first_positions(key)
+        return key, c[first], dates[first]
+    flat = (c + 1) * width + day
+    present = np.zeros(size, dtype=bool)
+    present[flat] = True
+    ids = np.flatnonzero(present)
+    num = np.zeros(size, dtype=np.int32 if len(ids) < 2**31 else np.int64)
+    num[ids] = np.arange(len(ids))
+    pair_day = ids % width  # day code: 0 = NaT, else days since the earliest + 1
+    nat = np.isnat(dates)
+    lo = int((dates.view(np.int64)[~nat] // _DAY_NS).min()) if not nat.all() else 0
+    pair_d = ((lo + pair_day - 1) * _DAY_NS).view("datetime64[ns]")
+    pair_d[pair_day == 0] = np.datetime64("NaT", "ns")
+    return num[flat].astype(np.int64), ids // width - 1, pair_d
+
+
+def _at(values: np.ndarray, rows: np.ndarray, fill):
+    """``values[rows]`` with ``fill`` where ``rows`` is -1 (numpy)."""
+    return np.append(values, np.asarray([fill], dtype=values.dtype))[np.where(rows < 0, len(values), rows)]
 
 
 def _if_else(cond: np.ndarray, a: pd.Series, b: pd.Series) -> pd.Series:
@@ -283,29 +402,36 @@ def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum,
     if kolommen is not None:
         cols = [c for c in cols if c == "productgroep" or c in kolommen]
 
-    def valid(m):
-        d = m["_d"]
-        lo = m["geldig_vanaf"].isna() | (m["geldig_vanaf"] <= d)
-        hi = m["geldig_tot"].isna() | (d <= m["geldig_tot"])
-        return (lo & hi).to_numpy()
-
     prod = schema.conform(producten, "producten")
     for c in ("financieringsvorm", "zwaarte", "variant"):
         prod[c] = prod[c].str.strip().str.lower().replace("", pd.NA).astype(schema.S)
+    vanaf = prod["geldig_vanaf"].to_numpy(dtype="datetime64[ns]")
+    tot = prod["geldig_tot"].to_numpy(dtype="datetime64[ns]")
+
+    def valid(rows, d):
+        v, t = vanaf[rows], tot[rows]
+        return (np.isnat(v) | (v <= d)) & (np.isnat(t) | (d <= t))
+
     codes = codes if codes is not None else Codes(productcode)
-    attrs, known = _lookup_by_code_date(codes, datum, prod, "productcode", valid, "geldig_vanaf", cols)
-    out = pd.DataFrame(attrs)
-    # productgroep: the table's; empty -> the code; unknown code -> the record's productcategorie
-    grp = out["productgroep"]
-    empty_grp = known & grp.fillna("").eq("").to_numpy(dtype=bool)
-    if empty_grp.any() or not known.all():
-        code = pd.Series(productcode).reset_index(drop=True).astype(schema.S)
-        cat = pd.Series(productcategorie).reset_index(drop=True).astype(schema.S)
-        grp = _if_else(~empty_grp, grp, code)
-        grp = _if_else(known, grp, cat)
-    out["productgroep"] = grp.astype(schema.S)
+    row = _lookup_by_code_date(codes, datum, prod, "productcode", valid, "geldig_vanaf")
+    known = row >= 0
+    out = {col: take(prod[col].array, row) for col in cols if col != "productgroep"}
+    # productgroep: the table's; empty -> the code; unknown code -> the record's
+    # productcategorie. Per table row (the table's or its code), then one take per record.
+    grp = prod["productgroep"]
+    per_row = np.where(grp.fillna("").eq("").to_numpy(dtype=bool), prod["productcode"].to_numpy(dtype=object),
+                       grp.to_numpy(dtype=object))
+    idx, values = row, per_row
+    if not known.all():
+        unknown = np.flatnonzero(~known)
+        cat = pd.Series(productcategorie).reset_index(drop=True).astype(schema.S).iloc[unknown]
+        cat_c, cat_u = pd.factorize(cat, use_na_sentinel=True)
+        idx = row.copy()
+        idx[unknown] = np.where(cat_c < 0, -1, len(per_row) + cat_c)
+        values = np.concatenate([per_row, np.asarray(cat_u, dtype=object)])
+    out["productgroep"] = take(pd.array(values, dtype=schema.S), idx)
     out["product_bekend"] = pd.array(known, dtype=schema.B)
-    return out
+    return pd.DataFrame({c: out[c] for c in [*cols, "product_bekend"]})
 
 
 def aanbieder_attrs(agb: pd.Series, datum, aanbieders: pd.DataFrame,
@@ -324,43 +450,45 @@ def aanbieder_attrs(agb: pd.Series, datum, aanbieders: pd.DataFrame,
     typ = typ.where(typ.isin(["micro", "regulier"]), "regulier").fillna("regulier")
     codes = codes if codes is not None else Codes(agb)
     c, u = codes.codes, codes.uniques
-    u_known = np.append(np.asarray(u.isin(typ.index), dtype=bool), False)
-    u_type = pd.Series(u, dtype=object).map(typ).fillna("regulier").to_numpy(dtype=object)
+    at = typ.index.get_indexer(u) if len(u) else np.zeros(0, dtype=np.int64)  # per distinct AGB
+    u_known = np.append(at >= 0, False)
+    u_type = np.where(at >= 0, _at(typ.to_numpy(dtype=object), at, None), "regulier")
     out = pd.DataFrame({
         "aanbieder_type": take(pd.array(np.append(u_type, "regulier"), dtype=schema.S),
                                np.where(c < 0, len(u), c)),
         "aanbieder_bekend": pd.array(u_known[c], dtype=schema.B),
     })
     if datum is not None:
-        def valid(m):
-            d = m["_d"]
-            vanaf, tot = m["gecontracteerd_vanaf"], m["gecontracteerd_tot"]
-            never = vanaf.isna() & tot.isna()
-            ok = (vanaf.isna() | (vanaf <= d)) & (tot.isna() | (d <= tot))
-            return (ok & ~never).to_numpy()
-
-        # a row valid on the date sorts first; it is re-checked here
-        res, _ = _lookup_by_code_date(codes, datum, a, "agb", valid, "gecontracteerd_vanaf",
-                                      ["gecontracteerd_vanaf", "gecontracteerd_tot"])
         d = np.asarray(pd.Series(datum).to_numpy(dtype="datetime64[ns]"))
-        vanaf = np.asarray(res["gecontracteerd_vanaf"], dtype="datetime64[ns]")
-        tot = np.asarray(res["gecontracteerd_tot"], dtype="datetime64[ns]")
-        ok = (~np.isnat(vanaf) | ~np.isnat(tot)) & (np.isnat(vanaf) | (vanaf <= d)) & (np.isnat(tot) | (d <= tot))
-        out["gecontracteerd"] = pd.array(ok, dtype=schema.B)
+        vanaf = a["gecontracteerd_vanaf"].to_numpy(dtype="datetime64[ns]")
+        tot = a["gecontracteerd_tot"].to_numpy(dtype="datetime64[ns]")
+
+        def contracted(v, t, d):
+            return (~np.isnat(v) | ~np.isnat(t)) & (np.isnat(v) | (v <= d)) & (np.isnat(t) | (d <= t))
+
+        # a row valid on the date wins; the winner is re-checked per record
+        row = _lookup_by_code_date(codes, d, a, "agb", lambda rows, dd: contracted(vanaf[rows], tot[rows], dd),
+                                   "gecontracteerd_vanaf")
+        nat = np.datetime64("NaT", "ns")
+        out["gecontracteerd"] = pd.array(contracted(_at(vanaf, row, nat), _at(tot, row, nat), d), dtype=schema.B)
     return out
 
 
-def regio_lookup(gemeentecode: pd.Series, gemeenten: pd.DataFrame, codes: Codes | None = None) -> pd.DataFrame:
+def regio_lookup(gemeentecode: pd.Series, gemeenten: pd.DataFrame, codes: Codes | None = None,
+                 kolommen=("regio", "gemeentenaam")) -> pd.DataFrame:
     """``regio`` (regio_naam) and ``gemeentenaam`` per gemeentecode; an unknown code
-    is grouped under its own code (data-contract 1.3); no code -> ``onbekend``."""
+    is grouped under its own code (data-contract 1.3); no code -> ``onbekend``.
+    Looked up once per distinct code. ``kolommen``: only these of the two."""
     g = gemeenten.drop_duplicates("gemeentecode").set_index("gemeentecode")
     codes = codes if codes is not None else Codes(gemeentecode)
     c = np.where(codes.codes < 0, len(codes.uniques), codes.codes)
     us = pd.Series(codes.uniques, dtype=schema.S)
-    reg = np.append(us.map(g["regio_naam"]).fillna(us).to_numpy(dtype=object), "onbekend")
-    naam = np.append(us.map(g["gemeentenaam"]).fillna(us).to_numpy(dtype=object), "onbekend")
-    return pd.DataFrame({"regio": take(pd.array(reg, dtype=schema.S), c),
-                         "gemeentenaam": take(pd.array(naam, dtype=schema.S), c)})
+    out = {}
+    for col, src in (("regio", "regio_naam"), ("gemeentenaam", "gemeentenaam")):
+        if col in kolommen:
+            per_code = np.append(us.map(g[src]).fillna(us).to_numpy(dtype=object), "onbekend")
+            out[col] = take(pd.array(per_code, dtype=schema.S), c)
+    return pd.DataFrame(out)
 
 
 class _Telling:
@@ -396,28 +524,37 @@ def _canon(df: pd.DataFrame, table: str) -> pd.DataFrame:
     return df if ok else schema.conform(df, table)
 
 
-def _clean_toewijzingen(tw: pd.DataFrame, params: Params, tel: _Telling):
+def _clean_toewijzingen(tw: pd.DataFrame, params: Params, tel: _Telling, nr: np.ndarray | None = None):
+    """metrics.md 0.1 (rules 1-6 of the module docstring). ``nr``: codes of
+    ``tw["toewijzing_nr"]`` when known (:class:`Codes`; NA and "" -> -1, one group).
+    Returns (kept toewijzingen, withdrawn latest versions, positions of the kept
+    rows in ``tw``). The rules are evaluated on the latest versions' positions;
+    the rows are taken from ``tw`` once per result."""
+    import pyarrow.compute as pc
+
     peil = params.peil_ts
     n0 = len(tw)
     # 1. latest version (stable: on equal stamps the last read wins; NaT is oldest)
-    stamp = tw["versie_ts"].to_numpy(dtype="datetime64[ns]").astype("int64")
-    nr = Codes(tw["toewijzing_nr"]).codes
-    order = np.lexsort((np.arange(n0), stamp, nr))
-    nrs = nr[order]
-    last = np.ones(n0, dtype=bool)
-    last[:-1] = nrs[1:] != nrs[:-1]
-    tw = _rows(tw, np.sort(order[last]))
-    tel.add("toewijzingen", "oudere_versie", n0, n0 - len(tw),
+    stamp = tw["versie_ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    nr = Codes(tw["toewijzing_nr"]).codes if nr is None else np.asarray(nr, dtype=np.int64)
+    sel = _last_of_max(nr + 1, stamp)  # code -1 (no number) is one group too
+    n1 = len(sel)
+    tel.add("toewijzingen", "oudere_versie", n0, n0 - n1,
             "oudere versies van een toewijzing (alleen de laatste versie telt)")
     # 2. RedenWijziging 13
-    rw13 = tw["reden_wijziging"].str.strip().eq("13").fillna(False).to_numpy(dtype=bool)
-    ingetrokken = tw[rw13].reset_index(drop=True)
-    tel.add("toewijzingen", "reden_wijziging_13", len(tw), rw13.sum(),
+    rw = tw["reden_wijziging"].array
+    if isinstance(rw, pd.arrays.ArrowStringArray):
+        eq13 = pc.equal(pc.utf8_trim_whitespace(rw._pa_array), "13")
+        rw13_all = np.asarray(pc.fill_null(eq13, False).to_numpy(zero_copy_only=False), dtype=bool)
+    else:
+        rw13_all = tw["reden_wijziging"].str.strip().eq("13").fillna(False).to_numpy(dtype=bool)
+    rw13 = rw13_all[sel]
+    tel.add("toewijzingen", "reden_wijziging_13", n1, rw13.sum(),
             "laatste versie ingetrokken (RedenWijziging 13, verwijderd)")
     keep = ~rw13
     # 3. einddatum < ingangsdatum
-    ing = tw["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
-    eind = tw["einddatum"].to_numpy(dtype="datetime64[ns]")
+    ing = tw["ingangsdatum"].to_numpy(dtype="datetime64[ns]")[sel]
+    eind = tw["einddatum"].to_numpy(dtype="datetime64[ns]")[sel]
     bad = ~np.isnat(eind) & (eind < ing)
     tel.add("toewijzingen", "einde_voor_ingang", keep.sum(), (bad & keep).sum(), "einddatum vóór ingangsdatum")
     keep &= ~bad
@@ -427,21 +564,37 @@ def _clean_toewijzingen(tw: pd.DataFrame, params: Params, tel: _Telling):
             "ingangsdatum op of na de peildatum (of leeg)")
     keep &= ~late
     # 5. age on the ingangsdatum
-    age = leeftijd(tw["geboortedatum"], ing).to_numpy()
+    age = leeftijd(tw["geboortedatum"].to_numpy(dtype="datetime64[ns]")[sel], ing).to_numpy()
     old = np.nan_to_num(age, nan=-1) > params.max_leeftijd
     tel.add("toewijzingen", "leeftijd", keep.sum(), (old & keep).sum(),
             f"cliënt ouder dan {params.max_leeftijd} jaar op de ingangsdatum")
     keep &= ~old
     # 6. excluded aanbieders
-    excl = tw["agb"].isin(list(params.exclude_agb)).fillna(False).to_numpy(dtype=bool)
+    excl = tw["agb"].isin(list(params.exclude_agb)).fillna(False).to_numpy(dtype=bool)[sel]
     tel.add("toewijzingen", "exclude_agb", keep.sum(), (excl & keep).sum(), "aanbieder uitgesloten (exclude_agb)")
     keep &= ~excl
-    return tw[keep].reset_index(drop=True), ingetrokken
+    kept = sel[keep]
+    return _rows(tw, kept), _rows(tw, sel[rw13]), kept
+
+
+def _last_of_max(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Per group (dense non-negative int codes) the position of its row with the
+    highest ``value``, on a tie the last one; increasing positions. Without a
+    sort: the maximum per group, then the last position holding it."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    g = np.asarray(group, dtype=np.int64)
+    top = np.full(int(g.max()) + 1, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(top, g, value)
+    cand = np.flatnonzero(value == top[g])
+    last = np.full(len(top), -1, dtype=np.int64)
+    np.maximum.at(last, g[cand], cand)
+    return np.sort(last[last >= 0])
 
 
 def _enrich_toewijzingen(tw: pd.DataFrame, params: Params, ref: dict) -> pd.DataFrame:
     peil_1 = params.peil_ts - pd.Timedelta(days=1)
-    tw = tw.copy()
+    tw = tw.copy(deep=False)
     eind = tw["einddatum"]
     tw["einddatum_eff"] = eind.where(eind.notna() & (eind < params.peil_ts), peil_1).astype(schema.D)
     reg = regio_lookup(tw["gemeentecode"], ref["gemeenten"])
@@ -464,7 +617,7 @@ DECL_COLUMNS = ["toewijzing_nr", "client_id", "agb", "gemeentecode", "productcod
 
 
 def net_items(tnr: np.ndarray, client: np.ndarray, agb: np.ndarray, prod: np.ndarray, begin: np.ndarray,
-              eind: np.ndarray, amount: np.ndarray, vol: np.ndarray) -> dict:
+              eind: np.ndarray, amount: np.ndarray, vol: np.ndarray, keep: np.ndarray | None = None) -> dict:
     """Netting of metrics.md 0.2 on integer-coded lines (arrays aligned per line).
 
     Key (toewijzing_nr, productcode, periode_begin, periode_eind), or for lines
@@ -472,33 +625,71 @@ def net_items(tnr: np.ndarray, client: np.ndarray, agb: np.ndarray, prod: np.nda
     periode_eind). Returns per item, in order of their first line: ``first`` (the
     line whose fields the item takes: its first debet line, else its first
     line), ``bedrag`` and ``volume`` (signed sums: debet minus credit),
-    ``n_debet``, ``n_credit``.
+    ``n_debet``, ``n_credit``. ``keep``: net only these lines (the others are
+    sorted after them and left out; positions still count all lines).
     """
     n = len(tnr)
     if n == 0:
         z = np.zeros(0, np.int64)
         return {"first": z, "bedrag": z, "volume": z, "n_debet": z, "n_credit": z}
+    tnr = np.asarray(tnr, dtype=np.int64)
     has_nr = tnr >= 0
-    words = pack_keys([tnr, np.where(has_nr, -2, client), np.where(has_nr, -2, agb), prod,
-                       _date_days(begin), _date_days(eind)])
+    # the item's subject: its toewijzing, or without a number its (client, agb) pair,
+    # numbered after the toewijzing codes (few such lines: a small factorize)
+    subject = tnr
+    if not has_nr.all():
+        subject = tnr.copy()
+        no = ~has_nr
+        pair = combine_keys([np.asarray(client)[no], np.asarray(agb)[no]])
+        subject[no] = int(tnr.max()) + 1 + pair
+    parts = [subject, np.asarray(prod, dtype=np.int64) + 1, _day_codes(begin), _day_codes(eind)]  # all >= 0
+    n_keep = n
+    if keep is not None:  # most significant: lines left out sort last
+        keep = np.asarray(keep, dtype=bool)
+        n_keep = int(keep.sum())
+        parts.insert(0, (~keep).astype(np.int64))
+    widths = [int(p.max()) + 1 for p in parts]
+    amount = np.asarray(amount, dtype=np.int64)
     is_debet = amount > 0
-    order = np.lexsort((np.arange(n), ~is_debet, *reversed(words)))
-    change = np.zeros(n, dtype=bool)
-    change[0] = True
-    for w in words:
-        ws = w[order]
-        change[1:] |= ws[1:] != ws[:-1]
-    starts = np.flatnonzero(change)
-    first = order[starts]
-    res = {
-        "first": first,
-        "bedrag": np.add.reduceat(amount[order], starts),
-        "volume": np.add.reduceat(vol[order], starts),
-        "n_debet": np.add.reduceat(is_debet[order].astype(np.int64), starts),
-        "n_credit": np.add.reduceat((amount[order] < 0).astype(np.int64), starts),
-    }
-    o = np.argsort(first, kind="stable")
-    return {k: v[o] for k, v in res.items()}
+    if int(np.prod([float(w) for w in widths])) * 2 < 2**62:
+        # one int64 word: the key, then debet first; a stable sort keeps the input order
+        key = parts[0].copy()
+        for p, w in zip(parts[1:], widths[1:]):
+            key *= w
+            key += p
+        key *= 2
+        key += ~is_debet
+        order = np.argsort(key, kind="stable")
+        ks = key[order] >> 1
+        change = np.r_[True, ks[1:] != ks[:-1]]
+    else:
+        words = pack_keys(parts)
+        order = np.lexsort((np.arange(n), ~is_debet, *reversed(words)))
+        change = np.zeros(n, dtype=bool)
+        change[0] = True
+        for w in words:
+            ws = w[order]
+            change[1:] |= ws[1:] != ws[:-1]
+    starts = np.flatnonzero(change[:n_keep])  # first line of each item in sorted order
+    # items in order of their first line (positions are distinct: a scatter, no sort)
+    slot = np.full(n, -1, dtype=np.int64)
+    slot[order[starts]] = np.arange(len(starts))
+    first = np.flatnonzero(slot >= 0)
+    item_of_seg = np.empty(len(starts), dtype=np.int64)
+    item_of_seg[slot[first]] = np.arange(len(first))
+    del slot
+    # sums: the first line's value plus the other lines' (few: most items are one line)
+    rest = np.flatnonzero(~change[:n_keep])
+    rest_item = item_of_seg[np.searchsorted(starts, rest, side="right") - 1]
+    rest_line = order[rest]
+    vol = np.asarray(vol, dtype=np.int64)
+
+    def total(values):
+        out = values[first].astype(np.int64)
+        np.add.at(out, rest_item, values[rest_line])
+        return out
+    return {"first": first, "bedrag": total(amount), "volume": total(vol),
+            "n_debet": total(is_debet), "n_credit": total(amount < 0)}
 
 
 def net_declaraties(dec: pd.DataFrame):
@@ -518,12 +709,25 @@ def net_declaraties(dec: pd.DataFrame):
     return items, r["n_credit"] > 0, r["first"]
 
 
-def _items_frame(dec, pos, bedrag, volume, n_debet, kolommen=None) -> pd.DataFrame:
+def _int_values(s: pd.Series) -> np.ndarray:
+    """Integer column as int64 numpy, missing -> 0."""
+    import pyarrow.compute as pc
+
+    arr = s.array
+    if isinstance(arr, pd.arrays.ArrowExtensionArray):
+        return np.asarray(pc.fill_null(arr._pa_array, 0).to_numpy(), dtype=np.int64)
+    return s.fillna(0).to_numpy(dtype=np.int64)
+
+
+def _items_frame(dec, pos, bedrag, volume, n_debet, kolommen=None, zonder_nr=True) -> pd.DataFrame:
+    """The items' fields from their line ``pos`` of ``dec`` (an empty toewijzing_nr
+    -> missing) and their netted amounts. ``zonder_nr``: False when no item can
+    have an empty toewijzing_nr (none has code -1), which skips that check."""
     cols = [c for c in DECL_COLUMNS if c not in ("volume", "bedrag_cent", "credit_zonder_debet")
             and (kolommen is None or c in kolommen)]
-    items = _rows(dec[cols], pos)
+    items = _rows(dec, pos, cols)
     tnr = items["toewijzing_nr"]
-    empty = tnr.eq("").fillna(False).to_numpy(dtype=bool)
+    empty = tnr.eq("").fillna(False).to_numpy(dtype=bool) if zonder_nr else np.zeros(len(tnr), dtype=bool)
     if empty.any():
         items["toewijzing_nr"] = _if_else(~empty, tnr, pd.Series(pd.array([None] * len(tnr), dtype=schema.S)))
     items["volume"] = pd.array(volume, dtype=schema.I)
@@ -534,23 +738,22 @@ def _items_frame(dec, pos, bedrag, volume, n_debet, kolommen=None) -> pd.DataFra
 
 def _clean_declaraties(dec: pd.DataFrame, client: np.ndarray, tnr: np.ndarray, geb_per_code: np.ndarray,
                        params: Params, tel: _Telling, kolommen=None):
-    """metrics.md 0.2 on the raw lines; returns (items, positions of their line in
-    ``dec``, client codes, toewijzing codes, agb/product/gemeente Codes, birth-date stats)."""
+    """metrics.md 0.2 on the raw lines (``client``, ``tnr``: codes of their client_id
+    and toewijzing_nr); returns (items, positions of their line in ``dec``,
+    birth-date stats, agb and productcode :class:`Codes` of the items)."""
     n0 = len(dec)
     pb = dec["periode_begin"].to_numpy(dtype="datetime64[ns]")
     keep = pb < np.datetime64(params.peil_ts)  # NaT compares False
     tel.add("declaraties", "periode_na_peildatum", n0, (~keep).sum(),
             "declaratieregel met periode_begin op of na de peildatum (of leeg)")
-    idx = np.flatnonzero(keep)
+    n_keep = int(keep.sum())
     agb = Codes(dec["agb"])
     prod = Codes(dec["productcode"])
-    r = net_items(tnr[idx], client[idx], agb.codes[idx], prod.codes[idx], pb[idx],
-                  dec["periode_eind"].to_numpy(dtype="datetime64[ns]")[idx],
-                  dec["bedrag_cent_signed"].fillna(0).to_numpy(dtype=np.int64)[idx],
-                  dec["volume_signed"].fillna(0).to_numpy(dtype=np.int64)[idx])
-    first = idx[r["first"]]
+    r = net_items(tnr, client, agb.codes, prod.codes, pb, dec["periode_eind"].to_numpy(dtype="datetime64[ns]"),
+                  _int_values(dec["bedrag_cent_signed"]), _int_values(dec["volume_signed"]), keep=keep)
+    first = r["first"]
     n_items = len(first)
-    tel.add("declaraties", "saldering", len(idx), len(idx) - n_items,
+    tel.add("declaraties", "saldering", n_keep, n_keep - n_items,
             "regels samengevoegd tot één post per product en periode (debet min credit)")
     zero = r["bedrag"] == 0
     z1 = zero & (r["n_credit"] > 0)
@@ -572,7 +775,8 @@ def _clean_declaraties(dec: pd.DataFrame, client: np.ndarray, tnr: np.ndarray, g
     unknown = np.isnat(geb) & keep
     geb_stats = (int(unknown.sum()), int(len(np.unique(item_client[unknown]))))
     pos = first[keep]
-    items = _items_frame(dec, pos, r["bedrag"][keep], r["volume"][keep], r["n_debet"][keep], kolommen)
+    items = _items_frame(dec, pos, r["bedrag"][keep], r["volume"][keep], r["n_debet"][keep], kolommen,
+                         zonder_nr=bool((tnr[pos] < 0).any()))
     return items, pos, geb_stats, agb.take(pos), prod.take(pos)
 
 
@@ -611,29 +815,25 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
 
     raw_tw = _canon(ds.toewijzingen, "toewijzingen")
     raw_dec = _canon(ds.declaraties, "declaraties")
-    # one client code over both tables (factorise the lines, look the toewijzingen up)
-    dec_c = Codes(raw_dec["client_id"])
-    tw_cc = _codes_in(dec_c, raw_tw["client_id"])
-    dec_cc = dec_c.codes
-    n_clients = max(int(tw_cc.max()) + 1 if len(tw_cc) else 0, len(dec_c.uniques))
-    del dec_c
+    # one client code and one toewijzing code over both tables (one factorisation each)
+    (dec_cc, tw_cc), n_clients = _shared_codes(raw_dec["client_id"], raw_tw["client_id"])
+    (dec_tc, tw_tc), n_tnr = _shared_codes(raw_dec["toewijzing_nr"], raw_tw["toewijzing_nr"])
     # birth date per client code, from all toewijzing versions (metrics.md section 0)
     geb_per_code = np.full(n_clients, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     g = raw_tw["geboortedatum"].to_numpy(dtype="datetime64[ns]")
     has = (tw_cc >= 0) & ~np.isnat(g)
     geb_per_code[tw_cc[has]] = g[has]  # on conflicts the last version read wins
 
-    tw, ingetrokken = _clean_toewijzingen(raw_tw.assign(client_nr=pd.array(tw_cc, dtype=schema.I)), params, tel)
+    tw, ingetrokken, tw_pos = _clean_toewijzingen(raw_tw.assign(client_nr=pd.array(tw_cc, dtype=schema.I)),
+                                                  params, tel, tw_tc)
     tw = _enrich_toewijzingen(tw, params, ref)
     ingetrokken = _enrich_toewijzingen(ingetrokken, params, ref)
 
-    # toewijzing codes of the lines; which of them are kept toewijzingen (toewijzing_bekend)
-    tc = Codes(raw_dec["toewijzing_nr"])
-    dec_tc = tc.codes
-    bekend_code = np.zeros(len(tc.uniques) + 1, dtype=bool)  # last slot: code -1, no number
-    k = tc.uniques.get_indexer(tw["toewijzing_nr"]) if len(tc.uniques) else np.zeros(0, np.int64)
+    # which toewijzing codes of the lines are kept toewijzingen (toewijzing_bekend)
+    bekend_code = np.zeros(n_tnr + 1, dtype=bool)  # last slot: code -1, no number
+    k = tw_tc[tw_pos]
     bekend_code[k[k >= 0]] = True
-    del tc
+    del tw_tc, tw_cc
 
     dec, pos, geb_stats, agb_c, prod_c = _clean_declaraties(raw_dec, dec_cc, dec_tc, geb_per_code, params, tel,
                                                             want)
@@ -643,9 +843,10 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
     dec["client_nr"] = pd.array(dec_cc[pos], dtype=schema.I)
     dec["toewijzing_bekend"] = pd.array(bekend_code[dec_tc[pos]], dtype=schema.B)
     del dec_tc, dec_cc
-    reg = regio_lookup(dec["gemeentecode"], gemeenten)
+    namen = want is None or "gemeentenaam" in want
+    reg = regio_lookup(dec["gemeentecode"], gemeenten, kolommen=("regio", "gemeentenaam") if namen else ("regio",))
     dec["regio"] = reg["regio"].array
-    if want is None or "gemeentenaam" in want:
+    if namen:
         dec["gemeentenaam"] = reg["gemeentenaam"].array
     del reg
     pa_ = product_attrs(dec["productcode"], dec["productcategorie"], dec["periode_begin"], producten, prod_c,
@@ -660,13 +861,12 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
     for c in ("aanbieder_type", "aanbieder_bekend", "gecontracteerd"):
         dec[c] = aa[c].array
     del aa
-    dec["maand"] = dec["periode_begin"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]") \
-        .astype("datetime64[ns]")
+    dec["maand"] = _month_start(dec["periode_begin"].to_numpy(dtype="datetime64[ns]"))
 
-    start_stop = schema.conform(ds.start_stop, "start_stop")
-    start_stop["regio"] = regio_lookup(start_stop["gemeentecode"], gemeenten)["regio"].array
-    verzoeken = schema.conform(ds.verzoeken, "verzoeken")
-    verzoeken["regio"] = regio_lookup(verzoeken["gemeentecode"], gemeenten)["regio"].array
+    start_stop = _conform(ds.start_stop, "start_stop")
+    start_stop["regio"] = regio_lookup(start_stop["gemeentecode"], gemeenten, kolommen=("regio",))["regio"].array
+    verzoeken = _conform(ds.verzoeken, "verzoeken")
+    verzoeken["regio"] = regio_lookup(verzoeken["gemeentecode"], gemeenten, kolommen=("regio",))["regio"].array
 
     signalen = _signalen(tw, dec, gemeenten, geb_stats)
     # unknown gemeenten are grouped under their own code: add them to the table
@@ -699,19 +899,6 @@ def _licht(ds: Dataset) -> Dataset:
     return dataclasses.replace(ds, declaraties=light)
 
 
-def _codes_in(codes: Codes, s: pd.Series) -> np.ndarray:
-    """Codes of ``s`` in the numbering of ``codes``; values not in it get new codes
-    after the existing ones (NA and "" -> -1)."""
-    if len(s) == 0:
-        return np.zeros(0, np.int64)
-    own = Codes(s)
-    idx = codes.uniques.get_indexer(own.uniques) if len(codes.uniques) else np.full(len(own.uniques), -1)
-    new = idx < 0
-    idx = idx.astype(np.int64)
-    idx[new] = len(codes.uniques) + np.arange(int(new.sum()))
-    return np.where(own.codes < 0, -1, np.append(idx, -1)[own.codes])
-
-
 def _signalen(tw, dec, gemeenten, geb_unknown_dec) -> dict:
     """Data-quality lists (no client ids in them)."""
     item_cols = ["toewijzing_nr", "agb", "gemeentecode", "regio", "productcode", "periode_begin",
@@ -720,9 +907,10 @@ def _signalen(tw, dec, gemeenten, geb_unknown_dec) -> dict:
     def per_code(col, mask_tw, mask_dec, extra=()):
         parts = []
         for tabel, df, mask in (("toewijzingen", tw, mask_tw), ("declaraties", dec, mask_dec)):
-            sub = df[np.asarray(mask, dtype=bool)]
-            if len(sub) == 0:
+            rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+            if len(rows) == 0:
                 continue
+            sub = _rows(df, rows, [col, *extra, *(["bedrag_cent"] if "bedrag_cent" in df else [])])
             g = sub.assign(_n=1, _b=sub["bedrag_cent"] if "bedrag_cent" in sub else 0)
             agg = g.groupby([col, *extra], dropna=False, sort=True).agg(
                 aantal=("_n", "sum"), bedrag_cent=("_b", "sum")).reset_index()

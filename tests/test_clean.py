@@ -279,3 +279,74 @@ def test_empty_toewijzingnummer_is_no_number():
     c = clean(make_ds([tw(toewijzing_nr="T1")], lines), P)
     assert len(c.declaraties) == 1
     assert c.declaraties["bedrag_cent"].iloc[0] == 7500 and pd.isna(c.declaraties["toewijzing_nr"].iloc[0])
+
+
+# --------------------------------------------------------------------------- helpers (speed-ups)
+
+def test_shared_codes_one_numbering_over_columns():
+    from jeugdlib.clean import _shared_codes
+
+    a = pd.Series(["x", "y", "", None, "x"], dtype=schema.S)
+    b = pd.Series(["z", "y", None, ""], dtype=schema.S)
+    (ca, cb), n = _shared_codes(a, b)
+    # numbered in order of first appearance over a then b; "" and NA -> -1 ("" keeps its slot)
+    assert ca.tolist() == [0, 1, -1, -1, 0] and cb.tolist() == [3, 1, -1, -1] and n == 4
+
+
+def test_day_codes_and_month_start():
+    import numpy as np
+    from jeugdlib.clean import _day_codes, _month_start
+
+    v = pd.to_datetime(pd.Series(["2023-01-31 10:00", None, "2023-01-30", "2023-02-01"]), format="ISO8601").to_numpy()
+    assert _day_codes(v).tolist() == [2, 0, 1, 3]
+    got = _month_start(v)
+    assert list(pd.Series(got).astype(str)) == ["2023-01-01", "NaT", "2023-01-01", "2023-02-01"]
+    assert np.array_equal(got, v.astype("datetime64[M]").astype("datetime64[ns]"), equal_nan=True)
+
+
+def test_last_of_max_takes_last_on_tie():
+    import numpy as np
+    from jeugdlib.clean import _last_of_max
+
+    group = np.array([0, 1, 0, 0, 1, 2])
+    value = np.array([5, 1, 7, 7, np.iinfo(np.int64).min, np.iinfo(np.int64).min])
+    assert _last_of_max(group, value).tolist() == [1, 3, 5]
+
+
+def test_net_items_sums_and_debet_line_first():
+    import numpy as np
+    from jeugdlib.clean import net_items
+
+    d = np.array(["2023-01-01", "2023-01-01", "2023-02-01", "2023-01-01"], dtype="datetime64[ns]")
+    # line 0 (credit) and 1 (debet) are one item: it takes line 1; line 2 and 3 are items of their own
+    r = net_items(np.array([0, 0, 0, -1]), np.array([5, 5, 5, 6]), np.array([1, 1, 1, 1]), np.array([0, 0, 0, 0]),
+                  d, d, np.array([-300, 1000, 200, 50]), np.array([-1, 2, 1, 1]))
+    assert r["first"].tolist() == [1, 2, 3]
+    assert r["bedrag"].tolist() == [700, 200, 50] and r["volume"].tolist() == [1, 1, 1]
+    assert r["n_debet"].tolist() == [1, 1, 1] and r["n_credit"].tolist() == [1, 0, 0]
+
+
+def test_code_date_pairs_dense_and_fallback_agree():
+    import numpy as np
+    from jeugdlib.clean import _code_date_pairs
+
+    c = np.array([0, 1, 0, -1, 1, 0])
+    whole = np.array(["2023-01-01", "2023-01-01", "2023-01-01", "NaT", "2023-03-01", "2023-03-01"],
+                     dtype="datetime64[ns]")
+    for dates in (whole, whole + np.timedelta64(1, "h")):  # dense path; not whole days: factorize
+        key, pc_, pd_ = _code_date_pairs(c, dates)
+        assert key[0] == key[2] and len(set(key.tolist())) == 5
+        assert (pc_[key] == c).all()
+        same = ~np.isnat(dates)
+        assert (pd_[key][same] == dates[same]).all() and np.isnat(pd_[key][~same]).all()
+
+
+def test_net_items_keep_leaves_lines_out():
+    import numpy as np
+    from jeugdlib.clean import net_items
+
+    d = np.array(["2023-01-01", "2023-01-01", "2024-09-01"], dtype="datetime64[ns]")
+    one = np.array([0, 0, 0])
+    r = net_items(one, one, one, one, d, d, np.array([100, 100, 100]), np.array([1, 1, 1]),
+                  keep=np.array([True, True, False]))
+    assert r["first"].tolist() == [0] and r["bedrag"].tolist() == [200] and r["n_debet"].tolist() == [2]
