@@ -33,7 +33,7 @@ def _share_frame(ws, perioden, teller, noemer, n, by_labels=None, name=None) -> 
 
 def _aandeel_groepen(ws, perioden, codes: np.ndarray, values: list[str], name: str) -> pd.DataFrame:
     """Share of the period's kosten per group (``codes`` index into ``values``)."""
-    s, _ = ws.som(perioden, codes, len(values))
+    s, _ = ws.som(perioden, codes, len(values), tellen=False)
     tot, cl = ws.totaal(perioden)
     noemer = tuple(np.repeat(t, len(values), axis=-1) for t in tot)
     n = tuple(np.repeat(c, len(values), axis=-1) for c in cl)
@@ -63,12 +63,12 @@ def aandeel_nga(declaraties: pd.DataFrame, perioden: pd.DataFrame, per_segment: 
     nga = ~ws.src["gecontracteerd"].fillna(False).to_numpy(dtype=bool)
     if per_segment:
         codes, labels = ws.codes("segment")
-        s_all, _ = ws.som(perioden, codes, len(labels))
-        s_nga, _ = ws.som(perioden, codes, len(labels), mask=nga)
+        s_all, _ = ws.som(perioden, codes, len(labels), tellen=False)
+        s_nga, _ = ws.som(perioden, codes, len(labels), mask=nga, tellen=False)
         n = ws.clienten_pos(perioden, codes, len(labels))
         return _share_frame(ws, perioden, ws.rollup(s_nga), ws.rollup(s_all), n, by_labels=labels,
                             name="segment")
-    s_nga, _ = ws.som(perioden, mask=nga)
+    s_nga, _ = ws.som(perioden, mask=nga, tellen=False)
     tot, cl = ws.totaal(perioden)
     return _share_frame(ws, perioden, ws.rollup(s_nga), tot, cl)
 

@@ -59,11 +59,20 @@ class Werkset:
         else:
             self.client = pd.factorize(declaraties["client_id"])[0].astype(np.int64)
         pb = declaraties["periode_begin"].to_numpy(dtype="datetime64[ns]")
-        self.maand = pb.astype("datetime64[M]").astype(np.int64)
-        self.maand[np.isnat(pb)] = _GEEN
-        known = self.maand[self.maand != _GEEN]
+        maand = pb.astype("datetime64[M]").astype(np.int64)
+        geen = np.isnat(pb)
+        known = maand[~geen]
         self.m_lo = int(known.min()) if len(known) else None
         self.m_hi = int(known.max()) if len(known) else None
+        # month of each item as a position in m_lo..m_hi, the last slot for items
+        # without a month; and its cell in gemeente x month (both small integers:
+        # a periods table becomes a lookup table over them)
+        self.nm = (self.m_hi - self.m_lo + 1 if self.m_lo is not None else 0) + 1
+        mpos = np.where(geen, self.nm - 1, maand - (self.m_lo or 0))
+        del maand
+        typ = np.int32 if self.G * self.nm < 2**31 else np.int64
+        self.mpos = mpos.astype(typ)
+        self.gm = (self.g * self.nm + mpos).astype(typ)
         self._codes = {}
         self._p = {}
         self._bedrag_f = None
@@ -84,28 +93,34 @@ class Werkset:
         k = pkey(perioden)
         if ("index", k) in self._p:
             return self._p[("index", k)]
-        b = perioden["begin"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
-        e = perioden["eind"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
-        if self.m_lo is None:
-            return np.full(len(self.maand), -1, dtype=np.int64)
-        months = np.arange(self.m_lo, self.m_hi + 1, dtype=np.int64)
-        i = np.searchsorted(b, months, side="right") - 1
-        ok = (i >= 0) & (months <= e[np.clip(i, 0, None)]) if len(b) else np.zeros(len(months), dtype=bool)
-        lut = np.append(np.where(ok, i, -1), -1)  # last slot: items without a month
-        idx = lut[np.where(self.maand == _GEEN, len(months), self.maand - self.m_lo)].astype(np.int32)
+        idx = self._maand_lut(perioden).astype(np.int32)[self.mpos]
         idx.setflags(write=False)
         self._onthoud(("index", k), idx)
         return idx
 
+    def _maand_lut(self, perioden: pd.DataFrame) -> np.ndarray:
+        """Period index (-1: outside) of each month slot of ``mpos`` (the last slot:
+        items without a month)."""
+        if self.m_lo is None:
+            return np.full(self.nm, -1, dtype=np.int64)
+        b = perioden["begin"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+        e = perioden["eind"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+        months = np.arange(self.m_lo, self.m_hi + 1, dtype=np.int64)
+        i = np.searchsorted(b, months, side="right") - 1
+        ok = (i >= 0) & (months <= e[np.clip(i, 0, None)]) if len(b) else np.zeros(len(months), dtype=bool)
+        return np.append(np.where(ok, i, -1), -1)
+
     def _gp(self, perioden: pd.DataFrame) -> np.ndarray:
         """gemeente x period cell of each item (-1: outside the periods); the last
-        periods table's result is kept."""
+        periods tables' results are kept."""
         k = pkey(perioden)
         if ("gp", k) not in self._p:
-            p = self.periode_index(perioden)
-            gp = np.where(p >= 0, self.g * len(perioden) + p, -1)
-            if len(gp) and int(gp.max()) < 2**31:
-                gp = gp.astype(np.int32)  # memory; bincount and indexing take it as is
+            lut = self._maand_lut(perioden)
+            P = len(perioden)
+            cell = np.arange(self.G, dtype=np.int64)[:, None] * P + lut[None, :]
+            cell = np.where(lut[None, :] >= 0, cell, -1).ravel()  # gemeente x month slot -> cell
+            typ = np.int32 if self.G * P < 2**31 else np.int64  # memory; bincount and indexing take it
+            gp = cell.astype(typ)[self.gm]
             gp.setflags(write=False)
             self._onthoud(("gp", k), gp)
         return self._p[("gp", k)]
@@ -119,9 +134,10 @@ class Werkset:
 
     # -- sums
     def som(self, perioden: pd.DataFrame, by: np.ndarray | None = None, n_by: int = 1,
-            mask: np.ndarray | None = None, gewicht: np.ndarray | None = None):
+            mask: np.ndarray | None = None, gewicht: np.ndarray | None = None, tellen: bool = True):
         """Sum of ``gewicht`` (default the net cent) and the item count per
-        gemeente x period x ``by``: arrays of shape (G, P, n_by)."""
+        gemeente x period x ``by``: arrays of shape (G, P, n_by); the count is None
+        unless ``tellen``."""
         P = len(perioden)
         gp = self._gp(perioden)
         sel = gp >= 0
@@ -144,7 +160,7 @@ class Werkset:
         w = w if alle else w[sel]
         size = self.G * P * n_by
         s = np.bincount(key, weights=w, minlength=size).reshape(self.G, P, n_by)
-        c = np.bincount(key, minlength=size).reshape(self.G, P, n_by)
+        c = np.bincount(key, minlength=size).reshape(self.G, P, n_by) if tellen else None
         return s, c
 
     def rollup(self, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -209,7 +225,7 @@ class Werkset:
         """(kosten cent, clients with positive kosten) as level arrays (E = 1)."""
         k = ("tot", pkey(perioden))
         if k not in self.memo:
-            s, _ = self.som(perioden)
+            s, _ = self.som(perioden, tellen=False)
             self.memo[k] = (self.rollup(s), self.clienten_pos(perioden))
         return self.memo[k]
 
@@ -223,7 +239,6 @@ class Werkset:
         return self.memo[k]
 
 
-_GEEN = np.iinfo(np.int64).min  # month of an item without periode_begin
 
 
 def _factorize(s: pd.Series, frame: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -343,7 +358,7 @@ def _ytd(declaraties: pd.DataFrame, jaar: int, m: int) -> pd.DataFrame:
     ws = werkset(declaraties)
     per = pd.DataFrame({"periode": [str(jaar)], "begin": [pd.Timestamp(jaar, 1, 1)],
                         "eind": [pd.Timestamp(jaar, 1, 1) + pd.DateOffset(months=m) - pd.Timedelta(days=1)]})
-    s, _ = ws.som(per)
+    s, _ = ws.som(per, tellen=False)
     f = ws.frame(per, {"cent": ws.rollup(s)})
     f["waarde"] = euro(f["cent"])
     return f[_KEYS + ["waarde"]]
