@@ -161,6 +161,9 @@ def _kpis_van(mods: dict, bundel: tuple, cleaned, params: Params, vrijgeven: boo
     processes at once: keeps their summed peak down)."""
     out = {name: mods[name].kpis(cleaned, params) for name in bundel}
     if vrijgeven:
+        from .metrics import _common
+
+        _common.clear_caches()  # what the bundle's modules shared (kpi.BUNDELS)
         geheugen_vrijgeven()
     return out
 

@@ -49,3 +49,22 @@ def test_chain_ids_gap_31_joins_32_splits():
 def test_params_default_start():
     p = Params(peildatum="2024-08-01")
     assert str(p.start) == "2021-01-01" and p.per == "jaar"
+
+
+def test_register_and_clear_caches():
+    """Registered caches are emptied by clear_caches; column codes are recomputed
+    with the same values afterwards."""
+    import pandas as pd
+
+    from jeugdlib.metrics import _common
+
+    mine = _common.register_cache({"x": 1})
+    assert _common.register_cache(mine) is mine  # registering twice is harmless
+    df = pd.DataFrame({"a": pd.array(["p", None, "q", "p"], dtype="string[pyarrow]")})
+    before = _common.column_codes(df, "a")
+    assert _common._CODE_CACHE
+    _common.clear_caches()
+    assert mine == {} and _common._CODE_CACHE == {}
+    after = _common.column_codes(df, "a")
+    assert after[0].tolist() == before[0].tolist() == [0, -1, 1, 0]
+    assert list(after[1]) == ["p", "q"]

@@ -213,7 +213,27 @@ def nunique_levels(df: pd.DataFrame, by: list[str], col: str, name: str = "n", r
 # strings, and roll sums and distinct counts up from gemeente to regio to Nederland
 # instead of stacking the rows three times)
 
-_CODE_CACHE: dict = {}
+#: Caches of metric modules (dicts keyed on a frame's id, holding results derived
+#: from that frame): registered with :func:`register_cache` so that
+#: :func:`clear_caches` can empty them all, e.g. between the bundles of
+#: ``kpi.kpi_table`` (memory). A cleared cache only costs recomputation.
+_CACHES: list[dict] = []
+
+
+def register_cache(cache: dict) -> dict:
+    """Register a module-level cache dict for :func:`clear_caches`; returns it."""
+    if not any(c is cache for c in _CACHES):
+        _CACHES.append(cache)
+    return cache
+
+
+def clear_caches() -> None:
+    """Empty every registered cache (results stay the same; they are recomputed)."""
+    for c in _CACHES:
+        c.clear()
+
+
+_CODE_CACHE: dict = register_cache({})
 
 
 def column_codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:

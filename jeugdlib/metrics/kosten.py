@@ -73,17 +73,16 @@ class Werkset:
         typ = np.int32 if self.G * self.nm < 2**31 else np.int64
         self.mpos = mpos.astype(typ)
         self.gm = (self.g * self.nm + mpos).astype(typ)
-        self._codes = {}
         self._p = {}
         self._bedrag_f = None
         self.memo = {}
 
     # -- codes and periods
     def codes(self, col: str) -> tuple[np.ndarray, np.ndarray]:
-        """Codes of a column (missing values get a code of their own, label None)."""
-        if col not in self._codes:
-            self._codes[col] = _factorize(self.src[col], self.src)
-        return self._codes[col]
+        """Codes of a column (missing values get a code of their own, label None);
+        from the compact cache of :func:`_common.column_codes`, not kept here as
+        int64 (memory: 70 MB per column at national scale)."""
+        return _factorize(self.src[col], self.src)
 
     def periode_index(self, perioden: pd.DataFrame) -> np.ndarray:
         """Index into ``perioden`` of each item's period (-1: outside). Periods are

@@ -141,7 +141,7 @@ def _arrow_tekst(values) -> pa.Array:
     return a.cast(pa.large_string())
 
 
-_NR_CACHE: dict = {}
+_NR_CACHE: dict = _common.register_cache({})
 
 
 def _nummer_codes(d: pd.DataFrame) -> tuple[np.ndarray, pa.Array]:

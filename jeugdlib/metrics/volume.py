@@ -69,7 +69,7 @@ def as_kpi(df: pd.DataFrame, kpi: str, eenheid: str) -> pd.DataFrame:
     return out[["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", "n_clienten"]]
 
 
-_CACHE: dict = {}
+_CACHE: dict = _common.register_cache({})
 
 
 def cached(df: pd.DataFrame, name: str, build):
@@ -116,6 +116,32 @@ def _actief(tw: pd.DataFrame, perioden: pd.DataFrame, extra: tuple[str, ...] = (
     w = cached(tw, "toewijzingen", _werk)
     cols = ["regio", "gemeentecode", "client_nr", "ingangsdatum", "einddatum_eff", *extra]
     return _common.expand_periods(w[cols], "ingangsdatum", "einddatum_eff", perioden)
+
+
+def _eerste_paren(tw: pd.DataFrame) -> np.ndarray:
+    """Positions of the first row of each distinct (regio, gemeentecode) pair of the
+    toewijzingen, in order of appearance: the rows ``drop_duplicates`` keeps, found
+    on the integer codes of :func:`_werk` (missing is a value of its own, as there)."""
+    memo = _memo(tw)
+    if "eerste_paren" not in memo:
+        w = cached(tw, "toewijzingen", _werk)
+        rc = w["regio"].cat.codes.to_numpy(dtype=np.int64) + 1
+        gc = w["gemeentecode"].cat.codes.to_numpy(dtype=np.int64) + 1
+        key = rc * (len(w["gemeentecode"].cat.categories) + 1) + gc
+        memo["eerste_paren"] = np.sort(np.unique(key, return_index=True)[1])
+    return memo["eerste_paren"]
+
+
+def _levels(tw: pd.DataFrame) -> pd.DataFrame:
+    """:func:`levels_present` of the toewijzingen (same rows, same order), computed
+    once per frame from :func:`_eerste_paren`."""
+    memo = _memo(tw)
+    if "levels" not in memo:
+        g = tw[["regio", "gemeentecode"]].iloc[_eerste_paren(tw)]
+        r = g[["regio"]].drop_duplicates()
+        memo["levels"] = _common._stack3(g.copy(), r.copy(), pd.DataFrame(index=[0]), "regio",
+                                         "gemeentecode")[["regio", "gemeente"]]
+    return memo["levels"]
 
 
 def _memo(tw: pd.DataFrame) -> dict:
@@ -168,6 +194,17 @@ def _tel(tw: pd.DataFrame, perioden: pd.DataFrame, rows: np.ndarray, pidx: np.nd
     return out
 
 
+def _tel_actief(tw: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_tel` of the (toewijzing, period) overlaps, once per periods table."""
+    from .kosten import pkey
+
+    memo = _memo(tw)
+    k = ("tel_actief", pkey(perioden))
+    if k not in memo:
+        memo[k] = _tel(tw, perioden, *_actief_posities(tw, perioden))
+    return memo[k]
+
+
 def _gestart(tw: pd.DataFrame, perioden: pd.DataFrame, per: str) -> pd.DataFrame:
     w = cached(tw, "toewijzingen", _werk)
     i, ok = _gestart_index(w, perioden)
@@ -201,9 +238,9 @@ def clienten(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame
     memo = _memo(toewijzingen)
     k = ("clienten", pkey(perioden))
     if k not in memo:
-        t = _tel(toewijzingen, perioden, *_actief_posities(toewijzingen, perioden))
+        t = _tel_actief(toewijzingen, perioden)
         n = t[["regio", "gemeente", "periode"]].assign(waarde=t["clienten"].to_numpy())
-        out = complete(n, levels_present(toewijzingen), perioden, {"waarde": 0})
+        out = complete(n, _levels(toewijzingen), perioden, {"waarde": 0})
         out["n_clienten"] = out["waarde"]
         memo[k] = finish(out)
     return memo[k].copy()
@@ -218,10 +255,10 @@ def toewijzingen(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataF
     memo = _memo(toewijzingen)
     k = ("toewijzingen", pkey(perioden))
     if k not in memo:
-        t = _tel(toewijzingen, perioden, *_actief_posities(toewijzingen, perioden))
+        t = _tel_actief(toewijzingen, perioden)
         out = t[["regio", "gemeente", "periode"]].assign(waarde=t["aantal"].to_numpy(),
                                                          n_clienten=t["clienten"].to_numpy())
-        out = complete(out, levels_present(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
+        out = complete(out, _levels(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
         memo[k] = finish(out)
     return memo[k].copy()
 
@@ -232,7 +269,7 @@ def toewijzingen_gestart(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> 
     i, ok = _gestart_index(cached(toewijzingen, "toewijzingen", _werk), perioden)
     t = _tel(toewijzingen, perioden, np.flatnonzero(ok), i[ok])
     out = t[["regio", "gemeente", "periode"]].assign(waarde=t["aantal"].to_numpy(), n_clienten=t["clienten"].to_numpy())
-    out = complete(out, levels_present(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
+    out = complete(out, _levels(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
     return finish(out)
 
 
@@ -266,21 +303,13 @@ def jeugdigen_met_jeugdhulp(toewijzingen: pd.DataFrame, bevolking: pd.DataFrame,
     """
     if len(bevolking) == 0 or len(toewijzingen) == 0:
         return finish(pd.DataFrame(columns=["regio", "gemeente", "periode", "waarde"]))
-    a = _actief(toewijzingen, perioden, ("geboortedatum",))
-    a = a.merge(perioden[["periode", "eind"]], on="periode", how="left")
-    age = leeftijd(a["geboortedatum"], a["eind"]).to_numpy()
-    a = a[(age >= 0) & (age <= 17)].copy()
-    a["jaar"] = a["eind"].dt.year.astype("int64")
-    a["gemeentecode"] = a["gemeentecode"].astype(object).astype(schema.S)
-    a["regio"] = a["regio"].astype(object).astype(schema.S)
     bev = bevolking[["gemeentecode", "jaar", "jeugdigen"]].dropna().copy()
     bev["jaar"] = bev["jaar"].astype("int64")
     bev["jeugdigen"] = bev["jeugdigen"].astype("int64")
     bev = bev.groupby(["gemeentecode", "jaar"], as_index=False)["jeugdigen"].sum()
-    a = a.merge(bev[["gemeentecode", "jaar"]], on=["gemeentecode", "jaar"], how="inner")
-    num = _common.nunique_levels(a, ["periode"], "client_nr", "teller")
+    num = _jeugdigen_teller(toewijzingen, perioden, bev)
     # denominator: bevolking per period (its year), for the gemeenten of the data
-    gem = toewijzingen[["regio", "gemeentecode"]].drop_duplicates()
+    gem = toewijzingen[["regio", "gemeentecode"]].iloc[_eerste_paren(toewijzingen)]
     p = perioden[["periode", "eind"]].copy()
     p["jaar"] = p["eind"].dt.year.astype("int64")
     d = gem.merge(bev, on="gemeentecode").merge(p[["periode", "jaar"]], on="jaar")
@@ -290,6 +319,55 @@ def jeugdigen_met_jeugdhulp(toewijzingen: pd.DataFrame, bevolking: pd.DataFrame,
     out["waarde"] = out["teller"] / out["jeugdigen"]
     out["n_clienten"] = out["teller"]
     return finish(out)
+
+
+def _jeugdigen_teller(tw: pd.DataFrame, perioden: pd.DataFrame, bev: pd.DataFrame) -> pd.DataFrame:
+    """Numerator of :func:`jeugdigen_met_jeugdhulp`: per level and period the distinct
+    clients aged 0-17 on the period's last day with a toewijzing overlapping the
+    period, in a gemeente with a bevolking figure (``bev``: gemeentecode, jaar) for
+    the period's year. Columns regio, gemeente, periode, teller.
+
+    On integer codes (:func:`_actief_posities`, :class:`_common.LevelGroups`); when a
+    regio or gemeentecode is missing, the frame-based computation (whose groups
+    keep missing keys) instead.
+    """
+    w = cached(tw, "toewijzingen", _werk)
+    rc_all = w["regio"].cat.codes.to_numpy(dtype=np.int64)
+    gc_all = w["gemeentecode"].cat.codes.to_numpy(dtype=np.int64)
+    if (rc_all < 0).any() or (gc_all < 0).any():
+        return _jeugdigen_teller_frames(tw, perioden, bev)
+    rows, pidx = _actief_posities(tw, perioden)
+    eind = perioden["eind"].to_numpy(dtype="datetime64[ns]")
+    age = leeftijd(w["geboortedatum"].to_numpy(dtype="datetime64[ns]")[rows], eind[pidx]).to_numpy()
+    # has[gemeente code, period]: a bevolking figure for the gemeente in the period's year
+    gu = np.asarray(w["gemeentecode"].cat.categories.astype(object), dtype=object)
+    pj = perioden["eind"].dt.year.to_numpy(dtype=np.int64)
+    known = set(zip(bev["gemeentecode"].astype(object), bev["jaar"].astype("int64")))
+    has = np.array([[(g, int(j)) in known for j in pj] for g in gu], dtype=bool).reshape(len(gu), len(pj))
+    rc, gc = rc_all[rows], gc_all[rows]
+    sel = (age >= 0) & (age <= 17) & has[gc, pidx]
+    ru = np.asarray(w["regio"].cat.categories.astype(object), dtype=object)
+    lg = _common.LevelGroups(rc, ru, gc, gu, pidx, len(perioden), mask=sel)
+    cl = lg.take(w["client_nr"].to_numpy(dtype=np.int64)[rows])
+    cl = np.where(cl < 0, int(cl.max()) + 1 if len(cl) else 0, cl)  # -1 is one client, as in nunique_levels
+    f = lg.frame(teller=lg.nunique(cl))
+    return pd.DataFrame({"regio": f["regio"].astype(schema.S), "gemeente": f["gemeente"].astype(schema.S),
+                         "periode": pd.array(perioden["periode"].to_numpy(dtype=object)[f["_key"].to_numpy()],
+                                             dtype=schema.S),
+                         "teller": f["teller"].to_numpy()})
+
+
+def _jeugdigen_teller_frames(tw: pd.DataFrame, perioden: pd.DataFrame, bev: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_jeugdigen_teller` on frames (stack of active rows, merges, nunique_levels)."""
+    a = _actief(tw, perioden, ("geboortedatum",))
+    a = a.merge(perioden[["periode", "eind"]], on="periode", how="left")
+    age = leeftijd(a["geboortedatum"], a["eind"]).to_numpy()
+    a = a[(age >= 0) & (age <= 17)].copy()
+    a["jaar"] = a["eind"].dt.year.astype("int64")
+    a["gemeentecode"] = a["gemeentecode"].astype(object).astype(schema.S)
+    a["regio"] = a["regio"].astype(object).astype(schema.S)
+    a = a.merge(bev[["gemeentecode", "jaar"]], on=["gemeentecode", "jaar"], how="inner")
+    return _common.nunique_levels(a, ["periode"], "client_nr", "teller")
 
 
 # --------------------------------------------------------------------------- KPI rows
