@@ -776,6 +776,33 @@ def jaartotalen(progs: Mapping[tuple[str, ...], Prognose], jaar: int, methode: s
 # --------------------------------------------------------------------------- committed cost
 
 
+#: The toewijzingen columns :func:`recente_verzilvering` passes on (what
+#: ``verzilvering_per_toewijzing`` reads, plus regio and productcode).
+_VERZILVERING_KOLOMMEN = ("toewijzing_nr", "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid",
+                          "frequentie", "budget_cent", "tarief_cent", "regio", "productcode")
+
+
+def _gevulde_codes(df: pd.DataFrame, col: str, fill: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and labels of ``df[col]`` as text with missing values replaced by ``fill``
+    (``astype(schema.S).fillna(fill)``), from the cached :func:`_common.column_codes`:
+    the fill is applied to the distinct values only and equal labels share a code."""
+    codes, uniq = _common.column_codes(df, col)
+    labels = np.append(np.asarray(uniq, dtype=object), fill)
+    relabel, u = pd.factorize(labels)
+    return np.asarray(relabel, dtype=np.int64)[codes], np.asarray(u, dtype=object)
+
+
+def _regio_product_paren(t: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (regio, productcode) pairs of ``t`` in order of appearance, missing
+    regio as "onbekend" and missing productcode as "" (columns of dtype schema.S):
+    ``drop_duplicates`` of the filled columns, on integer codes."""
+    rc, ru = _gevulde_codes(t, "regio", "onbekend")
+    pc_, pu = _gevulde_codes(t, "productcode", "")
+    first = np.sort(np.unique(rc * len(pu) + pc_, return_index=True)[1])
+    return pd.DataFrame({"regio": pd.array(ru[rc[first]], dtype=schema.S),
+                         "productcode": pd.array(pu[pc_[first]], dtype=schema.S)})
+
+
 def recente_verzilvering(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, peildatum,
                          fp: ForecastParams | None = None, min_toewijzingen: int = 10) -> pd.DataFrame:
     """The product's recent verzilvering, per regio and productcode (metrics.md 3 and 10).
@@ -797,12 +824,12 @@ def recente_verzilvering(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, 
     cut = eerste_onvolledige_maand(peildatum, fp.lag_maanden)
     van = cut - pd.DateOffset(months=fp.verzilvering_maanden)
     t = toewijzingen
-    keys = pd.DataFrame({"regio": t["regio"].astype(schema.S).fillna("onbekend"),
-                         "productcode": t["productcode"].astype(schema.S).fillna("")}).drop_duplicates()
+    keys = _regio_product_paren(t)
     insp = (t["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
     eind = t["einddatum"]
     ended = (eind.notna() & (eind >= van) & (eind < cut)).to_numpy(dtype=bool)
-    sel = t.loc[insp & ended]
+    # only the columns verzilvering_per_toewijzing and this function read (no copies of the others)
+    sel = t.loc[insp & ended, [c for c in t.columns if c in _VERZILVERING_KOLOMMEN]]
     if len(sel):
         v = vz.verzilvering_per_toewijzing(sel, declaraties)
         v = v.loc[(v["status"] == vz.STATUS_OK).to_numpy(dtype=bool)]
@@ -1029,6 +1056,57 @@ def onder_plafond(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, jaar:
     def txt(s):
         return pd.Series(s, copy=False).astype(schema.S).fillna("").str.strip()
 
+    velden = ("agb", "gemeentecode", "productcode")
+    b_txt = [txt(bp[c]).to_numpy(dtype=object) for c in velden]
+    d_codes, d_vocab = zip(*(_tekst_codes(declaraties, c, txt) for c in velden))
+    if any("|" in str(x) for arr in (*b_txt, *d_vocab) for x in arr):  # keys could collide: as text
+        return _onder_plafond_tekst(declaraties, bp, txt)
+    # bp's values as codes of the declarations' vocabulary (-1: no declaration has it)
+    b_codes = [pd.Index(v).get_indexer(b) for v, b in zip(d_vocab, b_txt)]
+    b_gem, b_prod = b_txt[1] != "", b_txt[2] != ""
+    for use_gem in (False, True):
+        for use_prod in (False, True):
+            sel = (b_gem == use_gem) & (b_prod == use_prod)
+            if not sel.any():
+                continue
+            used = [0] + ([1] if use_gem else []) + ([2] if use_prod else [])
+            # a plafond matches only if each of its fields occurs in the declarations
+            ok = sel & np.logical_and.reduce([b_codes[i] >= 0 for i in used])
+            bk = np.zeros(int(ok.sum()), dtype=np.int64)
+            dk = np.zeros(n, dtype=np.int64)
+            for i in used:  # mixed-radix key of the used fields (the "|"-joined text, on codes)
+                m = len(d_vocab[i])
+                bk = bk * m + b_codes[i][ok]
+                dk = dk * m + d_codes[i]
+            size = int(np.prod([len(d_vocab[i]) for i in used], dtype=np.float64))
+            if size <= 2**24:  # a dense lookup table over all key values: no hashing
+                tab = np.zeros(size, dtype=bool)
+                tab[bk] = True
+                hit = tab[dk]
+            else:
+                hit = pd.Series(dk, copy=False).isin(bk).to_numpy(dtype=bool)
+            alle |= hit
+            if use_gem:
+                met_gem |= hit
+    return pd.DataFrame({"met_gemeente": met_gem, "alle": alle}, index=declaraties.index)
+
+
+def _tekst_codes(df: pd.DataFrame, col: str, txt) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``txt(df[col])`` per row and its distinct values (object array), with
+    ``txt`` applied to the distinct values of the cached :func:`_common.column_codes`
+    only (a missing value -> ``txt`` of missing, i.e. "")."""
+    codes, uniq = _common.column_codes(df, col)
+    labels = np.append(txt(pd.Series(uniq, dtype=object)).to_numpy(dtype=object),
+                       txt(pd.Series([None], dtype=object)).to_numpy(dtype=object))
+    relabel, vocab = pd.factorize(labels)
+    return np.asarray(relabel, dtype=np.int64)[codes], np.asarray(vocab, dtype=object)
+
+
+def _onder_plafond_tekst(declaraties: pd.DataFrame, bp: pd.DataFrame, txt) -> pd.DataFrame:
+    """:func:`onder_plafond` on "|"-joined text keys (``bp``: the plafonds of the year)."""
+    n = len(declaraties)
+    met_gem = np.zeros(n, dtype=bool)
+    alle = np.zeros(n, dtype=bool)
     b_agb, b_gem, b_prod = txt(bp["agb"]), txt(bp["gemeentecode"]), txt(bp["productcode"])
     d_agb, d_gem, d_prod = txt(declaraties["agb"]), txt(declaraties["gemeentecode"]), txt(declaraties["productcode"])
     for use_gem in (False, True):

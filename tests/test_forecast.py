@@ -330,6 +330,43 @@ def test_onder_plafond_hand():
     assert f["met_gemeente"].tolist() == [True, False, True, False, False, False]
 
 
+def test_onder_plafond_codes_equal_text_keys():
+    """The integer-coded match equals the "|"-joined text match, also with all four
+    field combinations, spaces, missing values, values absent from the declarations,
+    and (fallback) a "|" inside a value."""
+    from jeugdlib import schema
+
+    def txt(s):
+        return pd.Series(s, copy=False).astype(schema.S).fillna("").str.strip()
+
+    d = pd.DataFrame({"agb": [" A", "A", "A", "B", "C", None, "C", "D"],
+                      "gemeentecode": ["0983", "0935 ", "0983", None, "0983", "0983", "0935", "0983"],
+                      "productcode": ["P1", "P1", "P2", "P1", None, "P1", "P2", "P9"]}, dtype="string[pyarrow]")
+    bp = pd.DataFrame({"agb": ["A", "C", "B", "A", "", "X", "D"], "jaar": [2024] * 7, "plafond_cent": [1] * 7,
+                       "gemeentecode": ["0935", None, None, "0983", "0983", "0983", None],
+                       "productcode": ["P1", "P2", "", None, "P1", None, "P9"]})
+    want = F._onder_plafond_tekst(d, bp, txt)
+    got = F.onder_plafond(d, bp, 2024)
+    pd.testing.assert_frame_equal(got, want)
+    assert got["alle"].tolist() == [True, True, True, True, False, True, True, True]
+    assert got["met_gemeente"].tolist() == [True, True, True, False, False, True, False, False]
+    # "|" in a value: keys could collide, so the text match is used (same answer)
+    d2 = d.assign(agb=pd.array(["A|0983", "A", "A", "B", "C", None, "C", "D"], dtype="string[pyarrow]"))
+    pd.testing.assert_frame_equal(F.onder_plafond(d2, bp, 2024), F._onder_plafond_tekst(d2, bp, txt))
+
+
+def test_regio_product_paren_like_drop_duplicates():
+    from jeugdlib import schema
+
+    t = pd.DataFrame({"regio": ["N", None, "N", "onbekend", "Z", None],
+                      "productcode": ["P1", "P1", "P1", "P1", None, ""]}, dtype="string[pyarrow]")
+    want = pd.DataFrame({"regio": t["regio"].astype(schema.S).fillna("onbekend"),
+                         "productcode": t["productcode"].astype(schema.S).fillna("")}).drop_duplicates()
+    got = F._regio_product_paren(t)
+    pd.testing.assert_frame_equal(got, want.reset_index(drop=True))
+    assert got["regio"].tolist() == ["N", "onbekend", "Z", "onbekend"]  # NA and "onbekend" merge
+
+
 # --------------------------------------------------------------------------- KPI rows from Cleaned
 
 

@@ -120,6 +120,24 @@ def test_jeugdigen_met_jeugdhulp(cleaned):
     assert _val(j, "Nederland", "", "2024") is None  # no bevolking for 2024
 
 
+def test_levels_and_teller_on_codes_equal_frames(cleaned):
+    """The integer-coded helpers give what the frame-based computations give."""
+    tw = cleaned.toewijzingen
+    pd.testing.assert_frame_equal(volume._levels(tw), volume.levels_present(tw))
+    first = volume._eerste_paren(tw)
+    want = tw[["regio", "gemeentecode"]].drop_duplicates()
+    assert first.tolist() == [tw.index.get_loc(i) for i in want.index]
+    bev = cleaned.bevolking[["gemeentecode", "jaar"]].dropna().astype({"jaar": "int64"}).drop_duplicates()
+    for kind in ("jaar", "kwartaal"):
+        p = per(kind)
+        keys = ["regio", "gemeente", "periode"]
+        got = volume._jeugdigen_teller(tw, p, bev).sort_values(keys).reset_index(drop=True)
+        want = volume._jeugdigen_teller_frames(tw, p, bev).sort_values(keys).reset_index(drop=True)
+        assert len(got) > 0
+        assert got[keys].astype(str).equals(want[keys].astype(str))
+        assert got["teller"].tolist() == want["teller"].astype(float).tolist()
+
+
 def test_kpis_rows(cleaned):
     k = volume.kpis(cleaned, P)
     assert list(k.columns) == ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", "n_clienten"]
