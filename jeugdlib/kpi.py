@@ -219,6 +219,7 @@ def _parallel(mods: dict, bundels: list, cleaned, params: Params, eigen_werk) ->
 
     lezer = threading.Thread(target=lees, daemon=True)
     lezer.start()
+    t0 = time.perf_counter()
     try:
         eigen_werk()
         while True:
@@ -228,17 +229,27 @@ def _parallel(mods: dict, bundels: list, cleaned, params: Params, eigen_werk) ->
             if i >= len(bundels):
                 break
             results[i] = _kpis_van(mods, bundels[i], cleaned, params, vrijgeven=True)
-        lezer.join()
+        # The second process has at most its last bundle to finish; should it hang
+        # (e.g. a lock another thread held at the fork), stop it and compute here.
+        lezer.join(timeout=max(WACHT_MINIMAAL, 3 * (time.perf_counter() - t0)))
     finally:
+        if lezer.is_alive():  # still busy or hanging: not waited for any longer
+            proc.terminate()
         proc.join(timeout=5)
         if proc.is_alive():  # pragma: no cover
-            proc.terminate()
+            proc.kill()
         ontvang.close()
-    results.update(van_kind)
+        lezer.join(timeout=5)  # the reader stops at the closed pipe
+    results.update(dict(van_kind))
     for i, bundel in enumerate(bundels):  # not delivered: compute here (raises as usual)
         if i not in results:
             results[i] = _kpis_van(mods, bundel, cleaned, params)
     return {name: part for res in results.values() for name, part in res.items()}
+
+
+#: Seconds the main process waits at least for the forked process after finishing its
+#: own bundles (otherwise three times its own time), before computing the rest itself.
+WACHT_MINIMAAL = 120.0
 
 
 def _kan_forken() -> bool:

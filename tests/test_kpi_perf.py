@@ -211,3 +211,44 @@ def test_two_processes_failure_in_child_is_recomputed_and_errors_raise(monkeypat
     monkeypatch.setattr(kpi, "BUNDELS", [("jeugdlib_test_boom2",), ("jeugdlib.metrics.kosten",)])
     with pytest.raises(RuntimeError, match="kapot"):
         kpi.kpi_table(c, P, processen=2)
+
+
+@pytest.mark.skipif(not kpi._kan_forken(), reason="two processes need Linux (fork) and two cores")
+def test_two_processes_hanging_child_is_stopped(monkeypatch):
+    """A forked process that hangs is stopped after the wait and its bundle is
+    computed in the caller: same table, no hang."""
+    import os
+    import sys
+    import time
+    import types
+
+    from jeugdlib.metrics import volume
+
+    c = clean(_ds(), P)
+    ouder = os.getpid()
+    echt = volume.kpis
+
+    def maak(naam):
+        mod = types.ModuleType(naam)
+
+        def kpis(cleaned, params):
+            if os.getpid() != ouder:
+                time.sleep(3600)  # hangs in the forked process
+            time.sleep(0.3)
+            return echt(cleaned, params)
+
+        mod.kpis = kpis
+        monkeypatch.setitem(sys.modules, naam, mod)
+        return naam
+
+    a, b = maak("jeugdlib_test_hangt_a"), maak("jeugdlib_test_hangt_b")
+    monkeypatch.setattr(kpi, "KPI_MODULES", [a, b])
+    monkeypatch.setattr(kpi, "BUNDELS", [(a,), (b,)])
+    monkeypatch.setattr(kpi, "WACHT_MINIMAAL", 1.0)
+    t0 = time.perf_counter()
+    two = kpi.kpi_table(c, P, processen=2)
+    assert time.perf_counter() - t0 < 60
+    monkeypatch.setattr(kpi, "KPI_MODULES", ["jeugdlib.metrics.volume"])
+    one = kpi.kpi_table(c, P)
+    pd.testing.assert_frame_equal(two.drop_duplicates().reset_index(drop=True), one, check_exact=True)
+    assert len(two) == 2 * len(one)
