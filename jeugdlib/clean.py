@@ -29,9 +29,10 @@ Declaraties (metrics.md 0 and 0.2)
 A credit without any debet stays as a negative item (``credit_zonder_debet``)
 and is listed in ``signalen['credit_zonder_debet']``.
 
-Everything is vectorised and works on integer codes (one ``pd.factorize`` per
-string column, never a conversion of millions of strings to Python objects;
-client_id and toewijzing_nr are factorised once over both tables): netting is
+Everything is vectorised and works on integer codes (one factorisation per
+string column, for Arrow strings one ``dictionary_encode`` to int32 codes, never
+a conversion of millions of strings to Python objects; client_id and
+toewijzing_nr are factorised once over both tables): netting is
 one stable sort of a combined int64 key plus sums per item, the kept items are
 taken from the input in one pass, and reference rows are chosen once per
 distinct (code, date) pair in numpy (attributes then taken per record by row).
@@ -86,10 +87,49 @@ class Cleaned:
 
 # --------------------------------------------------------------------------- helpers
 
+def _arrow_codes(values) -> tuple[np.ndarray, pd.Index]:
+    """Codes of Arrow strings (an Array or ChunkedArray) as :class:`Codes` makes
+    them: numbered in order of first appearance (as ``pd.factorize``), NA and
+    "" -> -1 ("" keeps its slot among the uniques); int32 (read-only) and the
+    unique values. One ``dictionary_encode`` on the Arrow data, no pandas round
+    trip and no int64 copy of the codes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(values, null_encoding="mask")
+    if isinstance(enc, pa.ChunkedArray):  # the chunks share one dictionary
+        enc = enc.chunk(0) if enc.num_chunks == 1 else enc.combine_chunks()
+    idx, uniques = enc.indices, enc.dictionary
+    empty = pc.index(uniques, "").as_py() if len(uniques) else -1
+    if empty >= 0:
+        idx = pc.if_else(pc.equal(idx, empty), pa.scalar(None, idx.type), idx)
+    if idx.null_count:
+        idx = pc.fill_null(idx, -1)
+    return idx.to_numpy(zero_copy_only=False), pd.Index(pd.arrays.ArrowStringArray(uniques))
+
+
+def _arrow_strings(s) -> "pa.ChunkedArray | None":
+    """The Arrow data of a pandas Arrow string column (large_string chunks), else None."""
+    import pyarrow as pa
+
+    arr = pd.Series(s).array if not isinstance(s, pd.api.extensions.ExtensionArray) else s
+    if not isinstance(arr, pd.arrays.ArrowStringArray):
+        return None
+    data = arr._pa_array
+    if data.type != pa.large_string():
+        data = pa.chunked_array([ch.cast(pa.large_string()) for ch in data.chunks], pa.large_string())
+    return data
+
+
 class Codes:
-    """Dense int64 codes of a column (NA and "" -> -1) and its unique values."""
+    """Dense codes of a column (int32 for Arrow strings, else int64; NA and "" ->
+    -1) and its unique values."""
 
     def __init__(self, s: pd.Series):
+        data = _arrow_strings(s)
+        if data is not None and len(data):
+            self.codes, self.uniques = _arrow_codes(data)
+            return
         c, u = pd.factorize(pd.Series(s), use_na_sentinel=True)
         c = np.asarray(c, dtype=np.int64)
         u = pd.Index(u)
@@ -111,12 +151,13 @@ class Codes:
 def _rows(df: pd.DataFrame, pos: np.ndarray, columns=None) -> pd.DataFrame:
     """``df[columns].take(pos).reset_index(drop=True)`` (default all columns); for
     increasing positions as a boolean filter, which copies Arrow strings in runs
-    instead of one by one (faster)."""
+    instead of one by one (faster), and each column once (the frame is made
+    without consolidating same-dtype columns into a new block: no second copy)."""
     import pyarrow as pa
 
     columns = list(df.columns) if columns is None else list(columns)
     pos = np.asarray(pos, dtype=np.int64)
-    if not (len(pos) > 1 and bool((pos[1:] > pos[:-1]).all())):
+    if len(pos) > 1 and not bool((pos[1:] > pos[:-1]).all()):
         return df[columns].take(pos).reset_index(drop=True)
     mask = np.zeros(len(df), dtype=bool)
     mask[pos] = True
@@ -128,7 +169,7 @@ def _rows(df: pd.DataFrame, pos: np.ndarray, columns=None) -> pd.DataFrame:
             out[c] = pd.Series(type(arr)(arr._pa_array.filter(pmask)), name=c)
         else:
             out[c] = df[c][mask].reset_index(drop=True)
-    return pd.DataFrame(out, columns=columns)
+    return pd.DataFrame(out, columns=columns, copy=False)
 
 
 _DAY_NS = 86_400 * 10**9
@@ -146,14 +187,29 @@ def _month_start(dates) -> np.ndarray:
     ``astype("datetime64[M]")`` but computed once per day of the range."""
     v = _ns(dates)
     nat = np.isnat(v)
-    days = v.view(np.int64) // _DAY_NS
-    if nat.all() or int(days[~nat].max()) - int(days[~nat].min()) > 100_000:
+    if nat.all():
         return v.astype("datetime64[M]").astype("datetime64[ns]")
-    lo, hi = int(days[~nat].min()), int(days[~nat].max())
+    lo, hi = _day_range(v, nat)
+    if hi - lo > 100_000:
+        return v.astype("datetime64[M]").astype("datetime64[ns]")
     per_day = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[ns]")
-    out = per_day[np.where(nat, 0, days - lo)]
-    out[nat] = np.datetime64("NaT", "ns")
+    days = v.view(np.int64) // _DAY_NS
+    days -= lo
+    any_nat = bool(nat.any())
+    if any_nat:
+        days[nat] = 0
+    out = per_day[days]
+    if any_nat:
+        out[nat] = np.datetime64("NaT", "ns")
     return out
+
+
+def _day_range(v: np.ndarray, nat: np.ndarray) -> tuple[int, int]:
+    """(first, last) day since 1970 (floor) of the dates ``v`` (datetime64[ns]) that
+    are not NaT (``nat``: ``np.isnat(v)``, not all True); without a masked copy."""
+    i = v.view(np.int64)
+    lo = int(i.min(where=~nat, initial=np.iinfo(np.int64).max))
+    return lo // _DAY_NS, int(i.max()) // _DAY_NS  # NaT is the lowest int64: never the max
 
 
 def _conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -175,12 +231,11 @@ def _day_codes(v) -> np.ndarray:
     packs into few bits of a key)."""
     v = _ns(v)
     nat = np.isnat(v)
-    days = v.view(np.int64) // _DAY_NS  # floor, as astype("datetime64[D]")
     if nat.all():
         return np.zeros(len(v), dtype=np.int64)
-    any_nat = bool(nat.any())
-    days -= int(days[~nat].min() if any_nat else days.min()) - 1
-    if any_nat:
+    days = v.view(np.int64) // _DAY_NS  # floor, as astype("datetime64[D]")
+    days -= _day_range(v, nat)[0] - 1
+    if nat.any():
         days[nat] = 0
     return days
 
@@ -193,14 +248,15 @@ def _shared_codes(*cols) -> tuple[list[np.ndarray], int]:
     import pyarrow as pa
 
     arrays = [pd.Series(c).array for c in cols]
-    if all(isinstance(a, pd.arrays.ArrowStringArray) for a in arrays):
-        chunks = [ch.cast(pa.large_string()) for a in arrays for ch in a._pa_array.chunks]
-        both = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string())))
+    data = [_arrow_strings(a) for a in arrays]
+    if all(d is not None for d in data) and sum(len(d) for d in data):
+        both = pa.chunked_array([ch for d in data for ch in d.chunks], pa.large_string())
+        codes, uniques = _arrow_codes(both)  # one hash table over all columns
     else:
-        both = pd.concat([pd.Series(a, dtype=schema.S) for a in arrays], ignore_index=True)
-    codes = Codes(both)
+        c = Codes(pd.concat([pd.Series(a, dtype=schema.S) for a in arrays], ignore_index=True))
+        codes, uniques = c.codes, c.uniques
     bounds = np.cumsum([0] + [len(a) for a in arrays])
-    return [codes.codes[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])], len(codes.uniques)
+    return [codes[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])], len(uniques)
 
 
 def pack_keys(arrays: list) -> list[np.ndarray]:
@@ -246,18 +302,35 @@ def first_positions(key: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, cm[1:] > cm[:-1]])
 
 
-def take(values, codes: np.ndarray):
-    """``values[codes]`` as a pandas array, -1 -> missing (vectorised). Arrow-backed
-    values: one Arrow take with -1 as null (as pandas' take, without its checks;
-    Arrow checks the bounds)."""
+def _arrow_indices(codes: np.ndarray):
+    """Integer codes as Arrow take indices (-1 -> null), to reuse for several
+    :func:`take` calls with the same codes (one conversion instead of one each)."""
     import pyarrow as pa
 
+    codes = np.asarray(codes)
+    if codes.dtype not in (np.int32, np.int64):
+        codes = codes.astype(np.int64)
+    miss = codes < 0
+    return pa.array(codes, mask=miss) if miss.any() else pa.array(codes)
+
+
+def take(values, codes):
+    """``values[codes]`` as a pandas array, -1 -> missing (vectorised). Arrow-backed
+    values: one Arrow take with -1 as null (as pandas' take, without its checks;
+    Arrow checks the bounds). ``codes``: integers or their :func:`_arrow_indices`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     arr = values if isinstance(values, pd.api.extensions.ExtensionArray) else pd.array(values)
-    codes = np.asarray(codes, dtype=np.int64)
+    if isinstance(codes, pa.Array):
+        if isinstance(arr, pd.arrays.ArrowExtensionArray) and len(arr):
+            return type(arr)(arr._pa_array.take(codes))
+        codes = pc.fill_null(codes, -1).to_numpy(zero_copy_only=False)
+    codes = np.asarray(codes)
+    if codes.dtype not in (np.int32, np.int64):
+        codes = codes.astype(np.int64)
     if isinstance(arr, pd.arrays.ArrowExtensionArray) and len(arr):
-        miss = codes < 0
-        idx = pa.array(codes, mask=miss) if miss.any() else pa.array(codes)
-        return type(arr)(arr._pa_array.take(idx))
+        return type(arr)(arr._pa_array.take(_arrow_indices(codes)))
     return arr.take(codes, allow_fill=True)
 
 
@@ -297,6 +370,47 @@ def leeftijd(geboortedatum, datum) -> pd.Series:
     return pd.Series(out)
 
 
+def _ouder_dan(geb_per_code: np.ndarray, code: np.ndarray, datum, max_leeftijd) -> tuple[np.ndarray, np.ndarray]:
+    """Per record: is ``leeftijd(geb_per_code[code], datum) > max_leeftijd`` (a
+    missing age counts as -1, as in the cleaning rules), and is its birth date
+    unknown (code -1 or NaT). The same ages as :func:`leeftijd` without a birth
+    date per record: age > max <=> age >= k (k = floor(max) + 1) <=> yyyymmdd(datum)
+    - yyyymmdd(geboortedatum) >= k * 10000; the right side once per code, the
+    yyyymmdd of the dates once per day of their range, then two lookups per record."""
+    import math
+
+    g, d = _ns(geb_per_code), _ns(datum)
+    code = np.asarray(code)
+    g_nat = np.append(np.isnat(g), True)  # last slot: code -1 (no client)
+    at = np.where(code < 0, len(g), code)
+    unknown = g_nat[at]
+    d_nat = np.isnat(d)
+    missing_old = -1 > max_leeftijd  # a missing age counts as -1
+    old = np.full(len(d), missing_old, dtype=bool)
+    if len(d) == 0 or g_nat.all() or d_nat.all():
+        return old, unknown
+    g_lo, g_hi = _day_range(g, g_nat[:-1])
+    d_lo, d_hi = _day_range(d, d_nat)
+    lo, hi = min(g_lo, d_lo), max(g_hi, d_hi)
+    y, m, day = _civil(np.arange(lo, hi + 1, dtype=np.int64))
+    ymd = y * 10000 + m * 100 + day
+    k = math.floor(max_leeftijd) + 1
+    g_day = np.where(g_nat[:-1], lo, g.view(np.int64) // _DAY_NS) - lo
+    from_ymd = np.append(np.where(g_nat[:-1], np.iinfo(np.int64).max, ymd[g_day] + k * 10000),
+                         np.iinfo(np.int64).max)  # per code: older from this yyyymmdd on
+    d_day = d.view(np.int64) // _DAY_NS
+    d_day -= lo
+    any_nat = bool(d_nat.any())
+    if any_nat:
+        d_day[d_nat] = 0
+    older = ymd[d_day] >= from_ymd[at]
+    if missing_old:
+        older |= unknown | d_nat
+    elif any_nat:
+        older &= ~d_nat
+    return older, unknown
+
+
 def _lookup_by_code_date(codes: Codes, dates, table: pd.DataFrame, code_col: str,
                          valid_fn, order_col: str) -> np.ndarray:
     """The reference row for each (code, date), chosen once per distinct pair.
@@ -305,7 +419,8 @@ def _lookup_by_code_date(codes: Codes, dates, table: pd.DataFrame, code_col: str
     ``d[i]``. Among the rows of a code a valid one with the latest ``order_col``
     wins (empty = oldest; on a tie the first in ``table``), else (code known, no
     row valid on the date) the one with the latest ``order_col``. Returns per
-    record the position of its row in ``table``, -1 for a code not in the table.
+    record the position of its row in ``table`` (int32 for tables below 2**31
+    rows), -1 for a code not in the table.
     Vectorised: candidate (pair, row) combinations by ``np.repeat``, one lexsort.
     """
     c, n = codes.codes, len(codes)
@@ -322,7 +437,7 @@ def _lookup_by_code_date(codes: Codes, dates, table: pd.DataFrame, code_col: str
     pair = np.repeat(np.arange(len(pair_c)), cnt)
     offs = np.arange(len(pair)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
     rows = by_code[np.repeat(lo, cnt) + offs]
-    win = np.full(len(pair_c), -1, dtype=np.int64)
+    win = np.full(len(pair_c), -1, dtype=np.int32 if len(table) < 2**31 else np.int64)
     one = cnt == 1  # a single candidate row wins
     win[one] = by_code[lo[one]]
     multi = (cnt > 1)[pair]
@@ -337,6 +452,18 @@ def _lookup_by_code_date(codes: Codes, dates, table: pd.DataFrame, code_col: str
     return win[key]
 
 
+def _whole_days(v: np.ndarray) -> bool:
+    """Are all dates (datetime64[ns]) at midnight (NaT counts as one)? Checked in
+    blocks of 2**20, so no temporary arrays the size of ``v``."""
+    i = v.view(np.int64)
+    nat = np.iinfo(np.int64).min
+    for lo in range(0, len(i), 1 << 20):
+        b = i[lo:lo + (1 << 20)]
+        if ((b % _DAY_NS != 0) & (b != nat)).any():
+            return False
+    return True
+
+
 def _code_date_pairs(c: np.ndarray, dates: np.ndarray):
     """Distinct (code, day) pairs of records: (pair number per record, code and
     date per pair). Dates of whole days with a small code x day range: numbered
@@ -346,8 +473,7 @@ def _code_date_pairs(c: np.ndarray, dates: np.ndarray):
     day = _day_codes(dates)
     width = int(day.max()) + 1
     size = (int(c.max()) + 2) * width
-    whole = size <= min(4 * n + (1 << 20), 1 << 25) and \
-        bool(((dates.view(np.int64) % _DAY_NS == 0) | np.isnat(dates)).all())
+    whole = size <= min(4 * n + (1 << 20), 1 << 25) and _whole_days(dates)
     if not whole:
         key = combine_keys([c, day])
         first = first_positions(key)
@@ -360,10 +486,10 @@ def _code_date_pairs(c: np.ndarray, dates: np.ndarray):
     num[ids] = np.arange(len(ids))
     pair_day = ids % width  # day code: 0 = NaT, else days since the earliest + 1
     nat = np.isnat(dates)
-    lo = int((dates.view(np.int64)[~nat] // _DAY_NS).min()) if not nat.all() else 0
+    lo = _day_range(dates, nat)[0] if not nat.all() else 0
     pair_d = ((lo + pair_day - 1) * _DAY_NS).view("datetime64[ns]")
     pair_d[pair_day == 0] = np.datetime64("NaT", "ns")
-    return num[flat].astype(np.int64), ids // width - 1, pair_d
+    return num[flat], ids // width - 1, pair_d
 
 
 def _at(values: np.ndarray, rows: np.ndarray, fill):
@@ -415,7 +541,8 @@ def product_attrs(productcode: pd.Series, productcategorie: pd.Series, datum,
     codes = codes if codes is not None else Codes(productcode)
     row = _lookup_by_code_date(codes, datum, prod, "productcode", valid, "geldig_vanaf")
     known = row >= 0
-    out = {col: take(prod[col].array, row) for col in cols if col != "productgroep"}
+    rows = _arrow_indices(row)  # one Arrow index array for all columns
+    out = {col: take(prod[col].array, rows) for col in cols if col != "productgroep"}
     # productgroep: the table's; empty -> the code; unknown code -> the record's
     # productcategorie. Per table row (the table's or its code), then one take per record.
     grp = prod["productgroep"]
@@ -653,14 +780,15 @@ def net_items(tnr: np.ndarray, client: np.ndarray, agb: np.ndarray, prod: np.nda
     is_debet = amount > 0
     if int(np.prod([float(w) for w in widths])) * 2 < 2**62:
         # one int64 word: the key, then debet first; a stable sort keeps the input order
-        key = parts[0].copy()
+        key = parts[0] if keep is not None else parts[0].copy()  # (~keep) is ours to change
         for p, w in zip(parts[1:], widths[1:]):
             key *= w
             key += p
         key *= 2
         key += ~is_debet
         order = np.argsort(key, kind="stable")
-        ks = key[order] >> 1
+        ks = key[order]
+        ks >>= 1
         change = np.r_[True, ks[1:] != ks[:-1]]
     else:
         words = pack_keys(parts)
@@ -672,11 +800,12 @@ def net_items(tnr: np.ndarray, client: np.ndarray, agb: np.ndarray, prod: np.nda
             change[1:] |= ws[1:] != ws[:-1]
     starts = np.flatnonzero(change[:n_keep])  # first line of each item in sorted order
     # items in order of their first line (positions are distinct: a scatter, no sort)
-    slot = np.full(n, -1, dtype=np.int64)
-    slot[order[starts]] = np.arange(len(starts))
+    small = np.int32 if n < 2**31 else np.int64  # item numbers (half the memory)
+    slot = np.full(n, -1, dtype=small)
+    slot[order[starts]] = np.arange(len(starts), dtype=small)
     first = np.flatnonzero(slot >= 0)
-    item_of_seg = np.empty(len(starts), dtype=np.int64)
-    item_of_seg[slot[first]] = np.arange(len(first))
+    item_of_seg = np.empty(len(starts), dtype=small)
+    item_of_seg[slot[first]] = np.arange(len(first), dtype=small)
     del slot
     # sums: the first line's value plus the other lines' (few: most items are one line)
     rest = np.flatnonzero(~change[:n_keep])
@@ -733,7 +862,8 @@ def _items_frame(dec, pos, bedrag, volume, n_debet, kolommen=None, zonder_nr=Tru
     items["volume"] = pd.array(volume, dtype=schema.I)
     items["bedrag_cent"] = pd.array(bedrag, dtype=schema.I)
     items["credit_zonder_debet"] = pd.array((n_debet == 0) & (bedrag != 0), dtype=schema.B)
-    return items[[c for c in DECL_COLUMNS if c in items.columns]]
+    order = [c for c in DECL_COLUMNS if c in items.columns]
+    return items if list(items.columns) == order else items[order]
 
 
 def _clean_declaraties(dec: pd.DataFrame, client: np.ndarray, tnr: np.ndarray, geb_per_code: np.ndarray,
@@ -762,9 +892,7 @@ def _clean_declaraties(dec: pd.DataFrame, client: np.ndarray, tnr: np.ndarray, g
     tel.add("declaraties", "netto_nul_bedrag", n_items - z1.sum(), (zero & ~z1).sum(), "posten met bedrag 0")
     keep = ~zero
     item_client = client[first]
-    geb = np.append(geb_per_code, np.datetime64("NaT", "ns"))[np.where(item_client < 0, len(geb_per_code),
-                                                                         item_client)]
-    old = np.nan_to_num(leeftijd(geb, pb[first]).to_numpy(), nan=-1) > params.max_leeftijd
+    old, geb_unknown = _ouder_dan(geb_per_code, item_client, pb[first], params.max_leeftijd)
     tel.add("declaraties", "leeftijd", keep.sum(), (old & keep).sum(),
             f"cliënt ouder dan {params.max_leeftijd} jaar op periode_begin")
     keep &= ~old
@@ -772,7 +900,7 @@ def _clean_declaraties(dec: pd.DataFrame, client: np.ndarray, tnr: np.ndarray, g
     excl = np.isin(agb.codes[first], excl_codes)
     tel.add("declaraties", "exclude_agb", keep.sum(), (excl & keep).sum(), "aanbieder uitgesloten (exclude_agb)")
     keep &= ~excl
-    unknown = np.isnat(geb) & keep
+    unknown = geb_unknown & keep
     geb_stats = (int(unknown.sum()), int(len(np.unique(item_client[unknown]))))
     pos = first[keep]
     items = _items_frame(dec, pos, r["bedrag"][keep], r["volume"][keep], r["n_debet"][keep], kolommen,
@@ -824,8 +952,10 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
     has = (tw_cc >= 0) & ~np.isnat(g)
     geb_per_code[tw_cc[has]] = g[has]  # on conflicts the last version read wins
 
-    tw, ingetrokken, tw_pos = _clean_toewijzingen(raw_tw.assign(client_nr=pd.array(tw_cc, dtype=schema.I)),
-                                                  params, tel, tw_tc)
+    tw_in = raw_tw.copy(deep=False)  # as raw_tw.assign(client_nr=...), without copying the columns
+    tw_in["client_nr"] = pd.array(tw_cc, dtype=schema.I)
+    tw, ingetrokken, tw_pos = _clean_toewijzingen(tw_in, params, tel, tw_tc)
+    del tw_in
     tw = _enrich_toewijzingen(tw, params, ref)
     ingetrokken = _enrich_toewijzingen(ingetrokken, params, ref)
 
@@ -934,8 +1064,8 @@ def _signalen(tw, dec, gemeenten, geb_unknown_dec) -> dict:
                                          ~dec["aanbieder_bekend"].astype(bool)),
         "onbekende_gemeenten": per_code("gemeentecode", ~tw["gemeentecode"].isin(known_gem),
                                         ~dec["gemeentecode"].isin(known_gem)),
-        "zonder_toewijzing": dec.loc[~dec["toewijzing_bekend"].astype(bool), item_cols].reset_index(drop=True),
-        "credit_zonder_debet": dec.loc[dec["credit_zonder_debet"].astype(bool), item_cols].reset_index(drop=True),
+        "zonder_toewijzing": _rows(dec, np.flatnonzero(~dec["toewijzing_bekend"].to_numpy(dtype=bool)), item_cols),
+        "credit_zonder_debet": _rows(dec, np.flatnonzero(dec["credit_zonder_debet"].to_numpy(dtype=bool)), item_cols),
         "geboortedatum_onbekend": pd.DataFrame({
             "tabel": pd.Series(["toewijzingen", "declaraties"], dtype=schema.S),
             "aantal": pd.Series([int(geb_tw.sum()), geb_unknown_dec[0]], dtype=schema.I),

@@ -350,3 +350,68 @@ def test_net_items_keep_leaves_lines_out():
     r = net_items(one, one, one, one, d, d, np.array([100, 100, 100]), np.array([1, 1, 1]),
                   keep=np.array([True, True, False]))
     assert r["first"].tolist() == [0] and r["bedrag"].tolist() == [200] and r["n_debet"].tolist() == [2]
+
+
+def test_arrow_codes_as_factorize_with_empty_as_missing():
+    import numpy as np
+    import pyarrow as pa
+    from jeugdlib.clean import Codes, _arrow_codes
+
+    data = pa.chunked_array([pa.array(["b", "", None], pa.large_string()), pa.array(["a", "b", ""], pa.large_string())])
+    codes, uniques = _arrow_codes(data)
+    assert codes.tolist() == [0, -1, -1, 2, 0, -1] and list(uniques) == ["b", "", "a"]
+    s = pd.Series(["b", "", None, "a", "b", ""], dtype=schema.S)
+    want, _ = pd.factorize(s.astype(object).replace("", None), use_na_sentinel=True)
+    assert np.array_equal(np.unique(codes[codes >= 0], return_inverse=True)[1], want[want >= 0])
+    c = Codes(s)  # Arrow strings: the same codes
+    assert c.codes.tolist() == codes.tolist() and list(c.uniques) == ["b", "", "a"]
+    assert _arrow_codes(pa.array(["x", "y"], pa.large_string()))[0].tolist() == [0, 1]
+
+
+def test_ouder_dan_matches_leeftijd():
+    import numpy as np
+    from jeugdlib.clean import _ouder_dan, leeftijd
+
+    rng = np.random.default_rng(1)
+    geb = (np.datetime64("1995-01-01") + rng.integers(0, 6000, 40)).astype("datetime64[ns]")
+    geb[[3, 7]] = np.datetime64("NaT")
+    geb[5] = np.datetime64("2002-02-28")
+    code = rng.integers(-1, 40, 500)
+    datum = (np.datetime64("2020-01-01") + rng.integers(0, 1700, 500)).astype("datetime64[ns]")
+    datum[::37] = np.datetime64("NaT")
+    code[:4] = 5
+    datum[:4] = np.array(["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"], dtype="datetime64[ns]")
+    g = np.append(geb, np.datetime64("NaT", "ns"))[np.where(code < 0, len(geb), code)]
+    for max_leeftijd in (21, 17.5, 22, -2):
+        want = np.nan_to_num(leeftijd(g, datum).to_numpy(), nan=-1) > max_leeftijd
+        old, unknown = _ouder_dan(geb, code, datum, max_leeftijd)
+        assert old.tolist() == want.tolist()
+        assert unknown.tolist() == np.isnat(g).tolist()
+    assert _ouder_dan(geb, code, datum, 21)[0][:4].tolist() == [False, True, True, True]  # 22 on 2024-02-28
+
+
+def test_rows_filter_and_take_agree():
+    import numpy as np
+    from jeugdlib.clean import _rows
+
+    df = pd.DataFrame({"s": pd.Series(["a", None, "c", "d"], dtype=schema.S),
+                       "d": pd.to_datetime(pd.Series(["2023-01-01", None, "2023-03-01", "2023-04-01"])),
+                       "i": pd.Series([1, 2, None, 4], dtype=schema.I)})
+    for pos in ([], [2], [0, 2, 3], [3, 1]):
+        pd.testing.assert_frame_equal(_rows(df, np.array(pos, dtype=np.int64)),
+                                      df.take(pos).reset_index(drop=True))
+
+
+def test_whole_days_and_day_range():
+    import numpy as np
+    from jeugdlib.clean import _day_range, _whole_days
+
+    v = np.array(["2023-01-02", "NaT", "1969-12-31", "2023-03-01"], dtype="datetime64[ns]")
+    assert _whole_days(v) and _day_range(v, np.isnat(v)) == (-1, 19417)
+    assert _whole_days(np.array([], dtype="datetime64[ns]"))
+    w = v.copy()
+    w[3] = np.datetime64("2023-03-01T06:00", "ns")
+    assert not _whole_days(w) and _day_range(w, np.isnat(w)) == (-1, 19417)
+    big = np.full(3 << 20, np.datetime64("2023-01-01", "ns"))
+    big[-1] = np.datetime64("2023-01-01T00:00:01", "ns")  # in the last block
+    assert not _whole_days(big)
