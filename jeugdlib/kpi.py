@@ -168,17 +168,24 @@ def _kpis_van(mods: dict, bundel: tuple, cleaned, params: Params, vrijgeven: boo
     return out
 
 
+def _claim(teller, n: int):
+    """The indexes of the bundles this process takes: the next unclaimed one from the
+    shared counter ``teller`` (a ``multiprocessing.Value``), until all ``n`` are claimed."""
+    while True:
+        with teller.get_lock():
+            i = teller.value
+            teller.value += 1
+        if i >= n:
+            return
+        yield i
+
+
 def _tweede_proces(conn, teller, mods, bundels, cleaned, params) -> None:  # pragma: no cover - runs in a fork
     """The forked second process of :func:`_parallel`: claims bundles from the shared
     ``teller`` and sends each result as (index, {module: rows}); a failing bundle is
     sent as (index, None) and the parent computes it (and raises) itself."""
     try:
-        while True:
-            with teller.get_lock():
-                i = teller.value
-                teller.value += 1
-            if i >= len(bundels):
-                break
+        for i in _claim(teller, len(bundels)):
             try:
                 res = _kpis_van(mods, bundels[i], cleaned, params, vrijgeven=True)
             except BaseException:
@@ -222,12 +229,7 @@ def _parallel(mods: dict, bundels: list, cleaned, params: Params, eigen_werk) ->
     t0 = time.perf_counter()
     try:
         eigen_werk()
-        while True:
-            with teller.get_lock():
-                i = teller.value
-                teller.value += 1
-            if i >= len(bundels):
-                break
+        for i in _claim(teller, len(bundels)):
             results[i] = _kpis_van(mods, bundels[i], cleaned, params, vrijgeven=True)
         # The second process has at most its last bundle to finish; should it hang
         # (e.g. a lock another thread held at the fork), stop it and compute here.
