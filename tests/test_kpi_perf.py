@@ -159,11 +159,10 @@ def test_two_processes_same_table_as_one():
     pd.testing.assert_frame_equal(two, one, check_exact=True)
 
 
-@pytest.mark.skipif(not kpi._kan_forken(), reason="two processes need Linux (fork) and two cores")
-def test_two_processes_failure_in_child_is_recomputed_and_errors_raise(monkeypatch, tmp_path):
-    """A bundle the forked process fails on is computed again here: a failure that
-    only happens there (a different process id) leaves the table unchanged; a
-    module that always fails raises its own error in the caller."""
+def _kind_module(monkeypatch, naam: str, in_kind, wacht: float) -> str:
+    """A KPI module ``naam`` giving volume's rows in this process (after ``wacht``
+    seconds, so the forked process claims the other bundle meanwhile) and calling
+    ``in_kind(naam)`` instead when run in a forked process."""
     import os
     import sys
     import time
@@ -171,34 +170,49 @@ def test_two_processes_failure_in_child_is_recomputed_and_errors_raise(monkeypat
 
     from jeugdlib.metrics import volume
 
-    c = clean(_ds(), P)
-    ouder = os.getpid()
-    echt = volume.kpis
+    ouder, echt = os.getpid(), volume.kpis
+    mod = types.ModuleType(naam)
 
-    def grillig(naam):
-        mod = types.ModuleType(naam)
+    def kpis(cleaned, params):
+        if os.getpid() != ouder:
+            in_kind(naam)
+        time.sleep(wacht)
+        return echt(cleaned, params)
 
-        def kpis(cleaned, params):
-            if os.getpid() != ouder:
-                (tmp_path / naam).touch()  # proof that the forked process got here
-                raise MemoryError("alleen in het tweede proces")
-            time.sleep(0.5)  # the other bundle is claimed by the forked process meanwhile
-            return echt(cleaned, params)
+    mod.kpis = kpis
+    monkeypatch.setitem(sys.modules, naam, mod)
+    return naam
 
-        mod.kpis = kpis
-        monkeypatch.setitem(sys.modules, naam, mod)
-        return naam
 
-    a, b = grillig("jeugdlib_test_grillig_a"), grillig("jeugdlib_test_grillig_b")
+def _twee_keer_volume(monkeypatch, c, a, b):
+    """The two-process table of bundles ``a`` and ``b`` (both volume's rows) against
+    volume's one-process table: every row twice, in the same order."""
     monkeypatch.setattr(kpi, "KPI_MODULES", [a, b])
     monkeypatch.setattr(kpi, "BUNDELS", [(a,), (b,)])
     two = kpi.kpi_table(c, P, processen=2)
-    assert (tmp_path / a).exists() or (tmp_path / b).exists()
     monkeypatch.setattr(kpi, "KPI_MODULES", ["jeugdlib.metrics.volume"])
     one = kpi.kpi_table(c, P)
-    # both bundles are the volume rows: every row twice, in the same order
     pd.testing.assert_frame_equal(two.drop_duplicates().reset_index(drop=True), one, check_exact=True)
     assert len(two) == 2 * len(one)
+
+
+@pytest.mark.skipif(not kpi._kan_forken(), reason="two processes need Linux (fork) and two cores")
+def test_two_processes_failure_in_child_is_recomputed_and_errors_raise(monkeypatch, tmp_path):
+    """A bundle the forked process fails on is computed again here: a failure that
+    only happens there (a different process id) leaves the table unchanged; a
+    module that always fails raises its own error in the caller."""
+    import sys
+    import types
+
+    def faalt(naam):
+        (tmp_path / naam).touch()  # proof that the forked process got here
+        raise MemoryError("alleen in het tweede proces")
+
+    c = clean(_ds(), P)
+    a = _kind_module(monkeypatch, "jeugdlib_test_grillig_a", faalt, 0.5)
+    b = _kind_module(monkeypatch, "jeugdlib_test_grillig_b", faalt, 0.5)
+    _twee_keer_volume(monkeypatch, c, a, b)
+    assert (tmp_path / a).exists() or (tmp_path / b).exists()
 
     boom = types.ModuleType("jeugdlib_test_boom2")
 
@@ -217,38 +231,15 @@ def test_two_processes_failure_in_child_is_recomputed_and_errors_raise(monkeypat
 def test_two_processes_hanging_child_is_stopped(monkeypatch):
     """A forked process that hangs is stopped after the wait and its bundle is
     computed in the caller: same table, no hang."""
-    import os
-    import sys
     import time
-    import types
 
-    from jeugdlib.metrics import volume
+    def hangt(naam):
+        time.sleep(3600)  # hangs in the forked process
 
     c = clean(_ds(), P)
-    ouder = os.getpid()
-    echt = volume.kpis
-
-    def maak(naam):
-        mod = types.ModuleType(naam)
-
-        def kpis(cleaned, params):
-            if os.getpid() != ouder:
-                time.sleep(3600)  # hangs in the forked process
-            time.sleep(0.3)
-            return echt(cleaned, params)
-
-        mod.kpis = kpis
-        monkeypatch.setitem(sys.modules, naam, mod)
-        return naam
-
-    a, b = maak("jeugdlib_test_hangt_a"), maak("jeugdlib_test_hangt_b")
-    monkeypatch.setattr(kpi, "KPI_MODULES", [a, b])
-    monkeypatch.setattr(kpi, "BUNDELS", [(a,), (b,)])
+    a = _kind_module(monkeypatch, "jeugdlib_test_hangt_a", hangt, 0.3)
+    b = _kind_module(monkeypatch, "jeugdlib_test_hangt_b", hangt, 0.3)
     monkeypatch.setattr(kpi, "WACHT_MINIMAAL", 1.0)
     t0 = time.perf_counter()
-    two = kpi.kpi_table(c, P, processen=2)
+    _twee_keer_volume(monkeypatch, c, a, b)
     assert time.perf_counter() - t0 < 60
-    monkeypatch.setattr(kpi, "KPI_MODULES", ["jeugdlib.metrics.volume"])
-    one = kpi.kpi_table(c, P)
-    pd.testing.assert_frame_equal(two.drop_duplicates().reset_index(drop=True), one, check_exact=True)
-    assert len(two) == 2 * len(one)
