@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config, schema
+from ..clean import combine_keys, first_positions
 from . import _common
 from .verzilvering import _codes, _finish, _num
 
@@ -72,9 +73,8 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
     cl_c = cl_c[sel]
     # Amounts per (agb, jaar, product, gemeente, regio) = group _k (numbered in order of
     # first appearance); clients per (_k, client).
-    gk = _groep_codes(list(cols.values()))
-    first = np.full(int(gk.max()) + 1 if len(gk) else 0, len(gk), dtype=np.int64)
-    np.minimum.at(first, gk, np.arange(len(gk)))
+    gk = combine_keys(list(cols.values()))
+    first = first_positions(gk)
     som = pd.DataFrame({c: v[first] for c, v in cols.items()})
     som["bedrag_cent"] = np.bincount(gk, weights=np.nan_to_num(bedrag, nan=0.0), minlength=len(first))
     som["_k"] = np.arange(len(first))
@@ -130,24 +130,6 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
     out["regio"] = regio.astype(schema.S)
     out["gemeente"] = gemeente.astype(schema.S)
     return out.drop(columns=["_pid", "_n_regio", "_regio"]).reset_index(drop=True)
-
-
-def _groep_codes(arrays: list) -> np.ndarray:
-    """One int64 code per distinct row of the integer ``arrays``, numbered in order
-    of first appearance (as ``groupby(...).ngroup()`` with ``sort=False``): the
-    components are packed into one integer (no hashing of rows) and factorised."""
-    if len(arrays[0]) == 0:
-        return np.zeros(0, dtype=np.int64)
-    key, size = np.zeros(len(arrays[0]), dtype=np.int64), 1
-    for a in arrays:
-        lo, hi = int(a.min()), int(a.max())
-        width = hi - lo + 1
-        if size * width >= 2**62:  # too wide to pack: let pandas number the rows
-            frame = pd.DataFrame({i: a for i, a in enumerate(arrays)})
-            return frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy(dtype=np.int64)
-        key = key * width + (a - lo)
-        size *= width
-    return pd.factorize(key)[0].astype(np.int64)
 
 
 def _dimensie(df: pd.DataFrame) -> pd.Series:
