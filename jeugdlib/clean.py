@@ -943,9 +943,14 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
 
     raw_tw = _canon(ds.toewijzingen, "toewijzingen")
     raw_dec = _canon(ds.declaraties, "declaraties")
-    # one client code and one toewijzing code over both tables (one factorisation each)
-    (dec_cc, tw_cc), n_clients = _shared_codes(raw_dec["client_id"], raw_tw["client_id"])
-    (dec_tc, tw_tc), n_tnr = _shared_codes(raw_dec["toewijzing_nr"], raw_tw["toewijzing_nr"])
+    from concurrent.futures import ThreadPoolExecutor
+
+    # one client code and one toewijzing code over both tables (one factorisation
+    # each, in two threads: Arrow's hashing releases the GIL)
+    with ThreadPoolExecutor(max_workers=2) as draden:
+        cc_f = draden.submit(_shared_codes, raw_dec["client_id"], raw_tw["client_id"])
+        (dec_tc, tw_tc), n_tnr = _shared_codes(raw_dec["toewijzing_nr"], raw_tw["toewijzing_nr"])
+        (dec_cc, tw_cc), n_clients = cc_f.result()
     # birth date per client code, from all toewijzing versions (metrics.md section 0)
     geb_per_code = np.full(n_clients, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     g = raw_tw["geboortedatum"].to_numpy(dtype="datetime64[ns]")
@@ -969,14 +974,26 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
         verzoeken["regio"] = regio_lookup(verzoeken["gemeentecode"], gemeenten, kolommen=("regio",))["regio"].array
         return tel_tw, tw, ingetrokken, tw_pos, start_stop, verzoeken
 
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as draad:
-        tak = draad.submit(toewijzingen_tak)
+    namen = want is None or "gemeentenaam" in want
+    prod_kol = None if want is None else \
+        [c for c in PRODUCT_ATTRS if (c if c != "tarief_cent" else "product_tarief_cent") in want]
+    with ThreadPoolExecutor(max_workers=2) as draden:
+        tak = draden.submit(toewijzingen_tak)
         tel_dec = _Telling()
         dec, pos, geb_stats, agb_c, prod_c = _clean_declaraties(raw_dec, dec_cc, dec_tc, geb_per_code, params,
                                                                 tel_dec, want)
+        if ruw_vrijgeven:  # the wide raw lines are freed before the lookups (peak memory)
+            ds.declaraties = _licht(ds).declaraties
+            del raw_dec
+        # the items' reference attributes (independent lookups; a thread each, beside
+        # the toewijzingen if those are still busy)
+        pa_f = draden.submit(product_attrs, dec["productcode"], dec["productcategorie"], dec["periode_begin"],
+                             producten, prod_c, kolommen=prod_kol)
+        aa_f = draden.submit(aanbieder_attrs, dec["agb"], dec["periode_begin"], aanbieders, agb_c)
+        reg = regio_lookup(dec["gemeentecode"], gemeenten, kolommen=("regio", "gemeentenaam") if namen else ("regio",))
+        maand = _month_start(dec["periode_begin"].to_numpy(dtype="datetime64[ns]"))
         tel_tw, tw, ingetrokken, tw_pos, start_stop, verzoeken = tak.result()
+        pa_, aa = pa_f.result(), aa_f.result()
     tel.rows.extend(tel_tw.rows + tel_dec.rows)  # toewijzingen rules first, as always
 
     # which toewijzing codes of the lines are kept toewijzingen (toewijzing_bekend)
@@ -984,31 +1001,22 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
     k = tw_tc[tw_pos]
     bekend_code[k[k >= 0]] = True
     del tw_tc, tw_cc
-    if ruw_vrijgeven:
-        ds.declaraties = _licht(ds).declaraties
-        del raw_dec
     dec["client_nr"] = pd.array(dec_cc[pos], dtype=schema.I)
     dec["toewijzing_bekend"] = pd.array(bekend_code[dec_tc[pos]], dtype=schema.B)
     del dec_tc, dec_cc
-    namen = want is None or "gemeentenaam" in want
-    reg = regio_lookup(dec["gemeentecode"], gemeenten, kolommen=("regio", "gemeentenaam") if namen else ("regio",))
     dec["regio"] = reg["regio"].array
     if namen:
         dec["gemeentenaam"] = reg["gemeentenaam"].array
     del reg
-    pa_ = product_attrs(dec["productcode"], dec["productcategorie"], dec["periode_begin"], producten, prod_c,
-                        kolommen=None if want is None else
-                        [c for c in PRODUCT_ATTRS if (c if c != "tarief_cent" else "product_tarief_cent") in want])
     for c in PRODUCT_ATTRS:
         # the item keeps its declared tarief; the product's tarief is product_tarief_cent
         if c in pa_.columns:
             dec["product_tarief_cent" if c == "tarief_cent" else c] = pa_[c].array
     del pa_
-    aa = aanbieder_attrs(dec["agb"], dec["periode_begin"], aanbieders, agb_c)
     for c in ("aanbieder_type", "aanbieder_bekend", "gecontracteerd"):
         dec[c] = aa[c].array
     del aa
-    dec["maand"] = _month_start(dec["periode_begin"].to_numpy(dtype="datetime64[ns]"))
+    dec["maand"] = maand
 
     signalen = _signalen(tw, dec, gemeenten, geb_stats)
     # unknown gemeenten are grouped under their own code: add them to the table

@@ -146,6 +146,16 @@ BUNDELS = [
 ]
 
 
+#: String columns of the Cleaned tables that modules in more than one bundle
+#: factorise (``_common.column_codes``): with two processes their codes are
+#: computed once before the fork (``_common.codes_vooraf``) and shared by both.
+VOORAF_KOLOMMEN = {
+    "declaraties": ("toewijzing_nr", "regio", "gemeentecode", "agb", "productcode", "productgroep", "eenheid",
+                    "variant"),
+    "toewijzingen": ("toewijzing_nr", "regio", "gemeentecode", "productcode", "productgroep", "financieringsvorm"),
+}
+
+
 def _bundels(mods: list, eigen: list) -> list[tuple]:
     """The modules of ``mods`` not in ``eigen`` grouped as in :data:`BUNDELS`."""
     names = [m.__name__ for m in mods if m.__name__ not in eigen]
@@ -287,7 +297,14 @@ def kpi_table(cleaned, params: Params, *, suppression: bool = True, pool=None,
 
     bundels = _bundels(mods, eigen)
     if processen >= 2 and len(bundels) >= 2 and _kan_forken():
-        res = _parallel(by_name, bundels, cleaned, params, start_eigen)
+        from .metrics import _common
+
+        for tabel, cols in VOORAF_KOLOMMEN.items():
+            _common.codes_vooraf(getattr(cleaned, tabel), cols)
+        try:
+            res = _parallel(by_name, bundels, cleaned, params, start_eigen)
+        finally:
+            _common.codes_vooraf_vrijgeven()
     else:
         start_eigen()
         res = {}
@@ -312,10 +329,18 @@ def kpi_table(cleaned, params: Params, *, suppression: bool = True, pool=None,
     # stable order: module/kpi order of appearance, then regio, gemeente, periode, dimensie
     kpi_order = pd.Categorical(out["kpi"], categories=pd.unique(out["kpi"]), ordered=True)
     nl_last = (out["regio"] == "Nederland").to_numpy()
-    order = np.lexsort((out["dimensie"].to_numpy(dtype=object), out["periode"].to_numpy(dtype=object),
-                        out["gemeente"].to_numpy(dtype=object), out["regio"].to_numpy(dtype=object),
-                        nl_last, kpi_order.codes))
+    order = np.lexsort((_rang(out["dimensie"]), _rang(out["periode"]), _rang(out["gemeente"]),
+                        _rang(out["regio"]), nl_last, kpi_order.codes))
     return out.iloc[order].reset_index(drop=True)
+
+
+def _rang(s: pd.Series) -> np.ndarray:
+    """Per value its rank among the distinct values in Python string order (what
+    sorting the strings themselves gives), for ``np.lexsort`` on integers."""
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object))
+    rang = np.empty(len(uniq), dtype=np.int64)
+    rang[np.argsort(np.asarray(uniq, dtype=object), kind="stable")] = np.arange(len(uniq))
+    return rang[codes]
 
 
 # --------------------------------------------------------------------------- output
@@ -326,6 +351,39 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
         out[c] = np.where(out[c].fillna(False).astype(bool), "true", "false")
     out["waarde"] = out["waarde"].astype("float64")
     return out
+
+
+_CSV_SPECIAAL = (",", '"', "\n", "\r")
+
+
+def _csv_veld(values: list) -> list:
+    """Fields as the ``csv`` module writes them (QUOTE_MINIMAL): quoted, with inner
+    quotes doubled, when they hold a comma, quote or line break."""
+    if not any(ch in v for v in set(values) for ch in _CSV_SPECIAAL):
+        return values
+    return ['"' + v.replace('"', '""') + '"' if any(ch in v for ch in _CSV_SPECIAAL) else v for v in values]
+
+
+def csv_tekst(df: pd.DataFrame) -> str:
+    """``df.to_csv(index=False, lineterminator="\\n")``, byte for byte (floats as numpy
+    writes them, missing as empty, minimal quoting), but joined per column instead
+    of through the ``csv`` module: at national scale (~230,000 KPI rows) a few
+    tenths of a second instead of about a second."""
+    cols = []
+    for c in df.columns:
+        s = df[c]
+        if s.dtype == np.float64:
+            v = s.to_numpy()
+            a = v.astype(str).astype(object)  # what pandas writes: numpy's float repr
+            a[np.isnan(v)] = ""
+        else:
+            a = s.astype(object).to_numpy(dtype=object, na_value="")
+            a = a.astype(str).astype(object) if len(a) and not all(isinstance(x, str) for x in set(a.tolist())) else a
+        cols.append(_csv_veld(a.tolist()))
+    kop = ",".join(_csv_veld([str(c) for c in df.columns]))
+    if len(df.columns) == 1:  # the csv module quotes a lone empty field: leave that to pandas
+        return df.to_csv(index=False, lineterminator="\n")
+    return "\n".join([kop, *map(",".join, zip(*cols))]) + "\n"
 
 
 def groep_van(kpi: str) -> str:
@@ -352,7 +410,7 @@ def write_kpis(df: pd.DataFrame, path, *, gemeenten: pd.DataFrame | None = None,
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
     if suffix == ".csv":
-        _csv_frame(df).to_csv(tmp, index=False, lineterminator="\n")
+        tmp.write_text(csv_tekst(_csv_frame(df)), encoding="utf-8", newline="")
     else:
         _write_xlsx(df, tmp, gemeenten=gemeenten, params=params)
     tmp.replace(path)
@@ -502,7 +560,7 @@ def main(args) -> int:
     if out:
         write_kpis(table, out, gemeenten=cleaned.gemeenten, params=params)
     else:
-        _csv_frame(table).to_csv(sys.stdout, index=False, lineterminator="\n")
+        sys.stdout.write(csv_tekst(_csv_frame(table)))
     if not quiet:
         _summary(n_quarantaine, cleaned, table, out, time.perf_counter() - t0)
     return 0

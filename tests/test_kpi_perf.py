@@ -83,6 +83,46 @@ def test_column_codes_cached_and_renewed():
     assert list(_common.column_codes(df, "a")[0]) == [0, 0, 1, -1]  # a new column: new codes
 
 
+def test_codes_vooraf_survive_clear_caches_and_match_column_codes():
+    df = pd.DataFrame({"a": pd.array(["p", None, "q", "p", ""], dtype=schema.S),
+                       "b": pd.array(["x", "y", "x", None, "y"], dtype=schema.S)})
+    try:
+        _common.codes_vooraf(df, ["a", "b", "geen"])  # a column that is not there is skipped
+        assert {("a", 5), ("b", 5)} == {(k[1], v[3]) for k, v in _common._VOORAF.items() if k[0] == id(df)}
+        _common.clear_caches()
+        a, ua = _common.column_codes(df, "a")
+        assert list(a) == [0, -1, 1, 0, 2] and list(ua) == ["p", "q", ""]  # as pd.factorize: "" a value
+        b, ub = _common.column_codes(df, "b")
+        assert list(b) == [0, 1, 0, -1, 1] and list(ub) == ["x", "y"] and b.dtype == np.int64
+        b[:] = 7  # a copy: the kept codes stay
+        assert list(_common.column_codes(df, "b")[0]) == [0, 1, 0, -1, 1]
+        df["b"] = pd.array(["y", "y", "y", "y", "x"], dtype=schema.S)  # a new column: not the kept codes
+        assert list(_common.column_codes(df, "b")[0]) == [0, 0, 0, 0, 1]
+    finally:
+        _common.codes_vooraf_vrijgeven()
+    assert not _common._VOORAF
+
+
+def test_csv_tekst_same_bytes_as_pandas():
+    df = pd.DataFrame({
+        "kpi": pd.array(["a", "b,c", 'd"e', "f\ng", "", None], dtype=schema.S),
+        "waarde": [0.1, 1e-05, 1e16, float("nan"), 123456789012345.0, -2.5],
+        "vlag": ["true", "false", "true", "true", "false", "false"],
+    })
+    assert kpi.csv_tekst(df) == df.to_csv(index=False, lineterminator="\n")
+    leeg = df.iloc[0:0]
+    assert kpi.csv_tekst(leeg) == leeg.to_csv(index=False, lineterminator="\n")
+    een = pd.DataFrame({"a": ["", "x"]})  # one column: a lone empty field is quoted
+    assert kpi.csv_tekst(een) == een.to_csv(index=False, lineterminator="\n")
+
+
+def test_rang_orders_as_the_strings():
+    s = pd.Series(pd.array(["b", "a", "B", "", "é", "a", "10", "9"], dtype=schema.S))
+    r = kpi._rang(s)
+    assert list(np.argsort(r, kind="stable")) == list(np.argsort(s.to_numpy(dtype=object), kind="stable"))
+    assert r[1] == r[5] and r[3] == 0
+
+
 def _ds():
     # Venlo: 12 clients, 2 toewijzingen each (2023 and 2024), a declaration per month of 2023;
     # Maastricht: 11 clients, one toewijzing each, one credit and one debet per client.

@@ -228,12 +228,68 @@ def register_cache(cache: dict) -> dict:
 
 
 def clear_caches() -> None:
-    """Empty every registered cache (results stay the same; they are recomputed)."""
+    """Empty every registered cache (results stay the same; they are recomputed).
+    Codes computed ahead with :func:`codes_vooraf` stay (see there)."""
     for c in _CACHES:
         c.clear()
 
 
 _CODE_CACHE: dict = register_cache({})
+#: Column codes computed ahead by :func:`codes_vooraf`: not emptied by
+#: :func:`clear_caches`, only by :func:`codes_vooraf_vrijgeven`.
+_VOORAF: dict = {}
+
+
+def _codes_van(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(int64 codes, the same codes in the smallest integer type that holds them,
+    uniques as an object array) of a column, as ``pd.factorize``."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    uniq = np.asarray(pd.Index(uniq).astype(object), dtype=object)
+    small = codes.astype(np.int16 if len(uniq) < 2**15 else np.int32 if len(uniq) < 2**31 else np.int64)
+    return codes, small, uniq
+
+
+def _cache_hit(cache: dict, key, df, arr, n):
+    hit = cache.get(key)
+    if hit is not None and hit[0]() is df and hit[1]() is arr and hit[3] == n:
+        return hit
+    return None
+
+
+def codes_vooraf(df: pd.DataFrame, cols=None, *, draden: int = 2) -> None:
+    """Compute the :func:`column_codes` of ``cols`` of ``df`` (default: every string
+    column) now, in ``draden`` threads (Arrow's hashing releases the GIL), and keep
+    them until :func:`codes_vooraf_vrijgeven`, also through :func:`clear_caches`.
+
+    For ``kpi.kpi_table`` before it forks its second process: the metric modules of
+    both processes then share one set of codes of the Cleaned tables (copy-on-write)
+    instead of each factorising the same columns again. Results never change: the
+    codes are those :func:`column_codes` would compute.
+    """
+    import weakref
+    from concurrent.futures import ThreadPoolExecutor
+
+    if cols is None:
+        cols = [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)]
+    todo = [c for c in cols if c in df.columns
+            and _cache_hit(_VOORAF, (id(df), c), df, df[c].array, len(df)) is None]
+
+    def een(col):
+        s = df[col]
+        return col, s.array, _codes_van(s)
+
+    with ThreadPoolExecutor(max_workers=max(1, draden)) as pool:
+        for col, arr, (_, small, uniq) in pool.map(een, todo):
+            try:
+                _VOORAF[(id(df), col)] = (weakref.ref(df), weakref.ref(arr), small, len(df), uniq)
+            except TypeError:  # pragma: no cover - an array type without weak references
+                pass
+
+
+def codes_vooraf_vrijgeven() -> None:
+    """Forget the codes of :func:`codes_vooraf` (memory)."""
+    _VOORAF.clear()
 
 
 def column_codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -247,19 +303,16 @@ def column_codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     s = df[col]
     arr = s.array
     key = (id(df), col)
-    hit = _CODE_CACHE.get(key)
-    if hit is not None and hit[0]() is df and hit[1]() is arr and hit[3] == len(s):
+    hit = _cache_hit(_VOORAF, key, df, arr, len(s)) or _cache_hit(_CODE_CACHE, key, df, arr, len(s))
+    if hit is not None:
         return hit[2].astype(np.int64), hit[4]
     for k in [k for k, v in _CODE_CACHE.items() if v[0]() is None or v[1]() is None]:
         del _CODE_CACHE[k]
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
-    uniq = np.asarray(pd.Index(uniq).astype(object), dtype=object)
+    # kept in the smallest integer type that holds them (memory); handed out as int64
+    codes, small, uniq = _codes_van(s)
     try:
         import weakref
 
-        # kept in the smallest integer type that holds them (memory); handed out as int64
-        small = codes.astype(np.int16 if len(uniq) < 2**15 else np.int32 if len(uniq) < 2**31 else np.int64)
         _CODE_CACHE[key] = (weakref.ref(df), weakref.ref(arr), small, len(s), uniq)
     except TypeError:  # an array type without weak references: no caching
         pass
