@@ -240,14 +240,101 @@ def _day_codes(v) -> np.ndarray:
     return days
 
 
+def _arrow_dictionary(s) -> "pa.ChunkedArray | None":
+    """The Arrow data of a pandas column of dictionary-encoded strings (as
+    ``jeugdlib kpi`` reads ``client_id`` of the declaration lines: no 64-character
+    string per line in memory), else None."""
+    import pyarrow as pa
+
+    arr = pd.Series(s).array if not isinstance(s, pd.api.extensions.ExtensionArray) else s
+    data = getattr(arr, "_pa_array", None)
+    if isinstance(data, pa.ChunkedArray) and pa.types.is_dictionary(data.type) \
+            and (pa.types.is_string(data.type.value_type) or pa.types.is_large_string(data.type.value_type)):
+        return data
+    return None
+
+
+def decoded(s: pd.Series) -> pd.Series:
+    """A column of dictionary-encoded strings as a plain string column (else ``s``)."""
+    import pyarrow as pa
+
+    data = _arrow_dictionary(s)
+    if data is None:
+        return s
+    plain = pa.chunked_array([ch.dictionary_decode().cast(pa.large_string()) for ch in data.chunks],
+                             pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(plain), index=pd.Series(s).index, name=getattr(s, "name", None))
+
+
+def _local_codes(data) -> tuple[np.ndarray, "pa.Array"]:
+    """(per row the position of its value in ``dictionary``, -1 for NA; the
+    dictionary: large strings) of Arrow strings, plain or dictionary-encoded."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(data.type) and any(ch.dictionary.null_count for ch in data.chunks):
+        # Arrow cannot unify dictionaries holding nulls (Parquet's never do): decode
+        data = pa.chunked_array([ch.dictionary_decode().cast(pa.large_string()) for ch in data.chunks],
+                                pa.large_string())
+    if not pa.types.is_dictionary(data.type):
+        data = pc.dictionary_encode(data, null_encoding="mask")
+    if data.num_chunks == 0:
+        return np.zeros(0, dtype=np.int64), pa.array([], pa.large_string())
+    data = data.unify_dictionaries()
+    dictionary = data.chunk(0).dictionary.cast(pa.large_string())
+    idx = np.concatenate([pc.fill_null(ch.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+                          for ch in data.chunks])
+    return idx, dictionary
+
+
+def _shared_codes_dictionary(data: list) -> tuple[np.ndarray, int]:
+    """The codes of ``_arrow_codes`` of the concatenation of ``data`` (Arrow string
+    columns, plain or dictionary-encoded), without hashing every row's string: each
+    column's distinct values are numbered, those numbers joined into one numbering
+    over all columns and renumbered in order of first appearance (NA and "" -> -1,
+    "" keeping its slot). Returns (int32 codes of the concatenation, number of codes)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    locals_ = [_local_codes(d) for d in data]
+    dicts = pa.concat_arrays([d for _, d in locals_]) if locals_ else pa.array([], pa.large_string())
+    enc = pc.dictionary_encode(dicts, null_encoding="mask")  # the distinct values of all columns
+    to_global = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    parts, offset = [], 0
+    for idx, d in locals_:
+        glob = np.append(to_global[offset:offset + len(d)], -1)  # last slot: NA (index -1)
+        parts.append(glob[idx])
+        offset += len(d)
+    allg = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    valid = allg >= 0
+    codes = np.full(len(allg), -1, dtype=np.int32)
+    first, order = pd.factorize(allg[valid])  # numbered in order of first appearance
+    codes[valid] = first
+    empty = pc.index(enc.dictionary, "").as_py() if len(enc.dictionary) else -1
+    if empty >= 0:
+        slot = np.flatnonzero(np.asarray(order) == empty)
+        if len(slot):
+            codes[codes == slot[0]] = -1
+    return codes, len(order)
+
+
 def _shared_codes(*cols) -> tuple[list[np.ndarray], int]:
     """:class:`Codes` of several string columns in one numbering: the codes of
     their concatenation (numbered in order of first appearance, NA and "" -> -1),
     split per column, so a value has the same code in every column. Returns (codes
-    per column, number of codes). Arrow chunks are concatenated, not copied."""
+    per column, number of codes). Arrow chunks are concatenated, not copied.
+    Columns of dictionary-encoded strings are numbered through their dictionaries
+    (:func:`_shared_codes_dictionary`), with the same result."""
     import pyarrow as pa
 
     arrays = [pd.Series(c).array for c in cols]
+    bounds = np.cumsum([0] + [len(a) for a in arrays])
+    if any(_arrow_dictionary(a) is not None for a in arrays):
+        data = [_arrow_dictionary(a) if _arrow_dictionary(a) is not None else _arrow_strings(a) for a in arrays]
+        if all(d is not None for d in data):
+            codes, n = _shared_codes_dictionary(data)
+            return [codes[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])], n
+        arrays = [decoded(pd.Series(a)).array for a in arrays]
     data = [_arrow_strings(a) for a in arrays]
     if all(d is not None for d in data) and sum(len(d) for d in data):
         both = pa.chunked_array([ch for d in data for ch in d.chunks], pa.large_string())
@@ -255,7 +342,6 @@ def _shared_codes(*cols) -> tuple[list[np.ndarray], int]:
     else:
         c = Codes(pd.concat([pd.Series(a, dtype=schema.S) for a in arrays], ignore_index=True))
         codes, uniques = c.codes, c.uniques
-    bounds = np.cumsum([0] + [len(a) for a in arrays])
     return [codes[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])], len(uniques)
 
 
@@ -646,9 +732,15 @@ NODIG = {
 def _canon(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """The table with canonical dtypes: as it is when the columns cleaning reads
     (``NODIG``) are there with the canonical dtypes, else conformed."""
-    ok = all(c in df.columns and df[c].dtype == pd.api.types.pandas_dtype(schema.TABLES[table][c])
+    # dictionary-encoded strings (jeugdlib kpi reads client_id so) count as strings
+    dicts = {c for c in df.columns if schema.TABLES[table].get(c) == schema.S and _arrow_dictionary(df[c]) is not None}
+    ok = all(c in df.columns and (c in dicts or df[c].dtype == pd.api.types.pandas_dtype(schema.TABLES[table][c]))
              for c in NODIG[table])
-    return df if ok else schema.conform(df, table)
+    if ok:
+        return df
+    if dicts:
+        df = df.assign(**{c: decoded(df[c]) for c in dicts})
+    return schema.conform(df, table)
 
 
 def _clean_toewijzingen(tw: pd.DataFrame, params: Params, tel: _Telling, nr: np.ndarray | None = None):
@@ -951,6 +1043,8 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
         cc_f = draden.submit(_shared_codes, raw_dec["client_id"], raw_tw["client_id"])
         (dec_tc, tw_tc), n_tnr = _shared_codes(raw_dec["toewijzing_nr"], raw_tw["toewijzing_nr"])
         (dec_cc, tw_cc), n_clients = cc_f.result()
+    if (want is None or "client_id" in want) and _arrow_dictionary(raw_dec["client_id"]) is not None:
+        raw_dec = raw_dec.assign(client_id=decoded(raw_dec["client_id"]))  # the items keep it as strings
     # birth date per client code, from all toewijzing versions (metrics.md section 0)
     geb_per_code = np.full(n_clients, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     g = raw_tw["geboortedatum"].to_numpy(dtype="datetime64[ns]")

@@ -55,6 +55,12 @@ LEES_KOLOMMEN: dict[str, list[str]] = {
     "quarantaine": ["regel"],
 }
 
+#: String columns ``jeugdlib kpi`` reads dictionary-encoded (pandas ``ArrowDtype``
+#: of ``dictionary<string>``, as Parquet stores them): ``clean`` only needs their
+#: codes, which it takes from the dictionaries. At national scale this spares
+#: reading and hashing 14M 64-character client ids (about 0.6 GB and 2 CPU-seconds).
+LEES_WOORDENBOEK: dict[str, list[str]] = {"declaraties": ["client_id"]}
+
 #: Columns of ``Cleaned.declaraties`` the KPI modules read; ``jeugdlib kpi`` drops the
 #: others after cleaning (e.g. the 64-character client_id: the modules count
 #: clients on ``client_nr``). Every KPI value is the same with or without them
@@ -636,11 +642,15 @@ def _lees_tabel(path: Path, table: str, columns: list[str] | None) -> pd.DataFra
     import pyarrow.parquet as pq
 
     present = set(pq.read_schema(f).names)
-    df = pd.read_parquet(f, columns=[c for c in columns if c in present], dtype_backend="pyarrow")
+    woordenboek = [c for c in LEES_WOORDENBOEK.get(table, ()) if c in present and c in columns]
+    df = pd.read_parquet(f, columns=[c for c in columns if c in present], dtype_backend="pyarrow",
+                         read_dictionary=woordenboek or None)
     out = {}
     for c in df.columns:
         s, t = df[c], schema.TABLES[table][c]
-        if t == schema.D:
+        if c in woordenboek:
+            pass  # dictionary-encoded strings, as read
+        elif t == schema.D:
             s = pd.Series(s.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")), name=c) \
                 if s.dtype != schema.D else s
         elif s.dtype != pd.api.types.pandas_dtype(t):

@@ -293,6 +293,36 @@ def test_shared_codes_one_numbering_over_columns():
     assert ca.tolist() == [0, 1, -1, -1, 0] and cb.tolist() == [3, 1, -1, -1] and n == 4
 
 
+def test_shared_codes_of_dictionary_columns_same_as_strings():
+    """Dictionary-encoded columns (jeugdlib kpi reads client_id so) get the codes
+    the plain strings get: chunks with different dictionaries, unused and null
+    dictionary entries, NA, "" (-1, keeping its slot) and values in both columns."""
+    import pyarrow as pa
+
+    from jeugdlib.clean import _arrow_dictionary, _shared_codes, decoded
+
+    def dict_col(chunks):
+        arrs = [pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), pa.array(d, pa.string()))
+                for idx, d in chunks]
+        return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(arrs)))
+
+    a = dict_col([([0, 1, None, 1, 3], ["x", "", "ongebruikt", "y"]),
+                  ([1, 0, 2, 0], ["y", "z", None, "q"])])
+    b = pd.Series(pd.array(["z", None, "w", "x", ""], dtype=schema.S))
+    assert _arrow_dictionary(a) is not None and _arrow_dictionary(b) is None
+    plain = decoded(a)
+    assert list(plain.astype(object).where(plain.notna(), None)) == ["x", "", None, "", "y", "z", "y", None, "y"]
+    (ca, cb), n = _shared_codes(a, b)
+    (pa_, pb), m = _shared_codes(plain, b)
+    assert list(ca) == list(pa_) == [0, -1, -1, -1, 2, 3, 2, -1, 2]
+    assert list(cb) == list(pb) == [3, -1, 4, 0, -1] and n == m == 5  # x, "", y, z, w
+    # as Parquet gives them: no nulls among the dictionary values (unified, not decoded)
+    a2 = dict_col([([0, 1, None, 1, 3], ["x", "", "ongebruikt", "y"]), ([1, 0, 0], ["y", "z"])])
+    (ca2, cb2), n2 = _shared_codes(a2, b)
+    (pa2, pb2), m2 = _shared_codes(decoded(a2), b)
+    assert list(ca2) == list(pa2) == [0, -1, -1, -1, 2, 3, 2, 2] and list(cb2) == list(pb2) and n2 == m2 == 5
+
+
 def test_day_codes_and_month_start():
     import numpy as np
     from jeugdlib.clean import _day_codes, _month_start
