@@ -126,6 +126,11 @@ class Codes:
     -1) and its unique values."""
 
     def __init__(self, s: pd.Series):
+        data = _arrow_dictionary(s)
+        if data is not None and len(data):  # through the dictionaries: same codes, no hashing per row
+            self.codes, uniques = _shared_codes_dictionary([data])
+            self.uniques = pd.Index(pd.arrays.ArrowStringArray(uniques))
+            return
         data = _arrow_strings(s)
         if data is not None and len(data):
             self.codes, self.uniques = _arrow_codes(data)
@@ -158,14 +163,20 @@ def _rows(df: pd.DataFrame, pos: np.ndarray, columns=None) -> pd.DataFrame:
     columns = list(df.columns) if columns is None else list(columns)
     pos = np.asarray(pos, dtype=np.int64)
     if len(pos) > 1 and not bool((pos[1:] > pos[:-1]).all()):
-        return df[columns].take(pos).reset_index(drop=True)
+        out = df[columns].take(pos).reset_index(drop=True)
+        for c in columns:
+            if _arrow_dictionary(out[c]) is not None:
+                out[c] = decoded(out[c])
+        return out
     mask = np.zeros(len(df), dtype=bool)
     mask[pos] = True
     pmask = pa.array(mask)
     out = {}
     for c in columns:  # one per column (pandas would turn a boolean mask into a take)
         arr = df[c].array
-        if isinstance(arr, pd.arrays.ArrowExtensionArray):
+        if _arrow_dictionary(arr) is not None:  # dictionary-encoded strings: plain ones out
+            out[c] = decoded(pd.Series(type(arr)(arr._pa_array.filter(pmask)), name=c))
+        elif isinstance(arr, pd.arrays.ArrowExtensionArray):
             out[c] = pd.Series(type(arr)(arr._pa_array.filter(pmask)), name=c)
         else:
             out[c] = df[c][mask].reset_index(drop=True)
@@ -276,8 +287,8 @@ def _local_codes(data) -> tuple[np.ndarray, "pa.Array"]:
         # Arrow cannot unify dictionaries holding nulls (Parquet's never do): decode
         data = pa.chunked_array([ch.dictionary_decode().cast(pa.large_string()) for ch in data.chunks],
                                 pa.large_string())
-    if not pa.types.is_dictionary(data.type):
-        data = pc.dictionary_encode(data, null_encoding="mask")
+    if not pa.types.is_dictionary(data.type):  # one chunk: a chunked encoding would repeat its dictionary
+        data = pa.chunked_array([pc.dictionary_encode(data.combine_chunks(), null_encoding="mask")])
     if data.num_chunks == 0:
         return np.zeros(0, dtype=np.int64), pa.array([], pa.large_string())
     data = data.unify_dictionaries()
@@ -287,12 +298,13 @@ def _local_codes(data) -> tuple[np.ndarray, "pa.Array"]:
     return idx, dictionary
 
 
-def _shared_codes_dictionary(data: list) -> tuple[np.ndarray, int]:
+def _shared_codes_dictionary(data: list) -> tuple[np.ndarray, "pa.Array"]:
     """The codes of ``_arrow_codes`` of the concatenation of ``data`` (Arrow string
     columns, plain or dictionary-encoded), without hashing every row's string: each
     column's distinct values are numbered, those numbers joined into one numbering
     over all columns and renumbered in order of first appearance (NA and "" -> -1,
-    "" keeping its slot). Returns (int32 codes of the concatenation, number of codes)."""
+    "" keeping its slot). Returns (int32 codes of the concatenation, the unique
+    values in that numbering)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -315,7 +327,7 @@ def _shared_codes_dictionary(data: list) -> tuple[np.ndarray, int]:
         slot = np.flatnonzero(np.asarray(order) == empty)
         if len(slot):
             codes[codes == slot[0]] = -1
-    return codes, len(order)
+    return codes, enc.dictionary.take(pa.array(np.asarray(order, dtype=np.int64)))
 
 
 def _shared_codes(*cols) -> tuple[list[np.ndarray], int]:
@@ -332,8 +344,8 @@ def _shared_codes(*cols) -> tuple[list[np.ndarray], int]:
     if any(_arrow_dictionary(a) is not None for a in arrays):
         data = [_arrow_dictionary(a) if _arrow_dictionary(a) is not None else _arrow_strings(a) for a in arrays]
         if all(d is not None for d in data):
-            codes, n = _shared_codes_dictionary(data)
-            return [codes[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])], n
+            codes, uniques = _shared_codes_dictionary(data)
+            return [codes[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])], len(uniques)
         arrays = [decoded(pd.Series(a)).array for a in arrays]
     data = [_arrow_strings(a) for a in arrays]
     if all(d is not None for d in data) and sum(len(d) for d in data):
@@ -1140,6 +1152,9 @@ def _licht(ds: Dataset) -> Dataset:
     are kept, e.g. for counting lines received per gemeente and year)."""
     d = ds.declaraties
     light = d[[c for c in LICHTE_KOLOMMEN if c in d.columns]]
+    dicts = [c for c in light.columns if _arrow_dictionary(light[c]) is not None]
+    if dicts:  # as strings, as every reader of the dataset expects
+        light = light.assign(**{c: decoded(light[c]) for c in dicts})
     return dataclasses.replace(ds, declaraties=light)
 
 

@@ -321,6 +321,11 @@ def test_shared_codes_of_dictionary_columns_same_as_strings():
     (ca2, cb2), n2 = _shared_codes(a2, b)
     (pa2, pb2), m2 = _shared_codes(decoded(a2), b)
     assert list(ca2) == list(pa2) == [0, -1, -1, -1, 2, 3, 2, 2] and list(cb2) == list(pb2) and n2 == m2 == 5
+    from jeugdlib.clean import Codes
+
+    c_dict, c_plain = Codes(a2), Codes(decoded(a2))
+    assert list(c_dict.codes) == list(c_plain.codes) and list(c_dict.uniques) == list(c_plain.uniques) == \
+        ["x", "", "y", "z"]
 
 
 def test_day_codes_and_month_start():
