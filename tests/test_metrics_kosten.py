@@ -178,3 +178,18 @@ def test_werkset_cache_follows_the_frame(cleaned):
     assert _val(a, "Nederland", "", "2023") == pytest.approx(3200.0)
     assert _val(b, "Nederland", "", "2023") == pytest.approx(3700.0)  # + EUR 500 in December
     assert _val(kosten.kosten(cleaned.declaraties, jaren()), "Nederland", "", "2023") == pytest.approx(3200.0)
+
+
+def test_groepeer_numbers_distinct_rows_in_order_of_first_appearance():
+    import numpy as np
+
+    client = np.array([3, -1, 3, 0, -1, 3])
+    p = np.array([1, 0, 1, 0, 0, 0])
+    codes, (c, q) = kosten._groepeer([client, p], [4, 2])
+    assert codes.tolist() == [0, 1, 0, 2, 1, 3]  # (3,1) (-1,0) (0,0) (3,0)
+    assert c.tolist() == [3, -1, 0, 3] and q.tolist() == [1, 0, 0, 0]
+    # only the rows of sel; the same groups through combine_keys when the key would not fit
+    codes, (c, q) = kosten._groepeer([client, p], [4, 2], np.array([2, 3, 5]))
+    assert codes.tolist() == [0, 1, 2] and c.tolist() == [3, 0, 3] and q.tolist() == [1, 0, 0]
+    codes, (c, q) = kosten._groepeer([client, p], [2**40, 2**40], np.array([2, 3, 5, 0]))
+    assert codes.tolist() == [0, 1, 2, 0] and c.tolist() == [3, 0, 3] and q.tolist() == [1, 0, 0]

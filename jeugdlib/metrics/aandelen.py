@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import _common
-from .kosten import dim_value, werkset
+from .kosten import NGA, dim_value, werkset
 from .volume import as_kpi, finish
 
 #: Threshold of ``aanbieders_klein``: positive kosten below EUR 20,000 in a year.
@@ -31,23 +31,26 @@ def _share_frame(ws, perioden, teller, noemer, n, by_labels=None, name=None) -> 
     return finish(f)
 
 
-def _aandeel_groepen(ws, perioden, codes: np.ndarray, values: list[str], name: str) -> pd.DataFrame:
-    """Share of the period's kosten per group (``codes`` index into ``values``)."""
-    s, _ = ws.som(perioden, codes, len(values), tellen=False)
+def _aandeel_groepen(ws, perioden, col: str, values: list[str], name: str) -> pd.DataFrame:
+    """Share of the period's kosten per group: the values of ``col`` mapped onto
+    ``values`` (:func:`_groep_index`)."""
+    s, _ = ws.som(perioden, col, tellen=False)
+    groep = _groep_index(ws, col, values)
+    s = np.stack([s[..., groep == i].sum(axis=-1) for i in range(len(values))], axis=-1)
     tot, cl = ws.totaal(perioden)
     noemer = tuple(np.repeat(t, len(values), axis=-1) for t in tot)
     n = tuple(np.repeat(c, len(values), axis=-1) for c in cl)
     return _share_frame(ws, perioden, ws.rollup(s), noemer, n, by_labels=values, name=name)
 
 
-def _groep_codes(ws, col: str, values: list[str]) -> np.ndarray:
-    """Codes of ``col`` mapped onto ``values`` (anything else -> the last value)."""
-    codes, labels = ws.codes(col)
+def _groep_index(ws, col: str, values: list[str]) -> np.ndarray:
+    """Index into ``values`` of each code of ``col`` (:meth:`Werkset.codes`): its
+    stripped, lower-cased label; anything else (also missing) -> the last value."""
+    labels = ws.labels(col)
     lab = pd.Series(labels, dtype=object).str.strip().str.lower()
     idx = {v: i for i, v in enumerate(values)}
-    m = np.array([idx.get(v, len(values) - 1) if isinstance(v, str) else len(values) - 1 for v in lab],
-                 dtype=np.int64)  # one per distinct label
-    return m[codes] if len(m) else codes
+    return np.array([idx.get(v, len(values) - 1) if isinstance(v, str) else len(values) - 1 for v in lab],
+                    dtype=np.int64)  # one per distinct label
 
 
 def aandeel_nga(declaraties: pd.DataFrame, perioden: pd.DataFrame, per_segment: bool = False) -> pd.DataFrame:
@@ -60,17 +63,14 @@ def aandeel_nga(declaraties: pd.DataFrame, perioden: pd.DataFrame, per_segment: 
     with positive kosten in the segment).
     """
     ws = werkset(declaraties)
-    nga = ~ws.src["gecontracteerd"].fillna(False).to_numpy(dtype=bool)
+    s, _ = ws.som(perioden, "segment", NGA, tellen=False)  # (G, P, segment, gecontracteerd | nga)
     if per_segment:
-        codes, labels = ws.codes("segment")
-        s_all, _ = ws.som(perioden, codes, len(labels), tellen=False)
-        s_nga, _ = ws.som(perioden, codes, len(labels), mask=nga, tellen=False)
-        n = ws.clienten_pos(perioden, codes, len(labels))
-        return _share_frame(ws, perioden, ws.rollup(s_nga), ws.rollup(s_all), n, by_labels=labels,
+        labels = ws.labels("segment")
+        n = ws.clienten_pos(perioden, "segment")
+        return _share_frame(ws, perioden, ws.rollup(s[..., 1]), ws.rollup(s.sum(axis=-1)), n, by_labels=labels,
                             name="segment")
-    s_nga, _ = ws.som(perioden, mask=nga, tellen=False)
     tot, cl = ws.totaal(perioden)
-    return _share_frame(ws, perioden, ws.rollup(s_nga), tot, cl)
+    return _share_frame(ws, perioden, ws.rollup(s[..., 1].sum(axis=-1, keepdims=True)), tot, cl)
 
 
 def aandeel_variant(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def aandeel_variant(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.Dat
     unknown product)."""
     ws = werkset(declaraties)
     values = ["maatwerk", "meerwerk", "overig"]
-    return _aandeel_groepen(ws, perioden, _groep_codes(ws, "variant", values), values, "variant")
+    return _aandeel_groepen(ws, perioden, "variant", values, "variant")
 
 
 def aandeel_aanbiedertype(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
@@ -87,7 +87,7 @@ def aandeel_aanbiedertype(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> 
     type, ``type=micro`` and ``type=regulier`` (an unknown AGB counts as regulier)."""
     ws = werkset(declaraties)
     values = ["micro", "regulier"]
-    return _aandeel_groepen(ws, perioden, _groep_codes(ws, "aanbieder_type", values), values, "type")
+    return _aandeel_groepen(ws, perioden, "aanbieder_type", values, "type")
 
 
 def aandeel_top10(declaraties: pd.DataFrame, perioden: pd.DataFrame, n: int = 10) -> pd.DataFrame:
@@ -120,8 +120,7 @@ def aanbieders_een_client(declaraties: pd.DataFrame, perioden: pd.DataFrame) -> 
     one client in the period (one client with a positive net declared amount at
     that aanbieder, within the level). Not client-based."""
     ws = werkset(declaraties)
-    codes, labels = ws.codes("agb")
-    n = ws.clienten_pos(perioden, codes, len(labels))
+    n = ws.clienten_pos(perioden, "agb")
     val = tuple((x == 1).sum(axis=-1, keepdims=True).astype(float) for x in n)
     return finish(ws.frame(perioden, {"waarde": val}))
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .. import config, schema
-from ..clean import combine_keys, first_positions
 from . import _common
+from .kosten import _groepeer, werkset
 from .verzilvering import _codes, _finish, _num
 
 
@@ -55,39 +55,42 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
         p[c] = p[c].astype(schema.S).str.strip().replace("", pd.NA)
 
     d = declaraties
-    # Work on integer codes: agb, product, gemeente, regio and client factorised once
-    # (cached per column: kosten and aandelen factorise the same columns).
-    a_c, a_u = _common.column_codes(d, "agb")
+    # Work on the integer codes of the kosten Werkset (shared with kosten and aandelen:
+    # gemeente, month, client, net cent) and the cached column codes.
+    ws = werkset(d)
+    a_c, a_u = ws.codes("agb")  # missing: the last code (label None, never a ceiling's agb)
     keep_agb = pd.Index(a_u).isin(p["agb"].dropna().astype(object).unique())
-    jaar = d["periode_begin"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
-    sel = np.flatnonzero((a_c >= 0) & keep_agb[np.maximum(a_c, 0)] & np.isin(jaar, p["jaar"].unique()))
+    # year of each gemeente x month cell (ws.gm), as g * Y + year index; -1: no ceiling year
+    jaren = np.sort(p["jaar"].unique())
+    Y = max(len(jaren), 1)
+    jaar_van_maand = np.full(ws.nm, -1, dtype=np.int64)
+    if ws.m_lo is not None:
+        jr = np.arange(ws.m_lo, ws.m_hi + 1) // 12 + 1970
+        jaar_van_maand[:-1] = np.where(np.isin(jr, jaren), np.searchsorted(jaren, jr), -1)
+    gj_cel = np.where(jaar_van_maand[None, :] >= 0,
+                      np.arange(ws.G, dtype=np.int64)[:, None] * Y + jaar_van_maand[None, :], -1).ravel()
+    gj = gj_cel[ws.gm]
+    sel = np.flatnonzero(keep_agb[a_c] & (gj >= 0))
     pr_c, pr_u = _common.column_codes(d, "productcode")
-    gm_c, gm_u = _common.column_codes(d, "gemeentecode")
     if "regio" in d.columns:
         rg_c, rg_u = _common.column_codes(d, "regio")
     else:
         rg_c, rg_u = _codes(pd.Series(pd.NA, index=d.index, dtype=schema.S))
-    cl_c = _common.client_codes(d)  # client_nr when present: no 64-character strings hashed
-    cols = {"a": a_c[sel], "j": jaar[sel].astype(np.int64), "pr": pr_c[sel], "gm": gm_c[sel], "rg": rg_c[sel]}
-    bedrag = _num(d["bedrag_cent"])[sel]
-    cl_c = cl_c[sel]
+    cl_c = _common.client_codes(d)[sel]  # client_nr when present: no 64-character strings hashed
     # Amounts per (agb, jaar, product, gemeente, regio) = group _k (numbered in order of
     # first appearance); clients per (_k, client).
-    gk = combine_keys(list(cols.values()))
-    first = first_positions(gk)
-    som = pd.DataFrame({c: v[first] for c, v in cols.items()})
-    som["bedrag_cent"] = np.bincount(gk, weights=np.nan_to_num(bedrag, nan=0.0), minlength=len(first))
-    som["_k"] = np.arange(len(first))
+    gk, (a, pr, rg, gjk) = _groepeer([a_c, pr_c + 1, rg_c + 1, gj], [len(a_u), len(pr_u) + 1, len(rg_u) + 1,
+                                                                     ws.G * Y], sel)
+    gm_k, j_k = np.divmod(gjk, Y)
+    som = pd.DataFrame({"_k": np.arange(len(a)), "agb": a_u[a], "jaar": jaren[j_k].astype(np.int64),
+                        "d_productcode": np.append(pr_u, None)[pr - 1],
+                        "d_gemeentecode": ws.gem_labels[gm_k],
+                        "regio": np.append(rg_u, None)[rg - 1]})
+    som["bedrag_cent"] = np.bincount(gk, weights=ws.bedrag_f[sel], minlength=len(a))
     known = cl_c >= 0
     nc = int(cl_c.max()) + 1 if len(cl_c) else 1
     ck = pd.unique(gk[known] * nc + cl_c[known])
     cl = pd.DataFrame({"_k": ck // nc, "cl": ck % nc})
-    som["agb"] = a_u[som["a"].to_numpy()]
-    som["d_productcode"] = np.append(pr_u, None)[som["pr"].to_numpy()]
-    som["d_gemeentecode"] = np.append(gm_u, None)[som["gm"].to_numpy()]
-    som["regio"] = np.append(rg_u, None)[som["rg"].to_numpy()]
-    som = som.rename(columns={"j": "jaar"})[["_k", "agb", "jaar", "d_productcode", "d_gemeentecode", "regio",
-                                             "bedrag_cent"]]
     pk = p[["_pid", "agb", "jaar", "productcode", "gemeentecode"]].assign(agb=p["agb"].astype(object))
     j = pk.merge(som, on=["agb", "jaar"], how="inner")
     ok = ((j["productcode"].isna() | (j["productcode"].astype(object) == j["d_productcode"]))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config, schema
+from ..clean import combine_keys, first_positions
 from . import _common
 from .volume import as_kpi, cached, finish
 
@@ -28,78 +29,115 @@ KOSTEN_DIMENSIES = ("segment", "financieringsvorm", "productgroep", "productcode
 _KEYS = ["regio", "gemeente", "periode"]
 
 
+#: The flag column of :meth:`Werkset.som`: code 1 for items of aanbieders not
+#: contracted on periode_begin (``gecontracteerd`` false or missing), else 0.
+NGA = "nga"
+
+#: The columns :meth:`Werkset.clienten_pos` splits by from one shared aggregation.
+KLANT_KOLOMMEN = ("segment", "agb")
+
+#: Month tables of :meth:`Werkset.som` up to this many cells (gemeente x month x
+#: values); beyond it (e.g. per aanbieder) the sums are made per period directly.
+_MAAND_CELLEN = 2**23
+
+
 class Werkset:
     """The declaration items as integer codes, for fast sums per level (plumbing).
 
     ``g``: gemeente code per item (``gem_labels``), ``regio_of_g``: regio code of
     each gemeente (``regio_labels``), ``client``: ``client_nr`` (factorised here if
-    absent), ``bedrag``: net cent, ``maand``: months since 1970 of periode_begin.
-    Other columns are factorised on first use (:meth:`codes`). Results several
-    metrics share are memoised in ``memo``; everything is a pure function of the
-    declaraties, so caching never changes a result.
+    absent), ``bedrag``: net cent (``bedrag_f`` as float64), ``gm``: the item's
+    cell in gemeente x month slot (months ``m_lo..m_hi`` since 1970, the last slot
+    of ``nm`` for items without a month). Periods are whole months, so a periods
+    table is a small lookup table over the month slots. Other columns are
+    factorised on first use (:meth:`codes`). Results several metrics share are
+    memoised in ``memo``; everything is a pure function of the declaraties, so
+    caching never changes a result.
+
+    Sums are float64 sums of integer cents: exact (in any order) while the total
+    absolute amount stays below 2**53 cent (EUR 90 trillion).
     """
 
     def __init__(self, declaraties: pd.DataFrame):
         self.src = declaraties
         n = len(declaraties)
         self.g, gu = _factorize(declaraties["gemeentecode"], declaraties)
+        self.g = np.asarray(self.g, dtype=np.int64)
         self.gem_labels = np.asarray(gu, dtype=object)
         # regio of each gemeente: the regio of its first item
         first = np.zeros(len(gu), dtype=np.int64)
         if n:
             first[self.g[::-1]] = np.arange(n)[::-1]
-        reg = declaraties["regio"].take(first).astype(object).fillna("onbekend").to_numpy() if len(gu) else []
+        if "regio" in declaraties.columns and len(gu):
+            reg = declaraties["regio"].take(first).astype(object).fillna("onbekend").to_numpy()
+        else:
+            reg = np.full(len(gu), "onbekend", dtype=object)
         self.regio_of_g, ru = pd.factorize(np.asarray(reg, dtype=object))
         self.regio_of_g = self.regio_of_g.astype(np.int64)
         self.regio_labels = np.asarray(ru, dtype=object)
         self.G, self.R = len(self.gem_labels), len(self.regio_labels)
         self.bedrag = declaraties["bedrag_cent"].fillna(0).to_numpy(dtype=np.int64)
+        self.bedrag_f = self.bedrag.astype(np.float64)
         if "client_nr" in declaraties.columns:
             self.client = declaraties["client_nr"].to_numpy(dtype=np.int64)
         else:
             self.client = pd.factorize(declaraties["client_id"])[0].astype(np.int64)
+        self.n_client = int(self.client.max()) + 1 if n else 1
         pb = declaraties["periode_begin"].to_numpy(dtype="datetime64[ns]")
-        maand = pb.astype("datetime64[M]").astype(np.int64)
+        # month of each item via its day: one integer division and a lookup table over
+        # the days spanned (a calendar conversion per item costs more)
         geen = np.isnat(pb)
-        known = maand[~geen]
-        self.m_lo = int(known.min()) if len(known) else None
-        self.m_hi = int(known.max()) if len(known) else None
-        # month of each item as a position in m_lo..m_hi, the last slot for items
-        # without a month; and its cell in gemeente x month (both small integers:
-        # a periods table becomes a lookup table over them)
+        dag = pb.view(np.int64) // (86_400 * 10**9)
+        known = dag[~geen]
+        if len(known):
+            d_lo, d_hi = int(known.min()), int(known.max())
+            maand_van_dag = np.arange(d_lo, d_hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+            self.m_lo, self.m_hi = int(maand_van_dag[0]), int(maand_van_dag[-1])
+        else:
+            self.m_lo = self.m_hi = None
         self.nm = (self.m_hi - self.m_lo + 1 if self.m_lo is not None else 0) + 1
-        mpos = np.where(geen, self.nm - 1, maand - (self.m_lo or 0))
-        del maand
-        typ = np.int32 if self.G * self.nm < 2**31 else np.int64
-        self.mpos = mpos.astype(typ)
-        self.gm = (self.g * self.nm + mpos).astype(typ)
+        if len(known):
+            mpos = np.append(maand_van_dag - self.m_lo, self.nm - 1)[np.where(geen, d_hi + 1, dag) - d_lo]
+        else:
+            mpos = np.full(n, self.nm - 1, dtype=np.int64)
+        del dag
+        self.gm = self.g * self.nm + mpos  # int64: np.bincount's index type, no conversion per call
         self._p = {}
-        self._bedrag_f = None
         self.memo = {}
+        self._regio_volgorde = None
+        self._vers = None
 
     # -- codes and periods
     def codes(self, col: str) -> tuple[np.ndarray, np.ndarray]:
-        """Codes of a column (missing values get a code of their own, label None);
+        """Codes of a column (missing values get a code of their own, label None; the
+        labels are memoised, see :meth:`labels`);
         from the compact cache of :func:`_common.column_codes`, not kept here as
-        int64 (memory: 70 MB per column at national scale)."""
-        return _factorize(self.src[col], self.src)
+        int64 (memory: 70 MB per column at national scale). ``NGA``: the flag of
+        :data:`NGA` (labels ``gecontracteerd``, ``nga``)."""
+        if self._vers is not None and self._vers[0] == col:  # made by labels() just before
+            c, self._vers = self._vers[1], None
+            return c, self.memo[("labels", col)]
+        if col == NGA:
+            nga = ~self.src["gecontracteerd"].fillna(False).to_numpy(dtype=bool)
+            c, labels = nga.view(np.int8), np.array(["gecontracteerd", "nga"], dtype=object)
+        else:
+            c, labels = _factorize(self.src[col], self.src)
+        self.memo[("labels", col)] = labels
+        return c, labels
 
-    def periode_index(self, perioden: pd.DataFrame) -> np.ndarray:
-        """Index into ``perioden`` of each item's period (-1: outside). Periods are
-        whole months, so the item's month decides."""
-        # per distinct month of the items (a small table), then looked up; the last
-        # periods table's result is kept (metrics ask for the same one again and again)
-        k = pkey(perioden)
-        if ("index", k) in self._p:
-            return self._p[("index", k)]
-        idx = self._maand_lut(perioden).astype(np.int32)[self.mpos]
-        idx.setflags(write=False)
-        self._onthoud(("index", k), idx)
-        return idx
+    def labels(self, col: str) -> np.ndarray:
+        """The labels of :meth:`codes` (memoised: no pass over the items)."""
+        if ("labels", col) not in self.memo:
+            self._vers = (col, self.codes(col)[0])  # kept for the codes(col) that usually follows
+        return self.memo[("labels", col)]
+
+    def n_waarden(self, col: str) -> int:
+        """Number of codes of :meth:`codes`."""
+        return len(self.labels(col))
 
     def _maand_lut(self, perioden: pd.DataFrame) -> np.ndarray:
-        """Period index (-1: outside) of each month slot of ``mpos`` (the last slot:
-        items without a month)."""
+        """Period index (-1: outside) of each month slot (the last slot: items
+        without a month)."""
         if self.m_lo is None:
             return np.full(self.nm, -1, dtype=np.int64)
         b = perioden["begin"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
@@ -109,20 +147,30 @@ class Werkset:
         ok = (i >= 0) & (months <= e[np.clip(i, 0, None)]) if len(b) else np.zeros(len(months), dtype=bool)
         return np.append(np.where(ok, i, -1), -1)
 
+    def periode_index(self, perioden: pd.DataFrame) -> np.ndarray:
+        """Index into ``perioden`` of each item's period (-1: outside). Periods are
+        whole months, so the item's month decides."""
+        k = ("index", pkey(perioden))
+        if k not in self._p:
+            idx = np.tile(self._maand_lut(perioden), self.G)[self.gm]
+            idx.setflags(write=False)
+            self._onthoud(k, idx)
+        return self._p[k]
+
     def _gp(self, perioden: pd.DataFrame) -> np.ndarray:
-        """gemeente x period cell of each item (-1: outside the periods); the last
-        periods tables' results are kept."""
-        k = pkey(perioden)
-        if ("gp", k) not in self._p:
-            lut = self._maand_lut(perioden)
+        """gemeente x (period + 1) cell of each item: ``g * (P + 1) + period``, the
+        period slot ``P`` for items outside the periods (no selection: bincount
+        over all items, the slot dropped afterwards)."""
+        k = ("gp", pkey(perioden))
+        if k not in self._p:
             P = len(perioden)
-            cell = np.arange(self.G, dtype=np.int64)[:, None] * P + lut[None, :]
-            cell = np.where(lut[None, :] >= 0, cell, -1).ravel()  # gemeente x month slot -> cell
-            typ = np.int32 if self.G * P < 2**31 else np.int64  # memory; bincount and indexing take it
-            gp = cell.astype(typ)[self.gm]
+            lut = self._maand_lut(perioden)
+            lut = np.where(lut >= 0, lut, P)
+            cell = (np.arange(self.G, dtype=np.int64)[:, None] * (P + 1) + lut[None, :]).ravel()
+            gp = cell[self.gm]
             gp.setflags(write=False)
-            self._onthoud(("gp", k), gp)
-        return self._p[("gp", k)]
+            self._onthoud(k, gp)
+        return self._p[k]
 
     def _onthoud(self, key, arr: np.ndarray, n: int = 4) -> None:
         """Keep ``arr`` (an item-length array of one periods table) among the last
@@ -132,67 +180,121 @@ class Werkset:
             del self._p[next(iter(self._p))]
 
     # -- sums
-    def som(self, perioden: pd.DataFrame, by: np.ndarray | None = None, n_by: int = 1,
-            mask: np.ndarray | None = None, gewicht: np.ndarray | None = None, tellen: bool = True):
-        """Sum of ``gewicht`` (default the net cent) and the item count per
-        gemeente x period x ``by``: arrays of shape (G, P, n_by); the count is None
-        unless ``tellen``."""
+    def _sleutel(self, base: np.ndarray, kolommen: tuple) -> tuple[np.ndarray, tuple]:
+        """``base`` with the codes of ``kolommen`` packed in (mixed radix) and the
+        number of values of each column."""
+        key, ks = base, []
+        for col in kolommen:
+            c, labels = self.codes(col)
+            key = key * len(labels) + c
+            ks.append(len(labels))
+        return key, tuple(ks)
+
+    def _maandtabel(self, kolommen: tuple):
+        """Net cent and item count per gemeente x month slot x value of each of
+        ``kolommen``: arrays (G, nm, K1, ...), memoised (small)."""
+        k = ("maand", kolommen)
+        if k not in self.memo:
+            key, ks = self._sleutel(self.gm, kolommen)
+            size = self.G * self.nm * _prod(ks)
+            shape = (self.G, self.nm) + (ks or (1,))
+            s = np.bincount(key, weights=self.bedrag_f, minlength=size).reshape(shape)
+            c = np.bincount(key, minlength=size).reshape(shape)
+            self.memo[k] = (s, c)
+        return self.memo[k]
+
+    def _vouw(self, arr: np.ndarray, perioden: pd.DataFrame) -> np.ndarray:
+        """A (G, nm, ...) month table summed into the periods: (G, P, ...)."""
+        lut = self._maand_lut(perioden)
+        out = np.zeros((arr.shape[0], len(perioden)) + arr.shape[2:], dtype=arr.dtype)
+        for j in range(len(perioden)):  # a handful of periods; each a slice of months
+            out[:, j] = arr[:, lut == j].sum(axis=1)
+        return out
+
+    def som(self, perioden: pd.DataFrame, *kolommen: str, tellen: bool = True):
+        """Net cent and item count per gemeente x period x value of each column of
+        ``kolommen`` (names for :meth:`codes`, e.g. ``"segment"``, :data:`NGA`):
+        arrays of shape (G, P, K1, ...) ((G, P, 1) without columns); the count is
+        None unless ``tellen``.
+
+        Small tables come from a memoised gemeente x month table (one pass over the
+        items per set of columns, whatever the periods table); large ones (e.g.
+        per aanbieder) are summed per period directly.
+        """
+        kolommen = tuple(kolommen)
+        if ("maand", kolommen) in self.memo or self.G * self.nm * _prod(map(self.n_waarden, kolommen)) <= _MAAND_CELLEN:
+            s, c = self._maandtabel(kolommen)
+            return self._vouw(s, perioden), (self._vouw(c, perioden) if tellen else None)
         P = len(perioden)
-        gp = self._gp(perioden)
-        sel = gp >= 0
-        if mask is not None:
-            sel &= mask
-        alle = bool(sel.all())  # then no copies of the columns
-        key = gp if alle else gp[sel]
-        if by is not None or n_by != 1:
-            key = key.astype(np.int64)  # gp may be int32: no overflow in the packed key
-        if by is not None:
-            key = key * n_by + (by if alle else by[sel])
-        elif n_by != 1:
-            key = key * n_by
-        if gewicht is None:
-            if self._bedrag_f is None:
-                self._bedrag_f = self.bedrag.astype(np.float64)
-            w = self._bedrag_f
-        else:
-            w = np.asarray(gewicht).astype(np.float64)
-        w = w if alle else w[sel]
-        size = self.G * P * n_by
-        s = np.bincount(key, weights=w, minlength=size).reshape(self.G, P, n_by)
-        c = np.bincount(key, minlength=size).reshape(self.G, P, n_by) if tellen else None
+        key, ks = self._sleutel(self._gp(perioden), kolommen)
+        shape = (self.G, P + 1) + (ks or (1,))
+        size = _prod(shape)
+        s = np.bincount(key, weights=self.bedrag_f, minlength=size).reshape(shape)[:, :P]
+        c = np.bincount(key, minlength=size).reshape(shape)[:, :P] if tellen else None
         return s, c
 
     def rollup(self, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(gemeente, regio, Nederland) versions of an additive (G, ...) array."""
-        r = np.zeros((self.R,) + arr.shape[1:], dtype=arr.dtype)
-        np.add.at(r, self.regio_of_g, arr)
-        return arr, r, arr.sum(axis=0)
+        if self.G == 0:
+            return arr, np.zeros((self.R,) + arr.shape[1:], dtype=arr.dtype), arr.sum(axis=0)
+        # gemeenten grouped per regio (stable: in gemeente order), each group summed
+        if self._regio_volgorde is None:
+            volg = np.argsort(self.regio_of_g, kind="stable")
+            self._regio_volgorde = (volg, np.flatnonzero(np.r_[True, np.diff(self.regio_of_g[volg]) != 0]))
+        volg, begin = self._regio_volgorde
+        return arr, np.add.reduceat(arr[volg], begin, axis=0), arr.sum(axis=0)
 
-    def clienten_pos(self, perioden: pd.DataFrame, by: np.ndarray | None = None, n_by: int = 1):
-        """Distinct clients with a positive net amount per level x period x ``by``:
-        arrays (G, P, n_by), (R, P, n_by), (P, n_by). The amount is summed per
-        client within each level (a client's credit in one gemeente and debet in
-        another count separately in the gemeenten, netted in the regio)."""
+    def _cellen(self, perioden: pd.DataFrame, kolommen: tuple):
+        """The items in the periods aggregated per distinct (client, gemeente,
+        period, value of each of ``kolommen``): a dict of the cells' codes
+        (``client``, ``g``, ``p`` and the columns) and their net cent ``s``;
+        memoised for the last two periods tables."""
+        k = ("cellen", pkey(perioden), kolommen)
+        if k not in self.memo:
+            for old in [x for x in self.memo if x[0] == "cellen"][:-1]:
+                del self.memo[old]  # memory: the last two periods tables
+            P = len(perioden)
+            lut = self._maand_lut(perioden)
+            cell = np.where(lut[None, :] >= 0, np.arange(self.G, dtype=np.int64)[:, None] * P + lut[None, :], -1)
+            gp = cell.ravel()[self.gm]  # gemeente x period of each item, -1: outside the periods
+            sel = np.flatnonzero(gp >= 0)
+            arrays = [self.client, gp] + [self.codes(c)[0] for c in kolommen]
+            widths = [self.n_client, self.G * P] + [self.n_waarden(c) for c in kolommen]
+            codes, cols = _groepeer(arrays, widths, sel)
+            out = dict(zip(("client", "gp") + kolommen, cols))
+            out["g"], out["p"] = np.divmod(out.pop("gp"), max(P, 1))
+            out["s"] = np.bincount(codes, weights=self.bedrag_f[sel], minlength=len(cols[0]))
+            self.memo[k] = out
+        return self.memo[k]
+
+    def clienten_pos(self, perioden: pd.DataFrame, kolom: str | None = None):
+        """Distinct clients with a positive net amount per level x period x value of
+        ``kolom`` (None: no split): arrays (G, P, K), (R, P, K), (P, K). The amount
+        is summed per client within each level (a client's credit in one gemeente
+        and debet in another count separately in the gemeenten, netted in the
+        regio). From one aggregation per periods table (:meth:`_cellen`, split by
+        :data:`KLANT_KOLOMMEN`), summed up per level."""
         P = len(perioden)
-        p = self.periode_index(perioden)
-        sel = p >= 0
-        e = by[sel] if by is not None else np.zeros(int(sel.sum()), np.int64)
-        base = (self.client[sel] * P + p[sel]) * n_by + e  # client x period x by
-        # gemeente level
-        k, u = pd.factorize(base * self.G + self.g[sel])
-        s = np.bincount(k, weights=self.bedrag[sel].astype(np.float64), minlength=len(u))
-        g_u, b_u = u % self.G, u // self.G
-        out_g = _count_pos(s, (g_u * P + (b_u // n_by) % P) * n_by + b_u % n_by, self.G * P * n_by)
-        # regio level from the gemeente-level sums
-        k2, u2 = pd.factorize(b_u * self.R + self.regio_of_g[g_u])
-        s2 = np.bincount(k2, weights=s, minlength=len(u2))
-        r_u, b2 = u2 % self.R, u2 // self.R
-        out_r = _count_pos(s2, (r_u * P + (b2 // n_by) % P) * n_by + b2 % n_by, self.R * P * n_by)
-        # Nederland from the regio-level sums
-        k3, u3 = pd.factorize(b2)
-        s3 = np.bincount(k3, weights=s2, minlength=len(u3))
-        out_n = _count_pos(s3, ((u3 // n_by) % P) * n_by + u3 % n_by, P * n_by)
-        return (out_g.reshape(self.G, P, n_by), out_r.reshape(self.R, P, n_by), out_n.reshape(P, n_by))
+        kol = KLANT_KOLOMMEN if kolom is None or kolom in KLANT_KOLOMMEN else (kolom,)
+        c = self._cellen(perioden, kol)
+        if kolom is None:
+            e, K = np.zeros(len(c["s"]), dtype=np.int64), 1
+        else:
+            e, K = c[kolom], self.n_waarden(kolom)
+        out = []
+        keys, s, unit, n_unit = [c["client"], c["p"], e], c["s"], c["g"], self.G
+        for niveau in ("gemeente", "regio", "nederland"):
+            if niveau == "regio":  # sums per (client, period, value, regio) from the gemeente sums
+                unit, n_unit = self.regio_of_g[unit], self.R
+            elif niveau == "nederland":
+                unit, n_unit = np.zeros(len(unit), dtype=np.int64), 1
+            grp, cols = _groepeer(keys + [unit], [self.n_client, P, K, n_unit])
+            s = np.bincount(grp, weights=s, minlength=len(cols[0]))
+            keys, unit = cols[:3], cols[3]
+            pos = s > 0
+            cell = (unit[pos] * P + keys[1][pos]) * K + keys[2][pos]
+            out.append(np.bincount(cell, minlength=n_unit * P * K).astype(np.float64).reshape(n_unit, P, K))
+        return out[0], out[1], out[2][0]
 
     # -- shaping
     def frame(self, perioden: pd.DataFrame, values: dict, by_labels=None) -> pd.DataFrame:
@@ -232,8 +334,7 @@ class Werkset:
         """Net cent and item counts per level x period x aanbieder: arrays (., P, A)."""
         k = ("agb", pkey(perioden))
         if k not in self.memo:
-            a, labels = self.codes("agb")
-            s, c = self.som(perioden, a, len(labels))
+            s, c = self.som(perioden, "agb")
             self.memo[k] = (self.rollup(s), self.rollup(c))
         return self.memo[k]
 
@@ -256,9 +357,39 @@ def _factorize(s: pd.Series, frame: pd.DataFrame | None = None) -> tuple[np.ndar
     return c, labels
 
 
-def _count_pos(sums: np.ndarray, cell: np.ndarray, size: int) -> np.ndarray:
-    pos = sums > 0
-    return np.bincount(cell[pos], minlength=size).astype(np.float64)
+def _prod(values) -> int:
+    """Product of integers (Python ints: no overflow)."""
+    out = 1
+    for v in values:
+        out *= int(v)
+    return out
+
+
+def _groepeer(arrays: list, widths: list, sel: np.ndarray | None = None) -> tuple[np.ndarray, list]:
+    """The distinct rows of integer ``arrays`` (array i in 0..widths[i]-1; the first
+    may also hold -1), of the rows ``sel`` (default all): a dense code per row
+    (numbered in order of first appearance) and the arrays' values per code.
+
+    One int64 key packed in mixed radix and one factorisation (the values decoded
+    from the distinct keys); :func:`clean.combine_keys` when the key would not fit.
+    """
+    size = 1
+    for w in widths:
+        size *= max(int(w), 1)
+    if size * 2 < 2**62:
+        key = np.asarray(arrays[0], dtype=np.int64)
+        for a, w in zip(arrays[1:], widths[1:]):
+            key = key * max(int(w), 1) + a
+        codes, uniq = pd.factorize(key if sel is None else key[sel])
+        cols = []
+        for w in widths[:0:-1]:
+            uniq, rest = np.divmod(uniq, max(int(w), 1))
+            cols.append(rest)
+        return codes.astype(np.int64, copy=False), [uniq] + cols[::-1]
+    arrays = [np.asarray(a, dtype=np.int64) if sel is None else np.asarray(a)[sel].astype(np.int64) for a in arrays]
+    codes = combine_keys(arrays)
+    first = first_positions(codes)
+    return codes, [a[first] for a in arrays]
 
 
 def werkset(declaraties: pd.DataFrame) -> Werkset:
@@ -300,12 +431,11 @@ def kosten(declaraties: pd.DataFrame, perioden: pd.DataFrame, dimensie: str | No
     """
     ws = werkset(declaraties)
     if not dimensie:
-        (g, r, n), _ = ws.totaal(perioden)
-        f = ws.frame(perioden, {"cent": (g, r, n)})
+        f = ws.frame(perioden, {"cent": ws.rollup(ws.som(perioden, tellen=False)[0])})
         f["waarde"] = euro(f["cent"])
         return finish(f)
-    codes, labels = ws.codes(dimensie)
-    s, c = ws.som(perioden, codes, len(labels))
+    labels = ws.labels(dimensie)
+    s, c = ws.som(perioden, dimensie)
     f = ws.frame(perioden, {"cent": ws.rollup(s), "n": ws.rollup(c)}, by_labels=labels)
     f = f[f["n"] > 0].copy()
     f["waarde"] = euro(f["cent"])
