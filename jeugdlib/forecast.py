@@ -204,6 +204,11 @@ def _months(start, stop) -> pd.DatetimeIndex:
     return pd.date_range(_maand(start), pd.Timestamp(stop) - pd.Timedelta(days=1), freq="MS")
 
 
+def _maandnummers(d) -> np.ndarray:
+    """Months since 1970-01 (int64) of datetime values."""
+    return np.asarray(d, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+
+
 # --------------------------------------------------------------------------- series
 
 
@@ -217,8 +222,16 @@ def maandkosten(declaraties: pd.DataFrame, by: tuple[str, ...] = ("regio",),
     ``Nederland`` (and, when ``by`` has more columns, per their values).
     Missing regio/segment values are grouped as ``onbekend``.
     """
+    return _maandkosten(declaraties, by, nederland)
+
+
+def _maandkosten(declaraties: pd.DataFrame, by: tuple[str, ...], nederland: bool,
+                 rijen: np.ndarray | None = None, cellen=None) -> pd.DataFrame:
+    """:func:`maandkosten` of the rows of ``declaraties`` where ``rijen`` (bool, None:
+    all) is true, without copying them out of the frame; ``cellen``:
+    :func:`_maandcellen` of ``declaraties`` and ``by`` when the caller has them."""
     by = list(by)
-    out = _maandsommen(declaraties, by)
+    out = _maandsommen(declaraties, by, rijen, cellen)
     if nederland and "regio" in by:
         # The total from the regional aggregates (no second pass over the records).
         rest = [c for c in by if c != "regio"]
@@ -229,32 +242,21 @@ def maandkosten(declaraties: pd.DataFrame, by: tuple[str, ...] = ("regio",),
     return out
 
 
-def _maandsommen(declaraties: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Sum of ``bedrag_cent`` in euro per ``by`` x ``maand``, sorted by those keys,
-    missing ``by`` values as ``onbekend`` and rows without a month left out: a
-    groupby-sum, computed on integer codes (one factorisation per column, a
-    sort of the distinct labels, ``np.bincount``) instead of hashing millions of
-    strings. Sums are exact: whole cents stay below 2**53."""
-    n = len(declaraties)
-    key = np.zeros(n, dtype=np.int64)
-    size = 1
-    labels = []
-    for c in by:
-        codes, uniq = _common.column_codes(declaraties, c)
-        lab = pd.Series(np.append(uniq, None), dtype=schema.S).fillna("onbekend").to_numpy(dtype=object)
-        srt, inv = np.unique(lab, return_inverse=True)  # sorted distinct labels ("onbekend" merged)
-        key = key * len(srt) + inv[np.where(codes < 0, len(uniq), codes)]
-        size *= len(srt)
-        labels.append(srt)
-    m = declaraties["maand"].to_numpy(dtype="datetime64[ns]")
-    ok = ~np.isnat(m)
-    mi = m.astype("datetime64[M]").astype(np.int64)
-    lo = int(mi[ok].min()) if ok.any() else 0
-    nm = int(mi[ok].max()) - lo + 1 if ok.any() else 1
-    key = key * nm + (mi - lo)
-    cent = declaraties["bedrag_cent"].to_numpy(dtype="float64", na_value=0.0)
+def _maandsommen(declaraties: pd.DataFrame, by: list[str], rijen: np.ndarray | None = None,
+                 cellen=None) -> pd.DataFrame:
+    """Sum of ``bedrag_cent`` in euro per ``by`` x ``maand`` over the rows where
+    ``rijen`` is true (None: all), sorted by those keys, missing ``by`` values as
+    ``onbekend`` and rows without a month left out: a groupby-sum on the integer
+    cells of :func:`_maandcellen` (``cellen``: when the caller has them) and
+    ``np.bincount`` instead of hashing millions of strings. Sums are exact: whole
+    cents stay below 2**53."""
+    key, cent, labels, lo, nm = cellen if cellen is not None else _maandcellen(declaraties, by)
+    ok = key >= 0
+    if rijen is not None:
+        ok = ok & rijen
     if not ok.all():
         key, cent = key[ok], cent[ok]
+    size = int(np.prod([len(x) for x in labels], dtype=np.int64))
     # one cell per label combination x month: a small dense table
     cells = np.flatnonzero(np.bincount(key, minlength=size * nm))
     som = np.bincount(key, weights=cent, minlength=size * nm)[cells]
@@ -264,9 +266,36 @@ def _maandsommen(declaraties: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         out[c] = srt[rest % len(srt)]
         rest = rest // len(srt)
     res = pd.DataFrame({c: pd.array(out[c], dtype=schema.S) for c in by})
-    res["maand"] = ((cells % nm) + lo).astype("datetime64[M]").astype(m.dtype)
+    res["maand"] = ((cells % nm) + lo).astype("datetime64[M]").astype("datetime64[ns]")
     res["kosten"] = som / 100.0
     return res
+
+
+def _maandcellen(declaraties: pd.DataFrame, by: list[str]):
+    """Per row of ``declaraties`` its cell ``by`` x ``maand`` as one int64 (negative:
+    no month), the amounts in cent (float64, missing 0), the sorted distinct labels
+    per ``by`` column (missing as ``onbekend``), the first month (months since
+    1970-01) and the number of months: cell = (label codes, mixed radix) x months +
+    month - first. From the cached column codes (:func:`_common.column_codes`, also
+    of ``maand``: its few distinct months are converted, not every row)."""
+    key = np.zeros(len(declaraties), dtype=np.int64)
+    labels = []
+    for c in by:
+        codes, uniq = _common.column_codes(declaraties, c)
+        lab = pd.Series(np.append(uniq, None), dtype=schema.S).fillna("onbekend").to_numpy(dtype=object)
+        srt, inv = np.unique(lab, return_inverse=True)  # sorted distinct labels ("onbekend" merged)
+        key *= len(srt)
+        key += inv[codes]  # (code -1, missing, takes the last label: "onbekend")
+        labels.append(srt)
+    mc, mu = _common.column_codes(declaraties, "maand")  # NaT: -1
+    mi = _maandnummers(pd.DatetimeIndex(mu, dtype="datetime64[ns]"))  # months since 1970-01 per code
+    lo = int(mi.min()) if len(mi) else 0
+    nm = int(mi.max()) - lo + 1 if len(mi) else 1  # (any range holding the months gives the same sums)
+    size = int(np.prod([len(x) for x in labels], dtype=np.int64))
+    key *= nm
+    key += np.append(mi - lo, -size * nm - 1)[mc]  # no month (code -1): below every cell
+    cent = declaraties["bedrag_cent"].to_numpy(dtype="float64", na_value=0.0)
+    return key, cent, labels, lo, nm
 
 
 def reeks(maandtabel: pd.DataFrame, eind, begin=None) -> pd.Series:
@@ -285,6 +314,29 @@ def reeks(maandtabel: pd.DataFrame, eind, begin=None) -> pd.Series:
     return s.reindex(idx, fill_value=0.0).rename("kosten")
 
 
+def _reeksen(groepen, eind) -> list[tuple[object, pd.Series]]:
+    """(key, :func:`reeks` of ``grp``) for each (key, grp) of ``groepen`` (groups of a
+    :func:`maandkosten` table: one row per month), on numpy: each series is a slice
+    of one month index, filled with its months' costs."""
+    groepen = [(key, _maandnummers(grp["maand"].to_numpy()), grp["kosten"].to_numpy(dtype="float64"))
+               for key, grp in groepen]
+    last = int(_maandnummers([pd.Timestamp(eind) - pd.Timedelta(days=1)])[0])  # month holding eind - 1 day
+    lo = min((int(m.min()) for _, m, _ in groepen if len(m)), default=0)
+    alle = _months(pd.Timestamp(np.datetime64(lo, "M")), eind)  # months lo .. last (freq MS)
+    out = []
+    for key, m, kosten in groepen:
+        pos = m[kosten > 0]
+        begin = int(pos.min()) if len(pos) else None  # the first month with positive cost
+        if begin is None or begin > last:
+            out.append((key, pd.Series([], dtype="float64", index=pd.DatetimeIndex([], freq="MS"), name="kosten")))
+            continue
+        vals = np.zeros(last - begin + 1)
+        sel = (m >= begin) & (m <= last)
+        vals[m[sel] - begin] = kosten[sel]
+        out.append((key, pd.Series(vals, index=alle[begin - lo:], name="kosten")))
+    return out
+
+
 # --------------------------------------------------------------------------- methods
 
 
@@ -297,13 +349,19 @@ def voorspel_vorig_jaar(y: pd.Series, maanden: pd.DatetimeIndex, indexatie: floa
     """
     if len(y) < 12:
         raise ValueError("vorig_jaar needs 12 months of history")
-    last = y.index[-1]
-    vals = []
-    for m in maanden:  # at most ~20 months per series: not a per-record loop
-        k = int(np.ceil(((m.year - last.year) * 12 + m.month - last.month) / 12))
-        src = m - pd.DateOffset(months=12 * k)
-        vals.append(float(y.loc[src]) * (1.0 + indexatie) ** k)
-    return pd.Series(vals, index=maanden, dtype="float64", name="vorig_jaar")
+    maanden = pd.DatetimeIndex(maanden)
+    d = maanden.to_numpy(dtype="datetime64[ns]")
+    mn = d.astype("datetime64[M]")
+    k = -((_maandnummers(y.index[-1:]) - mn.astype(np.int64)) // 12)  # ceil(months after the last one / 12)
+    if (mn.astype("datetime64[ns]") == d).all():  # month starts: month arithmetic
+        bron = (mn - 12 * k).astype("datetime64[ns]")
+    else:
+        bron = pd.DatetimeIndex([m - pd.DateOffset(months=12 * int(j)) for m, j in zip(maanden, k)])
+    pos = y.index.get_indexer(bron)
+    if (pos < 0).any():
+        raise KeyError(f"vorig_jaar: {bron[pos < 0][0]} is not in the history")
+    factor = np.array([(1.0 + indexatie) ** int(j) for j in k], dtype="float64")  # Python's float power
+    return pd.Series(y.to_numpy(dtype="float64")[pos] * factor, index=maanden, dtype="float64", name="vorig_jaar")
 
 
 def voorspel_gemiddelde(y: pd.Series, maanden: pd.DatetimeIndex, venster: int = 12) -> pd.Series:
@@ -317,13 +375,20 @@ def voorspel_gemiddelde(y: pd.Series, maanden: pd.DatetimeIndex, venster: int = 
     return pd.Series(float(y.iloc[-venster:].mean()), index=maanden, dtype="float64", name="gemiddelde_12m")
 
 
-def _ets_fit(y: pd.Series):
+def _ets_fit(y: pd.Series, als_reeks: bool = True):
+    """The fitted ETS model of ``y`` scaled to mean 1, and the scale. The model gets
+    the values without their month index (the numbers are the same; it then skips
+    the date bookkeeping of every fit, forecast and simulation): as a Series with a
+    RangeIndex (``als_reeks``: what ``get_prediction`` needs), else a plain array
+    (enough for the backtest's point forecasts)."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     scale = float(np.abs(y).mean())
     if not np.isfinite(scale) or scale == 0:
         raise ValueError("ets: series is zero")
-    ys = pd.Series(y.to_numpy(dtype="float64") / scale, index=pd.DatetimeIndex(y.index, freq="MS"))
+    ys = y.to_numpy(dtype="float64") / scale
+    if als_reeks:
+        ys = pd.Series(ys)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = ETSModel(ys, error="add", trend="add", damped_trend=True, seasonal="add",
@@ -390,7 +455,7 @@ def _voorspel(methode: str, y: pd.Series, maanden: pd.DatetimeIndex, fp: Forecas
     if methode == "ets":  # point forecast only (the backtest needs no interval)
         if len(y) < MIN_MAANDEN["ets"]:
             raise ValueError("ets needs 24 months of history")
-        res, scale = _ets_fit(y)
+        res, scale = _ets_fit(y, als_reeks=False)
         return pd.Series(np.asarray(res.forecast(len(maanden))) * scale, index=maanden, name="ets")
     raise ValueError(f"unknown method {methode!r}")
 
@@ -539,36 +604,99 @@ class Prognose:
     def per_periode(self, per: str, methode: str | None = None) -> pd.DataFrame:
         """Totals per period ('jaar', 'kwartaal', 'maand') over periods that hold a forecast month.
 
-        Only whole periods inside the data plus horizon are given (so no partial
-        next year). Interval of a total: for ``ets`` from the simulated paths
-        (quantiles of the path sums, fixed seed), otherwise the sum of the monthly
-        bounds (the empirical interval is a relative band, so it adds up).
+        The months are those of :meth:`aangevuld`. Only whole periods inside the
+        data plus horizon are given (so no partial next year). Interval of a
+        total: for ``ets`` from the simulated paths (quantiles of the path sums,
+        fixed seed), otherwise the sum of the monthly bounds (the empirical
+        interval is a relative band, so it adds up). Columns ``periode``,
+        ``waarde``, ``ondergrens``, ``bovengrens``, ``prognose`` (always true).
         """
-        methode = methode or self.beste
-        a = self.aangevuld(methode)
-        lab = _common.period_label(pd.Series(a.index), per).to_numpy()
-        a = a.assign(periode=lab)
-        size = {"jaar": 12, "kwartaal": 3, "maand": 1}[per]
-        g = a.groupby("periode", sort=True)
-        out = pd.DataFrame({
-            "waarde": g["waarde"].sum(), "ondergrens": g["ondergrens"].sum(),
-            "bovengrens": g["bovengrens"].sum(), "n": g.size(), "prognose": g["prognose"].any(),
-        })
-        out = out[(out["n"] == size) & out["prognose"]].drop(columns="n")
-        if methode == "ets" and self.paden is not None and len(out):
-            f = self.voorspelling[self.voorspelling["methode"] == "ets"]
-            flab = _common.period_label(f["maand"].reset_index(drop=True), per).to_numpy()
-            real = self.realisatie.reindex(pd.DatetimeIndex(f["maand"]), fill_value=0.0).to_numpy()
-            paths = np.maximum(self.paden, real[None, :])
-            alpha = (1.0 - self.interval) / 2.0
-            for p in out.index:
-                sel = flab == p
-                base = float(a.loc[(a["periode"] == p) & ~a["prognose"], "waarde"].sum())
-                sums = paths[:, sel].sum(axis=1) + base
-                out.loc[p, "ondergrens"] = float(np.quantile(sums, alpha))
-                out.loc[p, "bovengrens"] = float(np.quantile(sums, 1 - alpha))
-        out.index.name = "periode"
-        return out.reset_index()
+        lab, waarde, onder, boven = _periode_totalen(self, per, methode or self.beste)
+        return pd.DataFrame({"periode": lab, "waarde": waarde, "ondergrens": onder, "bovengrens": boven,
+                             "prognose": np.ones(len(lab), dtype=bool)})
+
+
+#: Months per period of ``per``.
+_PERIODE_MAANDEN = {"jaar": 12, "kwartaal": 3, "maand": 1}
+
+
+def _periode_labels(start: np.ndarray, per: str) -> np.ndarray:
+    """Labels ('2023', '2023-Q2', '2023-05', as :func:`_common.period_label`) of the
+    periods that start in the months ``start`` (months since 1970-01); object array."""
+    jaar, mnd = start // 12 + 1970, start % 12 + 1
+    if per == "jaar":
+        lab = [str(j) for j in jaar]
+    elif per == "kwartaal":
+        lab = [f"{j}-Q{(m - 1) // 3 + 1}" for j, m in zip(jaar, mnd)]
+    else:
+        lab = [f"{j}-{m:02d}" for j, m in zip(jaar, mnd)]
+    return np.array(lab, dtype=object)
+
+
+def _som_per_rij(v: np.ndarray) -> np.ndarray:
+    """Sum of each row of ``v`` from left to right, NaN skipped (0 when none), with the
+    compensated (Kahan) summation of pandas' ``groupby(...).sum()``, so that the totals
+    equal a groupby over the rows' cells to the last bit. A loop over the (at most 12)
+    columns, vectorised over the rows."""
+    s = np.zeros(len(v))
+    comp = np.zeros(len(v))
+    for j in range(v.shape[1]):
+        x = v[:, j]
+        ok = ~np.isnan(x)
+        y = x - comp
+        t = s + y
+        c = (t - s) - y
+        c[np.isnan(c)] = 0.0  # an infinite value: no compensation (as pandas)
+        s = np.where(ok, t, s)
+        comp = np.where(ok, c, comp)
+    return s
+
+
+def _periode_totalen(p: Prognose, per: str, methode: str | None):
+    """:meth:`Prognose.per_periode` as arrays (labels, waarde, ondergrens, bovengrens), on
+    numpy: the months of :meth:`Prognose.aangevuld` start in January, so the whole
+    periods are the rows of one reshape of them."""
+    if methode is None:
+        raise ValueError(f"{p.naam}: no forecast")
+    if per not in _PERIODE_MAANDEN:
+        raise ValueError(f"unknown per {per!r}")
+    size = _PERIODE_MAANDEN[per]
+    f = p.voorspelling
+    is_m = f["methode"].to_numpy(dtype=object) == methode
+    fm = _maandnummers(f["maand"].to_numpy()[is_m])
+    leeg = np.array([], dtype=object), np.array([]), np.array([]), np.array([])
+    if len(fm) == 0:  # no forecast month: no period
+        return leeg
+    rm = _maandnummers(p.realisatie.index)
+    first = int(min(fm.min(), rm.min() if len(rm) else fm.min())) // 12 * 12  # January
+    n = int(max(fm.max(), rm.max() if len(rm) else fm.max())) - first + 1
+    real = np.zeros(n)
+    real[rm - first] = p.realisatie.to_numpy(dtype="float64")
+    pos = fm - first
+    prog = np.zeros(n, dtype=bool)
+    prog[pos] = True
+    maand = []  # realised where complete, else max(arrived so far, forecast)
+    for c in ("waarde", "ondergrens", "bovengrens"):
+        x = real.copy()
+        x[pos] = np.maximum(real[pos], f[c].to_numpy(dtype="float64")[is_m])
+        maand.append(x)
+    k = n // size  # whole periods
+    ids = np.flatnonzero(prog[:k * size].reshape(k, size).any(axis=1))
+    if len(ids) == 0:
+        return leeg
+    waarde, onder, boven = (_som_per_rij(x[:k * size].reshape(k, size)[ids]) for x in maand)
+    if methode == "ets" and p.paden is not None:
+        paths = np.maximum(p.paden, real[pos][None, :])
+        fper = pos // size
+        alpha = (1.0 - p.interval) / 2.0
+        for i, pid in enumerate(ids):  # a few periods per series
+            blok = slice(pid * size, (pid + 1) * size)
+            gerealiseerd = maand[0][blok][~prog[blok]]
+            base = float(np.where(np.isnan(gerealiseerd), 0.0, gerealiseerd).sum())
+            sums = paths[:, fper == pid].sum(axis=1) + base
+            onder[i] = float(np.quantile(sums, alpha))
+            boven[i] = float(np.quantile(sums, 1 - alpha))
+    return _periode_labels(first + ids * size, per), waarde, onder, boven
 
 
 def prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams | None = None,
@@ -694,19 +822,22 @@ def prognoses(cleaned, fp: ForecastParams | None = None, *, segment: bool = Fals
     return _fit_reeksen(_prognose_taken(cleaned, peil, segment=segment, regio=regio), peil, fp)
 
 
-def _prognose_taken(cleaned, peil: pd.Timestamp, *, segment: bool = False, regio: str | None = None) -> list:
-    """The series :func:`prognoses` forecasts: a list of (key, monthly series, name)."""
+def _prognose_taken(cleaned, peil: pd.Timestamp, *, segment: bool = False, regio: str | None = None,
+                    cellen=None) -> list:
+    """The series :func:`prognoses` forecasts: a list of (key, monthly series, name).
+    ``cellen``: :func:`_maandcellen` of the declarations by regio, when the caller has them."""
     by = ("regio", "segment") if segment else ("regio",)
     dec = cleaned.declaraties
+    rijen = None
     if regio is not None and regio != config.NEDERLAND:
-        dec = dec.loc[(dec["regio"] == regio).fillna(False).to_numpy(dtype=bool)]
-    tab = maandkosten(dec, by, nederland=regio is None or regio == config.NEDERLAND)
+        rijen = (dec["regio"] == regio).fillna(False).to_numpy(dtype=bool)
+    tab = _maandkosten(dec, by, regio is None or regio == config.NEDERLAND, rijen, None if segment else cellen)
     if regio is not None:
         tab = tab[tab["regio"] == regio]
     out = []
-    for key, grp in tab.groupby(list(by), sort=True, observed=True):  # one per series, not per record
+    for key, y in _reeksen(tab.groupby(list(by), sort=True, observed=True), peil):  # one per series
         key = tuple(key) if isinstance(key, tuple) else (key,)
-        out.append((key, reeks(grp, peil), " / ".join(key)))
+        out.append((key, y, " / ".join(key)))
     return out
 
 
@@ -765,21 +896,22 @@ def jaartotalen(progs: Mapping[tuple[str, ...], Prognose], jaar: int, methode: s
         m = methode or p.beste
         if m is None or m not in p.methoden:
             continue
-        t = p.per_periode("jaar", m)
-        t = t[t["periode"] == str(jaar)]
-        if len(t):
-            rows.append({"regio": " / ".join(key), "methode": m,
-                         **t.iloc[0][["waarde", "ondergrens", "bovengrens"]].astype(float).to_dict()})
+        lab, waarde, onder, boven = _periode_totalen(p, "jaar", m)  # p.per_periode("jaar", m) as arrays
+        hit = np.flatnonzero(lab == str(jaar))
+        if len(hit):
+            i = hit[0]
+            rows.append({"regio": " / ".join(key), "methode": m, "waarde": float(waarde[i]),
+                         "ondergrens": float(onder[i]), "bovengrens": float(boven[i])})
     return pd.DataFrame(rows, columns=["regio", "methode", "waarde", "ondergrens", "bovengrens"])
 
 
 # --------------------------------------------------------------------------- committed cost
 
 
-#: The toewijzingen columns :func:`recente_verzilvering` passes on (what
-#: ``verzilvering_per_toewijzing`` reads, plus regio and productcode).
+#: The toewijzingen columns :func:`recente_verzilvering` passes on to verzilvering
+#: (what ``verzilvering_per_toewijzing`` reads).
 _VERZILVERING_KOLOMMEN = ("toewijzing_nr", "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid",
-                          "frequentie", "budget_cent", "tarief_cent", "regio", "productcode")
+                          "frequentie", "budget_cent", "tarief_cent")
 
 
 def _gevulde_codes(df: pd.DataFrame, col: str, fill: str) -> tuple[np.ndarray, np.ndarray]:
@@ -828,17 +960,15 @@ def recente_verzilvering(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, 
     insp = (t["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
     eind = t["einddatum"]
     ended = (eind.notna() & (eind >= van) & (eind < cut)).to_numpy(dtype=bool)
-    # only the columns verzilvering_per_toewijzing and this function read (no copies of the others)
-    sel = t.loc[insp & ended, [c for c in t.columns if c in _VERZILVERING_KOLOMMEN]]
-    if len(sel):
-        v = vz.verzilvering_per_toewijzing(sel, declaraties)
-        v = v.loc[(v["status"] == vz.STATUS_OK).to_numpy(dtype=bool)]
-    else:
-        v = sel.assign(geleverd_cent=[], toegewezen_cent=[])
-    v = pd.DataFrame({"regio": v["regio"].astype(schema.S).fillna("onbekend").to_numpy(),
-                      "productcode": v["productcode"].astype(schema.S).fillna("").to_numpy(),
-                      "geleverd": pd.to_numeric(v["geleverd_cent"]).to_numpy(dtype="float64"),
-                      "toegewezen": pd.to_numeric(v["toegewezen_cent"]).to_numpy(dtype="float64")})
+    pos = np.flatnonzero(insp & ended)
+    # verzilvering_per_toewijzing of those rows (status ok only), on positions
+    w = _verzilvering_posities(t, declaraties, pos)
+    ok = (w["status"] == vz.STATUS_OK).to_numpy(dtype=bool) if len(pos) else np.zeros(0, dtype=bool)
+    rc, ru = _gevulde_codes(t, "regio", "onbekend")
+    pc_, pu = _gevulde_codes(t, "productcode", "")
+    v = pd.DataFrame({"regio": ru[rc[pos[ok]]], "productcode": pu[pc_[pos[ok]]],
+                      "geleverd": np.asarray(w.get("geleverd_cent", []), dtype="float64")[ok],
+                      "toegewezen": np.asarray(w.get("toegewezen_cent", []), dtype="float64")[ok]})
 
     def level(cols):
         if not cols:
@@ -866,6 +996,28 @@ def recente_verzilvering(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, 
         out.loc[fill, "verzilvering"] = tot
         out.loc[fill, "bron"] = "totaal"
     return out.reset_index(drop=True)
+
+
+def _verzilvering_posities(t: pd.DataFrame, declaraties: pd.DataFrame, pos: np.ndarray) -> dict:
+    """The columns :func:`jeugdlib.metrics.verzilvering.verzilvering_per_toewijzing`
+    adds for the rows of ``t`` at positions ``pos`` (arrays aligned to ``pos``), as
+    ``verzilvering.kpis`` computes them: the declarations are linked to ``t`` as a
+    whole (``_nummer_koppeling``, cached per frame and shared with trajecten and
+    verzilvering), and only the columns it reads are taken at ``pos``."""
+    from .metrics import verzilvering as vz
+
+    if len(pos) == 0:
+        return {}
+    cols = [c for c in t.columns if c in _VERZILVERING_KOLOMMEN]
+    d_pos = None
+    if len(declaraties):
+        codes, eerste, laatste = vz._nummer_koppeling(declaraties, t)
+        if np.array_equal(eerste, laatste):  # every number on one row of t: its row in the selection, if any
+            inv = np.full(len(t) + 1, -1, dtype=np.int64)  # position -> index into pos; -1 (last) stays -1
+            inv[pos] = np.arange(len(pos))
+            d_pos = inv[laatste][codes]
+    # (else: a number on several rows; verzilvering links to the last of them in the selection)
+    return vz._per_toewijzing(t[cols].take(pos), declaraties, d_pos)
 
 
 _CHUNK = 100_000
@@ -1058,12 +1210,15 @@ def onder_plafond(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, jaar:
 
     velden = ("agb", "gemeentecode", "productcode")
     b_txt = [txt(bp[c]).to_numpy(dtype=object) for c in velden]
-    d_codes, d_vocab = zip(*(_tekst_codes(declaraties, c, txt) for c in velden))
-    if any("|" in str(x) for arr in (*b_txt, *d_vocab) for x in arr):  # keys could collide: as text
-        return _onder_plafond_tekst(declaraties, bp, txt)
-    # bp's values as codes of the declarations' vocabulary (-1: no declaration has it)
-    b_codes = [pd.Index(v).get_indexer(b) for v, b in zip(d_vocab, b_txt)]
     b_gem, b_prod = b_txt[1] != "", b_txt[2] != ""
+    # the fields some plafond names (agb always); per field the declarations' codes,
+    # the distinct texts (vocab) and the vocab position of each code's text
+    nodig = [0] + ([1] if b_gem.any() else []) + ([2] if b_prod.any() else [])
+    d = {i: _tekst_vocab(declaraties, velden[i], txt) for i in nodig}
+    if any("|" in str(x) for i in nodig for arr in (b_txt[i], d[i][2]) for x in arr):
+        return _onder_plafond_tekst(declaraties, bp, txt)  # keys could collide: as text
+    # bp's values as codes of the declarations' vocabulary (-1: no declaration has it)
+    b_codes = {i: pd.Index(d[i][2]).get_indexer(b_txt[i]) for i in nodig}
     for use_gem in (False, True):
         for use_prod in (False, True):
             sel = (b_gem == use_gem) & (b_prod == use_prod)
@@ -1073,33 +1228,41 @@ def onder_plafond(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, jaar:
             # a plafond matches only if each of its fields occurs in the declarations
             ok = sel & np.logical_and.reduce([b_codes[i] >= 0 for i in used])
             bk = np.zeros(int(ok.sum()), dtype=np.int64)
-            dk = np.zeros(n, dtype=np.int64)
             for i in used:  # mixed-radix key of the used fields (the "|"-joined text, on codes)
-                m = len(d_vocab[i])
-                bk = bk * m + b_codes[i][ok]
-                dk = dk * m + d_codes[i]
-            size = int(np.prod([len(d_vocab[i]) for i in used], dtype=np.float64))
-            if size <= 2**24:  # a dense lookup table over all key values: no hashing
+                bk = bk * len(d[i][2]) + b_codes[i][ok]
+            size = int(np.prod([len(d[i][2]) for i in used], dtype=np.float64))
+            if len(used) == 1:  # the agb alone: looked up per code of the column, then per row
                 tab = np.zeros(size, dtype=bool)
                 tab[bk] = True
-                hit = tab[dk]
+                codes, relabel, _ = d[0]
+                hit = tab[relabel][codes]
             else:
-                hit = pd.Series(dk, copy=False).isin(bk).to_numpy(dtype=bool)
+                dk = np.zeros(n, dtype=np.int64)
+                for i in used:
+                    codes, relabel, vocab = d[i]
+                    dk = dk * len(vocab) + relabel[codes]
+                if size <= 2**24:  # a dense lookup table over all key values: no hashing
+                    tab = np.zeros(size, dtype=bool)
+                    tab[bk] = True
+                    hit = tab[dk]
+                else:
+                    hit = pd.Series(dk, copy=False).isin(bk).to_numpy(dtype=bool)
             alle |= hit
             if use_gem:
                 met_gem |= hit
     return pd.DataFrame({"met_gemeente": met_gem, "alle": alle}, index=declaraties.index)
 
 
-def _tekst_codes(df: pd.DataFrame, col: str, txt) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of ``txt(df[col])`` per row and its distinct values (object array), with
-    ``txt`` applied to the distinct values of the cached :func:`_common.column_codes`
-    only (a missing value -> ``txt`` of missing, i.e. "")."""
+def _tekst_vocab(df: pd.DataFrame, col: str, txt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cached :func:`_common.column_codes` of ``df[col]`` (missing: -1), the
+    distinct values (object array) of ``txt(df[col])``, and per code (plus one at the
+    end for missing, so that code -1 finds it) the position of its text among them:
+    ``txt`` is applied to the distinct values only (missing -> ``txt`` of missing, "")."""
     codes, uniq = _common.column_codes(df, col)
     labels = np.append(txt(pd.Series(uniq, dtype=object)).to_numpy(dtype=object),
                        txt(pd.Series([None], dtype=object)).to_numpy(dtype=object))
     relabel, vocab = pd.factorize(labels)
-    return np.asarray(relabel, dtype=np.int64)[codes], np.asarray(vocab, dtype=object)
+    return codes, np.asarray(relabel, dtype=np.int64), np.asarray(vocab, dtype=object)
 
 
 def _onder_plafond_tekst(declaraties: pd.DataFrame, bp: pd.DataFrame, txt) -> pd.DataFrame:
@@ -1142,22 +1305,27 @@ def plafond_prognoses(cleaned, jaar: int, fp: ForecastParams | None = None, peil
     return _fit_reeksen(_plafond_taken(cleaned, jaar, peil, regio), peil, fp)
 
 
-def _plafond_taken(cleaned, jaar: int, peil: pd.Timestamp, regio: str | None = None) -> list:
-    """The series :func:`plafond_prognoses` forecasts: a list of (key, series, name)."""
+def _plafond_taken(cleaned, jaar: int, peil: pd.Timestamp, regio: str | None = None, cellen=None) -> list:
+    """The series :func:`plafond_prognoses` forecasts: a list of (key, series, name).
+    ``cellen``: :func:`_maandcellen` of the declarations by regio, when the caller has them."""
     dec = cleaned.declaraties
     if regio is not None and regio != config.NEDERLAND:
         dec = dec.loc[(dec["regio"] == regio).fillna(False).to_numpy(dtype=bool)]
+        cellen = None
     flags = onder_plafond(dec, cleaned.budgetplafonds, jaar)
     one_regio = cleaned.gemeenten["regio_naam"].dropna().nunique() == 1
-    regional = flags["alle"] if one_regio else flags["met_gemeente"]
-    dec = dec[["regio", "maand", "bedrag_cent"]]  # what maandkosten reads: no copies of the other columns
-    tab = maandkosten(dec.loc[regional.to_numpy()], ("regio",), nederland=False)
-    nl = maandkosten(dec.loc[flags["alle"].to_numpy()], ("regio",), nederland=True)
+    alle = flags["alle"].to_numpy()
+    regional = alle if one_regio else flags["met_gemeente"].to_numpy()
+    # maandkosten of the selected rows: one set of month cells for both (no copies of the rows)
+    if cellen is None:
+        cellen = _maandcellen(dec, ["regio"])
+    tab = _maandkosten(dec, ("regio",), False, regional, cellen)
+    nl = _maandkosten(dec, ("regio",), True, alle, cellen)
     tab = pd.concat([tab, nl[nl["regio"] == config.NEDERLAND]], ignore_index=True)
     if regio is not None:
         tab = tab[tab["regio"] == regio]
-    return [((key,), reeks(grp, peil), f"{key} (onder budgetplafond)")
-            for key, grp in tab.groupby("regio", sort=True, observed=True)]
+    return [((key,), y, f"{key} (onder budgetplafond)")
+            for key, y in _reeksen(tab.groupby("regio", sort=True, observed=True), peil)]
 
 
 def budget_vergelijking(cleaned, progs: Mapping[tuple[str, ...], Prognose], jaar: int,
@@ -1250,25 +1418,32 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
     is ``voorlopig`` also by the KPI table's rule (the incomplete months before
     the peildatum's quarter are in :class:`Prognose`, not in the KPI table).
     """
-    rows = []
+    kol = {c: [] for c in ("kpi", "regio", "periode", "dimensie", "waarde", "eenheid")}
+
+    def rows(kpi, regio, periode, dimensie, waarde, eenheid="euro"):
+        n = len(periode)
+        for c, v in (("kpi", kpi), ("regio", regio), ("periode", periode), ("dimensie", dimensie),
+                     ("eenheid", eenheid)):
+            kol[c].extend([v] * n if np.ndim(v) == 0 else list(v))
+        kol["waarde"].append(np.asarray(waarde, dtype="float64"))
+
     for key, p in progs.items():
         if len(key) != 1 or p.beste is None:
             continue
         regio = key[0]
+        # p.per_periode(per, m) as arrays, once per method ("gekozen" is the best one's)
+        tab = {m: _periode_totalen(p, per, m) for m in p.methoden}
         for meth in list(p.methoden) + ["gekozen"]:
             m = p.beste if meth == "gekozen" else meth
-            t = p.per_periode(per, m)
-            rows.append(pd.DataFrame({"kpi": "kosten_prognose", "regio": regio, "periode": t["periode"],
-                                      "dimensie": f"methode={meth}", "waarde": t["waarde"]}))
+            lab, waarde, onder, boven = tab[m] if m in tab else _periode_totalen(p, per, m)
+            rows("kosten_prognose", regio, lab, f"methode={meth}", waarde)
             if meth == "gekozen":
-                for b in ("ondergrens", "bovengrens"):
-                    rows.append(pd.DataFrame({"kpi": f"kosten_prognose_{b}", "regio": regio,
-                                              "periode": t["periode"], "dimensie": "methode=gekozen",
-                                              "waarde": t[b]}))
+                rows("kosten_prognose_ondergrens", regio, lab, "methode=gekozen", onder)
+                rows("kosten_prognose_bovengrens", regio, lab, "methode=gekozen", boven)
     if signaal is not None and len(signaal) and jaar is not None:
-        rows.append(pd.DataFrame({"kpi": "kosten_prognose_budget", "regio": signaal["regio"].to_numpy(),
-                                  "periode": str(jaar), "dimensie": "methode=gekozen",
-                                  "waarde": signaal["ratio"].to_numpy(dtype="float64"), "eenheid": "fractie"}))
+        n = len(signaal)
+        rows("kosten_prognose_budget", signaal["regio"].to_numpy(), np.full(n, str(jaar), dtype=object),
+             "methode=gekozen", signaal["ratio"].to_numpy(dtype="float64"), "fractie")
     if verplicht_tab is not None and len(verplicht_tab):
         v = verplicht_tab.assign(periode=_common.period_label(verplicht_tab["maand"], per).to_numpy())
         g = v.groupby(["regio", "periode"], sort=True)["verplicht"].sum().reset_index()
@@ -1279,17 +1454,10 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
         whole = (n_m == size) | ((g["periode"] == _common.period_label(pd.Series([first]), per).iloc[0])
                                  .to_numpy())
         g = g[whole]
-        rows.append(pd.DataFrame({"kpi": "kosten_verplicht", "regio": g["regio"], "periode": g["periode"],
-                                  "dimensie": "", "waarde": g["verplicht"]}))
-    if not rows:
-        out = pd.DataFrame({c: pd.Series([], dtype="float64" if c in ("waarde", schema.KPI_N) else "object")
-                            for c in _KPI_COLS})
-    else:
-        out = pd.concat(rows, ignore_index=True)
+        rows("kosten_verplicht", g["regio"].to_numpy(), g["periode"].to_numpy(), "", g["verplicht"].to_numpy())
+    waarde = np.concatenate([np.array([], dtype="float64")] + kol.pop("waarde"))
+    out = pd.DataFrame({**{c: np.array(v, dtype=object) for c, v in kol.items()}, "waarde": waarde})
     out["gemeente"] = ""
-    if "eenheid" not in out.columns:
-        out["eenheid"] = "euro"
-    out["eenheid"] = out["eenheid"].fillna("euro")
     out[schema.KPI_N] = np.nan
     out["voorlopig"] = True
     if peildatum is not None and len(out):
@@ -1323,9 +1491,11 @@ def kpis_start(cleaned, params: config.Params, fp: ForecastParams | None = None,
     fp = fp or ForecastParams()
     peil = pd.Timestamp(params.peildatum)
     jaar = (params.peil_ts - pd.Timedelta(days=1)).year
-    progs = _start(_prognose_taken(cleaned, peil), peil, fp, pool)
+    cellen = _maandcellen(cleaned.declaraties, ["regio"])  # the month cells for both kinds of series
+    progs = _start(_prognose_taken(cleaned, peil, cellen=cellen), peil, fp, pool)
     _, _, rest = _budget_delen(cleaned, jaar, fp)
-    plafond = _start(_plafond_taken(cleaned, jaar, peil), peil, fp, pool) if rest else None
+    plafond = _start(_plafond_taken(cleaned, jaar, peil, cellen=cellen), peil, fp, pool) if rest else None
+    del cellen  # two arrays per declaration line: not kept while the fits run
     ver = verplicht(cleaned, fp, peildatum=params.peildatum)  # while the fits run
 
     def finish() -> pd.DataFrame:

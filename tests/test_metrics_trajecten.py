@@ -565,3 +565,40 @@ def test_label_bits_of_rows():
               ("3", "a", "zwaar", "2023-01-01", "2023-06-30"), ("4", "a", "pq", "2023-01-01", "2023-06-30")])
     assert tr.label_bits(t).tolist() == [1, 8, 4, 0]
     assert tr._label_bits(t, np.array([2, 1])).tolist() == [4, 8]
+
+
+def test_regulier_gestopt_codes_as_on_the_texts():
+    ss = pd.DataFrame({
+        "bericht": pd.Series(["JW307", "jw307", "JW305", "JW307", "JW307"], dtype=schema.S),
+        "toewijzing_nr": pd.Series(["12", "7", "12", None, "12"], dtype=schema.S),
+        "einddatum": pd.to_datetime(pd.Series(["2023-01-31", "2023-02-28", "2023-12-31", "2023-03-31",
+                                               "2023-01-31"])).astype(schema.D),
+        "reden_beeindiging": pd.Series(["32", "31", "31", "31", " 31"], dtype=schema.S),
+    })
+    nrs = pd.Series(["7", "12", None, "5", "12"], dtype=schema.S)
+    has, eind = tr._regulier_gestopt(ss, nrs)
+    # "12": two JW307 on 31 jan, the later row (reden " 31") wins; a missing number matches a missing one
+    assert has.tolist() == [True, True, True, False, True]
+    codes, uniq = pd.factorize(nrs)
+    has2, eind2 = tr._regulier_gestopt_codes(ss, np.asarray(codes, np.int64), np.asarray(uniq, dtype=object))
+    assert has2.tolist() == has.tolist() and np.array_equal(eind2, eind, equal_nan=True)
+
+
+def test_nunique_levels_as_levelgroups():
+    from jeugdlib.metrics import _common
+
+    lg = _common.LevelGroups(np.array([0, 0, 0, 1, 1, 0]), ["R0", "R1"], np.array([0, 0, 1, 2, 2, 0]),
+                             ["a", "b", "c"], np.array([0, 0, 0, 0, 1, 0]), 2)
+    v = np.array([5, 5, 5, 6, -1, 7])
+    got, ref = tr._nunique_levels(lg, v), lg.nunique(v)
+    assert all(np.array_equal(got[k], ref[k]) for k in ref)
+    assert dict(zip(lg.key["nederland"].tolist(), got["nederland"].tolist())) == {0: 3.0, 1: 0.0}
+
+
+def test_nan_naar_nul_and_client_codes_rijen():
+    x = np.array([1.5, np.nan, -0.0, 2.0])
+    assert np.array_equal(tr._nan_naar_nul(x), np.nan_to_num(x))
+    y = np.array([np.inf, np.nan, -np.inf])
+    assert np.array_equal(tr._nan_naar_nul(y), np.nan_to_num(y))
+    d = pd.DataFrame({"client_nr": pd.array([3, None, 3, 8], dtype="int64[pyarrow]")})
+    assert tr._client_codes_rijen(d, np.array([3, 1, 0])).tolist() == [8, -1, 3]

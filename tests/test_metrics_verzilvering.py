@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from jeugdlib import schema
@@ -221,8 +222,63 @@ def test_toewijzing_positie_last_row_of_a_number():
     d = decl([dict(toewijzing_nr="B", volume=1, bedrag_cent=1), dict(toewijzing_nr="A", volume=1, bedrag_cent=1),
               dict(toewijzing_nr="Z", volume=1, bedrag_cent=1)])
     assert vz._toewijzing_positie(t, d).tolist() == [1, 2, -1]
-    codes, uniq = vz._nummer_codes(d)
-    assert vz._nummer_codes(d)[0] is codes and uniq.to_pylist() == ["B", "A", "Z"]  # cached per frame
+    codes, eerste, laatste = vz._nummer_koppeling(d, t)
+    assert eerste[codes].tolist() == [1, 0, -1] and laatste[codes].tolist() == [1, 2, -1]
+    assert vz._nummer_koppeling(d, t)[1] is eerste  # cached per pair of frames
+
+
+def test_nummer_koppeling_missing_and_empty_numbers():
+    t = toew([dict(toewijzing_nr="", ingangsdatum="2023-01-02"), dict(toewijzing_nr=None, ingangsdatum="2023-01-02"),
+              dict(toewijzing_nr="7", ingangsdatum="2023-01-02")])
+    d = decl([dict(toewijzing_nr=None, volume=1, bedrag_cent=1), dict(toewijzing_nr="", volume=1, bedrag_cent=1),
+              dict(toewijzing_nr="07", volume=1, bedrag_cent=1), dict(toewijzing_nr="7", volume=1, bedrag_cent=1)])
+    codes, eerste, laatste = vz._nummer_koppeling(d, t)
+    # a missing number links to nothing; "" is a number of its own; "07" is not "7"
+    assert eerste[codes].tolist() == [-1, 0, -1, 2]
+
+
+def _index_in(waarden, uniek):
+    return vz._Zoeker(uniek).zoek(waarden)
+
+
+def test_zoeker_texts_and_numbers():
+    uniek = np.array(["12", "5", "-3"], dtype=object)
+    # canonical decimal numbers: looked up as int64
+    assert _index_in(np.array(["5", "7", "-3", "12"], dtype=object), uniek).tolist() == [1, -1, 2, 0]
+    # "05" or " 5" are other texts than "5": the text lookup is used
+    assert _index_in(np.array(["05", " 5", "5"], dtype=object), uniek).tolist() == [-1, -1, 1]
+    assert _index_in(np.array(["5"], dtype=object), np.array(["a", "5"], dtype=object)).tolist() == [1]
+    # missing values (Arrow input) find nothing
+    assert _index_in(pa.array(["12", None, "x"]), uniek).tolist() == [0, -1, -1]
+    assert _index_in(np.array([], dtype=object), uniek).tolist() == []
+    assert vz._als_getallen(pa.array(["1", "007"])) is None and vz._als_getallen(pa.array(["1", "x"])) is None
+    assert vz._als_getallen(pa.array(["10", "-2"])).tolist() == [10, -2]
+
+
+def test_rows_from_codes_as_groupby():
+    base = pd.DataFrame({"r": [0, 0, 1, 0, 1, 0], "g": [1, 0, 2, 1, 2, 0], "p": [0, 0, 0, 0, 1, 0],
+                         "d": [0, 0, 0, 0, 0, 0], "c": [5, 5, 6, -1, 6, 7],
+                         "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "y": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]})
+    ru, gu = np.array(["R0", "R1"], dtype=object), np.array(["g0", "g1", "g2"], dtype=object)
+    out = vz._rows_from_codes(base, ru, gu, np.array(["2023", "2024"], dtype=object), np.array([""], dtype=object),
+                              ["x", "y"])
+    got = [(a, b, c, x, round(y, 10), n) for a, b, c, x, y, n in
+           out[["regio", "gemeente", "periode", "x", "y", "n_clienten"]].itertuples(index=False)]
+    # groups in the order of their first row per level; client 5 in g1 and g0 counts once for R0
+    assert got == [("R0", "g1", "2023", 5.0, 0.5, 1.0), ("R0", "g0", "2023", 8.0, 0.8, 2.0),
+                   ("R1", "g2", "2023", 3.0, 0.3, 1.0), ("R1", "g2", "2024", 5.0, 0.5, 1.0),
+                   ("R0", "", "2023", 13.0, 1.3, 2.0), ("R1", "", "2023", 3.0, 0.3, 1.0),
+                   ("R1", "", "2024", 5.0, 0.5, 1.0),
+                   ("Nederland", "", "2023", 16.0, 1.6, 3.0), ("Nederland", "", "2024", 5.0, 0.5, 1.0)]
+
+
+def test_som_per_groep_as_pandas():
+    codes = np.array([1, 0, 1, 2, 0])
+    for v in (np.array([1.0, 2.0, 3.0, -4.0, 5.0]), np.array([0.1, 0.2, 0.3, np.nan, 1e16]),
+              np.array([1, 2, 3, 4, 5])):
+        ref = pd.Series(v).groupby(codes).sum().to_numpy()
+        got = vz._som_per_groep(codes, v, 3)
+        assert got.dtype == ref.dtype and np.array_equal(got, ref)
 
 
 def test_eindigend_posities_as_eindigend_in_periode():
@@ -252,3 +308,13 @@ def test_frequentie_eenheden_as_calendar_arithmetic():
         dtype="float64", na_value=np.nan)
     assert got[:5].tolist() == [dagen[0], np.ceil(dagen[1] / 7), maanden[2], maanden[3], dagen[4]]
     assert got[:5].tolist() == [30.0, 5.0, 3.0, 2.0, 0.0] and np.isnan(got[5])
+
+
+def test_zoeker_table_and_hash_lookups():
+    dicht = vz._Zoeker(np.array(["100", "101", "103"], dtype=object))
+    verspreid = vz._Zoeker(np.array(["100", "900000000", "5"], dtype=object))
+    assert dicht.tabel is not None and verspreid.index is not None
+    assert dicht.zoek(np.array(["103", "102", "99", "100"], dtype=object)).tolist() == [2, -1, -1, 0]
+    assert verspreid.zoek(pa.array(["5", None, "900000000", "0100"])).tolist() == [2, -1, 1, -1]
+    tekst = vz._Zoeker(np.array(["A1", "b"], dtype=object))
+    assert tekst.bi is None and tekst.zoek(np.array(["b", "A1", "c"], dtype=object)).tolist() == [1, 0, -1]

@@ -141,3 +141,28 @@ def test_zorgpad_ids_rijen_as_zorgpaden_of_the_rows():
     ref = zd.zorgpaden(t.iloc[pos], p).to_numpy()
     assert zd._zorgpad_ids_rijen(t, pos, p).tolist() == ref.tolist()
     assert ref[0] == ref[3] and ref[1] == ref[2]  # missing and "" productgroep are one group
+
+
+def test_groep_cummax_as_pandas():
+    import numpy as np
+
+    from jeugdlib.metrics import zorgduur as zd
+
+    dag = 86_400 * 10**9
+    groep = np.array([1, 1, 1, 2, 2, 3])
+    v = np.array([5, 3, 9, 1, 2, 7]) * dag
+    ref = pd.Series(v).groupby(groep).cummax().to_numpy()
+    assert np.array_equal(zd._groep_cummax(groep, v), ref)
+    v2 = v + np.array([0, 1, 0, 0, 0, 0])  # not whole days: pandas
+    assert np.array_equal(zd._groep_cummax(groep, v2), pd.Series(v2).groupby(groep).cummax().to_numpy())
+
+
+def test_episode_begin_minimum_per_episode():
+    from jeugdlib.config import Params
+    from jeugdlib.metrics import zorgduur as zd
+
+    t = pd.DataFrame({"client_id": ["a", "a", "b", "a"],
+                      "ingangsdatum": pd.to_datetime(["2023-03-01", "2023-01-01", "2023-02-01", "2024-06-01"]),
+                      "einddatum": pd.to_datetime(["2023-04-30", "2023-03-10", "2023-02-28", "2024-07-01"])})
+    got = zd.episode_begin(t, Params(peildatum="2024-08-01"))
+    assert [str(x)[:10] for x in got] == ["2023-01-01", "2023-01-01", "2023-02-01", "2024-06-01"]

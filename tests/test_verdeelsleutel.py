@@ -105,3 +105,23 @@ def test_kpis_shares_per_gemeente():
     assert w["0889|"] + w["0893|"] == pytest.approx(1.0)
     assert set(k["periode"]) == {"2024"} and set(k["regio"]) == {"Noord-Limburg"}
     assert k["n_clienten"].isna().all()
+
+
+def test_span_delen_as_one_concatenated_frame():
+    S = schema.S
+    t = pd.DataFrame({"toewijzing_nr": pd.Series(["A", "B", None, "A", ""], dtype=S),
+                      "gemeentecode": pd.Series(["01", "01", "02", "02", "01"], dtype=S),
+                      "ingangsdatum": pd.to_datetime(["2023-03-01", "2023-01-01", "2023-02-01", None, "2023-05-01"]),
+                      "einddatum": pd.to_datetime(["2023-04-01", None, "2023-02-28", "2023-06-01", "2023-05-31"])})
+    x = pd.DataFrame({"toewijzing_nr": pd.Series(["A", "C", None], dtype=S),
+                      "gemeentecode": pd.Series(["01", "03", "02"], dtype=S),
+                      "ingangsdatum": pd.to_datetime(["2022-01-01", "2023-01-01", "2021-01-01"]),
+                      "einddatum": pd.to_datetime(["2022-02-01", "2023-02-01", "2021-02-01"])})
+    g, ing, eind, gu = vs._span_delen([t, x])
+    got = sorted((gu[a], str(b)[:10], str(c)[:10]) for a, b, c in zip(g, ing, eind))
+    # (A, 01): rows 0 and x0; (B, 01) open; (missing, 02): rows 2 and x2; (A, 02): no ingangsdatum; ("", 01); (C, 03)
+    assert got == sorted([("01", "2022-01-01", "2023-04-01"), ("01", "2023-01-01", "2262-04-11"),
+                          ("02", "2021-01-01", "2023-02-28"), ("02", "NaT", "2023-06-01"),
+                          ("01", "2023-05-01", "2023-05-31"), ("03", "2023-01-01", "2023-02-01")])
+    c, u = vs._tekst_codes(pd.Series(["b", None, "", "b"], dtype=S))
+    assert [None if k < 0 else u[k] for k in c] == ["b", None, "", "b"]

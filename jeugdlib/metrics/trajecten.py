@@ -116,6 +116,38 @@ def _agb_mask(df: pd.DataFrame, exclude: tuple[str, ...]) -> np.ndarray:
     return ~_in_values(df, "agb", exclude)
 
 
+def _nunique_levels(lg: _common.LevelGroups, values: np.ndarray) -> dict:
+    """``lg.nunique(values)``: per level the number of distinct ``values`` (int codes of
+    the selected rows; -1 = missing, not counted). A row equal to the row before it
+    (same group, same value: declaration items of one client come in runs) is
+    dropped first, which leaves the distinct pairs as they are and hashes far
+    fewer of them."""
+    v = np.asarray(values, dtype=np.int64)
+    ok = v >= 0
+    nv = int(v.max()) + 1 if ok.any() else 1
+    pairs = lg.gcode[ok] * nv + v[ok]
+    if len(pairs) > 1:
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
+    pairs = pd.unique(pairs)
+    grp, val = pairs // nv, pairs % nv
+    out = {"gemeente": np.bincount(grp, minlength=lg.n["gemeente"]).astype(np.float64)}
+    for lvl in ("regio", "nederland"):
+        grp = lg.up[lvl][grp]
+        pairs = pd.unique(grp * nv + val)
+        grp, val = pairs // nv, pairs % nv
+        out[lvl] = np.bincount(grp, minlength=lg.n[lvl]).astype(np.float64)
+    return out
+
+
+def _client_codes_rijen(df: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Client codes of the rows ``rows`` that group them as ``_common.client_codes(df)[rows]``
+    does. Without a client_id column (Cleaned declaraties) that is ``client_nr`` at
+    those rows (-1: missing), taken before converting (not the whole column)."""
+    if "client_nr" in df.columns and "client_id" not in df.columns:
+        return df["client_nr"].take(rows).to_numpy(dtype=np.int64, na_value=-1)
+    return _common.client_codes(df)[rows]
+
+
 def _productgroep_van(df: pd.DataFrame) -> pd.Series:
     """productgroep, or the productcode where it is empty (metrics.md 0.3)."""
     pg = df["productgroep"].astype(schema.S)
@@ -359,17 +391,15 @@ def _tekst(df: pd.DataFrame, col: str, pos: np.ndarray) -> pd.Series:
 def _declaratie_rijen(declaraties: pd.DataFrame, toewijzingen: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
     """Per declaration item: the index into ``pos`` of its toewijzing, -1 when that is
     not selected, absent or the number is missing. An item's toewijzing is the first
-    row of ``toewijzingen`` with its toewijzing_nr: one Arrow hash lookup per
-    distinct number (the numbers' codes are shared with verzilvering:
-    ``verzilvering._nummer_codes``), then one gather per item."""
-    from .verzilvering import _nummer_codes
+    row of ``toewijzingen`` with its toewijzing_nr (``verzilvering._nummer_koppeling``:
+    the cached codes of both columns and one lookup of the distinct numbers,
+    shared with verzilvering), then one gather per item."""
+    from .verzilvering import _nummer_koppeling
 
-    codes, uniq = _nummer_codes(declaraties)
-    upos = pc.index_in(uniq, value_set=_arrow_tekst(toewijzingen["toewijzing_nr"])).fill_null(-1)
+    codes, eerste, _ = _nummer_koppeling(declaraties, toewijzingen)
     inv = np.full(len(toewijzingen) + 1, -1, dtype=np.int64)  # position -> index into pos; -1 (last) stays -1
     inv[pos] = np.arange(len(pos))
-    u_rij = np.append(inv[np.asarray(upos.to_numpy(zero_copy_only=False), dtype=np.int64)], -1)
-    return u_rij[codes]
+    return inv[eerste][codes]
 
 
 _GEEN_MAAND = np.iinfo(np.int64).min  # the int64 of NaT
@@ -427,6 +457,14 @@ def _gekoppelde_declaraties(toewijzingen: pd.DataFrame, pos: np.ndarray, declara
     per_unit = np.append(np.array([config.EENHEID_UREN.get(u, np.nan) for u in units], dtype=float), np.nan)
     uren = d["volume"].to_numpy(dtype=float, na_value=np.nan)[idx] * per_unit[codes[idx]]
     return rij[idx], maand, bedrag, uren
+
+
+def _nan_naar_nul(x: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(x)`` (NaN -> 0, +-inf -> the largest finite values), in fewer
+    passes when ``x`` holds no infinity (the usual case)."""
+    if np.isinf(x).any():
+        return np.nan_to_num(x)
+    return np.where(np.isnan(x), 0.0, x)
 
 
 def _sorteer(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -494,12 +532,13 @@ def _positieve_maanden_paden(row: np.ndarray, zp: np.ndarray, maand: np.ndarray,
     order, c = _sorteer((zm << bits) | rank[row])
     b = np.asarray(bedrag, dtype=np.int64)[order]
     nieuw_tw = np.r_[True, c[1:] != c[:-1]]
-    if nieuw_tw.all():  # every (toewijzing, month) pair once: its sum is its amount
-        s_tw, row_tw, zc = b, row[order], c >> bits
+    if nieuw_tw.all():  # every (toewijzing, month) pair once: its sum is its amount (any order)
+        s_tw, zc = b, c >> bits
+        mnd_tw = np.bincount(row[np.asarray(bedrag) > 0], minlength=n_t).astype(np.int64)
     else:
         f_tw = np.flatnonzero(nieuw_tw)
         s_tw, row_tw, zc = np.add.reduceat(b, f_tw), row[order[f_tw]], c[f_tw] >> bits
-    mnd_tw = np.bincount(row_tw[s_tw > 0], minlength=n_t).astype(np.int64)
+        mnd_tw = np.bincount(row_tw[s_tw > 0], minlength=n_t).astype(np.int64)
     f_zp = np.flatnonzero(np.r_[True, zc[1:] != zc[:-1]])
     s_zp = np.add.reduceat(s_tw, f_zp)
     mnd_zp = np.bincount(zc[f_zp][s_zp > 0] // span, minlength=k).astype(np.int64)
@@ -562,7 +601,7 @@ def _zorgpaden(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, params, ex
     row, maand, bedrag, uren = _gekoppelde_declaraties(t, pos, declaraties, ex)
     zp_row = zp[row]
     mnd_tw, mnd_zp = _positieve_maanden_paden(row, zp, maand, bedrag, k, zp_row)
-    uren_decl = np.bincount(row, weights=np.nan_to_num(uren), minlength=n_t)
+    uren_decl = np.bincount(row, weights=_nan_naar_nul(uren), minlength=n_t)
     norm_u = _getallen(t, "norm_uren", pos)
     norm_m = _getallen(t, "norm_maanden", pos)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -571,13 +610,22 @@ def _zorgpaden(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, params, ex
                        np.where(_is_lower(t, "financieringsvorm", "inspanning", rows=pos), uren_decl, 0.0))
     uren_tw = np.where(np.isfinite(uren_tw), uren_tw, 0.0)
 
-    # Per zorgpad: attributes of the first toewijzing, span, sums (one sort, reduceat).
+    # Per zorgpad: attributes of the first toewijzing (earliest ingangsdatum, NaT last,
+    # ties by position: the first row of ``np.lexsort((start, zp))``), span, sums;
+    # grouped minima and maxima on zp (no sort).
     if n_t:
-        order = np.lexsort((start, zp))
-        firsts = np.flatnonzero(np.r_[True, zp[order][1:] != zp[order][:-1]])
-        first_sel = order[firsts]
+        groot = np.iinfo(np.int64).max
+        s_i = start.view(np.int64)
+        s_i = np.where(s_i == np.iinfo(np.int64).min, groot, s_i)  # NaT sorts last
+        s_min = np.full(k, groot, dtype=np.int64)
+        np.minimum.at(s_min, zp, s_i)
+        kandidaat = np.flatnonzero(s_i == s_min[zp])
+        first_sel = np.full(k, n_t, dtype=np.int64)
+        np.minimum.at(first_sel, zp[kandidaat], kandidaat)
         first = pos[first_sel]
-        eind_max = np.maximum.reduceat(eind[order].view(np.int64), firsts).view("datetime64[ns]")
+        eind_max = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)  # (NaT: only when all are)
+        np.maximum.at(eind_max, zp, eind.view(np.int64))
+        eind_max = eind_max.view("datetime64[ns]")
     else:
         first_sel = first = np.array([], np.int64)
         eind_max = eind
@@ -782,19 +830,36 @@ def _regulier_gestopt(start_stop: pd.DataFrame, nrs: pd.Series) -> tuple[np.ndar
     """For each toewijzing number in ``nrs``: whether its latest JW307 (by einddatum,
     a missing one first, then by position in ``start_stop``) has RedenBeeindiging 31
     (:data:`REDEN_REGULIER`), and that JW307's einddatum (NaT where not).
+    (:func:`_regulier_gestopt_codes` on the codes of the numbers' texts.)"""
+    codes, uniq = pd.factorize(pd.Series(nrs).astype(schema.S))
+    return _regulier_gestopt_codes(start_stop, np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object))
 
-    One Arrow hash lookup gives every number of ``nrs`` and of the JW307 rows the
-    position of its first occurrence in ``nrs`` (a missing number matches a
-    missing one); the rest is on those integers: the JW307 rows are ordered by
-    (that position, einddatum) with one stable sort and the last row of each is taken."""
-    n = len(nrs)
-    rows = np.flatnonzero(_is_jw307(start_stop))
-    tn = _arrow_tekst(nrs)
-    sn = _arrow_tekst(start_stop["toewijzing_nr"], rows)
-    eerste = pc.index_in(pa.concat_arrays([tn, sn]), value_set=tn).fill_null(-1).to_numpy(zero_copy_only=False)
-    eerste = np.asarray(eerste, dtype=np.int64)
-    t_eerste, g = eerste[:n], eerste[n:]
-    rows, g = rows[g >= 0], g[g >= 0]
+
+def _regulier_gestopt_codes(start_stop: pd.DataFrame, codes: np.ndarray, uniq: np.ndarray,
+                            jw307: np.ndarray | None = None, zoeker=None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_regulier_gestopt` for the numbers given as ``codes`` (into ``uniq``, their
+    distinct texts; -1 = missing). ``jw307``: :func:`_is_jw307` of ``start_stop``
+    when the caller has it; ``zoeker``: ``verzilvering._Zoeker`` of ``uniq`` if cached.
+
+    One lookup (``verzilvering._Zoeker``) gives every JW307 row the code of
+    its number (a missing number matches a missing one: code ``len(uniq)``); the
+    rest is on those integers: the JW307 rows of the numbers asked are ordered by
+    (code, einddatum) with one stable sort and the last row of each is taken."""
+    from .verzilvering import _Zoeker
+
+    n, u = len(codes), len(uniq)
+    rows = np.flatnonzero(_is_jw307(start_stop) if jw307 is None else jw307)
+    sn = pa.array(start_stop["toewijzing_nr"].astype(schema.S).array).take(pa.array(rows, type=pa.int64()))
+    if isinstance(sn, pa.ChunkedArray):  # (the JW307 rows only are combined)
+        sn = sn.combine_chunks()
+    g = (zoeker or _Zoeker(uniq)).zoek(sn)
+    if sn.null_count:
+        g[np.asarray(sn.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = u
+    code = np.where(codes < 0, u, codes)
+    gevraagd = np.zeros(u + 2, dtype=bool)  # position u + 1 stands for "not found" (g == -1)
+    gevraagd[code] = True
+    keep = gevraagd[np.where(g < 0, u + 1, g)]
+    rows, g = rows[keep], g[keep]
     e = start_stop["einddatum"].to_numpy(dtype="datetime64[ns]")[rows]
     # NaT is the smallest int64, so it sorts first (as na_position="first")
     order = np.lexsort((e.view(np.int64), g))
@@ -802,9 +867,9 @@ def _regulier_gestopt(start_stop: pd.DataFrame, nrs: pd.Series) -> tuple[np.ndar
     last = order[np.flatnonzero(np.r_[gs[1:] != gs[:-1], True])] if len(order) else order
     reden = pd.Series(pd.arrays.ArrowStringArray(_arrow_tekst(start_stop["reden_beeindiging"], rows[last])))
     last = last[_eq(reden.str.strip(), REDEN_REGULIER)]
-    gekozen = np.full(n + 1, -1, dtype=np.int64)  # first position in nrs -> its JW307 row (-1: none)
+    gekozen = np.full(u + 1, -1, dtype=np.int64)  # code -> its JW307 row (-1: none)
     gekozen[g[last]] = rows[last]
-    ss_row = gekozen[t_eerste]
+    ss_row = gekozen[code]
     has = ss_row >= 0
     stop_eind = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     stop_eind[has] = start_stop["einddatum"].to_numpy(dtype="datetime64[ns]")[ss_row[has]]
@@ -847,7 +912,8 @@ def _traject_ratios(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, start
     toewijzingen' columns in the table (:func:`kpis` needs few)."""
     t = toewijzingen
     pos = _traject_posities(t, groepen, ex, alleen_traject=True)
-    fallback = not heeft_jw307(start_stop)
+    jw307 = _is_jw307(start_stop) if start_stop is not None and len(start_stop) else None
+    fallback = jw307 is None or not jw307.any()
     peil = np.datetime64(params.peil_ts.to_datetime64(), "ns")
     eind = t["einddatum"].to_numpy(dtype="datetime64[ns]")[pos]
     if fallback:
@@ -857,7 +923,14 @@ def _traject_ratios(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, start
         kand = np.flatnonzero(np.isnat(eind) | (eind < peil))
         has = np.zeros(len(pos), dtype=bool)
         stop_eind = np.full(len(pos), np.datetime64("NaT"), dtype="datetime64[ns]")
-        has[kand], stop_eind[kand] = _regulier_gestopt(start_stop, t["toewijzing_nr"].take(pos[kand]))
+        if isinstance(t["toewijzing_nr"].dtype, pd.StringDtype):  # on the column's cached codes
+            from .verzilvering import _zoeker
+
+            zoeker, nr_c = _zoeker(t, "toewijzing_nr")
+            nr_u = _common.column_codes(t, "toewijzing_nr")[1]
+            has[kand], stop_eind[kand] = _regulier_gestopt_codes(start_stop, nr_c[pos[kand]], nr_u, jw307, zoeker)
+        else:
+            has[kand], stop_eind[kand] = _regulier_gestopt(start_stop, t["toewijzing_nr"].take(pos[kand]))
         eind = np.where(np.isnat(eind), stop_eind, eind)
         ok = has & ~np.isnat(eind) & (eind < peil)
     pos = pos[ok]
@@ -976,7 +1049,8 @@ def aandeel_pq_in_traject(declaraties: pd.DataFrame, params, *, exclude_agb: Ite
     keep = _agb_mask(d, ex)
     if groepen is None:
         groepen = traject_groepen(d if keep.all() else d[keep])
-    keep &= _in_values(d, "productgroep", groepen)
+    pg_c, pg_u = _common.column_codes(d, "productgroep")
+    keep &= np.append(pd.Index(pg_u).isin(list(groepen)), False)[pg_c]  # _in_values on these codes
     if not keep.any():
         return pd.DataFrame(columns=cols)
     per = _common.periods(params.start, params.peildatum, params.per)
@@ -984,7 +1058,6 @@ def aandeel_pq_in_traject(declaraties: pd.DataFrame, params, *, exclude_agb: Ite
     rows = np.flatnonzero(keep)
     pidx = _periode_index(d["periode_begin"].to_numpy(dtype="datetime64[ns]")[rows], params, per)
     rows, pidx = rows[pidx >= 0], pidx[pidx >= 0]
-    pg_c, pg_u = _common.column_codes(d, "productgroep")
     rc, ru = _common.column_codes(d, "regio")
     gc, gu = _common.column_codes(d, "gemeentecode")
     npg = max(len(pg_u), 1)
@@ -992,7 +1065,7 @@ def aandeel_pq_in_traject(declaraties: pd.DataFrame, params, *, exclude_agb: Ite
     bedrag = d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0)[rows]
     pq = _is_lower(d, "variant", "maatwerk", "meerwerk", rows=rows)
     f = lg.frame(levels, kosten_cent=lg.sum(bedrag), pq_cent=lg.sum(np.where(pq, bedrag, 0)),
-                 n_clienten=lg.nunique(_common.client_codes(d)[rows]))
+                 n_clienten=_nunique_levels(lg, _client_codes_rijen(d, rows)))
     f["periode"] = per["periode"].to_numpy(dtype=object)[f["_key"].to_numpy() // npg]
     f["productgroep"] = pg_u[f["_key"].to_numpy() % npg]
     f["kosten_cent"] = f["kosten_cent"].round().astype(np.int64)
@@ -1025,12 +1098,21 @@ def _periode_index(dates: pd.Series, params, per: pd.DataFrame) -> np.ndarray:
     return np.append(np.int64(-1), antwoord)[np.searchsorted(punten, d, side="right")]
 
 
-def _level_groups(df: pd.DataFrame, pidx: np.ndarray, npg_codes, mask) -> tuple:
+def _kolom_codes(df: pd.DataFrame, col: str, codes: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """``codes[col]`` when given (codes and labels of ``df[col]`` that the caller has, e.g.
+    the toewijzingen' cached codes at the rows ``df`` was taken from: the same
+    groups, numbered otherwise), else :func:`_common.column_codes`."""
+    if codes is not None and col in codes:
+        return codes[col]
+    return _common.column_codes(df, col)
+
+
+def _level_groups(df: pd.DataFrame, pidx: np.ndarray, npg_codes, mask, codes: dict | None = None) -> tuple:
     """:class:`_common.LevelGroups` of ``df`` (columns regio, gemeentecode) by period x productgroep."""
     pg_c, pg_u = npg_codes
     npg = max(len(pg_u), 1)
-    rc, ru = _common.column_codes(df, "regio")
-    gc, gu = _common.column_codes(df, "gemeentecode")
+    rc, ru = _kolom_codes(df, "regio", codes)
+    gc, gu = _kolom_codes(df, "gemeentecode", codes)
     P = int(pidx.max()) + 1 if len(pidx) else 1
     lg = _common.LevelGroups(rc, ru, gc, gu, pidx * npg + pg_c, P * npg, mask & (pg_c >= 0))
     return lg, npg
@@ -1052,24 +1134,30 @@ def zorgpad_kpis(zp: pd.DataFrame, params, levels: tuple[str, ...] = ("gemeente"
     computed on integer codes: counts per (group, label) are rolled up from
     gemeente to regio and Nederland, distinct clients and labels deduplicated
     level by level."""
+    return _zorgpad_kpis(zp, params, levels)
+
+
+def _zorgpad_kpis(zp: pd.DataFrame, params, levels: tuple[str, ...], codes: dict | None = None) -> pd.DataFrame:
+    """:func:`zorgpad_kpis`; ``codes``: codes of columns of ``zp`` the caller has
+    (:func:`_kolom_codes`), so that they are not computed from the strings again."""
     if len(zp) == 0:
         return _empty_kpis()
     per = _common.periods(params.start, params.peildatum, params.per)
     pidx = _periode_index(zp["start"], params, per)
     if not (pidx >= 0).any():
         return _empty_kpis()
-    pg = _common.column_codes(zp, "productgroep")
+    pg = _kolom_codes(zp, "productgroep", codes)
     lab_c, lab_u = _common.column_codes(zp, "label")
-    lg, npg = _level_groups(zp, pidx, pg, pidx >= 0)
+    lg, npg = _level_groups(zp, pidx, pg, pidx >= 0, codes)
     n = lg.sum()
-    f = lg.frame(levels, zorgpaden=n, uniek=lg.nunique(lg.take(lab_c)),
+    f = lg.frame(levels, zorgpaden=n, uniek=_nunique_levels(lg, lg.take(lab_c)),
                  mw=lg.sum(lg.take(zp["met_maatwerk"].to_numpy(dtype=np.float64))),
-                 n_clienten=lg.nunique(lg.take(_common.client_codes(zp))))
+                 n_clienten=_nunique_levels(lg, lg.take(_common.client_codes(zp))))
     # top 5 labels per group: counts per (group, label), ranked by count, ties by label name
     nl = max(len(lab_u), 1)
     rank = np.empty(nl, dtype=np.int64)
     rank[sorted(range(len(lab_u)), key=lambda i: str(lab_u[i]))] = np.arange(len(lab_u))  # per distinct label
-    lg2, _ = _level_groups(zp, pidx * nl + np.maximum(lab_c, 0), (pg[0], pg[1]), (pidx >= 0) & (lab_c >= 0))
+    lg2, _ = _level_groups(zp, pidx * nl + np.maximum(lab_c, 0), (pg[0], pg[1]), (pidx >= 0) & (lab_c >= 0), codes)
     # (the label is packed under the period: key = ((periode * nl) + label) * npg + productgroep)
     f2 = lg2.frame(levels, aantal=lg2.sum())
     k2 = f2["_key"].to_numpy()
@@ -1104,13 +1192,18 @@ def ratio_kpis(ratios: pd.DataFrame, params,
     ratio of regulier ended trajecten per productgroep (metrics.md section 6), by
     the period of the einddatum. Needs :func:`traject_ratios` with ``client_id``.
     Grouped on integer codes per level (medians per group, distinct clients)."""
+    return _ratio_kpis(ratios, params, levels)
+
+
+def _ratio_kpis(ratios: pd.DataFrame, params, levels: tuple[str, ...], codes: dict | None = None) -> pd.DataFrame:
+    """:func:`ratio_kpis`; ``codes`` as in :func:`_zorgpad_kpis`."""
     if len(ratios) == 0:
         return _empty_kpis()
     per = _common.periods(params.start, params.peildatum, params.per)
     pidx = _periode_index(ratios["einddatum"], params, per)
     if not (pidx >= 0).any():
         return _empty_kpis()
-    pg = _common.column_codes(ratios, "productgroep")
+    pg = _kolom_codes(ratios, "productgroep", codes)
     cl = _common.client_codes(ratios)
     parts = []
     for kpi, col in (("traject_kosten_ratio", "kosten_ratio"), ("traject_volume_ratio", "volume_ratio")):
@@ -1118,11 +1211,11 @@ def ratio_kpis(ratios: pd.DataFrame, params,
         mask = (pidx >= 0) & ~np.isnan(v)
         if not mask.any():
             continue
-        lg, npg = _level_groups(ratios, pidx, pg, mask)
+        lg, npg = _level_groups(ratios, pidx, pg, mask, codes)
         vals = pd.Series(lg.take(v))
         med = {lvl: vals.groupby(lg.codes(lvl)).median().reindex(np.arange(lg.n[lvl])).to_numpy()
                for lvl in ("gemeente", "regio", "nederland")}
-        g = _label_frame(lg.frame(levels, waarde=med, n_clienten=lg.nunique(lg.take(cl))), per, pg[1], npg)
+        g = _label_frame(lg.frame(levels, waarde=med, n_clienten=_nunique_levels(lg, lg.take(cl))), per, pg[1], npg)
         g = g.sort_values(["regio", "gemeente", "periode", "productgroep"], kind="mergesort").reset_index(drop=True)
         parts.append(_kpi_rows(g, kpi, "fractie", dimensie="productgroep=" + g["productgroep"].astype(str)))
     return pd.concat(parts, ignore_index=True) if parts else _empty_kpis()
@@ -1149,11 +1242,15 @@ def kpis(cleaned, params) -> pd.DataFrame:
         nr = t["client_nr"].to_numpy(dtype=np.int64, na_value=-1)
         zp = zp.assign(client_nr=nr[rijen.eerste])
         rat = rat.assign(client_nr=nr[rat_pos])
-    parts = [zorgpad_kpis(zp, params)]
+    # codes of the zorgpaden' and ratios' columns: the toewijzingen' cached codes at their rows
+    t_codes = {c: _common.column_codes(t, c) for c in ("productgroep", "regio", "gemeentecode")}
+    parts = [_zorgpad_kpis(zp, params, ("gemeente", "regio", "nederland"),
+                           {c: (k[rijen.eerste], u) for c, (k, u) in t_codes.items()})]
     if len(aq):
         parts.append(_kpi_rows(aq, "aandeel_pq_in_traject", "fractie",
                                dimensie="productgroep=" + aq["productgroep"].astype(str)))
-    parts.append(ratio_kpis(rat, params))
+    parts.append(_ratio_kpis(rat, params, ("gemeente", "regio", "nederland"),
+                             {c: (k[rat_pos], u) for c, (k, u) in t_codes.items()}))
     out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty_kpis()
     return out.sort_values(["kpi", "regio", "gemeente", "periode", "dimensie"], kind="mergesort").reset_index(drop=True)
 

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import config, schema
 from ..errors import JeugdlibError
@@ -123,33 +125,112 @@ def tellingen(gemeenten: pd.DataFrame, jaar: int, *, toewijzingen: pd.DataFrame 
 def tellingen_jaren(gemeenten: pd.DataFrame, jaren, *, toewijzingen: pd.DataFrame | None = None,
                     declaraties: pd.DataFrame | None = None, bevolking: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`tellingen` for several years in one pass over the tables: long, with column ``jaar``."""
+    return _tellingen_jaren(gemeenten, jaren, None if toewijzingen is None else [toewijzingen], declaraties,
+                            bevolking)
+
+
+def _tekst_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``_codes(s)`` (missing -> -1, "" a value of its own; the same partition, maybe
+    numbered otherwise): for an Arrow-backed text column Arrow's
+    ``dictionary_encode`` (no pandas wrapping), else ``pd.factorize``."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage.startswith("pyarrow"):
+        enc = pc.dictionary_encode(pa.chunked_array(pa.array(s.array)))
+        enc = enc.combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
+        codes = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return codes, np.asarray(enc.dictionary.to_pylist(), dtype=object)
+    return _codes(s)
+
+
+def _span_delen(delen: list[pd.DataFrame]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Span per (toewijzing_nr, gemeentecode) over the rows of all frames in ``delen``
+    (as if concatenated): arrays ``g`` (gemeente code into the returned labels),
+    ``ing`` (earliest ingangsdatum), ``eind`` (latest einddatum, open = far future)
+    and the gemeente labels. Rows without gemeentecode are left out; missing
+    numbers form one group per gemeente (as ``groupby`` on their codes).
+
+    The numbers are coded on the first frame's cached column codes
+    (:func:`_common.column_codes`); the other frames' (few) numbers are looked up
+    among them with one Arrow hash lookup, new ones numbered after them."""
+    nr_codes, g_codes, gu = [], [], np.array([], dtype=object)
+    nr_u0 = None
+    for i, t in enumerate(delen):
+        if i == 0:
+            nc, nr_u0 = _common.column_codes(t, "toewijzing_nr")
+            n_nr = len(nr_u0)
+        else:
+            eigen_c, eigen_u = _codes(t["toewijzing_nr"].astype(schema.S))
+            # first row of delen[0] holding each of these numbers -> its code there
+            hit = pc.index_in(pa.chunked_array(pa.array(delen[0]["toewijzing_nr"].astype(schema.S).array)),
+                              value_set=pa.array(pd.Series(eigen_u, dtype=object).astype(schema.S).array))
+            hit = np.asarray(hit.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+            naar = np.full(len(eigen_u), -1, dtype=np.int64)
+            rijen = np.flatnonzero(hit >= 0)
+            naar[hit[rijen]] = nr_codes[0][rijen]
+            nieuw = naar < 0
+            naar[nieuw] = n_nr + np.arange(int(nieuw.sum()))
+            n_nr += int(nieuw.sum())
+            nc = np.where(eigen_c >= 0, np.append(naar, -1)[eigen_c], -1)
+        gc, g_u = _common.column_codes(t, "gemeentecode") if i == 0 else _codes(t["gemeentecode"])
+        if i > 0 and len(g_u):
+            pos = pd.Index(gu).get_indexer(g_u)
+            nieuw = pos < 0
+            pos[nieuw] = len(gu) + np.arange(int(nieuw.sum()))
+            gu = np.concatenate([gu, np.asarray(g_u, dtype=object)[nieuw]])
+            gc = np.where(gc >= 0, np.append(pos, -1)[gc], -1)
+        elif i == 0:
+            gu = np.asarray(g_u, dtype=object)
+        nr_codes.append(np.asarray(nc, dtype=np.int64))
+        g_codes.append(np.asarray(gc, dtype=np.int64))
+    nrc, gc = np.concatenate(nr_codes), np.concatenate(g_codes)
+    ing = np.concatenate([t["ingangsdatum"].to_numpy(dtype="datetime64[ns]") for t in delen])
+    # open end -> far future, so that the max over versions stays open
+    ver = np.datetime64(pd.Timestamp.max.normalize().to_datetime64(), "ns")
+    eind = np.concatenate([t["einddatum"].to_numpy(dtype="datetime64[ns]") for t in delen])
+    eind = np.where(np.isnat(eind), ver, eind)
+    ok = gc >= 0
+    key = nrc[ok] * (len(gu) + 1) + gc[ok]
+    grp, _ = pd.factorize(key)
+    grp = np.asarray(grp, dtype=np.int64)
+    ng = int(grp.max()) + 1 if len(grp) else 0
+    g = np.zeros(ng, dtype=np.int64)
+    g[grp] = gc[ok]  # one gemeente per group (it is part of the key)
+    # min / max skipping NaT (NaT is the smallest int64): NaT -> the other extreme
+    iv = ing[ok].view(np.int64)
+    nat = np.iinfo(np.int64).min
+    i_min = np.full(ng, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(i_min, grp, np.where(iv == nat, np.iinfo(np.int64).max, iv))
+    i_min[i_min == np.iinfo(np.int64).max] = nat
+    e_max = np.full(ng, nat, dtype=np.int64)
+    np.maximum.at(e_max, grp, eind[ok].view(np.int64))
+    return g, i_min.view("datetime64[ns]"), e_max.view("datetime64[ns]"), gu
+
+
+def _tellingen_jaren(gemeenten: pd.DataFrame, jaren, toewijzingen: list[pd.DataFrame] | None,
+                     declaraties: pd.DataFrame | None, bevolking: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`tellingen_jaren` with the toewijzingen given as a list of frames (their
+    rows together; :func:`kpis` adds the withdrawn ones without copying)."""
     codes = gemeenten["gemeentecode"].astype(schema.S).drop_duplicates().reset_index(drop=True)
     idx = pd.Index(codes.astype(object))
     jaren = [int(j) for j in jaren]
 
     span = None
     if toewijzingen is not None:
-        t = toewijzingen
         # Span per (toewijzing_nr, gemeente) over all rows, on integer codes.
-        tn_c, _ = _codes(t["toewijzing_nr"])
-        tg_c, tg_u = _codes(t["gemeentecode"])
-        span = pd.DataFrame({
-            "k": tn_c * (len(tg_u) + 1) + tg_c,
-            "g": tg_c,
-            "ing": t["ingangsdatum"].to_numpy(dtype="datetime64[ns]"),
-            # open end -> far future, so that the max over versions stays open
-            "eind": t["einddatum"].fillna(pd.Timestamp.max.normalize()).to_numpy(dtype="datetime64[ns]"),
-        })
-        span = span[span["g"] >= 0].groupby("k", sort=False).agg(g=("g", "first"), ing=("ing", "min"),
-                                                                 eind=("eind", "max"))
-    if declaraties is not None:
-        dg_c, dg_u = _codes(declaraties["gemeentecode"])
-        d_jaar = declaraties["periode_begin"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
+        span = _span_delen(toewijzingen)
+    if declaraties is not None and jaren:
+        dg_c, dg_u = _tekst_codes(declaraties["gemeentecode"])
+        # lines per (year of periode_begin, gemeente) for the years t-1, one pass
+        j0 = min(jaren) - 1
+        grenzen = np.array([np.datetime64(f"{j}-01-01", "ns") for j in range(j0, max(jaren) + 1)])
+        jr = np.searchsorted(grenzen, declaraties["periode_begin"].to_numpy(dtype="datetime64[ns]"), side="right") - 1
+        ok = (jr >= 0) & (jr < len(grenzen) - 1) & (dg_c >= 0)  # NaT sorts last: no year
+        per_jaar = np.bincount(jr[ok] * len(dg_u) + dg_c[ok],
+                               minlength=(len(grenzen) - 1) * len(dg_u)).reshape(len(grenzen) - 1, len(dg_u))
 
     parts = []
     for jaar in jaren:
-        t1_begin = pd.Timestamp(year=jaar - 1, month=1, day=1)
-        t1_eind = pd.Timestamp(year=jaar - 1, month=12, day=31)
+        t1_begin = np.datetime64(pd.Timestamp(year=jaar - 1, month=1, day=1).to_datetime64(), "ns")
+        t1_eind = np.datetime64(pd.Timestamp(year=jaar - 1, month=12, day=31).to_datetime64(), "ns")
         out = pd.DataFrame({"gemeentecode": codes, "jaar": jaar, "gemeente": 1})
         if bevolking is not None and len(bevolking):
             b = bevolking.assign(jaar=pd.to_numeric(bevolking["jaar"]).astype("int64"))
@@ -160,12 +241,12 @@ def tellingen_jaren(gemeenten: pd.DataFrame, jaren, *, toewijzingen: pd.DataFram
                                index=b["gemeentecode"].astype(object))
                 out["jeugdigen"] = sb.reindex(idx).fillna(0).to_numpy()
         if span is not None:
-            hit = ((span["ing"] <= t1_eind) & (span["eind"] >= t1_begin)).to_numpy()
-            n = np.bincount(span["g"].to_numpy()[hit], minlength=len(tg_u))
+            g, ing, eind, tg_u = span
+            hit = (ing <= t1_eind) & (eind >= t1_begin)
+            n = np.bincount(g[hit], minlength=len(tg_u))
             out["toewijzingen"] = pd.Series(n, index=tg_u).reindex(idx).fillna(0).to_numpy(dtype="float64")
         if declaraties is not None:
-            hit = (d_jaar == jaar - 1) & (dg_c >= 0)
-            n = np.bincount(dg_c[hit], minlength=len(dg_u))
+            n = per_jaar[jaar - 1 - j0]
             out["declaratieregels"] = pd.Series(n, index=dg_u).reindex(idx).fillna(0).to_numpy(dtype="float64")
         parts.append(out)
     return pd.concat(parts, ignore_index=True)
@@ -189,12 +270,10 @@ def kpis(cleaned, params: config.Params, gewichten: Mapping[str, float] = ZUID_L
     gem = cleaned.gemeenten
     if gem is None or len(gem) == 0:
         return _finish(pd.DataFrame())
-    toew = cleaned.toewijzingen
+    toew = [cleaned.toewijzingen]  # the rows of both frames count together (not copied)
     extra = getattr(cleaned, "toewijzingen_ingetrokken", None)
     if extra is not None and len(extra):
-        toew = pd.concat([toew[["toewijzing_nr", "gemeentecode", "ingangsdatum", "einddatum"]],
-                          extra[["toewijzing_nr", "gemeentecode", "ingangsdatum", "einddatum"]]],
-                         ignore_index=True)
+        toew.append(extra)
     ds = getattr(cleaned, "dataset", None)
     decl = ds.declaraties if ds is not None and len(getattr(ds, "declaraties", [])) else cleaned.declaraties
     bev = getattr(cleaned, "bevolking", None)
@@ -202,8 +281,7 @@ def kpis(cleaned, params: config.Params, gewichten: Mapping[str, float] = ZUID_L
     per = _common.periods(params.start, params.peildatum, params.per)
     rows = []
     regio_van = dict(zip(gem["gemeentecode"].astype(str), gem["regio_naam"].astype(str)))
-    alle = tellingen_jaren(gem, [int(p) for p in per["periode"]], toewijzingen=toew, declaraties=decl,
-                           bevolking=bev)
+    alle = _tellingen_jaren(gem, [int(p) for p in per["periode"]], toew, decl, bev)
     alle["_regio"] = alle["gemeentecode"].astype(str).map(regio_van)
     alle = alle[alle["_regio"].notna()].reset_index(drop=True)
     if len(alle) == 0:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import config
 from . import _common
+from .trajecten import _sorteer
 from .verzilvering import _eindigend_posities, _finish, _kpi_rows_codes, _rij_codes
 from .zorgduur import _chain_codes, _leeg_codes
 
@@ -37,10 +38,10 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
     ``verlengd``, ``telt_recidief``, ``recidief``. Toewijzingen without an
     einddatum (open) have not ended and are counted for neither.
 
-    Vectorised: one self-join on (client, productgroep) codes (a sort and
-    searchsorted) with numpy date arithmetic; the join is as large as the sum
-    over client-productgroep pairs of (number of toewijzingen) squared, which is
-    small in practice.
+    Vectorised: one self-join on (client, productgroep) codes (one sort; the runs
+    of equal keys give each A its B's) with numpy date arithmetic; the join is as
+    large as the sum over client-productgroep pairs of (number of toewijzingen)
+    squared, which is small in practice.
     """
     t = toewijzingen
     n = len(t)
@@ -67,11 +68,15 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
     a_pos = np.flatnonzero(telt_v)
     if len(a_pos):
         # Self-join on the key: every B with A's key, from one sort of the keys
-        # (searchsorted gives each A its range of B's; np.repeat expands the pairs).
-        order = np.argsort(key, kind="stable")
-        ks = key[order]
-        lo = np.searchsorted(ks, key[a_pos], side="left")
-        cnt = np.searchsorted(ks, key[a_pos], side="right") - lo
+        # (each A's range of B's is the run of its key in the sorted keys;
+        # np.repeat expands the pairs).
+        order, ks = _sorteer(key)
+        nieuw = np.r_[True, ks[1:] != ks[:-1]]
+        begin = np.flatnonzero(nieuw)
+        lengte = np.diff(np.r_[begin, n])
+        run = np.empty(n, dtype=np.int64)
+        run[order] = np.cumsum(nieuw) - 1
+        lo, cnt = begin[run[a_pos]], lengte[run[a_pos]]
         a = np.repeat(a_pos, cnt)
         offs = np.arange(len(a)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         b = order[np.repeat(lo, cnt) + offs]

@@ -66,14 +66,6 @@ def _num(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(pd.Series(s, copy=False), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _einde(toew: pd.DataFrame) -> pd.Series:
-    """The toewijzing's end for volume purposes: einddatum, else einddatum_eff (open -> day before peildatum)."""
-    eind = toew["einddatum"]
-    if "einddatum_eff" in toew.columns:
-        eind = eind.fillna(toew["einddatum_eff"])
-    return eind
-
-
 def frequentie_eenheden(toewijzingen: pd.DataFrame) -> pd.Series:
     """Number of frequency units in [ingangsdatum, einddatum] (metrics.md section 3).
 
@@ -82,22 +74,7 @@ def frequentie_eenheden(toewijzingen: pd.DataFrame) -> pd.Series:
     Any other (or empty) frequentie gives NaN. An open einddatum uses
     ``einddatum_eff`` (the day before the peildatum) when that column is present.
     """
-    ing = toewijzingen["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
-    eind = _einde(toewijzingen).to_numpy(dtype="datetime64[ns]")
-    # on numpy: days as floor((eind - ing) / 1 day) + 1 (as .dt.days), months as the
-    # difference of calendar months (year * 12 + month) + 1; a missing date gives NaN
-    nat = np.isnat(ing) | np.isnat(eind)
-    verschil = np.where(nat, 0, eind.view(np.int64) - ing.view(np.int64))
-    dagen = np.where(nat, np.nan, np.floor_divide(verschil, 86_400 * 10**9) + 1.0)
-    weken = np.ceil(dagen / 7.0)
-    mnd = np.where(nat, 0, eind.astype("datetime64[M]").view(np.int64) - ing.astype("datetime64[M]").view(np.int64))
-    maanden = np.where(nat, np.nan, mnd + 1.0)
-    f = _code(toewijzingen["frequentie"]).fillna("").to_numpy(dtype=object)
-    out = np.select(
-        [f == FREQ_DAG, f == FREQ_WEEK, f == FREQ_MAAND, f == FREQ_TOTAAL],
-        [dagen, weken, maanden, np.ones_like(dagen)],
-        default=np.nan,
-    )
+    out = _eenheden_op(toewijzingen, None)
     return pd.Series(out, index=toewijzingen.index, name="eenheden", dtype="float64")
 
 
@@ -141,49 +118,156 @@ def _arrow_tekst(values) -> pa.Array:
     return a.cast(pa.large_string())
 
 
-_NR_CACHE: dict = _common.register_cache({})
+def _arrow_uniek(uniq: np.ndarray) -> pa.Array:
+    """Distinct values (object array of :func:`_common.column_codes`) as one Arrow
+    string array: straight from the Python strings when they are all ``str``, else
+    as :func:`_arrow_tekst` (text conversion first)."""
+    try:
+        return pa.array(uniq, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _arrow_tekst(pd.Series(uniq, dtype=object))
 
 
-def _nummer_codes(d: pd.DataFrame) -> tuple[np.ndarray, pa.Array]:
-    """Integer codes (int32, read-only) of ``d["toewijzing_nr"]`` (missing -> -1; "" a value of its own)
-    and the distinct numbers as one Arrow ``large_string`` array (no Python string
-    per number). Cached while the frame and its column live (a pure function of
-    the column), so the declarations' numbers are hashed once for verzilvering and
-    trajecten together."""
+def _als_getallen(a: pa.Array) -> np.ndarray | None:
+    """The texts of ``a`` as int64 when every one is the canonical decimal form of
+    its number (``str(int(x)) == x``: no sign but "-", no leading zero, no spaces),
+    so that equal numbers are equal texts; else None. Missing texts give 0 (the
+    caller masks them)."""
+    try:
+        getal = pc.cast(a, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not pc.all(pc.equal(pc.cast(getal, a.type), a)).as_py():  # (missing ones are skipped)
+        return None
+    return np.asarray(getal.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+class _Zoeker:
+    """Lookup among ``uniek`` (distinct texts, no missing): :meth:`zoek` gives the
+    position in ``uniek`` of each of a series of texts.
+
+    When the texts are canonical decimal numbers (:func:`_als_getallen`, e.g.
+    toewijzing numbers) the lookup is on int64: a table indexed by the number when
+    their range is small (no hashing at all), else a hash index built once;
+    otherwise Arrow's ``index_in`` on the texts."""
+
+    def __init__(self, uniek):
+        self.b = uniek if isinstance(uniek, pa.Array) else _arrow_uniek(uniek)
+        self.bi = _als_getallen(self.b) if len(uniek) else None
+        self.tabel = self.index = None
+        if self.bi is not None:
+            self.lo = int(self.bi.min())
+            span = int(self.bi.max()) - self.lo + 1
+            if span <= 4 * len(self.bi) + 4096:
+                self.tabel = np.full(span, -1, dtype=np.int64)
+                self.tabel[self.bi - self.lo] = np.arange(len(self.bi))
+            else:
+                self.index = pd.Index(self.bi)
+
+    def zoek(self, waarden) -> np.ndarray:
+        """Position in ``uniek`` of each of ``waarden`` (an object array of texts or an
+        Arrow text array), -1 where absent or missing."""
+        if len(waarden) == 0 or len(self.b) == 0:
+            return np.full(len(waarden), -1, dtype=np.int64)
+        a = waarden if isinstance(waarden, pa.Array) else _arrow_uniek(waarden)
+        ai = _als_getallen(a) if self.bi is not None else None
+        if ai is not None:
+            if self.tabel is not None:
+                j = ai - self.lo
+                binnen = (j >= 0) & (j < len(self.tabel))
+                out = np.where(binnen, self.tabel[np.where(binnen, j, 0)], -1)
+            else:
+                out = np.asarray(self.index.get_indexer(ai), dtype=np.int64)
+            if a.null_count:
+                out[np.asarray(a.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = -1
+            return out
+        b = self.b if self.b.type == a.type else self.b.cast(a.type)
+        hit = pc.index_in(a, value_set=b, skip_nulls=True).fill_null(-1)
+        return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+_ZOEKER_CACHE: dict = _common.register_cache({})
+
+
+def _zoeker(df: pd.DataFrame, col: str) -> tuple[_Zoeker, np.ndarray]:
+    """:class:`_Zoeker` of the distinct values of ``df[col]`` and the column's codes
+    (:func:`_common.column_codes`), cached while the frame and column live (the
+    toewijzing numbers are looked up by trajecten and verzilvering)."""
     import weakref
 
-    arr = d["toewijzing_nr"].array
-    hit = _NR_CACHE.get(id(d))
-    if hit is not None and hit[0]() is d and hit[1]() is arr:
-        return hit[2], hit[3]
-    for k in [k for k, v in _NR_CACHE.items() if v[0]() is None or v[1]() is None]:
-        del _NR_CACHE[k]
-    codes, uniq = pd.factorize(d["toewijzing_nr"])
-    uniq = _arrow_tekst(pd.Series(uniq, copy=False))
-    small = np.asarray(codes, dtype=np.int32 if len(uniq) < 2**31 else np.int64)
-    small.flags.writeable = False  # shared by every caller
+    codes, uniq = _common.column_codes(df, col)
+    arr = df[col].array
+    key = (id(df), col)
+    hit = _ZOEKER_CACHE.get(key)
+    if hit is not None and hit[0]() is df and hit[1]() is arr and hit[2] is not None and len(hit[2].b) == len(uniq):
+        return hit[2], codes
+    for k in [k for k, v in _ZOEKER_CACHE.items() if v[0]() is None or v[1]() is None]:
+        del _ZOEKER_CACHE[k]
+    z = _Zoeker(uniq)
     try:
-        _NR_CACHE[id(d)] = (weakref.ref(d), weakref.ref(arr), small, uniq)
+        _ZOEKER_CACHE[key] = (weakref.ref(df), weakref.ref(arr), z)
     except TypeError:  # an array type without weak references: no caching
         pass
-    return small, uniq
+    return z, codes
+
+
+_KOPPEL_CACHE: dict = _common.register_cache({})
+
+
+def _nummer_koppeling(d: pd.DataFrame, t: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The declarations' toewijzing numbers linked to the rows of ``t``: ``(codes,
+    eerste, laatste)``.
+
+    ``codes``: :func:`_common.column_codes` of ``d["toewijzing_nr"]`` (missing -1);
+    ``eerste[k]`` / ``laatste[k]``: the first / last position in ``t`` of distinct
+    number ``k`` (-1: not in ``t``), each with one extra -1 at the end, so that
+    ``eerste[codes]`` gives every item its row (a missing number: -1). Both
+    columns' codes are the shared cached ones; the only string work is one lookup
+    of the distinct numbers of ``d`` among the distinct numbers of ``t``
+    (:class:`_Zoeker`, on int64 when the numbers are plain decimal). Cached while
+    both frames and columns live, so trajecten and verzilvering link the
+    declarations once (``codes`` is then shared: read-only)."""
+    import weakref
+
+    d_arr, t_arr = d["toewijzing_nr"].array, t["toewijzing_nr"].array
+    key = (id(d), id(t))
+    hit = _KOPPEL_CACHE.get(key)
+    if (hit is not None and hit[0]() is d and hit[1]() is t and hit[2]() is d_arr and hit[3]() is t_arr
+            and hit[4] == (len(d), len(t))):
+        return hit[7], hit[5], hit[6]
+    for k in [k for k, v in _KOPPEL_CACHE.items() if any(r() is None for r in v[:4])]:
+        del _KOPPEL_CACHE[k]
+    codes, d_uniq = _common.column_codes(d, "toewijzing_nr")
+    codes.flags.writeable = False
+    zoeker, t_codes = _zoeker(t, "toewijzing_nr")
+    t_uniq = _common.column_codes(t, "toewijzing_nr")[1]
+    pos = np.flatnonzero(t_codes >= 0)
+    tc = t_codes[pos]
+    t_eerste = np.full(len(t_uniq), len(t), dtype=np.int64)
+    np.minimum.at(t_eerste, tc, pos)
+    t_laatste = np.full(len(t_uniq), -1, dtype=np.int64)
+    np.maximum.at(t_laatste, tc, pos)
+    hit_u = zoeker.zoek(d_uniq)
+    gevonden = hit_u >= 0
+    eerste = np.append(np.where(gevonden, t_eerste[np.where(gevonden, hit_u, 0)] if len(t_uniq) else -1, -1), -1)
+    laatste = np.append(np.where(gevonden, t_laatste[np.where(gevonden, hit_u, 0)] if len(t_uniq) else -1, -1), -1)
+    try:
+        _KOPPEL_CACHE[key] = (weakref.ref(d), weakref.ref(t), weakref.ref(d_arr), weakref.ref(t_arr),
+                              (len(d), len(t)), eerste, laatste, codes)
+    except TypeError:  # an array type without weak references: no caching
+        pass
+    return codes, eerste, laatste
 
 
 def _toewijzing_positie(toew: pd.DataFrame, d: pd.DataFrame) -> np.ndarray:
     """Position in ``toew`` of each declaration's toewijzing_nr (-1: none of these; a
-    number that occurs twice in ``toew`` maps to its last row). One Arrow hash lookup
-    (``index_in`` on the numbers of ``toew`` in reverse order, so the first hit is
-    the last row) per distinct number of the declarations (cached, see
-    :func:`_nummer_codes`), not a factorisation of both columns."""
-    codes, uniq = _nummer_codes(d)
-    n = len(toew)
-    if n == 0 or len(uniq) == 0:
+    number that occurs twice in ``toew`` maps to its last row), from
+    :func:`_nummer_koppeling` (the columns' cached codes and one lookup of the
+    distinct numbers), not a factorisation of both columns."""
+    if len(toew) == 0 or len(d) == 0:
         return np.full(len(d), -1, dtype=np.int64)
-    nr = _arrow_tekst(toew["toewijzing_nr"])
-    hit = pc.index_in(uniq, value_set=nr[::-1]).fill_null(-1)
-    hit = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=np.int64)
-    upos = np.append(np.where(hit >= 0, n - 1 - hit, -1), -1)
-    return upos[codes]
+    codes, _, laatste = _nummer_koppeling(d, toew)
+    return laatste[codes]
 
 
 def verzilvering_per_toewijzing(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame) -> pd.DataFrame:
@@ -219,17 +303,72 @@ def _waarden(s: pd.Series, rows: np.ndarray) -> pd.Series:
     return s.take(rows).reset_index(drop=True)
 
 
-def _per_toewijzing(toew: pd.DataFrame, d: pd.DataFrame) -> dict[str, np.ndarray]:
+def _op(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
+def _getallen_op(s: pd.Series, rows: np.ndarray | None) -> np.ndarray:
+    """``_num(s)`` at positions ``rows`` (all when None): a numeric column is
+    converted whole and then indexed (no Series copy of the selection)."""
+    if rows is None or not pd.api.types.is_numeric_dtype(s.dtype):
+        return _num(s if rows is None else _waarden(s, rows))
+    return s.to_numpy(dtype="float64", na_value=np.nan)[rows]
+
+
+def _code_op(toew: pd.DataFrame, col: str, width: int, rows: np.ndarray | None) -> np.ndarray:
+    """``_code(toew[col], width)`` at positions ``rows`` as an object array (missing ->
+    None); with ``rows`` normalised per distinct value of the whole column's cached
+    codes (:func:`_common.column_codes`)."""
+    if rows is None:
+        return _code(toew[col], width).to_numpy(dtype=object, na_value=None)
+    codes, uniq = _common.column_codes(toew, col)
+    norm = _code(pd.Series(uniq, dtype=object), width).to_numpy(dtype=object, na_value=None)
+    return np.append(norm, None)[codes[rows]]
+
+
+def _eenheden_op(toew: pd.DataFrame, rows: np.ndarray | None) -> np.ndarray:
+    """:func:`frequentie_eenheden` as an array, at positions ``rows`` (all when None)."""
+    ing = _op(toew["ingangsdatum"].to_numpy(dtype="datetime64[ns]"), rows)
+    eind = _op(toew["einddatum"].to_numpy(dtype="datetime64[ns]"), rows)
+    if "einddatum_eff" in toew.columns:  # the end for volume purposes: einddatum, else einddatum_eff
+        eind = np.where(np.isnat(eind), _op(toew["einddatum_eff"].to_numpy(dtype="datetime64[ns]"), rows), eind)
+    # on numpy: days as floor((eind - ing) / 1 day) + 1 (as .dt.days), months as the
+    # difference of calendar months (year * 12 + month) + 1; a missing date gives NaN
+    nat = np.isnat(ing) | np.isnat(eind)
+    verschil = np.where(nat, 0, eind.view(np.int64) - ing.view(np.int64))
+    dagen = np.where(nat, np.nan, np.floor_divide(verschil, 86_400 * 10**9) + 1.0)
+    weken = np.ceil(dagen / 7.0)
+    mnd = np.where(nat, 0, eind.astype("datetime64[M]").view(np.int64) - ing.astype("datetime64[M]").view(np.int64))
+    maanden = np.where(nat, np.nan, mnd + 1.0)
+    f = _code_op(toew, "frequentie", 0, rows)
+    return np.select(
+        [f == FREQ_DAG, f == FREQ_WEEK, f == FREQ_MAAND, f == FREQ_TOTAAL],
+        [dagen, weken, maanden, np.ones_like(dagen)],
+        default=np.nan,
+    )
+
+
+def _per_toewijzing(toew: pd.DataFrame, d: pd.DataFrame, d_pos: np.ndarray | None = None,
+                    rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The columns :func:`verzilvering_per_toewijzing` adds, as arrays aligned to
     ``toew`` (which needs only toewijzing_nr, ingangsdatum, einddatum,
-    einddatum_eff, volume, eenheid, frequentie, budget_cent and tarief_cent)."""
-    n = len(toew)
+    einddatum_eff, volume, eenheid, frequentie, budget_cent and tarief_cent).
+    ``d_pos``: :func:`_toewijzing_positie` of ``toew`` and ``d`` when the caller has it.
+    ``rows``: for the rows of ``toew`` at these positions only (arrays aligned to
+    ``rows``; ``d_pos`` is then required and indexes ``rows``): the values are
+    taken from the whole frame's columns and cached codes, no rows are copied."""
+    n = len(toew) if rows is None else len(rows)
     # Position of each declaration's toewijzing in ``toew`` (-1: not one of these),
     # via one hash lookup of the distinct numbers (toewijzing_nr is unique in Cleaned).
-    d_pos = _toewijzing_positie(toew, d)
+    if d_pos is None:
+        d_pos = _toewijzing_positie(toew, d)
     sel = np.flatnonzero(d_pos >= 0)  # the items' values are taken for these only
     if "toewijzing_bekend" in d.columns:
-        sel = sel[_waarden(d["toewijzing_bekend"], sel).fillna(False).to_numpy(dtype=bool)]
+        bekend = d["toewijzing_bekend"]
+        if pd.api.types.is_bool_dtype(bekend.dtype):  # converted whole, then indexed
+            sel = sel[bekend.to_numpy(dtype=bool, na_value=False)[sel]]
+        else:
+            sel = sel[_waarden(bekend, sel).fillna(False).to_numpy(dtype=bool)]
     d_pos = d_pos[sel]
 
     # Unit conversion factor per declared item, on the distinct units only: the
@@ -237,15 +376,19 @@ def _per_toewijzing(toew: pd.DataFrame, d: pd.DataFrame) -> dict[str, np.ndarray
     # distinct value; one vocabulary of the toewijzingen' and declarations' units.
     d_codes, d_units = _common.column_codes(d, "eenheid")
     d_norm = np.append(_code(pd.Series(d_units, dtype=object), 2).fillna("").to_numpy(dtype=object), "")
-    t_eenheid = _code(toew["eenheid"], 2).fillna("").to_numpy(dtype=object)
+    t_code = _code_op(toew, "eenheid", 2, rows)
+    t_eenheid = np.where(pd.isna(t_code), "", t_code).astype(object)
     uid, vocab = _codes(pd.Series(np.concatenate([t_eenheid, d_norm]), dtype=object))
     t_uid, d_uid = uid[:n], uid[n:][d_codes[sel]]
     uren = pd.Series(vocab).map(config.EENHEID_UREN).to_numpy(dtype="float64", na_value=np.nan)
     tu = t_uid[d_pos]
+    # factor per (declared unit, toewijzing unit) pair of the small vocabulary, then one gather
+    nv = len(vocab)
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(d_uid == tu, 1.0, uren[d_uid] / uren[tu])
-    vol = _num(_waarden(d["volume"], sel))
-    bedrag = _num(_waarden(d["bedrag_cent"], sel))
+        tabel = np.where(np.eye(nv, dtype=bool), 1.0, uren[:, None] / uren[None, :]).ravel()
+    factor = tabel[d_uid * nv + tu]
+    vol = _getallen_op(d["volume"], sel)
+    bedrag = _getallen_op(d["bedrag_cent"], sel)
     vol = np.nan_to_num(vol, nan=0.0)
     conv = vol * factor
     # A unit that does not convert only matters when something was declared in it.
@@ -254,17 +397,21 @@ def _per_toewijzing(toew: pd.DataFrame, d: pd.DataFrame) -> dict[str, np.ndarray
     gedeclareerd = np.bincount(d_pos, weights=np.nan_to_num(bedrag, nan=0.0), minlength=n)
     mix = np.bincount(d_pos, weights=mix_item.astype("float64"), minlength=n) > 0
 
-    budget = is_budget(toew).to_numpy()
-    maxvol = maximum_volume(toew).to_numpy()
-    tarief = _num(toew["tarief_cent"]) if "tarief_cent" in toew.columns else np.full(len(toew), np.nan)
-    budget_cent = _num(toew["budget_cent"])
+    if rows is None:
+        budget = is_budget(toew).to_numpy()
+        maxvol = maximum_volume(toew).to_numpy()
+    else:  # is_budget and maximum_volume at the rows
+        budget = (t_code == EENHEID_EURO) | _op(toew["budget_cent"].notna().to_numpy(dtype=bool), rows)
+        maxvol = _getallen_op(toew["volume"], rows) * _eenheden_op(toew, rows)
+    tarief = _getallen_op(toew["tarief_cent"], rows) if "tarief_cent" in toew.columns else np.full(n, np.nan)
+    budget_cent = _getallen_op(toew["budget_cent"], rows)
     # Budget-only: maximum = Budget; with eenheid 83 and no Budget, the volume is in euro.
     budget_max = np.where(np.isnan(budget_cent), maxvol * 100.0, budget_cent)
 
     toegewezen = np.where(budget, budget_max, maxvol * tarief)
     geleverd_cent = np.where(budget, gedeclareerd, geleverd * tarief)
 
-    status = np.full(len(toew), STATUS_OK, dtype=object)
+    status = np.full(n, STATUS_OK, dtype=object)
     status[~budget & np.isnan(tarief)] = STATUS_TARIEF
     status[~budget & mix] = STATUS_EENHEID_MIX
     status[np.isnan(np.where(budget, budget_max, maxvol))] = STATUS_FREQUENTIE
@@ -337,6 +484,26 @@ def _rij_codes(df: pd.DataFrame, col: str, rows: np.ndarray, fill: str = "",
     return m_codes[codes[rows]], m_uniq
 
 
+def _heel(v: np.ndarray) -> bool:
+    """Whether every partial sum of ``v`` (float64) is exact in any order: whole
+    numbers only, finite, absolute sum below 2**53. Then ``np.bincount`` sums equal
+    pandas' compensated group sums."""
+    if v.dtype != np.float64:
+        return False
+    a = np.abs(v).sum()
+    return bool(np.isfinite(a) and a < 2.0**53 and (v == np.round(v)).all())
+
+
+def _som_per_groep(codes: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    """``pd.Series(v).groupby(codes).sum()`` for groups 0..n-1 (each occurring): by
+    ``np.bincount`` when :func:`_heel`, else pandas (the same rounding)."""
+    if len(v) and _heel(v):
+        return np.bincount(codes, weights=v, minlength=n)
+    # grouped on the codes as they are (a Categorical: no second factorisation)
+    groepen = pd.Categorical.from_codes(codes, categories=pd.RangeIndex(n))
+    return pd.Series(v).groupby(groepen, observed=False).sum().to_numpy()
+
+
 def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
                      distinct_sums: tuple[str, ...] = ()) -> pd.DataFrame:
     """Level aggregation on integer codes.
@@ -347,9 +514,16 @@ def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
     per-client flag: the number of distinct clients with it). ``n_clienten``:
     distinct clients per group, so a client in two gemeenten of one regio counts
     once for the regio. ``ru``, ``gu``, ``pu``, ``labels`` turn the codes back into
-    names. Each level is one group key (a single int64), so grouping and
-    deduplication are 1-D hash operations.
-    """
+    names. Each level's group key is a single int64; per level the groups come
+    in the order of their first row.
+
+    The rows are grouped once (gemeente level, one hash pass); the regio and
+    Nederland groups are formed from the gemeente groups (small). Sums of whole
+    numbers are rolled up from the gemeente sums (exact), other sums are summed
+    per level by pandas (:func:`_som_per_groep`). Distinct clients: the (client,
+    gemeente group) pairs are sorted once, with the gemeente groups ranked by
+    (Nederland group, regio group), so that at every level a client's pairs of one
+    group are adjacent: a distinct count is a count of changes."""
     r = base["r"].to_numpy(dtype=np.int64)
     g = base["g"].to_numpy(dtype=np.int64)
     p = base["p"].to_numpy(dtype=np.int64)
@@ -359,28 +533,55 @@ def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
     nc = int(c.max()) + 2 if len(c) else 1
     if float(nr) * ng * npp * nd * nc >= 2.0**62:  # pragma: no cover - beyond any real dataset
         raise ValueError("too many groups for integer keys")
-    levels = (
-        ("gemeente", ((r * ng + g) * npp + p) * nd + d),
-        ("regio", (r * npp + p) * nd + d),
-        ("nederland", p * nd + d),
-    )
     ds = list(distinct_sums)
     known = c >= 0
+    # gemeente groups in the order of their first row; the regio and Nederland
+    # groups from the first row of each (a group's first row is that of its
+    # earliest gemeente group, so factorising in group order keeps first-row order)
+    gcode, gkey = pd.factorize(((r * ng + g) * npp + p) * nd + d)
+    gcode = np.asarray(gcode, dtype=np.int64)
+    n_g = len(gkey)
+    eerste = np.full(n_g, len(r), dtype=np.int64)
+    np.minimum.at(eerste, gcode, np.arange(len(r), dtype=np.int64))
+    rf, pf, df_ = r[eerste], p[eerste], d[eerste]
+    r_of_g, rkey = pd.factorize((rf * npp + pf) * nd + df_)
+    r_of_g = np.asarray(r_of_g, dtype=np.int64)
+    eerste_r = np.full(len(rkey), n_g, dtype=np.int64)
+    np.minimum.at(eerste_r, r_of_g, np.arange(n_g, dtype=np.int64))
+    n_of_r, nkey = pd.factorize(pf[eerste_r] * nd + df_[eerste_r])
+    n_of_r = np.asarray(n_of_r, dtype=np.int64)
+    up = {"gemeente": np.arange(n_g, dtype=np.int64), "regio": r_of_g, "nederland": n_of_r[r_of_g]}
+    levels = (("gemeente", np.asarray(gkey, dtype=np.int64)), ("regio", np.asarray(rkey, dtype=np.int64)),
+              ("nederland", np.asarray(nkey, dtype=np.int64)))
+    # distinct clients: sort (client, rank of the gemeente group) once
+    rang = np.empty(n_g, dtype=np.int64)
+    rang[np.lexsort((np.arange(n_g), up["regio"], up["nederland"]))] = np.arange(n_g)
+    g_van_rang = np.argsort(rang)
+    paar = np.sort(c[known] * n_g + rang[gcode[known]])
+    paar_c, paar_g = paar // n_g, g_van_rang[paar % n_g]
+    nieuwe_client = np.r_[True, paar_c[1:] != paar_c[:-1]] if len(paar) else np.zeros(0, dtype=bool)
+    # sums: whole numbers per gemeente group, rolled up; others per level (pandas)
+    heel = {col: _heel(v) for col, v in ((col, base[col].to_numpy()) for col in sums)}
+    gsom = {col: np.bincount(gcode, weights=base[col].to_numpy(), minlength=n_g) for col in sums if heel[col]}
     parts = []
-    for lvl, key in levels:
-        if sums:
-            agg = base[sums].groupby(key, sort=False).sum()
-        else:
-            agg = pd.DataFrame(index=pd.Index(pd.unique(key)))
-        ck = key[known] * nc + c[known]
-        first = ~pd.Series(ck).duplicated().to_numpy()
-        kk = key[known][first]
-        cnt = pd.Series(1.0, index=kk).groupby(level=0, sort=False).sum()
-        agg["n_clienten"] = cnt.reindex(agg.index).fillna(0).to_numpy(dtype="float64")
+    for lvl, k in levels:
+        n = len(k)
+        codes = up[lvl][gcode]
+        agg = {}
+        for col in sums:
+            if heel[col]:
+                agg[col] = gsom[col] if lvl == "gemeente" else np.bincount(up[lvl], weights=gsom[col], minlength=n)
+            else:
+                agg[col] = _som_per_groep(codes, base[col].to_numpy(), n)
+        grp = up[lvl][paar_g]
+        nieuw = nieuwe_client.copy()
+        nieuw[1:] |= grp[1:] != grp[:-1]
+        agg["n_clienten"] = np.bincount(grp[nieuw], minlength=n).astype("float64")
         for col in ds:
+            kc = codes[known]
+            first = ~pd.Series(kc * nc + c[known]).duplicated().to_numpy()
             v = base[col].to_numpy(dtype="float64")[known][first]
-            agg[col] = pd.Series(v, index=kk).groupby(level=0, sort=False).sum().reindex(agg.index).fillna(0).to_numpy()
-        k = agg.index.to_numpy(dtype=np.int64)
+            agg[col] = pd.Series(v).groupby(kc[first], sort=True).sum().reindex(np.arange(n)).fillna(0).to_numpy()
         kd = k % nd
         rest = k // nd
         kp = rest % npp
@@ -392,7 +593,7 @@ def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
             "dimensie": np.asarray(labels, dtype=object)[kd],
         })
         for col in list(sums) + ds + ["n_clienten"]:
-            out[col] = agg[col].to_numpy()
+            out[col] = agg[col]
         parts.append(out)
     res = pd.concat(parts, ignore_index=True)
     for col in ("regio", "gemeente", "periode", "dimensie"):
@@ -472,7 +673,19 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
         return _finish(pd.DataFrame())
     cols = ["toewijzing_nr", "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid", "frequentie",
             "budget_cent", "tarief_cent"]
-    w = _per_toewijzing(toew[[c for c in cols if c in toew.columns]].take(pos), cleaned.declaraties)
+    d = cleaned.declaraties
+    codes, eerste, laatste = _nummer_koppeling(d, toew)
+    if np.array_equal(eerste, laatste):
+        # every linked number on one row of toew: its row in the selection, if selected
+        inv = np.full(len(toew) + 1, -1, dtype=np.int64)  # position -> index into pos; -1 (last) stays -1
+        inv[pos] = np.arange(len(pos))
+        d_pos = inv[laatste][codes]
+    else:  # a number on several rows: the last of them in the selection (as verzilvering_per_toewijzing)
+        d_pos = None
+    if d_pos is None:
+        w = _per_toewijzing(toew[[c for c in cols if c in toew.columns]].take(pos), d)
+    else:
+        w = _per_toewijzing(toew, d, d_pos, rows=pos)
     ok = (w["status"] == STATUS_OK).to_numpy(dtype=bool)
     if not ok.any():
         return _finish(pd.DataFrame())

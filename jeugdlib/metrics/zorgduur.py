@@ -83,6 +83,21 @@ def _lexvolgorde(keys: list[np.ndarray], si: np.ndarray, ei: np.ndarray) -> np.n
     return np.lexsort((ei, si, *keys[::-1]))
 
 
+def _groep_cummax(groep: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``pd.Series(v).groupby(groep).cummax()`` for sorted groups ``groep`` (ascending)
+    and times ``v`` (int64 ns). When all are whole days, group and day are packed
+    into one int64 (group in the high part), so one ``np.maximum.accumulate``
+    restarts at each group; otherwise pandas."""
+    if len(v) and not (v % _DAG_NS).any():
+        dag = v // _DAG_NS
+        d0 = int(dag.min())
+        breedte = int(dag.max()) - d0 + 1
+        if float(groep.max()) * breedte < 2.0**62:
+            packed = groep.astype(np.int64) * breedte + (dag - d0)
+            return (np.maximum.accumulate(packed) - groep * breedte + d0) * _DAG_NS
+    return pd.Series(v).groupby(groep).cummax().to_numpy()
+
+
 def _keten_ids(keys: list[np.ndarray], s, e, gap_days: int) -> np.ndarray | None:
     """``_common.chain_ids`` on arrays: ``keys`` (integer codes, the groups, first
     key first), ``s``/``e`` (start and end, datetime64). The same numbers: rows
@@ -105,7 +120,7 @@ def _keten_ids(keys: list[np.ndarray], s, e, gap_days: int) -> np.ndarray | None
     for k in keys:
         v = k[order]
         grp_change[1:] |= v[1:] != v[:-1]
-    run_max = pd.Series(ei[order]).groupby(np.cumsum(grp_change)).cummax().to_numpy()
+    run_max = _groep_cummax(np.cumsum(grp_change), ei[order])
     prev_max = np.empty_like(run_max)
     prev_max[1:] = run_max[:-1]
     prev_max[0] = run_max[0]
@@ -189,8 +204,16 @@ def duur_maanden(toewijzingen: pd.DataFrame) -> pd.Series:
 
 def episode_begin(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
     """Start (first ingangsdatum) of the episode each toewijzing belongs to, aligned to the input."""
-    ep = episodes(toewijzingen, params)
-    return toewijzingen["ingangsdatum"].groupby(ep.to_numpy()).transform("min").rename("episode_begin")
+    ep = episodes(toewijzingen, params).to_numpy()
+    ing = toewijzingen["ingangsdatum"]
+    if ing.dtype == "datetime64[ns]" and len(ep):  # the minimum per episode on numpy (NaT skipped)
+        v = ing.to_numpy().view(np.int64)
+        nat, groot = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+        laagste = np.full(int(ep.max()) + 1, groot, dtype=np.int64)
+        np.minimum.at(laagste, ep, np.where(v == nat, groot, v))
+        laagste[laagste == groot] = nat
+        return pd.Series(laagste[ep].view("datetime64[ns]"), index=toewijzingen.index, name="episode_begin")
+    return ing.groupby(ep).transform("min").rename("episode_begin")
 
 
 def _actief(toewijzingen: pd.DataFrame, eind: pd.Series, begin: pd.Series, dag: pd.Timestamp) -> pd.DataFrame:
@@ -257,7 +280,8 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
         # Sorted once by (regio, client, gemeente): within any selection of rows a
         # client's rows in one regio (and one gemeente) are then adjacent, so
         # distinct counting is a comparison with the previous row.
-        order = np.lexsort((gc, cc, rc))
+        # (np.lexsort((gc, cc, rc)) as one stable argsort of the packed codes)
+        order = np.argsort((rc * (int(cc.max()) + 2) + (cc + 1)) * (max(ng, 1)) + gc, kind="stable")
         ing, eind, begin, rc, gc, cc = (a[order] for a in (ing, eind, begin, rc, gc, cc))
         delen = []
         for periode, e in zip(per["periode"], per["eind"]):  # one vectorised pass per period
