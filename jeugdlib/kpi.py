@@ -157,16 +157,6 @@ BUNDELS = [
 ]
 
 
-#: String columns of the Cleaned tables that modules in more than one bundle
-#: factorise (``_common.column_codes``): with two processes their codes are
-#: computed once before the fork (``_common.codes_vooraf``) and shared by both.
-VOORAF_KOLOMMEN = {
-    "declaraties": ("toewijzing_nr", "regio", "gemeentecode", "agb", "productcode", "productgroep", "eenheid",
-                    "variant"),
-    "toewijzingen": ("toewijzing_nr", "regio", "gemeentecode", "productcode", "productgroep", "financieringsvorm"),
-}
-
-
 def _bundels(mods: list, eigen: list) -> list[tuple]:
     """The modules of ``mods`` not in ``eigen`` grouped as in :data:`BUNDELS`."""
     names = [m.__name__ for m in mods if m.__name__ not in eigen]
@@ -184,7 +174,7 @@ def _kpis_van(mods: dict, bundel: tuple, cleaned, params: Params, vrijgeven: boo
     if vrijgeven:
         from .metrics import _common
 
-        _common.clear_caches()  # what the bundle's modules shared (kpi.BUNDELS)
+        _common.clear_caches(codes=False)  # what the bundle's modules shared (kpi.BUNDELS), but the column codes
         geheugen_vrijgeven()
     return out
 
@@ -308,14 +298,7 @@ def kpi_table(cleaned, params: Params, *, suppression: bool = True, pool=None,
 
     bundels = _bundels(mods, eigen)
     if processen >= 2 and len(bundels) >= 2 and _kan_forken():
-        from .metrics import _common
-
-        for tabel, cols in VOORAF_KOLOMMEN.items():
-            _common.codes_vooraf(getattr(cleaned, tabel), cols)
-        try:
-            res = _parallel(by_name, bundels, cleaned, params, start_eigen)
-        finally:
-            _common.codes_vooraf_vrijgeven()
+        res = _parallel(by_name, bundels, cleaned, params, start_eigen)
     else:
         start_eigen()
         res = {}

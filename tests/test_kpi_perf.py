@@ -83,24 +83,19 @@ def test_column_codes_cached_and_renewed():
     assert list(_common.column_codes(df, "a")[0]) == [0, 0, 1, -1]  # a new column: new codes
 
 
-def test_codes_vooraf_survive_clear_caches_and_match_column_codes():
-    df = pd.DataFrame({"a": pd.array(["p", None, "q", "p", ""], dtype=schema.S),
-                       "b": pd.array(["x", "y", "x", None, "y"], dtype=schema.S)})
-    try:
-        _common.codes_vooraf(df, ["a", "b", "geen"])  # a column that is not there is skipped
-        assert {("a", 5), ("b", 5)} == {(k[1], v[3]) for k, v in _common._VOORAF.items() if k[0] == id(df)}
-        _common.clear_caches()
-        a, ua = _common.column_codes(df, "a")
-        assert list(a) == [0, -1, 1, 0, 2] and list(ua) == ["p", "q", ""]  # as pd.factorize: "" a value
-        b, ub = _common.column_codes(df, "b")
-        assert list(b) == [0, 1, 0, -1, 1] and list(ub) == ["x", "y"] and b.dtype == np.int64
-        b[:] = 7  # a copy: the kept codes stay
-        assert list(_common.column_codes(df, "b")[0]) == [0, 1, 0, -1, 1]
-        df["b"] = pd.array(["y", "y", "y", "y", "x"], dtype=schema.S)  # a new column: not the kept codes
-        assert list(_common.column_codes(df, "b")[0]) == [0, 0, 0, 0, 1]
-    finally:
-        _common.codes_vooraf_vrijgeven()
-    assert not _common._VOORAF
+def test_clear_caches_can_keep_column_codes():
+    df = pd.DataFrame({"a": pd.array(["p", None, "q", "p", ""], dtype=schema.S)})
+    tmp = pd.DataFrame({"b": pd.array(["x", "y"], dtype=schema.S)})
+    a, ua = _common.column_codes(df, "a")
+    assert list(a) == [0, -1, 1, 0, 2] and list(ua) == ["p", "q", ""]  # as pd.factorize: "" a value
+    _common.column_codes(tmp, "b")
+    key_tmp = (id(tmp), "b")
+    del tmp
+    _common.clear_caches(codes=False)
+    assert (id(df), "a") in _common._CODE_CACHE and key_tmp not in _common._CODE_CACHE  # a frame gone: dropped
+    assert _common.column_codes(df, "a")[1] is ua  # kept: no new factorisation
+    _common.clear_caches()
+    assert (id(df), "a") not in _common._CODE_CACHE
 
 
 def test_csv_tekst_same_bytes_as_pandas():

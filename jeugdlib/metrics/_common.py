@@ -227,17 +227,19 @@ def register_cache(cache: dict) -> dict:
     return cache
 
 
-def clear_caches() -> None:
+def clear_caches(*, codes: bool = True) -> None:
     """Empty every registered cache (results stay the same; they are recomputed).
-    Codes computed ahead with :func:`codes_vooraf` stay (see there)."""
+    ``codes=False`` keeps the column codes of :func:`column_codes` (small integer
+    arrays that modules of later bundles factorise again: ``kpi.kpi_table`` keeps
+    them between bundles and drops the larger intermediate results)."""
     for c in _CACHES:
-        c.clear()
+        if codes or c is not _CODE_CACHE:
+            c.clear()
+    for k in [k for k, v in _CODE_CACHE.items() if v[0]() is None or v[1]() is None]:
+        del _CODE_CACHE[k]  # codes of frames that are gone
 
 
 _CODE_CACHE: dict = register_cache({})
-#: Column codes computed ahead by :func:`codes_vooraf`: not emptied by
-#: :func:`clear_caches`, only by :func:`codes_vooraf_vrijgeven`.
-_VOORAF: dict = {}
 
 
 def _codes_van(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -257,41 +259,6 @@ def _cache_hit(cache: dict, key, df, arr, n):
     return None
 
 
-def codes_vooraf(df: pd.DataFrame, cols=None, *, draden: int = 2) -> None:
-    """Compute the :func:`column_codes` of ``cols`` of ``df`` (default: every string
-    column) now, in ``draden`` threads (Arrow's hashing releases the GIL), and keep
-    them until :func:`codes_vooraf_vrijgeven`, also through :func:`clear_caches`.
-
-    For ``kpi.kpi_table`` before it forks its second process: the metric modules of
-    both processes then share one set of codes of the Cleaned tables (copy-on-write)
-    instead of each factorising the same columns again. Results never change: the
-    codes are those :func:`column_codes` would compute.
-    """
-    import weakref
-    from concurrent.futures import ThreadPoolExecutor
-
-    if cols is None:
-        cols = [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)]
-    todo = [c for c in cols if c in df.columns
-            and _cache_hit(_VOORAF, (id(df), c), df, df[c].array, len(df)) is None]
-
-    def een(col):
-        s = df[col]
-        return col, s.array, _codes_van(s)
-
-    with ThreadPoolExecutor(max_workers=max(1, draden)) as pool:
-        for col, arr, (_, small, uniq) in pool.map(een, todo):
-            try:
-                _VOORAF[(id(df), col)] = (weakref.ref(df), weakref.ref(arr), small, len(df), uniq)
-            except TypeError:  # pragma: no cover - an array type without weak references
-                pass
-
-
-def codes_vooraf_vrijgeven() -> None:
-    """Forget the codes of :func:`codes_vooraf` (memory)."""
-    _VOORAF.clear()
-
-
 def column_codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of ``df[col]`` (missing -> -1; "" is a value of its own, as in
     ``pd.factorize``) and the uniques (object array) in order of first appearance.
@@ -303,7 +270,7 @@ def column_codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     s = df[col]
     arr = s.array
     key = (id(df), col)
-    hit = _cache_hit(_VOORAF, key, df, arr, len(s)) or _cache_hit(_CODE_CACHE, key, df, arr, len(s))
+    hit = _cache_hit(_CODE_CACHE, key, df, arr, len(s))
     if hit is not None:
         return hit[2].astype(np.int64), hit[4]
     for k in [k for k, v in _CODE_CACHE.items() if v[0]() is None or v[1]() is None]:
