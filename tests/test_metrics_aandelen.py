@@ -115,3 +115,15 @@ def test_kpis(case1):
                              "aanbieders_klein", "aanbieders_een_client"}
     assert not k.duplicated(["kpi", "regio", "gemeente", "periode", "dimensie"]).any()
     assert set(k.loc[k["kpi"] == "aanbieders_klein", "periode"]) == {"2023"}
+
+
+def test_top_som_only_present_entries():
+    import numpy as np
+
+    s = np.array([[5.0, -3.0, 7.0, 0.0], [1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0]])
+    c = np.array([[1, 1, 1, 0], [1, 0, 0, 1], [0, 0, 0, 0]])
+    # row 0: present 5, -3, 7 -> top 2 = 12; row 1: present 1, 4 -> 5; row 2: none -> 0
+    assert aandelen._top_som(s, c, 2).tolist() == [[12.0], [5.0], [0.0]]
+    # fewer present than n: all of them (also the negative one)
+    assert aandelen._top_som(s, c, 10)[:, 0].tolist() == [9.0, 5.0, 0.0]
+    assert aandelen._top_som(s[None], c[None], 1).shape == (1, 3, 1)

@@ -95,3 +95,24 @@ def test_kpis_rows():
     assert sum(key.startswith("budget_prognose") for key in w) == 1
     # per kwartaal: a ceiling is yearly -> no rows
     assert len(budget.kpis(c, Params(peildatum=PEIL, start="2023-01-01", per="kwartaal"))) == 0
+
+
+def test_clienten_per_plafond_counts_distinct_clients_over_the_groups_of_a_ceiling():
+    import numpy as np
+
+    # ceilings 0 and 2 (1 matches nothing); groups 0, 1, 2; ceiling 0 covers groups 0 and 1, ceiling 2 group 1
+    pid, k = np.array([0, 0, 2]), np.array([0, 1, 1])
+    # clients of group 0: 5, 7; group 1: 7, 8; group 2: 9 (no ceiling)
+    cl_k, cl = np.array([0, 0, 1, 1, 2]), np.array([5, 7, 7, 8, 9])
+    n = budget._clienten_per_plafond(pid, k, cl_k, cl, 3, 10)
+    assert n.to_dict() == {0: 3, 2: 2}  # ceiling 0: 5, 7, 8 (7 once); ceiling 2: 7, 8
+
+
+def test_runs_start_where_any_array_changes():
+    import numpy as np
+
+    a = np.array([1, 1, 1, 2, 2, 1])
+    b = np.array([5, 5, 6, 6, 6, 6])
+    assert budget._runs([a, b]).tolist() == [0, 2, 3, 5]
+    assert budget._runs([a]).tolist() == [0, 3, 5]
+    assert budget._runs([np.array([], dtype=np.int64)]).tolist() == []

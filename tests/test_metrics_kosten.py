@@ -193,3 +193,43 @@ def test_groepeer_numbers_distinct_rows_in_order_of_first_appearance():
     assert codes.tolist() == [0, 1, 2] and c.tolist() == [3, 0, 3] and q.tolist() == [1, 0, 0]
     codes, (c, q) = kosten._groepeer([client, p], [2**40, 2**40], np.array([2, 3, 5, 0]))
     assert codes.tolist() == [0, 1, 2, 0] and c.tolist() == [3, 0, 3] and q.tolist() == [1, 0, 0]
+
+
+def test_kombi_tables_equal_the_items_summed_per_column(cleaned):
+    """The combined month table (all small columns in one pass) gives per column the
+    sums and item counts of the items themselves."""
+    import numpy as np
+
+    ws = kosten.Werkset(cleaned.declaraties)
+    k = ws._kombi()
+    assert k is not None and "segment" in k["kolommen"] and kosten.NGA in k["kolommen"]
+    s, c = ws.som(jaren(), "segment")
+    labels = list(ws.labels("segment"))
+    g, j = list(ws.gem_labels).index("0983"), list(jaren()["periode"]).index("2023")
+    # Venlo 2023 (hand-worked above): 4 - Ambulant 800 in 2 netted items (L3 + L4, L6); 3 - Dag 400 in 2 (L2, L5)
+    assert s[g, j, labels.index("4 - Ambulant")] == 80000 and c[g, j, labels.index("4 - Ambulant")] == 2
+    assert s[g, j, labels.index("3 - Dag")] == 40000 and c[g, j, labels.index("3 - Dag")] == 2
+    assert c.dtype == np.int64
+    # the codes made from the combinations are those of the column itself
+    for col in k["kolommen"]:
+        if col != kosten.NGA:
+            want, _ = kosten._factorize(cleaned.declaraties[col], cleaned.declaraties)
+            assert ws.codes(col)[0].tolist() == want.tolist()
+
+
+def test_clienten_pos_nets_a_client_over_the_gemeenten_of_its_regio():
+    """c1 has +500 in Venlo and -600 in Venray (both Noord-Limburg) in 2023: counted in
+    neither Venray (negative) nor the regio or Nederland (net -100), but in Venlo."""
+    extra = [dict(toewijzing_nr="T1", client_id="c1", agb="11111111", productcode="45A53", gemeentecode="0984",
+                  periode_begin="2023-06-01", periode_eind="2023-06-30", bedrag_cent_signed=-60000)]
+    c = _cleaned(extra)
+    ws = kosten.werkset(c.declaraties)
+    g, r, n = ws.clienten_pos(jaren())
+    j = list(jaren()["periode"]).index("2023")
+    gem = list(ws.gem_labels)
+    assert g[gem.index("0983"), j, 0] == 3  # c1, c2, c4 (c3 is -100)
+    assert g[gem.index("0984"), j, 0] == 0
+    assert r[list(ws.regio_labels).index("Noord-Limburg"), j, 0] == 2  # c2, c4
+    assert n[j, 0] == 3  # c2, c4 and c9 (Maastricht)
+    k = kosten.kosten_per_client(c.declaraties, jaren())
+    assert _val(k, "Noord-Limburg", "", "2023") == pytest.approx((1200 - 600) / 2)

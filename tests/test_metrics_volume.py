@@ -153,3 +153,26 @@ def test_expand_periods_boundaries():
     out = _common.expand_periods(df, "b", "e", p)
     # first row touches Jan and Feb; second only Feb; third is before the window
     assert out["periode"].tolist() == ["2023-01", "2023-02", "2023-02"]
+
+
+def test_tellingen_per_unit_regio_and_nederland(cleaned):
+    """Counts on the level units: c1 has toewijzingen in Venlo and Venray (one regio),
+    so it counts once in each gemeente and once in Noord-Limburg."""
+    import numpy as np
+
+    tw = cleaned.toewijzingen
+    p = per("jaar")
+    e = volume._eenheden(tw)
+    lv = volume._levels(tw)
+    t = volume._tellingen(tw, len(p), *volume._actief_posities(tw, p))
+    gem = list(lv["gemeente"][: e["U"]])
+    reg = list(lv["regio"][e["U"]: e["U"] + e["R"]])
+    j = list(p["periode"]).index("2023")
+    g, r, n = t["clienten"]
+    # 2023: Venlo c1 (A, B); Venray c2 (C), c1 (G), c5 (H); Maastricht none
+    assert g[gem.index("0983"), j] == 1 and g[gem.index("0984"), j] == 3 and g[gem.index("0935"), j] == 0
+    assert r[reg.index("Noord-Limburg"), j] == 3  # c1, c2, c5
+    assert n[j] == 3
+    a_g, a_r, a_n = t["aantal"]
+    assert a_g[gem.index("0983"), j] == 2 and a_r[reg.index("Noord-Limburg"), j] == 5 and a_n[j] == 5
+    assert np.asarray(e["ok_u"]).all() and np.asarray(e["ok_r"]).all()

@@ -23,11 +23,12 @@ KLEIN_CENT = 20_000 * 100
 
 def _share_frame(ws, perioden, teller, noemer, n, by_labels=None, name=None) -> pd.DataFrame:
     """Rows with noemer > 0: waarde = teller / noemer, n_clienten = n (level arrays)."""
-    f = ws.frame(perioden, {"_t": teller, "_d": noemer, "n_clienten": n}, by_labels=by_labels)
+    dims = None if by_labels is None else dim_value(by_labels, name).to_numpy()  # per value, not per row
+    f = ws.frame(perioden, {"_t": teller, "_d": noemer, "n_clienten": n}, by_labels=dims)
     f = f[f["_d"] > 0].copy()
     f["waarde"] = f["_t"] / f["_d"]
     if by_labels is not None:
-        f["dimensie"] = dim_value(f["_by"], name).to_numpy()
+        f["dimensie"] = f["_by"]
     return finish(f)
 
 
@@ -95,14 +96,28 @@ def aandeel_top10(declaraties: pd.DataFrame, perioden: pd.DataFrame, n: int = 10
     with the highest kosten in the period (within the level) / ``kosten``."""
     ws = werkset(declaraties)
     sums, counts = ws.per_agb(perioden)
-    tops = []
-    for s, c in zip(sums, counts):
-        v = np.where(c > 0, s, -np.inf)  # only aanbieders that declared in the level and period
-        k = min(n, v.shape[-1])
-        top = np.partition(v, v.shape[-1] - k, axis=-1)[..., v.shape[-1] - k:] if k else v[..., :0]
-        tops.append(np.where(np.isfinite(top), top, 0).sum(axis=-1, keepdims=True))
+    tops = tuple(_top_som(s, c, n) for s, c in zip(sums, counts))
     tot, cl = ws.totaal(perioden)
-    return _share_frame(ws, perioden, tuple(tops), tot, cl)
+    return _share_frame(ws, perioden, tops, tot, cl)
+
+
+def _top_som(s: np.ndarray, c: np.ndarray, n: int) -> np.ndarray:
+    """Sum of the ``n`` largest values of ``s`` along its last axis among the entries
+    with ``c > 0`` (all of them when fewer; 0 when none): shape ``s.shape[:-1] + (1,)``.
+
+    On the entries with ``c > 0`` only (sparse: an aanbieder declares in few
+    gemeenten), sorted per group by value; float sums of integer cents, exact in
+    any order."""
+    A = s.shape[-1]
+    k = min(n, A)
+    idx = np.flatnonzero(c.reshape(-1) > 0)
+    grp, v = idx // max(A, 1), s.reshape(-1)[idx]
+    order = np.lexsort((-v, grp))
+    grp, v = grp[order], v[order]
+    rank = np.arange(len(grp)) - np.searchsorted(grp, grp, side="left")
+    keep = rank < k
+    out = np.bincount(grp[keep], weights=v[keep], minlength=int(np.prod(s.shape[:-1])))
+    return out.astype(np.float64, copy=False).reshape(s.shape[:-1] + (1,))
 
 
 def aanbieders_klein(declaraties: pd.DataFrame, jaren: pd.DataFrame) -> pd.DataFrame:

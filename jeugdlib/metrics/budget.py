@@ -71,33 +71,43 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
                       np.arange(ws.G, dtype=np.int64)[:, None] * Y + jaar_van_maand[None, :], -1).ravel()
     gj = gj_cel[ws.gm]
     sel = np.flatnonzero(keep_agb[a_c] & (gj >= 0))
-    pr_c, pr_u = _common.column_codes(d, "productcode")
+    pr_c, pr_u = ws.codes("productcode")  # missing: the last code (label None)
+    pr_c = pr_c[sel]
     if "regio" in d.columns:
         rg_c, rg_u = _common.column_codes(d, "regio")
     else:
         rg_c, rg_u = _codes(pd.Series(pd.NA, index=d.index, dtype=schema.S))
-    cl_c = _common.client_codes(d)[sel]  # client_nr when present: no 64-character strings hashed
+    rg_c = rg_c[sel]
+    cl_c = ws.client[sel]
+    if (cl_c < 0).any():  # missing or empty client ids: as _common.client_codes counts them
+        cl_c = _common.client_codes(d)[sel]  # client_nr when present: no 64-character strings hashed
     # Amounts per (agb, jaar, product, gemeente, regio) = group _k (numbered in order of
     # first appearance); clients per (_k, client).
-    gk, (a, pr, rg, gjk) = _groepeer([a_c, pr_c + 1, rg_c + 1, gj], [len(a_u), len(pr_u) + 1, len(rg_u) + 1,
-                                                                     ws.G * Y], sel)
+    # (the items of a toewijzing lie together: runs of equal consecutive (group, client)
+    # are summed first, the factorisations see one row per run)
+    rows = [a_c[sel], pr_c, rg_c + 1, gj[sel], cl_c]
+    start = _runs(rows)
+    gk, (a, pr, rg, gjk) = _groepeer([x[start] for x in rows[:4]], [len(a_u), len(pr_u), len(rg_u) + 1, ws.G * Y])
+    bedrag = np.add.reduceat(ws.bedrag_f[sel], start) if len(start) else np.zeros(0)
+    cl_c = cl_c[start]
     gm_k, j_k = np.divmod(gjk, Y)
     som = pd.DataFrame({"_k": np.arange(len(a)), "agb": a_u[a], "jaar": jaren[j_k].astype(np.int64),
-                        "d_productcode": np.append(pr_u, None)[pr - 1],
+                        "d_productcode": np.asarray(pr_u, dtype=object)[pr],
                         "d_gemeentecode": ws.gem_labels[gm_k],
                         "regio": np.append(rg_u, None)[rg - 1]})
-    som["bedrag_cent"] = np.bincount(gk, weights=ws.bedrag_f[sel], minlength=len(a))
+    som["bedrag_cent"] = np.bincount(gk, weights=bedrag, minlength=len(a))
     known = cl_c >= 0
     nc = int(cl_c.max()) + 1 if len(cl_c) else 1
     ck = pd.unique(gk[known] * nc + cl_c[known])
-    cl = pd.DataFrame({"_k": ck // nc, "cl": ck % nc})
+    ck_k, ck_cl = np.divmod(ck, nc)
     pk = p[["_pid", "agb", "jaar", "productcode", "gemeentecode"]].assign(agb=p["agb"].astype(object))
     j = pk.merge(som, on=["agb", "jaar"], how="inner")
     ok = ((j["productcode"].isna() | (j["productcode"].astype(object) == j["d_productcode"]))
           & (j["gemeentecode"].isna() | (j["gemeentecode"].astype(object) == j["d_gemeentecode"])))
     j = j[ok.fillna(False).to_numpy(dtype=bool)]
     g = j.groupby("_pid", sort=False)
-    n_cl = j[["_pid", "_k"]].merge(cl, on="_k")[["_pid", "cl"]].drop_duplicates().groupby("_pid").size()
+    n_cl = _clienten_per_plafond(j["_pid"].to_numpy(dtype=np.int64), j["_k"].to_numpy(dtype=np.int64),
+                                 ck_k, ck_cl, len(a), nc)
     agg = pd.DataFrame({
         "gedeclareerd_cent": g["bedrag_cent"].sum(),
         "_n_regio": g["regio"].nunique(),
@@ -133,6 +143,38 @@ def budget_uitnutting(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, p
     out["regio"] = regio.astype(schema.S)
     out["gemeente"] = gemeente.astype(schema.S)
     return out.drop(columns=["_pid", "_n_regio", "_regio"]).reset_index(drop=True)
+
+
+def _clienten_per_plafond(pid: np.ndarray, k: np.ndarray, cl_k: np.ndarray, cl: np.ndarray, n_k: int,
+                         nc: int) -> pd.Series:
+    """Distinct clients per ceiling: ``pid``/``k`` the (ceiling, group) pairs that match
+    (each pair once), ``cl_k``/``cl`` the distinct (group, client) pairs (clients
+    ``0..nc-1``), ``n_k`` groups. A Series of the count per ceiling with at least one
+    client (index: the ceiling's ``_pid``), as a merge, ``drop_duplicates`` and
+    ``groupby(...).size()`` would give; each (group, client) pair is repeated once per
+    ceiling of its group, then the (ceiling, client) pairs deduplicated."""
+    o = np.argsort(k, kind="stable")
+    pid_s = pid[o]
+    per_k = np.bincount(k, minlength=n_k)  # ceilings per group
+    eerste = np.cumsum(per_k) - per_k  # first position of each group's ceilings in pid_s
+    m = per_k[cl_k]
+    rij = np.repeat(np.arange(len(cl_k)), m)
+    offs = np.arange(len(rij)) - np.repeat(np.cumsum(m) - m, m)
+    paren = pd.unique(pid_s[eerste[cl_k[rij]] + offs] * max(nc, 1) + cl[rij])
+    n = np.bincount(paren // max(nc, 1), minlength=int(pid.max()) + 1 if len(pid) else 0)
+    heeft = np.flatnonzero(n > 0)
+    return pd.Series(n[heeft], index=heeft, dtype=np.int64)
+
+
+def _runs(arrays: list) -> np.ndarray:
+    """Start positions of the runs of equal consecutive rows of the equally long ``arrays``."""
+    n = len(arrays[0])
+    nieuw = np.zeros(n, dtype=bool)
+    if n:
+        nieuw[0] = True
+        for a in arrays:
+            nieuw[1:] |= a[1:] != a[:-1]
+    return np.flatnonzero(nieuw)
 
 
 def _dimensie(df: pd.DataFrame) -> pd.Series:

@@ -8,9 +8,11 @@ returned in euro. Output columns as in :mod:`jeugdlib.metrics.volume`:
 
 The arithmetic runs on integer codes (:class:`Werkset`): sums per gemeente x
 period (x dimension) are ``np.bincount`` over one packed key and are rolled up
-to regio and Nederland (sums are additive); distinct clients with a positive
-amount are counted per level from the (client, period, gemeente) sums. One
-factorisation per column, no pandas groupby over the items.
+to regio and Nederland (sums are additive); the small columns (segment,
+financieringsvorm, productgroep, productcode, ...) share one combined table made
+in one pass over the items. Distinct clients with a positive amount are counted
+per level from one aggregation per (client, period, gemeente, segment, aanbieder),
+which also gives the sums per aanbieder. No pandas groupby over the items.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ NGA = "nga"
 
 #: The columns :meth:`Werkset.clienten_pos` splits by from one shared aggregation.
 KLANT_KOLOMMEN = ("segment", "agb")
+
+#: The small columns of the combined month table (:meth:`Werkset._kombi`): every
+#: distinct combination of their values is one code, and one pass over the items sums
+#: per gemeente x month x combination; the tables per column are sums over it.
+KLEINE_KOLOMMEN = ("segment", "financieringsvorm", "productgroep", "productcode", "variant",
+                   "aanbieder_type", NGA)
 
 #: Month tables of :meth:`Werkset.som` up to this many cells (gemeente x month x
 #: values); beyond it (e.g. per aanbieder) the sums are made per period directly.
@@ -88,7 +96,8 @@ class Werkset:
         # the days spanned (a calendar conversion per item costs more)
         geen = np.isnat(pb)
         dag = pb.view(np.int64) // (86_400 * 10**9)
-        known = dag[~geen]
+        heeft_geen = bool(geen.any())
+        known = dag[~geen] if heeft_geen else dag
         if len(known):
             d_lo, d_hi = int(known.min()), int(known.max())
             maand_van_dag = np.arange(d_lo, d_hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
@@ -97,10 +106,13 @@ class Werkset:
             self.m_lo = self.m_hi = None
         self.nm = (self.m_hi - self.m_lo + 1 if self.m_lo is not None else 0) + 1
         if len(known):
-            mpos = np.append(maand_van_dag - self.m_lo, self.nm - 1)[np.where(geen, d_hi + 1, dag) - d_lo]
+            if heeft_geen:
+                dag[geen] = d_hi + 1  # -> the last slot
+            dag -= d_lo
+            mpos = np.append(maand_van_dag - self.m_lo, self.nm - 1)[dag]
         else:
             mpos = np.full(n, self.nm - 1, dtype=np.int64)
-        del dag
+        del dag, known
         self.gm = self.g * self.nm + mpos  # int64: np.bincount's index type, no conversion per call
         self._p = {}
         self.memo = {}
@@ -117,6 +129,9 @@ class Werkset:
         if self._vers is not None and self._vers[0] == col:  # made by labels() just before
             c, self._vers = self._vers[1], None
             return c, self.memo[("labels", col)]
+        kombi = self.memo.get("kombi")
+        if kombi is not None and col in kombi["kolommen"]:  # from the combination codes: no factorisation
+            return kombi["codes"][col][kombi["d"]], self.memo[("labels", col)]
         if col == NGA:
             nga = ~self.src["gecontracteerd"].fillna(False).to_numpy(dtype=bool)
             c, labels = nga.view(np.int8), np.array(["gecontracteerd", "nga"], dtype=object)
@@ -222,6 +237,9 @@ class Werkset:
         per aanbieder) are summed per period directly.
         """
         kolommen = tuple(kolommen)
+        kombi = self._kombi()
+        if kombi is not None and set(kolommen) <= set(kombi["kolommen"]):
+            return self._uit_kombi(perioden, kolommen, tellen)
         if ("maand", kolommen) in self.memo or self.G * self.nm * _prod(map(self.n_waarden, kolommen)) <= _MAAND_CELLEN:
             s, c = self._maandtabel(kolommen)
             return self._vouw(s, perioden), (self._vouw(c, perioden) if tellen else None)
@@ -231,6 +249,91 @@ class Werkset:
         size = _prod(shape)
         s = np.bincount(key, weights=self.bedrag_f, minlength=size).reshape(shape)[:, :P]
         c = np.bincount(key, minlength=size).reshape(shape)[:, :P] if tellen else None
+        return s, c
+
+    def _kombi(self) -> dict | None:
+        """The combined month table of :data:`KLEINE_KOLOMMEN` (those present), memoised:
+        ``d`` the combination code of each item (int16/int32), ``codes[col]`` the code
+        of ``col`` (:meth:`codes`) of each combination, ``s``/``c`` net cent and item
+        count per gemeente x month slot x combination (G, nm, D). None when the table
+        would exceed :data:`_MAAND_CELLEN` cells (then :meth:`som` sums per column).
+
+        One pass over the items for all small columns: the codes packed into one key
+        (mixed radix), the distinct keys numbered densely (in key order) through a
+        lookup table over the key range (``np.unique`` when that range is large)."""
+        if "kombi" not in self.memo:
+            kol = tuple(c for c in KLEINE_KOLOMMEN
+                        if c in self.src.columns or (c == NGA and "gecontracteerd" in self.src.columns))
+            out = None
+            if kol:
+                # codes + 1 packed (missing -> 0: no pass to find the missing values; the
+                # codes of :meth:`codes` are made from the combinations afterwards)
+                key = np.zeros(len(self.src), dtype=np.int64)
+                widths, uniques, plus = [], {}, 0  # plus: the +1 of every column, added once at the end
+                for col in kol:
+                    if col == NGA:
+                        c, labels = self.codes(col)
+                        w = len(labels)
+                    else:
+                        c, uniques[col] = _common.column_codes(self.src, col)
+                        w = len(uniques[col]) + 1
+                    key *= w
+                    key += c
+                    plus = plus * w + (col != NGA)
+                    widths.append(w)
+                    del c
+                key += plus
+                W = _prod(widths)
+                if W <= 2**26:
+                    aanwezig = np.zeros(W, dtype=bool)
+                    aanwezig[key] = True
+                    uniq = np.flatnonzero(aanwezig)
+                    lut = np.cumsum(aanwezig, dtype=np.int64) - 1
+                    d = lut[key]
+                    del lut, aanwezig
+                else:
+                    uniq, d = np.unique(key, return_inverse=True)
+                del key
+                D = len(uniq)
+                if self.G * self.nm * max(D, 1) <= _MAAND_CELLEN:
+                    codes, rest = {}, uniq
+                    for col, w in zip(kol[::-1], widths[::-1]):
+                        rest, codes[col] = np.divmod(rest, w)
+                        if col in uniques:  # as _factorize: missing -> the last code, label None
+                            u = np.asarray(uniques[col], dtype=object)
+                            mis = codes[col] == 0
+                            codes[col] = np.where(mis, len(u), codes[col] - 1)
+                            self.memo[("labels", col)] = np.append(u, None) if mis.any() else u
+                    cell = self.gm * D + d
+                    size, shape = self.G * self.nm * D, (self.G, self.nm, D)
+                    out = {"kolommen": kol, "codes": codes,
+                           "d": d.astype(np.int16 if D < 2**15 else np.int32),
+                           "s": np.bincount(cell, weights=self.bedrag_f, minlength=size).reshape(shape),
+                           "c": np.bincount(cell, minlength=size).reshape(shape)}
+            self.memo["kombi"] = out
+        return self.memo["kombi"]
+
+    def _uit_kombi(self, perioden: pd.DataFrame, kolommen: tuple, tellen: bool):
+        """:meth:`som` from the combined month table: folded into the periods (memoised
+        per periods table), then summed per value of ``kolommen`` (float sums of
+        integer cents: exact in any order)."""
+        kombi = self._kombi()
+        k = ("kombi_vouw", pkey(perioden))
+        if k not in self.memo:
+            self.memo[k] = (self._vouw(kombi["s"], perioden), self._vouw(kombi["c"], perioden))
+        S, C = self.memo[k]
+        ks = tuple(self.n_waarden(c) for c in kolommen)
+        doel = np.zeros(S.shape[2], dtype=np.int64)  # the (kolommen) value of each combination
+        for col, w in zip(kolommen, ks):
+            doel = doel * w + kombi["codes"][col]
+        Kt = _prod(ks)
+        GP = S.shape[0] * S.shape[1]
+        idx = (np.arange(GP, dtype=np.int64)[:, None] * Kt + doel[None, :]).ravel()
+        shape = S.shape[:2] + (ks or (1,))
+        s = np.bincount(idx, weights=S.reshape(-1), minlength=GP * Kt).reshape(shape)
+        c = None
+        if tellen:
+            c = np.bincount(idx, weights=C.reshape(-1), minlength=GP * Kt).astype(np.int64).reshape(shape)
         return s, c
 
     def rollup(self, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -247,13 +350,16 @@ class Werkset:
     def _cellen(self, perioden: pd.DataFrame, kolommen: tuple):
         """The items in the periods aggregated per distinct (client, gemeente,
         period, value of each of ``kolommen``): a dict of the cells' codes
-        (``client``, ``g``, ``p`` and the columns) and their net cent ``s``;
-        memoised for the last two periods tables."""
+        (``client``, ``g``, ``p`` and the columns), their net cent ``s`` and item
+        count ``n``, and ``veel``: per client, whether its cells lie in more than one
+        gemeente; memoised for the last two periods tables."""
         k = ("cellen", pkey(perioden), kolommen)
         if k not in self.memo:
             for old in [x for x in self.memo if x[0] == "cellen"][:-1]:
                 del self.memo[old]  # memory: the last two periods tables
             P = len(perioden)
+            if set(kolommen) & set(KLEINE_KOLOMMEN):
+                self._kombi()  # their codes then come from the combinations (see codes)
             lut = self._maand_lut(perioden)
             cell = np.where(lut[None, :] >= 0, np.arange(self.G, dtype=np.int64)[:, None] * P + lut[None, :], -1)
             gp = cell.ravel()[self.gm]  # gemeente x period of each item, -1: outside the periods
@@ -264,6 +370,12 @@ class Werkset:
             out = dict(zip(("client", "gp") + kolommen, cols))
             out["g"], out["p"] = np.divmod(out.pop("gp"), max(P, 1))
             out["s"] = np.bincount(codes, weights=self.bedrag_f[sel], minlength=len(cols[0]))
+            out["n"] = np.bincount(codes, minlength=len(cols[0]))
+            een = np.zeros(self.n_client, dtype=np.int64)
+            een[out["client"]] = out["g"]  # one of the client's gemeenten
+            veel = np.zeros(self.n_client, dtype=bool)
+            veel[out["client"][out["g"] != een[out["client"]]]] = True
+            out["veel"] = veel
             self.memo[k] = out
         return self.memo[k]
 
@@ -273,7 +385,9 @@ class Werkset:
         is summed per client within each level (a client's credit in one gemeente
         and debet in another count separately in the gemeenten, netted in the
         regio). From one aggregation per periods table (:meth:`_cellen`, split by
-        :data:`KLANT_KOLOMMEN`), summed up per level."""
+        :data:`KLANT_KOLOMMEN`), summed per (client, period, value, gemeente); a
+        client whose cells all lie in one gemeente has the same sums in its regio
+        and in Nederland, so only the other clients are summed again per level."""
         P = len(perioden)
         kol = KLANT_KOLOMMEN if kolom is None or kolom in KLANT_KOLOMMEN else (kolom,)
         c = self._cellen(perioden, kol)
@@ -281,20 +395,27 @@ class Werkset:
             e, K = np.zeros(len(c["s"]), dtype=np.int64), 1
         else:
             e, K = c[kolom], self.n_waarden(kolom)
-        out = []
-        keys, s, unit, n_unit = [c["client"], c["p"], e], c["s"], c["g"], self.G
-        for niveau in ("gemeente", "regio", "nederland"):
-            if niveau == "regio":  # sums per (client, period, value, regio) from the gemeente sums
-                unit, n_unit = self.regio_of_g[unit], self.R
-            elif niveau == "nederland":
-                unit, n_unit = np.zeros(len(unit), dtype=np.int64), 1
-            grp, cols = _groepeer(keys + [unit], [self.n_client, P, K, n_unit])
-            s = np.bincount(grp, weights=s, minlength=len(cols[0]))
-            keys, unit = cols[:3], cols[3]
-            pos = s > 0
-            cell = (unit[pos] * P + keys[1][pos]) * K + keys[2][pos]
-            out.append(np.bincount(cell, minlength=n_unit * P * K).astype(np.float64).reshape(n_unit, P, K))
-        return out[0], out[1], out[2][0]
+
+        PK = P * K
+        grp, (cl, p, e, g) = _groepeer([c["client"], c["p"], e, c["g"]], [self.n_client, P, K, self.G])
+        s = np.bincount(grp, weights=c["s"], minlength=len(cl))
+        pe = p * K + e
+        pos = s > 0
+        gem = np.bincount((g * PK + pe)[pos], minlength=self.G * PK)
+        veel = c["veel"][cl]
+        een = pos & ~veel  # positive, and the same sum in the client's regio and in Nederland
+        r = self.regio_of_g[g]
+        regio = np.bincount((r * PK + pe)[een], minlength=self.R * PK)
+        nl = np.bincount(pe[een], minlength=PK)
+        if veel.any():
+            grp, (cl, pe, r) = _groepeer([cl[veel], pe[veel], r[veel]], [self.n_client, PK, self.R])
+            s = np.bincount(grp, weights=s[veel], minlength=len(cl))
+            regio += np.bincount((r * PK + pe)[s > 0], minlength=self.R * PK)
+            grp, (cl, pe) = _groepeer([cl, pe], [self.n_client, PK])
+            s = np.bincount(grp, weights=s, minlength=len(cl))
+            nl += np.bincount(pe[s > 0], minlength=PK)
+        f = np.float64
+        return gem.astype(f).reshape(self.G, P, K), regio.astype(f).reshape(self.R, P, K), nl.astype(f).reshape(P, K)
 
     # -- shaping
     def frame(self, perioden: pd.DataFrame, values: dict, by_labels=None) -> pd.DataFrame:
@@ -333,9 +454,17 @@ class Werkset:
     def per_agb(self, perioden: pd.DataFrame):
         """Net cent and item counts per level x period x aanbieder: arrays (., P, A)."""
         k = ("agb", pkey(perioden))
-        if k not in self.memo:
-            s, c = self.som(perioden, "agb")
-            self.memo[k] = (self.rollup(s), self.rollup(c))
+        if k not in self.memo:  # from the cells of clienten_pos (far fewer than the items), per level
+            cel = self._cellen(perioden, KLANT_KOLOMMEN)
+            P, A = len(perioden), self.n_waarden("agb")
+            sums, counts = [], []
+            for unit, n_unit in ((cel["g"], self.G), (self.regio_of_g[cel["g"]], self.R), (None, 1)):
+                idx = cel["p"] * A + cel["agb"] if unit is None else (unit * P + cel["p"]) * A + cel["agb"]
+                shape = (P, A) if unit is None else (n_unit, P, A)
+                sums.append(np.bincount(idx, weights=cel["s"], minlength=n_unit * P * A).reshape(shape))
+                counts.append(np.bincount(idx, weights=cel["n"], minlength=n_unit * P * A).astype(np.int64)
+                              .reshape(shape))
+            self.memo[k] = (tuple(sums), tuple(counts))
         return self.memo[k]
 
 
@@ -434,12 +563,12 @@ def kosten(declaraties: pd.DataFrame, perioden: pd.DataFrame, dimensie: str | No
         f = ws.frame(perioden, {"cent": ws.rollup(ws.som(perioden, tellen=False)[0])})
         f["waarde"] = euro(f["cent"])
         return finish(f)
-    labels = ws.labels(dimensie)
+    dims = dim_value(ws.labels(dimensie), dimensie).to_numpy()  # one label per value, not per row
     s, c = ws.som(perioden, dimensie)
-    f = ws.frame(perioden, {"cent": ws.rollup(s), "n": ws.rollup(c)}, by_labels=labels)
+    f = ws.frame(perioden, {"cent": ws.rollup(s), "n": ws.rollup(c)}, by_labels=dims)
     f = f[f["n"] > 0].copy()
     f["waarde"] = euro(f["cent"])
-    f["dimensie"] = dim_value(f["_by"], dimensie).to_numpy()
+    f["dimensie"] = f["_by"]
     return finish(f)
 
 

@@ -103,15 +103,6 @@ def _werk(tw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Categorical key columns back to strings (small aggregated frames only)."""
-    out = df.copy()
-    for c in out.columns:
-        if isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = out[c].astype(object).astype(schema.S)
-    return out
-
-
 def _actief(tw: pd.DataFrame, perioden: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     w = cached(tw, "toewijzingen", _werk)
     cols = ["regio", "gemeentecode", "client_nr", "ingangsdatum", "einddatum_eff", *extra]
@@ -121,15 +112,20 @@ def _actief(tw: pd.DataFrame, perioden: pd.DataFrame, extra: tuple[str, ...] = (
 def _eerste_paren(tw: pd.DataFrame) -> np.ndarray:
     """Positions of the first row of each distinct (regio, gemeentecode) pair of the
     toewijzingen, in order of appearance: the rows ``drop_duplicates`` keeps, found
-    on the integer codes of :func:`_werk` (missing is a value of its own, as there)."""
+    on the shared column codes (missing is a value of its own, as there)."""
     memo = _memo(tw)
     if "eerste_paren" not in memo:
-        w = cached(tw, "toewijzingen", _werk)
-        rc = w["regio"].cat.codes.to_numpy(dtype=np.int64) + 1
-        gc = w["gemeentecode"].cat.codes.to_numpy(dtype=np.int64) + 1
-        key = rc * (len(w["gemeentecode"].cat.categories) + 1) + gc
+        key, _ = _paar_sleutel(tw)
         memo["eerste_paren"] = np.sort(np.unique(key, return_index=True)[1])
     return memo["eerste_paren"]
+
+
+def _paar_sleutel(tw: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """The (regio, gemeentecode) pair of each row packed into one integer (missing is
+    a value of its own) from the shared column codes, and the size of its range."""
+    rc, ru = _common.column_codes(tw, "regio")
+    gc, gu = _common.column_codes(tw, "gemeentecode")
+    return (rc + 1) * (len(gu) + 1) + (gc + 1), (len(ru) + 1) * (len(gu) + 1)
 
 
 def _levels(tw: pd.DataFrame) -> pd.DataFrame:
@@ -157,64 +153,113 @@ def _actief_posities(tw: pd.DataFrame, perioden: pd.DataFrame) -> tuple[np.ndarr
     memo = _memo(tw)
     k = ("actief", pkey(perioden))
     if k not in memo:
-        w = cached(tw, "toewijzingen", _werk)
         begins = perioden["begin"].to_numpy(dtype="datetime64[ns]")
         ends = perioden["eind"].to_numpy(dtype="datetime64[ns]")
-        b = w["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
-        e = w["einddatum_eff"].to_numpy(dtype="datetime64[ns]")
-        if len(w) == 0 or len(perioden) == 0:
+        b = tw["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
+        e = tw["einddatum_eff"].to_numpy(dtype="datetime64[ns]")
+        if len(tw) == 0 or len(perioden) == 0:
             memo[k] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         else:
             first = np.searchsorted(ends, b, side="left")
             last = np.searchsorted(begins, e, side="right") - 1
             n = np.where(np.isnat(b) | np.isnat(e), 0, np.maximum(last - first + 1, 0))
-            rows = np.repeat(np.arange(len(w)), n)
-            offs = np.arange(len(rows)) - np.repeat(np.cumsum(n) - n, n)
-            memo[k] = (rows, np.repeat(first, n) + offs)
+            rows = np.repeat(np.arange(len(tw)), n)
+            # period index: first + the position within the row's run (one repeat)
+            memo[k] = (rows, np.arange(len(rows)) - np.repeat(np.cumsum(n) - n - first, n))
     return memo[k]
 
 
-def _tel(tw: pd.DataFrame, perioden: pd.DataFrame, rows: np.ndarray, pidx: np.ndarray) -> pd.DataFrame:
-    """Per level and period: ``aantal`` (rows) and ``clienten`` (distinct client_nr;
-    like ``nunique_levels`` a client_nr of -1 counts as one client), on integer codes
-    (:class:`_common.LevelGroups`). Columns regio, gemeente, periode, aantal, clienten."""
-    w = cached(tw, "toewijzingen", _werk)
-    rc = w["regio"].cat.codes.to_numpy(dtype=np.int64)
-    gc = w["gemeentecode"].cat.codes.to_numpy(dtype=np.int64)
-    ru = np.asarray(w["regio"].cat.categories.astype(object), dtype=object)
-    gu = np.asarray(w["gemeentecode"].cat.categories.astype(object), dtype=object)
-    lg = _common.LevelGroups(rc[rows], ru, gc[rows], gu, pidx, len(perioden))
-    cl = w["client_nr"].to_numpy(dtype=np.int64)[rows]
-    cl = np.where(cl < 0, int(cl.max()) + 1 if len(cl) else 0, cl)
-    f = lg.frame(aantal=lg.sum(), clienten=lg.nunique(cl))
-    out = pd.DataFrame({"regio": f["regio"].astype(schema.S), "gemeente": f["gemeente"].astype(schema.S),
-                        "periode": pd.array(perioden["periode"].to_numpy(dtype=object)[f["_key"].to_numpy()],
-                                            dtype=schema.S),
-                        "aantal": f["aantal"].to_numpy(), "clienten": f["clienten"].to_numpy()})
+def _eenheden(tw: pd.DataFrame) -> dict:
+    """The level units of the toewijzingen, memoised: ``unit`` per row, its (regio,
+    gemeentecode) pair numbered in order of first appearance (the gemeente rows of
+    :func:`_levels`); per unit ``ri``, the index of its regio among the regio rows of
+    :func:`_levels`; ``ok_u`` (regio and gemeente known: a gemeente group) per unit and
+    ``ok_r`` (regio known) per regio row; ``client`` per row (``client_nr``, -1 as one
+    client of its own, as in ``nunique_levels``)."""
+    memo = _memo(tw)
+    if "eenheden" not in memo:
+        key, size = _paar_sleutel(tw)
+        eerste = _eerste_paren(tw)
+        lut = np.full(size, -1, dtype=np.int64)
+        lut[key[eerste]] = np.arange(len(eerste))
+        rc = _common.column_codes(tw, "regio")[0][eerste]
+        gc = _common.column_codes(tw, "gemeentecode")[0][eerste]
+        ri, ru = pd.factorize(rc)  # regio rows in order of first appearance (missing: -1, its own row)
+        cl = tw["client_nr"].to_numpy(dtype=np.int64) if "client_nr" in tw.columns \
+            else pd.factorize(tw["client_id"])[0].astype(np.int64)
+        cl = np.where(cl < 0, int(cl.max()) + 1 if len(cl) else 0, cl)
+        memo["eenheden"] = {"unit": lut[key], "U": len(eerste), "ri": np.asarray(ri, dtype=np.int64),
+                            "R": len(ru), "ok_u": (rc >= 0) & (gc >= 0), "ok_r": np.asarray(ru) >= 0,
+                            "client": cl, "n_client": int(cl.max()) + 1 if len(cl) else 1}
+    return memo["eenheden"]
+
+
+def _tellingen(tw: pd.DataFrame, P: int, rows: np.ndarray, pidx: np.ndarray) -> dict:
+    """Per level (gemeente unit, regio row, Nederland; see :func:`_eenheden`) x period:
+    ``aantal`` (rows) and ``clienten`` (distinct clients) of the (row, period index)
+    pairs ``rows``, ``pidx``: arrays (U, P), (R, P), (P,), float64.
+
+    Distinct clients from the distinct (client, period, unit) triples (one hash pass);
+    a client whose triples all lie in one unit counts the same in its regio and in
+    Nederland, so only the other clients are deduplicated again per level."""
+    e = _eenheden(tw)
+    U, R, ri = e["U"], e["R"], e["ri"]
+    u = e["unit"][rows]
+    cel = u * P + pidx
+    a_g = np.bincount(cel, minlength=U * P).astype(np.float64)
+    a_r = np.bincount(np.repeat(ri * P, P) + np.tile(np.arange(P), U), weights=a_g, minlength=R * P)
+    aantal = (a_g.reshape(U, P), a_r.reshape(R, P), a_g.reshape(U, P).sum(axis=0))
+    trip = pd.unique((e["client"][rows] * P + pidx) * max(U, 1) + u)
+    cp, u = np.divmod(trip, max(U, 1))
+    p = cp % P
+    c_g = np.bincount(u * P + p, minlength=U * P)
+    een = np.zeros(e["n_client"], dtype=np.int64)
+    cl = cp // P
+    een[cl] = u  # one of the client's units
+    veel = np.zeros(e["n_client"], dtype=bool)
+    veel[cl[u != een[cl]]] = True
+    veel = veel[cl]
+    c_r = np.bincount(ri[u[~veel]] * P + p[~veel], minlength=R * P)
+    c_n = np.bincount(p[~veel], minlength=P)
+    if veel.any():
+        cpr = pd.unique(cp[veel] * R + ri[u[veel]])
+        c_r = c_r + np.bincount((cpr % R) * P + (cpr // R) % P, minlength=R * P)
+        c_n = c_n + np.bincount(pd.unique(cp[veel]) % P, minlength=P)
+    f = np.float64
+    clienten = (c_g.astype(f).reshape(U, P), c_r.astype(f).reshape(R, P), c_n.astype(f))
+    return {"aantal": aantal, "clienten": clienten}
+
+
+def _rooster(tw: pd.DataFrame, perioden: pd.DataFrame, **values) -> pd.DataFrame:
+    """Every level of :func:`_levels` x period (as :func:`complete` makes it) with one
+    column per ``values[name]`` (level arrays of :func:`_tellingen`); groups without a
+    known regio or gemeente get 0, as :func:`complete` fills them."""
+    e = _eenheden(tw)
+    lv = _levels(tw)
+    P = len(perioden)
+    idx = np.repeat(np.arange(len(lv)), P)
+    out = pd.DataFrame({"regio": lv["regio"].array.take(idx), "gemeente": lv["gemeente"].array.take(idx),
+                        "periode": pd.array(np.tile(perioden["periode"].to_numpy(dtype=object), len(lv)),
+                                            dtype=schema.S)})
+    for name, (g, r, n) in values.items():
+        out[name] = np.concatenate([np.where(e["ok_u"][:, None], g, 0).ravel(),
+                                    np.where(e["ok_r"][:, None], r, 0).ravel(), n])
     return out
 
 
-def _tel_actief(tw: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
-    """:func:`_tel` of the (toewijzing, period) overlaps, once per periods table."""
+def _tel_actief(tw: pd.DataFrame, perioden: pd.DataFrame) -> dict:
+    """:func:`_tellingen` of the (toewijzing, period) overlaps, once per periods table."""
     from .kosten import pkey
 
     memo = _memo(tw)
     k = ("tel_actief", pkey(perioden))
     if k not in memo:
-        memo[k] = _tel(tw, perioden, *_actief_posities(tw, perioden))
+        memo[k] = _tellingen(tw, len(perioden), *_actief_posities(tw, perioden))
     return memo[k]
 
 
-def _gestart(tw: pd.DataFrame, perioden: pd.DataFrame, per: str) -> pd.DataFrame:
-    w = cached(tw, "toewijzingen", _werk)
-    i, ok = _gestart_index(w, perioden)
-    t = w.loc[ok, ["regio", "gemeentecode", "client_nr"]].reset_index(drop=True)
-    t["periode"] = perioden["periode"].to_numpy(dtype=object)[i[ok]]
-    return t
-
-
 def _gestart_index(w: pd.DataFrame, perioden: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    ing = w["ingangsdatum"].to_numpy()
+    ing = w["ingangsdatum"].to_numpy(dtype="datetime64[ns]")
     begins = perioden["begin"].to_numpy(dtype="datetime64[ns]")
     ends = perioden["eind"].to_numpy(dtype="datetime64[ns]")
     i = np.searchsorted(begins, ing, side="right") - 1
@@ -239,8 +284,7 @@ def clienten(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame
     k = ("clienten", pkey(perioden))
     if k not in memo:
         t = _tel_actief(toewijzingen, perioden)
-        n = t[["regio", "gemeente", "periode"]].assign(waarde=t["clienten"].to_numpy())
-        out = complete(n, _levels(toewijzingen), perioden, {"waarde": 0})
+        out = _rooster(toewijzingen, perioden, waarde=t["clienten"])
         out["n_clienten"] = out["waarde"]
         memo[k] = finish(out)
     return memo[k].copy()
@@ -256,21 +300,16 @@ def toewijzingen(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataF
     k = ("toewijzingen", pkey(perioden))
     if k not in memo:
         t = _tel_actief(toewijzingen, perioden)
-        out = t[["regio", "gemeente", "periode"]].assign(waarde=t["aantal"].to_numpy(),
-                                                         n_clienten=t["clienten"].to_numpy())
-        out = complete(out, _levels(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
-        memo[k] = finish(out)
+        memo[k] = finish(_rooster(toewijzingen, perioden, waarde=t["aantal"], n_clienten=t["clienten"]))
     return memo[k].copy()
 
 
 def toewijzingen_gestart(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``toewijzingen_gestart`` (metrics.md section 1): toewijzingen whose
     ingangsdatum lies in the period. ``n_clienten`` = distinct clients among them."""
-    i, ok = _gestart_index(cached(toewijzingen, "toewijzingen", _werk), perioden)
-    t = _tel(toewijzingen, perioden, np.flatnonzero(ok), i[ok])
-    out = t[["regio", "gemeente", "periode"]].assign(waarde=t["aantal"].to_numpy(), n_clienten=t["clienten"].to_numpy())
-    out = complete(out, _levels(toewijzingen), perioden, {"waarde": 0, "n_clienten": 0})
-    return finish(out)
+    i, ok = _gestart_index(toewijzingen, perioden)
+    t = _tellingen(toewijzingen, len(perioden), np.flatnonzero(ok), i[ok])
+    return finish(_rooster(toewijzingen, perioden, waarde=t["aantal"], n_clienten=t["clienten"]))
 
 
 def toewijzingen_per_client(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
@@ -327,34 +366,26 @@ def _jeugdigen_teller(tw: pd.DataFrame, perioden: pd.DataFrame, bev: pd.DataFram
     period, in a gemeente with a bevolking figure (``bev``: gemeentecode, jaar) for
     the period's year. Columns regio, gemeente, periode, teller.
 
-    On integer codes (:func:`_actief_posities`, :class:`_common.LevelGroups`); when a
-    regio or gemeentecode is missing, the frame-based computation (whose groups
-    keep missing keys) instead.
+    On integer codes (:func:`_actief_posities`, :func:`_tellingen`); when a regio or
+    gemeentecode is missing, the frame-based computation (whose groups keep missing
+    keys) instead.
     """
-    w = cached(tw, "toewijzingen", _werk)
-    rc_all = w["regio"].cat.codes.to_numpy(dtype=np.int64)
-    gc_all = w["gemeentecode"].cat.codes.to_numpy(dtype=np.int64)
+    rc_all, _ = _common.column_codes(tw, "regio")
+    gc_all, gu = _common.column_codes(tw, "gemeentecode")
     if (rc_all < 0).any() or (gc_all < 0).any():
         return _jeugdigen_teller_frames(tw, perioden, bev)
     rows, pidx = _actief_posities(tw, perioden)
     eind = perioden["eind"].to_numpy(dtype="datetime64[ns]")
-    age = leeftijd(w["geboortedatum"].to_numpy(dtype="datetime64[ns]")[rows], eind[pidx]).to_numpy()
-    # has[gemeente code, period]: a bevolking figure for the gemeente in the period's year
-    gu = np.asarray(w["gemeentecode"].cat.categories.astype(object), dtype=object)
+    age = leeftijd(tw["geboortedatum"].to_numpy(dtype="datetime64[ns]")[rows], eind[pidx]).to_numpy()
+    # has[unit, period]: a bevolking figure for the unit's gemeente in the period's year
+    e = _eenheden(tw)
+    gem = np.asarray(gu, dtype=object)[gc_all[_eerste_paren(tw)]]
     pj = perioden["eind"].dt.year.to_numpy(dtype=np.int64)
     known = set(zip(bev["gemeentecode"].astype(object), bev["jaar"].astype("int64")))
-    has = np.array([[(g, int(j)) in known for j in pj] for g in gu], dtype=bool).reshape(len(gu), len(pj))
-    rc, gc = rc_all[rows], gc_all[rows]
-    sel = (age >= 0) & (age <= 17) & has[gc, pidx]
-    ru = np.asarray(w["regio"].cat.categories.astype(object), dtype=object)
-    lg = _common.LevelGroups(rc, ru, gc, gu, pidx, len(perioden), mask=sel)
-    cl = lg.take(w["client_nr"].to_numpy(dtype=np.int64)[rows])
-    cl = np.where(cl < 0, int(cl.max()) + 1 if len(cl) else 0, cl)  # -1 is one client, as in nunique_levels
-    f = lg.frame(teller=lg.nunique(cl))
-    return pd.DataFrame({"regio": f["regio"].astype(schema.S), "gemeente": f["gemeente"].astype(schema.S),
-                         "periode": pd.array(perioden["periode"].to_numpy(dtype=object)[f["_key"].to_numpy()],
-                                             dtype=schema.S),
-                         "teller": f["teller"].to_numpy()})
+    has = np.array([[(g, int(j)) in known for j in pj] for g in gem], dtype=bool).reshape(len(gem), len(pj))
+    sel = np.flatnonzero((age >= 0) & (age <= 17) & has[e["unit"][rows], pidx])
+    f = _rooster(tw, perioden, teller=_tellingen(tw, len(perioden), rows[sel], pidx[sel])["clienten"])
+    return f[f["teller"] > 0].reset_index(drop=True)
 
 
 def _jeugdigen_teller_frames(tw: pd.DataFrame, perioden: pd.DataFrame, bev: pd.DataFrame) -> pd.DataFrame:
