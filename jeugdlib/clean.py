@@ -153,37 +153,75 @@ class Codes:
         return len(self.codes)
 
 
+def _lookup_codes(s: pd.Series) -> Codes:
+    """:class:`Codes` for lookups and grouping only, where the numbering does not
+    matter: of dictionary-encoded strings the positions in their unified
+    dictionary (NA and "" -> -1; no renumbering in order of first appearance),
+    else :class:`Codes` itself. The uniques may hold values no row has."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data = _arrow_dictionary(s)
+    if data is None or len(data) == 0 or any(ch.dictionary.null_count for ch in data.chunks):
+        return Codes(s)
+    data = data.unify_dictionaries()
+    uniques = data.chunk(0).dictionary.cast(pa.large_string())
+    if pc.count_distinct(uniques).as_py() != len(uniques):
+        return Codes(s)
+    codes = np.concatenate([pc.fill_null(ch.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+                            for ch in data.chunks])
+    empty = pc.index(uniques, "").as_py()
+    if empty >= 0:
+        codes[codes == empty] = -1
+    out = Codes.__new__(Codes)
+    out.codes, out.uniques = codes, pd.Index(pd.arrays.ArrowStringArray(uniques))
+    return out
+
+
 def _rows(df: pd.DataFrame, pos: np.ndarray, columns=None) -> pd.DataFrame:
-    """``df[columns].take(pos).reset_index(drop=True)`` (default all columns); for
-    increasing positions as a boolean filter, which copies Arrow strings in runs
-    instead of one by one (faster), and each column once (the frame is made
-    without consolidating same-dtype columns into a new block: no second copy)."""
+    """``df[columns].take(pos).reset_index(drop=True)`` (default all columns), each
+    column once (the frame is made without consolidating same-dtype columns into
+    a new block: no second copy); dictionary-encoded strings come out plain. Many
+    increasing positions: as a boolean filter, which copies Arrow strings in runs
+    instead of one by one (faster); else (few rows, or not increasing) a take per
+    column (a filter would read every row)."""
     import pyarrow as pa
 
     columns = list(df.columns) if columns is None else list(columns)
     pos = np.asarray(pos, dtype=np.int64)
-    if len(pos) > 1 and not bool((pos[1:] > pos[:-1]).all()):
-        out = df[columns].take(pos).reset_index(drop=True)
-        for c in columns:
-            if _arrow_dictionary(out[c]) is not None:
-                out[c] = decoded(out[c])
-        return out
-    mask = np.zeros(len(df), dtype=bool)
-    mask[pos] = True
-    pmask = pa.array(mask)
+    increasing = len(pos) < 2 or bool((pos[1:] > pos[:-1]).all())
+    if increasing and len(pos) * 8 >= len(df):
+        mask = np.zeros(len(df), dtype=bool)
+        mask[pos] = True
+        pmask = pa.array(mask)
+
+        def arrow(data):
+            return data.filter(pmask)
+
+        def other(arr):  # the array itself (Series[mask] aligns an index first: slower)
+            return arr[mask]
+    else:
+        idx = pa.array(pos)
+
+        def arrow(data):
+            return data.take(idx)
+
+        def other(arr):
+            return arr.take(pos)
     out = {}
     for c in columns:  # one per column (pandas would turn a boolean mask into a take)
         arr = df[c].array
         if _arrow_dictionary(arr) is not None:  # dictionary-encoded strings: plain ones out
-            out[c] = decoded(pd.Series(type(arr)(arr._pa_array.filter(pmask)), name=c))
+            out[c] = decoded(pd.Series(type(arr)(arrow(arr._pa_array)), name=c))
         elif isinstance(arr, pd.arrays.ArrowExtensionArray):
-            out[c] = pd.Series(type(arr)(arr._pa_array.filter(pmask)), name=c)
+            out[c] = pd.Series(type(arr)(arrow(arr._pa_array)), name=c)
         else:
-            out[c] = df[c][mask].reset_index(drop=True)
+            out[c] = pd.Series(other(arr), name=c)
     return pd.DataFrame(out, columns=columns, copy=False)
 
 
 _DAY_NS = 86_400 * 10**9
+_NAT_DAY = np.iinfo(np.int64).min // _DAY_NS  # the day NaT floors to (also the earliest possible date's)
 
 
 def _ns(dates) -> np.ndarray:
@@ -219,7 +257,7 @@ def _day_range(v: np.ndarray, nat: np.ndarray) -> tuple[int, int]:
     """(first, last) day since 1970 (floor) of the dates ``v`` (datetime64[ns]) that
     are not NaT (``nat``: ``np.isnat(v)``, not all True); without a masked copy."""
     i = v.view(np.int64)
-    lo = int(i.min(where=~nat, initial=np.iinfo(np.int64).max))
+    lo = int(i.min(where=~nat, initial=np.iinfo(np.int64).max)) if nat.any() else int(i.min())
     return lo // _DAY_NS, int(i.max()) // _DAY_NS  # NaT is the lowest int64: never the max
 
 
@@ -241,13 +279,18 @@ def _day_codes(v) -> np.ndarray:
     the earliest day plus 1, NaT -> 0 (no sentinel far in the past, so a date
     packs into few bits of a key)."""
     v = _ns(v)
+    if len(v) == 0:
+        return np.zeros(0, dtype=np.int64)
+    days = v.view(np.int64) // _DAY_NS  # floor, as astype("datetime64[D]")
+    lo = int(days.min())
+    if lo > _NAT_DAY:  # no NaT (it floors to that day): no mask needed
+        days -= lo - 1
+        return days
     nat = np.isnat(v)
     if nat.all():
         return np.zeros(len(v), dtype=np.int64)
-    days = v.view(np.int64) // _DAY_NS  # floor, as astype("datetime64[D]")
     days -= _day_range(v, nat)[0] - 1
-    if nat.any():
-        days[nat] = 0
+    days[nat] = 0
     return days
 
 
@@ -266,68 +309,66 @@ def _arrow_dictionary(s) -> "pa.ChunkedArray | None":
 
 
 def decoded(s: pd.Series) -> pd.Series:
-    """A column of dictionary-encoded strings as a plain string column (else ``s``)."""
+    """A column of dictionary-encoded strings as a plain string column (else ``s``).
+    Per chunk one take from its dictionary cast to large strings (no decode to
+    small strings and cast of every row after it)."""
     import pyarrow as pa
 
     data = _arrow_dictionary(s)
     if data is None:
         return s
-    plain = pa.chunked_array([ch.dictionary_decode().cast(pa.large_string()) for ch in data.chunks],
+    plain = pa.chunked_array([ch.dictionary.cast(pa.large_string()).take(ch.indices) for ch in data.chunks],
                              pa.large_string())
     return pd.Series(pd.arrays.ArrowStringArray(plain), index=pd.Series(s).index, name=getattr(s, "name", None))
 
 
-def _local_codes(data) -> tuple[np.ndarray, "pa.Array"]:
-    """(per row the position of its value in ``dictionary``, -1 for NA; the
-    dictionary: large strings) of Arrow strings, plain or dictionary-encoded."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_dictionary(data.type) and any(ch.dictionary.null_count for ch in data.chunks):
-        # Arrow cannot unify dictionaries holding nulls (Parquet's never do): decode
-        data = pa.chunked_array([ch.dictionary_decode().cast(pa.large_string()) for ch in data.chunks],
-                                pa.large_string())
-    if not pa.types.is_dictionary(data.type):  # one chunk: a chunked encoding would repeat its dictionary
-        data = pa.chunked_array([pc.dictionary_encode(data.combine_chunks(), null_encoding="mask")])
-    if data.num_chunks == 0:
-        return np.zeros(0, dtype=np.int64), pa.array([], pa.large_string())
-    data = data.unify_dictionaries()
-    dictionary = data.chunk(0).dictionary.cast(pa.large_string())
-    idx = np.concatenate([pc.fill_null(ch.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-                          for ch in data.chunks])
-    return idx, dictionary
-
-
 def _shared_codes_dictionary(data: list) -> tuple[np.ndarray, "pa.Array"]:
     """The codes of ``_arrow_codes`` of the concatenation of ``data`` (Arrow string
-    columns, plain or dictionary-encoded), without hashing every row's string: each
-    column's distinct values are numbered, those numbers joined into one numbering
-    over all columns and renumbered in order of first appearance (NA and "" -> -1,
-    "" keeping its slot). Returns (int32 codes of the concatenation, the unique
-    values in that numbering)."""
+    columns, plain or dictionary-encoded), without hashing every row's string of
+    a dictionary-encoded column: one hash table over the dictionaries of its
+    chunks and the rows of the plain columns gives every row a number; those
+    are renumbered in order of first appearance (NA and "" -> -1, "" keeping
+    its slot). Returns (int32 codes of the concatenation, the unique values in
+    that numbering)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    locals_ = [_local_codes(d) for d in data]
-    dicts = pa.concat_arrays([d for _, d in locals_]) if locals_ else pa.array([], pa.large_string())
-    enc = pc.dictionary_encode(dicts, null_encoding="mask")  # the distinct values of all columns
-    to_global = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    parts, offset = [], 0
-    for idx, d in locals_:
-        glob = np.append(to_global[offset:offset + len(d)], -1)  # last slot: NA (index -1)
-        parts.append(glob[idx])
-        offset += len(d)
-    allg = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    valid = allg >= 0
-    codes = np.full(len(allg), -1, dtype=np.int32)
-    first, order = pd.factorize(allg[valid])  # numbered in order of first appearance
-    codes[valid] = first
+    def indices(arr):
+        idx = arr if not arr.null_count else pc.fill_null(arr, -1)
+        return idx.to_numpy(zero_copy_only=False)
+
+    parts = []  # per block of rows: (its values to hash, its rows' positions in them or None: one each)
+    for d in data:
+        if pa.types.is_dictionary(d.type):
+            parts += [(ch.dictionary.cast(pa.large_string()), indices(ch.indices)) for ch in d.chunks if len(ch)]
+        elif len(d):
+            parts.append((d.cast(pa.large_string()).combine_chunks(), None))
+    n = sum(len(v) if i is None else len(i) for v, i in parts)
+    if n == 0:
+        return np.zeros(0, dtype=np.int32), pa.array([], pa.large_string())
+    enc = pc.dictionary_encode(pa.concat_arrays([v for v, _ in parts]), null_encoding="mask")
+    to_global = indices(enc.indices).astype(np.int32, copy=False)
+    allg = np.empty(n, dtype=np.int32)
+    at = offset = 0
+    for values, idx in parts:
+        glob = to_global[offset:offset + len(values)]
+        if idx is None:
+            allg[at:at + len(glob)] = glob
+            at += len(glob)
+        else:  # the last slot: NA (index -1)
+            np.take(np.append(glob, np.int32(-1)), idx, out=allg[at:at + len(idx)])
+            at += len(idx)
+        offset += len(values)
+    # renumbered in order of first appearance (hashing int32: cheap); -1 is no value
+    first, order = pd.factorize(allg)
+    rank = np.cumsum(order >= 0, dtype=np.int64) - 1
+    rank[order < 0] = -1
     empty = pc.index(enc.dictionary, "").as_py() if len(enc.dictionary) else -1
     if empty >= 0:
-        slot = np.flatnonzero(np.asarray(order) == empty)
-        if len(slot):
-            codes[codes == slot[0]] = -1
-    return codes, enc.dictionary.take(pa.array(np.asarray(order, dtype=np.int64)))
+        rank[order == empty] = -1  # "" -> -1, keeping its slot among the uniques
+    allg = rank.astype(np.int32)[first]
+    order = order[order >= 0]
+    return allg, enc.dictionary.take(pa.array(order.astype(np.int64)))
 
 
 def _shared_codes(*cols) -> tuple[list[np.ndarray], int]:
@@ -521,10 +562,19 @@ def _lookup_by_code_date(codes: Codes, dates, table: pd.DataFrame, code_col: str
     rows), -1 for a code not in the table.
     Vectorised: candidate (pair, row) combinations by ``np.repeat``, one lexsort.
     """
+    key, win, _, _ = _lookup_pairs(codes, dates, table, code_col, valid_fn, order_col)
+    return win[key]
+
+
+def _lookup_pairs(codes: Codes, dates, table: pd.DataFrame, code_col: str, valid_fn, order_col: str):
+    """:func:`_lookup_by_code_date` per distinct (code, day) pair: (pair number per
+    record, the chosen row per pair, the pair's date, are all dates whole days,
+    i.e. is every record's date its pair's)."""
     c, n = codes.codes, len(codes)
     if n == 0 or len(table) == 0 or len(codes.uniques) == 0:
-        return np.full(n, -1, dtype=np.int64)
-    key, pair_c, pair_d = _code_date_pairs(c, _ns(dates))
+        return np.zeros(n, dtype=np.int64), np.full(1, -1, dtype=np.int64), \
+            np.full(1, np.datetime64("NaT", "ns")), False
+    key, pair_c, pair_d, whole = _code_date_pairs(c, _ns(dates), whole_too=True)
     # table rows by code (rows whose code no record has are left out)
     tc = np.asarray(codes.uniques.get_indexer(table[code_col]), dtype=np.int64)
     by_code = np.flatnonzero(tc >= 0)
@@ -547,7 +597,7 @@ def _lookup_by_code_date(codes: Codes, dates, table: pd.DataFrame, code_col: str
         ps = pair[o]
         head = np.r_[True, ps[1:] != ps[:-1]]
         win[ps[head]] = rows[o][head]
-    return win[key]
+    return key, win, pair_d, whole
 
 
 def _whole_days(v: np.ndarray) -> bool:
@@ -562,32 +612,63 @@ def _whole_days(v: np.ndarray) -> bool:
     return True
 
 
-def _code_date_pairs(c: np.ndarray, dates: np.ndarray):
+def _days_whole(v: np.ndarray) -> tuple[np.ndarray, int, bool]:
+    """(:func:`_day_codes` of the dates ``v`` (datetime64[ns]), their earliest day
+    since 1970 (0 if all NaT), are all of them whole days (:func:`_whole_days`)),
+    in one pass of blocks: the day and its remainder from one ``divmod``."""
+    i = v.view(np.int64)
+    days = np.empty(len(i), dtype=np.int64)
+    rest = np.empty(min(len(i), 1 << 16), dtype=np.int64)
+    nat = np.iinfo(np.int64).min
+    whole = True
+    for lo in range(0, len(i), 1 << 16):
+        b = i[lo:lo + (1 << 16)]
+        np.divmod(b, _DAY_NS, out=(days[lo:lo + len(b)], rest[:len(b)]))
+        if whole and ((rest[:len(b)] != 0) & (b != nat)).any():
+            whole = False
+    if len(i) == 0:
+        return days, 0, True
+    first = int(days.min())
+    if first > _NAT_DAY:  # no NaT (it floors to that day)
+        days -= first - 1
+        return days, first, whole
+    isnat = np.isnat(v)
+    if isnat.all():
+        return np.zeros(len(v), dtype=np.int64), 0, True
+    first = _day_range(v, isnat)[0]
+    days -= first - 1
+    days[isnat] = 0
+    return days, first, whole
+
+
+def _code_date_pairs(c: np.ndarray, dates: np.ndarray, whole_too: bool = False):
     """Distinct (code, day) pairs of records: (pair number per record, code and
-    date per pair). Dates of whole days with a small code x day range: numbered
-    by a dense lookup array (no hashing); else by :func:`combine_keys` (in order
-    of first appearance, the date of the pair's first record)."""
+    date per pair; with ``whole_too`` also: are all dates whole days, so every
+    record's date is its pair's). Dates of whole days with a small code x day
+    range: numbered by a dense lookup array (no hashing); else by
+    :func:`combine_keys` (in order of first appearance, the date of the pair's
+    first record)."""
     n = len(c)
-    day = _day_codes(dates)
+    day, lo, whole = _days_whole(_ns(dates))
     width = int(day.max()) + 1
     size = (int(c.max()) + 2) * width
-    whole = size <= min(4 * n + (1 << 20), 1 << 25) and _whole_days(dates)
-    if not whole:
+    if not (whole and size <= min(4 * n + (1 << 20), 1 << 25)):
         key = combine_keys([c, day])
         first = first_positions(key)
-        return key, c[first], dates[first]
-    flat = (c + 1) * width + day
+        out = key, c[first], dates[first]
+        return (*out, whole) if whole_too else out
+    flat = day  # ours: the dense number of (code, day), built in place
+    flat += (c + 1) * width
     present = np.zeros(size, dtype=bool)
     present[flat] = True
     ids = np.flatnonzero(present)
     num = np.zeros(size, dtype=np.int32 if len(ids) < 2**31 else np.int64)
     num[ids] = np.arange(len(ids))
     pair_day = ids % width  # day code: 0 = NaT, else days since the earliest + 1
-    nat = np.isnat(dates)
-    lo = _day_range(dates, nat)[0] if not nat.all() else 0
     pair_d = ((lo + pair_day - 1) * _DAY_NS).view("datetime64[ns]")
     pair_d[pair_day == 0] = np.datetime64("NaT", "ns")
-    return num[flat], ids // width - 1, pair_d
+    out = num[flat], ids // width - 1, pair_d
+    return (*out, whole) if whole_too else out
 
 
 def _at(values: np.ndarray, rows: np.ndarray, fill):
@@ -691,11 +772,18 @@ def aanbieder_attrs(agb: pd.Series, datum, aanbieders: pd.DataFrame,
         def contracted(v, t, d):
             return (~np.isnat(v) | ~np.isnat(t)) & (np.isnat(v) | (v <= d)) & (np.isnat(t) | (d <= t))
 
-        # a row valid on the date wins; the winner is re-checked per record
-        row = _lookup_by_code_date(codes, d, a, "agb", lambda rows, dd: contracted(vanaf[rows], tot[rows], dd),
-                                   "gecontracteerd_vanaf")
+        # a row valid on the date wins; the winner is re-checked per record (once
+        # per (agb, day) pair when every record's date is its pair's)
+        key, win, pair_d, whole = _lookup_pairs(codes, d, a, "agb",
+                                                lambda rows, dd: contracted(vanaf[rows], tot[rows], dd),
+                                                "gecontracteerd_vanaf")
         nat = np.datetime64("NaT", "ns")
-        out["gecontracteerd"] = pd.array(contracted(_at(vanaf, row, nat), _at(tot, row, nat), d), dtype=schema.B)
+        if whole:
+            gec = contracted(_at(vanaf, win, nat), _at(tot, win, nat), pair_d)[key]
+        else:
+            row = win[key]
+            gec = contracted(_at(vanaf, row, nat), _at(tot, row, nat), d)
+        out["gecontracteerd"] = pd.array(gec, dtype=schema.B)
     return out
 
 
@@ -863,38 +951,49 @@ def net_items(tnr: np.ndarray, client: np.ndarray, agb: np.ndarray, prod: np.nda
     if n == 0:
         z = np.zeros(0, np.int64)
         return {"first": z, "bedrag": z, "volume": z, "n_debet": z, "n_credit": z}
-    tnr = np.asarray(tnr, dtype=np.int64)
+    tnr = np.asarray(tnr)
     has_nr = tnr >= 0
     # the item's subject: its toewijzing, or without a number its (client, agb) pair,
     # numbered after the toewijzing codes (few such lines: a small factorize)
-    subject = tnr
+    subject = tnr.astype(np.int64)  # our own copy: the key is built in it
     if not has_nr.all():
-        subject = tnr.copy()
         no = ~has_nr
         pair = combine_keys([np.asarray(client)[no], np.asarray(agb)[no]])
         subject[no] = int(tnr.max()) + 1 + pair
-    parts = [subject, np.asarray(prod, dtype=np.int64) + 1, _day_codes(begin), _day_codes(eind)]  # all >= 0
+    prod = np.asarray(prod)
+    begin, eind = _day_codes(begin), _day_codes(eind)
+    widths = [int(subject.max()) + 1, int(prod.max()) + 2, int(begin.max()) + 1, int(eind.max()) + 1]
     n_keep = n
-    if keep is not None:  # most significant: lines left out sort last
+    if keep is not None:
         keep = np.asarray(keep, dtype=bool)
         n_keep = int(keep.sum())
-        parts.insert(0, (~keep).astype(np.int64))
-    widths = [int(p.max()) + 1 for p in parts]
     amount = np.asarray(amount, dtype=np.int64)
     is_debet = amount > 0
-    if int(np.prod([float(w) for w in widths])) * 2 < 2**62:
-        # one int64 word: the key, then debet first; a stable sort keeps the input order
-        key = parts[0] if keep is not None else parts[0].copy()  # (~keep) is ours to change
-        for p, w in zip(parts[1:], widths[1:]):
-            key *= w
-            key += p
+    size = int(np.prod([float(w) for w in widths])) * 2  # the key with the debet bit below it
+    if size * 2 < 2**62:
+        # one int64 word: the key, then debet first; lines left out get +size (after
+        # all others); a stable sort keeps the input order
+        key = subject
+        key *= widths[1]
+        key += prod
+        key += 1  # productcode -1 -> 0
+        key *= widths[2]
+        key += begin
+        key *= widths[3]
+        key += eind
         key *= 2
         key += ~is_debet
+        if n_keep < n:
+            np.add(key, size, out=key, where=~keep)
         order = np.argsort(key, kind="stable")
         ks = key[order]
+        del key
         ks >>= 1
         change = np.r_[True, ks[1:] != ks[:-1]]
     else:
+        parts = [subject, prod.astype(np.int64) + 1, begin, eind]  # all >= 0
+        if keep is not None:  # most significant: lines left out sort last
+            parts.insert(0, (~keep).astype(np.int64))
         words = pack_keys(parts)
         order = np.lexsort((np.arange(n), ~is_debet, *reversed(words)))
         change = np.zeros(n, dtype=bool)
@@ -903,22 +1002,19 @@ def net_items(tnr: np.ndarray, client: np.ndarray, agb: np.ndarray, prod: np.nda
             ws = w[order]
             change[1:] |= ws[1:] != ws[:-1]
     starts = np.flatnonzero(change[:n_keep])  # first line of each item in sorted order
-    # items in order of their first line (positions are distinct: a scatter, no sort)
-    small = np.int32 if n < 2**31 else np.int64  # item numbers (half the memory)
-    slot = np.full(n, -1, dtype=small)
-    slot[order[starts]] = np.arange(len(starts), dtype=small)
-    first = np.flatnonzero(slot >= 0)
-    item_of_seg = np.empty(len(starts), dtype=small)
-    item_of_seg[slot[first]] = np.arange(len(first), dtype=small)
-    del slot
-    # sums: the first line's value plus the other lines' (few: most items are one line)
+    # items in order of their first line: one sort of those lines (int32: faster)
+    small = np.int32 if n < 2**31 else np.int64
+    seg_first = order[starts].astype(small)
+    first = np.sort(seg_first).astype(np.int64)
+    # sums: the first line's value plus the other lines' (few: most items are one
+    # line); their item found by binary search of their segment's first line
     rest = np.flatnonzero(~change[:n_keep])
-    rest_item = item_of_seg[np.searchsorted(starts, rest, side="right") - 1]
+    rest_item = np.searchsorted(first, seg_first[np.searchsorted(starts, rest, side="right") - 1])
     rest_line = order[rest]
     vol = np.asarray(vol, dtype=np.int64)
 
     def total(values):
-        out = values[first].astype(np.int64)
+        out = values[first].astype(np.int64, copy=False)
         np.add.at(out, rest_item, values[rest_line])
         return out
     return {"first": first, "bedrag": total(amount), "volume": total(vol),
@@ -974,15 +1070,16 @@ def _clean_declaraties(dec: pd.DataFrame, client: np.ndarray, tnr: np.ndarray, g
                        params: Params, tel: _Telling, kolommen=None):
     """metrics.md 0.2 on the raw lines (``client``, ``tnr``: codes of their client_id
     and toewijzing_nr); returns (items, positions of their line in ``dec``,
-    birth-date stats, agb and productcode :class:`Codes` of the items)."""
+    birth-date stats, agb and productcode :class:`Codes` of the items, in any
+    numbering: :func:`_lookup_codes`)."""
     n0 = len(dec)
     pb = dec["periode_begin"].to_numpy(dtype="datetime64[ns]")
     keep = pb < np.datetime64(params.peil_ts)  # NaT compares False
     tel.add("declaraties", "periode_na_peildatum", n0, (~keep).sum(),
             "declaratieregel met periode_begin op of na de peildatum (of leeg)")
     n_keep = int(keep.sum())
-    agb = Codes(dec["agb"])
-    prod = Codes(dec["productcode"])
+    agb = _lookup_codes(dec["agb"])  # for grouping and lookups: any numbering
+    prod = _lookup_codes(dec["productcode"])
     r = net_items(tnr, client, agb.codes, prod.codes, pb, dec["periode_eind"].to_numpy(dtype="datetime64[ns]"),
                   _int_values(dec["bedrag_cent_signed"]), _int_values(dec["volume_signed"]), keep=keep)
     first = r["first"]
@@ -1088,15 +1185,17 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
         tel_dec = _Telling()
         dec, pos, geb_stats, agb_c, prod_c = _clean_declaraties(raw_dec, dec_cc, dec_tc, geb_per_code, params,
                                                                 tel_dec, want)
+        gem_c = _lookup_codes(raw_dec["gemeentecode"]).take(pos)  # the items' (no hashing of their strings)
         if ruw_vrijgeven:  # the wide raw lines are freed before the lookups (peak memory)
-            ds.declaraties = _licht(ds).declaraties
+            ds.declaraties = _licht(ds, delen=True).declaraties
             del raw_dec
         # the items' reference attributes (independent lookups; a thread each, beside
         # the toewijzingen if those are still busy)
         pa_f = draden.submit(product_attrs, dec["productcode"], dec["productcategorie"], dec["periode_begin"],
                              producten, prod_c, kolommen=prod_kol)
         aa_f = draden.submit(aanbieder_attrs, dec["agb"], dec["periode_begin"], aanbieders, agb_c)
-        reg = regio_lookup(dec["gemeentecode"], gemeenten, kolommen=("regio", "gemeentenaam") if namen else ("regio",))
+        reg = regio_lookup(dec["gemeentecode"], gemeenten, gem_c,
+                           kolommen=("regio", "gemeentenaam") if namen else ("regio",))
         maand = _month_start(dec["periode_begin"].to_numpy(dtype="datetime64[ns]"))
         tel_tw, tw, ingetrokken, tw_pos, start_stop, verzoeken = tak.result()
         pa_, aa = pa_f.result(), aa_f.result()
@@ -1124,7 +1223,8 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
     del aa
     dec["maand"] = maand
 
-    signalen = _signalen(tw, dec, gemeenten, geb_stats)
+    signalen = _signalen(tw, dec, gemeenten, geb_stats, {"gemeentecode": gem_c, "productcode": prod_c})
+    del gem_c, prod_c, agb_c
     # unknown gemeenten are grouped under their own code: add them to the table
     onb = signalen["onbekende_gemeenten"]["gemeentecode"].dropna().unique()
     if len(onb):
@@ -1138,7 +1238,7 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
         budgetplafonds=schema.conform(ds.budgetplafonds, "budgetplafonds"),
         bevolking=schema.conform(ds.bevolking, "bevolking"),
         telling=tel.frame(), signalen=signalen, params=params,
-        toewijzingen_ingetrokken=ingetrokken, dataset=_licht(ds),
+        toewijzingen_ingetrokken=ingetrokken, dataset=_licht(ds, delen=ruw_vrijgeven),
     )
 
 
@@ -1147,10 +1247,16 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
 LICHTE_KOLOMMEN = ("gemeentecode", "agb", "productcode", "periode_begin", "periode_eind", "bedrag_cent_signed")
 
 
-def _licht(ds: Dataset) -> Dataset:
+def _licht(ds: Dataset, delen: bool = False) -> Dataset:
     """The dataset with only ``LICHTE_KOLOMMEN`` of its declaration lines (all lines
-    are kept, e.g. for counting lines received per gemeente and year)."""
+    are kept, e.g. for counting lines received per gemeente and year). ``delen``:
+    the caller lets go of ``ds.declaraties``, so its columns are used without a
+    copy (the frame is made from them, not selected from it)."""
     d = ds.declaraties
+    if delen:
+        cols = [c for c in LICHTE_KOLOMMEN if c in d.columns]
+        return dataclasses.replace(ds, declaraties=pd.DataFrame({c: decoded(d[c]) for c in cols}, columns=cols,
+                                                                copy=False))
     light = d[[c for c in LICHTE_KOLOMMEN if c in d.columns]]
     dicts = [c for c in light.columns if _arrow_dictionary(light[c]) is not None]
     if dicts:  # as strings, as every reader of the dataset expects
@@ -1158,8 +1264,10 @@ def _licht(ds: Dataset) -> Dataset:
     return dataclasses.replace(ds, declaraties=light)
 
 
-def _signalen(tw, dec, gemeenten, geb_unknown_dec) -> dict:
-    """Data-quality lists (no client ids in them)."""
+def _signalen(tw, dec, gemeenten, geb_unknown_dec, codes: dict | None = None) -> dict:
+    """Data-quality lists (no client ids in them). ``codes``: :class:`Codes` (any
+    numbering) of ``gemeentecode`` and ``productcode`` of ``dec`` when known (no
+    string comparisons per item)."""
     item_cols = ["toewijzing_nr", "agb", "gemeentecode", "regio", "productcode", "periode_begin",
                  "periode_eind", "volume", "bedrag_cent"]
 
@@ -1182,17 +1290,27 @@ def _signalen(tw, dec, gemeenten, geb_unknown_dec) -> dict:
         out = pd.concat(parts, ignore_index=True)[cols]
         return out.astype({c: schema.I if c in ("aantal", "bedrag_cent") else schema.S for c in cols})
 
-    def unknown_code(df):
-        return (~df["product_bekend"].fillna(False).astype(bool)) & (df["productcode"].fillna("") != "")
+    codes = codes or {}
+
+    def unknown_code(df, c=None):
+        has_code = (df["productcode"].fillna("") != "") if c is None else c.codes >= 0  # NA and "" -> -1
+        return (~df["product_bekend"].fillna(False).astype(bool)) & has_code
 
     known_gem = list(gemeenten["gemeentecode"].dropna())
+
+    def unknown_gem(df, c=None):
+        if c is None or "" in known_gem:  # code -1 is NA or ""
+            return ~df["gemeentecode"].isin(known_gem)
+        known = np.append(np.asarray(c.uniques.isin(known_gem), dtype=bool), False)
+        return ~known[np.where(c.codes < 0, len(c.uniques), c.codes)]
+
     geb_tw = tw["geboortedatum"].isna()
     return {
-        "onbekende_producten": per_code("productcode", unknown_code(tw), unknown_code(dec), ("productcategorie",)),
+        "onbekende_producten": per_code("productcode", unknown_code(tw), unknown_code(dec, codes.get("productcode")),
+                                        ("productcategorie",)),
         "onbekende_aanbieders": per_code("agb", ~tw["aanbieder_bekend"].astype(bool),
                                          ~dec["aanbieder_bekend"].astype(bool)),
-        "onbekende_gemeenten": per_code("gemeentecode", ~tw["gemeentecode"].isin(known_gem),
-                                        ~dec["gemeentecode"].isin(known_gem)),
+        "onbekende_gemeenten": per_code("gemeentecode", unknown_gem(tw), unknown_gem(dec, codes.get("gemeentecode"))),
         "zonder_toewijzing": _rows(dec, np.flatnonzero(~dec["toewijzing_bekend"].to_numpy(dtype=bool)), item_cols),
         "credit_zonder_debet": _rows(dec, np.flatnonzero(dec["credit_zonder_debet"].to_numpy(dtype=bool)), item_cols),
         "geboortedatum_onbekend": pd.DataFrame({

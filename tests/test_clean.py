@@ -450,3 +450,73 @@ def test_whole_days_and_day_range():
     big = np.full(3 << 20, np.datetime64("2023-01-01", "ns"))
     big[-1] = np.datetime64("2023-01-01T00:00:01", "ns")  # in the last block
     assert not _whole_days(big)
+
+
+def test_lookup_codes_of_dictionary_columns():
+    """Positions in the unified dictionary (any numbering), NA and "" -> -1; plain
+    strings and dictionaries holding nulls: :class:`Codes` itself."""
+    import pyarrow as pa
+
+    from jeugdlib.clean import Codes, _lookup_codes
+
+    chunks = [pa.DictionaryArray.from_arrays(pa.array([0, 1, None, 2], pa.int32()), pa.array(["b", "", "a"])),
+              pa.DictionaryArray.from_arrays(pa.array([1, 0], pa.int32()), pa.array(["c", "a"]))]
+    s = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks)))
+    c = _lookup_codes(s)
+    assert list(c.uniques) == ["b", "", "a", "c"]  # unified: chunk 0's, then the new ones
+    assert c.codes.tolist() == [0, -1, -1, 2, 2, 3]
+    plain = pd.Series(["b", "", None, "a"], dtype=schema.S)
+    assert _lookup_codes(plain).codes.tolist() == Codes(plain).codes.tolist() == [0, -1, -1, 2]
+
+
+def test_days_whole_and_code_date_pairs_whole_flag():
+    import numpy as np
+    from jeugdlib.clean import _code_date_pairs, _days_whole
+
+    v = np.array(["2023-01-03", "NaT", "2023-01-01", "2023-01-03"], dtype="datetime64[ns]")
+    days, first, whole = _days_whole(v)
+    assert days.tolist() == [3, 0, 1, 3] and first == 19358 and whole  # 2023-01-01 is day 19358
+    w = v.copy()
+    w[0] += np.timedelta64(6, "h")
+    assert _days_whole(w)[0].tolist() == [3, 0, 1, 3] and not _days_whole(w)[2]
+    big = np.full((1 << 16) + 3, np.datetime64("2023-01-01", "ns"))
+    big[-1] += np.timedelta64(1, "s")  # in the second block
+    assert not _days_whole(big)[2]
+    key, pair_c, pair_d, whole = _code_date_pairs(np.array([1, 0, 0, 1]), v, whole_too=True)
+    assert whole and key[0] == key[3] and len(set(key.tolist())) == 3 and (pair_c[key] == [1, 0, 0, 1]).all()
+    assert (pair_d[key][[0, 2, 3]] == v[[0, 2, 3]]).all() and np.isnat(pair_d[key][1])
+
+
+def test_rows_few_rows_by_take_and_dictionary_columns_plain():
+    import numpy as np
+    import pyarrow as pa
+    from jeugdlib.clean import _rows
+
+    n = 100
+    d = pa.DictionaryArray.from_arrays(pa.array(np.arange(n) % 3, pa.int32()), pa.array(["x", "y", "z"]))
+    df = pd.DataFrame({"k": pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([d]))),
+                       "d": pd.Series(np.arange(n).astype("datetime64[D]").astype("datetime64[ns]")),
+                       "i": pd.Series(np.arange(n), dtype=schema.I)})
+    plain = df.assign(k=df["k"].astype(object).astype(schema.S))
+    for pos in ([5, 40, 99], list(range(0, n, 2)), [7, 3]):  # few (take), many (filter), not increasing
+        got = _rows(df, np.array(pos))
+        assert got["k"].dtype == schema.S
+        pd.testing.assert_frame_equal(got, plain.take(pos).reset_index(drop=True))
+
+
+def test_aanbieder_gecontracteerd_per_pair_as_per_record():
+    """Whole-day dates are checked once per (agb, day) pair; dates with a time per
+    record: the same answers as the rule says (both ends inclusive)."""
+    import numpy as np
+    from jeugdlib.clean import aanbieder_attrs
+
+    a = pd.DataFrame({"agb": ["1", "1", "2"], "naam": ["a", "a2", "b"], "type": ["micro", "x", "regulier"],
+                      "gecontracteerd_vanaf": ["2023-01-01", "2023-07-01", None],
+                      "gecontracteerd_tot": ["2023-03-31", None, None]})
+    agb = pd.Series(["1", "1", "1", "2", "3", "1"], dtype=schema.S)
+    days = np.array(["2023-03-31", "2023-05-01", "2023-07-01", "2023-05-01", "2023-05-01", "NaT"],
+                    dtype="datetime64[ns]")
+    want = [True, False, True, False, False, False]
+    assert aanbieder_attrs(agb, days, a)["gecontracteerd"].tolist() == want
+    late = days + np.timedelta64(1, "h")  # 2023-03-31 01:00 is after the last contracted day
+    assert aanbieder_attrs(agb, late, a)["gecontracteerd"].tolist() == [False, False, True, False, False, False]
