@@ -363,20 +363,34 @@ def csv_tekst(df: pd.DataFrame) -> str:
     writes them, missing as empty, minimal quoting), but joined per column instead
     of through the ``csv`` module: at national scale (~230,000 KPI rows) a few
     tenths of a second instead of about a second."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(df.columns) == 1:  # the csv module quotes a lone empty field: leave that to pandas
+        return df.to_csv(index=False, lineterminator="\n")
     cols = []
     for c in df.columns:
         s = df[c]
-        if s.dtype == np.float64:
+        data = getattr(s.array, "_pa_array", None)
+        if s.dtype == np.float64:  # never quoted
             v = s.to_numpy()
-            a = v.astype(str).astype(object)  # what pandas writes: numpy's float repr
-            a[np.isnan(v)] = ""
+            vals = list(map(repr, v.tolist()))  # what pandas writes (numpy's str of a float64 is its repr)
+            for i in np.flatnonzero(np.isnan(v)).tolist():
+                vals[i] = ""
+            cols.append(vals)
+            continue
+        if data is not None and (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+            data = pc.fill_null(data, "")  # Arrow strings: straight to a list, checked in Arrow
+            vals = data.to_pylist()
+            if not len(data) or not pc.any(pc.match_substring_regex(data, '[,"\r\n]')).as_py():
+                cols.append(vals)
+                continue
         else:
             a = s.astype(object).to_numpy(dtype=object, na_value="")
             a = a.astype(str).astype(object) if len(a) and not all(isinstance(x, str) for x in set(a.tolist())) else a
-        cols.append(_csv_veld(a.tolist()))
+            vals = a.tolist()
+        cols.append(_csv_veld(vals))
     kop = ",".join(_csv_veld([str(c) for c in df.columns]))
-    if len(df.columns) == 1:  # the csv module quotes a lone empty field: leave that to pandas
-        return df.to_csv(index=False, lineterminator="\n")
     return "\n".join([kop, *map(",".join, zip(*cols))]) + "\n"
 
 

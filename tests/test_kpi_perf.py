@@ -105,6 +105,11 @@ def test_csv_tekst_same_bytes_as_pandas():
         "vlag": ["true", "false", "true", "true", "false", "false"],
     })
     assert kpi.csv_tekst(df) == df.to_csv(index=False, lineterminator="\n")
+    rng = np.random.default_rng(1)
+    getallen = pd.DataFrame({"w": np.r_[[-0.0, 5e-324, 1.7976931348623157e308, float("inf"), 1e15, 0.1 + 0.2],
+                                        rng.uniform(-1e9, 1e9, 500), rng.random(500) * 10.0 ** rng.integers(-30, 30, 500)],
+                             "k": "x"})
+    assert kpi.csv_tekst(getallen) == getallen.to_csv(index=False, lineterminator="\n")
     leeg = df.iloc[0:0]
     assert kpi.csv_tekst(leeg) == leeg.to_csv(index=False, lineterminator="\n")
     een = pd.DataFrame({"a": ["", "x"]})  # one column: a lone empty field is quoted
