@@ -59,11 +59,11 @@ LEES_KOLOMMEN: dict[str, list[str]] = {
 #: of ``dictionary<string>``, as Parquet stores them): ``clean`` numbers them
 #: through their dictionaries and decodes only the rows it keeps. At national
 #: scale this spares materialising 14M 64-character client ids (about 0.6 GB) and
-#: the low-cardinality codes; read + clean about 1 CPU-second less. Not
-#: ``toewijzing_nr``: its dictionaries per row group are large, and numbering
-#: through them cost more than hashing the strings (measured).
+#: the low-cardinality codes; read + clean 1-2 CPU-seconds less (measured with
+#: benchmarks/bench_kpi.py --modules and by A/B runs of read + clean).
 LEES_WOORDENBOEK: dict[str, list[str]] = {
-    "declaraties": ["client_id", "gemeentecode", "agb", "productcode", "productcategorie", "eenheid"],
+    "declaraties": ["client_id", "toewijzing_nr", "gemeentecode", "agb", "productcode", "productcategorie",
+                    "eenheid"],
 }
 
 #: Columns of ``Cleaned.declaraties`` the KPI modules read; ``jeugdlib kpi`` drops the
