@@ -388,11 +388,16 @@ class LevelGroups:
 
     def nunique(self, values) -> dict:
         """Per level: the number of distinct ``values`` (int codes of the selected
-        rows; -1 = missing, not counted)."""
+        rows; -1 = missing, not counted). A row equal to the row before it (same
+        group, same value: e.g. declaration items of one client come in runs) is
+        dropped before hashing, which leaves the distinct pairs as they are."""
         v = np.asarray(values, dtype=np.int64)
         ok = v >= 0
         nv = int(v.max()) + 1 if ok.any() else 1
-        pairs = pd.unique(self.gcode[ok] * nv + v[ok])
+        pairs = self.gcode[ok] * nv + v[ok]
+        if len(pairs) > 1:
+            pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
+        pairs = pd.unique(pairs)
         grp, val = pairs // nv, pairs % nv
         out = {"gemeente": np.bincount(grp, minlength=self.n["gemeente"]).astype(np.float64)}
         for lvl in ("regio", "nederland"):

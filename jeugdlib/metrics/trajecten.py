@@ -116,29 +116,6 @@ def _agb_mask(df: pd.DataFrame, exclude: tuple[str, ...]) -> np.ndarray:
     return ~_in_values(df, "agb", exclude)
 
 
-def _nunique_levels(lg: _common.LevelGroups, values: np.ndarray) -> dict:
-    """``lg.nunique(values)``: per level the number of distinct ``values`` (int codes of
-    the selected rows; -1 = missing, not counted). A row equal to the row before it
-    (same group, same value: declaration items of one client come in runs) is
-    dropped first, which leaves the distinct pairs as they are and hashes far
-    fewer of them."""
-    v = np.asarray(values, dtype=np.int64)
-    ok = v >= 0
-    nv = int(v.max()) + 1 if ok.any() else 1
-    pairs = lg.gcode[ok] * nv + v[ok]
-    if len(pairs) > 1:
-        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
-    pairs = pd.unique(pairs)
-    grp, val = pairs // nv, pairs % nv
-    out = {"gemeente": np.bincount(grp, minlength=lg.n["gemeente"]).astype(np.float64)}
-    for lvl in ("regio", "nederland"):
-        grp = lg.up[lvl][grp]
-        pairs = pd.unique(grp * nv + val)
-        grp, val = pairs // nv, pairs % nv
-        out[lvl] = np.bincount(grp, minlength=lg.n[lvl]).astype(np.float64)
-    return out
-
-
 def _client_codes_rijen(df: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """Client codes of the rows ``rows`` that group them as ``_common.client_codes(df)[rows]``
     does. Without a client_id column (Cleaned declaraties) that is ``client_nr`` at
@@ -1065,7 +1042,7 @@ def aandeel_pq_in_traject(declaraties: pd.DataFrame, params, *, exclude_agb: Ite
     bedrag = d["bedrag_cent"].to_numpy(dtype=np.int64, na_value=0)[rows]
     pq = _is_lower(d, "variant", "maatwerk", "meerwerk", rows=rows)
     f = lg.frame(levels, kosten_cent=lg.sum(bedrag), pq_cent=lg.sum(np.where(pq, bedrag, 0)),
-                 n_clienten=_nunique_levels(lg, _client_codes_rijen(d, rows)))
+                 n_clienten=lg.nunique(_client_codes_rijen(d, rows)))
     f["periode"] = per["periode"].to_numpy(dtype=object)[f["_key"].to_numpy() // npg]
     f["productgroep"] = pg_u[f["_key"].to_numpy() % npg]
     f["kosten_cent"] = f["kosten_cent"].round().astype(np.int64)
@@ -1150,9 +1127,9 @@ def _zorgpad_kpis(zp: pd.DataFrame, params, levels: tuple[str, ...], codes: dict
     lab_c, lab_u = _common.column_codes(zp, "label")
     lg, npg = _level_groups(zp, pidx, pg, pidx >= 0, codes)
     n = lg.sum()
-    f = lg.frame(levels, zorgpaden=n, uniek=_nunique_levels(lg, lg.take(lab_c)),
+    f = lg.frame(levels, zorgpaden=n, uniek=lg.nunique(lg.take(lab_c)),
                  mw=lg.sum(lg.take(zp["met_maatwerk"].to_numpy(dtype=np.float64))),
-                 n_clienten=_nunique_levels(lg, lg.take(_common.client_codes(zp))))
+                 n_clienten=lg.nunique(lg.take(_common.client_codes(zp))))
     # top 5 labels per group: counts per (group, label), ranked by count, ties by label name
     nl = max(len(lab_u), 1)
     rank = np.empty(nl, dtype=np.int64)
@@ -1215,7 +1192,7 @@ def _ratio_kpis(ratios: pd.DataFrame, params, levels: tuple[str, ...], codes: di
         vals = pd.Series(lg.take(v))
         med = {lvl: vals.groupby(lg.codes(lvl)).median().reindex(np.arange(lg.n[lvl])).to_numpy()
                for lvl in ("gemeente", "regio", "nederland")}
-        g = _label_frame(lg.frame(levels, waarde=med, n_clienten=_nunique_levels(lg, lg.take(cl))), per, pg[1], npg)
+        g = _label_frame(lg.frame(levels, waarde=med, n_clienten=lg.nunique(lg.take(cl))), per, pg[1], npg)
         g = g.sort_values(["regio", "gemeente", "periode", "productgroep"], kind="mergesort").reset_index(drop=True)
         parts.append(_kpi_rows(g, kpi, "fractie", dimensie="productgroep=" + g["productgroep"].astype(str)))
     return pd.concat(parts, ignore_index=True) if parts else _empty_kpis()
