@@ -267,13 +267,8 @@ def _gestart_index(w: pd.DataFrame, perioden: pd.DataFrame) -> tuple[np.ndarray,
     return i, ok
 
 
-def per_of(perioden: pd.DataFrame) -> str:
-    """'jaar', 'kwartaal' or 'maand' from a periods table's labels."""
-    lab = str(perioden["periode"].iloc[0]) if len(perioden) else "2000"
-    return "kwartaal" if "-Q" in lab else ("maand" if "-" in lab else "jaar")
-
-
 # --------------------------------------------------------------------------- metrics
+
 
 def clienten(toewijzingen: pd.DataFrame, perioden: pd.DataFrame) -> pd.DataFrame:
     """``clienten`` (metrics.md section 1): distinct clients with at least one
