@@ -235,28 +235,16 @@ def clear_caches(*, codes: bool = True) -> None:
     for c in _CACHES:
         if codes or c is not _CODE_CACHE:
             c.clear()
-    for k in [k for k, v in _CODE_CACHE.items() if v[0]() is None or v[1]() is None]:
-        del _CODE_CACHE[k]  # codes of frames that are gone
+    _dode_codes_weg()
 
 
 _CODE_CACHE: dict = register_cache({})
 
 
-def _codes_van(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(int64 codes, the same codes in the smallest integer type that holds them,
-    uniques as an object array) of a column, as ``pd.factorize``."""
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
-    uniq = np.asarray(pd.Index(uniq).astype(object), dtype=object)
-    small = codes.astype(np.int16 if len(uniq) < 2**15 else np.int32 if len(uniq) < 2**31 else np.int64)
-    return codes, small, uniq
-
-
-def _cache_hit(cache: dict, key, df, arr, n):
-    hit = cache.get(key)
-    if hit is not None and hit[0]() is df and hit[1]() is arr and hit[3] == n:
-        return hit
-    return None
+def _dode_codes_weg() -> None:
+    """Drop the cached codes of frames or columns that no longer exist."""
+    for k in [k for k, v in _CODE_CACHE.items() if v[0]() is None or v[1]() is None]:
+        del _CODE_CACHE[k]
 
 
 def column_codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -270,16 +258,18 @@ def column_codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     s = df[col]
     arr = s.array
     key = (id(df), col)
-    hit = _cache_hit(_CODE_CACHE, key, df, arr, len(s))
-    if hit is not None:
+    hit = _CODE_CACHE.get(key)
+    if hit is not None and hit[0]() is df and hit[1]() is arr and hit[3] == len(s):
         return hit[2].astype(np.int64), hit[4]
-    for k in [k for k, v in _CODE_CACHE.items() if v[0]() is None or v[1]() is None]:
-        del _CODE_CACHE[k]
-    # kept in the smallest integer type that holds them (memory); handed out as int64
-    codes, small, uniq = _codes_van(s)
+    _dode_codes_weg()
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    uniq = np.asarray(pd.Index(uniq).astype(object), dtype=object)
     try:
         import weakref
 
+        # kept in the smallest integer type that holds them (memory); handed out as int64
+        small = codes.astype(np.int16 if len(uniq) < 2**15 else np.int32 if len(uniq) < 2**31 else np.int64)
         _CODE_CACHE[key] = (weakref.ref(df), weakref.ref(arr), small, len(s), uniq)
     except TypeError:  # an array type without weak references: no caching
         pass
