@@ -132,11 +132,6 @@ def _productgroep_van(df: pd.DataFrame) -> pd.Series:
     return pg.where(~empty.fillna(True), df["productcode"].astype(schema.S))
 
 
-def _months(dates) -> np.ndarray:
-    """Month number (months since 1970-01) of each date, as int64."""
-    return np.asarray(pd.Series(dates).to_numpy(dtype="datetime64[ns]"), dtype="datetime64[M]").astype(np.int64)
-
-
 def _in_window(dates: pd.Series, params) -> np.ndarray:
     d = pd.Series(dates).to_numpy(dtype="datetime64[ns]")
     lo = np.datetime64(params.start_ts.to_datetime64(), "ns")
@@ -784,13 +779,6 @@ def _is_jw307(start_stop: pd.DataFrame) -> np.ndarray:
     bericht = _arrow_tekst(start_stop["bericht"])
     return np.asarray(pc.equal(pc.utf8_upper(bericht), "JW307").fill_null(False).to_numpy(zero_copy_only=False),
                       dtype=bool)
-
-
-def heeft_jw307(start_stop: pd.DataFrame | None) -> bool:
-    """Whether the dataset holds any JW307 (stop zorg) message."""
-    if start_stop is None or len(start_stop) == 0:
-        return False
-    return bool(_is_jw307(start_stop).any())
 
 
 def _arrow_tekst(s: pd.Series, rows: np.ndarray | None = None) -> pa.Array:

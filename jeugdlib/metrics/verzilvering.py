@@ -504,14 +504,12 @@ def _som_per_groep(codes: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     return pd.Series(v).groupby(groepen, observed=False).sum().to_numpy()
 
 
-def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
-                     distinct_sums: tuple[str, ...] = ()) -> pd.DataFrame:
+def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str]) -> pd.DataFrame:
     """Level aggregation on integer codes.
 
     ``base``: int columns r (regio), g (gemeente), p (periode), d (dimension), c
     (client, -1 = unknown) and value columns. ``sums`` are summed over all rows;
-    ``distinct_sums`` are summed over one row per client and group (for a
-    per-client flag: the number of distinct clients with it). ``n_clienten``:
+    ``n_clienten``:
     distinct clients per group, so a client in two gemeenten of one regio counts
     once for the regio. ``ru``, ``gu``, ``pu``, ``labels`` turn the codes back into
     names. Each level's group key is a single int64; per level the groups come
@@ -533,7 +531,6 @@ def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
     nc = int(c.max()) + 2 if len(c) else 1
     if float(nr) * ng * npp * nd * nc >= 2.0**62:  # pragma: no cover - beyond any real dataset
         raise ValueError("too many groups for integer keys")
-    ds = list(distinct_sums)
     known = c >= 0
     # gemeente groups in the order of their first row; the regio and Nederland
     # groups from the first row of each (a group's first row is that of its
@@ -577,11 +574,6 @@ def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
         nieuw = nieuwe_client.copy()
         nieuw[1:] |= grp[1:] != grp[:-1]
         agg["n_clienten"] = np.bincount(grp[nieuw], minlength=n).astype("float64")
-        for col in ds:
-            kc = codes[known]
-            first = ~pd.Series(kc * nc + c[known]).duplicated().to_numpy()
-            v = base[col].to_numpy(dtype="float64")[known][first]
-            agg[col] = pd.Series(v).groupby(kc[first], sort=True).sum().reindex(np.arange(n)).fillna(0).to_numpy()
         kd = k % nd
         rest = k // nd
         kp = rest % npp
@@ -592,7 +584,7 @@ def _rows_from_codes(base: pd.DataFrame, ru, gu, pu, labels, sums: list[str],
             "periode": np.asarray(pu, dtype=object)[kp],
             "dimensie": np.asarray(labels, dtype=object)[kd],
         })
-        for col in list(sums) + ds + ["n_clienten"]:
+        for col in list(sums) + ["n_clienten"]:
             out[col] = agg[col]
         parts.append(out)
     res = pd.concat(parts, ignore_index=True)
