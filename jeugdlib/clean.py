@@ -574,7 +574,7 @@ def _lookup_pairs(codes: Codes, dates, table: pd.DataFrame, code_col: str, valid
     if n == 0 or len(table) == 0 or len(codes.uniques) == 0:
         return np.zeros(n, dtype=np.int64), np.full(1, -1, dtype=np.int64), \
             np.full(1, np.datetime64("NaT", "ns")), False
-    key, pair_c, pair_d, whole = _code_date_pairs(c, _ns(dates), whole_too=True)
+    key, pair_c, pair_d, whole = _code_date_pairs(c, _ns(dates))
     # table rows by code (rows whose code no record has are left out)
     tc = np.asarray(codes.uniques.get_indexer(table[code_col]), dtype=np.int64)
     by_code = np.flatnonzero(tc >= 0)
@@ -600,21 +600,9 @@ def _lookup_pairs(codes: Codes, dates, table: pd.DataFrame, code_col: str, valid
     return key, win, pair_d, whole
 
 
-def _whole_days(v: np.ndarray) -> bool:
-    """Are all dates (datetime64[ns]) at midnight (NaT counts as one)? Checked in
-    blocks of 2**20, so no temporary arrays the size of ``v``."""
-    i = v.view(np.int64)
-    nat = np.iinfo(np.int64).min
-    for lo in range(0, len(i), 1 << 20):
-        b = i[lo:lo + (1 << 20)]
-        if ((b % _DAY_NS != 0) & (b != nat)).any():
-            return False
-    return True
-
-
 def _days_whole(v: np.ndarray) -> tuple[np.ndarray, int, bool]:
     """(:func:`_day_codes` of the dates ``v`` (datetime64[ns]), their earliest day
-    since 1970 (0 if all NaT), are all of them whole days (:func:`_whole_days`)),
+    since 1970 (0 if all NaT), are all of them at midnight (NaT counts as one)),
     in one pass of blocks: the day and its remainder from one ``divmod``."""
     i = v.view(np.int64)
     days = np.empty(len(i), dtype=np.int64)
@@ -641,10 +629,9 @@ def _days_whole(v: np.ndarray) -> tuple[np.ndarray, int, bool]:
     return days, first, whole
 
 
-def _code_date_pairs(c: np.ndarray, dates: np.ndarray, whole_too: bool = False):
+def _code_date_pairs(c: np.ndarray, dates: np.ndarray):
     """Distinct (code, day) pairs of records: (pair number per record, code and
-    date per pair; with ``whole_too`` also: are all dates whole days, so every
-    record's date is its pair's). Dates of whole days with a small code x day
+    date per pair, are all dates whole days, so every record's date is its pair's). Dates of whole days with a small code x day
     range: numbered by a dense lookup array (no hashing); else by
     :func:`combine_keys` (in order of first appearance, the date of the pair's
     first record)."""
@@ -655,8 +642,7 @@ def _code_date_pairs(c: np.ndarray, dates: np.ndarray, whole_too: bool = False):
     if not (whole and size <= min(4 * n + (1 << 20), 1 << 25)):
         key = combine_keys([c, day])
         first = first_positions(key)
-        out = key, c[first], dates[first]
-        return (*out, whole) if whole_too else out
+        return key, c[first], dates[first], whole
     flat = day  # ours: the dense number of (code, day), built in place
     flat += (c + 1) * width
     present = np.zeros(size, dtype=bool)
@@ -667,8 +653,7 @@ def _code_date_pairs(c: np.ndarray, dates: np.ndarray, whole_too: bool = False):
     pair_day = ids % width  # day code: 0 = NaT, else days since the earliest + 1
     pair_d = ((lo + pair_day - 1) * _DAY_NS).view("datetime64[ns]")
     pair_d[pair_day == 0] = np.datetime64("NaT", "ns")
-    out = num[flat], ids // width - 1, pair_d
-    return (*out, whole) if whole_too else out
+    return num[flat], ids // width - 1, pair_d, whole
 
 
 def _at(values: np.ndarray, rows: np.ndarray, fill):
@@ -1152,8 +1137,6 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
         cc_f = draden.submit(_shared_codes, raw_dec["client_id"], raw_tw["client_id"])
         (dec_tc, tw_tc), n_tnr = _shared_codes(raw_dec["toewijzing_nr"], raw_tw["toewijzing_nr"])
         (dec_cc, tw_cc), n_clients = cc_f.result()
-    if (want is None or "client_id" in want) and _arrow_dictionary(raw_dec["client_id"]) is not None:
-        raw_dec = raw_dec.assign(client_id=decoded(raw_dec["client_id"]))  # the items keep it as strings
     # birth date per client code, from all toewijzing versions (metrics.md section 0)
     geb_per_code = np.full(n_clients, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     g = raw_tw["geboortedatum"].to_numpy(dtype="datetime64[ns]")

@@ -369,7 +369,7 @@ def test_code_date_pairs_dense_and_fallback_agree():
     whole = np.array(["2023-01-01", "2023-01-01", "2023-01-01", "NaT", "2023-03-01", "2023-03-01"],
                      dtype="datetime64[ns]")
     for dates in (whole, whole + np.timedelta64(1, "h")):  # dense path; not whole days: factorize
-        key, pc_, pd_ = _code_date_pairs(c, dates)
+        key, pc_, pd_, _ = _code_date_pairs(c, dates)
         assert key[0] == key[2] and len(set(key.tolist())) == 5
         assert (pc_[key] == c).all()
         same = ~np.isnat(dates)
@@ -439,7 +439,10 @@ def test_rows_filter_and_take_agree():
 
 def test_whole_days_and_day_range():
     import numpy as np
-    from jeugdlib.clean import _day_range, _whole_days
+    from jeugdlib.clean import _day_range, _days_whole
+
+    def _whole_days(v):
+        return _days_whole(v)[2]
 
     v = np.array(["2023-01-02", "NaT", "1969-12-31", "2023-03-01"], dtype="datetime64[ns]")
     assert _whole_days(v) and _day_range(v, np.isnat(v)) == (-1, 19417)
@@ -482,7 +485,7 @@ def test_days_whole_and_code_date_pairs_whole_flag():
     big = np.full((1 << 16) + 3, np.datetime64("2023-01-01", "ns"))
     big[-1] += np.timedelta64(1, "s")  # in the second block
     assert not _days_whole(big)[2]
-    key, pair_c, pair_d, whole = _code_date_pairs(np.array([1, 0, 0, 1]), v, whole_too=True)
+    key, pair_c, pair_d, whole = _code_date_pairs(np.array([1, 0, 0, 1]), v)
     assert whole and key[0] == key[3] and len(set(key.tolist())) == 3 and (pair_c[key] == [1, 0, 0, 1]).all()
     assert (pair_d[key][[0, 2, 3]] == v[[0, 2, 3]]).all() and np.isnat(pair_d[key][1])
 

@@ -162,6 +162,30 @@ def test_kpi_command_tables_same_as_full(tmp_path):
     pd.testing.assert_frame_equal(light, full, check_exact=True)
 
 
+def test_clean_of_dictionary_encoded_read_same_frames(tmp_path):
+    """``kpi.lees_dataset`` reads some declaration columns dictionary-encoded: every
+    frame, the telling and every signalen list of ``clean`` (all columns) are the
+    same as from plain strings."""
+    base = _ds()
+    extra = make_ds([], [dec(toewijzing_nr="", client_id="m0", gemeentecode="0935", productcode="41L23",
+                             periode_begin="2023-07-01", periode_eind="2023-07-31", bedrag_cent_signed=900),
+                         dec(toewijzing_nr="ONBEKEND", client_id="x1", gemeentecode="0983", agb="99999999",
+                             periode_begin="2023-08-01", periode_eind="2023-08-31", bedrag_cent_signed=-400)])
+    base.declaraties = pd.concat([base.declaraties, extra.declaraties], ignore_index=True)
+    dataset.save(base, tmp_path / "ds")
+    ds = kpi.lees_dataset(tmp_path / "ds")
+    assert any(str(ds.declaraties[c].dtype).startswith("dictionary") for c in kpi.LEES_WOORDENBOEK["declaraties"])
+    plain = dataset.load(tmp_path / "ds")
+    plain.declaraties = plain.declaraties[list(ds.declaraties.columns)]
+    plain.toewijzingen = plain.toewijzingen[list(ds.toewijzingen.columns)]
+    a, b = clean(ds, P), clean(plain, P)
+    for f in ("toewijzingen", "declaraties", "start_stop", "verzoeken", "telling", "toewijzingen_ingetrokken"):
+        pd.testing.assert_frame_equal(getattr(a, f), getattr(b, f), check_exact=True)
+    for k in b.signalen:
+        pd.testing.assert_frame_equal(a.signalen[k], b.signalen[k], check_exact=True)
+    assert len(a.signalen["zonder_toewijzing"]) >= 2 and str(a.declaraties["client_id"].dtype) == "string"
+
+
 def test_clean_declaratie_kolommen_same_values():
     ds = _ds()
     a = clean(ds, P)
