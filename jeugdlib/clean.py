@@ -261,19 +261,6 @@ def _day_range(v: np.ndarray, nat: np.ndarray) -> tuple[int, int]:
     return lo // _DAY_NS, int(i.max()) // _DAY_NS  # NaT is the lowest int64: never the max
 
 
-def _conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """``schema.conform(df, table)``; missing string columns (e.g. ``bron``, not
-    read by ``jeugdlib kpi``) are first added as Arrow nulls, not made from a
-    list of Python ``None`` (slow for large tables)."""
-    import pyarrow as pa
-
-    missing = [c for c, t in schema.TABLES[table].items() if c not in df.columns and t == schema.S]
-    if missing and len(df):
-        nulls = pd.arrays.ArrowStringArray(pa.chunked_array([pa.nulls(len(df), pa.large_string())]))
-        df = df.assign(**{c: pd.Series(nulls, index=df.index) for c in missing})
-    return schema.conform(df, table)
-
-
 def _day_codes(v) -> np.ndarray:
     """Small int64 codes of dates, equal for the same day (for keys): days since
     the earliest day plus 1, NaT -> 0 (no sentinel far in the past, so a date
@@ -1154,9 +1141,9 @@ def clean(ds: Dataset, params: Params, *, declaratie_kolommen=None, ruw_vrijgeve
         del tw_in
         tw = _enrich_toewijzingen(tw, params, ref)
         ingetrokken = _enrich_toewijzingen(ingetrokken, params, ref)
-        start_stop = _conform(ds.start_stop, "start_stop")
+        start_stop = schema.conform(ds.start_stop, "start_stop")
         start_stop["regio"] = regio_lookup(start_stop["gemeentecode"], gemeenten, kolommen=("regio",))["regio"].array
-        verzoeken = _conform(ds.verzoeken, "verzoeken")
+        verzoeken = schema.conform(ds.verzoeken, "verzoeken")
         verzoeken["regio"] = regio_lookup(verzoeken["gemeentecode"], gemeenten, kolommen=("regio",))["regio"].array
         return tel_tw, tw, ingetrokken, tw_pos, start_stop, verzoeken
 

@@ -664,7 +664,8 @@ def _lees_tabel(path: Path, table: str, columns: list[str] | None) -> pd.DataFra
     res = pd.DataFrame(out)
     for c in columns:  # absent from the file: empty, as schema.conform would add it
         if c not in res.columns:
-            res[c] = pd.Series(pd.array([None] * len(res), dtype=schema.TABLES[table][c]))
+            t = schema.TABLES[table][c]
+            res[c] = pd.Series(pd.NaT if t == schema.D else pd.NA, index=pd.RangeIndex(len(res)), dtype=t)
     return res[columns]
 
 

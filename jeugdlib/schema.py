@@ -214,7 +214,7 @@ def conform(df: pd.DataFrame, table: str, *, extra: bool = False) -> pd.DataFram
                     s = s.astype(t)
             out[c] = s.reset_index(drop=True)
         else:
-            out[c] = pd.Series([None] * len(df), dtype=t)
+            out[c] = pd.Series(pd.NaT if t == D else pd.NA, index=pd.RangeIndex(len(df)), dtype=t)  # no list per row
     res = pd.DataFrame(out)
     if extra:
         for c in df.columns:
