@@ -120,10 +120,19 @@ def test_jeugdigen_met_jeugdhulp(cleaned):
     assert _val(j, "Nederland", "", "2024") is None  # no bevolking for 2024
 
 
+def _levels_present(df: pd.DataFrame) -> pd.DataFrame:
+    """Oracle of ``volume._levels``: the (regio, gemeente) pairs of every level present
+    in ``df``: each gemeente, each regio (gemeente "") and Nederland."""
+    g = df[["regio", "gemeentecode"]].drop_duplicates()
+    r = g[["regio"]].drop_duplicates()
+    n = pd.DataFrame(index=[0])
+    return _common._stack3(g.copy(), r.copy(), n, "regio", "gemeentecode")[["regio", "gemeente"]]
+
+
 def test_levels_and_teller_on_codes_equal_frames(cleaned):
     """The integer-coded helpers give what the frame-based computations give."""
     tw = cleaned.toewijzingen
-    pd.testing.assert_frame_equal(volume._levels(tw), volume.levels_present(tw))
+    pd.testing.assert_frame_equal(volume._levels(tw), _levels_present(tw))
     first = volume._eerste_paren(tw)
     want = tw[["regio", "gemeentecode"]].drop_duplicates()
     assert first.tolist() == [tw.index.get_loc(i) for i in want.index]

@@ -19,7 +19,7 @@ import pandas as pd
 from .. import config, schema
 from . import _common
 from .kosten import _groepeer, werkset
-from .verzilvering import _codes, _finish, _num
+from .verzilvering import _codes, _finish
 
 
 def hele_maanden(peildatum) -> int:

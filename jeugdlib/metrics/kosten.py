@@ -23,7 +23,7 @@ import pandas as pd
 from .. import config, schema
 from ..clean import combine_keys, first_positions
 from . import _common
-from .volume import as_kpi, cached, finish
+from .volume import as_kpi, cached, finish, in_meer_eenheden
 
 #: Dimensions of ``kosten`` (metrics.md section 1), besides the total.
 KOSTEN_DIMENSIES = ("segment", "financieringsvorm", "productgroep", "productcode")
@@ -52,10 +52,10 @@ _MAAND_CELLEN = 2**23
 class Werkset:
     """The declaration items as integer codes, for fast sums per level (plumbing).
 
-    ``g``: gemeente code per item (``gem_labels``), ``regio_of_g``: regio code of
-    each gemeente (``regio_labels``), ``client``: ``client_nr`` (factorised here if
-    absent), ``bedrag``: net cent (``bedrag_f`` as float64), ``gm``: the item's
-    cell in gemeente x month slot (months ``m_lo..m_hi`` since 1970, the last slot
+    ``gem_labels``: the gemeenten, ``regio_of_g``: regio code of each gemeente
+    (``regio_labels``), ``client``: ``client_nr`` (factorised here if absent),
+    ``bedrag_f``: net cent as float64, ``gm``: the item's cell in gemeente (code
+    into ``gem_labels``) x month slot (months ``m_lo..m_hi`` since 1970, the last slot
     of ``nm`` for items without a month). Periods are whole months, so a periods
     table is a small lookup table over the month slots. Other columns are
     factorised on first use (:meth:`codes`). Results several metrics share are
@@ -69,13 +69,13 @@ class Werkset:
     def __init__(self, declaraties: pd.DataFrame):
         self.src = declaraties
         n = len(declaraties)
-        self.g, gu = _factorize(declaraties["gemeentecode"], declaraties)
-        self.g = np.asarray(self.g, dtype=np.int64)
+        g, gu = _factorize(declaraties["gemeentecode"], declaraties)
+        g = np.asarray(g, dtype=np.int64)
         self.gem_labels = np.asarray(gu, dtype=object)
         # regio of each gemeente: the regio of its first item
         first = np.zeros(len(gu), dtype=np.int64)
         if n:
-            first[self.g[::-1]] = np.arange(n)[::-1]
+            first[g[::-1]] = np.arange(n)[::-1]
         if "regio" in declaraties.columns and len(gu):
             reg = declaraties["regio"].take(first).astype(object).fillna("onbekend").to_numpy()
         else:
@@ -84,8 +84,7 @@ class Werkset:
         self.regio_of_g = self.regio_of_g.astype(np.int64)
         self.regio_labels = np.asarray(ru, dtype=object)
         self.G, self.R = len(self.gem_labels), len(self.regio_labels)
-        self.bedrag = declaraties["bedrag_cent"].fillna(0).to_numpy(dtype=np.int64)
-        self.bedrag_f = self.bedrag.astype(np.float64)
+        self.bedrag_f = declaraties["bedrag_cent"].fillna(0).to_numpy(dtype=np.int64).astype(np.float64)
         if "client_nr" in declaraties.columns:
             self.client = declaraties["client_nr"].to_numpy(dtype=np.int64)
         else:
@@ -113,11 +112,10 @@ class Werkset:
         else:
             mpos = np.full(n, self.nm - 1, dtype=np.int64)
         del dag, known
-        self.gm = self.g * self.nm + mpos  # int64: np.bincount's index type, no conversion per call
+        self.gm = g * self.nm + mpos  # int64: np.bincount's index type, no conversion per call
         self._p = {}
         self.memo = {}
         self._regio_volgorde = None
-        self._vers = None
 
     # -- codes and periods
     def codes(self, col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -126,9 +124,6 @@ class Werkset:
         from the compact cache of :func:`_common.column_codes`, not kept here as
         int64 (memory: 70 MB per column at national scale). ``NGA``: the flag of
         :data:`NGA` (labels ``gecontracteerd``, ``nga``)."""
-        if self._vers is not None and self._vers[0] == col:  # made by labels() just before
-            c, self._vers = self._vers[1], None
-            return c, self.memo[("labels", col)]
         kombi = self.memo.get("kombi")
         if kombi is not None and col in kombi["kolommen"]:  # from the combination codes: no factorisation
             return kombi["codes"][col][kombi["d"]], self.memo[("labels", col)]
@@ -143,7 +138,7 @@ class Werkset:
     def labels(self, col: str) -> np.ndarray:
         """The labels of :meth:`codes` (memoised: no pass over the items)."""
         if ("labels", col) not in self.memo:
-            self._vers = (col, self.codes(col)[0])  # kept for the codes(col) that usually follows
+            return self.codes(col)[1]
         return self.memo[("labels", col)]
 
     def n_waarden(self, col: str) -> int:
@@ -161,16 +156,6 @@ class Werkset:
         i = np.searchsorted(b, months, side="right") - 1
         ok = (i >= 0) & (months <= e[np.clip(i, 0, None)]) if len(b) else np.zeros(len(months), dtype=bool)
         return np.append(np.where(ok, i, -1), -1)
-
-    def periode_index(self, perioden: pd.DataFrame) -> np.ndarray:
-        """Index into ``perioden`` of each item's period (-1: outside). Periods are
-        whole months, so the item's month decides."""
-        k = ("index", pkey(perioden))
-        if k not in self._p:
-            idx = np.tile(self._maand_lut(perioden), self.G)[self.gm]
-            idx.setflags(write=False)
-            self._onthoud(k, idx)
-        return self._p[k]
 
     def _gp(self, perioden: pd.DataFrame) -> np.ndarray:
         """gemeente x (period + 1) cell of each item: ``g * (P + 1) + period``, the
@@ -371,11 +356,7 @@ class Werkset:
             out["g"], out["p"] = np.divmod(out.pop("gp"), max(P, 1))
             out["s"] = np.bincount(codes, weights=self.bedrag_f[sel], minlength=len(cols[0]))
             out["n"] = np.bincount(codes, minlength=len(cols[0]))
-            een = np.zeros(self.n_client, dtype=np.int64)
-            een[out["client"]] = out["g"]  # one of the client's gemeenten
-            veel = np.zeros(self.n_client, dtype=bool)
-            veel[out["client"][out["g"] != een[out["client"]]]] = True
-            out["veel"] = veel
+            out["veel"] = in_meer_eenheden(out["client"], out["g"], self.n_client)
             self.memo[k] = out
         return self.memo[k]
 

@@ -28,25 +28,6 @@ OUT_COLUMNS = ["regio", "gemeente", "periode", "dimensie", "waarde", "n_clienten
 
 # --------------------------------------------------------------------------- plumbing shared by my modules
 
-def levels_present(df: pd.DataFrame, regio_col: str = "regio", gemeente_col: str = "gemeentecode") -> pd.DataFrame:
-    """The (regio, gemeente) pairs of every level present in ``df``: each gemeente,
-    each regio (gemeente "") and Nederland."""
-    g = df[[regio_col, gemeente_col]].drop_duplicates()
-    r = g[[regio_col]].drop_duplicates()
-    n = pd.DataFrame(index=[0])
-    return _common._stack3(g.copy(), r.copy(), n, regio_col, gemeente_col)[["regio", "gemeente"]]
-
-
-def complete(df: pd.DataFrame, levels: pd.DataFrame, perioden: pd.DataFrame, fill: dict) -> pd.DataFrame:
-    """Add missing (level x periode) rows to a count, with the values in ``fill``
-    (so a gemeente without clients in a period shows 0, not a gap)."""
-    grid = levels.merge(perioden[["periode"]], how="cross")
-    grid["periode"] = grid["periode"].astype(schema.S)
-    keys = ["regio", "gemeente", "periode"]
-    out = grid.merge(df, on=keys, how="left")
-    return out.fillna(fill)
-
-
 def finish(df: pd.DataFrame, dimensie: str | pd.Series = "") -> pd.DataFrame:
     """Shape a metric result into the standard columns (OUT_COLUMNS), sorted."""
     out = df.copy()
@@ -113,24 +94,13 @@ def _eerste_paren(tw: pd.DataFrame) -> np.ndarray:
     """Positions of the first row of each distinct (regio, gemeentecode) pair of the
     toewijzingen, in order of appearance: the rows ``drop_duplicates`` keeps, found
     on the shared column codes (missing is a value of its own, as there)."""
-    memo = _memo(tw)
-    if "eerste_paren" not in memo:
-        key, _ = _paar_sleutel(tw)
-        memo["eerste_paren"] = np.sort(np.unique(key, return_index=True)[1])
-    return memo["eerste_paren"]
-
-
-def _paar_sleutel(tw: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """The (regio, gemeentecode) pair of each row packed into one integer (missing is
-    a value of its own) from the shared column codes, and the size of its range."""
-    rc, ru = _common.column_codes(tw, "regio")
-    gc, gu = _common.column_codes(tw, "gemeentecode")
-    return (rc + 1) * (len(gu) + 1) + (gc + 1), (len(ru) + 1) * (len(gu) + 1)
+    return _eenheden(tw)["eerste"]
 
 
 def _levels(tw: pd.DataFrame) -> pd.DataFrame:
-    """:func:`levels_present` of the toewijzingen (same rows, same order), computed
-    once per frame from :func:`_eerste_paren`."""
+    """The (regio, gemeente) pairs of every level present in the toewijzingen: each
+    gemeente (in order of appearance), each regio (gemeente "") and Nederland;
+    computed once per frame from :func:`_eerste_paren`."""
     memo = _memo(tw)
     if "levels" not in memo:
         g = tw[["regio", "gemeentecode"]].iloc[_eerste_paren(tw)]
@@ -175,23 +145,35 @@ def _eenheden(tw: pd.DataFrame) -> dict:
     :func:`_levels`); per unit ``ri``, the index of its regio among the regio rows of
     :func:`_levels`; ``ok_u`` (regio and gemeente known: a gemeente group) per unit and
     ``ok_r`` (regio known) per regio row; ``client`` per row (``client_nr``, -1 as one
-    client of its own, as in ``nunique_levels``)."""
+    client of its own, as in ``nunique_levels``); ``eerste``: :func:`_eerste_paren`."""
     memo = _memo(tw)
     if "eenheden" not in memo:
-        key, size = _paar_sleutel(tw)
-        eerste = _eerste_paren(tw)
-        lut = np.full(size, -1, dtype=np.int64)
+        rc, ru_all = _common.column_codes(tw, "regio")
+        gc, gu = _common.column_codes(tw, "gemeentecode")
+        # the pair of each row packed into one integer (missing is a value of its own)
+        key = (rc + 1) * (len(gu) + 1) + (gc + 1)
+        eerste = np.sort(np.unique(key, return_index=True)[1])
+        lut = np.full((len(ru_all) + 1) * (len(gu) + 1), -1, dtype=np.int64)
         lut[key[eerste]] = np.arange(len(eerste))
-        rc = _common.column_codes(tw, "regio")[0][eerste]
-        gc = _common.column_codes(tw, "gemeentecode")[0][eerste]
+        rc, gc = rc[eerste], gc[eerste]
         ri, ru = pd.factorize(rc)  # regio rows in order of first appearance (missing: -1, its own row)
         cl = tw["client_nr"].to_numpy(dtype=np.int64) if "client_nr" in tw.columns \
             else pd.factorize(tw["client_id"])[0].astype(np.int64)
         cl = np.where(cl < 0, int(cl.max()) + 1 if len(cl) else 0, cl)
-        memo["eenheden"] = {"unit": lut[key], "U": len(eerste), "ri": np.asarray(ri, dtype=np.int64),
+        memo["eenheden"] = {"unit": lut[key], "U": len(eerste), "eerste": eerste, "ri": np.asarray(ri, dtype=np.int64),
                             "R": len(ru), "ok_u": (rc >= 0) & (gc >= 0), "ok_r": np.asarray(ru) >= 0,
                             "client": cl, "n_client": int(cl.max()) + 1 if len(cl) else 1}
     return memo["eenheden"]
+
+
+def in_meer_eenheden(client: np.ndarray, unit: np.ndarray, n_client: int) -> np.ndarray:
+    """Per client code (0..``n_client``-1): whether its rows (``client``, ``unit`` per
+    row) lie in more than one unit."""
+    een = np.zeros(n_client, dtype=np.int64)
+    een[client] = unit  # one of the client's units
+    veel = np.zeros(n_client, dtype=bool)
+    veel[client[unit != een[client]]] = True
+    return veel
 
 
 def _tellingen(tw: pd.DataFrame, P: int, rows: np.ndarray, pidx: np.ndarray) -> dict:
@@ -213,12 +195,8 @@ def _tellingen(tw: pd.DataFrame, P: int, rows: np.ndarray, pidx: np.ndarray) -> 
     cp, u = np.divmod(trip, max(U, 1))
     p = cp % P
     c_g = np.bincount(u * P + p, minlength=U * P)
-    een = np.zeros(e["n_client"], dtype=np.int64)
     cl = cp // P
-    een[cl] = u  # one of the client's units
-    veel = np.zeros(e["n_client"], dtype=bool)
-    veel[cl[u != een[cl]]] = True
-    veel = veel[cl]
+    veel = in_meer_eenheden(cl, u, e["n_client"])[cl]
     c_r = np.bincount(ri[u[~veel]] * P + p[~veel], minlength=R * P)
     c_n = np.bincount(p[~veel], minlength=P)
     if veel.any():
@@ -231,9 +209,9 @@ def _tellingen(tw: pd.DataFrame, P: int, rows: np.ndarray, pidx: np.ndarray) -> 
 
 
 def _rooster(tw: pd.DataFrame, perioden: pd.DataFrame, **values) -> pd.DataFrame:
-    """Every level of :func:`_levels` x period (as :func:`complete` makes it) with one
-    column per ``values[name]`` (level arrays of :func:`_tellingen`); groups without a
-    known regio or gemeente get 0, as :func:`complete` fills them."""
+    """Every level of :func:`_levels` x period with one column per ``values[name]``
+    (level arrays of :func:`_tellingen`); groups without a known regio or gemeente
+    get 0 (a level without clients in a period shows 0, not a gap)."""
     e = _eenheden(tw)
     lv = _levels(tw)
     P = len(perioden)
