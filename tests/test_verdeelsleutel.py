@@ -9,6 +9,7 @@ import pytest
 from jeugdlib import schema
 from jeugdlib.config import Params
 from jeugdlib.errors import JeugdlibError
+from jeugdlib.metrics import _common
 from jeugdlib.metrics import verdeelsleutel as vs
 
 
@@ -123,5 +124,5 @@ def test_span_delen_as_one_concatenated_frame():
     assert got == sorted([("01", "2022-01-01", "2023-04-01"), ("01", "2023-01-01", "2262-04-11"),
                           ("02", "2021-01-01", "2023-02-28"), ("02", "NaT", "2023-06-01"),
                           ("01", "2023-05-01", "2023-05-31"), ("03", "2023-01-01", "2023-02-01")])
-    c, u = vs._tekst_codes(pd.Series(["b", None, "", "b"], dtype=S))
+    c, u = _common.column_codes(pd.DataFrame({"c": pd.Series(["b", None, "", "b"], dtype=S)}), "c")
     assert [None if k < 0 else u[k] for k in c] == ["b", None, "", "b"]

@@ -23,8 +23,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import config, schema
 from ..errors import JeugdlibError
@@ -129,18 +127,6 @@ def tellingen_jaren(gemeenten: pd.DataFrame, jaren, *, toewijzingen: pd.DataFram
                             bevolking)
 
 
-def _tekst_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``_codes(s)`` (missing -> -1, "" a value of its own; the same partition, maybe
-    numbered otherwise): for an Arrow-backed text column Arrow's
-    ``dictionary_encode`` (no pandas wrapping), else ``pd.factorize``."""
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage.startswith("pyarrow"):
-        enc = pc.dictionary_encode(pa.chunked_array(pa.array(s.array)))
-        enc = enc.combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
-        codes = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-        return codes, np.asarray(enc.dictionary.to_pylist(), dtype=object)
-    return _codes(s)
-
-
 def _span_delen(delen: list[pd.DataFrame]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Span per (toewijzing_nr, gemeentecode) over the rows of all frames in ``delen``
     (as if concatenated): arrays ``g`` (gemeente code into the returned labels),
@@ -149,23 +135,17 @@ def _span_delen(delen: list[pd.DataFrame]) -> tuple[np.ndarray, np.ndarray, np.n
     numbers form one group per gemeente (as ``groupby`` on their codes).
 
     The numbers are coded on the first frame's cached column codes
-    (:func:`_common.column_codes`); the other frames' (few) numbers are looked up
-    among them with one Arrow hash lookup, new ones numbered after them."""
+    (:func:`_common.column_codes`); the other frames' (few) distinct numbers are
+    looked up among its uniques, new ones numbered after them."""
     nr_codes, g_codes, gu = [], [], np.array([], dtype=object)
-    nr_u0 = None
     for i, t in enumerate(delen):
         if i == 0:
             nc, nr_u0 = _common.column_codes(t, "toewijzing_nr")
             n_nr = len(nr_u0)
         else:
             eigen_c, eigen_u = _codes(t["toewijzing_nr"].astype(schema.S))
-            # first row of delen[0] holding each of these numbers -> its code there
-            hit = pc.index_in(pa.chunked_array(pa.array(delen[0]["toewijzing_nr"].astype(schema.S).array)),
-                              value_set=pa.array(pd.Series(eigen_u, dtype=object).astype(schema.S).array))
-            hit = np.asarray(hit.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-            naar = np.full(len(eigen_u), -1, dtype=np.int64)
-            rijen = np.flatnonzero(hit >= 0)
-            naar[hit[rijen]] = nr_codes[0][rijen]
+            # each of these numbers -> its code in delen[0] (its place among the uniques)
+            naar = np.asarray(pd.Index(nr_u0).get_indexer(eigen_u), dtype=np.int64)
             nieuw = naar < 0
             naar[nieuw] = n_nr + np.arange(int(nieuw.sum()))
             n_nr += int(nieuw.sum())
@@ -218,7 +198,7 @@ def _tellingen_jaren(gemeenten: pd.DataFrame, jaren, toewijzingen: list[pd.DataF
         # Span per (toewijzing_nr, gemeente) over all rows, on integer codes.
         span = _span_delen(toewijzingen)
     if declaraties is not None and jaren:
-        dg_c, dg_u = _tekst_codes(declaraties["gemeentecode"])
+        dg_c, dg_u = _common.column_codes(declaraties, "gemeentecode")
         # lines per (year of periode_begin, gemeente) for the years t-1, one pass
         j0 = min(jaren) - 1
         grenzen = np.array([np.datetime64(f"{j}-01-01", "ns") for j in range(j0, max(jaren) + 1)])

@@ -24,7 +24,7 @@ from .. import config
 from . import _common
 from .trajecten import _sorteer
 from .verzilvering import _eindigend_posities, _finish, _kpi_rows_codes, _rij_codes
-from .zorgduur import _chain_codes, _leeg_codes
+from .zorgduur import _sleutel_codes
 
 _OPEN = np.iinfo(np.int64).max  # an open einddatum: later than any date
 
@@ -50,9 +50,8 @@ def verlenging_status(toewijzingen: pd.DataFrame, params: config.Params) -> pd.D
     peil = np.int64(params.peil_ts.value)
 
     # (client, productgroep) as one integer key.
-    cc = _chain_codes(t, "client_id")  # client_nr when present (same partition, no string hashing)
-    # productgroep with missing and "" one value, on the column's cached codes
-    pgc = _leeg_codes(t, "productgroep") if "productgroep" in t.columns else np.zeros(n, dtype=np.int64)
+    # (client_nr when present; missing and "" productgroep one value, on cached codes)
+    cc, pgc = _sleutel_codes(t, "client_id"), _sleutel_codes(t, "productgroep")
     key = cc * (int(pgc.max()) + 2 if n else 1) + pgc
     ing = t["ingangsdatum"].to_numpy(dtype="datetime64[ns]").view("int64")
     eind_dt = t["einddatum"].to_numpy(dtype="datetime64[ns]")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import config
 from . import _common
-from .verzilvering import _codes, _eindigend_posities, _finish, _kpi_rows_codes, _rij_codes
+from .verzilvering import _eindigend_posities, _finish, _kpi_rows_codes, _rij_codes
 
 #: Days per month for durations (metrics.md section 5).
 DAGEN_PER_MAAND = 30.4375
@@ -36,29 +36,53 @@ def _eind_eff(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
     return toewijzingen["einddatum"].fillna(params.peil_ts - pd.Timedelta(days=1))
 
 
-def _chain_codes(toewijzingen: pd.DataFrame, col: str) -> np.ndarray:
-    """``_codes(toewijzingen[col], "")[0]``: codes in order of first appearance, missing
-    and "" one value. For ``client_id`` taken from ``client_nr`` when present (Cleaned:
-    a dense code of client_id with -1 for missing or ""), which partitions the rows
-    the same way without hashing 64-character strings."""
-    if col == "client_id" and "client_nr" in toewijzingen.columns:
-        nr = toewijzingen["client_nr"].to_numpy(dtype=np.int64, na_value=-1)
-        return np.asarray(pd.factorize(nr)[0], dtype=np.int64)
-    return _codes(toewijzingen[col], "")[0]
+def _leeg_codes(toewijzingen: pd.DataFrame, col: str) -> np.ndarray:
+    """Codes of ``toewijzingen[col]`` over the whole frame (cached,
+    :func:`_common.column_codes`) with missing and "" one value."""
+    codes, uniq = _common.column_codes(toewijzingen, col)
+    leeg = np.flatnonzero(pd.Series(uniq, dtype=object).eq("").to_numpy(dtype=bool))
+    return np.where(codes < 0, leeg[0] if len(leeg) else len(uniq), codes)
 
 
-def _chains(toewijzingen: pd.DataFrame, params: config.Params, by: list[str]) -> pd.Series:
-    """Chain number per row over groups of ``by`` (``_common.chain_ids`` on integer codes)."""
-    keys = [_chain_codes(toewijzingen, c) for c in by]
-    s = toewijzingen["ingangsdatum"].to_numpy()
-    e = _eind_eff(toewijzingen, params).to_numpy()
+def _sleutel_codes(toewijzingen: pd.DataFrame, col: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """Codes of a key column (at ``rows``, default all) in order of first appearance,
+    missing and "" one value, on the column's cached codes (:func:`_leeg_codes`).
+    For ``client_id`` taken from ``client_nr`` when present (Cleaned: a dense code of
+    client_id with -1 for missing or ""), which partitions the rows the same way
+    without hashing 64-character strings. Without a ``productgroep`` column: one group."""
+    t = toewijzingen
+    if col == "client_id" and "client_nr" in t.columns:
+        c = t["client_nr"].to_numpy(dtype=np.int64, na_value=-1)
+    elif col == "productgroep" and col not in t.columns:
+        c = np.zeros(len(t), dtype=np.int64)
+    else:
+        c = _leeg_codes(t, col)
+    if rows is not None:
+        c = c[rows]
+    return np.asarray(pd.factorize(c)[0], dtype=np.int64)
+
+
+def _chains(toewijzingen: pd.DataFrame, params: config.Params, by: list[str],
+            rows: np.ndarray | None = None) -> np.ndarray:
+    """Chain number per row (of ``rows``, default all; int64 array) over groups of
+    ``by``: ``_common.chain_ids`` on the rows, without copying them.
+
+    The codes of the selected rows are the whole frame's cached codes renumbered in
+    order of first appearance in the selection (:func:`_sleutel_codes`): the same
+    numbers the copied rows would get, so the chains and their numbers are the same."""
+    t = toewijzingen
+    keys = [_sleutel_codes(t, c, rows) for c in by]
+    s = t["ingangsdatum"].to_numpy()
+    e = _eind_eff(t, params).to_numpy()
+    if rows is not None:
+        s, e = s[rows], e[rows]
     ids = _keten_ids(keys, s, e, params.aansluit_dagen)
     if ids is not None:
-        return pd.Series(ids, index=toewijzingen.index, dtype="int64")
-    df = pd.DataFrame(dict(zip(by, keys)), index=toewijzingen.index)
+        return ids
+    df = pd.DataFrame(dict(zip(by, keys)))
     df["_s"] = s
     df["_e"] = e
-    return _common.chain_ids(df, by, "_s", "_e", params.aansluit_dagen).astype("int64")
+    return _common.chain_ids(df, by, "_s", "_e", params.aansluit_dagen).to_numpy(dtype=np.int64)
 
 
 _DAG_NS = 86_400 * 10**9
@@ -130,36 +154,9 @@ def _keten_ids(keys: list[np.ndarray], s, e, gap_days: int) -> np.ndarray | None
     return ids
 
 
-def _leeg_codes(toewijzingen: pd.DataFrame, col: str) -> np.ndarray:
-    """Codes of ``toewijzingen[col]`` over the whole frame (cached,
-    :func:`_common.column_codes`) with missing and "" one value, as in ``_codes(.., "")``."""
-    codes, uniq = _common.column_codes(toewijzingen, col)
-    leeg = np.flatnonzero(pd.Series(uniq, dtype=object).eq("").to_numpy(dtype=bool))
-    return np.where(codes < 0, leeg[0] if len(leeg) else len(uniq), codes)
-
-
 def _zorgpad_ids_rijen(toewijzingen: pd.DataFrame, pos: np.ndarray, params: config.Params) -> np.ndarray:
-    """``zorgpaden(toewijzingen.take(pos), params).to_numpy()`` without copying the rows.
-
-    The client and productgroep codes of the selected rows are the whole frame's
-    codes, renumbered in order of first appearance in the selection: the same
-    numbers :func:`_chain_codes` gives the copied rows, so the chains and their
-    numbers are the same."""
-    t = toewijzingen
-    if "client_nr" in t.columns:
-        cc = t["client_nr"].to_numpy(dtype=np.int64, na_value=-1)[pos]
-    else:
-        cc = _leeg_codes(t, "client_id")[pos]
-    pg = _leeg_codes(t, "productgroep")[pos] if "productgroep" in t.columns else np.zeros(len(pos), np.int64)
-    keys = [np.asarray(pd.factorize(cc)[0], dtype=np.int64), np.asarray(pd.factorize(pg)[0], dtype=np.int64)]
-    s = t["ingangsdatum"].to_numpy()[pos]
-    e = _eind_eff(t, params).to_numpy()[pos]
-    ids = _keten_ids(keys, s, e, params.aansluit_dagen)
-    if ids is not None:
-        return ids
-    df = pd.DataFrame({"client_id": keys[0], "productgroep": keys[1], "_s": s, "_e": e})
-    return _common.chain_ids(df, ["client_id", "productgroep"], "_s", "_e",
-                             params.aansluit_dagen).to_numpy(dtype=np.int64)
+    """``zorgpaden(toewijzingen.take(pos), params).to_numpy()`` without copying the rows."""
+    return _chains(toewijzingen, params, ["client_id", "productgroep"], pos)
 
 
 def zorgpaden(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
@@ -170,13 +167,14 @@ def zorgpaden(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
     Numbers are unique over the whole frame (not stable across different inputs).
     Use as ``toew["zorgpad"] = zorgpaden(toew, params)``.
     """
-    return _chains(toewijzingen, params, ["client_id", "productgroep"]).rename("zorgpad")
+    ids = _chains(toewijzingen, params, ["client_id", "productgroep"])
+    return pd.Series(ids, index=toewijzingen.index, name="zorgpad")
 
 
 def episodes(toewijzingen: pd.DataFrame, params: config.Params) -> pd.Series:
     """Episode number per toewijzing: the zorgpad joining over all of a client's
     toewijzingen regardless of product (metrics.md section 5), aligned to the input index."""
-    return _chains(toewijzingen, params, ["client_id"]).rename("episode")
+    return pd.Series(_chains(toewijzingen, params, ["client_id"]), index=toewijzingen.index, name="episode")
 
 
 def zorgpad_overzicht(toewijzingen: pd.DataFrame, params: config.Params) -> pd.DataFrame:
