@@ -298,26 +298,13 @@ def _maandcellen(declaraties: pd.DataFrame, by: list[str]):
     return key, cent, labels, lo, nm
 
 
-def reeks(maandtabel: pd.DataFrame, eind, begin=None) -> pd.Series:
-    """One group's monthly cost as a gapless series (months without lines = 0).
-
-    Runs from ``begin`` (default: the first month with positive cost) to the
-    month holding the day before ``eind`` (the peildatum); float64 euro, indexed by month start (freq ``MS``).
-    """
-    s = maandtabel.set_index("maand")["kosten"].astype("float64").sort_index()
-    if begin is None:
-        pos = s[s > 0]
-        if len(pos) == 0:
-            return pd.Series([], dtype="float64", index=pd.DatetimeIndex([], freq="MS"), name="kosten")
-        begin = pos.index[0]
-    idx = _months(begin, eind) if pd.Timestamp(eind) > pd.Timestamp(begin) else pd.DatetimeIndex([], freq="MS")
-    return s.reindex(idx, fill_value=0.0).rename("kosten")
-
-
 def _reeksen(groepen, eind) -> list[tuple[object, pd.Series]]:
-    """(key, :func:`reeks` of ``grp``) for each (key, grp) of ``groepen`` (groups of a
-    :func:`maandkosten` table: one row per month), on numpy: each series is a slice
-    of one month index, filled with its months' costs."""
+    """(key, series) for each (key, grp) of ``groepen`` (groups of a
+    :func:`maandkosten` table: one row per month): the group's monthly cost as a
+    gapless series (months without lines = 0) from its first month with positive
+    cost to the month holding the day before ``eind`` (the peildatum); float64
+    euro, indexed by month start (freq ``MS``), empty without a positive month.
+    On numpy: each series is a slice of one month index, filled with its months' costs."""
     groepen = [(key, _maandnummers(grp["maand"].to_numpy()), grp["kosten"].to_numpy(dtype="float64"))
                for key, grp in groepen]
     last = int(_maandnummers([pd.Timestamp(eind) - pd.Timedelta(days=1)])[0])  # month holding eind - 1 day
@@ -908,28 +895,10 @@ def jaartotalen(progs: Mapping[tuple[str, ...], Prognose], jaar: int, methode: s
 # --------------------------------------------------------------------------- committed cost
 
 
-#: The toewijzingen columns :func:`recente_verzilvering` passes on to verzilvering
-#: (what ``verzilvering_per_toewijzing`` reads).
-_VERZILVERING_KOLOMMEN = ("toewijzing_nr", "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid",
-                          "frequentie", "budget_cent", "tarief_cent")
-
-
-def _gevulde_codes(df: pd.DataFrame, col: str, fill: str) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and labels of ``df[col]`` as text with missing values replaced by ``fill``
-    (``astype(schema.S).fillna(fill)``), from the cached :func:`_common.column_codes`:
-    the fill is applied to the distinct values only and equal labels share a code."""
-    codes, uniq = _common.column_codes(df, col)
-    labels = np.append(np.asarray(uniq, dtype=object), fill)
-    relabel, u = pd.factorize(labels)
-    return np.asarray(relabel, dtype=np.int64)[codes], np.asarray(u, dtype=object)
-
-
-def _regio_product_paren(t: pd.DataFrame) -> pd.DataFrame:
-    """The distinct (regio, productcode) pairs of ``t`` in order of appearance, missing
-    regio as "onbekend" and missing productcode as "" (columns of dtype schema.S):
-    ``drop_duplicates`` of the filled columns, on integer codes."""
-    rc, ru = _gevulde_codes(t, "regio", "onbekend")
-    pc_, pu = _gevulde_codes(t, "productcode", "")
+def _regio_product_paren(rc: np.ndarray, ru: np.ndarray, pc_: np.ndarray, pu: np.ndarray) -> pd.DataFrame:
+    """The distinct (regio, productcode) pairs in order of appearance, from the codes
+    and labels per row of regio (``rc``, ``ru``) and productcode (``pc_``, ``pu``)
+    (columns of dtype schema.S): ``drop_duplicates`` of the labels, on integer codes."""
     first = np.sort(np.unique(rc * len(pu) + pc_, return_index=True)[1])
     return pd.DataFrame({"regio": pd.array(ru[rc[first]], dtype=schema.S),
                          "productcode": pd.array(pu[pc_[first]], dtype=schema.S)})
@@ -956,19 +925,20 @@ def recente_verzilvering(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, 
     cut = eerste_onvolledige_maand(peildatum, fp.lag_maanden)
     van = cut - pd.DateOffset(months=fp.verzilvering_maanden)
     t = toewijzingen
-    keys = _regio_product_paren(t)
+    # regio (missing "onbekend") and productcode (missing "") codes of every row
+    rc, ru = vz._rij_codes(t, "regio", slice(None), "onbekend")
+    pc_, pu = vz._rij_codes(t, "productcode", slice(None))
+    keys = _regio_product_paren(rc, ru, pc_, pu)
     insp = (t["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
     eind = t["einddatum"]
     ended = (eind.notna() & (eind >= van) & (eind < cut)).to_numpy(dtype=bool)
     pos = np.flatnonzero(insp & ended)
     # verzilvering_per_toewijzing of those rows (status ok only), on positions
-    w = _verzilvering_posities(t, declaraties, pos)
-    ok = (w["status"] == vz.STATUS_OK).to_numpy(dtype=bool) if len(pos) else np.zeros(0, dtype=bool)
-    rc, ru = _gevulde_codes(t, "regio", "onbekend")
-    pc_, pu = _gevulde_codes(t, "productcode", "")
+    w = vz._per_toewijzing_rijen(t, declaraties, pos)
+    ok = (w["status"] == vz.STATUS_OK).to_numpy(dtype=bool)
     v = pd.DataFrame({"regio": ru[rc[pos[ok]]], "productcode": pu[pc_[pos[ok]]],
-                      "geleverd": np.asarray(w.get("geleverd_cent", []), dtype="float64")[ok],
-                      "toegewezen": np.asarray(w.get("toegewezen_cent", []), dtype="float64")[ok]})
+                      "geleverd": np.asarray(w["geleverd_cent"], dtype="float64")[ok],
+                      "toegewezen": np.asarray(w["toegewezen_cent"], dtype="float64")[ok]})
 
     def level(cols):
         if not cols:
@@ -996,28 +966,6 @@ def recente_verzilvering(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, 
         out.loc[fill, "verzilvering"] = tot
         out.loc[fill, "bron"] = "totaal"
     return out.reset_index(drop=True)
-
-
-def _verzilvering_posities(t: pd.DataFrame, declaraties: pd.DataFrame, pos: np.ndarray) -> dict:
-    """The columns :func:`jeugdlib.metrics.verzilvering.verzilvering_per_toewijzing`
-    adds for the rows of ``t`` at positions ``pos`` (arrays aligned to ``pos``), as
-    ``verzilvering.kpis`` computes them: the declarations are linked to ``t`` as a
-    whole (``_nummer_koppeling``, cached per frame and shared with trajecten and
-    verzilvering), and only the columns it reads are taken at ``pos``."""
-    from .metrics import verzilvering as vz
-
-    if len(pos) == 0:
-        return {}
-    cols = [c for c in t.columns if c in _VERZILVERING_KOLOMMEN]
-    d_pos = None
-    if len(declaraties):
-        codes, eerste, laatste = vz._nummer_koppeling(declaraties, t)
-        if np.array_equal(eerste, laatste):  # every number on one row of t: its row in the selection, if any
-            inv = np.full(len(t) + 1, -1, dtype=np.int64)  # position -> index into pos; -1 (last) stays -1
-            inv[pos] = np.arange(len(pos))
-            d_pos = inv[laatste][codes]
-    # (else: a number on several rows; verzilvering links to the last of them in the selection)
-    return vz._per_toewijzing(t[cols].take(pos), declaraties, d_pos)
 
 
 _CHUNK = 100_000
@@ -1196,6 +1144,8 @@ def onder_plafond(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, jaar:
     ``alle`` (covered by any plafond). Vectorised: one key match per combination
     of given fields.
     """
+    from .metrics import verzilvering as vz
+
     bp = budgetplafonds
     jr = pd.to_numeric(bp["jaar"]).to_numpy(dtype="float64", na_value=np.nan) == jaar
     bp = bp.loc[jr]
@@ -1211,14 +1161,14 @@ def onder_plafond(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, jaar:
     velden = ("agb", "gemeentecode", "productcode")
     b_txt = [txt(bp[c]).to_numpy(dtype=object) for c in velden]
     b_gem, b_prod = b_txt[1] != "", b_txt[2] != ""
-    # the fields some plafond names (agb always); per field the declarations' codes,
-    # the distinct texts (vocab) and the vocab position of each code's text
+    # the fields some plafond names (agb always); per field, per declaration the
+    # position of its text (as ``txt``) among the distinct texts (vocab), and the vocab
     nodig = [0] + ([1] if b_gem.any() else []) + ([2] if b_prod.any() else [])
-    d = {i: _tekst_vocab(declaraties, velden[i], txt) for i in nodig}
-    if any("|" in str(x) for i in nodig for arr in (b_txt[i], d[i][2]) for x in arr):
+    d = {i: vz._rij_codes(declaraties, velden[i], slice(None), strip=True) for i in nodig}
+    if any("|" in str(x) for i in nodig for arr in (b_txt[i], d[i][1]) for x in arr):
         return _onder_plafond_tekst(declaraties, bp, txt)  # keys could collide: as text
     # bp's values as codes of the declarations' vocabulary (-1: no declaration has it)
-    b_codes = {i: pd.Index(d[i][2]).get_indexer(b_txt[i]) for i in nodig}
+    b_codes = {i: pd.Index(d[i][1]).get_indexer(b_txt[i]) for i in nodig}
     for use_gem in (False, True):
         for use_prod in (False, True):
             sel = (b_gem == use_gem) & (b_prod == use_prod)
@@ -1228,41 +1178,22 @@ def onder_plafond(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, jaar:
             # a plafond matches only if each of its fields occurs in the declarations
             ok = sel & np.logical_and.reduce([b_codes[i] >= 0 for i in used])
             bk = np.zeros(int(ok.sum()), dtype=np.int64)
+            dk = np.zeros(n, dtype=np.int64)
             for i in used:  # mixed-radix key of the used fields (the "|"-joined text, on codes)
-                bk = bk * len(d[i][2]) + b_codes[i][ok]
-            size = int(np.prod([len(d[i][2]) for i in used], dtype=np.float64))
-            if len(used) == 1:  # the agb alone: looked up per code of the column, then per row
+                codes, vocab = d[i]
+                bk = bk * len(vocab) + b_codes[i][ok]
+                dk = dk * len(vocab) + codes
+            size = int(np.prod([len(d[i][1]) for i in used], dtype=np.float64))
+            if size <= 2**24:  # a dense lookup table over all key values: no hashing
                 tab = np.zeros(size, dtype=bool)
                 tab[bk] = True
-                codes, relabel, _ = d[0]
-                hit = tab[relabel][codes]
+                hit = tab[dk]
             else:
-                dk = np.zeros(n, dtype=np.int64)
-                for i in used:
-                    codes, relabel, vocab = d[i]
-                    dk = dk * len(vocab) + relabel[codes]
-                if size <= 2**24:  # a dense lookup table over all key values: no hashing
-                    tab = np.zeros(size, dtype=bool)
-                    tab[bk] = True
-                    hit = tab[dk]
-                else:
-                    hit = pd.Series(dk, copy=False).isin(bk).to_numpy(dtype=bool)
+                hit = pd.Series(dk, copy=False).isin(bk).to_numpy(dtype=bool)
             alle |= hit
             if use_gem:
                 met_gem |= hit
     return pd.DataFrame({"met_gemeente": met_gem, "alle": alle}, index=declaraties.index)
-
-
-def _tekst_vocab(df: pd.DataFrame, col: str, txt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The cached :func:`_common.column_codes` of ``df[col]`` (missing: -1), the
-    distinct values (object array) of ``txt(df[col])``, and per code (plus one at the
-    end for missing, so that code -1 finds it) the position of its text among them:
-    ``txt`` is applied to the distinct values only (missing -> ``txt`` of missing, "")."""
-    codes, uniq = _common.column_codes(df, col)
-    labels = np.append(txt(pd.Series(uniq, dtype=object)).to_numpy(dtype=object),
-                       txt(pd.Series([None], dtype=object)).to_numpy(dtype=object))
-    relabel, vocab = pd.factorize(labels)
-    return codes, np.asarray(relabel, dtype=np.int64), np.asarray(vocab, dtype=object)
 
 
 def _onder_plafond_tekst(declaraties: pd.DataFrame, bp: pd.DataFrame, txt) -> pd.DataFrame:
@@ -1435,7 +1366,7 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
         tab = {m: _periode_totalen(p, per, m) for m in p.methoden}
         for meth in list(p.methoden) + ["gekozen"]:
             m = p.beste if meth == "gekozen" else meth
-            lab, waarde, onder, boven = tab[m] if m in tab else _periode_totalen(p, per, m)
+            lab, waarde, onder, boven = tab[m]
             rows("kosten_prognose", regio, lab, f"methode={meth}", waarde)
             if meth == "gekozen":
                 rows("kosten_prognose_ondergrens", regio, lab, "methode=gekozen", onder)
@@ -1449,7 +1380,7 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
         g = v.groupby(["regio", "periode"], sort=True)["verplicht"].sum().reset_index()
         # Only periods that the forecast covers entirely (no partial next year).
         n_m = v.groupby(["regio", "periode"], sort=True)["maand"].nunique().to_numpy()
-        size = {"jaar": 12, "kwartaal": 3, "maand": 1}[per]
+        size = _PERIODE_MAANDEN[per]
         first = v["maand"].min()
         whole = (n_m == size) | ((g["periode"] == _common.period_label(pd.Series([first]), per).iloc[0])
                                  .to_numpy())

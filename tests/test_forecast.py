@@ -357,12 +357,14 @@ def test_onder_plafond_codes_equal_text_keys():
 
 def test_regio_product_paren_like_drop_duplicates():
     from jeugdlib import schema
+    from jeugdlib.metrics import verzilvering as vz
 
     t = pd.DataFrame({"regio": ["N", None, "N", "onbekend", "Z", None],
                       "productcode": ["P1", "P1", "P1", "P1", None, ""]}, dtype="string[pyarrow]")
     want = pd.DataFrame({"regio": t["regio"].astype(schema.S).fillna("onbekend"),
                          "productcode": t["productcode"].astype(schema.S).fillna("")}).drop_duplicates()
-    got = F._regio_product_paren(t)
+    got = F._regio_product_paren(*vz._rij_codes(t, "regio", slice(None), "onbekend"),
+                                 *vz._rij_codes(t, "productcode", slice(None)))
     pd.testing.assert_frame_equal(got, want.reset_index(drop=True))
     assert got["regio"].tolist() == ["N", "onbekend", "Z", "onbekend"]  # NA and "onbekend" merge
 

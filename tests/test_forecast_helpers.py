@@ -82,6 +82,19 @@ def test_per_periode_ets_interval_from_paths():
     assert j["waarde"].iloc[0] == 210.0
 
 
+def _reeks(maandtabel: pd.DataFrame, eind) -> pd.Series:
+    """Oracle of ``F._reeksen`` for one group, on pandas: the monthly cost as a gapless
+    series (months without lines = 0) from the first month with positive cost to the
+    month holding the day before ``eind``; float64, indexed by month start (freq MS)."""
+    s = maandtabel.set_index("maand")["kosten"].astype("float64").sort_index()
+    pos = s[s > 0]
+    if len(pos) == 0:
+        return pd.Series([], dtype="float64", index=pd.DatetimeIndex([], freq="MS"), name="kosten")
+    begin = pos.index[0]
+    idx = F._months(begin, eind) if pd.Timestamp(eind) > pd.Timestamp(begin) else pd.DatetimeIndex([], freq="MS")
+    return s.reindex(idx, fill_value=0.0).rename("kosten")
+
+
 def test_reeksen_equal_reeks():
     tab = pd.DataFrame({"regio": ["A", "A", "A", "B", "B", "C"],
                         "maand": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01",
@@ -94,7 +107,7 @@ def test_reeksen_equal_reeks():
     assert got["B"].index[0] == pd.Timestamp("2024-03-01") and got["B"].tolist() == [3.0, 0, 0, 0, 0]
     assert len(got["C"]) == 0
     for key, grp in tab.groupby("regio", sort=True):
-        want = F.reeks(grp, "2024-08-01")
+        want = _reeks(grp, "2024-08-01")
         pd.testing.assert_series_equal(got[key], want, check_exact=True)
         assert got[key].index.freq == want.index.freq
 
@@ -111,24 +124,25 @@ def test_maandkosten_of_selected_rows():
     assert n.tolist() == [1000.0]
 
 
-def test_verzilvering_posities_equal_verzilvering_per_toewijzing():
+def test_per_toewijzing_rijen_equal_verzilvering_per_toewijzing():
     c = _cleaned()
     t = c.toewijzingen
     pos = np.array([1])  # the ended toewijzing E: 2 h maximum, 1 h delivered
-    got = F._verzilvering_posities(t, c.declaraties, pos)
+    got = vz._per_toewijzing_rijen(t, c.declaraties, pos)
     want = vz.verzilvering_per_toewijzing(t.iloc[pos], c.declaraties)
     for col in ("geleverd_cent", "toegewezen_cent", "status"):
         np.testing.assert_array_equal(np.asarray(got[col]), want[col].to_numpy())
     assert got["verzilvering"].tolist() == [0.5]
-    assert F._verzilvering_posities(t, c.declaraties, np.array([], dtype=np.int64)) == {}
+    assert all(len(v) == 0 for v in vz._per_toewijzing_rijen(t, c.declaraties, np.array([], dtype=np.int64)).values())
 
 
-def test_tekst_vocab():
+def test_rij_codes_of_every_row_as_vocab():
+    # onder_plafond's vocabulary of a declarations column: stripped text, missing ""
     df = pd.DataFrame({"agb": pd.array([" A", "A", None, "B", " A"], dtype="string[pyarrow]")})
-    codes, relabel, vocab = F._tekst_vocab(df, "agb", lambda s: s.astype("string").fillna("").str.strip())
+    codes, vocab = vz._rij_codes(df, "agb", slice(None), strip=True)
     assert vocab.tolist() == ["A", "B", ""]
-    # per row: the text's position in vocab (codes -1, missing, take the extra last entry)
-    assert vocab[relabel[codes]].tolist() == ["A", "A", "", "B", "A"]
+    # per row: the text's position in vocab (missing: the position of "")
+    assert vocab[codes].tolist() == ["A", "A", "", "B", "A"]
 
 
 def test_vorig_jaar_mid_month():

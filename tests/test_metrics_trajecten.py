@@ -14,6 +14,7 @@ import pytest
 from jeugdlib import schema
 from jeugdlib.config import Params
 from jeugdlib.metrics import trajecten as tr
+from jeugdlib.metrics import verzilvering as vz
 
 P = Params(peildatum="2024-08-01")  # start 2021-01-01, aansluit_dagen 31
 PEIL_1 = pd.Timestamp("2024-07-31")
@@ -557,7 +558,7 @@ def test_declaratie_rijen_first_toewijzing_with_the_number():
               ("A", "c", "licht", "2023-01-01", "2023-06-30")])
     d = decl([("B", "2023-01", 1), ("A", "2023-01", 1), ("Q", "2023-01", 1)])
     # A's first row (0) is selected as index 1 of pos; B (row 1) is not selected; Q is unknown
-    assert tr._declaratie_rijen(d, t, np.array([2, 0])).tolist() == [-1, 1, -1]
+    assert vz._declaratie_rijen(d, t, np.array([2, 0])).tolist() == [-1, 1, -1]
 
 
 def test_label_bits_of_rows():

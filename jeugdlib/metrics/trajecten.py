@@ -360,20 +360,6 @@ def _tekst(df: pd.DataFrame, col: str, pos: np.ndarray) -> pd.Series:
     return df[col].take(pos).astype(schema.S).reset_index(drop=True)
 
 
-def _declaratie_rijen(declaraties: pd.DataFrame, toewijzingen: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
-    """Per declaration item: the index into ``pos`` of its toewijzing, -1 when that is
-    not selected, absent or the number is missing. An item's toewijzing is the first
-    row of ``toewijzingen`` with its toewijzing_nr (``verzilvering._nummer_koppeling``:
-    the cached codes of both columns and one lookup of the distinct numbers,
-    shared with verzilvering), then one gather per item."""
-    from .verzilvering import _nummer_koppeling
-
-    codes, eerste, _ = _nummer_koppeling(declaraties, toewijzingen)
-    inv = np.full(len(toewijzingen) + 1, -1, dtype=np.int64)  # position -> index into pos; -1 (last) stays -1
-    inv[pos] = np.arange(len(pos))
-    return inv[eerste][codes]
-
-
 _GEEN_MAAND = np.iinfo(np.int64).min  # the int64 of NaT
 
 
@@ -406,13 +392,15 @@ def _gekoppelde_declaraties(toewijzingen: pd.DataFrame, pos: np.ndarray, declara
     the order of the items.
 
     An item belongs to the first toewijzing with its toewijzing_nr
-    (:func:`_declaratie_rijen`); items whose toewijzing is not selected, of an
+    (``verzilvering._declaratie_rijen``); items whose toewijzing is not selected, of an
     excluded aanbieder or without a month are left out (metrics.md 0.2: they
     count in cost KPIs only). Values are taken for the linked items only.
     """
     n = len(pos)
     if n == 0 or len(declaraties) == 0:
         return (np.array([], np.int64), np.array([], np.int64), np.array([], np.int64), np.array([], float))
+    from .verzilvering import _declaratie_rijen
+
     d = declaraties
     rij = _declaratie_rijen(d, toewijzingen, pos)
     if exclude:

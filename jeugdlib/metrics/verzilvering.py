@@ -259,6 +259,36 @@ def _nummer_koppeling(d: pd.DataFrame, t: pd.DataFrame) -> tuple[np.ndarray, np.
     return codes, eerste, laatste
 
 
+def _declaratie_rijen(d: pd.DataFrame, t: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """Per declaration item: the index into ``pos`` (positions in ``t``) of its
+    toewijzing, the first row of ``t`` with its toewijzing_nr; -1 when that row is
+    not selected, the number is not in ``t`` or missing. From
+    :func:`_nummer_koppeling` (shared by trajecten, verzilvering and forecast), then
+    one gather per item."""
+    codes, eerste, _ = _nummer_koppeling(d, t)
+    inv = np.full(len(t) + 1, -1, dtype=np.int64)  # position -> index into pos; -1 (last) stays -1
+    inv[pos] = np.arange(len(pos))
+    return inv[eerste][codes]
+
+
+#: The toewijzingen columns :func:`_per_toewijzing` reads.
+_KOLOMMEN = ("toewijzing_nr", "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid", "frequentie",
+             "budget_cent", "tarief_cent")
+
+
+def _per_toewijzing_rijen(toew: pd.DataFrame, d: pd.DataFrame, pos: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`_per_toewijzing` of the rows of ``toew`` at positions ``pos`` (arrays
+    aligned to ``pos``), as :func:`verzilvering_per_toewijzing` of ``toew.iloc[pos]``.
+    When every linked number is on one row of ``toew``, the declarations are linked
+    by :func:`_declaratie_rijen` and the values taken from the whole frame; else (a
+    number on several rows: the last of them in the selection counts) on a copy of
+    the selected rows."""
+    _, eerste, laatste = _nummer_koppeling(d, toew)
+    if np.array_equal(eerste, laatste):
+        return _per_toewijzing(toew, d, _declaratie_rijen(d, toew, pos), rows=pos)
+    return _per_toewijzing(toew[[c for c in _KOLOMMEN if c in toew.columns]].take(pos), d)
+
+
 def _toewijzing_positie(toew: pd.DataFrame, d: pd.DataFrame) -> np.ndarray:
     """Position in ``toew`` of each declaration's toewijzing_nr (-1: none of these; a
     number that occurs twice in ``toew`` maps to its last row), from
@@ -469,10 +499,11 @@ def _kpi_rows_codes(rc, ru, gc, gu, per_c, per_u, cc, dims: dict, vals: dict[str
     return pd.concat(parts, ignore_index=True)
 
 
-def _rij_codes(df: pd.DataFrame, col: str, rows: np.ndarray, fill: str = "",
+def _rij_codes(df: pd.DataFrame, col: str, rows: np.ndarray | slice, fill: str = "",
                strip: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (>= 0) and values of ``df[col]`` at positions ``rows``, as text with
-    missing -> ``fill`` (and stripped if ``strip``): the groups and values of
+    """Codes (>= 0) and values of ``df[col]`` at positions ``rows`` (or a slice:
+    ``slice(None)`` for every row), as text with missing -> ``fill`` (and stripped
+    if ``strip``): the groups and values of
     ``_codes(df[col].iloc[rows].astype(S).fillna(fill)[.str.strip()])``, numbered
     differently. From the whole column's cached codes
     (:func:`_common.column_codes`): nothing is hashed per row."""
@@ -663,21 +694,7 @@ def kpis(cleaned, params: config.Params) -> pd.DataFrame:
     pos, pidx, per = _eindigend_posities(toew, params, alleen_volledig=True, rows=inspanning)
     if len(pos) == 0:
         return _finish(pd.DataFrame())
-    cols = ["toewijzing_nr", "ingangsdatum", "einddatum", "einddatum_eff", "volume", "eenheid", "frequentie",
-            "budget_cent", "tarief_cent"]
-    d = cleaned.declaraties
-    codes, eerste, laatste = _nummer_koppeling(d, toew)
-    if np.array_equal(eerste, laatste):
-        # every linked number on one row of toew: its row in the selection, if selected
-        inv = np.full(len(toew) + 1, -1, dtype=np.int64)  # position -> index into pos; -1 (last) stays -1
-        inv[pos] = np.arange(len(pos))
-        d_pos = inv[laatste][codes]
-    else:  # a number on several rows: the last of them in the selection (as verzilvering_per_toewijzing)
-        d_pos = None
-    if d_pos is None:
-        w = _per_toewijzing(toew[[c for c in cols if c in toew.columns]].take(pos), d)
-    else:
-        w = _per_toewijzing(toew, d, d_pos, rows=pos)
+    w = _per_toewijzing_rijen(toew, cleaned.declaraties, pos)
     ok = (w["status"] == STATUS_OK).to_numpy(dtype=bool)
     if not ok.any():
         return _finish(pd.DataFrame())
