@@ -57,6 +57,21 @@ TABLES: dict[str, dict[str, str]] = {
         "tarief_cent": I,
         "bedrag_cent_signed": I,  # IngediendBedrag: debet positive, credit negative
         "bron": S,
+        "declaratiedatum": D,  # DeclaratieDagtekening (metrics.md 0.2, receipt)
+        "ijw_release": S,  # "3.0", "3.1", "3.2"; empty for exports
+    },
+    # JW325, one row per rejected prestatie (referentie_nr empty: the whole declaration).
+    "afwijzingen": {
+        "agb": S,
+        "gemeentecode": S,
+        "declaratie_nr": S,
+        "referentie_nr": S,
+        "toewijzing_nr": S,
+        "retourcodes": S,  # RetourCode values joined with ","
+        "bedrag_cent_signed": I,
+        "antwoorddatum": D,  # header Dagtekening
+        "bron": S,
+        "ijw_release": S,
     },
     # JW305 (start) and JW307 (stop).
     "start_stop": {
@@ -71,6 +86,8 @@ TABLES: dict[str, dict[str, str]] = {
         "einddatum": D,  # JW307 only
         "reden_beeindiging": S,  # JZ588, JW307 only
         "bron": S,
+        "status_aanlevering": S,  # 1 new, 3 delete (metrics.md 0.2b)
+        "ijw_release": S,
     },
     # JW315, one row per requested product.
     "verzoeken": {

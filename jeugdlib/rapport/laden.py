@@ -119,9 +119,7 @@ class Rapport:
         for m in modules:
             key = (m, p)
             if key not in self._cache:
-                mod = importlib.import_module(f"jeugdlib.metrics.{m}")
-                rows = mod.kpis(self.cleaned, p)
-                self._cache[key] = _afwerken(rows, p)
+                self._cache[key] = _afwerken(module_rows(self.cleaned, m, p), p)
             parts.append(self._cache[key])
         out = pd.concat(parts, ignore_index=True) if parts else schema.empty("kpi")
         for k in out["kpi"].dropna().unique():
@@ -138,8 +136,7 @@ class Rapport:
         p = params or self.params
         key = ("met_n", module, p)
         if key not in self._cache:
-            mod = importlib.import_module(f"jeugdlib.metrics.{module}")
-            self._cache[key] = mod.kpis(self.cleaned, p)
+            self._cache[key] = module_rows(self.cleaned, module, p)
         rows = self._cache[key]
         rows = rows[rows["kpi"] == kpi].copy()
         rows[schema.KPI_N] = pd.to_numeric(rows[schema.KPI_N], errors="coerce")
@@ -181,6 +178,17 @@ class Rapport:
 
     def huidig_jaar(self) -> str:
         return str(self.laatste_dag.year)
+
+
+def module_rows(cleaned, module: str, params: config.Params) -> pd.DataFrame:
+    """Unsuppressed KPI rows (with ``n_clienten``) of the registered KPIs defined in the
+    metric module ``module`` (e.g. ``"volume"``), for ``params`` (period length)."""
+    from .. import kpi
+    from ..metrics._common import registry
+
+    ids = [k for k, d in registry().items() if d.module == module]
+    c = cleaned if params == cleaned.params else cleaned.met_params(params)
+    return kpi.kpi_rows(c, ids)
 
 
 def _afwerken(rows: pd.DataFrame, params: config.Params) -> pd.DataFrame:
