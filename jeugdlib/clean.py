@@ -282,14 +282,16 @@ def _excl(params: Params) -> str:
     return f"coalesce(agb IN ({agbs}), false)" if agbs else "false"
 
 
-def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None) -> Cleaned:
+def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
+          gemeenten=None) -> Cleaned:
     """Apply metrics.md section 0 to a dataset; every rule counted in ``telling``.
 
     ``bron``: a processed dataset directory or a :class:`jeugdlib.dataset.Dataset`.
     The tables stay in ``con`` (a new connection by default): see the module docstring.
+    ``gemeenten``: clean only the records of these gemeentecodes (one region's report).
     """
     con = con or engine.connect()
-    engine.laad(con, bron)
+    engine.laad(con, bron, gemeenten)
     peil = _datum(params.peildatum)
     maxl = int(params.max_leeftijd)
     _gemeenten(con)
@@ -481,6 +483,43 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None)
     con.register("_telling", tel_df)
     run(con, "CREATE OR REPLACE TABLE telling AS SELECT * FROM _telling")
     con.unregister("_telling")
+    return Cleaned(con=con, params=params, bron=bron)
+
+
+#: Tables of the cleaned data a quarterly run stores (:func:`bewaar`) for its notebooks.
+BEWAARD = ("toewijzingen", "toewijzingen_ingetrokken", "declaraties", "start_stop", "verzoeken", "telling",
+           "geb_onbekend_dec")
+
+
+def bewaar(c: Cleaned, map_) -> None:
+    """Store the cleaned tables of ``c`` as Parquet in ``map_`` (one file per table of
+    :data:`BEWAARD`), so the notebooks of a quarterly run read them instead of cleaning
+    again (:func:`opgeslagen`)."""
+    from pathlib import Path
+
+    map_ = Path(map_)
+    map_.mkdir(parents=True, exist_ok=True)
+    for t in BEWAARD:
+        tmp = map_ / f".{t}.parquet.tmp"
+        run(c.con, f"COPY (SELECT * FROM {t}) TO {engine._lit(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
+        tmp.replace(map_ / f"{t}.parquet")
+
+
+def opgeslagen(map_, bron, params: Params, gemeenten=None) -> Cleaned:
+    """The cleaned data stored by :func:`bewaar` in ``map_`` as a :class:`Cleaned`:
+    views over the Parquet files, only the rows of ``gemeenten`` when given (a region's
+    notebook reads its region's part). ``bron``: the processed dataset they were
+    cleaned from (for the reference tables and the raw views)."""
+    from pathlib import Path
+
+    con = engine.connect()
+    engine.laad(con, bron, gemeenten)
+    _gemeenten(con)
+    codes = None if gemeenten is None else ", ".join(engine._lit(g) for g in gemeenten) or "NULL"
+    for t in BEWAARD:
+        src = f"read_parquet({engine._lit(str(Path(map_) / f'{t}.parquet'))})"
+        filt = f" WHERE gemeentecode IN ({codes})" if codes and t not in ("telling", "geb_onbekend_dec") else ""
+        run(con, f"CREATE OR REPLACE VIEW {t} AS SELECT * FROM {src}{filt}")
     return Cleaned(con=con, params=params, bron=bron)
 
 

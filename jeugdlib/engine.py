@@ -92,12 +92,14 @@ def _parquet_path(bron: Path, table: str) -> Path | None:
     return p if p.exists() else None
 
 
-def laad(con: duckdb.DuckDBPyConnection, bron) -> None:
+def laad(con: duckdb.DuckDBPyConnection, bron, gemeenten=None) -> None:
     """Views ``ruw_<table>`` and ``ref_<table>`` over the dataset ``bron``: a
     processed directory (Parquet, read by path) or a :class:`Dataset`.
 
     Every view has the canonical columns and ``rij``, the row's position in the
-    input (for 'on a tie the last one read' and 'the first row of the table')."""
+    input (for 'on a tie the last one read' and 'the first row of the table').
+    ``gemeenten``: keep only the records of these gemeentecodes in the data views
+    (a region's report reads only its region's rows)."""
     from .dataset import Dataset
 
     for table in DATA_TABLES + REF_TABLES:
@@ -120,6 +122,9 @@ def laad(con: duckdb.DuckDBPyConnection, bron) -> None:
                     f"DESCRIBE SELECT * FROM read_parquet({_lit(str(path))})").fetchall()}
                 src = f"read_parquet({_lit(str(path))}, file_row_number = true)"
                 sql = _select_canonical(table, present, src, "file_row_number")
+        if gemeenten is not None and table in DATA_TABLES:
+            codes = ", ".join(_lit(g) for g in gemeenten) or "NULL"
+            sql = f"SELECT * FROM ({sql}) WHERE gemeentecode IN ({codes})"
         run(con, f"CREATE OR REPLACE VIEW {view} AS {sql}")
 
 

@@ -3,13 +3,15 @@
 1. Open the dataset once (a raw dataset is ingested here, up front), pick the
    quarter (default: the last complete quarter in the data) and set the
    peildatum to the day after it.
-2. Run every report notebook of ``notebooks/reports/`` for every region with
-   papermill, in parallel worker processes (one kernel each), and convert each
-   executed notebook to HTML without code (nbconvert, no input, no
-   injected-parameters cell, no stderr).
-3. Write ``index.html`` (links and run status), ``kpis.csv`` + ``kpis.xlsx`` (via
-   :mod:`jeugdlib.kpi`) and ``run.json`` (parameters, package versions, git
-   commit, time per notebook).
+2. Compute once, in DuckDB, what every notebook reads (:func:`run_tabellen`): the
+   cleaned tables, the KPI rows per year and per quarter (unsuppressed, with their
+   client basis), stored in ``<out>/_data``; ``kpis.csv`` + ``kpis.xlsx`` from them.
+3. Run every report notebook of ``notebooks/reports/`` for every region with
+   papermill, in parallel worker processes (one kernel each); each notebook reads
+   only its region's rows of the stored tables, so memory does not grow with the
+   number of regions. Each executed notebook is converted to HTML without code.
+4. Write ``index.html`` (links and run status) and ``run.json`` (parameters, package
+   versions, git commit, time per notebook).
 
 One failing notebook does not stop the rest: its executed notebook is kept, the
 index marks it, and the command exits with status 1 at the end.
@@ -33,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__, config, fmt
+from .config import Params
 from .errors import JeugdlibError
 
 #: The report set of reports.md, in index order, with their Dutch titles.
@@ -85,34 +88,28 @@ class Uitkomst:
 # --------------------------------------------------------------------------- data
 
 
-def regios_in_data(ds) -> list[str]:
-    """Region names (gemeenten.csv ``regio_naam``) that have toewijzingen or declaraties."""
-    codes = pd.concat([ds.toewijzingen["gemeentecode"], ds.declaraties["gemeentecode"]]).dropna().unique()
-    gem = ds.gemeenten if len(ds.gemeenten) else config.demo_gemeenten()
-    namen = gem.loc[gem["gemeentecode"].isin(codes), "regio_naam"].dropna().unique().tolist()
-    return sorted(str(n) for n in namen)
-
-
-def laatste_datum(ds) -> dt.date:
+def laatste_datum(verwerkt: Path) -> dt.date:
     """The last day the data covers: the latest declared period end or toewijzing version."""
-    kand = []
-    for s in (ds.declaraties["periode_eind"], ds.declaraties["periode_begin"],
-              ds.toewijzingen["versie_ts"]):
-        m = s.max() if len(s) else pd.NaT
-        if not pd.isna(m):
-            kand.append(pd.Timestamp(m).date())
-    if not kand:
-        raise JeugdlibError("geen bruikbare records: kan geen kwartaal kiezen", path=ds.path)
-    return max(kand)
+    from . import engine
+
+    con = engine.connect()
+    engine.laad(con, verwerkt)
+    d = con.execute("""SELECT greatest((SELECT max(periode_eind) FROM ruw_declaraties),
+                                       (SELECT max(periode_begin) FROM ruw_declaraties),
+                                       (SELECT max(versie_ts)::DATE FROM ruw_toewijzingen))""").fetchall()[0][0]
+    con.close()
+    if d is None:
+        raise JeugdlibError("geen bruikbare records: kan geen kwartaal kiezen", path=verwerkt)
+    return pd.Timestamp(d).date()
 
 
-def laatste_volledige_kwartaal(ds) -> str:
+def laatste_volledige_kwartaal(verwerkt: Path) -> str:
     """The last quarter that lies completely within the data, e.g. "2024Q2".
 
     A quarter is complete when the data reaches its last day; otherwise the
     quarter before the one holding the last date is taken.
     """
-    d = laatste_datum(ds)
+    d = laatste_datum(verwerkt)
     label = fmt.kwartaal_label(d)
     _, na = fmt.kwartaal(label)
     if d == na - dt.timedelta(days=1):
@@ -255,24 +252,35 @@ def draai_notebook(taak: Taak) -> Uitkomst:
                     str(taak.uit_html) if ok else "", str(taak.uit_ipynb))
 
 
-def _kpi_taak(data: str, peildatum: str, out_dir: str) -> dict:
-    """Compute the suppressed KPI table and write kpis.csv and kpis.xlsx."""
-    t0 = time.perf_counter()
-    try:
-        from . import clean, dataset, kpi
-        from .config import Params
+#: Period kinds of the KPI rows a run stores and writes to kpis.csv / kpis.xlsx.
+RUN_PERIODEN = ("jaar", "kwartaal")
 
-        params = Params(peildatum=dt.date.fromisoformat(peildatum))
-        ds = dataset.load(Path(data))
-        cl = clean.clean(ds, params)
-        df = kpi.kpi_table(cl, params)
-        kpi.write_kpis(df, Path(out_dir) / "kpis.csv")
-        kpi.write_kpis(df, Path(out_dir) / "kpis.xlsx", gemeenten=cl.gemeenten, params=params)
-        return {"ok": True, "seconden": round(time.perf_counter() - t0, 2), "rijen": int(len(df)),
-                "fout": ""}
-    except Exception as exc:  # noqa: BLE001
-        return {"ok": False, "seconden": round(time.perf_counter() - t0, 2), "rijen": 0,
-                "fout": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
+
+def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path) -> dict:
+    """Compute once what every notebook of the run reads, and store it in ``map_``: the
+    cleaned tables (:func:`jeugdlib.clean.bewaar`), the unsuppressed KPI rows per period
+    kind (``kpi_rijen_<per>.parquet``, with ``n_clienten``) and ``run_data.json``.
+    Returns the suppressed KPI table (all period kinds) for kpis.csv / kpis.xlsx."""
+    from . import clean, kpi
+    from .config import Params
+    from .rapport.laden import RUN_MARKER
+
+    t0 = time.perf_counter()
+    params = Params(peildatum=peildatum)
+    c = clean.clean(verwerkt, params)
+    map_.mkdir(parents=True, exist_ok=True)
+    clean.bewaar(c, map_)
+    tabellen = []
+    for per in RUN_PERIODEN:
+        rows = kpi.kpi_rows(c.met_params(dataclasses.replace(params, per=per)))
+        rows.to_parquet(map_ / f"kpi_rijen_{per}.parquet", index=False)
+        tabellen.append(kpi.afwerken(rows, params))
+    gemeenten = c.gemeenten
+    c.con.close()
+    (map_ / RUN_MARKER).write_text(json.dumps({"dataset": str(verwerkt), "peildatum": peildatum.isoformat(),
+                                               "perioden": list(RUN_PERIODEN)}), encoding="utf-8")
+    tabel = pd.concat(tabellen, ignore_index=True)
+    return {"tabel": tabel, "gemeenten": gemeenten, "seconden": round(time.perf_counter() - t0, 2)}
 
 
 # --------------------------------------------------------------------------- planning
@@ -297,27 +305,19 @@ def plan(data: Path, regios: list[str], rapporten: list[str], peildatum: dt.date
     return taken
 
 
-def draai(taken: list[Taak], workers: int, *, voortgang: bool, kpi_args: tuple | None = None,
-          logbestand: Path | None = None):
-    """Run ``taken`` in a process pool of ``workers``; returns (uitkomsten, kpi_result).
-
-    The KPI table job (``kpi_args`` for :func:`_kpi_taak`) runs in the same pool.
-    Results come back in the order of ``taken``. Worker and kernel stderr go to
-    ``logbestand`` when given.
-    """
+def draai(taken: list[Taak], workers: int, *, voortgang: bool, logbestand: Path | None = None):
+    """Run ``taken`` in a process pool of ``workers``; returns the outcomes in the order
+    of ``taken``. Worker and kernel stderr go to ``logbestand`` when given."""
     from tqdm import tqdm
 
     ctx = multiprocessing.get_context("spawn")
     uitkomsten: dict[int, Uitkomst] = {}
-    kpi_res = None
-    bar = tqdm(total=len(taken) + (1 if kpi_args else 0), disable=not voortgang, unit="notebook",
+    bar = tqdm(total=len(taken), disable=not voortgang, unit="notebook",
                desc="rapporten", file=sys.stderr, dynamic_ncols=True)
     with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx,
                                 initializer=_worker_init,
                                 initargs=(str(logbestand) if logbestand else None,)) as pool:
         futs = {}
-        if kpi_args:
-            futs[pool.submit(_kpi_taak, *kpi_args)] = "kpi"
         # Longest reports first keeps both cores busy to the end.
         volgorde = sorted(range(len(taken)), key=lambda i: _GEWICHT.get(taken[i].rapport, 5),
                           reverse=True)
@@ -328,21 +328,15 @@ def draai(taken: list[Taak], workers: int, *, voortgang: bool, kpi_args: tuple |
             try:
                 res = fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker crash is one failure
-                if key == "kpi":
-                    res = {"ok": False, "seconden": 0.0, "rijen": 0, "fout": f"{type(exc).__name__}: {exc}"}
-                else:
-                    t = taken[key]
-                    res = Uitkomst(t.rapport, t.regio, False, 0.0, f"{type(exc).__name__}: {exc}",
-                                   "", str(t.uit_ipynb))
-            if key == "kpi":
-                kpi_res = res
-            else:
-                uitkomsten[key] = res
-                if not res.ok:
-                    bar.write(f"mislukt: {res.regio} / {res.rapport}: {res.fout}", file=sys.stderr)
+                t = taken[key]
+                res = Uitkomst(t.rapport, t.regio, False, 0.0, f"{type(exc).__name__}: {exc}",
+                               "", str(t.uit_ipynb))
+            uitkomsten[key] = res
+            if not res.ok:
+                bar.write(f"mislukt: {res.regio} / {res.rapport}: {res.fout}", file=sys.stderr)
             bar.update(1)
     bar.close()
-    return [uitkomsten[i] for i in range(len(taken))], kpi_res
+    return [uitkomsten[i] for i in range(len(taken))]
 
 
 #: Relative run time of each report (longest first in the queue).
@@ -463,7 +457,7 @@ def schrijf_run_json(out: Path, *, kwartaal: str, peildatum: dt.date, data: Path
 def main(args) -> int:
     """``jeugdlib reports [--data DIR] [--regio NAAM|alle] [--kwartaal 2024Q2] [--out DIR]
     [--rapport NAAM ...] [--workers N] [--quiet]``. Returns the exit status."""
-    from . import dataset
+    from . import kpi
 
     gestart = dt.datetime.now()
     t0 = time.perf_counter()
@@ -481,19 +475,24 @@ def main(args) -> int:
             raise JeugdlibError(f"notebook {r}.ipynb ontbreekt", path=notebooks_dir)
 
     data_arg = Path(args.data) if getattr(args, "data", None) else config.DEMO_DATASET
-    if not quiet and not dataset.is_processed(data_arg):
-        print(f"Dataset {data_arg} inlezen (eenmalig)...", file=sys.stderr)
-    ds = dataset.open_dataset(data_arg, quiet=not voortgang)
-    data = Path(ds.path).resolve()
+    from .dataset import is_processed
 
-    kwartaal = args.kwartaal or laatste_volledige_kwartaal(ds)
+    if not quiet and not is_processed(data_arg):
+        print(f"Dataset {data_arg} inlezen (eenmalig)...", file=sys.stderr)
+    data = kpi.verwerkt_pad(data_arg, quiet=not voortgang).resolve()
+
+    kwartaal = args.kwartaal or laatste_volledige_kwartaal(data)
     try:
         _, peildatum = fmt.kwartaal(kwartaal)
     except ValueError as exc:
         raise JeugdlibError(str(exc)) from None
     kwartaal = fmt.kwartaal_label(peildatum - dt.timedelta(days=1))
 
-    alle = regios_in_data(ds)
+    from .rapport.laden import regios_in
+    from . import dataset
+
+    gem = dataset.read_table(data / "gemeenten.parquet", "gemeenten")
+    alle = regios_in(data, gem if len(gem) else config.demo_gemeenten())
     if not alle:
         raise JeugdlibError("geen regio's in de gegevens (gemeentecodes onbekend)", path=data)
     keuze = getattr(args, "regio", None) or "alle"
@@ -511,16 +510,23 @@ def main(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     workers = getattr(args, "workers", None) or os.cpu_count() or 1
     snap = snapshot(data)
-    del ds
-
-    taken = plan(data, regios, rapporten, peildatum, out, notebooks_dir, kwartaal)
+    run_map = out / "_data"
+    if not quiet:
+        print("Opschonen en KPI's berekenen (eenmalig voor alle rapporten)...", file=sys.stderr)
+    try:
+        rt = run_tabellen(data, peildatum, run_map)
+        kpi.write_kpis(rt["tabel"], out / "kpis.csv")
+        kpi.write_kpis(rt["tabel"], out / "kpis.xlsx", gemeenten=rt["gemeenten"], params=Params(peildatum))
+        kpi_res = {"ok": True, "seconden": rt["seconden"], "rijen": int(len(rt["tabel"])), "fout": ""}
+    except Exception as exc:  # noqa: BLE001 - reported in the index; the notebooks then clean themselves
+        kpi_res = {"ok": False, "seconden": 0.0, "rijen": 0, "fout": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
+        run_map = data
+    taken = plan(run_map, regios, rapporten, peildatum, out, notebooks_dir, kwartaal)
     if not quiet and not voortgang:
         print(f"{len(taken)} rapporten voor {fmt.lijst(regios)}, {kwartaal} "
               f"(peildatum {peildatum.isoformat()}), {workers} tegelijk", file=sys.stderr)
-    kpi_args = (str(data), peildatum.isoformat(), str(out)) if getattr(args, "kpis", True) else None
     (out / "kernels.log").write_text("", encoding="utf-8")
-    uitkomsten, kpi_res = draai(taken, workers, voortgang=voortgang, kpi_args=kpi_args,
-                                logbestand=out / "kernels.log")
+    uitkomsten = draai(taken, workers, voortgang=voortgang, logbestand=out / "kernels.log")
     duur = time.perf_counter() - t0
     index = schrijf_index(out, kwartaal, peildatum, uitkomsten, kpi_res, snap, duur)
     schrijf_run_json(out, kwartaal=kwartaal, peildatum=peildatum, data=data, regios=regios,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 import json
 from pathlib import Path
 
@@ -40,22 +39,6 @@ def regio_gemeenten(gemeenten: pd.DataFrame, regio: str) -> pd.DataFrame:
     return g.drop_duplicates("gemeentecode").sort_values("gemeentenaam").reset_index(drop=True)
 
 
-def filter_regio(ds, codes) -> object:
-    """A copy of ``ds`` holding only the records of the given gemeentecodes.
-
-    Reference tables stay whole; quarantaine and ingest counts stay whole (they
-    are per input file, not per gemeente).
-    """
-    codes = set(codes)
-    kw = {}
-    for name in ds.table_names():
-        df = getattr(ds, name)
-        if name in ("toewijzingen", "declaraties", "start_stop", "verzoeken") and "gemeentecode" in df:
-            df = df[df["gemeentecode"].isin(codes)].reset_index(drop=True)
-        kw[name] = df
-    return type(ds)(**kw, path=ds.path)
-
-
 @dataclasses.dataclass
 class Rapport:
     """Everything a report needs: parameters, the cleaned data, the KPI rows.
@@ -75,6 +58,8 @@ class Rapport:
     gemeenten: pd.DataFrame
     regios: list[str]
     alle_regios: bool = False
+    #: The quarterly run's stored tables (``_data`` of the run), when the report reads them.
+    opslag: Path | None = None
     kern: dict = dataclasses.field(default_factory=dict)
     samenvatting: list = dataclasses.field(default_factory=list)
     gebruikte_kpis: list = dataclasses.field(default_factory=list)
@@ -119,7 +104,7 @@ class Rapport:
         for m in modules:
             key = (m, p)
             if key not in self._cache:
-                self._cache[key] = _afwerken(module_rows(self.cleaned, m, p), p)
+                self._cache[key] = _afwerken(self._rijen(m, p), p)
             parts.append(self._cache[key])
         out = pd.concat(parts, ignore_index=True) if parts else schema.empty("kpi")
         for k in out["kpi"].dropna().unique():
@@ -136,7 +121,7 @@ class Rapport:
         p = params or self.params
         key = ("met_n", module, p)
         if key not in self._cache:
-            self._cache[key] = module_rows(self.cleaned, module, p)
+            self._cache[key] = self._rijen(module, p)
         rows = self._cache[key]
         rows = rows[rows["kpi"] == kpi].copy()
         rows[schema.KPI_N] = pd.to_numeric(rows[schema.KPI_N], errors="coerce")
@@ -144,6 +129,19 @@ class Rapport:
         if kpi not in self.gebruikte_kpis:
             self.gebruikte_kpis.append(kpi)
         return rows.reset_index(drop=True)
+
+    def _rijen(self, module: str, p: config.Params) -> pd.DataFrame:
+        """Unsuppressed KPI rows of ``module``: from the quarterly run's stored KPI rows
+        when they were computed with these parameters, else computed now."""
+        f = self.opslag / f"kpi_rijen_{p.per}.parquet" if self.opslag else None
+        if f is not None and f.exists() and dataclasses.replace(p, per="jaar") == \
+                dataclasses.replace(self.params, per="jaar"):
+            from ..metrics._common import registry
+
+            ids = [k for k, d in registry().items() if d.module == module]
+            rows = pd.read_parquet(f, filters=[("kpi", "in", ids)]) if ids else pd.read_parquet(f).iloc[0:0]
+            return rows.reset_index(drop=True)
+        return module_rows(self.cleaned, module, p)
 
     def waarde(self, kpis: pd.DataFrame, kpi: str, periode: str, *, gemeente: str = "",
                dimensie: str = "", regio: str | None = None) -> float | None:
@@ -208,24 +206,29 @@ def _afwerken(rows: pd.DataFrame, params: config.Params) -> pd.DataFrame:
 def open_rapport(naam: str, data: str | Path, regio: str, peildatum: str, *, start: str = "",
                  klein_aantal: int = 10, uitsluiten_agb=(), alle_regios: bool = False,
                  per: str = "jaar") -> Rapport:
-    """Open the dataset, keep ``regio`` (unless ``alle_regios``), clean it once.
+    """Open the data for one report: ``regio``'s part (or all regions with ``alle_regios``).
 
-    ``data``: a raw or processed dataset directory (relative paths are tried
-    from the working directory, then from the project root). ``regio``: a
-    regio_naam of gemeenten.csv; empty means the first region in the data.
-    ``peildatum``: ISO date, exclusive cutoff. ``start``: ISO date or empty for
-    the default (1 January three years before the peildatum's year).
+    ``data``: a raw or processed dataset directory (relative paths are tried from the
+    working directory, then from the project root), or the stored tables of a quarterly
+    run (``reports/<kwartaal>/_data``, see :mod:`jeugdlib.reports`). From a run's tables
+    with the run's parameters nothing is cleaned or computed again: the report reads its
+    region's rows. Otherwise the region's records are cleaned here (DuckDB, only that
+    region's rows read). ``regio``: a regio_naam of gemeenten.csv; empty means the first
+    region in the data. ``peildatum``: ISO date, exclusive cutoff. ``start``: ISO date or
+    empty for the default (1 January three years before the peildatum's year).
     """
-    from .. import clean, dataset
+    from .. import clean, dataset, kpi
 
     path = _pad(data)
-    ds = dataset.open_dataset(path, quiet=True)
+    run = _run_opslag(path)
+    verwerkt = Path(run["dataset"]) if run else kpi.verwerkt_pad(path, quiet=True)
     params = config.Params(peildatum=dt.date.fromisoformat(str(peildatum)), start=start or None,
                            klein_aantal=int(klein_aantal), per=per,
                            exclude_agb=tuple(str(a) for a in (uitsluiten_agb or ())))
-    gem_all = ds.gemeenten if len(ds.gemeenten) else config.demo_gemeenten()
-    codes_in_data = pd.concat([ds.toewijzingen["gemeentecode"], ds.declaraties["gemeentecode"]]).dropna().unique()
-    regios = sorted(gem_all.loc[gem_all["gemeentecode"].isin(codes_in_data), "regio_naam"].dropna().unique().tolist())
+    gem_all = dataset.read_table(verwerkt / "gemeenten.parquet", "gemeenten")
+    if not len(gem_all):
+        gem_all = config.demo_gemeenten()
+    regios = regios_in(verwerkt, gem_all)
     if not regio and not alle_regios:
         if not regios:
             raise JeugdlibError("geen regio's in de gegevens", path=path)
@@ -233,14 +236,42 @@ def open_rapport(naam: str, data: str | Path, regio: str, peildatum: str, *, sta
     if regio and regio not in regios:
         raise JeugdlibError(f"regio {regio!r} komt niet voor in de gegevens; kies uit {', '.join(regios)}",
                             path=path)
-    if alle_regios:
-        sub = ds
+    codes = None if alle_regios else list(regio_gemeenten(gem_all, regio)["gemeentecode"])
+    opslag = None
+    if run and run.get("peildatum") == params.peildatum.isoformat() and not params.exclude_agb:
+        opslag = path
+        cl = clean.opgeslagen(path, verwerkt, params, codes)
     else:
-        sub = filter_regio(ds, regio_gemeenten(gem_all, regio)["gemeentecode"])
-    cl = clean.clean(sub, params)
+        cl = clean.clean(verwerkt, params, gemeenten=codes)
+    ds = dataset.load(verwerkt, tables=["quarantaine", "ingest_telling"])
     gem = regio_gemeenten(gem_all, regio) if regio else gem_all[["gemeentecode", "gemeentenaam"]]
-    return Rapport(naam=naam, regio=regio, params=params, data=Path(ds.path or path), ds=ds, cleaned=cl,
-                   gemeenten=gem, regios=regios, alle_regios=alle_regios)
+    return Rapport(naam=naam, regio=regio, params=params, data=verwerkt, ds=ds, cleaned=cl,
+                   gemeenten=gem, regios=regios, alle_regios=alle_regios, opslag=opslag)
+
+
+#: File that marks the stored tables of a quarterly run (written by jeugdlib.reports).
+RUN_MARKER = "run_data.json"
+
+
+def _run_opslag(path: Path) -> dict | None:
+    """The description of a quarterly run's stored tables in ``path``, else None."""
+    f = Path(path) / RUN_MARKER
+    return json.loads(f.read_text(encoding="utf-8")) if f.exists() else None
+
+
+def regios_in(verwerkt: Path, gemeenten: pd.DataFrame) -> list[str]:
+    """Region names (gemeenten.csv ``regio_naam``) that have toewijzingen or declaraties in
+    the processed dataset ``verwerkt`` (read with DuckDB: only the gemeentecode column)."""
+    from .. import engine
+
+    con = engine.connect()
+    engine.laad(con, verwerkt)
+    codes = [r[0] for r in con.execute(
+        "SELECT DISTINCT gemeentecode FROM ruw_toewijzingen UNION SELECT DISTINCT gemeentecode FROM ruw_declaraties"
+    ).fetchall() if r[0] is not None]
+    con.close()
+    namen = gemeenten.loc[gemeenten["gemeentecode"].isin(codes), "regio_naam"].dropna().unique().tolist()
+    return sorted(str(n) for n in namen)
 
 
 def kerncijfers(r: Rapport) -> None:
