@@ -474,6 +474,13 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
         SELECT v.*, {_regio_sql('v')}
         FROM ruw_verzoeken v LEFT JOIN gem_lookup g ON g.gemeentecode = v.gemeentecode ORDER BY v.rij""")
 
+    # unknown gemeenten are grouped under their own code (data-contract 1.3): add them
+    run(con, """
+        INSERT INTO schoon_gemeenten
+        SELECT code, code, code, code, 1000000000 + row_number() OVER (ORDER BY code) FROM (
+            SELECT gemeentecode AS code FROM toewijzingen UNION SELECT gemeentecode FROM declaraties)
+        WHERE code IS NOT NULL AND code <> '' AND code NOT IN (SELECT gemeentecode FROM gem_lookup)""")
+
     volgorde = {"toewijzingen": 0, "declaraties": 1, "start_stop": 2}
     rows, stap = [], {}
     for tabel, regel, voor, weg, oms in tel:
@@ -532,8 +539,7 @@ def signalen(con) -> dict:
         ex = f", {extra}" if extra else ""
         cond = {"productcode": "NOT product_bekend AND productcode IS NOT NULL AND productcode <> ''",
                 "agb": "NOT aanbieder_bekend",
-                "gemeentecode": "gemeentecode IS NULL OR gemeentecode NOT IN "
-                                "(SELECT gemeentecode FROM schoon_gemeenten WHERE gemeentecode IS NOT NULL)"}[col]
+                "gemeentecode": "gemeentecode IS NULL OR gemeentecode NOT IN (SELECT gemeentecode FROM gem_lookup)"}[col]
         out = engine.df(con, f"""
             SELECT 'toewijzingen' AS tabel, {col}{ex}, count(*) AS aantal, 0::BIGINT AS bedrag_cent
             FROM toewijzingen WHERE {cond} GROUP BY ALL

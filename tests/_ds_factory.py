@@ -78,8 +78,8 @@ def dec(**kw) -> dict:
 
 
 def make_ds(toewijzingen=(), declaraties=(), *, producten=None, aanbieders=None, gemeenten=None,
-            bevolking=(), start_stop=(), plekken=(), budgetplafonds=()) -> Dataset:
-    return Dataset(
+            bevolking=(), start_stop=(), plekken=(), budgetplafonds=(), afwijzingen=()) -> Dataset:
+    ds = Dataset(
         toewijzingen=frame(list(toewijzingen), "toewijzingen", TW_DEFAULT),
         declaraties=frame(list(declaraties), "declaraties", DEC_DEFAULT),
         start_stop=frame(list(start_stop), "start_stop"),
@@ -93,3 +93,5 @@ def make_ds(toewijzingen=(), declaraties=(), *, producten=None, aanbieders=None,
         budgetplafonds=frame(list(budgetplafonds), "budgetplafonds"),
         bevolking=frame(list(bevolking), "bevolking"),
     )
+    ds.afwijzingen = frame(list(afwijzingen), "afwijzingen")  # JW325 (read by the engine when present)
+    return ds

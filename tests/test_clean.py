@@ -7,7 +7,7 @@ import pytest
 
 from _ds_factory import AANBIEDERS, PRODUCTEN, dec, make_ds, tw
 from jeugdlib import schema
-from jeugdlib.clean import clean, leeftijd, net_declaraties
+from jeugdlib.clean import clean, leeftijd
 from jeugdlib.config import Params
 
 P = Params("2024-08-01", start="2023-01-01")
@@ -154,16 +154,6 @@ def test_netting_cancel_credit_without_debet_and_partial():
     assert "client_id" not in cz.columns
 
 
-def test_net_declaraties_takes_fields_from_debet_line():
-    d = pd.DataFrame([
-        dec(bedrag_cent_signed=-3000, tarief_cent=999, agb="11111111"),
-        dec(bedrag_cent_signed=10000, tarief_cent=5000, agb="11111111"),
-    ])
-    items, had_credit, _ = net_declaraties(schema.conform(d, "declaraties"))
-    assert len(items) == 1 and items["tarief_cent"].iloc[0] == 5000  # from the debet line
-    assert items["bedrag_cent"].iloc[0] == 7000 and bool(had_credit[0])
-
-
 def test_declaration_without_known_toewijzing_is_kept_and_listed():
     c = clean(make_ds([tw(toewijzing_nr="T1")],
                       [dec(toewijzing_nr="T1"), dec(toewijzing_nr="GEEN", bedrag_cent_signed=1234),
@@ -252,7 +242,8 @@ def test_columns_of_contract():
     assert not set(need_dec) - set(c.declaraties.columns)
     assert c.declaraties["maand"].iloc[0] == pd.Timestamp("2023-01-01")
     assert set(c.signalen) == {"onbekende_producten", "onbekende_aanbieders", "onbekende_gemeenten",
-                               "zonder_toewijzing", "credit_zonder_debet", "geboortedatum_onbekend"}
+                               "zonder_toewijzing", "credit_zonder_debet", "geboortedatum_onbekend",
+                               "toewijzing_meerdere_clienten", "afwijzingen"}
     assert "regio" in c.start_stop.columns and "regio" in c.verzoeken.columns
 
 
@@ -260,17 +251,6 @@ def test_empty_dataset():
     c = clean(make_ds([], []), P)
     assert len(c.toewijzingen) == 0 and len(c.declaraties) == 0
     assert (c.telling["verwijderd"] == 0).all()
-
-
-def test_client_nr_same_code_in_both_tables():
-    ds = make_ds([tw(toewijzing_nr="T1", client_id="a"), tw(toewijzing_nr="T2", client_id="b")],
-                 [dec(toewijzing_nr="T2", client_id="b"), dec(toewijzing_nr="X", client_id="c"),
-                  dec(toewijzing_nr="T1", client_id="a", periode_begin="2023-02-01", periode_eind="2023-02-28")])
-    c = clean(ds, P)
-    codes_tw = dict(zip(c.toewijzingen["client_id"], c.toewijzingen["client_nr"]))
-    codes_dec = dict(zip(c.declaraties["client_id"], c.declaraties["client_nr"]))
-    assert codes_tw["a"] == codes_dec["a"] and codes_tw["b"] == codes_dec["b"]
-    assert len({codes_dec["a"], codes_dec["b"], codes_dec["c"]}) == 3
 
 
 def test_empty_toewijzingnummer_is_no_number():
@@ -282,244 +262,3 @@ def test_empty_toewijzingnummer_is_no_number():
 
 
 # --------------------------------------------------------------------------- helpers (speed-ups)
-
-def test_shared_codes_one_numbering_over_columns():
-    from jeugdlib.clean import _shared_codes
-
-    a = pd.Series(["x", "y", "", None, "x"], dtype=schema.S)
-    b = pd.Series(["z", "y", None, ""], dtype=schema.S)
-    (ca, cb), n = _shared_codes(a, b)
-    # numbered in order of first appearance over a then b; "" and NA -> -1 ("" keeps its slot)
-    assert ca.tolist() == [0, 1, -1, -1, 0] and cb.tolist() == [3, 1, -1, -1] and n == 4
-
-
-def test_shared_codes_of_dictionary_columns_same_as_strings():
-    """Dictionary-encoded columns (jeugdlib kpi reads client_id so) get the codes
-    the plain strings get: chunks with different dictionaries, unused and null
-    dictionary entries, NA, "" (-1, keeping its slot) and values in both columns."""
-    import pyarrow as pa
-
-    from jeugdlib.clean import _arrow_dictionary, _shared_codes, decoded
-
-    def dict_col(chunks):
-        arrs = [pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), pa.array(d, pa.string()))
-                for idx, d in chunks]
-        return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(arrs)))
-
-    a = dict_col([([0, 1, None, 1, 3], ["x", "", "ongebruikt", "y"]),
-                  ([1, 0, 2, 0], ["y", "z", None, "q"])])
-    b = pd.Series(pd.array(["z", None, "w", "x", ""], dtype=schema.S))
-    assert _arrow_dictionary(a) is not None and _arrow_dictionary(b) is None
-    plain = decoded(a)
-    assert list(plain.astype(object).where(plain.notna(), None)) == ["x", "", None, "", "y", "z", "y", None, "y"]
-    (ca, cb), n = _shared_codes(a, b)
-    (pa_, pb), m = _shared_codes(plain, b)
-    assert list(ca) == list(pa_) == [0, -1, -1, -1, 2, 3, 2, -1, 2]
-    assert list(cb) == list(pb) == [3, -1, 4, 0, -1] and n == m == 5  # x, "", y, z, w
-    # as Parquet gives them: no nulls among the dictionary values (unified, not decoded)
-    a2 = dict_col([([0, 1, None, 1, 3], ["x", "", "ongebruikt", "y"]), ([1, 0, 0], ["y", "z"])])
-    (ca2, cb2), n2 = _shared_codes(a2, b)
-    (pa2, pb2), m2 = _shared_codes(decoded(a2), b)
-    assert list(ca2) == list(pa2) == [0, -1, -1, -1, 2, 3, 2, 2] and list(cb2) == list(pb2) and n2 == m2 == 5
-    from jeugdlib.clean import Codes
-
-    c_dict, c_plain = Codes(a2), Codes(decoded(a2))
-    assert list(c_dict.codes) == list(c_plain.codes) and list(c_dict.uniques) == list(c_plain.uniques) == \
-        ["x", "", "y", "z"]
-
-
-def test_day_codes_and_month_start():
-    import numpy as np
-    from jeugdlib.clean import _day_codes, _month_start
-
-    v = pd.to_datetime(pd.Series(["2023-01-31 10:00", None, "2023-01-30", "2023-02-01"]), format="ISO8601").to_numpy()
-    assert _day_codes(v).tolist() == [2, 0, 1, 3]
-    got = _month_start(v)
-    assert list(pd.Series(got).astype(str)) == ["2023-01-01", "NaT", "2023-01-01", "2023-02-01"]
-    assert np.array_equal(got, v.astype("datetime64[M]").astype("datetime64[ns]"), equal_nan=True)
-
-
-def test_last_of_max_takes_last_on_tie():
-    import numpy as np
-    from jeugdlib.clean import _last_of_max
-
-    group = np.array([0, 1, 0, 0, 1, 2])
-    value = np.array([5, 1, 7, 7, np.iinfo(np.int64).min, np.iinfo(np.int64).min])
-    assert _last_of_max(group, value).tolist() == [1, 3, 5]
-
-
-def test_net_items_sums_and_debet_line_first():
-    import numpy as np
-    from jeugdlib.clean import net_items
-
-    d = np.array(["2023-01-01", "2023-01-01", "2023-02-01", "2023-01-01"], dtype="datetime64[ns]")
-    # line 0 (credit) and 1 (debet) are one item: it takes line 1; line 2 and 3 are items of their own
-    r = net_items(np.array([0, 0, 0, -1]), np.array([5, 5, 5, 6]), np.array([1, 1, 1, 1]), np.array([0, 0, 0, 0]),
-                  d, d, np.array([-300, 1000, 200, 50]), np.array([-1, 2, 1, 1]))
-    assert r["first"].tolist() == [1, 2, 3]
-    assert r["bedrag"].tolist() == [700, 200, 50] and r["volume"].tolist() == [1, 1, 1]
-    assert r["n_debet"].tolist() == [1, 1, 1] and r["n_credit"].tolist() == [1, 0, 0]
-
-
-def test_code_date_pairs_dense_and_fallback_agree():
-    import numpy as np
-    from jeugdlib.clean import _code_date_pairs
-
-    c = np.array([0, 1, 0, -1, 1, 0])
-    whole = np.array(["2023-01-01", "2023-01-01", "2023-01-01", "NaT", "2023-03-01", "2023-03-01"],
-                     dtype="datetime64[ns]")
-    for dates in (whole, whole + np.timedelta64(1, "h")):  # dense path; not whole days: factorize
-        key, pc_, pd_, _ = _code_date_pairs(c, dates)
-        assert key[0] == key[2] and len(set(key.tolist())) == 5
-        assert (pc_[key] == c).all()
-        same = ~np.isnat(dates)
-        assert (pd_[key][same] == dates[same]).all() and np.isnat(pd_[key][~same]).all()
-
-
-def test_net_items_keep_leaves_lines_out():
-    import numpy as np
-    from jeugdlib.clean import net_items
-
-    d = np.array(["2023-01-01", "2023-01-01", "2024-09-01"], dtype="datetime64[ns]")
-    one = np.array([0, 0, 0])
-    r = net_items(one, one, one, one, d, d, np.array([100, 100, 100]), np.array([1, 1, 1]),
-                  keep=np.array([True, True, False]))
-    assert r["first"].tolist() == [0] and r["bedrag"].tolist() == [200] and r["n_debet"].tolist() == [2]
-
-
-def test_arrow_codes_as_factorize_with_empty_as_missing():
-    import numpy as np
-    import pyarrow as pa
-    from jeugdlib.clean import Codes, _arrow_codes
-
-    data = pa.chunked_array([pa.array(["b", "", None], pa.large_string()), pa.array(["a", "b", ""], pa.large_string())])
-    codes, uniques = _arrow_codes(data)
-    assert codes.tolist() == [0, -1, -1, 2, 0, -1] and list(uniques) == ["b", "", "a"]
-    s = pd.Series(["b", "", None, "a", "b", ""], dtype=schema.S)
-    want, _ = pd.factorize(s.astype(object).replace("", None), use_na_sentinel=True)
-    assert np.array_equal(np.unique(codes[codes >= 0], return_inverse=True)[1], want[want >= 0])
-    c = Codes(s)  # Arrow strings: the same codes
-    assert c.codes.tolist() == codes.tolist() and list(c.uniques) == ["b", "", "a"]
-    assert _arrow_codes(pa.array(["x", "y"], pa.large_string()))[0].tolist() == [0, 1]
-
-
-def test_ouder_dan_matches_leeftijd():
-    import numpy as np
-    from jeugdlib.clean import _ouder_dan, leeftijd
-
-    rng = np.random.default_rng(1)
-    geb = (np.datetime64("1995-01-01") + rng.integers(0, 6000, 40)).astype("datetime64[ns]")
-    geb[[3, 7]] = np.datetime64("NaT")
-    geb[5] = np.datetime64("2002-02-28")
-    code = rng.integers(-1, 40, 500)
-    datum = (np.datetime64("2020-01-01") + rng.integers(0, 1700, 500)).astype("datetime64[ns]")
-    datum[::37] = np.datetime64("NaT")
-    code[:4] = 5
-    datum[:4] = np.array(["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"], dtype="datetime64[ns]")
-    g = np.append(geb, np.datetime64("NaT", "ns"))[np.where(code < 0, len(geb), code)]
-    for max_leeftijd in (21, 17.5, 22, -2):
-        want = np.nan_to_num(leeftijd(g, datum).to_numpy(), nan=-1) > max_leeftijd
-        old, unknown = _ouder_dan(geb, code, datum, max_leeftijd)
-        assert old.tolist() == want.tolist()
-        assert unknown.tolist() == np.isnat(g).tolist()
-    assert _ouder_dan(geb, code, datum, 21)[0][:4].tolist() == [False, True, True, True]  # 22 on 2024-02-28
-
-
-def test_rows_filter_and_take_agree():
-    import numpy as np
-    from jeugdlib.clean import _rows
-
-    df = pd.DataFrame({"s": pd.Series(["a", None, "c", "d"], dtype=schema.S),
-                       "d": pd.to_datetime(pd.Series(["2023-01-01", None, "2023-03-01", "2023-04-01"])),
-                       "i": pd.Series([1, 2, None, 4], dtype=schema.I)})
-    for pos in ([], [2], [0, 2, 3], [3, 1]):
-        pd.testing.assert_frame_equal(_rows(df, np.array(pos, dtype=np.int64)),
-                                      df.take(pos).reset_index(drop=True))
-
-
-def test_whole_days_and_day_range():
-    import numpy as np
-    from jeugdlib.clean import _day_range, _days_whole
-
-    def _whole_days(v):
-        return _days_whole(v)[2]
-
-    v = np.array(["2023-01-02", "NaT", "1969-12-31", "2023-03-01"], dtype="datetime64[ns]")
-    assert _whole_days(v) and _day_range(v, np.isnat(v)) == (-1, 19417)
-    assert _whole_days(np.array([], dtype="datetime64[ns]"))
-    w = v.copy()
-    w[3] = np.datetime64("2023-03-01T06:00", "ns")
-    assert not _whole_days(w) and _day_range(w, np.isnat(w)) == (-1, 19417)
-    big = np.full(3 << 20, np.datetime64("2023-01-01", "ns"))
-    big[-1] = np.datetime64("2023-01-01T00:00:01", "ns")  # in the last block
-    assert not _whole_days(big)
-
-
-def test_lookup_codes_of_dictionary_columns():
-    """Positions in the unified dictionary (any numbering), NA and "" -> -1; plain
-    strings and dictionaries holding nulls: :class:`Codes` itself."""
-    import pyarrow as pa
-
-    from jeugdlib.clean import Codes, _lookup_codes
-
-    chunks = [pa.DictionaryArray.from_arrays(pa.array([0, 1, None, 2], pa.int32()), pa.array(["b", "", "a"])),
-              pa.DictionaryArray.from_arrays(pa.array([1, 0], pa.int32()), pa.array(["c", "a"]))]
-    s = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks)))
-    c = _lookup_codes(s)
-    assert list(c.uniques) == ["b", "", "a", "c"]  # unified: chunk 0's, then the new ones
-    assert c.codes.tolist() == [0, -1, -1, 2, 2, 3]
-    plain = pd.Series(["b", "", None, "a"], dtype=schema.S)
-    assert _lookup_codes(plain).codes.tolist() == Codes(plain).codes.tolist() == [0, -1, -1, 2]
-
-
-def test_days_whole_and_code_date_pairs_whole_flag():
-    import numpy as np
-    from jeugdlib.clean import _code_date_pairs, _days_whole
-
-    v = np.array(["2023-01-03", "NaT", "2023-01-01", "2023-01-03"], dtype="datetime64[ns]")
-    days, first, whole = _days_whole(v)
-    assert days.tolist() == [3, 0, 1, 3] and first == 19358 and whole  # 2023-01-01 is day 19358
-    w = v.copy()
-    w[0] += np.timedelta64(6, "h")
-    assert _days_whole(w)[0].tolist() == [3, 0, 1, 3] and not _days_whole(w)[2]
-    big = np.full((1 << 16) + 3, np.datetime64("2023-01-01", "ns"))
-    big[-1] += np.timedelta64(1, "s")  # in the second block
-    assert not _days_whole(big)[2]
-    key, pair_c, pair_d, whole = _code_date_pairs(np.array([1, 0, 0, 1]), v)
-    assert whole and key[0] == key[3] and len(set(key.tolist())) == 3 and (pair_c[key] == [1, 0, 0, 1]).all()
-    assert (pair_d[key][[0, 2, 3]] == v[[0, 2, 3]]).all() and np.isnat(pair_d[key][1])
-
-
-def test_rows_few_rows_by_take_and_dictionary_columns_plain():
-    import numpy as np
-    import pyarrow as pa
-    from jeugdlib.clean import _rows
-
-    n = 100
-    d = pa.DictionaryArray.from_arrays(pa.array(np.arange(n) % 3, pa.int32()), pa.array(["x", "y", "z"]))
-    df = pd.DataFrame({"k": pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([d]))),
-                       "d": pd.Series(np.arange(n).astype("datetime64[D]").astype("datetime64[ns]")),
-                       "i": pd.Series(np.arange(n), dtype=schema.I)})
-    plain = df.assign(k=df["k"].astype(object).astype(schema.S))
-    for pos in ([5, 40, 99], list(range(0, n, 2)), [7, 3]):  # few (take), many (filter), not increasing
-        got = _rows(df, np.array(pos))
-        assert got["k"].dtype == schema.S
-        pd.testing.assert_frame_equal(got, plain.take(pos).reset_index(drop=True))
-
-
-def test_aanbieder_gecontracteerd_per_pair_as_per_record():
-    """Whole-day dates are checked once per (agb, day) pair; dates with a time per
-    record: the same answers as the rule says (both ends inclusive)."""
-    import numpy as np
-    from jeugdlib.clean import aanbieder_attrs
-
-    a = pd.DataFrame({"agb": ["1", "1", "2"], "naam": ["a", "a2", "b"], "type": ["micro", "x", "regulier"],
-                      "gecontracteerd_vanaf": ["2023-01-01", "2023-07-01", None],
-                      "gecontracteerd_tot": ["2023-03-31", None, None]})
-    agb = pd.Series(["1", "1", "1", "2", "3", "1"], dtype=schema.S)
-    days = np.array(["2023-03-31", "2023-05-01", "2023-07-01", "2023-05-01", "2023-05-01", "NaT"],
-                    dtype="datetime64[ns]")
-    want = [True, False, True, False, False, False]
-    assert aanbieder_attrs(agb, days, a)["gecontracteerd"].tolist() == want
-    late = days + np.timedelta64(1, "h")  # 2023-03-31 01:00 is after the last contracted day
-    assert aanbieder_attrs(agb, late, a)["gecontracteerd"].tolist() == [False, False, True, False, False, False]

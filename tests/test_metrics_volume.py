@@ -15,6 +15,8 @@ G           c1      0984      2023-05-01  2023-05-31   2023
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -53,12 +55,13 @@ def _val(df, regio, gemeente, periode):
     return None if len(r) == 0 else float(r["waarde"].iloc[0])
 
 
-def per(kind="jaar"):
-    return _common.periods(P.start, P.peildatum, kind)
+def per(c, kind="jaar"):
+    """The cleaned data with periods of ``kind``."""
+    return c.met_params(dataclasses.replace(P, per=kind))
 
 
 def test_clienten(cleaned):
-    c = volume.clienten(cleaned.toewijzingen, per())
+    c = volume.clienten(cleaned)
     # 2023: Venlo {c1}; Venray {c2 (C on 2023-01-01), c1 (G), c5 (H)}; Noord {c1, c2, c5}: c1 counted once
     assert _val(c, "Noord-Limburg", "0983", "2023") == 1
     assert _val(c, "Noord-Limburg", "0984", "2023") == 3
@@ -74,7 +77,7 @@ def test_clienten(cleaned):
 
 
 def test_clienten_per_kwartaal(cleaned):
-    c = volume.clienten(cleaned.toewijzingen, per("kwartaal"))
+    c = volume.clienten(per(cleaned, "kwartaal"))
     # Q1 2023: A (c1), C (c2, 1 Jan), H (c5) -> 3; Q2: G (c1) -> 1; Q3: nobody -> 0; Q4: B (c1) -> 1
     assert [_val(c, "Nederland", "", f"2023-Q{q}") for q in (1, 2, 3, 4)] == [3, 1, 0, 1]
     # Q3 2024 (to 2024-07-31): B (c1) and F (c4) -> 2
@@ -82,7 +85,7 @@ def test_clienten_per_kwartaal(cleaned):
 
 
 def test_toewijzingen_and_gestart(cleaned):
-    t = volume.toewijzingen(cleaned.toewijzingen, per())
+    t = volume.toewijzingen(cleaned)
     # 2023: Venlo A, B; Venray C, G, H -> Noord 5; Nederland 5
     assert _val(t, "Noord-Limburg", "0983", "2023") == 2
     assert _val(t, "Noord-Limburg", "0984", "2023") == 3
@@ -91,7 +94,7 @@ def test_toewijzingen_and_gestart(cleaned):
     assert _val(t, "Nederland", "", "2024") == 3
     n = t[(t["regio"] == "Noord-Limburg") & (t["gemeente"] == "") & (t["periode"] == "2023")]["n_clienten"]
     assert float(n.iloc[0]) == 3  # c1, c2, c5
-    g = volume.toewijzingen_gestart(cleaned.toewijzingen, per())
+    g = volume.toewijzingen_gestart(cleaned)
     # started 2023: A, B (Venlo), G, H (Venray); C started in 2022; 2024: D, F
     assert _val(g, "Noord-Limburg", "0983", "2023") == 2
     assert _val(g, "Noord-Limburg", "0984", "2023") == 2
@@ -101,7 +104,7 @@ def test_toewijzingen_and_gestart(cleaned):
 
 
 def test_toewijzingen_per_client(cleaned):
-    r = volume.toewijzingen_per_client(cleaned.toewijzingen, per())
+    r = volume.toewijzingen_per_client(cleaned)
     # Noord 2023: 5 toewijzingen / 3 clients; Venlo 2024: 2 / 2; Maastricht 2023: no clients -> no row
     assert _val(r, "Noord-Limburg", "", "2023") == pytest.approx(5 / 3)
     assert _val(r, "Noord-Limburg", "0983", "2024") == 1.0
@@ -109,7 +112,7 @@ def test_toewijzingen_per_client(cleaned):
 
 
 def test_jeugdigen_met_jeugdhulp(cleaned):
-    j = volume.jeugdigen_met_jeugdhulp(cleaned.toewijzingen, cleaned.bevolking, per())
+    j = volume.jeugdigen_met_jeugdhulp(cleaned)
     # on 2023-12-31: c1 (born 2012) is 11, c2 (born 2006-01-01) is 17, c5 (born 2005-12-31) is 18 -> out
     # Venlo: {c1} / 50; Venray: {c2, c1} / 40; Noord: {c1, c2} / (50 + 40)
     assert _val(j, "Noord-Limburg", "0983", "2023") == pytest.approx(1 / 50)
@@ -120,68 +123,13 @@ def test_jeugdigen_met_jeugdhulp(cleaned):
     assert _val(j, "Nederland", "", "2024") is None  # no bevolking for 2024
 
 
-def _levels_present(df: pd.DataFrame) -> pd.DataFrame:
-    """Oracle of ``volume._levels``: the (regio, gemeente) pairs of every level present
-    in ``df``: each gemeente, each regio (gemeente "") and Nederland."""
-    g = df[["regio", "gemeentecode"]].drop_duplicates()
-    r = g[["regio"]].drop_duplicates()
-    n = pd.DataFrame(index=[0])
-    return _common._stack3(g.copy(), r.copy(), n, "regio", "gemeentecode")[["regio", "gemeente"]]
+def test_kpi_rows_of_the_module(cleaned):
+    from jeugdlib import kpi
+    from jeugdlib.metrics._common import registry
 
-
-def test_levels_and_teller_on_codes_equal_frames(cleaned):
-    """The integer-coded helpers give what the frame-based computations give."""
-    tw = cleaned.toewijzingen
-    pd.testing.assert_frame_equal(volume._levels(tw), _levels_present(tw))
-    first = volume._eerste_paren(tw)
-    want = tw[["regio", "gemeentecode"]].drop_duplicates()
-    assert first.tolist() == [tw.index.get_loc(i) for i in want.index]
-    bev = cleaned.bevolking[["gemeentecode", "jaar"]].dropna().astype({"jaar": "int64"}).drop_duplicates()
-    for kind in ("jaar", "kwartaal"):
-        p = per(kind)
-        keys = ["regio", "gemeente", "periode"]
-        got = volume._jeugdigen_teller(tw, p, bev).sort_values(keys).reset_index(drop=True)
-        want = volume._jeugdigen_teller_frames(tw, p, bev).sort_values(keys).reset_index(drop=True)
-        assert len(got) > 0
-        assert got[keys].astype(str).equals(want[keys].astype(str))
-        assert got["teller"].tolist() == want["teller"].astype(float).tolist()
-
-
-def test_kpis_rows(cleaned):
-    k = volume.kpis(cleaned, P)
+    ids = [k for k, d in registry().items() if d.module == "volume"]
+    assert ids == ["clienten", "toewijzingen", "toewijzingen_gestart", "toewijzingen_per_client",
+                   "jeugdigen_met_jeugdhulp"]
+    k = kpi.kpi_rows(cleaned, ids)
     assert list(k.columns) == ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", "n_clienten"]
-    assert set(k["kpi"]) == {"clienten", "toewijzingen", "toewijzingen_gestart", "toewijzingen_per_client",
-                             "jeugdigen_met_jeugdhulp"}
     assert not k.duplicated(["kpi", "regio", "gemeente", "periode", "dimensie"]).any()
-
-
-def test_expand_periods_boundaries():
-    p = per("maand")
-    df = pd.DataFrame({"b": pd.to_datetime(["2023-01-31", "2023-02-01", "2022-05-01"]),
-                       "e": pd.to_datetime(["2023-02-01", "2023-02-01", "2022-06-01"])})
-    out = _common.expand_periods(df, "b", "e", p)
-    # first row touches Jan and Feb; second only Feb; third is before the window
-    assert out["periode"].tolist() == ["2023-01", "2023-02", "2023-02"]
-
-
-def test_tellingen_per_unit_regio_and_nederland(cleaned):
-    """Counts on the level units: c1 has toewijzingen in Venlo and Venray (one regio),
-    so it counts once in each gemeente and once in Noord-Limburg."""
-    import numpy as np
-
-    tw = cleaned.toewijzingen
-    p = per("jaar")
-    e = volume._eenheden(tw)
-    lv = volume._levels(tw)
-    t = volume._tellingen(tw, len(p), *volume._actief_posities(tw, p))
-    gem = list(lv["gemeente"][: e["U"]])
-    reg = list(lv["regio"][e["U"]: e["U"] + e["R"]])
-    j = list(p["periode"]).index("2023")
-    g, r, n = t["clienten"]
-    # 2023: Venlo c1 (A, B); Venray c2 (C), c1 (G), c5 (H); Maastricht none
-    assert g[gem.index("0983"), j] == 1 and g[gem.index("0984"), j] == 3 and g[gem.index("0935"), j] == 0
-    assert r[reg.index("Noord-Limburg"), j] == 3  # c1, c2, c5
-    assert n[j] == 3
-    a_g, a_r, a_n = t["aantal"]
-    assert a_g[gem.index("0983"), j] == 2 and a_r[reg.index("Noord-Limburg"), j] == 5 and a_n[j] == 5
-    assert np.asarray(e["ok_u"]).all() and np.asarray(e["ok_r"]).all()
