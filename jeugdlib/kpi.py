@@ -29,6 +29,11 @@ KOPPEN = {"kpi": "KPI", "dimensie": "Dimensie", "regio": "Regio", "gemeente": "G
           "gemeentenaam": "Gemeente", "eenheid": "Eenheid"}
 ONDERDRUKT_TEKEN = "x"
 
+#: Order of the Excel sheets (KPI groups declared in the registry); other groups follow.
+GROEP_VOLGORDE = ["Volume", "Kosten", "Aanbieders en aandelen", "Verzilvering", "Verlenging en recidief",
+                  "Zorgduur", "Trajecten", "Plekfinanciering", "Verwijzers en budget", "Verdeelsleutel",
+                  "Prognose", "Sturing"]
+
 
 # --------------------------------------------------------------------------- the table
 
@@ -214,7 +219,8 @@ def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) ->
         if line:
             toel.append([line])
 
-    groups = list(dict.fromkeys(d["_groep"]))
+    aanwezig = list(dict.fromkeys(d["_groep"]))
+    groups = [g for g in GROEP_VOLGORDE if g in aanwezig] + [g for g in aanwezig if g not in GROEP_VOLGORDE]
     idx_cols = ["kpi", "dimensie", "regio", "gemeente", "gemeentenaam", "eenheid"]
     for g in groups:
         sub = d[d["_groep"] == g]

@@ -7,9 +7,6 @@ declaration of EUR 100 in March 2023. Peildatum 2024-08-01, start 2023-01-01.
 
 from __future__ import annotations
 
-import sys
-import types
-
 import openpyxl
 import pandas as pd
 import pytest
@@ -20,7 +17,7 @@ from jeugdlib.clean import clean
 from jeugdlib.config import Params
 
 P = Params("2024-08-01", start="2023-01-01")
-MINE = ["jeugdlib.metrics.volume", "jeugdlib.metrics.kosten", "jeugdlib.metrics.aandelen"]
+MINE = ("volume", "kosten", "aandelen")
 
 
 def _ds():
@@ -41,8 +38,11 @@ def cleaned():
 
 
 @pytest.fixture
-def mine(monkeypatch):
-    monkeypatch.setattr(kpi, "KPI_MODULES", MINE)
+def mine():
+    """The ids of the KPIs of the volume, kosten and aandelen modules."""
+    from jeugdlib.metrics._common import registry
+
+    return [k for k, d in registry().items() if d.module in MINE]
 
 
 def _row(t, k, gemeente, periode="2023", regio="Noord-Limburg", dimensie=""):
@@ -53,7 +53,7 @@ def _row(t, k, gemeente, periode="2023", regio="Noord-Limburg", dimensie=""):
 
 
 def test_suppression_at_9_and_10_clients(cleaned, mine):
-    t = kpi.kpi_table(cleaned, P)
+    t = kpi.kpi_table(cleaned, kpis=mine)
     assert list(t.columns) == list(schema.KPI_COLUMNS)
     # a client count of 9 is suppressed, 10 is shown; the regio has 19
     r9, r10 = _row(t, "clienten", "0983"), _row(t, "clienten", "0984")
@@ -76,7 +76,7 @@ def test_suppression_at_9_and_10_clients(cleaned, mine):
 
 
 def test_no_suppression_and_voorlopig(cleaned, mine):
-    t = kpi.kpi_table(cleaned, P, suppression=False)
+    t = kpi.kpi_table(cleaned, kpis=mine, suppression=False)
     assert not t["onderdrukt"].any()
     assert _row(t, "clienten", "0983")["waarde"] == 9
     assert not bool(_row(t, "clienten", "0983")["voorlopig"])
@@ -90,26 +90,31 @@ def test_voorlopig_labels():
     assert kpi.voorlopig(pd.Series(["2024-06"]), "2024-06-30").tolist() == [True]
 
 
-def test_registry_skips_missing_and_raises_on_error(cleaned, monkeypatch):
-    bare = types.ModuleType("jeugdlib_test_bare")  # no kpis: skipped
-    boom = types.ModuleType("jeugdlib_test_boom")
+def test_registry_declares_every_kpi_once():
+    """Each KPI id is the name of its function, with a unit, a group, a label and a definition."""
+    from jeugdlib.metrics._common import registry
 
-    def kpis(cleaned, params):
+    reg = registry()
+    assert len(reg) >= 5
+    for k, d in reg.items():
+        assert d.functie.__name__ == k == d.id
+        assert d.eenheid in ("aantal", "euro", "fractie", "maanden")
+        assert d.groep and d.label and d.definitie, k
+
+
+def test_a_failing_kpi_fails_the_table(cleaned, monkeypatch):
+    from jeugdlib.metrics import _common
+
+    def kapot(c):
+        """Raises."""
         raise RuntimeError("kapot")
-    boom.kpis = kpis
-    monkeypatch.setitem(sys.modules, "jeugdlib_test_bare", bare)
-    monkeypatch.setitem(sys.modules, "jeugdlib_test_boom", boom)
-    monkeypatch.setattr(kpi, "KPI_MODULES", ["jeugdlib.metrics.volume", "jeugdlib.metrics.bestaat_niet",
-                                             "jeugdlib_test_bare"])
-    t = kpi.kpi_table(cleaned, P)
-    assert set(t["kpi"]) == {"clienten", "toewijzingen", "toewijzingen_gestart", "toewijzingen_per_client"}
-    monkeypatch.setattr(kpi, "KPI_MODULES", ["jeugdlib.metrics.volume", "jeugdlib_test_boom"])
+    monkeypatch.setitem(_common.REGISTRY, "kapot", _common.KpiDef("kapot", kapot, "aantal", "Volume", "Kapot"))
     with pytest.raises(RuntimeError, match="kapot"):
-        kpi.kpi_table(cleaned, P)
+        kpi.kpi_table(cleaned, kpis=["clienten", "kapot"])
 
 
 def test_write_csv_and_xlsx(cleaned, mine, tmp_path):
-    t = kpi.kpi_table(cleaned, P)
+    t = kpi.kpi_table(cleaned, kpis=mine)
     kpi.write_kpis(t, tmp_path / "k.csv")
     back = pd.read_csv(tmp_path / "k.csv", dtype=str, keep_default_na=False)
     assert list(back.columns) == list(schema.KPI_COLUMNS)
@@ -159,6 +164,6 @@ def test_cli_bad_input_one_line(tmp_path, capsys):
 
 def test_full_registry_runs(cleaned):
     """Every metric module present in the tree, together, on the small case."""
-    t = kpi.kpi_table(cleaned, P)
+    t = kpi.kpi_table(cleaned)
     assert {"clienten", "kosten", "aandeel_nga"} <= set(t["kpi"])
     assert t["kpi"].notna().all() and t["voorlopig"].notna().all()
