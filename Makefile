@@ -39,7 +39,7 @@ kpi: $(STAMP)
 
 ## Benchmarks (not part of the tests): figures for the closing notes.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_kpi.py data/processed/demo --repeat 3
 
 ## Strip outputs from notebooks before committing.
 strip: $(STAMP)
