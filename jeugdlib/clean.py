@@ -108,6 +108,9 @@ class Cleaned:
     con: duckdb.DuckDBPyConnection
     params: Params
     bron: object = None
+    #: Periods to compute KPIs over instead of those of ``params.per`` (columns periode,
+    #: begin, eind, voorlopig), e.g. one period for a whole analysis window.
+    perioden_tabel: pd.DataFrame | None = None
 
     @functools.cached_property
     def toewijzingen(self) -> pd.DataFrame:
@@ -186,6 +189,26 @@ class Cleaned:
             raise ValueError("andere peildatum, max_leeftijd of exclude_agb: opnieuw opschonen")
         return Cleaned(con=self.con, params=params, bron=self.bron)
 
+    def met_perioden(self, perioden: pd.DataFrame) -> "Cleaned":
+        """The same cleaned tables with KPIs computed over ``perioden`` (periode, begin,
+        eind, voorlopig), e.g. one period for a whole analysis window."""
+        return Cleaned(con=self.con, params=self.params, bron=self.bron, perioden_tabel=perioden)
+
+    def deel(self, toewijzingen: str = "true", declaraties: str = "true") -> "Cleaned":
+        """A part of the cleaned data: the toewijzingen and declaraties that satisfy the
+        SQL conditions (e.g. ``"regio = 'Noord-Limburg'"``, ``"agb <> '12345678'"``), as
+        views on another cursor of the same database; every KPI works on it as on the
+        whole. The other tables are shared."""
+        global _DELEN
+        _DELEN += 1
+        schema_ = f"deel_{_DELEN}"
+        cur = self.con.cursor()
+        run(cur, f"CREATE SCHEMA {schema_}")
+        run(cur, f"CREATE VIEW {schema_}.toewijzingen AS SELECT * FROM main.toewijzingen WHERE {toewijzingen}")
+        run(cur, f"CREATE VIEW {schema_}.declaraties AS SELECT * FROM main.declaraties WHERE {declaraties}")
+        run(cur, f"SET search_path = '{schema_},main'")
+        return Cleaned(con=cur, params=self.params, bron=self.bron, perioden_tabel=self.perioden_tabel)
+
     @property
     def heeft_afwijzingen(self) -> bool:
         """Whether the dataset holds any JW325 answer (else figures are ingediende bedragen)."""
@@ -196,6 +219,9 @@ class Cleaned:
         """Whether declarations carry their DeclaratieDagtekening (else no receipt filter)."""
         return bool(self.con.execute(
             "SELECT count(*) FROM ruw_declaraties WHERE declaratiedatum IS NOT NULL").fetchall()[0][0])
+
+
+_DELEN = 0  # numbering of the schemas of Cleaned.deel
 
 
 def _gemeenten(con) -> None:

@@ -128,12 +128,14 @@ def periods(start, peildatum, per: str) -> pd.DataFrame:
 
 
 def perioden(c, per: str | None = None, naam: str | None = None) -> str:
-    """Create (once) the table of :func:`periods` for the cleaned data ``c`` and
-    return its name: ``perioden_jaar``, ``perioden_kwartaal`` or ``perioden_maand``
-    (``per`` default ``c.params.per``)."""
+    """Create the table of :func:`periods` for the cleaned data ``c`` and return its
+    name: ``perioden_jaar``, ``perioden_kwartaal`` or ``perioden_maand`` (``per``
+    default ``c.params.per``), or ``perioden_eigen`` for ``c.perioden_tabel`` when set
+    (:meth:`jeugdlib.clean.Cleaned.met_perioden`)."""
+    eigen = per is None and getattr(c, "perioden_tabel", None) is not None
     per = per or c.params.per
-    naam = naam or f"perioden_{per}"
-    df = periods(c.params.start, c.params.peildatum, per)
+    naam = naam or ("perioden_eigen" if eigen else f"perioden_{per}")
+    df = c.perioden_tabel if eigen else periods(c.params.start, c.params.peildatum, per)
     c.con.register("_perioden", df)
     engine.run(c.con, f"CREATE OR REPLACE TEMP TABLE {naam} AS "
                       f"SELECT periode, begin::DATE AS begin, eind::DATE AS eind, voorlopig FROM _perioden")
