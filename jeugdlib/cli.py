@@ -45,8 +45,6 @@ def _build_parser() -> argparse.ArgumentParser:
     k.add_argument("--per", choices=["jaar", "kwartaal", "maand"], default="jaar")
     k.add_argument("--out", default=None, help="kpis.csv of kpis.xlsx (standaard: CSV op stdout)")
     k.add_argument("--no-suppression", action="store_true", help="kleine aantallen niet onderdrukken (intern)")
-    k.add_argument("--workers", type=int, default=None,
-                   help="processen voor de KPI's: 1 of 2 (standaard 2 bij grote data op Linux)")
     k.add_argument("--quiet", action="store_true")
 
     r = sub.add_parser("reports", help="draai de kwartaalrapportages (notebooks -> HTML)")
