@@ -218,6 +218,9 @@ def _worker_init(logbestand: str | None = None) -> None:
     # One BLAS/OpenMP thread per kernel: the parallelism is over notebooks.
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(v, "1")
+    # A kernel reads one region's stored rows: a small DuckDB memory ceiling keeps the
+    # process tree of the run bounded whatever the number of regions.
+    os.environ.setdefault("JEUGDLIB_GEHEUGEN", "1500MB")
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
