@@ -1,32 +1,43 @@
-"""Verlenging and recidief (metrics.md section 4): hand-worked boundary cases."""
+"""Verlenging and recidief (metrics.md section 4): hand-worked boundary cases, through clean()."""
 
-from types import SimpleNamespace
-
-import pandas as pd
 import pytest
 
-from jeugdlib import schema
+from _ds_factory import GEMEENTEN, make_ds, tw
+from jeugdlib import kpi
+from jeugdlib.clean import clean
 from jeugdlib.config import Params
 from jeugdlib.metrics import verlenging as vl
 
 PEIL = "2024-01-01"
 
+GEM = GEMEENTEN + [{"gemeentecode": "0889", "gemeentenaam": "Beesel", "regio_code": "JZ37",
+                    "regio_naam": "Noord-Limburg"}]
 
-def toew(rows):
-    base = dict(gemeentecode="0889", regio="Noord-Limburg", productgroep="G", financieringsvorm="inspanning",
-                einddatum=None)
-    df = pd.DataFrame([{**base, **r} for r in rows])
-    for c in ("ingangsdatum", "einddatum"):
-        df[c] = pd.to_datetime(df[c]).astype(schema.D)
-    for c in ("toewijzing_nr", "client_id", "gemeentecode", "regio", "productgroep", "financieringsvorm"):
-        df[c] = df[c].astype(schema.S)
-    return df.set_index("toewijzing_nr", drop=False)
+
+def _product(code, productgroep, financieringsvorm):
+    return {"productcode": code, "productcategorie": "45", "omschrijving": code, "segment": "4 - Ambulant",
+            "productgroep": productgroep, "financieringsvorm": financieringsvorm, "zwaarte": None,
+            "variant": None, "norm_uren": None, "norm_maanden": None, "tarief_cent": 10_000,
+            "trajectprijs_cent": None, "geldig_vanaf": "2020-01-01", "geldig_tot": None}
+
+
+#: productgroep G (inspanning and traject) and H.
+PROD = [_product("PG", "G", "inspanning"), _product("PH", "H", "inspanning"), _product("PT", "G", "traject")]
+
+
+def cleaned(rows, params):
+    t = [tw(**{"gemeentecode": "0889", "productcode": "PG", **r}) for r in rows]
+    return clean(make_ds(t, [], producten=PROD, gemeenten=GEM), params)
+
+
+def status(c):
+    return vl.verlenging_status(c).set_index("toewijzing_nr")
 
 
 def test_status_boundaries_31_32_183_184():
     # Every A ends 31 mar 2022. 31 mar + 31 days = 1 may; + 32 = 2 may;
     # + 183 = 30 sep (apr 30, may 31, jun 30, jul 31, aug 31, sep 30 = 183); + 184 = 1 oct.
-    t = toew([
+    c = cleaned([
         dict(toewijzing_nr="A1", client_id="c1", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
         dict(toewijzing_nr="B1", client_id="c1", ingangsdatum="2022-05-01", einddatum="2022-06-30"),  # day 31
         dict(toewijzing_nr="A2", client_id="c2", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
@@ -39,13 +50,13 @@ def test_status_boundaries_31_32_183_184():
         dict(toewijzing_nr="A5", client_id="c5", ingangsdatum="2022-01-01", einddatum="2022-06-30"),
         dict(toewijzing_nr="B5", client_id="c5", ingangsdatum="2022-02-01", einddatum="2022-03-31"),
         # another productgroep does not count
-        dict(toewijzing_nr="C5", client_id="c5", productgroep="H", ingangsdatum="2022-07-10",
+        dict(toewijzing_nr="C5", client_id="c5", productcode="PH", ingangsdatum="2022-07-10",
              einddatum="2022-12-31"),
         # open B counts as ending later; B overlapping A (starts during A) too
         dict(toewijzing_nr="A6", client_id="c6", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
         dict(toewijzing_nr="B6", client_id="c6", ingangsdatum="2022-03-01"),
-    ])
-    s = vl.verlenging_status(t, Params(peildatum=PEIL))
+    ], Params(peildatum=PEIL))
+    s = status(c)
     assert s.loc["A1", "verlengd"] and not s.loc["A1", "recidief"]
     assert not s.loc["A2", "verlengd"] and s.loc["A2", "recidief"]
     assert not s.loc["A3", "verlengd"] and s.loc["A3", "recidief"]
@@ -63,28 +74,28 @@ def test_censoring_near_peildatum():
     # 1 dec 2023 + 31 = 1 jan 2024 (no).
     # recidief counted when einddatum + 183 < peildatum: 1 jul 2023 + 183 = 31 dec 2023 (yes),
     # 2 jul 2023 + 183 = 1 jan 2024 (no).
-    t = toew([
+    c = cleaned([
         dict(toewijzing_nr="V1", client_id="a", ingangsdatum="2023-01-01", einddatum="2023-11-30"),
         dict(toewijzing_nr="V2", client_id="b", ingangsdatum="2023-01-01", einddatum="2023-12-01"),
         dict(toewijzing_nr="R1", client_id="c", ingangsdatum="2023-01-01", einddatum="2023-07-01"),
         dict(toewijzing_nr="R2", client_id="d", ingangsdatum="2023-01-01", einddatum="2023-07-02"),
-    ])
-    s = vl.verlenging_status(t, Params(peildatum=PEIL))
+    ], Params(peildatum=PEIL))
+    s = status(c)
     assert s["telt_verlenging"].to_dict() == {"V1": True, "V2": False, "R1": True, "R2": True}
     assert s["telt_recidief"].to_dict() == {"V1": False, "V2": False, "R1": True, "R2": False}
 
 
 def test_kpis_total_and_financieringsvorm():
-    t = toew([
+    c = cleaned([
         dict(toewijzing_nr="A1", client_id="c1", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
         dict(toewijzing_nr="B1", client_id="c1", ingangsdatum="2022-05-01"),  # verlenging of A1
         dict(toewijzing_nr="A2", client_id="c2", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
         dict(toewijzing_nr="B2", client_id="c2", ingangsdatum="2022-05-02"),  # recidief of A2
-        dict(toewijzing_nr="A3", client_id="c3", financieringsvorm="traject", ingangsdatum="2022-01-01",
+        dict(toewijzing_nr="A3", client_id="c3", productcode="PT", ingangsdatum="2022-01-01",
              einddatum="2022-03-31"),  # neither
         dict(toewijzing_nr="A4", client_id="c4", ingangsdatum="2023-11-01", einddatum="2023-12-01"),  # censored
-    ])
-    k = vl.kpis(SimpleNamespace(toewijzingen=t), Params(peildatum=PEIL, start="2022-01-01"))
+    ], Params(peildatum=PEIL, start="2022-01-01"))
+    k = kpi.kpi_rows(c, ["verlenging", "recidief"])
     r = k[(k["regio"] == "Noord-Limburg") & (k["gemeente"] == "")]
     w = dict(zip(r["kpi"] + "|" + r["periode"] + "|" + r["dimensie"], r["waarde"]))
     # 2022: counted A1, A2, A3; verlengd A1 -> 1/3; recidief A2 -> 1/3

@@ -1,52 +1,54 @@
-"""Verwijzer (metrics.md section 8): shares of requested products per referrer type."""
+"""Verwijzer (metrics.md section 8): shares of requested products per referrer type, through clean()."""
 
-from types import SimpleNamespace
+import dataclasses
 
 import pandas as pd
 import pytest
 
-from jeugdlib import schema
+from _ds_factory import GEMEENTEN, frame, make_ds, tw
+from jeugdlib.clean import clean
 from jeugdlib.config import Params
 from jeugdlib.metrics import verwijzer as vw
 
-
-def verzoeken(rows):
-    base = dict(regio="Noord-Limburg", gemeentecode="0889", agb="11111111", productcode="P1",
-                productcategorie="45", bron="x")
-    df = pd.DataFrame([{**base, **r} for r in rows])
-    df["ingangsdatum"] = pd.to_datetime(df["ingangsdatum"]).astype(schema.D)
-    for c in ("regio", "gemeentecode", "agb", "client_id", "productcode", "verwijzer_type"):
-        df[c] = df[c].astype(schema.S)
-    return df
+GEM = GEMEENTEN + [
+    {"gemeentecode": "0889", "gemeentenaam": "Beesel", "regio_code": "JZ37", "regio_naam": "Noord-Limburg"},
+    {"gemeentecode": "0893", "gemeentenaam": "Bergen (L.)", "regio_code": "JZ37", "regio_naam": "Noord-Limburg"},
+]
 
 
-def _case():
-    v = verzoeken([
-        dict(client_id="c1", verwijzer_type="02", ingangsdatum="2023-03-01"),
-        dict(client_id="c2", verwijzer_type="02", ingangsdatum="2023-04-01"),
-        dict(client_id="c3", verwijzer_type="01", gemeentecode="0893", ingangsdatum="2023-05-01"),
-        dict(client_id="c4", verwijzer_type="", ingangsdatum="2023-06-01"),
+def verzoek(**kw):
+    base = dict(gemeentecode="0889", agb="11111111", productcode="P1", productcategorie="45", bron="x")
+    return {**base, **kw}
+
+
+def _case(params, met_verzoeken=True):
+    v = [
+        verzoek(client_id="c1", verwijzer_type="02", ingangsdatum="2023-03-01"),
+        verzoek(client_id="c2", verwijzer_type="02", ingangsdatum="2023-04-01"),
+        verzoek(client_id="c3", verwijzer_type="01", gemeentecode="0893", ingangsdatum="2023-05-01"),
+        verzoek(client_id="c4", verwijzer_type="", ingangsdatum="2023-06-01"),
         # no date in the verzoek: the client's toewijzing of P1 at this aanbieder starts 1 jul 2023
-        dict(client_id="c5", verwijzer_type="06", ingangsdatum=None),
+        verzoek(client_id="c5", verwijzer_type="06", ingangsdatum=None),
         # on/after the peildatum: left out
-        dict(client_id="c6", verwijzer_type="02", ingangsdatum="2024-02-01"),
-    ])
-    t = pd.DataFrame({"client_id": ["c5", "c5"], "productcode": ["P1", "P1"], "agb": ["11111111"] * 2,
-                      "ingangsdatum": pd.to_datetime(["2023-07-01", "2023-09-01"])}).astype(
-        {"client_id": schema.S, "productcode": schema.S, "agb": schema.S})
-    return v, t
+        verzoek(client_id="c6", verwijzer_type="02", ingangsdatum="2024-02-01"),
+    ]
+    t = [tw(toewijzing_nr="T1", client_id="c5", gemeentecode="0889", productcode="P1", agb="11111111",
+            ingangsdatum="2023-07-01"),
+         tw(toewijzing_nr="T2", client_id="c5", gemeentecode="0889", productcode="P1", agb="11111111",
+            ingangsdatum="2023-09-01")]
+    ds = make_ds(t, [], gemeenten=GEM)
+    ds = dataclasses.replace(ds, verzoeken=frame(v if met_verzoeken else [], "verzoeken"))
+    return clean(ds, params)
 
 
 def test_verzoek_datum_fallback():
-    v, t = _case()
-    d = vw.verzoek_datum(v, t)
+    d = vw.verzoek_datum(_case(Params(peildatum="2024-01-01", start="2023-01-01")))["datum"]
     assert d.iloc[4] == pd.Timestamp("2023-07-01")  # earliest matching toewijzing
     assert d.iloc[0] == pd.Timestamp("2023-03-01")
 
 
 def test_kpis_shares():
-    v, t = _case()
-    k = vw.kpis(SimpleNamespace(verzoeken=v, toewijzingen=t), Params(peildatum="2024-01-01", start="2023-01-01"))
+    k = vw.verwijzer(_case(Params(peildatum="2024-01-01", start="2023-01-01")))
     r = k[(k["regio"] == "Noord-Limburg") & (k["gemeente"] == "")]
     w = dict(zip(r["dimensie"], r["waarde"]))
     # 2023: five requested products (c1..c5): 02 twice -> 2/5; 01, onbekend, 06 once -> 1/5 each
@@ -59,6 +61,5 @@ def test_kpis_shares():
 
 
 def test_no_jw315_no_rows():
-    v, t = _case()
-    k = vw.kpis(SimpleNamespace(verzoeken=v.iloc[0:0], toewijzingen=t), Params(peildatum="2024-01-01"))
+    k = vw.verwijzer(_case(Params(peildatum="2024-01-01"), met_verzoeken=False))
     assert len(k) == 0 and "n_clienten" in k.columns

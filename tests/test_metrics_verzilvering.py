@@ -1,119 +1,135 @@
-"""Verzilvering (metrics.md section 3): hand-worked cases."""
-
-from types import SimpleNamespace
+"""Verzilvering (metrics.md section 3): hand-worked cases, through clean()."""
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
-from jeugdlib import schema
+from _ds_factory import GEMEENTEN, PRODUCTEN, dec, make_ds, tw
+from jeugdlib import engine, kpi, schema
+from jeugdlib.clean import clean
 from jeugdlib.config import Params
 from jeugdlib.metrics import verzilvering as vz
 
 PEIL = "2024-01-01"
+P = Params(peildatum=PEIL, start="2023-01-01")
+
+#: Beesel (0889) in Noord-Limburg, besides the factory's gemeenten.
+GEM = GEMEENTEN + [{"gemeentecode": "0889", "gemeentenaam": "Beesel", "regio_code": "JZ37",
+                    "regio_naam": "Noord-Limburg"}]
 
 
-def toew(rows):
-    """Cleaned.toewijzingen-like frame; defaults for the columns a test does not care about."""
-    base = dict(client_id="c1", gemeentecode="0889", regio="Noord-Limburg", agb="11111111",
-                productcode="P1", productgroep="G", financieringsvorm="inspanning",
-                aanbieder_type="regulier", einddatum=None, volume=1, eenheid="04", frequentie="2",
-                budget_cent=None, tarief_cent=10_000)
-    df = pd.DataFrame([{**base, **r} for r in rows])
-    for c in ("ingangsdatum", "einddatum"):
-        df[c] = pd.to_datetime(df[c]).astype(schema.D)
-    df["einddatum_eff"] = df["einddatum"].fillna(pd.Timestamp(PEIL) - pd.Timedelta(days=1))
-    for c in ("volume", "budget_cent", "tarief_cent"):
-        df[c] = df[c].astype(schema.I)
-    for c in ("toewijzing_nr", "client_id", "gemeentecode", "regio", "agb", "productcode", "productgroep",
-              "financieringsvorm", "aanbieder_type", "eenheid", "frequentie"):
-        df[c] = df[c].astype(schema.S)
-    return df
+def _product(code, financieringsvorm, tarief_cent):
+    return {"productcode": code, "productcategorie": "45", "omschrijving": code, "segment": "4 - Ambulant",
+            "productgroep": "G", "financieringsvorm": financieringsvorm, "zwaarte": None, "variant": None,
+            "norm_uren": None, "norm_maanden": None, "tarief_cent": tarief_cent, "trajectprijs_cent": None,
+            "geldig_vanaf": "2020-01-01", "geldig_tot": None}
 
 
-def decl(rows, known=None):
-    base = dict(client_id="c1", agb="11111111", gemeentecode="0889", regio="Noord-Limburg",
-                productcode="P1", periode_begin="2023-01-02", eenheid="04")
-    df = pd.DataFrame([{**base, **r} for r in rows])
-    df["periode_begin"] = pd.to_datetime(df["periode_begin"]).astype(schema.D)
-    df["volume"] = df["volume"].astype(schema.I)
-    df["bedrag_cent"] = df["bedrag_cent"].astype(schema.I)
-    for c in ("toewijzing_nr", "client_id", "agb", "gemeentecode", "regio", "productcode", "eenheid"):
-        df[c] = df[c].astype(schema.S)
-    df["toewijzing_bekend"] = df["toewijzing_nr"].isin(known or []).astype(schema.B)
-    return df
+#: P1: inspanning at EUR 100 (per unit); P2: inspanning without tarief; PT: traject.
+PROD = PRODUCTEN + [_product("P1", "inspanning", 10_000), _product("P2", "inspanning", None),
+                    _product("PT", "traject", None)]
+
+
+def toew(**kw):
+    """A toewijzing in Beesel of product P1 (2 h per week by default)."""
+    base = dict(gemeentecode="0889", client_id="c1", agb="11111111", productcode="P1", volume=1,
+                eenheid="04", frequentie="2", budget_cent=None)
+    return tw(**{**base, **kw})
+
+
+def decl(**kw):
+    base = dict(gemeentecode="0889", client_id="c1", agb="11111111", productcode="P1",
+                periode_begin="2023-01-02", periode_eind="2023-01-31", eenheid="04")
+    if "volume" in kw:
+        kw["volume_signed"] = kw.pop("volume")
+    if "bedrag_cent" in kw:
+        kw["bedrag_cent_signed"] = kw.pop("bedrag_cent")
+    return dec(**{**base, **kw})
+
+
+def cleaned(toewijzingen, declaraties=(), params=P):
+    return clean(make_ds(toewijzingen, declaraties, producten=PROD, gemeenten=GEM), params)
+
+
+def per_toewijzing(c):
+    return vz.verzilvering_per_toewijzing(c).set_index("toewijzing_nr")
 
 
 def test_frequentie_per_dag_week_maand_totaal():
-    t = toew([
+    c = cleaned([
         # per dag: 1..10 jan = 10 days inclusive; volume 2 -> 20
-        dict(toewijzing_nr="D", frequentie="1", volume=2, ingangsdatum="2023-01-01", einddatum="2023-01-10"),
+        toew(toewijzing_nr="D", frequentie="1", volume=2, ingangsdatum="2023-01-01", einddatum="2023-01-10"),
         # per week: 1..15 jan = 15 days -> ceil(15/7) = 3 weeks; volume 3 -> 9
-        dict(toewijzing_nr="W", frequentie="2", volume=3, ingangsdatum="2023-01-01", einddatum="2023-01-15"),
+        toew(toewijzing_nr="W", frequentie="2", volume=3, ingangsdatum="2023-01-01", einddatum="2023-01-15"),
         # per week: exactly 14 days -> 2 weeks; volume 3 -> 6
-        dict(toewijzing_nr="W2", frequentie="2", volume=3, ingangsdatum="2023-01-01", einddatum="2023-01-14"),
+        toew(toewijzing_nr="W2", frequentie="2", volume=3, ingangsdatum="2023-01-01", einddatum="2023-01-14"),
         # per maand: 31 jan .. 1 mar overlaps jan, feb, mar = 3 months; volume 5 -> 15
-        dict(toewijzing_nr="M", frequentie="4", volume=5, ingangsdatum="2023-01-31", einddatum="2023-03-01"),
+        toew(toewijzing_nr="M", frequentie="4", volume=5, ingangsdatum="2023-01-31", einddatum="2023-03-01"),
         # totaal: 1 unit; volume 40 -> 40
-        dict(toewijzing_nr="T", frequentie="6", volume=40, ingangsdatum="2023-01-01", einddatum="2023-12-31"),
+        toew(toewijzing_nr="T", frequentie="6", volume=40, ingangsdatum="2023-01-01", einddatum="2023-12-31"),
         # unknown frequency -> NaN
-        dict(toewijzing_nr="X", frequentie="9", volume=1, ingangsdatum="2023-01-01", einddatum="2023-01-31"),
+        toew(toewijzing_nr="X", frequentie="9", volume=1, ingangsdatum="2023-01-01", einddatum="2023-01-31"),
         # open einddatum: up to einddatum_eff = 31 dec 2023; per maand 1 jul..31 dec = 6 months x 2 = 12
-        dict(toewijzing_nr="O", frequentie="4", volume=2, ingangsdatum="2023-07-01", einddatum=None),
+        toew(toewijzing_nr="O", frequentie="4", volume=2, ingangsdatum="2023-07-01", einddatum=None),
     ])
-    got = vz.maximum_volume(t).tolist()
+    v = per_toewijzing(c)
+    got = v.loc[["D", "W", "W2", "M", "T", "X", "O"], "maximum_volume"].tolist()
     assert got[:5] == [20.0, 9.0, 6.0, 15.0, 40.0]
     assert np.isnan(got[5])
     assert got[6] == 12.0
+    assert v.loc["X", "status"] == vz.STATUS_FREQUENTIE
 
 
 def test_eenheid_factor():
-    f = vz.eenheid_factor(pd.Series(["01", "16", "04", "14", "04"]), pd.Series(["04", "04", "16", "04", "04"]))
+    con = engine.connect()
+    paren = [("01", "04"), ("16", "04"), ("04", "16"), ("14", "04"), ("04", "04"), ("4", "04")]
+    sql = " UNION ALL ".join(
+        f"SELECT {i} AS i, {vz.eenheid_factor_sql(vz.eenheid_sql(repr(a)), vz.eenheid_sql(repr(b)))} AS f"
+        for i, (a, b) in enumerate(paren))
+    f = engine.df(con, f"SELECT f FROM ({sql}) ORDER BY i")["f"]
     # 60 min = 1 h; 1 dagdeel = 4 h; 1 h = 1/4 dagdeel; etmaal does not convert; same unit = 1
     assert f.tolist()[:3] == [pytest.approx(1 / 60), 4.0, 0.25]
     assert np.isnan(f.iloc[3]) and f.iloc[4] == 1.0
+    assert f.iloc[5] == 1.0  # '4' is eenheid 04
 
 
 def _case():
-    t = toew([
+    t = [
         # A: 2 h per week, 2..29 jan 2023 = 28 days = 4 weeks -> max 8 h; tarief EUR 100/h
         #    -> toegewezen 8 x 10000 = 80000 cent
-        dict(toewijzing_nr="A", volume=2, frequentie="2", ingangsdatum="2023-01-02", einddatum="2023-01-29"),
+        toew(toewijzing_nr="A", volume=2, frequentie="2", ingangsdatum="2023-01-02", einddatum="2023-01-29"),
         # B: budget-only (eenheid 83, Budget EUR 1000) for client c2 at a micro aanbieder
-        dict(toewijzing_nr="B", client_id="c2", agb="22222222", aanbieder_type="micro", productcode="P2",
-             eenheid="83", frequentie="6", volume=1000, budget_cent=100_000, tarief_cent=None,
-             ingangsdatum="2023-03-01", einddatum="2023-06-30"),
+        toew(toewijzing_nr="B", client_id="c2", agb="22222222", productcode="P2", eenheid="83", frequentie="6",
+             volume=1000, budget_cent=100_000, ingangsdatum="2023-03-01", einddatum="2023-06-30"),
         # C: in etmalen, declared in hours -> unit mix, left out
-        dict(toewijzing_nr="C", client_id="c3", eenheid="14", frequentie="2", volume=1,
+        toew(toewijzing_nr="C", client_id="c3", eenheid="14", frequentie="2", volume=1,
              ingangsdatum="2023-01-02", einddatum="2023-02-26"),
         # D: still open at the peildatum -> not ended, not in the KPI
-        dict(toewijzing_nr="D", client_id="c4", volume=1, frequentie="2", ingangsdatum="2023-06-01"),
+        toew(toewijzing_nr="D", client_id="c4", volume=1, frequentie="2", ingangsdatum="2023-06-01"),
         # E: traject product -> not P*Q
-        dict(toewijzing_nr="E", client_id="c5", financieringsvorm="traject", ingangsdatum="2023-01-02",
+        toew(toewijzing_nr="E", client_id="c5", productcode="PT", ingangsdatum="2023-01-02",
              einddatum="2023-05-31"),
-    ])
-    d = decl([
+    ]
+    d = [
         # A: 3 h + 120 minutes = 5 h -> geleverd 5 x 10000 = 50000 cent; declared 30000 + 20000
-        dict(toewijzing_nr="A", volume=3, eenheid="04", bedrag_cent=30_000),
-        dict(toewijzing_nr="A", volume=120, eenheid="01", bedrag_cent=20_000, periode_begin="2023-01-16"),
+        decl(toewijzing_nr="A", volume=3, eenheid="04", bedrag_cent=30_000),
+        decl(toewijzing_nr="A", volume=120, eenheid="01", bedrag_cent=20_000, periode_begin="2023-01-16"),
         # B: EUR 600 declared against the budget
-        dict(toewijzing_nr="B", client_id="c2", agb="22222222", productcode="P2", volume=600, eenheid="83",
-             bedrag_cent=60_000, periode_begin="2023-03-01"),
+        decl(toewijzing_nr="B", client_id="c2", agb="22222222", productcode="P2", volume=600, eenheid="83",
+             bedrag_cent=60_000, periode_begin="2023-03-01", periode_eind="2023-03-31"),
         # C: hours on an etmaal toewijzing
-        dict(toewijzing_nr="C", client_id="c3", volume=4, eenheid="04", bedrag_cent=40_000),
+        decl(toewijzing_nr="C", client_id="c3", volume=4, eenheid="04", bedrag_cent=40_000),
         # A declaration whose toewijzing is unknown, from client c1 as well: never in verzilvering
-        dict(toewijzing_nr="ONBEKEND", volume=10, eenheid="04", bedrag_cent=100_000),
+        decl(toewijzing_nr="ONBEKEND", volume=10, eenheid="04", bedrag_cent=100_000),
         # D: 1 h
-        dict(toewijzing_nr="D", client_id="c4", volume=1, eenheid="04", bedrag_cent=10_000,
-             periode_begin="2023-06-05"),
-    ], known=["A", "B", "C", "D", "E"])
-    return t, d
+        decl(toewijzing_nr="D", client_id="c4", volume=1, eenheid="04", bedrag_cent=10_000,
+             periode_begin="2023-06-05", periode_eind="2023-06-30"),
+    ]
+    return cleaned(t, d)
 
 
 def test_per_toewijzing_units_budget_and_mix():
-    t, d = _case()
-    v = vz.verzilvering_per_toewijzing(t, d).set_index("toewijzing_nr")
+    v = per_toewijzing(_case())
     assert v.loc["A", "maximum_volume"] == 8.0
     assert v.loc["A", "geleverd_volume"] == 5.0
     assert v.loc["A", "toegewezen_cent"] == 80_000 and v.loc["A", "geleverd_cent"] == 50_000
@@ -126,20 +142,18 @@ def test_per_toewijzing_units_budget_and_mix():
 
 
 def test_dagdeel_converts_to_hours():
-    t = toew([dict(toewijzing_nr="A", volume=10, frequentie="6", ingangsdatum="2023-01-02",
-                   einddatum="2023-01-29")])
-    # 1 dagdeel = 4 h, plus 30 minutes = 0.5 h -> 4.5 h of 10
-    d = decl([dict(toewijzing_nr="A", volume=1, eenheid="16", bedrag_cent=40_000),
-              dict(toewijzing_nr="A", volume=30, eenheid="01", bedrag_cent=5_000)], known=["A"])
-    v = vz.verzilvering_per_toewijzing(t, d)
+    c = cleaned([toew(toewijzing_nr="A", volume=10, frequentie="6", ingangsdatum="2023-01-02",
+                      einddatum="2023-01-29")],
+                # 1 dagdeel = 4 h, plus 30 minutes = 0.5 h -> 4.5 h of 10
+                [decl(toewijzing_nr="A", volume=1, eenheid="16", bedrag_cent=40_000),
+                 decl(toewijzing_nr="A", volume=30, eenheid="01", bedrag_cent=5_000, periode_begin="2023-01-09")])
+    v = vz.verzilvering_per_toewijzing(c)
     assert v["geleverd_volume"].iloc[0] == pytest.approx(4.5)
     assert v["verzilvering"].iloc[0] == pytest.approx(0.45)
 
 
 def test_kpis_total_type_product_and_amounts():
-    t, d = _case()
-    c = SimpleNamespace(toewijzingen=t, declaraties=d)
-    k = vz.kpis(c, Params(peildatum=PEIL, start="2023-01-01"))
+    k = kpi.kpi_rows(_case(), ["verzilvering", "toegewezen_bedrag", "gedeclareerd_bedrag"])
     assert list(k.columns) == ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid",
                                "n_clienten"]
     r = k[(k["regio"] == "Noord-Limburg") & (k["gemeente"] == "") & (k["periode"] == "2023")]
@@ -162,28 +176,22 @@ def test_kpis_total_type_product_and_amounts():
 def test_kpis_only_complete_periods():
     # Peildatum 1 jun 2024: toewijzing A ended in 2024 (a voorlopig year) -> no verzilvering row;
     # the one ended in 2023 is there.
-    t = toew([dict(toewijzing_nr="A", ingangsdatum="2024-01-01", einddatum="2024-03-31"),
-              dict(toewijzing_nr="B", ingangsdatum="2023-01-02", einddatum="2023-01-29")])
-    d = decl([dict(toewijzing_nr="A", volume=1, bedrag_cent=10_000, periode_begin="2024-01-01"),
-              dict(toewijzing_nr="B", volume=1, bedrag_cent=10_000)], known=["A", "B"])
-    k = vz.kpis(SimpleNamespace(toewijzingen=t, declaraties=d), Params(peildatum="2024-06-01", per="jaar"))
+    p = Params(peildatum="2024-06-01", per="jaar")
+    c = cleaned([toew(toewijzing_nr="A", ingangsdatum="2024-01-01", einddatum="2024-03-31"),
+                 toew(toewijzing_nr="B", ingangsdatum="2023-01-02", einddatum="2023-01-29")],
+                [decl(toewijzing_nr="A", volume=1, bedrag_cent=10_000, periode_begin="2024-01-01",
+                      periode_eind="2024-01-31"),
+                 decl(toewijzing_nr="B", volume=1, bedrag_cent=10_000)], params=p)
+    k = vz.verzilvering(c)
     assert set(k["periode"]) == {"2023"}
     # B: 1 h per week x 4 weeks = 4 h, 1 delivered -> 0.25
-    tot = k[(k["kpi"] == "verzilvering") & (k["dimensie"] == "") & (k["regio"] == "Nederland")]
+    tot = k[(k["dimensie"] == "") & (k["regio"] == "Nederland")]
     assert tot["waarde"].tolist() == [pytest.approx(0.25)]
 
 
 def test_through_clean_declaration_without_toewijzing():
     """The real pipeline: a line on an unknown ToewijzingNummer stays in the cleaned
     declarations (it counts in kosten) but never in verzilvering."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from _ds_factory import dec, make_ds, tw
-
-    from jeugdlib.clean import clean
-
     ds = make_ds(
         # 45A48 is inspanning at EUR 100 per hour. T1: 2 h per week, 2..29 jan 2023 = 4 weeks -> 8 h
         [tw(toewijzing_nr="T1", productcode="45A48", ingangsdatum="2023-01-02", einddatum="2023-01-29",
@@ -196,7 +204,7 @@ def test_through_clean_declaration_without_toewijzing():
     p = Params(peildatum="2024-01-01", start="2023-01-01")
     c = clean(ds, p)
     assert c.declaraties["bedrag_cent"].sum() == 60_000  # both lines are money declared
-    k = vz.kpis(c, p)
+    k = kpi.kpi_rows(c, ["verzilvering", "toegewezen_bedrag", "gedeclareerd_bedrag"])
     tot = k[(k["regio"] == "Nederland") & (k["dimensie"] == "")].set_index("kpi")["waarde"]
     # 3 / 8 h; only T1's EUR 300 is declared on the toewijzingen
     assert tot["verzilvering"] == pytest.approx(3 / 8)
@@ -204,117 +212,74 @@ def test_through_clean_declaration_without_toewijzing():
     assert tot["toegewezen_bedrag"] == pytest.approx(800.0)
 
 
-def test_rij_codes_group_as_codes_of_the_rows():
-    s = pd.DataFrame({"x": pd.Series([" a", "b", None, "a", "", "b ", "onbekend"], dtype=schema.S)})
-    rows = np.array([6, 0, 2, 3, 4, 5])
-    codes, labels = vz._rij_codes(s, "x", rows, "onbekend")
-    assert [labels[c] for c in codes] == ["onbekend", " a", "onbekend", "a", "", "b "]
-    codes, labels = vz._rij_codes(s, "x", rows, strip=True)
-    got = [labels[c] for c in codes]
-    assert got == ["onbekend", "a", "", "a", "", "b"]
-    ref, _ = vz._codes(s["x"].iloc[rows].astype(schema.S).fillna("").str.strip())
-    assert len(set(zip(codes, ref))) == len(set(ref)) == len(set(codes))  # the same groups
+def test_link_on_gemeente_number_and_client():
+    """A declaration links on (gemeentecode, toewijzing_nr) and the client: the same
+    number in another gemeente, a line of another client, or "07" for "7" is no
+    declaration on the toewijzing (metrics.md 0.1, 0.2)."""
+    c = cleaned([
+        # "7" in Beesel: 1 h per week, 2..29 jan 2023 -> max 4 h
+        toew(toewijzing_nr="7", ingangsdatum="2023-01-02", einddatum="2023-01-29"),
+        # "7" in Venlo for client c9: its own toewijzing
+        toew(toewijzing_nr="7", gemeentecode="0983", client_id="c9", ingangsdatum="2023-01-02",
+             einddatum="2023-01-29"),
+    ], [
+        decl(toewijzing_nr="7", volume=1, bedrag_cent=10_000),  # Beesel c1: on the toewijzing
+        decl(toewijzing_nr="07", volume=1, bedrag_cent=10_000, periode_begin="2023-01-09"),  # another number
+        decl(toewijzing_nr="7", client_id="c2", volume=1, bedrag_cent=10_000),  # another client
+        decl(toewijzing_nr="7", gemeentecode="0983", client_id="c9", volume=2, bedrag_cent=20_000),  # Venlo's
+    ])
+    v = vz.verzilvering_per_toewijzing(c).set_index(["gemeentecode", "toewijzing_nr"])
+    assert v.loc[("0889", "7"), "geleverd_volume"] == 1.0 and v.loc[("0889", "7"), "gedeclareerd_cent"] == 10_000
+    assert v.loc[("0983", "7"), "geleverd_volume"] == 2.0 and v.loc[("0983", "7"), "verzilvering"] == 0.5
+    assert c.declaraties["toewijzing_bekend"].tolist() == [True, False, False, True]
 
 
-def test_toewijzing_positie_last_row_of_a_number():
-    t = toew([dict(toewijzing_nr="A", ingangsdatum="2023-01-02"), dict(toewijzing_nr="B", ingangsdatum="2023-01-02"),
-              dict(toewijzing_nr="A", ingangsdatum="2023-01-02")])
-    d = decl([dict(toewijzing_nr="B", volume=1, bedrag_cent=1), dict(toewijzing_nr="A", volume=1, bedrag_cent=1),
-              dict(toewijzing_nr="Z", volume=1, bedrag_cent=1)])
-    assert vz._toewijzing_positie(t, d).tolist() == [1, 2, -1]
-    codes, eerste, laatste = vz._nummer_koppeling(d, t)
-    assert eerste[codes].tolist() == [1, 0, -1] and laatste[codes].tolist() == [1, 2, -1]
-    assert vz._nummer_koppeling(d, t)[1] is eerste  # cached per pair of frames
-
-
-def test_nummer_koppeling_missing_and_empty_numbers():
-    t = toew([dict(toewijzing_nr="", ingangsdatum="2023-01-02"), dict(toewijzing_nr=None, ingangsdatum="2023-01-02"),
-              dict(toewijzing_nr="7", ingangsdatum="2023-01-02")])
-    d = decl([dict(toewijzing_nr=None, volume=1, bedrag_cent=1), dict(toewijzing_nr="", volume=1, bedrag_cent=1),
-              dict(toewijzing_nr="07", volume=1, bedrag_cent=1), dict(toewijzing_nr="7", volume=1, bedrag_cent=1)])
-    codes, eerste, laatste = vz._nummer_koppeling(d, t)
-    # a missing number links to nothing; "" is a number of its own; "07" is not "7"
-    assert eerste[codes].tolist() == [-1, 0, -1, 2]
-
-
-def _index_in(waarden, uniek):
-    return vz._Zoeker(uniek).zoek(waarden)
-
-
-def test_zoeker_texts_and_numbers():
-    uniek = np.array(["12", "5", "-3"], dtype=object)
-    # canonical decimal numbers: looked up as int64
-    assert _index_in(np.array(["5", "7", "-3", "12"], dtype=object), uniek).tolist() == [1, -1, 2, 0]
-    # "05" or " 5" are other texts than "5": the text lookup is used
-    assert _index_in(np.array(["05", " 5", "5"], dtype=object), uniek).tolist() == [-1, -1, 1]
-    assert _index_in(np.array(["5"], dtype=object), np.array(["a", "5"], dtype=object)).tolist() == [1]
-    # missing values (Arrow input) find nothing
-    assert _index_in(pa.array(["12", None, "x"]), uniek).tolist() == [0, -1, -1]
-    assert _index_in(np.array([], dtype=object), uniek).tolist() == []
-    assert vz._als_getallen(pa.array(["1", "007"])) is None and vz._als_getallen(pa.array(["1", "x"])) is None
-    assert vz._als_getallen(pa.array(["10", "-2"])).tolist() == [10, -2]
-
-
-def test_rows_from_codes_as_groupby():
-    base = pd.DataFrame({"r": [0, 0, 1, 0, 1, 0], "g": [1, 0, 2, 1, 2, 0], "p": [0, 0, 0, 0, 1, 0],
-                         "d": [0, 0, 0, 0, 0, 0], "c": [5, 5, 6, -1, 6, 7],
-                         "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "y": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]})
-    ru, gu = np.array(["R0", "R1"], dtype=object), np.array(["g0", "g1", "g2"], dtype=object)
-    out = vz._rows_from_codes(base, ru, gu, np.array(["2023", "2024"], dtype=object), np.array([""], dtype=object),
-                              ["x", "y"])
-    got = [(a, b, c, x, round(y, 10), n) for a, b, c, x, y, n in
-           out[["regio", "gemeente", "periode", "x", "y", "n_clienten"]].itertuples(index=False)]
-    # groups in the order of their first row per level; client 5 in g1 and g0 counts once for R0
-    assert got == [("R0", "g1", "2023", 5.0, 0.5, 1.0), ("R0", "g0", "2023", 8.0, 0.8, 2.0),
-                   ("R1", "g2", "2023", 3.0, 0.3, 1.0), ("R1", "g2", "2024", 5.0, 0.5, 1.0),
-                   ("R0", "", "2023", 13.0, 1.3, 2.0), ("R1", "", "2023", 3.0, 0.3, 1.0),
-                   ("R1", "", "2024", 5.0, 0.5, 1.0),
-                   ("Nederland", "", "2023", 16.0, 1.6, 3.0), ("Nederland", "", "2024", 5.0, 0.5, 1.0)]
-
-
-def test_som_per_groep_as_pandas():
-    codes = np.array([1, 0, 1, 2, 0])
-    for v in (np.array([1.0, 2.0, 3.0, -4.0, 5.0]), np.array([0.1, 0.2, 0.3, np.nan, 1e16]),
-              np.array([1, 2, 3, 4, 5])):
-        ref = pd.Series(v).groupby(codes).sum().to_numpy()
-        got = vz._som_per_groep(codes, v, 3)
-        assert got.dtype == ref.dtype and np.array_equal(got, ref)
-
-
-def test_eindigend_posities_as_eindigend_in_periode():
-    t = toew([dict(toewijzing_nr="A", ingangsdatum="2022-01-02", einddatum="2022-05-01"),
-              dict(toewijzing_nr="B", ingangsdatum="2022-01-02"),
-              dict(toewijzing_nr="C", ingangsdatum="2022-01-02", einddatum="2023-12-31"),
-              dict(toewijzing_nr="D", ingangsdatum="2022-01-02", einddatum="2023-02-01")])
+def test_eindigend_sql_periods_and_window():
     p = Params(peildatum="2023-06-01", start="2022-01-01")
-    e = vz.eindigend_in_periode(t, p, alleen_volledig=True)
-    pos, idx, per = vz._eindigend_posities(t, p, alleen_volledig=True)
-    assert e["toewijzing_nr"].tolist() == ["A"] and pos.tolist() == [0]
-    assert per["periode"].to_numpy()[idx].tolist() == e["periode"].tolist() == ["2022"]
-    pos, idx, per = vz._eindigend_posities(t, p, rows=np.array([3, 0]))
-    assert pos.tolist() == [3, 0] and per["periode"].to_numpy()[idx].tolist() == ["2023", "2022"]
+    c = cleaned([toew(toewijzing_nr="A", ingangsdatum="2022-01-02", einddatum="2022-05-01"),
+                 toew(toewijzing_nr="B", ingangsdatum="2022-01-02"),
+                 toew(toewijzing_nr="C", ingangsdatum="2022-01-02", einddatum="2023-12-31"),
+                 toew(toewijzing_nr="D", ingangsdatum="2022-01-02", einddatum="2023-02-01")], params=p)
+
+    def eindigend(**kw):
+        e = engine.df(c.con, f"SELECT toewijzing_nr, periode FROM ({vz.eindigend_sql(c, **kw)}) ORDER BY rij")
+        return list(zip(e["toewijzing_nr"], e["periode"]))
+
+    # complete periods only: A (2022); D ends in 2023, still running at the peildatum
+    assert eindigend() == [("A", "2022")]
+    # every period: D in 2023 too; B is open, C ends after the peildatum
+    assert eindigend(alleen_volledig=False) == [("A", "2022"), ("D", "2023")]
 
 
 def test_frequentie_eenheden_as_calendar_arithmetic():
-    t = toew([dict(toewijzing_nr=str(i), frequentie=f, ingangsdatum=a, einddatum=b)
-              for i, (f, a, b) in enumerate([("1", "2023-01-31", "2023-03-01"), ("2", "2023-01-31", "2023-03-01"),
-                                             ("4", "2023-01-31", "2023-03-01"), ("4", "1969-12-15", "1970-01-01"),
-                                             ("1", "2023-05-01", "2023-04-30"), ("4", "2023-05-01", None)])])
-    t.loc[5, "einddatum_eff"] = pd.NaT
-    got = vz.frequentie_eenheden(t).to_numpy()
+    t = pd.DataFrame([(f, a, b) for f, a, b in [
+        ("1", "2023-01-31", "2023-03-01"), ("2", "2023-01-31", "2023-03-01"), ("4", "2023-01-31", "2023-03-01"),
+        ("4", "1969-12-15", "1970-01-01"), ("1", "2023-05-01", "2023-04-30"), ("4", "2023-05-01", None),
+        ("01", "2023-01-01", "2023-01-01"), ("", "2023-01-01", "2023-01-01")]],
+        columns=["frequentie", "ingangsdatum", "einddatum"])
+    for col in ("ingangsdatum", "einddatum"):
+        t[col] = pd.to_datetime(t[col]).astype(schema.D)
+    t["einddatum_eff"] = pd.Series(pd.NaT, index=t.index, dtype=schema.D)
+    con = engine.connect()
+    con.register("t_df", t)
+    got = engine.df(con, f"SELECT {vz.eenheden_sql('t')} AS n FROM t_df t")["n"].to_numpy(dtype="float64",
+                                                                                       na_value=np.nan)
     ing, eind = t["ingangsdatum"], t["einddatum"].fillna(t["einddatum_eff"])
     dagen = ((eind - ing).dt.days + 1).to_numpy(dtype="float64", na_value=np.nan)
     maanden = ((eind.dt.year * 12 + eind.dt.month) - (ing.dt.year * 12 + ing.dt.month) + 1).to_numpy(
         dtype="float64", na_value=np.nan)
     assert got[:5].tolist() == [dagen[0], np.ceil(dagen[1] / 7), maanden[2], maanden[3], dagen[4]]
     assert got[:5].tolist() == [30.0, 5.0, 3.0, 2.0, 0.0] and np.isnan(got[5])
+    assert got[6] == 1.0 and np.isnan(got[7])  # '01' is per dag; no frequentie: unknown
 
 
-def test_zoeker_table_and_hash_lookups():
-    dicht = vz._Zoeker(np.array(["100", "101", "103"], dtype=object))
-    verspreid = vz._Zoeker(np.array(["100", "900000000", "5"], dtype=object))
-    assert dicht.tabel is not None and verspreid.index is not None
-    assert dicht.zoek(np.array(["103", "102", "99", "100"], dtype=object)).tolist() == [2, -1, -1, 0]
-    assert verspreid.zoek(pa.array(["5", None, "900000000", "0100"])).tolist() == [2, -1, 1, -1]
-    tekst = vz._Zoeker(np.array(["A1", "b"], dtype=object))
-    assert tekst.bi is None and tekst.zoek(np.array(["b", "A1", "c"], dtype=object)).tolist() == [1, 0, -1]
+def test_verzilvering_per_product():
+    c = _case()
+    v = vz.verzilvering_per_product(c)
+    # A (P1): 50000 / 80000; B (P2): 60000 / 100000; C (unit mix), D (open) and E (traject) are out
+    assert v["productcode"].tolist() == ["P1", "P2"] and set(v["regio"]) == {"Noord-Limburg"}
+    assert v["verzilvering"].tolist() == [pytest.approx(0.625), pytest.approx(0.6)]
+    assert v["toewijzingen"].tolist() == [1, 1]
+    # a window that holds only B (ended 30 jun 2023)
+    w = vz.verzilvering_per_product(c, van="2023-03-01", tot="2023-07-01")
+    assert w["productcode"].tolist() == ["P2"] and w["toegewezen_cent"].tolist() == [100_000]

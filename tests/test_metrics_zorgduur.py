@@ -1,62 +1,74 @@
-"""Zorgduur (metrics.md section 5): zorgpaden, episodes, duur_gem, zorgduur_2jaar."""
+"""Zorgduur (metrics.md section 5): zorgpaden, episodes, duur_gem, zorgduur_2jaar, through clean()."""
 
-from types import SimpleNamespace
-
+import numpy as np
 import pandas as pd
 import pytest
 
-from jeugdlib import schema
+from _ds_factory import GEMEENTEN, make_ds, tw
+from jeugdlib import engine, kpi, schema
+from jeugdlib.clean import clean
 from jeugdlib.config import Params
 from jeugdlib.metrics import zorgduur as zd
 
+GEM = GEMEENTEN + [
+    {"gemeentecode": "0889", "gemeentenaam": "Beesel", "regio_code": "JZ37", "regio_naam": "Noord-Limburg"},
+    {"gemeentecode": "0893", "gemeentenaam": "Bergen (L.)", "regio_code": "JZ37", "regio_naam": "Noord-Limburg"},
+]
 
-def toew(rows, peil="2024-01-01"):
-    base = dict(gemeentecode="0889", regio="Noord-Limburg", productgroep="G", einddatum=None)
-    df = pd.DataFrame([{**base, **r} for r in rows])
-    for c in ("ingangsdatum", "einddatum"):
-        df[c] = pd.to_datetime(df[c]).astype(schema.D)
-    df["einddatum_eff"] = df["einddatum"].fillna(pd.Timestamp(peil) - pd.Timedelta(days=1))
-    for c in ("toewijzing_nr", "client_id", "gemeentecode", "regio", "productgroep"):
-        df[c] = df[c].astype(schema.S)
-    return df.set_index("toewijzing_nr", drop=False)
+
+def _product(code, productgroep):
+    return {"productcode": code, "productcategorie": "45", "omschrijving": code, "segment": "4 - Ambulant",
+            "productgroep": productgroep, "financieringsvorm": "inspanning", "zwaarte": None, "variant": None,
+            "norm_uren": None, "norm_maanden": None, "tarief_cent": 10_000, "trajectprijs_cent": None,
+            "geldig_vanaf": "2020-01-01", "geldig_tot": None}
+
+
+#: PG in productgroep G, PH in H.
+PROD = [_product("PG", "G"), _product("PH", "H")]
+
+
+def cleaned(rows, params):
+    t = [tw(**{"gemeentecode": "0889", "productcode": "PG", **r}) for r in rows]
+    return clean(make_ds(t, [], producten=PROD, gemeenten=GEM), params)
 
 
 def test_zorgpaden_and_episodes():
-    t = toew([
+    c = cleaned([
         dict(toewijzing_nr="T1", client_id="c1", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
         # 30 jun .. : T2 starts 1 may = 31 days after 31 mar -> same zorgpad
         dict(toewijzing_nr="T2", client_id="c1", ingangsdatum="2022-05-01", einddatum="2022-06-30"),
         # T3 starts 1 aug = 32 days after 30 jun -> new zorgpad, new episode
         dict(toewijzing_nr="T3", client_id="c1", ingangsdatum="2022-08-01", einddatum="2022-08-31"),
         # other productgroep: own zorgpad, but the same episode as T1/T2 (starts the day after T1)
-        dict(toewijzing_nr="T4", client_id="c1", productgroep="H", ingangsdatum="2022-04-01",
+        dict(toewijzing_nr="T4", client_id="c1", productcode="PH", ingangsdatum="2022-04-01",
              einddatum="2022-04-30"),
         # other client, same dates as T1: separate
         dict(toewijzing_nr="U1", client_id="c2", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
-    ])
-    p = Params(peildatum="2024-01-01")
-    zp = zd.zorgpaden(t, p)
-    assert zp.name == "zorgpad" and zp.index.equals(t.index)
+    ], Params(peildatum="2024-01-01"))
+    z = zd.zorgpaden(c)
+    assert "zorgpad" in z.columns and len(z) == 5 and z["toewijzing_nr"].is_unique
+    zp = z.set_index("toewijzing_nr")["zorgpad"]
     assert zp["T1"] == zp["T2"]
     assert len({zp["T1"], zp["T3"], zp["T4"], zp["U1"]}) == 4
-    ep = zd.episodes(t, p)
+    ep = zd.episodes(c).set_index("toewijzing_nr")["episode"]
     assert ep["T1"] == ep["T2"] == ep["T4"] != ep["T3"]
     assert ep["U1"] != ep["T1"]
-    ov = zd.zorgpad_overzicht(t, p).set_index("zorgpad")
+    ov = zd.zorgpad_overzicht(c).set_index("zorgpad")
     assert ov.loc[zp["T1"], "toewijzingen"] == 2
     assert ov.loc[zp["T1"], "begin"] == pd.Timestamp("2022-01-01")
     assert ov.loc[zp["T1"], "eind"] == pd.Timestamp("2022-06-30")
+    assert len(ov) == 4 and ov.loc[zp["T4"], "productgroep"] == "H"
 
 
 def test_duur_gem():
-    t = toew([
+    c = cleaned([
         # 1..30 jan = 30 days; 1 jan..31 dec 2023 = 365 days
         dict(toewijzing_nr="A", client_id="a", ingangsdatum="2023-01-01", einddatum="2023-01-30"),
         dict(toewijzing_nr="B", client_id="b", ingangsdatum="2023-01-01", einddatum="2023-12-31"),
         # open: not ended, not in duur_gem
         dict(toewijzing_nr="C", client_id="c", ingangsdatum="2023-01-01"),
-    ])
-    k = zd.kpis(SimpleNamespace(toewijzingen=t), Params(peildatum="2024-01-01", start="2023-01-01"))
+    ], Params(peildatum="2024-01-01", start="2023-01-01"))
+    k = kpi.kpi_rows(c, ["duur_gem", "zorgduur_2jaar"])
     r = k[(k["kpi"] == "duur_gem") & (k["regio"] == "Nederland")]
     # (30 + 365) / 2 / 30.4375 months
     assert r["waarde"].tolist() == [pytest.approx(395 / 2 / 30.4375)]
@@ -64,7 +76,7 @@ def test_duur_gem():
 
 
 def _twee_jaar_case(peil):
-    return toew([
+    return cleaned([
         # a: episode from 1 jan 2022 (second toewijzing joins: 15 jan 2023 <= 31 dec 2022 + 31)
         dict(toewijzing_nr="A1", client_id="a", ingangsdatum="2022-01-01", einddatum="2022-12-31"),
         dict(toewijzing_nr="A2", client_id="a", ingangsdatum="2023-01-15"),
@@ -77,13 +89,11 @@ def _twee_jaar_case(peil):
         # e: active in two gemeenten of Noord-Limburg, from 1 mar 2023
         dict(toewijzing_nr="E1", client_id="e", ingangsdatum="2023-03-01"),
         dict(toewijzing_nr="E2", client_id="e", gemeentecode="0893", ingangsdatum="2023-03-01"),
-    ], peil=peil)
+    ], Params(peildatum=peil, start="2023-01-01"))
 
 
 def test_zorgduur_2jaar_boundary_and_distinct_clients():
-    t = _twee_jaar_case("2024-01-01")
-    k = zd.kpis(SimpleNamespace(toewijzingen=t), Params(peildatum="2024-01-01", start="2023-01-01"))
-    k = k[k["kpi"] == "zorgduur_2jaar"]
+    k = zd.zorgduur_2jaar(_twee_jaar_case("2024-01-01"))
     w = dict(zip(k["regio"] + "|" + k["gemeente"] + "|" + k["periode"], k["waarde"]))
     n = dict(zip(k["regio"] + "|" + k["gemeente"] + "|" + k["periode"], k["n_clienten"]))
     # Day 31 dec 2023. a: 1 jan 2022 -> 31 dec 2023 = 365 + 364 = 729 days (< 730, not long);
@@ -97,72 +107,74 @@ def test_zorgduur_2jaar_boundary_and_distinct_clients():
 def test_zorgduur_2jaar_running_period_uses_day_before_peildatum():
     # Peildatum 15 jan 2024: the 2024 period is still running, so the day is 14 jan 2024:
     # a: 1 jan 2022 -> 14 jan 2024 = 743 days (long), b long, c and e short -> 2 / 4.
-    t = _twee_jaar_case("2024-01-15")
-    k = zd.kpis(SimpleNamespace(toewijzingen=t), Params(peildatum="2024-01-15", start="2023-01-01"))
-    r = k[(k["kpi"] == "zorgduur_2jaar") & (k["regio"] == "Nederland")].set_index("periode")["waarde"]
+    k = zd.zorgduur_2jaar(_twee_jaar_case("2024-01-15"))
+    r = k[k["regio"] == "Nederland"].set_index("periode")["waarde"]
     assert r["2023"] == pytest.approx(0.25)
     assert r["2024"] == pytest.approx(0.5)
 
 
-def test_keten_ids_as_chain_ids():
-    import numpy as np
+def _ketens(df, partitie, gap=31, eind="e", volgorde=None):
+    con = engine.connect()
+    con.register("bron_df", df.reset_index(drop=True).assign(i=range(len(df))))
+    k = zd.ketens_sql("SELECT * FROM bron_df", partitie, gap, begin="s", eind=eind, volgorde=volgorde)
+    return engine.df(con, f"SELECT * FROM ({k}) ORDER BY i")
 
-    from jeugdlib.metrics import _common
 
+def _oracle(df, keys, gap):
+    """Chains by hand: per group, rows sorted by (s, e), a new chain where s lies more
+    than ``gap`` days after the latest end so far. Returns (group..., chain) per row."""
+    out = [None] * len(df)
+    for _, g in df.reset_index(drop=True).groupby(keys, sort=False):
+        g = g.sort_values(["s", "e"], kind="mergesort")
+        nr, latest = 0, None
+        for i, r in g.iterrows():
+            if latest is None or r["s"] > latest + pd.Timedelta(days=gap):
+                nr += 1
+            latest = r["e"] if latest is None else max(latest, r["e"])
+            out[i] = (*(r[k] for k in keys), nr)
+    return out
+
+
+def test_ketens_sql_as_running_maximum():
     rng = np.random.default_rng(1)
-    for uren in (False, True):  # whole days (packed sort) and times of day (lexsort)
-        n = 300
-        c, g = rng.integers(0, 20, n), rng.integers(0, 3, n)
-        s = (np.datetime64("2022-01-01") + rng.integers(0, 400, n).astype("timedelta64[D]")).astype("datetime64[ns]")
-        e = s + rng.integers(0, 90, n).astype("timedelta64[D]")
-        if uren:
-            e = e + rng.integers(0, 24, n).astype("timedelta64[h]")
-        df = pd.DataFrame({"c": c, "g": g, "s": s, "e": e}, index=rng.permutation(n))
-        ref = _common.chain_ids(df, ["c", "g"], "s", "e", 31).to_numpy()
-        assert zd._keten_ids([c, g], s, e, 31).tolist() == ref.tolist()
-        si, ei = s.view(np.int64), e.view(np.int64)
-        assert zd._lexvolgorde([c, g], si, ei).tolist() == np.lexsort((ei, si, g, c)).tolist()
-    s[0] = np.datetime64("NaT")
-    assert zd._keten_ids([c, g], s, e, 31) is None  # a missing date: chain_ids decides
+    n = 300
+    s = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
+    df = pd.DataFrame({"c": rng.integers(0, 20, n).astype(str), "g": rng.integers(0, 3, n).astype(str),
+                       "s": s, "e": s + pd.to_timedelta(rng.integers(0, 90, n), unit="D")})
+    for c in ("s", "e"):
+        df[c] = df[c].astype(schema.D)
+    got = _ketens(df, ["c", "g"])
+    assert list(zip(got["c"], got["g"], got["keten"])) == _oracle(df, ["c", "g"], 31)
+    # keten_begin / keten_eind: the chain's first start and latest end
+    ref = got.groupby(["c", "g", "keten"])[["s", "e"]].agg({"s": "min", "e": "max"})
+    chk = got.join(ref, on=["c", "g", "keten"], rsuffix="_ref")
+    assert (chk["keten_begin"] == chk["s_ref"]).all() and (chk["keten_eind"] == chk["e_ref"]).all()
+    # with a row order: keten_rij is the first row (by start, end, order) of the chain, unique over the table
+    got = _ketens(df, "c, g", volgorde="i")
+    assert list(zip(got["c"], got["g"], got["keten"])) == _oracle(df, ["c", "g"], 31)
+    eerste = got.sort_values(["s", "e", "i"]).groupby(["c", "g", "keten"])["i"].first()
+    assert got["keten_rij"].tolist() == got.join(eerste.rename("ref"), on=["c", "g", "keten"])["ref"].tolist()
+    assert got.groupby("keten_rij")[["c", "g", "keten"]].nunique().max().max() == 1
 
 
-def test_zorgpad_ids_rijen_as_zorgpaden_of_the_rows():
-    import numpy as np
-
-    t = toew([
-        dict(toewijzing_nr="T1", client_id="c1", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
-        dict(toewijzing_nr="T2", client_id="c2", ingangsdatum="2022-01-01", einddatum="2022-03-31"),
-        dict(toewijzing_nr="T3", client_id="c1", ingangsdatum="2022-04-15", einddatum="2022-05-31"),
-        dict(toewijzing_nr="T4", client_id="c1", productgroep=None, ingangsdatum="2022-01-01"),
-        dict(toewijzing_nr="T5", client_id="c1", productgroep="", ingangsdatum="2022-02-01"),
-    ])
-    p = Params(peildatum="2024-01-01")
-    pos = np.array([4, 0, 2, 3])
-    ref = zd.zorgpaden(t.iloc[pos], p).to_numpy()
-    assert zd._zorgpad_ids_rijen(t, pos, p).tolist() == ref.tolist()
-    assert ref[0] == ref[3] and ref[1] == ref[2]  # missing and "" productgroep are one group
-
-
-def test_groep_cummax_as_pandas():
-    import numpy as np
-
-    from jeugdlib.metrics import zorgduur as zd
-
-    dag = 86_400 * 10**9
-    groep = np.array([1, 1, 1, 2, 2, 3])
-    v = np.array([5, 3, 9, 1, 2, 7]) * dag
-    ref = pd.Series(v).groupby(groep).cummax().to_numpy()
-    assert np.array_equal(zd._groep_cummax(groep, v), ref)
-    v2 = v + np.array([0, 1, 0, 0, 0, 0])  # not whole days: pandas
-    assert np.array_equal(zd._groep_cummax(groep, v2), pd.Series(v2).groupby(groep).cummax().to_numpy())
+def test_ketens_sql_missing_and_empty_partition_one_group():
+    df = pd.DataFrame({
+        "client_id": ["c1", "c2", "c1", "c1", "c1"],
+        "productgroep": ["G", "G", "G", None, ""],
+        "s": pd.to_datetime(["2022-01-01", "2022-01-01", "2022-04-15", "2022-01-01", "2022-02-01"]),
+        "e": pd.to_datetime(["2022-03-31", "2022-03-31", "2022-05-31", "2023-12-31", "2023-12-31"]),
+    }).astype({"client_id": schema.S, "productgroep": schema.S, "s": schema.D, "e": schema.D})
+    k = _ketens(df, list(zd.ZORGPAD))
+    sleutel = list(zip(k["client_id"].fillna(""), k["productgroep"].fillna(""), k["keten"]))
+    assert sleutel[3] == sleutel[4]  # missing and "" productgroep are one group (one chain)
+    assert sleutel[0] == sleutel[2]  # 15 apr is 15 days after 31 mar
+    assert sleutel[1] != sleutel[0]
 
 
 def test_episode_begin_minimum_per_episode():
-    from jeugdlib.config import Params
-    from jeugdlib.metrics import zorgduur as zd
-
     t = pd.DataFrame({"client_id": ["a", "a", "b", "a"],
-                      "ingangsdatum": pd.to_datetime(["2023-03-01", "2023-01-01", "2023-02-01", "2024-06-01"]),
+                      "s": pd.to_datetime(["2023-03-01", "2023-01-01", "2023-02-01", "2024-06-01"]),
                       "einddatum": pd.to_datetime(["2023-04-30", "2023-03-10", "2023-02-28", "2024-07-01"])})
-    got = zd.episode_begin(t, Params(peildatum="2024-08-01"))
+    t = t.astype({"client_id": schema.S, "s": schema.D, "einddatum": schema.D})
+    got = _ketens(t, list(zd.EPISODE), eind="einddatum")["keten_begin"]
     assert [str(x)[:10] for x in got] == ["2023-01-01", "2023-01-01", "2023-02-01", "2024-06-01"]

@@ -1,15 +1,13 @@
 """Verdeelsleutel (metrics.md section 9): the worked example by hand, and the counts."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from jeugdlib import schema
+from _ds_factory import dec, make_ds, tw
+from jeugdlib.clean import clean
 from jeugdlib.config import Params
 from jeugdlib.errors import JeugdlibError
-from jeugdlib.metrics import _common
 from jeugdlib.metrics import verdeelsleutel as vs
 
 
@@ -56,48 +54,51 @@ def test_configurable_parts():
     assert v["aandeel"].tolist() == pytest.approx([0.6, 0.4]) and v["bedrag"].tolist() == [6, 4]
 
 
-def _tables():
-    gem = pd.DataFrame({"gemeentecode": ["0889", "0893"], "gemeentenaam": ["Beesel", "Bergen (L.)"],
-                        "regio_code": ["JZ37", "JZ37"], "regio_naam": ["Noord-Limburg", "Noord-Limburg"]},
-                       dtype=schema.S)
-    t = pd.DataFrame([
-        # T1 overlaps 2023 in its first version; withdrawn later (einde voor ingang): still counts once
-        ("T1", "0889", "2023-02-01", "2023-05-31"),
-        ("T2", "0889", "2022-01-01", "2022-12-31"),  # ends before 2023
-        ("T3", "0893", "2022-06-01", None),  # open: overlaps 2023
-        ("T4", "0893", "2024-01-01", None),  # starts after 2023
-        ("T5", "0889", "2023-12-31", "2024-03-01"),  # last day of 2023
-    ], columns=["toewijzing_nr", "gemeentecode", "ingangsdatum", "einddatum"])
-    ingetrokken = pd.DataFrame([("T1", "0889", "2023-02-01", "2023-01-31")], columns=t.columns)
-    for df in (t, ingetrokken):
-        for c in ("ingangsdatum", "einddatum"):
-            df[c] = pd.to_datetime(df[c]).astype(schema.D)
-    d = pd.DataFrame({
-        "gemeentecode": ["0889", "0889", "0889", "0889", "0893"],
-        "periode_begin": pd.to_datetime(["2023-01-01", "2023-12-01", "2023-12-01", "2022-12-01", "2023-06-01"]),
-    })
-    bev = pd.DataFrame({"gemeentecode": ["0889", "0889", "0889", "0893"], "jaar": [2022, 2023, 2024, 2021],
-                        "jeugdigen": [1000, 1100, 1200, 500]})
-    return gem, t, ingetrokken, d, bev
+def _cleaned(params):
+    gem = [{"gemeentecode": "0889", "gemeentenaam": "Beesel", "regio_code": "JZ37", "regio_naam": "Noord-Limburg"},
+           {"gemeentecode": "0893", "gemeentenaam": "Bergen (L.)", "regio_code": "JZ37",
+            "regio_naam": "Noord-Limburg"}]
+    t = [
+        # T1 overlaps 2023; its latest version withdraws it (RedenWijziging 13): still counts once
+        tw(toewijzing_nr="T1", gemeentecode="0889", ingangsdatum="2023-02-01", einddatum="2023-05-31"),
+        tw(toewijzing_nr="T1", gemeentecode="0889", ingangsdatum="2023-02-01", einddatum="2023-05-31",
+           versie_ts="2023-06-01", reden_wijziging="13"),
+        tw(toewijzing_nr="T2", gemeentecode="0889", ingangsdatum="2022-01-01", einddatum="2022-12-31"),  # before 2023
+        tw(toewijzing_nr="T3", gemeentecode="0893", ingangsdatum="2022-06-01", einddatum=None),  # open: overlaps
+        tw(toewijzing_nr="T4", gemeentecode="0893", ingangsdatum="2024-01-01", einddatum=None),  # after 2023
+        tw(toewijzing_nr="T5", gemeentecode="0889", ingangsdatum="2023-12-31", einddatum="2024-03-01"),  # last day
+    ]
+    d = [dec(gemeentecode="0889", periode_begin="2023-01-01", periode_eind="2023-01-31"),
+         dec(gemeentecode="0889", periode_begin="2023-12-01", periode_eind="2023-12-31"),
+         dec(gemeentecode="0889", periode_begin="2023-12-01", periode_eind="2023-12-31", declaratie_nr="d2",
+             volume_signed=-1, bedrag_cent_signed=-10000),  # the credit of the line before
+         dec(gemeentecode="0889", periode_begin="2022-12-01", periode_eind="2022-12-31"),
+         dec(gemeentecode="0893", periode_begin="2023-06-01", periode_eind="2023-06-30")]
+    bev = [{"gemeentecode": "0889", "jaar": 2022, "jeugdigen": 1000},
+           {"gemeentecode": "0889", "jaar": 2023, "jeugdigen": 1100},
+           {"gemeentecode": "0889", "jaar": 2024, "jeugdigen": 1200},
+           {"gemeentecode": "0893", "jaar": 2021, "jeugdigen": 500}]
+    return clean(make_ds(t, d, gemeenten=gem, bevolking=bev), params)
 
 
 def test_tellingen_year_before():
-    gem, t, ing, d, bev = _tables()
-    alle = pd.concat([t, ing], ignore_index=True)
-    tel = vs.tellingen(gem, 2024, toewijzingen=alle, declaraties=d, bevolking=bev).set_index("gemeentecode")
+    c = _cleaned(Params(peildatum="2024-08-01"))
+    assert len(c.toewijzingen_ingetrokken) == 1  # T1
+    tel = vs.tellingen(c, 2024).set_index("gemeentecode")
     # toewijzingen overlapping 2023: 0889 T1, T5 = 2; 0893 T3 = 1
     assert tel["toewijzingen"].to_dict() == {"0889": 2, "0893": 1}
     # lines with periode_begin in 2023: 0889 three (debet and credit both count), 0893 one
     assert tel["declaratieregels"].to_dict() == {"0889": 3, "0893": 1}
     # jeugdigen of 2023 (0889: 1100); 0893 only has 2021 (500)
     assert tel["jeugdigen"].to_dict() == {"0889": 1100, "0893": 500}
+    # the counts of one regio are what verdeel takes
+    v = vs.verdeel(tel.reset_index(), 1000)
+    assert v["bedrag"].sum() == 1000
 
 
 def test_kpis_shares_per_gemeente():
-    gem, t, ing, d, bev = _tables()
-    c = SimpleNamespace(gemeenten=gem, toewijzingen=t, toewijzingen_ingetrokken=ing, declaraties=d,
-                        dataset=None, bevolking=bev)
-    k = vs.kpis(c, Params(peildatum="2024-08-01", start="2024-01-01"))
+    c = _cleaned(Params(peildatum="2024-08-01", start="2024-01-01"))
+    k = vs.verdeelsleutel(c)
     w = dict(zip(k["gemeente"] + "|" + k["dimensie"], k["waarde"]))
     # 0889: gemeente 1/2, jeugdigen 1100/1600 = .6875, toewijzingen 2/3, regels 3/4
     # total .25 x (.5 + .6875 + .666667 + .75) = .25 x 2.604167 = .651042; 0893 the rest
@@ -108,21 +109,19 @@ def test_kpis_shares_per_gemeente():
     assert k["n_clienten"].isna().all()
 
 
-def test_span_delen_as_one_concatenated_frame():
-    S = schema.S
-    t = pd.DataFrame({"toewijzing_nr": pd.Series(["A", "B", None, "A", ""], dtype=S),
-                      "gemeentecode": pd.Series(["01", "01", "02", "02", "01"], dtype=S),
-                      "ingangsdatum": pd.to_datetime(["2023-03-01", "2023-01-01", "2023-02-01", None, "2023-05-01"]),
-                      "einddatum": pd.to_datetime(["2023-04-01", None, "2023-02-28", "2023-06-01", "2023-05-31"])})
-    x = pd.DataFrame({"toewijzing_nr": pd.Series(["A", "C", None], dtype=S),
-                      "gemeentecode": pd.Series(["01", "03", "02"], dtype=S),
-                      "ingangsdatum": pd.to_datetime(["2022-01-01", "2023-01-01", "2021-01-01"]),
-                      "einddatum": pd.to_datetime(["2022-02-01", "2023-02-01", "2021-02-01"])})
-    g, ing, eind, gu = vs._span_delen([t, x])
-    got = sorted((gu[a], str(b)[:10], str(c)[:10]) for a, b, c in zip(g, ing, eind))
-    # (A, 01): rows 0 and x0; (B, 01) open; (missing, 02): rows 2 and x2; (A, 02): no ingangsdatum; ("", 01); (C, 03)
-    assert got == sorted([("01", "2022-01-01", "2023-04-01"), ("01", "2023-01-01", "2262-04-11"),
-                          ("02", "2021-01-01", "2023-02-28"), ("02", "NaT", "2023-06-01"),
-                          ("01", "2023-05-01", "2023-05-31"), ("03", "2023-01-01", "2023-02-01")])
-    c, u = _common.column_codes(pd.DataFrame({"c": pd.Series(["b", None, "", "b"], dtype=S)}), "c")
-    assert [None if k < 0 else u[k] for k in c] == ["b", None, "", "b"]
+def test_part_without_data_left_out_and_only_per_jaar():
+    # Without bevolking the jeugdigen part is left out and the other three weigh a third each.
+    c = clean(make_ds([tw(toewijzing_nr="A", gemeentecode="0983", ingangsdatum="2023-03-01"),
+                       tw(toewijzing_nr="B", gemeentecode="0984", ingangsdatum="2023-03-01"),
+                       tw(toewijzing_nr="C", gemeentecode="0984", ingangsdatum="2023-04-01")],
+                      [dec(gemeentecode="0983", periode_begin="2023-05-01", periode_eind="2023-05-31")]),
+              Params(peildatum="2024-08-01", start="2024-01-01"))
+    k = vs.verdeelsleutel(c)
+    w = dict(zip(k["gemeente"] + "|" + k["dimensie"], k["waarde"]))
+    assert not any(key.endswith("deel=jeugdigen") for key in w)
+    # Noord-Limburg (0983, 0984): 0983 = (1/2 + 1/3 + 1/1) / 3; Zuid-Limburg's 0935 has no toewijzingen
+    # and no lines: only its gemeente part (1/1)
+    assert w["0983|"] == pytest.approx((0.5 + 1 / 3 + 1.0) / 3)
+    assert w["0984|"] == pytest.approx((0.5 + 2 / 3 + 0.0) / 3)
+    assert w["0935|"] == 1.0 and "0935|deel=toewijzingen" not in w
+    assert len(vs.verdeelsleutel(c.met_params(Params(peildatum="2024-08-01", per="kwartaal")))) == 0
