@@ -55,8 +55,10 @@ def nieuwe_tabellen(data: Path, peildatum: str, per: str, kpis) -> dict[bool, pd
 def vergelijk(oud: pd.DataFrame, nieuw: pd.DataFrame) -> pd.DataFrame:
     """Per KPI: rows only in the old table, only in the new one, differing values/flags."""
     nieuw = nieuw.copy()
-    for c in SLEUTEL:
-        nieuw[c] = nieuw[c].astype(str)
+    oud = oud.copy()
+    for c in SLEUTEL:  # plain strings on both sides (also for empty tables)
+        nieuw[c] = nieuw[c].astype(str).astype(object)
+        oud[c] = oud[c].astype(str).astype(object)
     m = oud.merge(nieuw, on=SLEUTEL, how="outer", suffixes=("_oud", "_nieuw"), indicator=True)
     a, b = m["waarde_oud"].astype(float), m["waarde_nieuw"].astype(float)
     gelijk = (a.isna() & b.isna()) | (np.abs(a - b) <= 1e-9 * np.maximum(np.abs(a), np.abs(b)))
