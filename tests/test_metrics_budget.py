@@ -1,69 +1,57 @@
-"""Budget uitnutting and prognose (metrics.md section 8): hand-worked cases."""
-
-from types import SimpleNamespace
+"""Budget uitnutting and prognose (metrics.md section 8): hand-worked cases, on the DuckDB engine."""
 
 import pandas as pd
 import pytest
 
-from jeugdlib import config, schema
+from _ds_factory import dec, make_ds
+from jeugdlib import config, kpi
+from jeugdlib.clean import clean
 from jeugdlib.config import Params
-from jeugdlib.metrics import budget
+from jeugdlib.metrics import _common, budget
 
 PEIL = "2024-08-01"
+PARAMS = Params(peildatum=PEIL, start="2023-01-01")
 
 
-def decl(rows):
-    df = pd.DataFrame(rows)
-    df["periode_begin"] = pd.to_datetime(df["periode_begin"]).astype(schema.D)
-    df["bedrag_cent"] = df["bedrag_cent"].astype(schema.I)
-    gem = config.demo_gemeenten().set_index("gemeentecode")["regio_naam"]
-    df["regio"] = df["gemeentecode"].map(gem)
-    for c in ("agb", "client_id", "gemeentecode", "productcode", "regio"):
-        df[c] = df[c].astype(schema.S)
-    return df
+def _dec(agb, client_id, gemeentecode, productcode, periode_begin, bedrag_cent):
+    eind = (pd.Timestamp(periode_begin) + pd.offsets.MonthEnd(0)).date().isoformat()
+    return dec(agb=agb, client_id=client_id, gemeentecode=gemeentecode, productcode=productcode,
+               toewijzing_nr=None, periode_begin=periode_begin, periode_eind=eind, bedrag_cent_signed=bedrag_cent)
 
 
-def plafonds(rows):
-    df = pd.DataFrame([{"productcode": None, "gemeentecode": None, **r} for r in rows])
-    df["jaar"] = df["jaar"].astype(schema.I)
-    df["plafond_cent"] = df["plafond_cent"].astype(schema.I)
-    for c in ("agb", "productcode", "gemeentecode"):
-        df[c] = df[c].astype(schema.S)
-    return df
-
-
-D = decl([
-    dict(agb="11111111", client_id="c1", gemeentecode="0889", productcode="P1", periode_begin="2023-03-01",
-         bedrag_cent=100_000),
-    dict(agb="11111111", client_id="c2", gemeentecode="0893", productcode="P2", periode_begin="2023-05-01",
-         bedrag_cent=50_000),
-    dict(agb="11111111", client_id="c1", gemeentecode="0889", productcode="P1", periode_begin="2024-02-01",
-         bedrag_cent=70_000),
-    dict(agb="22222222", client_id="c3", gemeentecode="0889", productcode="P1", periode_begin="2023-03-01",
-         bedrag_cent=999_999),
-    dict(agb="33333333", client_id="c4", gemeentecode="0889", productcode="P1", periode_begin="2023-03-01",
-         bedrag_cent=10_000),
-    dict(agb="33333333", client_id="c5", gemeentecode="0505", productcode="P1", periode_begin="2023-03-01",
-         bedrag_cent=10_000),
-])
-P = plafonds([
+DECLARATIES = [
+    _dec("11111111", "c1", "0889", "P1", "2023-03-01", 100_000),
+    _dec("11111111", "c2", "0893", "P2", "2023-05-01", 50_000),
+    _dec("11111111", "c1", "0889", "P1", "2024-02-01", 70_000),
+    _dec("22222222", "c3", "0889", "P1", "2023-03-01", 999_999),
+    _dec("33333333", "c4", "0889", "P1", "2023-03-01", 10_000),
+    _dec("33333333", "c5", "0505", "P1", "2023-03-01", 10_000),
+]
+PLAFONDS = [
     dict(agb="11111111", jaar=2023, plafond_cent=200_000),
     dict(agb="11111111", jaar=2024, plafond_cent=100_000),
     dict(agb="11111111", jaar=2023, plafond_cent=40_000, productcode="P2"),
     dict(agb="11111111", jaar=2023, plafond_cent=100_000, gemeentecode="0889"),
     dict(agb="33333333", jaar=2023, plafond_cent=40_000),
     dict(agb="11111111", jaar=2025, plafond_cent=100_000),  # after the peildatum's year: left out
-])
+]
+
+
+@pytest.fixture(scope="module")
+def cleaned():
+    ds = make_ds([], DECLARATIES, gemeenten=config.demo_gemeenten().to_dict("records"),
+                 budgetplafonds=[{"productcode": None, "gemeentecode": None, **p} for p in PLAFONDS])
+    return clean(ds, PARAMS)
 
 
 def test_hele_maanden():
-    assert budget.hele_maanden("2024-08-01") == 7  # january..july
-    assert budget.hele_maanden("2024-08-15") == 7  # august not complete
-    assert budget.hele_maanden("2024-01-10") == 0
+    assert _common.hele_maanden("2024-08-01") == 7  # january..july
+    assert _common.hele_maanden("2024-08-15") == 7  # august not complete
+    assert _common.hele_maanden("2024-01-10") == 0
 
 
-def test_budget_uitnutting_and_prognose():
-    b = budget.budget_uitnutting(D, P, PEIL)
+def test_budget_uitnutting_and_prognose(cleaned):
+    b = budget.plafonds(cleaned)
     assert len(b) == 5
     r = b.reset_index(drop=True)
     # 2023 whole aanbieder: (100000 + 50000) / 200000 = 0.75; both gemeenten in Noord-Limburg
@@ -83,9 +71,8 @@ def test_budget_uitnutting_and_prognose():
     assert r.loc[4, "regio"] == "Nederland" and r.loc[4, "uitnutting"] == pytest.approx(0.5)
 
 
-def test_kpis_rows():
-    c = SimpleNamespace(declaraties=D, budgetplafonds=P, gemeenten=config.demo_gemeenten())
-    k = budget.kpis(c, Params(peildatum=PEIL, start="2023-01-01"))
+def test_kpis_rows(cleaned):
+    k = kpi.kpi_rows(cleaned, ["budget_uitnutting", "budget_prognose"])
     w = dict(zip(k["kpi"] + "|" + k["regio"] + "|" + k["gemeente"] + "|" + k["periode"] + "|" + k["dimensie"],
                  k["waarde"]))
     assert w["budget_uitnutting|Noord-Limburg||2023|agb=11111111"] == pytest.approx(0.75)
@@ -93,26 +80,11 @@ def test_kpis_rows():
     assert w["budget_uitnutting|Noord-Limburg|0889|2023|agb=11111111"] == pytest.approx(1.0)
     assert w["budget_prognose|Noord-Limburg||2024|agb=11111111"] == pytest.approx(1.2)
     assert sum(key.startswith("budget_prognose") for key in w) == 1
+    n = dict(zip(k["kpi"] + "|" + k["periode"] + "|" + k["dimensie"] + "|" + k["gemeente"], k["n_clienten"]))
+    assert n["budget_uitnutting|2023|agb=11111111|"] == 2  # c1, c2
     # per kwartaal: a ceiling is yearly -> no rows
-    assert len(budget.kpis(c, Params(peildatum=PEIL, start="2023-01-01", per="kwartaal"))) == 0
-
-
-def test_clienten_per_plafond_counts_distinct_clients_over_the_groups_of_a_ceiling():
-    import numpy as np
-
-    # ceilings 0 and 2 (1 matches nothing); groups 0, 1, 2; ceiling 0 covers groups 0 and 1, ceiling 2 group 1
-    pid, k = np.array([0, 0, 2]), np.array([0, 1, 1])
-    # clients of group 0: 5, 7; group 1: 7, 8; group 2: 9 (no ceiling)
-    cl_k, cl = np.array([0, 0, 1, 1, 2]), np.array([5, 7, 7, 8, 9])
-    n = budget._clienten_per_plafond(pid, k, cl_k, cl, 3, 10)
-    assert n.to_dict() == {0: 3, 2: 2}  # ceiling 0: 5, 7, 8 (7 once); ceiling 2: 7, 8
-
-
-def test_runs_start_where_any_array_changes():
-    import numpy as np
-
-    a = np.array([1, 1, 1, 2, 2, 1])
-    b = np.array([5, 5, 6, 6, 6, 6])
-    assert budget._runs([a, b]).tolist() == [0, 2, 3, 5]
-    assert budget._runs([a]).tolist() == [0, 3, 5]
-    assert budget._runs([np.array([], dtype=np.int64)]).tolist() == []
+    q = cleaned.met_params(Params(peildatum=PEIL, start="2023-01-01", per="kwartaal"))
+    assert len(kpi.kpi_rows(q, ["budget_uitnutting", "budget_prognose"])) == 0
+    # ceilings of years before the window's start are left out
+    later = cleaned.met_params(Params(peildatum=PEIL, start="2024-01-01"))
+    assert set(kpi.kpi_rows(later, ["budget_uitnutting"])["periode"]) == {"2024"}

@@ -1,4 +1,4 @@
-"""Cost metrics (metrics.md section 1) on a hand-worked case.
+"""Cost metrics (metrics.md section 1) on a hand-worked case, on the DuckDB engine.
 
 Peildatum 2024-08-01, start 2022-01-01 (years 2022, 2023 complete; 2024 voorlopig).
 Products: 45A53 (GGZ, traject, segment "4 - Ambulant"), 45A48 (GGZ, inspanning,
@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import pytest
 
-from _ds_factory import dec, make_ds, tw
+from _ds_factory import dec, frame, make_ds, tw
 from jeugdlib.clean import clean
 from jeugdlib.config import Params
-from jeugdlib.metrics import _common, kosten
+from jeugdlib import kpi
+from jeugdlib.metrics import kosten
 
 P = Params("2024-08-01", start="2022-01-01")
 
@@ -70,12 +71,15 @@ def _val(df, regio, gemeente, periode, dimensie=""):
     return None if len(r) == 0 else float(r["waarde"].iloc[0])
 
 
-def jaren():
-    return _common.periods(P.start, P.peildatum, "jaar")
+def _n(df, regio, gemeente, periode, dimensie=""):
+    r = df[(df["regio"] == regio) & (df["gemeente"] == gemeente) & (df["periode"] == periode)
+           & (df["dimensie"] == dimensie)]
+    assert len(r) <= 1
+    return None if len(r) == 0 else float(r["n_clienten"].iloc[0])
 
 
 def test_kosten_total_includes_unknown_toewijzing_and_credit(cleaned):
-    k = kosten.kosten(cleaned.declaraties, jaren())
+    k = kosten.kosten(cleaned)
     # Venlo 2023: 500 + (700 - 200) - 100 + 300 (toewijzing unknown) = 1200
     assert _val(k, "Noord-Limburg", "0983", "2023") == pytest.approx(1200.0)
     assert _val(k, "Noord-Limburg", "", "2023") == pytest.approx(1200.0)
@@ -89,36 +93,33 @@ def test_kosten_total_includes_unknown_toewijzing_and_credit(cleaned):
 
 
 def test_kosten_dimensions(cleaned):
-    dec = cleaned.declaraties
-    seg = kosten.kosten(dec, jaren(), "segment")
+    k = kosten.kosten(cleaned)
     # Venlo 2023: 4 - Ambulant = 500 (45A53) + 300 (45A48) = 800; 3 - Dag = 500 - 100 = 400
-    assert _val(seg, "Noord-Limburg", "0983", "2023", "segment=4 - Ambulant") == pytest.approx(800.0)
-    assert _val(seg, "Noord-Limburg", "0983", "2023", "segment=3 - Dag") == pytest.approx(400.0)
-    fv = kosten.kosten(dec, jaren(), "financieringsvorm")
+    assert _val(k, "Noord-Limburg", "0983", "2023", "segment=4 - Ambulant") == pytest.approx(800.0)
+    assert _val(k, "Noord-Limburg", "0983", "2023", "segment=3 - Dag") == pytest.approx(400.0)
     # traject 500; inspanning 400 (41L23) + 300 (45A48) = 700
-    assert _val(fv, "Noord-Limburg", "0983", "2023", "financieringsvorm=traject") == pytest.approx(500.0)
-    assert _val(fv, "Noord-Limburg", "0983", "2023", "financieringsvorm=inspanning") == pytest.approx(700.0)
-    pg = kosten.kosten(dec, jaren(), "productgroep")
+    assert _val(k, "Noord-Limburg", "0983", "2023", "financieringsvorm=traject") == pytest.approx(500.0)
+    assert _val(k, "Noord-Limburg", "0983", "2023", "financieringsvorm=inspanning") == pytest.approx(700.0)
     # GGZ = 45A53 + 45A48 = 800; 41L23 has an empty productgroep -> its own code
-    assert _val(pg, "Noord-Limburg", "0983", "2023", "productgroep=GGZ") == pytest.approx(800.0)
-    assert _val(pg, "Noord-Limburg", "0983", "2023", "productgroep=41L23") == pytest.approx(400.0)
-    pc = kosten.kosten(dec, jaren(), "productcode")
-    assert _val(pc, "Nederland", "", "2023", "productcode=45A53") == pytest.approx(2500.0)  # 500 + 2000
-    assert _val(pc, "Nederland", "", "2023", "productcode=45A48") == pytest.approx(300.0)
+    assert _val(k, "Noord-Limburg", "0983", "2023", "productgroep=GGZ") == pytest.approx(800.0)
+    assert _val(k, "Noord-Limburg", "0983", "2023", "productgroep=41L23") == pytest.approx(400.0)
+    assert _val(k, "Nederland", "", "2023", "productcode=45A53") == pytest.approx(2500.0)  # 500 + 2000
+    assert _val(k, "Nederland", "", "2023", "productcode=45A48") == pytest.approx(300.0)
+    # a dimension value only where it has items: no 45A48 in Maastricht
+    assert _val(k, "Zuid-Limburg", "0935", "2023", "productcode=45A48") is None
 
 
 def test_kosten_per_client(cleaned):
-    k = kosten.kosten_per_client(cleaned.declaraties, jaren())
+    k = kosten.kosten_per_client(cleaned)
     # Venlo 2023: positive clients c1 (500), c2 (500), c4 (300); c3 is -100 -> 1200 / 3 = 400
     assert _val(k, "Noord-Limburg", "0983", "2023") == pytest.approx(400.0)
     # Nederland 2023: plus c9 (2000) -> 3200 / 4 = 800
     assert _val(k, "Nederland", "", "2023") == pytest.approx(800.0)
-    r = k[(k["regio"] == "Nederland") & (k["periode"] == "2023")]
-    assert float(r["n_clienten"].iloc[0]) == 4
+    assert _n(k, "Nederland", "", "2023") == 4
 
 
 def test_aanbieders(cleaned):
-    a = kosten.aanbieders(cleaned.declaraties, jaren())
+    a = kosten.aanbieders(cleaned)
     # Venlo 2023: 111 (500), 222 (500), 333 (300); 444 is net -100 -> 3
     assert _val(a, "Noord-Limburg", "0983", "2023") == 3
     assert _val(a, "Zuid-Limburg", "0935", "2023") == 1
@@ -127,7 +128,7 @@ def test_aanbieders(cleaned):
 
 
 def test_kosten_groei(cleaned):
-    g = kosten.kosten_groei(cleaned.declaraties, jaren())
+    g = kosten.kosten_groei(cleaned)
     # Venlo: 1200 / 1000 - 1 = 0.2; Nederland: 3200 / 1000 - 1 = 2.2
     assert _val(g, "Noord-Limburg", "0983", "2023") == pytest.approx(0.2)
     assert _val(g, "Nederland", "", "2023") == pytest.approx(2.2)
@@ -135,12 +136,19 @@ def test_kosten_groei(cleaned):
     assert _val(g, "Nederland", "", "2024") is None  # 2024 is not complete
 
 
+def test_kosten_groei_is_yearly_whatever_per(cleaned):
+    p = Params("2024-08-01", start="2022-01-01", per="kwartaal")
+    g = kosten.kosten_groei(cleaned.met_params(p))
+    assert _val(g, "Nederland", "", "2023") == pytest.approx(2.2)
+    assert set(g["periode"]) == {"2023"}
+
+
 def test_kosten_prognose_lineair_and_seizoen(cleaned):
-    lin = kosten.kosten_prognose_lineair(cleaned.declaraties, P.peildatum)
+    lin = kosten.kosten_prognose_lineair(cleaned)
     # m = 7 (January-July); Venlo YTD 600 + 300 + 300 = 1200 -> 1200 x 12 / 7
     assert _val(lin, "Noord-Limburg", "0983", "2024") == pytest.approx(1200 * 12 / 7)
     assert _val(lin, "Zuid-Limburg", "0935", "2024") == 0.0
-    sz = kosten.kosten_prognose_seizoen(cleaned.declaraties, P.peildatum)
+    sz = kosten.kosten_prognose_seizoen(cleaned)
     # Venlo 2023: first 7 months 500 of 1200 -> 1200 / (500 / 1200) = 2880
     assert _val(sz, "Noord-Limburg", "0983", "2024") == pytest.approx(2880.0)
     # Nederland 2023: first 7 months 500 + 2000 = 2500 of 3200 -> 1200 / (2500 / 3200) = 1536
@@ -152,14 +160,19 @@ def test_prognose_mid_month_peildatum_and_january():
     extra = [dict(toewijzing_nr="T1", client_id="c1", agb="11111111", productcode="45A53", gemeentecode="0983",
                   periode_begin="2024-08-01", periode_eind="2024-08-31", bedrag_cent_signed=100000)]
     c = _cleaned(extra, p)
-    lin = kosten.kosten_prognose_lineair(c.declaraties, p.peildatum)
+    lin = kosten.kosten_prognose_lineair(c)
     # still m = 7 whole months; the August line is not in the 7 months: 1200 x 12 / 7
     assert _val(lin, "Nederland", "", "2024") == pytest.approx(1200 * 12 / 7)
-    assert len(kosten.kosten_prognose_lineair(c.declaraties, "2024-01-01")) == 0
+    januari = _cleaned(extra, Params("2024-01-01", start="2022-01-01"))
+    assert len(kosten.kosten_prognose_lineair(januari)) == 0
+    assert len(kosten.kosten_prognose_seizoen(januari)) == 0
 
 
 def test_kpis(cleaned):
-    k = kosten.kpis(cleaned, P)
+    ids = ["aanbieders", "kosten", "kosten_per_client", "kosten_groei", "kosten_prognose_lineair",
+           "kosten_prognose_seizoen", "afgewezen_bedrag", "aandeel_afgewezen"]
+    k = kpi.kpi_rows(cleaned, ids)
+    # no JW325 in the data: no rejection KPIs
     assert set(k["kpi"]) == {"aanbieders", "kosten", "kosten_per_client", "kosten_groei",
                              "kosten_prognose_lineair", "kosten_prognose_seizoen"}
     dims = set(k.loc[k["kpi"] == "kosten", "dimensie"].str.split("=").str[0])
@@ -168,68 +181,92 @@ def test_kpis(cleaned):
     assert set(k["eenheid"]) == {"aantal", "euro", "fractie"}
 
 
-def test_werkset_cache_follows_the_frame(cleaned):
-    # a second, different frame must not reuse the first one's working set
+def test_a_second_dataset_gives_its_own_figures(cleaned):
+    # a second, different dataset must not reuse anything of the first one
     other = _cleaned([dict(toewijzing_nr="T1", client_id="c1", agb="11111111", productcode="45A53",
                            gemeentecode="0983", periode_begin="2023-12-01", periode_eind="2023-12-31",
-                           bedrag_cent_signed=50000)]).declaraties
-    a = kosten.kosten(cleaned.declaraties, jaren())
-    b = kosten.kosten(other, jaren())
-    assert _val(a, "Nederland", "", "2023") == pytest.approx(3200.0)
-    assert _val(b, "Nederland", "", "2023") == pytest.approx(3700.0)  # + EUR 500 in December
-    assert _val(kosten.kosten(cleaned.declaraties, jaren()), "Nederland", "", "2023") == pytest.approx(3200.0)
+                           bedrag_cent_signed=50000)])
+    assert _val(kosten.kosten(cleaned), "Nederland", "", "2023") == pytest.approx(3200.0)
+    assert _val(kosten.kosten(other), "Nederland", "", "2023") == pytest.approx(3700.0)  # + EUR 500 in December
+    assert _val(kosten.kosten(cleaned), "Nederland", "", "2023") == pytest.approx(3200.0)
 
 
-def test_groepeer_numbers_distinct_rows_in_order_of_first_appearance():
-    import numpy as np
-
-    client = np.array([3, -1, 3, 0, -1, 3])
-    p = np.array([1, 0, 1, 0, 0, 0])
-    codes, (c, q) = kosten._groepeer([client, p], [4, 2])
-    assert codes.tolist() == [0, 1, 0, 2, 1, 3]  # (3,1) (-1,0) (0,0) (3,0)
-    assert c.tolist() == [3, -1, 0, 3] and q.tolist() == [1, 0, 0, 0]
-    # only the rows of sel; the same groups through combine_keys when the key would not fit
-    codes, (c, q) = kosten._groepeer([client, p], [4, 2], np.array([2, 3, 5]))
-    assert codes.tolist() == [0, 1, 2] and c.tolist() == [3, 0, 3] and q.tolist() == [1, 0, 0]
-    codes, (c, q) = kosten._groepeer([client, p], [2**40, 2**40], np.array([2, 3, 5, 0]))
-    assert codes.tolist() == [0, 1, 2, 0] and c.tolist() == [3, 0, 3] and q.tolist() == [1, 0, 0]
-
-
-def test_kombi_tables_equal_the_items_summed_per_column(cleaned):
-    """The combined month table (all small columns in one pass) gives per column the
-    sums and item counts of the items themselves."""
-    import numpy as np
-
-    ws = kosten.Werkset(cleaned.declaraties)
-    k = ws._kombi()
-    assert k is not None and "segment" in k["kolommen"] and kosten.NGA in k["kolommen"]
-    s, c = ws.som(jaren(), "segment")
-    labels = list(ws.labels("segment"))
-    g, j = list(ws.gem_labels).index("0983"), list(jaren()["periode"]).index("2023")
-    # Venlo 2023 (hand-worked above): 4 - Ambulant 800 in 2 netted items (L3 + L4, L6); 3 - Dag 400 in 2 (L2, L5)
-    assert s[g, j, labels.index("4 - Ambulant")] == 80000 and c[g, j, labels.index("4 - Ambulant")] == 2
-    assert s[g, j, labels.index("3 - Dag")] == 40000 and c[g, j, labels.index("3 - Dag")] == 2
-    assert c.dtype == np.int64
-    # the codes made from the combinations are those of the column itself
-    for col in k["kolommen"]:
-        if col != kosten.NGA:
-            want, _ = kosten._factorize(cleaned.declaraties[col], cleaned.declaraties)
-            assert ws.codes(col)[0].tolist() == want.tolist()
-
-
-def test_clienten_pos_nets_a_client_over_the_gemeenten_of_its_regio():
+def test_clients_netted_over_the_gemeenten_of_their_regio():
     """c1 has +500 in Venlo and -600 in Venray (both Noord-Limburg) in 2023: counted in
     neither Venray (negative) nor the regio or Nederland (net -100), but in Venlo."""
     extra = [dict(toewijzing_nr="T1", client_id="c1", agb="11111111", productcode="45A53", gemeentecode="0984",
                   periode_begin="2023-06-01", periode_eind="2023-06-30", bedrag_cent_signed=-60000)]
-    c = _cleaned(extra)
-    ws = kosten.werkset(c.declaraties)
-    g, r, n = ws.clienten_pos(jaren())
-    j = list(jaren()["periode"]).index("2023")
-    gem = list(ws.gem_labels)
-    assert g[gem.index("0983"), j, 0] == 3  # c1, c2, c4 (c3 is -100)
-    assert g[gem.index("0984"), j, 0] == 0
-    assert r[list(ws.regio_labels).index("Noord-Limburg"), j, 0] == 2  # c2, c4
-    assert n[j, 0] == 3  # c2, c4 and c9 (Maastricht)
-    k = kosten.kosten_per_client(c.declaraties, jaren())
+    k = kosten.kosten_per_client(_cleaned(extra))
+    assert _n(k, "Noord-Limburg", "0983", "2023") == 3  # c1, c2, c4 (c3 is -100)
+    assert _n(k, "Noord-Limburg", "0984", "2023") is None  # no client with a positive amount: no row
+    assert _n(k, "Noord-Limburg", "", "2023") == 2  # c2, c4
+    assert _n(k, "Nederland", "", "2023") == 3  # c2, c4 and c9 (Maastricht)
     assert _val(k, "Noord-Limburg", "", "2023") == pytest.approx((1200 - 600) / 2)
+
+
+# --------------------------------------------------------------------------- JW325 rejections
+
+# Declarations of aanbieder 111 (peildatum 2024-08-01), amounts in EUR:
+#   declaratie ref  gemeente client product month     EUR  JW325 answer
+#   D1         r1   0983     c1     45A53   2023-03   400  prestatie r1 rejected (answer 2023-05-01)
+#   D1         r2   0983     c1     45A53   2023-04   250  -
+#   D2         r3   0983     c2     41L23   2023-05   300  whole declaration rejected (answer 2023-07-15)
+#   D2         r4   0983     c2     41L23   2023-06   100  whole declaration rejected
+#   D3         r5   0983     c1     45A53   2023-07   500  rejected in an answer of 2024-09-01: after the peildatum
+#   D2         r6   0984     c3     45A53   2023-08   200  same DeclaratieNummer, other gemeente: not rejected
+AFGEWEZEN_LINES = [
+    ("D1", "r1", "0983", "c1", "T1", "45A53", "45", 3, 40000),
+    ("D1", "r2", "0983", "c1", "T1", "45A53", "45", 4, 25000),
+    ("D2", "r3", "0983", "c2", "T2", "41L23", "41", 5, 30000),
+    ("D2", "r4", "0983", "c2", "T2", "41L23", "41", 6, 10000),
+    ("D3", "r5", "0983", "c1", "T1", "45A53", "45", 7, 50000),
+    ("D2", "r6", "0984", "c3", "T3", "45A53", "45", 8, 20000),
+]
+AFWIJZINGEN = [
+    dict(agb="11111111", gemeentecode="0983", declaratie_nr="D1", referentie_nr="r1", retourcodes="8001",
+         bedrag_cent_signed=40000, antwoorddatum="2023-05-01"),
+    dict(agb="11111111", gemeentecode="0983", declaratie_nr="D2", referentie_nr="", retourcodes="0001",
+         bedrag_cent_signed=40000, antwoorddatum="2023-07-15"),
+    dict(agb="11111111", gemeentecode="0983", declaratie_nr="D3", referentie_nr="r5", retourcodes="8001",
+         bedrag_cent_signed=50000, antwoorddatum="2024-09-01"),
+]
+
+
+@pytest.fixture(scope="module")
+def afgewezen():
+    lines = [dec(declaratie_nr=d, referentie_nr=r, gemeentecode=g, client_id=cl, toewijzing_nr=t, agb="11111111",
+                 productcode=pc, productcategorie=cat, periode_begin=f"2023-{m:02d}-01",
+                 periode_eind=f"2023-{m:02d}-28", bedrag_cent_signed=cent)
+             for d, r, g, cl, t, pc, cat, m, cent in AFGEWEZEN_LINES]
+    ds = make_ds(TOEWIJZINGEN, lines)
+    setattr(ds, "afwijzingen", frame(AFWIJZINGEN, "afwijzingen"))
+    return clean(ds, P)
+
+
+def test_afgewezen_bedrag_a_rejected_line_and_a_rejected_declaration(afgewezen):
+    a = kosten.afgewezen_bedrag(afgewezen)
+    # Venlo 2023: r1 (400) + the whole of D2 in Venlo, r3 (300) + r4 (100) = 800; r5's answer is too late
+    assert _val(a, "Noord-Limburg", "0983", "2023") == pytest.approx(800.0)
+    assert _val(a, "Noord-Limburg", "0984", "2023") == 0.0  # D2 of Venray is another declaration
+    assert _val(a, "Noord-Limburg", "", "2023") == pytest.approx(800.0)
+    assert _val(a, "Noord-Limburg", "0983", "2022") == 0.0
+    assert a["n_clienten"].isna().all()  # money: no client basis
+    q = kosten.afgewezen_bedrag(afgewezen.met_params(Params("2024-08-01", start="2022-01-01", per="kwartaal")))
+    assert _val(q, "Noord-Limburg", "0983", "2023-Q1") == pytest.approx(400.0)  # r1 (March)
+    assert _val(q, "Noord-Limburg", "0983", "2023-Q2") == pytest.approx(400.0)  # r3 (May) + r4 (June)
+    # cleaning left exactly these lines out of kosten: r2 (250) + r5 (500) in Venlo, r6 (200) in Venray
+    k = kosten.kosten(afgewezen)
+    assert _val(k, "Noord-Limburg", "0983", "2023") == pytest.approx(750.0)
+    assert _val(k, "Noord-Limburg", "", "2023") == pytest.approx(950.0)
+
+
+def test_aandeel_afgewezen(afgewezen):
+    a = kosten.aandeel_afgewezen(afgewezen)
+    # Venlo: 800 / (750 + 800); the regio: 800 / (950 + 800); Venray: 0 / 200
+    assert _val(a, "Noord-Limburg", "0983", "2023") == pytest.approx(800 / 1550)
+    assert _val(a, "Noord-Limburg", "", "2023") == pytest.approx(800 / 1750)
+    assert _val(a, "Noord-Limburg", "0984", "2023") == 0.0
+    assert _val(a, "Noord-Limburg", "0983", "2022") is None  # nothing declared
+    # clients with a positive amount in the denominator: c1 (250 + 500 + 400), c2 (400 rejected)
+    assert _n(a, "Noord-Limburg", "0983", "2023") == 2
+    assert _n(a, "Noord-Limburg", "", "2023") == 3
