@@ -1,23 +1,23 @@
 """Trajecten (metrics.md section 6): zorgpad labels, doorlooptijd, volume, ratios, KPIs.
 
-Every expected value below is worked out by hand in the comment beside it.
+Every expected value below is worked out by hand in the comment beside it. Cases are
+small datasets (tests/_ds_factory.py) cleaned with ``clean.clean``; the products of
+each case are made from the kinds below (one product per productgroep and kind).
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from jeugdlib import schema
+import _ds_factory as f
+from jeugdlib import clean, kpi
 from jeugdlib.config import Params
 from jeugdlib.metrics import trajecten as tr
-from jeugdlib.metrics import verzilvering as vz
 
 P = Params(peildatum="2024-08-01")  # start 2021-01-01, aansluit_dagen 31
-PEIL_1 = pd.Timestamp("2024-07-31")
 
 # product kinds: (financieringsvorm, zwaarte, variant, norm_uren, norm_maanden, trajectprijs_cent)
 KIND = {
@@ -30,69 +30,80 @@ KIND = {
     "pq": ("inspanning", None, None, None, None, None),
 }
 
+TRAJECT_KPIS = ["zorgpaden", "zorgpaden_uniek", "zorgpaden_top5", "zorgpaden_meer_maatwerk",
+                "aandeel_pq_in_traject", "traject_kosten_ratio", "traject_volume_ratio"]
 
-def toew(rows) -> pd.DataFrame:
-    """Cleaned-like toewijzingen: (nr, client, kind, ingang, eind[, productgroep[, agb]])."""
-    recs = []
+
+def _code(pg: str, kind: str) -> str:
+    return f"{pg[:3]}-{kind}"
+
+
+def toew(rows) -> list[dict]:
+    """Toewijzingen: (nr, client, kind, ingang, eind[, productgroep[, agb[, gemeentecode]]])."""
+    out = []
     for r in rows:
         nr, client, kind, ingang, eind = r[:5]
         pg = r[5] if len(r) > 5 else "GGZ"
-        agb = r[6] if len(r) > 6 else "11111111"
-        fv, zw, va, nu, nm, tp = KIND[kind]
-        recs.append(dict(toewijzing_nr=nr, client_id=client, agb=agb, gemeentecode="0983", regio="Noord-Limburg",
-                         productcode=f"{pg[:3]}-{kind}", productcategorie="45", productgroep=pg,
-                         financieringsvorm=fv, zwaarte=zw, variant=va, norm_uren=nu, norm_maanden=nm,
-                         trajectprijs_cent=tp, ingangsdatum=ingang, einddatum=eind))
-    df = pd.DataFrame(recs)
-    for c in ("toewijzing_nr", "client_id", "agb", "gemeentecode", "regio", "productcode", "productcategorie",
-              "productgroep", "financieringsvorm", "zwaarte", "variant"):
-        df[c] = df[c].astype(schema.S)
-    for c in ("norm_uren", "norm_maanden"):
-        df[c] = df[c].astype(schema.F)
-    df["trajectprijs_cent"] = df["trajectprijs_cent"].astype(schema.I)
-    df["ingangsdatum"] = pd.to_datetime(df["ingangsdatum"]).astype(schema.D)
-    df["einddatum"] = pd.to_datetime(df["einddatum"]).astype(schema.D)
-    df["einddatum_eff"] = df["einddatum"].fillna(PEIL_1).astype(schema.D)
-    return df
+        out.append(f.tw(toewijzing_nr=nr, client_id=client, agb=r[6] if len(r) > 6 else "11111111",
+                        gemeentecode=r[7] if len(r) > 7 else "0983", productcode=_code(pg, kind),
+                        productcategorie="45", ingangsdatum=str(pd.Timestamp(ingang).date()),
+                        einddatum=None if eind is None else str(pd.Timestamp(eind).date()),
+                        _kind=kind, _pg=pg))
+    return out
 
 
-def decl(rows, toewijzingen=None) -> pd.DataFrame:
-    """Cleaned-like declaration items: (toewijzing_nr, maand 'YYYY-MM', bedrag_cent[, volume, eenheid]).
+def producten(tws) -> list[dict]:
+    """One product per (productgroep, kind) used by the toewijzingen."""
+    seen = {}
+    for t in tws:
+        fv, zw, va, nu, nm, tp = KIND[t["_kind"]]
+        seen[t["productcode"]] = dict(productcode=t["productcode"], productcategorie="45",
+                                      omschrijving=t["productcode"], segment="4", productgroep=t["_pg"],
+                                      financieringsvorm=fv, zwaarte=zw, variant=va, norm_uren=nu,
+                                      norm_maanden=nm, tarief_cent=None, trajectprijs_cent=tp,
+                                      geldig_vanaf="2020-01-01", geldig_tot=None)
+    return list(seen.values())
 
-    agb, productgroep, variant, client and gemeente are copied from the toewijzing when given."""
-    recs = []
-    info = toewijzingen.set_index("toewijzing_nr") if toewijzingen is not None else None
+
+def decl(rows, tws) -> list[dict]:
+    """Declaration lines: (toewijzing_nr, maand 'YYYY-MM', bedrag_cent[, volume, eenheid]); client, agb,
+    gemeente and product are the toewijzing's (an unknown number: client "x")."""
+    info = {t["toewijzing_nr"]: t for t in tws}
+    out = []
     for r in rows:
         nr, maand, bedrag = r[:3]
-        vol = r[3] if len(r) > 3 else 1
-        eenheid = r[4] if len(r) > 4 else "82"
-        rec = dict(toewijzing_nr=nr, periode_begin=f"{maand}-01", bedrag_cent=bedrag, volume=vol, eenheid=eenheid,
-                   agb="11111111", client_id="x", gemeentecode="0983", regio="Noord-Limburg",
-                   productgroep="GGZ", variant=None, financieringsvorm="traject", zwaarte=None,
-                   productcode="X")
-        if info is not None and nr in info.index:
-            i = info.loc[nr]
-            rec.update(agb=i["agb"], client_id=i["client_id"], productgroep=i["productgroep"],
-                       variant=i["variant"], financieringsvorm=i["financieringsvorm"], zwaarte=i["zwaarte"],
-                       productcode=i["productcode"])
-        recs.append(rec)
-    df = pd.DataFrame(recs)
-    for c in ("toewijzing_nr", "eenheid", "agb", "client_id", "gemeentecode", "regio", "productgroep", "variant",
-              "financieringsvorm", "zwaarte", "productcode"):
-        df[c] = df[c].astype(schema.S)
-    df["periode_begin"] = pd.to_datetime(df["periode_begin"]).astype(schema.D)
-    df["maand"] = df["periode_begin"]
-    df["bedrag_cent"] = df["bedrag_cent"].astype(schema.I)
-    df["volume"] = df["volume"].astype(schema.I)
-    return df
+        begin = pd.Timestamp(f"{maand}-01")
+        t = info.get(nr, {"client_id": "x", "agb": "11111111", "productcode": "X", "gemeentecode": "0983"})
+        out.append(f.dec(toewijzing_nr=nr, client_id=t["client_id"], agb=t["agb"], productcode=t["productcode"],
+                         gemeentecode=t["gemeentecode"], periode_begin=str(begin.date()),
+                         periode_eind=str((begin + pd.offsets.MonthEnd(0)).date()), bedrag_cent_signed=bedrag,
+                         volume_signed=r[3] if len(r) > 3 else 1, eenheid=r[4] if len(r) > 4 else "82"))
+    return out
 
 
-NO_DECL = decl([("none", "2023-01", 0)]).iloc[0:0]
+def ds(tws, decs=(), start_stop=(), extra_producten=()):
+    prod = producten(tws) + list(extra_producten)
+    rows = [{k: v for k, v in t.items() if not k.startswith("_")} for t in tws]
+    return f.make_ds(rows, decs, producten=prod, start_stop=start_stop)
 
 
-def labels(rows, **kw) -> list[str]:
-    zp = tr.zorgpaden(toew(rows), NO_DECL, P, **kw)
+def cleaned(rows, decl_rows=(), start_stop=(), params=P):
+    tws = toew(rows)
+    return clean.clean(ds(tws, decl(decl_rows, tws), start_stop), params)
+
+
+def labels(rows, exclude_agb=(), params=P) -> list[str]:
+    zp = tr.zorgpaden_lijst(cleaned(rows, params=params), exclude_agb=exclude_agb)
     return zp.sort_values(["start", "label"])["label"].tolist()
+
+
+def zorgpad_labels(zp, s, e, bits) -> pd.DataFrame:
+    """tr.labels_sql over hand-made rows (keten, ingangsdatum, einddatum_eff, bit), indexed by zorgpad."""
+    con = duckdb.connect()
+    con.register("rij", pd.DataFrame({"keten": np.asarray(zp), "ingangsdatum": pd.to_datetime(s).date,
+                                      "einddatum_eff": pd.to_datetime(e).date, "bit": np.asarray(bits)}))
+    out = con.sql(tr.labels_sql("SELECT * FROM rij")).df()
+    return out.set_index("keten").sort_index()
 
 
 # --------------------------------------------------------------------------- labels
@@ -159,16 +170,17 @@ def test_paths_are_per_client_and_productgroep():
             ("2", "a", "maatwerk", "2023-02-01", "2023-03-31", "AP1"),  # other productgroep
             ("3", "b", "maatwerk", "2023-02-01", "2023-03-31", "GGZ"),  # other client
             ("4", "b", "zwaar", "2023-01-01", "2023-06-30", "AP1")]     # makes AP1 a traject group
-    zp = tr.zorgpaden(toew(rows), NO_DECL, P, met_client_id=True)
+    c = cleaned(rows)
+    zp = tr.zorgpaden_lijst(c, met_client_id=True)
     got = sorted(zip(zp["client_id"], zp["productgroep"], zp["label"]))
     assert got == [("a", "AP1", "Maatwerk"), ("a", "GGZ", "Zwaar"), ("b", "AP1", "Zwaar"), ("b", "GGZ", "Maatwerk")]
-    assert "client_id" not in tr.zorgpaden(toew(rows), NO_DECL, P).columns  # client-free by default
+    assert "client_id" not in tr.zorgpaden_lijst(c).columns  # client-free by default
 
 
 def test_group_without_traject_products_is_left_out():
     rows = [("1", "a", "zwaar", "2023-01-01", "2023-06-30", "GGZ"),
             ("2", "a", "maatwerk", "2023-01-01", "2023-06-30", "Wonen")]
-    zp = tr.zorgpaden(toew(rows), NO_DECL, P)
+    zp = tr.zorgpaden_lijst(cleaned(rows))
     assert zp["productgroep"].tolist() == ["GGZ"]
 
 
@@ -178,16 +190,16 @@ def test_exclude_agb_changes_the_label():
     assert labels(rows) == ["Zwaar > Zwaar-Maatwerk > Maatwerk"]
     assert labels(rows, exclude_agb=["22222222"]) == ["Zwaar"]
     p2 = Params(peildatum="2024-08-01", exclude_agb=("22222222",))
-    assert tr.zorgpaden(toew(rows), NO_DECL, p2)["label"].tolist() == ["Zwaar"]
+    assert labels(rows, params=p2) == ["Zwaar"]
 
 
 def test_zorgpad_labels_directly_unsorted_input():
     # Input order must not matter: rows of two zorgpaden interleaved and reversed.
     zp = np.array([7, 3, 7, 3])
-    s = pd.to_datetime(["2023-04-01", "2023-01-01", "2023-01-01", "2023-01-01"])
-    e = pd.to_datetime(["2023-09-30", "2023-12-31", "2023-06-30", "2023-12-31"])
+    s = ["2023-04-01", "2023-01-01", "2023-01-01", "2023-01-01"]
+    e = ["2023-09-30", "2023-12-31", "2023-06-30", "2023-12-31"]
     bits = np.array([8, 4, 4, 2])
-    out = tr.zorgpad_labels(zp, s, e, bits)
+    out = zorgpad_labels(zp, s, e, bits)
     assert out.loc[7, "label"] == "Zwaar > Zwaar-Maatwerk > Maatwerk"
     assert out.loc[3, "label"] == "Midden-Zwaar"
     assert bool(out.loc[7, "met_maatwerk"]) and not bool(out.loc[3, "met_maatwerk"])
@@ -196,9 +208,7 @@ def test_zorgpad_labels_directly_unsorted_input():
 
 def test_zorgpad_labels_mixed_labelled_and_unlabelled():
     zp = np.array([5, 1, 2, 5])
-    s = pd.to_datetime(["2023-01-01"] * 4)
-    e = pd.to_datetime(["2023-03-31"] * 4)
-    out = tr.zorgpad_labels(zp, s, e, np.array([8, 4, 0, 16]))
+    out = zorgpad_labels(zp, ["2023-01-01"] * 4, ["2023-03-31"] * 4, np.array([8, 4, 0, 16]))
     assert out["label"].to_dict() == {1: "Zwaar", 2: tr.GEEN_LABEL, 5: "Maatwerk-Meerwerk"}
     assert out["met_maatwerk"].to_dict() == {1: False, 2: False, 5: True}
 
@@ -211,7 +221,7 @@ def test_zorgpad_labels_match_a_day_by_day_reference():
     start = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 200, n), unit="D")
     end = start + pd.to_timedelta(rng.integers(0, 90, n), unit="D")
     bits = rng.choice([0, 1, 2, 4, 8, 16], n)
-    got = tr.zorgpad_labels(zp, start, end, bits)["label"].to_dict()
+    got = zorgpad_labels(zp, start, end, bits)["label"].to_dict()
     for z in np.unique(zp):
         sel = zp == z
         days = pd.date_range(start[sel].min(), end[sel].max())
@@ -224,20 +234,27 @@ def test_zorgpad_labels_match_a_day_by_day_reference():
         assert got[z] == want, z
 
 
+def test_label_bits_of_rows():
+    c = cleaned([("1", "a", "licht", "2023-01-01", "2023-06-30"), ("2", "a", "maatwerk", "2023-01-01", "2023-06-30"),
+                 ("3", "a", "zwaar", "2023-01-01", "2023-06-30"), ("4", "a", "pq", "2023-01-01", "2023-06-30")])
+    got = c.con.execute(f"SELECT {tr.label_bit_sql('t')} FROM toewijzingen t ORDER BY toewijzing_nr").fetchall()
+    assert [r[0] for r in got] == [1, 8, 4, 0]
+
+
 # --------------------------------------------------------------------------- doorlooptijd, volume
 
 def test_doorlooptijd_volume_and_kosten():
-    t = toew([("T1", "a", "zwaar", "2023-01-01", "2023-06-30"),       # norm 45 h / 12 months
-              ("T2", "a", "maatwerk", "2023-04-01", "2023-09-30")])
-    d = decl([("T1", "2023-01", 10000), ("T1", "2023-02", 10000),
-              ("T1", "2023-03", -3000),                                  # credit without debet
-              ("T1", "2023-04", 10000),
-              ("T2", "2023-04", 5000, 90, "01"),                         # 90 minutes = 1.5 h
-              ("T2", "2023-05", 8000, 2, "04"),                          # 2 hours
-              ("T2", "2023-06", 12000, 3, "16"),                         # 3 dagdelen = 12 h
-              ("T2", "2023-07", 1000, 5, "82"),                          # stuks: no hour value
-              ("ZZ", "2023-08", 99999)], t)                              # unknown toewijzing: left out
-    zp = tr.zorgpaden(t, d, P)
+    rows = [("T1", "a", "zwaar", "2023-01-01", "2023-06-30"),       # norm 45 h / 12 months
+            ("T2", "a", "maatwerk", "2023-04-01", "2023-09-30")]
+    c = cleaned(rows, [("T1", "2023-01", 10000), ("T1", "2023-02", 10000),
+                       ("T1", "2023-03", -3000),                    # credit without debet
+                       ("T1", "2023-04", 10000),
+                       ("T2", "2023-04", 5000, 90, "01"),           # 90 minutes = 1.5 h
+                       ("T2", "2023-05", 8000, 2, "04"),            # 2 hours
+                       ("T2", "2023-06", 12000, 3, "16"),           # 3 dagdelen = 12 h
+                       ("T2", "2023-07", 1000, 5, "82"),            # stuks: no hour value
+                       ("ZZ", "2023-08", 99999)])                   # unknown toewijzing: left out
+    zp = tr.zorgpaden_lijst(c)
     assert len(zp) == 1
     row = zp.iloc[0]
     # Months with positive summed amount: Jan, Feb, Apr (10000+5000), May, Jun, Jul = 6 (Mar is -3000).
@@ -252,12 +269,49 @@ def test_doorlooptijd_volume_and_kosten():
 
 def test_month_where_zorgpad_total_is_negative_does_not_count():
     # Month 2023-02: traject +2000 and maatwerk -5000 (credit) -> zorgpad sum -3000: not a declared month.
-    t = toew([("T1", "a", "zwaar", "2023-01-01", "2023-06-30"), ("T2", "a", "maatwerk", "2023-01-01", "2023-06-30")])
-    d = decl([("T1", "2023-01", 1000), ("T1", "2023-02", 2000), ("T2", "2023-02", -5000, -1, "04")], t)
-    row = tr.zorgpaden(t, d, P).iloc[0]
+    rows = [("T1", "a", "zwaar", "2023-01-01", "2023-06-30"), ("T2", "a", "maatwerk", "2023-01-01", "2023-06-30")]
+    c = cleaned(rows, [("T1", "2023-01", 1000), ("T1", "2023-02", 2000), ("T2", "2023-02", -5000, -1, "04")])
+    row = tr.zorgpaden_lijst(c).iloc[0]
     assert row["doorlooptijd"] == 1  # only January
     # T1 has 2 positive months of its own: 45 x 2 / 12 = 7.5 h; T2: -1 h net -> 6.5 h
     assert row["volume_uren"] == pytest.approx(6.5)
+
+
+def test_positieve_maanden_per_toewijzing_and_zorgpad():
+    # toewijzingen A, B of client a in one zorgpad; C of client b in another (months Jan, Feb 2023)
+    rows = [("A", "a", "zwaar", "2023-01-01", "2023-06-30"), ("B", "a", "maatwerk", "2023-01-01", "2023-06-30"),
+            ("C", "b", "zwaar", "2023-01-01", "2023-06-30")]
+    c = cleaned(rows, [("A", "2023-01", 10), ("A", "2023-02", 5), ("B", "2023-01", -20), ("B", "2023-02", 3),
+                       ("C", "2023-01", 4), ("C", "2023-01", -4), ("A", "2023-01", 30)])
+    tw = dict(c.con.execute(f"SELECT toewijzing_nr, maanden FROM ({tr.traject_toewijzingen_sql(c)})").fetchall())
+    # A: Jan = 10 + 30 > 0, Feb = 5 > 0 -> 2; B: Jan = -20, Feb = 3 -> 1; C: Jan = 4 - 4 = 0 -> 0
+    assert tw == {"A": 2, "B": 1, "C": 0}
+    zp = tr.zorgpaden_lijst(c, met_client_id=True).set_index("client_id")
+    # zorgpad of a: Jan = 10 + 30 - 20 = 20 > 0, Feb = 5 + 3 > 0 -> 2; zorgpad of b: 0
+    assert zp.loc["a", "doorlooptijd"] == 2 and zp.loc["b", "doorlooptijd"] == 0
+    # every (toewijzing, month) once: a month counts for a toewijzing when its own amount is positive
+    c1 = cleaned(rows[:2], [("A", "2023-01", 5), ("B", "2023-01", -5)])
+    tw1 = dict(c1.con.execute(f"SELECT toewijzing_nr, maanden FROM ({tr.traject_toewijzingen_sql(c1)})").fetchall())
+    assert tw1 == {"A": 1, "B": 0}
+
+
+def test_declarations_link_on_gemeente_number_and_client():
+    # Two gemeenten use toewijzing number "A" for different toewijzingen of client a (iJw OP275; here in two
+    # productgroepen, so two zorgpaden). The old engine linked a declaration on the number alone (to the first
+    # toewijzing with it), so 0984's 40000 landed on 0983's zorgpad; now the link is (gemeentecode, number, client).
+    rows = [("A", "a", "zwaar", "2023-01-01", "2023-06-30", "GGZ", "11111111", "0983"),
+            ("A", "a", "zwaar", "2023-01-01", "2023-06-30", "AP1", "11111111", "0984")]
+    tws = toew(rows)
+    decs = decl([("A", "2023-01", 10000)], tws[:1]) + decl([("A", "2023-02", 40000), ("A", "2023-03", 7000)], tws[1:])
+    decs[-1]["client_id"] = "other"  # 0984's number, but another client: not linked to a toewijzing
+    c = clean.clean(ds(tws, decs), P)
+    zp = tr.zorgpaden_lijst(c).set_index("gemeentecode")
+    # 0983: only its own January line; 0984: February (March is another client's)
+    assert zp.loc["0983", "kosten_cent"] == 10000 and zp.loc["0983", "doorlooptijd"] == 1
+    assert zp.loc["0984", "kosten_cent"] == 40000 and zp.loc["0984", "doorlooptijd"] == 1
+    # the other client's line still counts in the cost share of AP1 (a line without a known toewijzing)
+    pq = tr.aandeel_pq_in_traject(c)
+    assert _nl_rij(pq, "2023", "productgroep=AP1")["n_clienten"] == 2  # a and other
 
 
 def test_doorlooptijd_and_volume_classes_boundaries():
@@ -304,11 +358,11 @@ def _eleven_paths():
     rows += [("T9a", "c9", "midden", "2023-02-01", "2023-05-31"), ("T9b", "c9", "zwaar", "2023-02-01", "2023-05-31"),
              ("T10a", "c10", "zwaar", "2023-02-01", "2023-05-31"),
              ("T10b", "c10", "maatwerk", "2023-04-01", "2023-08-31")]
-    return toew(rows)
+    return rows
 
 
 def test_label_samenvatting_and_top_labels():
-    zp = tr.zorgpaden(_eleven_paths(), NO_DECL, P)
+    zp = tr.zorgpaden_lijst(cleaned(_eleven_paths()))
     s = tr.label_samenvatting(zp).iloc[0]
     assert s["zorgpaden"] == 11 and s["uniek"] == 7
     # top 5 by count, ties by name: Zwaar 3, Licht 2, Midden 2, Maatwerk 1, Meerwerk 1 -> 9 of 11
@@ -323,27 +377,29 @@ def test_label_samenvatting_and_top_labels():
 
 # --------------------------------------------------------------------------- traject ratios
 
-def _ratio_case():
-    t = toew([("R1", "a", "midden", "2022-01-01", "2023-03-31", "AP1"),   # 15 months, JW307 31
+RATIO_ROWS = [("R1", "a", "midden", "2022-01-01", "2023-03-31", "AP1"),   # 15 months, JW307 31
               ("R2", "b", "licht", "2023-01-01", "2023-03-31", "AP1"),    # 3 months, JW307 31 (early)
               ("R3", "c", "zwaar", "2023-01-01", "2023-12-31", "AP1"),    # JW307 32: not regulier
               ("R4", "d", "zwaar", "2023-02-01", "2023-05-31", "AP1"),    # no JW307
               ("R5", "e", "zwaar", "2023-02-01", None, "AP1"),            # open
-              ("R6", "f", "maatwerk", "2023-01-01", "2023-03-31", "AP1")])  # not a traject
-    months = pd.period_range("2022-01", "2023-03", freq="M").strftime("%Y-%m")
-    d = decl([("R1", m, 10000) for m in months] + [("R2", m, 10000) for m in ("2023-01", "2023-02", "2023-03")]
-             + [("R4", "2023-02", 40000), ("R6", "2023-01", 5000)], t)
-    ss = pd.DataFrame({"bericht": ["JW305", "JW307", "JW307", "JW307", "JW307"],
-                       "toewijzing_nr": ["R1", "R1", "R2", "R3", "R6"],
-                       "einddatum": pd.to_datetime([None, "2023-03-31", "2023-03-31", "2023-12-31", "2023-03-31"]),
-                       "reden_beeindiging": [None, "31", "31", "32", "31"]}).astype(
-        {"bericht": schema.S, "toewijzing_nr": schema.S, "reden_beeindiging": schema.S})
-    return t, d, ss
+              ("R6", "f", "maatwerk", "2023-01-01", "2023-03-31", "AP1")]  # not a traject
+RATIO_DECL = ([("R1", m, 10000) for m in pd.period_range("2022-01", "2023-03", freq="M").strftime("%Y-%m")]
+              + [("R2", m, 10000) for m in ("2023-01", "2023-02", "2023-03")]
+              + [("R4", "2023-02", 40000), ("R6", "2023-01", 5000)])
+
+
+def _stop(bericht, nr, eind, reden, gemeentecode="0983"):
+    return dict(bericht=bericht, toewijzing_nr=nr, gemeentecode=gemeentecode, agb="11111111", einddatum=eind,
+                reden_beeindiging=reden)
+
+
+RATIO_SS = [_stop("JW305", "R1", None, None), _stop("JW307", "R1", "2023-03-31", "31"),
+            _stop("JW307", "R2", "2023-03-31", "31"), _stop("JW307", "R3", "2023-12-31", "32"),
+            _stop("JW307", "R6", "2023-03-31", "31")]
 
 
 def test_traject_ratios_with_jw307():
-    t, d, ss = _ratio_case()
-    res = tr.traject_ratios(t, d, ss, P)
+    res = tr.traject_ratios(cleaned(RATIO_ROWS, RATIO_DECL, RATIO_SS))
     assert res.fallback is False
     r = res.tabel.set_index("toewijzing_nr")
     assert sorted(r.index) == ["R1", "R2"]
@@ -356,9 +412,8 @@ def test_traject_ratios_with_jw307():
 
 
 def test_traject_ratios_fallback_without_jw307():
-    t, d, ss = _ratio_case()
-    only_305 = ss[ss["bericht"] == "JW305"]
-    res = tr.traject_ratios(t, d, only_305, P)
+    only_305 = [s for s in RATIO_SS if s["bericht"] == "JW305"]
+    res = tr.traject_ratios(cleaned(RATIO_ROWS, RATIO_DECL, only_305))
     assert res.fallback is True
     r = res.tabel.set_index("toewijzing_nr")
     # every traject toewijzing with einddatum before the peildatum: R1..R4 (R5 open, R6 not a traject)
@@ -367,49 +422,86 @@ def test_traject_ratios_fallback_without_jw307():
     # R4: 1 month / 12; 40000 / 100000
     assert r.loc["R4", "volume_ratio"] == pytest.approx(1 / 12)
     assert r.loc["R4", "kosten_ratio"] == pytest.approx(0.4)
-    assert tr.traject_ratios(t, d, None, P).fallback is True
+    assert tr.traject_ratios(cleaned(RATIO_ROWS, RATIO_DECL)).fallback is True  # no start_stop at all
+
+
+def test_regulier_gestopt_latest_jw307_decides():
+    # open traject toewijzingen A, B, C, X: the einddatum comes from the JW307.
+    rows = [(nr, nr.lower(), "zwaar", "2023-01-01", None, "AP1") for nr in ("A", "B", "C", "X")]
+    ss = [_stop("JW307", "A", "2023-01-31", "32"), _stop("jw307", "A", "2023-03-31", " 31 "),
+          _stop("JW305", "B", "2023-12-31", "31"), _stop("JW307", "B", "2023-05-31", "31"),
+          # C: a missing einddatum sorts first, so the 30 jun one with reden 32 is the latest
+          _stop("JW307", "C", None, "31"), _stop("JW307", "C", "2023-06-30", "32")]
+    r = tr.traject_ratios(cleaned(rows, (), ss)).tabel.set_index("toewijzing_nr")
+    # A: the latest (31 mar) has reden 31; B: only its JW307 counts (31); C: reden 32; X: no JW307
+    assert sorted(r.index) == ["A", "B"]
+    assert str(r.loc["A", "einddatum"])[:10] == "2023-03-31" and str(r.loc["B", "einddatum"])[:10] == "2023-05-31"
+
+
+def test_regulier_gestopt_ties_and_numbers():
+    rows = [(nr, f"c{nr}", "zwaar", "2023-01-01", None, "AP1") for nr in ("7", "12", "5")]
+    ss = [_stop("JW307", "12", "2023-01-31", "32"), _stop("jw307", "7", "2023-02-28", "31"),
+          _stop("JW305", "12", "2023-12-31", "31"), _stop("JW307", "12", "2023-01-31", " 31"),
+          _stop("JW307", "5", "2023-01-31", "31", gemeentecode="0984")]  # number 5 of another gemeente
+    r = tr.traject_ratios(cleaned(rows, (), ss)).tabel
+    # "12": two JW307 on 31 jan, the later row (reden " 31") wins; "7": lower-case jw307 counts;
+    # "5": the JW307 is of gemeente 0984's toewijzing 5, not of 0983's
+    assert sorted(r["toewijzing_nr"]) == ["12", "7"]
 
 
 def test_bubbel_data_classes_of_10_points():
-    t, d, ss = _ratio_case()
-    b = tr.bubbel_data(tr.traject_ratios(t, d, ss, P).tabel)
+    rat = tr.traject_ratios(cleaned(RATIO_ROWS, RATIO_DECL, RATIO_SS)).tabel
+    b = tr.bubbel_data(rat)
     got = sorted(zip(b["volume_klasse"], b["kosten_klasse"], b["aantal"]))
     # R1 (1.25, 1.5) -> (1.2, 1.5); R2 (0.25, 0.3) -> (0.2, 0.3): 0.3 lands in 0.3, not 0.2
     assert got == [(0.2, 0.3, 1), (1.2, 1.5, 1)]
-    capped = tr.bubbel_data(tr.traject_ratios(t, d, ss, P).tabel, max_ratio=1.0)
+    capped = tr.bubbel_data(rat, max_ratio=1.0)
     assert sorted(zip(capped["volume_klasse"], capped["kosten_klasse"])) == [(0.2, 0.3), (1.0, 1.0)]
 
 
 # --------------------------------------------------------------------------- cost shares and KPIs
 
+def _nl_rij(rows, periode, dim):
+    sel = rows[(rows["regio"] == "Nederland") & (rows["periode"] == periode) & (rows["dimensie"] == dim)]
+    assert len(sel) == 1, (periode, dim)
+    return sel.iloc[0]
+
+
+def _nl(rows, k, periode, dim):
+    sel = rows[(rows["kpi"] == k) & (rows["regio"] == "Nederland") & (rows["periode"] == periode)
+               & (rows["dimensie"] == dim)]
+    assert len(sel) == 1, (k, periode, dim)
+    return sel["waarde"].iloc[0], sel["n_clienten"].iloc[0]
+
+
 def test_aandeel_pq_in_traject_and_exclude():
-    t = toew([("T1", "a", "zwaar", "2023-01-01", "2023-06-30", "GGZ", "11111111"),
-              ("T2", "a", "maatwerk", "2023-01-01", "2023-06-30", "GGZ", "22222222")])
-    d = decl([("T1", "2023-01", 30000), ("T2", "2023-02", 10000), ("T2", "2020-02", 777)], t)  # 2020: before start
-    a = tr.aandeel_pq_in_traject(d, P)
+    rows = [("T1", "a", "zwaar", "2023-01-01", "2023-06-30", "GGZ", "11111111"),
+            ("T2", "a", "maatwerk", "2023-01-01", "2023-06-30", "GGZ", "22222222")]
+    decs = [("T1", "2023-01", 30000), ("T2", "2023-02", 10000), ("T2", "2020-02", 777)]  # 2020: before start
+    c = cleaned(rows, decs)
+    a = tr.aandeel_pq_in_traject(c)
     nl = a[(a["regio"] == "Nederland")]
     assert nl["periode"].tolist() == ["2023"]
     assert nl["waarde"].iloc[0] == pytest.approx(0.25)  # 10000 / (30000 + 10000)
-    a2 = tr.aandeel_pq_in_traject(d, P, exclude_agb=["22222222"])
+    a2 = tr.rapport(c, exclude_agb=["22222222"])["aandeel_pq"]
     assert a2[a2["regio"] == "Nederland"]["waarde"].iloc[0] == 0.0  # 0 / 30000
-    ks = tr.kosten_samenstelling(d, P)
+    a3 = tr.aandeel_pq_in_traject(cleaned(rows, decs, params=Params(peildatum="2024-08-01",
+                                                                      exclude_agb=("22222222",))))
+    assert a3[a3["regio"] == "Nederland"]["waarde"].iloc[0] == 0.0
+    ks = tr.kosten_samenstelling(c)
     assert dict(zip(ks["categorie"], ks["aandeel"])) == {"Zwaar": 0.75, "Maatwerk": 0.25}
 
 
 def test_kpis_hand_worked():
-    t = _eleven_paths()
-    t, d_r, ss = pd.concat([t, _ratio_case()[0]], ignore_index=True), *_ratio_case()[1:]
-    d = pd.concat([decl([("T10b", "2023-04", 10000), ("T10a", "2023-04", 30000)], t), d_r], ignore_index=True)
-    cleaned = SimpleNamespace(toewijzingen=t, declaraties=d, start_stop=ss, producten=None)
-    k = tr.kpis(cleaned, P)
+    c = cleaned(_eleven_paths() + RATIO_ROWS, [("T10b", "2023-04", 10000), ("T10a", "2023-04", 30000)] + RATIO_DECL,
+                RATIO_SS)
+    k = kpi.kpi_rows(c, TRAJECT_KPIS)
     assert list(k.columns) == ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid",
                                "n_clienten"]
-    nl = k[(k["regio"] == "Nederland") & (k["gemeente"] == "")]
+    assert list(dict.fromkeys(k["kpi"])) == TRAJECT_KPIS
 
-    def val(kpi, periode, dim):
-        sel = nl[(nl["kpi"] == kpi) & (nl["periode"] == periode) & (nl["dimensie"] == dim)]
-        assert len(sel) == 1, (kpi, periode, dim)
-        return sel["waarde"].iloc[0], sel["n_clienten"].iloc[0]
+    def val(k_, periode, dim):
+        return _nl(k, k_, periode, dim)
 
     assert val("zorgpaden", "2023", "productgroep=GGZ") == (11, 11)
     assert val("zorgpaden_uniek", "2023", "productgroep=GGZ")[0] == 7
@@ -432,17 +524,14 @@ def test_kpis_hand_worked():
 
 
 def test_kpis_empty_without_traject_groups():
-    t = toew([("1", "a", "maatwerk", "2023-01-01", "2023-06-30", "Wonen")])
-    k = tr.kpis(SimpleNamespace(toewijzingen=t, declaraties=NO_DECL, start_stop=None, producten=None), P)
+    c = cleaned([("1", "a", "maatwerk", "2023-01-01", "2023-06-30", "Wonen")])
+    k = kpi.kpi_rows(c, TRAJECT_KPIS)
     assert len(k) == 0 and "n_clienten" in k.columns
 
 
-def test_kpis_through_clean(tmp_path):
-    """End to end on canonical tables: clean() output has every column the module needs."""
-    import _ds_factory as f
-    from jeugdlib import clean
-
-    ds = f.make_ds(
+def test_kpis_through_clean():
+    """End to end on the factory's default products: 45A53 GGZ Zwaar (traject), 45A48 GGZ maatwerk."""
+    ds_ = f.make_ds(
         [f.tw(toewijzing_nr="T1", client_id="c1", productcode="45A53", ingangsdatum="2023-01-01",
               einddatum="2023-06-30"),
          f.tw(toewijzing_nr="T2", client_id="c1", productcode="45A48", ingangsdatum="2023-04-01",
@@ -451,26 +540,21 @@ def test_kpis_through_clean(tmp_path):
                bedrag_cent_signed=40000),
          f.dec(toewijzing_nr="T2", productcode="45A48", periode_begin="2023-05-01", periode_eind="2023-05-31",
                bedrag_cent_signed=10000, volume_signed=2, eenheid="04")])
-    c = clean.clean(ds, P)
-    zp = tr.zorgpaden(c.toewijzingen, c.declaraties, P)
+    c = clean.clean(ds_, P)
+    zp = tr.zorgpaden_lijst(c)
     assert zp["label"].tolist() == ["Zwaar > Zwaar-Maatwerk > Maatwerk"]
     # Feb and May declared; 45 h x 1 / 12 + 2 h = 5.75 h
     assert zp["doorlooptijd"].tolist() == [2] and zp["volume_uren"].iloc[0] == pytest.approx(5.75)
-    k = tr.kpis(c, P)
+    k = kpi.kpi_rows(c, ["aandeel_pq_in_traject"])
     sel = k[(k["kpi"] == "aandeel_pq_in_traject") & (k["regio"] == "Nederland")]
     assert sel["waarde"].iloc[0] == pytest.approx(0.2)  # 10000 / 50000
 
 
 def test_rapport_bundle_per_regio_and_without_aanbieder():
-    t, d, ss = _ratio_case()
-    t2 = toew([("Z1", "z", "zwaar", "2023-01-01", "2023-03-31", "AP1")])
-    old = toew([("OLD", "o", "zwaar", "2020-03-01", "2020-06-30", "AP1")])  # starts before the window
-    t = pd.concat([t, old], ignore_index=True)
-    t2["regio"] = pd.Series(["Zuid-Limburg"], dtype=schema.S)
-    t2["gemeentecode"] = pd.Series(["0935"], dtype=schema.S)
-    cleaned = SimpleNamespace(toewijzingen=pd.concat([t, t2], ignore_index=True), declaraties=d, start_stop=ss,
-                              producten=None)
-    r = tr.rapport(cleaned, P, regio="Noord-Limburg")
+    rows = RATIO_ROWS + [("Z1", "z", "zwaar", "2023-01-01", "2023-03-31", "AP1", "11111111", "0935"),  # Zuid-Limburg
+                         ("OLD", "o", "zwaar", "2020-03-01", "2020-06-30", "AP1")]  # starts before the window
+    c = cleaned(rows, RATIO_DECL, RATIO_SS)
+    r = tr.rapport(c, regio="Noord-Limburg")
     assert r["groepen"] == ["AP1"] and r["ratios_fallback"] is False
     # 6 zorgpaden of AP1 in Noord-Limburg (R1..R6, one client each); Z1 is in Zuid-Limburg, OLD before 2021
     assert len(r["zorgpaden"]) == 6 and "client_id" not in r["zorgpaden"].columns
@@ -478,129 +562,5 @@ def test_rapport_bundle_per_regio_and_without_aanbieder():
     assert sorted(r["ratios"]["toewijzing_nr"]) == ["R1", "R2"] and "client_id" not in r["ratios"].columns
     assert r["bubbel"]["aantal"].sum() == 2
     # without the aanbieder of every toewijzing nothing is left
-    empty = tr.rapport(cleaned, P, regio="Noord-Limburg", exclude_agb=["11111111"])
+    empty = tr.rapport(c, regio="Noord-Limburg", exclude_agb=["11111111"])
     assert len(empty["zorgpaden"]) == 0 and len(empty["ratios"]) == 0
-
-
-# --------------------------------------------------------------------------- helpers (performance pass)
-
-def test_sorteer_is_a_stable_argsort():
-    key = np.array([5, 1, 5, 0, 1, 5, 3])
-    order, sorted_key = tr._sorteer(key)
-    assert order.tolist() == [3, 1, 4, 6, 0, 2, 5]  # equal keys keep their order
-    assert sorted_key.tolist() == [0, 1, 1, 3, 5, 5, 5]
-    neg = np.array([2, -1, 2, -7])  # negative keys: the plain argsort path
-    assert tr._sorteer(neg)[0].tolist() == [3, 1, 0, 2]
-    rng = np.random.default_rng(0)
-    big = rng.integers(0, 1000, 5000)
-    assert np.array_equal(tr._sorteer(big)[0], np.argsort(big, kind="stable"))
-
-
-def test_positieve_maanden_per_toewijzing_and_zorgpad():
-    # toewijzingen 0, 1 in zorgpad 0; toewijzing 2 in zorgpad 1 (months 600, 601, ...)
-    zp = np.array([0, 0, 1])
-    row = np.array([0, 0, 1, 1, 2, 2, 0])
-    maand = np.array([600, 601, 600, 601, 600, 600, 600])
-    bedrag = np.array([10, 5, -20, 3, 4, -4, 30])
-    tw, paden = tr._positieve_maanden_paden(row, zp, maand, bedrag, 2)
-    # toewijzing 0: 600 = 10 + 30 > 0, 601 = 5 > 0 -> 2; toewijzing 1: 600 = -20, 601 = 3 -> 1;
-    # toewijzing 2: 600 = 4 - 4 = 0 -> 0
-    assert tw.tolist() == [2, 1, 0]
-    # zorgpad 0: 600 = 10 + 30 - 20 = 20 > 0, 601 = 5 + 3 > 0 -> 2; zorgpad 1: 0
-    assert paden.tolist() == [2, 0]
-    assert tw.tolist() == tr._positieve_maanden(row, maand, bedrag, 3).tolist()
-    assert paden.tolist() == tr._positieve_maanden(zp[row], maand, bedrag, 2).tolist()
-    # every (toewijzing, month) once: a month counts when its own amount is positive
-    tw1, _ = tr._positieve_maanden_paden(np.array([0, 1]), np.array([0, 0]), np.array([600, 600]),
-                                         np.array([5, -5]), 1)
-    assert tw1.tolist() == [1, 0]
-
-
-def test_maand_nummers_as_calendar_months():
-    d = pd.to_datetime(pd.Series(["1969-12-31 23:00", "1970-01-01", "2023-02-28 12:00", None, "2024-03-01"]),
-                       format="ISO8601")
-    got = tr._maand_nummers(d.to_numpy(dtype="datetime64[ns]"))
-    assert got[:3].tolist() == [-1, 0, 53 * 12 + 1]
-    assert got[3] == tr._GEEN_MAAND and got[4] == 54 * 12 + 2
-
-
-def test_periode_index_matches_period_index_and_window():
-    from jeugdlib.metrics import _common
-
-    p = Params(peildatum="2024-08-17", start="2021-02-15", per="kwartaal")
-    per = _common.periods(p.start, p.peildatum, p.per)
-    d = pd.to_datetime(pd.Series(["2021-02-14", "2021-02-15", "2021-03-31 23:59", "2021-04-01", "2024-08-16",
-                                  "2024-08-17", None, "2019-01-01"]), format="ISO8601").to_numpy(dtype="datetime64[ns]")
-    got = tr._periode_index(d, p, per)
-    ref = _common.period_index(d, per)
-    ref[~tr._in_window(d, p)] = -1
-    assert got.tolist() == ref.tolist()
-    assert got[0] == -1 and got[1] == 0 and got[3] == 1 and got[5] == -1 and got[6] == -1
-
-
-def test_regulier_gestopt_latest_jw307_decides():
-    ss = pd.DataFrame({
-        "bericht": pd.Series(["JW307", "jw307", "JW305", "JW307", "JW307", "JW307"], dtype=schema.S),
-        "toewijzing_nr": pd.Series(["A", "A", "B", "B", "C", "C"], dtype=schema.S),
-        # A: the latest (31 mar) has reden 31; B: only its JW307 counts (31);
-        # C: a missing einddatum sorts first, so the 30 jun one with reden 32 is the latest
-        "einddatum": pd.to_datetime(pd.Series(["2023-01-31", "2023-03-31", "2023-12-31", "2023-05-31", None,
-                                               "2023-06-30"])).astype(schema.D),
-        "reden_beeindiging": pd.Series(["32", " 31 ", "31", "31", "31", "32"], dtype=schema.S),
-    })
-    has, eind = tr._regulier_gestopt(ss, pd.Series(["C", "A", "X", "B", "A"], dtype=schema.S))
-    assert has.tolist() == [False, True, False, True, True]
-    assert str(eind[1])[:10] == "2023-03-31" and str(eind[3])[:10] == "2023-05-31" and np.isnat(eind[0])
-
-
-def test_declaratie_rijen_first_toewijzing_with_the_number():
-    t = toew([("A", "a", "zwaar", "2023-01-01", "2023-06-30"), ("B", "b", "zwaar", "2023-01-01", "2023-06-30"),
-              ("A", "c", "licht", "2023-01-01", "2023-06-30")])
-    d = decl([("B", "2023-01", 1), ("A", "2023-01", 1), ("Q", "2023-01", 1)])
-    # A's first row (0) is selected as index 1 of pos; B (row 1) is not selected; Q is unknown
-    assert vz._declaratie_rijen(d, t, np.array([2, 0])).tolist() == [-1, 1, -1]
-
-
-def test_label_bits_of_rows():
-    t = toew([("1", "a", "licht", "2023-01-01", "2023-06-30"), ("2", "a", "maatwerk", "2023-01-01", "2023-06-30"),
-              ("3", "a", "zwaar", "2023-01-01", "2023-06-30"), ("4", "a", "pq", "2023-01-01", "2023-06-30")])
-    assert tr.label_bits(t).tolist() == [1, 8, 4, 0]
-    assert tr._label_bits(t, np.array([2, 1])).tolist() == [4, 8]
-
-
-def test_regulier_gestopt_codes_as_on_the_texts():
-    ss = pd.DataFrame({
-        "bericht": pd.Series(["JW307", "jw307", "JW305", "JW307", "JW307"], dtype=schema.S),
-        "toewijzing_nr": pd.Series(["12", "7", "12", None, "12"], dtype=schema.S),
-        "einddatum": pd.to_datetime(pd.Series(["2023-01-31", "2023-02-28", "2023-12-31", "2023-03-31",
-                                               "2023-01-31"])).astype(schema.D),
-        "reden_beeindiging": pd.Series(["32", "31", "31", "31", " 31"], dtype=schema.S),
-    })
-    nrs = pd.Series(["7", "12", None, "5", "12"], dtype=schema.S)
-    has, eind = tr._regulier_gestopt(ss, nrs)
-    # "12": two JW307 on 31 jan, the later row (reden " 31") wins; a missing number matches a missing one
-    assert has.tolist() == [True, True, True, False, True]
-    codes, uniq = pd.factorize(nrs)
-    has2, eind2 = tr._regulier_gestopt_codes(ss, np.asarray(codes, np.int64), np.asarray(uniq, dtype=object))
-    assert has2.tolist() == has.tolist() and np.array_equal(eind2, eind, equal_nan=True)
-
-
-def test_levelgroups_nunique_with_runs_of_equal_rows():
-    from jeugdlib.metrics import _common
-
-    # runs of equal (group, value) rows are dropped before counting: same distinct counts
-    lg = _common.LevelGroups(np.array([0, 0, 0, 1, 1, 0]), ["R0", "R1"], np.array([0, 0, 1, 2, 2, 0]),
-                             ["a", "b", "c"], np.array([0, 0, 0, 0, 1, 0]), 2)
-    got = lg.nunique(np.array([5, 5, 5, 6, -1, 7]))
-    assert dict(zip(lg.key["nederland"].tolist(), got["nederland"].tolist())) == {0: 3.0, 1: 0.0}
-    regio = dict(zip(zip(lg.regio["regio"].tolist(), lg.key["regio"].tolist()), got["regio"].tolist()))
-    assert regio == {("R0", 0): 2.0, ("R1", 0): 1.0, ("R1", 1): 0.0}  # R0: {5, 7}; R1: {6}; -1 not counted
-
-
-def test_nan_naar_nul_and_client_codes_rijen():
-    x = np.array([1.5, np.nan, -0.0, 2.0])
-    assert np.array_equal(tr._nan_naar_nul(x), np.nan_to_num(x))
-    y = np.array([np.inf, np.nan, -np.inf])
-    assert np.array_equal(tr._nan_naar_nul(y), np.nan_to_num(y))
-    d = pd.DataFrame({"client_nr": pd.array([3, None, 3, 8], dtype="int64[pyarrow]")})
-    assert tr._client_codes_rijen(d, np.array([3, 1, 0])).tolist() == [8, -1, 3]

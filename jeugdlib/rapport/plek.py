@@ -21,8 +21,7 @@ KLEUREN = {"aansluitend": "#009E73", "afwijking 1-5% boven": "#E69F00", "afwijki
 
 def maanden(r: Rapport) -> pd.DataFrame:
     if "plek_maanden" not in r._cache:
-        m = P.plek_maanden(r.cleaned.toewijzingen, r.cleaned.plekken, r.params)
-        m = m[(m["regio"] == r.regio) & (m["gemeente"] == "")].copy()
+        m = P.plek_maanden(r.cleaned, regio=r.regio, gemeente="")
         m["klasse_teken"] = [k if k == "aansluitend" else f"{k} {t}" for k, t in zip(m["klasse"], m["teken"])]
         r._cache["plek_maanden"] = m
     return r._cache["plek_maanden"]

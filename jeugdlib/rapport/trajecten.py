@@ -26,45 +26,54 @@ from .reeksen import periode_naam, reeks, waarde_in
 def groepen(r: Rapport) -> list[str]:
     """The productgroepen with traject products in this region."""
     if "groepen" not in r._cache:
-        r._cache["groepen"] = T.traject_groepen(r.cleaned.toewijzingen, r.cleaned.producten)
+        r._cache["groepen"] = T.traject_groepen(r.cleaned)
     return r._cache["groepen"]
 
 
 def zorgpaden(r: Rapport) -> pd.DataFrame:
     """All zorgpaden of the traject productgroepen (client-free), computed once."""
     if "zp" not in r._cache:
-        r._cache["zp"] = T.zorgpaden(r.cleaned.toewijzingen, r.cleaned.declaraties, r.params)
+        r._cache["zp"] = T.zorgpaden_lijst(r.cleaned)
     return r._cache["zp"]
 
 
 def ratios(r: Rapport):
     if "ratios" not in r._cache:
-        r._cache["ratios"] = T.traject_ratios(r.cleaned.toewijzingen, r.cleaned.declaraties,
-                                              r.cleaned.start_stop, r.params)
+        r._cache["ratios"] = T.traject_ratios(r.cleaned)
     return r._cache["ratios"]
 
 
 def deel(r: Rapport, productgroep: str):
-    """The cleaned data restricted to one productgroep (same columns), for the
-    volume and kosten metrics of that group."""
+    """The cleaned data restricted to one productgroep, for the volume and kosten
+    metrics of that group: a cursor on the same database whose ``toewijzingen`` and
+    ``declaraties`` are those of the productgroep (tables in a schema of their own,
+    first on the cursor's search path; every other table is the report's)."""
+    from ..clean import Cleaned
+    from ..engine import run
+
     key = ("deel", productgroep)
     if key not in r._cache:
         c = r.cleaned
-        tw = c.toewijzingen[c.toewijzingen["productgroep"] == productgroep].reset_index(drop=True)
-        dec = c.declaraties[c.declaraties["productgroep"] == productgroep].reset_index(drop=True)
-        r._cache[key] = dataclasses.replace(c, toewijzingen=tw, declaraties=dec)
+        n = sum(1 for k in r._cache if isinstance(k, tuple) and k[0] == "deel")
+        naam = f"deel_{n}"
+        cur = c.con.cursor()
+        run(cur, f"CREATE SCHEMA IF NOT EXISTS {naam}")
+        for tabel in ("toewijzingen", "declaraties"):
+            run(cur, f"CREATE OR REPLACE TABLE {naam}.{tabel} AS SELECT * FROM main.{tabel} "
+                     f"WHERE productgroep = ? ORDER BY rij", [productgroep])
+        run(cur, f"SET search_path = '{naam},main'")
+        r._cache[key] = Cleaned(con=cur, params=c.params, bron=c.bron)
     return r._cache[key]
 
 
 def _kpis_groep(r: Rapport, productgroep: str, per: str = "jaar") -> pd.DataFrame:
-    from .laden import _afwerken
-    from ..metrics import kosten, volume
+    from .laden import _afwerken, module_rows
 
     key = ("kpis_groep", productgroep, per)
     if key not in r._cache:
         p = dataclasses.replace(r.params, per=per)
         d = deel(r, productgroep)
-        rows = pd.concat([volume.kpis(d, p), kosten.kpis(d, p)], ignore_index=True)
+        rows = pd.concat([module_rows(d, "volume", p), module_rows(d, "kosten", p)], ignore_index=True)
         r._cache[key] = _afwerken(rows, p)
     return r._cache[key]
 
@@ -143,7 +152,7 @@ def groep_tegels(r: Rapport, productgroep: str) -> None:
 
 def samenstelling(r: Rapport, productgroep: str) -> None:
     """Cost composition by zwaarte and variant per year, with the maatwerk/meerwerk share."""
-    ks = T.kosten_samenstelling(r.cleaned.declaraties, r.params, groepen=[productgroep], per="jaar")
+    ks = T.kosten_samenstelling(r.cleaned, groepen=[productgroep], per="jaar")
     if len(ks) == 0:
         return
     ks = ks.copy()
