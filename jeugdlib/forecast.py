@@ -14,26 +14,38 @@ for each quarter, fit on the months before it and forecast its three months);
 the error per quarter and the MAPE decide which method the report uses
 (:func:`kies_methode`), and by how much it beats the others.
 
-**Declaration lag.** Declarations arrive weeks to months after the care month, so
-the last months before the peildatum are short. This module treats the last
-``lag_maanden`` months before the peildatum's month (default 3) together with
-the peildatum's own month as *incomplete*: they are never used for fitting or in
-the backtest, and they are forecast like future months. Where what has already
-arrived is higher than the forecast, the arrived amount is kept (a month's
-eventual cost is at least what has been declared so far).
+**Where the numbers come from.** The monthly net cost per regio (and Nederland)
+is one SQL query over the cleaned ``declaraties`` (:func:`maandkosten`; Nederland
+the sum of the regions, :func:`met_nederland`); the
+methods, backtests and the choice are plain Python over that small monthly frame
+(one series per regio: a few dozen months).
 
-The allocation-based forecast of committed cost (:func:`verplichte_kosten`)
-values the maximum volume that open toewijzingen still allow after the peildatum
-at the product's tarief and multiplies by the product's recent verzilvering
-(from :mod:`jeugdlib.metrics.verzilvering`). :func:`budget_vergelijking` signals
-when the forecast for the year passes the budget: a regional budget parameter
-against the regio's total forecast, or the sum of budgetplafonds against the
-forecast of the cost that falls under those plafonds.
+**Declaration lag** (metrics.md 0.2). Declarations arrive weeks to months after
+the care month, so the last months before the peildatum are short.
+:func:`volledigheid` measures, per regio, how much of a month's eventual net cost
+had been declared k = 0, 1, 2, ... months after the month's end (from the
+declarations' ``declaratiedatum``); a month is *onvolledig* at the peildatum when
+its expected completeness is below ``volledig_drempel`` (0,95)
+(:func:`onvolledige_maanden`). Onvolledige months are never fitted or backtested;
+they are forecast like future months, and where what has already arrived is
+higher than the forecast, the arrived amount is kept (a month's eventual cost is
+at least what has been declared so far). Data without any ``declaratiedatum``
+cannot show its lag: then the last ``lag_maanden`` (3) months before the
+peildatum's month count as onvolledig (:func:`eerste_onvolledige_maand`).
 
-Entry points: :func:`kpis` (KPI rows), :func:`rapport` (everything the Prognose
-report shows for one regio), :func:`prognose_reeks` (one plain monthly series).
-Too little history never raises: the simple methods are used and
-:attr:`Prognose.redenen` says why.
+The allocation-based forecast of committed cost (:func:`verplicht`) values the
+maximum volume that open toewijzingen still allow after the peildatum at the
+product's tarief and multiplies by the product's recent verzilvering
+(:func:`jeugdlib.metrics.verzilvering.verzilvering_per_product`).
+:func:`budget_vergelijking` signals when the forecast for the year passes the
+budget: a regional budget parameter against the regio's total forecast, or the
+sum of budgetplafonds against the forecast of the cost that falls under those
+plafonds.
+
+Entry points: :func:`bereken` (everything the KPI table needs, fitted once),
+:func:`kpis` (KPI rows), :func:`rapport` (everything the Prognose report shows for
+one regio), :func:`prognose_reeks` (one plain monthly series). Too little history
+never raises: the simple methods are used and :attr:`Prognose.redenen` says why.
 
 All amounts here are in euro (float), because forecasts are not whole cents.
 Forecasts are deterministic: the monthly ETS intervals are exact (no
@@ -52,8 +64,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from . import config, schema
-from .metrics import _common
+from . import config, engine, schema
+from .metrics._common import datum, period_label
 
 #: Method names (as in ``dimensie="methode=<naam>"``) and their Dutch labels.
 METHODEN = ("vorig_jaar", "gemiddelde_12m", "ets")
@@ -64,16 +76,24 @@ METHODE_LABELS = {
 }
 #: Months of history a method needs at its fit origin.
 MIN_MAANDEN = {"vorig_jaar": 12, "gemiddelde_12m": 12, "ets": 24}
+#: Months per period of ``per``.
+PERIODE_MAANDEN = {"jaar": 12, "kwartaal": 3, "maand": 1}
 
 
 @dataclasses.dataclass(frozen=True)
 class ForecastParams:
-    """Parameters of the forecast (metrics.md section 10); a report states them.
+    """Parameters of the forecast (metrics.md sections 0.2 and 10); a report states them.
 
     * ``indexatie``: yearly tariff indexation used by ``vorig_jaar``; default
       0.0474, the 4,74% of 2023 in calibration.md (Noord-Limburg).
-    * ``lag_maanden``: months before the peildatum's month treated as incomplete
-      because of the declaration lag (see the module docstring).
+    * ``volledig_drempel``: a month is onvolledig while its expected completeness
+      is below this share (0,95; metrics.md 0.2).
+    * ``volledigheid_maanden``: the completeness curve is measured for k = 0 up to
+      this many months after a month's end (12); a month older than that counts as
+      complete. ``volledigheid_venster``: the curve is measured on this many most
+      recent months that are at least that old (12).
+    * ``lag_maanden``: only for data without a ``declaratiedatum``: months before
+      the peildatum's month treated as onvolledig (3).
     * ``backtest_kwartalen``: how many complete quarters the backtest covers (8);
       ``min_backtest_kwartalen``: fewer than this and the statsmodels method is
       not used, because its backtest would say too little (4).
@@ -81,7 +101,7 @@ class ForecastParams:
     * ``budget``: regional budget in euro for the peildatum's year, per regio
       name; overrides the sum of budgetplafonds for that regio.
     * ``verzilvering_maanden``: the product's "recent" verzilvering is taken over
-      toewijzingen that ended in this many months before the incomplete months.
+      toewijzingen that ended in this many months before the onvolledige months.
     * ``begin``: first month of history to use (default: the first month with a
       positive cost).
     * ``simulaties``: number of simulated ETS paths for interval of period totals.
@@ -96,12 +116,19 @@ class ForecastParams:
     verzilvering_maanden: int = 12
     begin: dt.date | None = None
     simulaties: int = 2000
+    volledig_drempel: float = 0.95
+    volledigheid_maanden: int = 12
+    volledigheid_venster: int = 12
 
     def __post_init__(self):
         if not 0 < self.interval < 1:
             raise ValueError(f"interval must be between 0 and 1, not {self.interval!r}")
         if self.lag_maanden < 0:
             raise ValueError(f"lag_maanden must be >= 0, not {self.lag_maanden!r}")
+        if not 0 < self.volledig_drempel <= 1:
+            raise ValueError(f"volledig_drempel must be in (0, 1], not {self.volledig_drempel!r}")
+        if self.volledigheid_maanden < 0 or self.volledigheid_venster < 1:
+            raise ValueError("volledigheid_maanden must be >= 0 and volledigheid_venster >= 1")
 
 
 # --------------------------------------------------------------------------- BLAS threads
@@ -144,9 +171,10 @@ class _EenBlasThread:
     """Run model fits with single-threaded OpenBLAS, then restore the thread count.
 
     The ETS likelihood is optimised with L-BFGS-B on a handful of parameters; on
-    such tiny problems OpenBLAS threads only add synchronisation, and on a busy
-    2-core machine a fit took 23 ms instead of 5 ms. Best effort (what
-    threadpoolctl does, without the dependency): without OpenBLAS it does nothing.
+    such tiny problems OpenBLAS threads only add synchronisation: with them one
+    series' fits (backtest and forecast) cost about four times the CPU time, which
+    counts with 40+ regions on a shared machine. Best effort (what threadpoolctl
+    does, without the dependency): without OpenBLAS it does nothing.
     """
 
     def __enter__(self):
@@ -173,12 +201,19 @@ def _maand(ts) -> pd.Timestamp:
     return pd.Timestamp(ts).to_period("M").start_time
 
 
+def _months(start, stop) -> pd.DatetimeIndex:
+    """Month starts in [start, stop)."""
+    return pd.date_range(_maand(start), pd.Timestamp(stop) - pd.Timedelta(days=1), freq="MS")
+
+
 def eerste_onvolledige_maand(peildatum, lag_maanden: int = 3) -> pd.Timestamp:
-    """First month treated as incomplete: the peildatum's month minus ``lag_maanden``.
+    """First month treated as onvolledig with a *fixed* lag: the peildatum's month
+    minus ``lag_maanden`` (used only for data without a ``declaratiedatum``; see
+    :func:`onvolledige_maanden` for the measured lag).
 
     The peildatum is exclusive, so a peildatum on the 1st of a month leaves that
     month out entirely: with peildatum 2024-08-01 and a lag of 3 the months
-    2024-05 up to 2024-07 are incomplete and 2024-04 is the last complete month.
+    2024-05 up to 2024-07 are onvolledig and 2024-04 is the last complete month.
     """
     return _maand(peildatum) - pd.DateOffset(months=lag_maanden)
 
@@ -199,129 +234,189 @@ def horizon_einde(peildatum) -> pd.Timestamp:
     return max(end, year_end)
 
 
-def _months(start, stop) -> pd.DatetimeIndex:
-    """Month starts in [start, stop)."""
-    return pd.date_range(_maand(start), pd.Timestamp(stop) - pd.Timedelta(days=1), freq="MS")
+def _peil(c, peildatum) -> pd.Timestamp:
+    return pd.Timestamp(peildatum if peildatum is not None else c.params.peildatum)
 
 
-def _maandnummers(d) -> np.ndarray:
-    """Months since 1970-01 (int64) of datetime values."""
-    return np.asarray(d, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+# --------------------------------------------------------------------------- declaration lag
+
+
+def heeft_declaratiedatum(c) -> bool:
+    """Whether any cleaned declaration item carries its ``declaratiedatum`` (else the
+    lag cannot be measured and the fixed ``lag_maanden`` is used)."""
+    return bool(c.con.execute("SELECT count(declaratiedatum) FROM declaraties").fetchall()[0][0])
+
+
+def volledigheid(c, fp: ForecastParams | None = None, peildatum=None) -> pd.DataFrame:
+    """Completeness curve of the declarations per regio (and Nederland), measured
+    from the data (metrics.md 0.2, "Declaration lag").
+
+    For k = 0 .. ``fp.volledigheid_maanden`` (H): the share of a month's eventual
+    net cost that had been declared k months after the month's end, i.e. by
+    declarations dated before the first day of month m + 1 + k. Measured on the
+    ``fp.volledigheid_venster`` most recent care months that are at least H months
+    old at the peildatum (their cost declared by the peildatum counts as their
+    eventual cost), summed over those months: sum(declared by then) / sum(eventual).
+    Only items with a ``declaratiedatum`` count (a netted item carries the date of
+    its first debet line, :mod:`jeugdlib.clean`).
+
+    Columns ``regio``, ``k``, ``volledigheid`` (fraction; net cost, so credits can
+    make it dip). Empty when no item in the reference months has a declaratiedatum,
+    or a regio's reference months have no positive cost.
+    """
+    fp = fp or ForecastParams()
+    peil = _maand(_peil(c, peildatum))
+    h = fp.volledigheid_maanden
+    laatste = peil - pd.DateOffset(months=h + 1)  # the newest month at least H months past its end
+    eerste = laatste - pd.DateOffset(months=fp.volledigheid_venster - 1)
+    out = engine.df(c.con, f"""
+        WITH d AS (  -- reference months' items, with the month (after the care month) they were declared in
+            SELECT regio, bedrag_cent::DOUBLE / 100.0 AS kosten,
+                   greatest(datediff('month', maand, declaratiedatum), 0) AS k_gedeclareerd
+            FROM declaraties
+            WHERE declaratiedatum IS NOT NULL AND maand BETWEEN {datum(eerste)} AND {datum(laatste)}),
+        per_k AS (
+            SELECT CASE WHEN grouping(regio) = 1 THEN '{config.NEDERLAND}' ELSE regio END AS regio,
+                   k_gedeclareerd, sum(kosten) AS kosten
+            FROM d GROUP BY GROUPING SETS ((regio, k_gedeclareerd), (k_gedeclareerd)))
+        SELECT p.regio, k.range AS k,
+               coalesce(sum(p.kosten) FILTER (WHERE p.k_gedeclareerd <= k.range), 0) / sum(p.kosten) AS volledigheid
+        FROM per_k p CROSS JOIN range(0, {h + 1}) k
+        GROUP BY p.regio, k.range HAVING sum(p.kosten) > 0
+        ORDER BY p.regio, k""")
+    return out.astype({"regio": schema.S, "k": "int64", "volledigheid": "float64"})
+
+
+def vertraging(curve: pd.DataFrame, drempel: float = 0.95, h: int = 12) -> dict[str, int]:
+    """Per regio of a :func:`volledigheid` curve: the fewest months K after its end
+    from which a month counts as complete, i.e. the curve is at least ``drempel``
+    for every k from K up to ``h`` (beyond ``h`` a month is complete by definition).
+    A month with k < K months past its end at the peildatum is onvolledig."""
+    out = {}
+    for regio, g in curve.groupby("regio", sort=True):
+        v = dict(zip(g["k"], g["volledigheid"]))
+        k_min = h + 1
+        for k in range(h, -1, -1):
+            if v.get(k, 0.0) < drempel:
+                break
+            k_min = k
+        out[str(regio)] = k_min
+    return out
+
+
+def onvolledig_vanaf(c, fp: ForecastParams | None = None, peildatum=None) -> dict[str, pd.Timestamp]:
+    """First onvolledige month per regio (and Nederland): the peildatum's month minus
+    the :func:`vertraging` of the regio's curve; a regio without a curve of its own
+    takes Nederland's. Key ``""``: the default for any other series (Nederland's).
+
+    Falls back to the fixed :func:`eerste_onvolledige_maand` (``fp.lag_maanden``)
+    when the data has no ``declaratiedatum`` at all, or none in the reference
+    months (history shorter than the curve needs)."""
+    fp = fp or ForecastParams()
+    peil = _peil(c, peildatum)
+    vast = eerste_onvolledige_maand(peil, fp.lag_maanden)
+    curve = volledigheid(c, fp, peil) if heeft_declaratiedatum(c) else None
+    if curve is None or len(curve) == 0:
+        return {"": vast}
+    k = vertraging(curve, fp.volledig_drempel, fp.volledigheid_maanden)
+    out = {regio: _maand(peil) - pd.DateOffset(months=n) for regio, n in k.items()}
+    out[""] = out.get(config.NEDERLAND, vast)
+    return out
+
+
+def _vanaf(cuts: Mapping[str, pd.Timestamp], regio: str) -> pd.Timestamp:
+    return cuts.get(regio, cuts[""])
+
+
+def onvolledige_maanden(c, regio: str, fp: ForecastParams | None = None, peildatum=None) -> pd.DataFrame:
+    """The recent months of ``regio`` (or ``Nederland``) and whether each is onvolledig
+    at the peildatum (metrics.md 0.2).
+
+    One row per month from ``volledigheid_maanden`` + 1 months before the
+    peildatum's month (with a fixed lag: from the month before the first onvolledige
+    one) up to the month holding the day before the peildatum: ``maand``, ``k``
+    (whole months past the month's end at the peildatum; -1 for a month the
+    peildatum cuts), ``volledigheid`` (expected completeness from the regio's curve,
+    or Nederland's; 1 beyond the curve, 0 for k = -1; NaN with the fixed lag) and
+    ``onvolledig`` (expected completeness below ``volledig_drempel``, counted from
+    the first month where that holds for every later month)."""
+    fp = fp or ForecastParams()
+    peil = _peil(c, peildatum)
+    cuts = onvolledig_vanaf(c, fp, peil)
+    vanaf = _vanaf(cuts, regio)
+    gemeten = len(cuts) > 1
+    pm = _maand(peil)
+    begin = pm - pd.DateOffset(months=fp.volledigheid_maanden + 1) if gemeten else vanaf - pd.DateOffset(months=1)
+    maanden = _months(begin, peil)
+    k = np.array([(pm.year - m.year) * 12 + pm.month - m.month - 1 for m in maanden], dtype="int64")
+    if gemeten:
+        curve = volledigheid(c, fp, peil)
+        eigen = curve[curve["regio"] == (regio if (curve["regio"] == regio).any() else config.NEDERLAND)]
+        v = dict(zip(eigen["k"].tolist(), eigen["volledigheid"].tolist()))
+        vol = [0.0 if j < 0 else v.get(j, 1.0) for j in k.tolist()]
+    else:
+        vol = [np.nan] * len(k)
+    return pd.DataFrame({"maand": maanden, "k": k, "volledigheid": np.asarray(vol, dtype="float64"),
+                         "onvolledig": maanden >= vanaf})
 
 
 # --------------------------------------------------------------------------- series
 
 
-def maandkosten(declaraties: pd.DataFrame, by: tuple[str, ...] = ("regio",),
-                nederland: bool = True) -> pd.DataFrame:
-    """Net declared cost per month (euro), per group ``by`` (metrics.md 1, ``kosten``).
+def maandkosten_sql(by: tuple[str, ...] = ("regio",), waar: str = "true") -> str:
+    """SQL: net declared cost per month in euro (metrics.md 1, ``kosten``) per group ``by``.
 
-    One row per group and ``maand`` with column ``kosten``; a line belongs to the
-    month of its ``periode_begin`` (the ``maand`` column of Cleaned.declaraties).
-    With ``nederland`` the total over all regions is added with regio
-    ``Nederland`` (and, when ``by`` has more columns, per their values).
-    Missing regio/segment values are grouped as ``onbekend``.
-    """
-    return _maandkosten(declaraties, by, nederland)
+    Over the items of ``declaraties`` where ``waar`` holds; an item belongs to the
+    month of its ``periode_begin`` (column ``maand``). Missing ``by`` values are
+    grouped as ``onbekend``. Columns: ``by``, ``maand``, ``kosten``; sorted."""
+    keys = ", ".join(f"coalesce({b}, 'onbekend') AS {b}" for b in by)
+    return f"""
+        SELECT {keys}, maand, coalesce(sum(bedrag_cent), 0)::DOUBLE / 100.0 AS kosten
+        FROM declaraties WHERE maand IS NOT NULL AND ({waar})
+        GROUP BY ALL ORDER BY ALL"""
 
 
-def _maandkosten(declaraties: pd.DataFrame, by: tuple[str, ...], nederland: bool,
-                 rijen: np.ndarray | None = None, cellen=None) -> pd.DataFrame:
-    """:func:`maandkosten` of the rows of ``declaraties`` where ``rijen`` (bool, None:
-    all) is true, without copying them out of the frame; ``cellen``:
-    :func:`_maandcellen` of ``declaraties`` and ``by`` when the caller has them."""
-    by = list(by)
-    out = _maandsommen(declaraties, by, rijen, cellen)
-    if nederland and "regio" in by:
-        # The total from the regional aggregates (no second pass over the records).
-        rest = [c for c in by if c != "regio"]
-        nl = out.groupby(rest + ["maand"], observed=True, sort=True)["kosten"].sum().reset_index()
-        nl["regio"] = config.NEDERLAND
-        out = pd.concat([out, nl[by + ["maand", "kosten"]]], ignore_index=True)
-        out["regio"] = out["regio"].astype(schema.S)
+def met_nederland(tab: pd.DataFrame, kolom: str = "kosten") -> pd.DataFrame:
+    """``tab`` (columns regio, other keys, maand, ``kolom``: one row per regio and
+    month) with the total over the regions added as regio ``Nederland``.
+
+    The total is the sum of the regions' monthly amounts in euro (pandas' compensated
+    sum, in regio order), as the numpy engine computed it: the ETS fit reacts to the
+    last bit of its input (summing the cents instead moved a forecast in the 9th
+    digit), and the KPI table is held equal to the earlier version's."""
+    rest = [c for c in tab.columns if c not in ("regio", "maand", kolom)]
+    nl = tab.sort_values(["regio", *rest, "maand"]).groupby([*rest, "maand"], sort=True)[kolom].sum().reset_index()
+    nl["regio"] = config.NEDERLAND
+    out = pd.concat([tab, nl[tab.columns]], ignore_index=True)
+    out["regio"] = out["regio"].astype(schema.S)
     return out
 
 
-def _maandsommen(declaraties: pd.DataFrame, by: list[str], rijen: np.ndarray | None = None,
-                 cellen=None) -> pd.DataFrame:
-    """Sum of ``bedrag_cent`` in euro per ``by`` x ``maand`` over the rows where
-    ``rijen`` is true (None: all), sorted by those keys, missing ``by`` values as
-    ``onbekend`` and rows without a month left out: a groupby-sum on the integer
-    cells of :func:`_maandcellen` (``cellen``: when the caller has them) and
-    ``np.bincount`` instead of hashing millions of strings. Sums are exact: whole
-    cents stay below 2**53."""
-    key, cent, labels, lo, nm = cellen if cellen is not None else _maandcellen(declaraties, by)
-    ok = key >= 0
-    if rijen is not None:
-        ok = ok & rijen
-    if not ok.all():
-        key, cent = key[ok], cent[ok]
-    size = int(np.prod([len(x) for x in labels], dtype=np.int64))
-    # one cell per label combination x month: a small dense table
-    cells = np.flatnonzero(np.bincount(key, minlength=size * nm))
-    som = np.bincount(key, weights=cent, minlength=size * nm)[cells]
-    out = {}
-    rest = cells // nm
-    for c, srt in reversed(list(zip(by, labels))):
-        out[c] = srt[rest % len(srt)]
-        rest = rest // len(srt)
-    res = pd.DataFrame({c: pd.array(out[c], dtype=schema.S) for c in by})
-    res["maand"] = ((cells % nm) + lo).astype("datetime64[M]").astype("datetime64[ns]")
-    res["kosten"] = som / 100.0
-    return res
+def maandkosten(c, by: tuple[str, ...] = ("regio",), nederland: bool = True, waar: str = "true") -> pd.DataFrame:
+    """:func:`maandkosten_sql` as a frame (``maand`` as datetime64); with ``nederland``
+    (and ``regio`` in ``by``) also the total over all regions as regio ``Nederland``
+    (:func:`met_nederland`, per value of the other ``by`` columns)."""
+    out = engine.df(c.con, maandkosten_sql(by, waar))
+    out = out.astype({b: schema.S for b in by} | {"maand": "datetime64[ns]", "kosten": "float64"})
+    return met_nederland(out) if nederland and "regio" in by else out
 
 
-def _maandcellen(declaraties: pd.DataFrame, by: list[str]):
-    """Per row of ``declaraties`` its cell ``by`` x ``maand`` as one int64 (negative:
-    no month), the amounts in cent (float64, missing 0), the sorted distinct labels
-    per ``by`` column (missing as ``onbekend``), the first month (months since
-    1970-01) and the number of months: cell = (label codes, mixed radix) x months +
-    month - first. From the cached column codes (:func:`_common.column_codes`, also
-    of ``maand``: its few distinct months are converted, not every row)."""
-    key = np.zeros(len(declaraties), dtype=np.int64)
-    labels = []
-    for c in by:
-        codes, uniq = _common.column_codes(declaraties, c)
-        lab = pd.Series(np.append(uniq, None), dtype=schema.S).fillna("onbekend").to_numpy(dtype=object)
-        srt, inv = np.unique(lab, return_inverse=True)  # sorted distinct labels ("onbekend" merged)
-        key *= len(srt)
-        key += inv[codes]  # (code -1, missing, takes the last label: "onbekend")
-        labels.append(srt)
-    mc, mu = _common.column_codes(declaraties, "maand")  # NaT: -1
-    mi = _maandnummers(pd.DatetimeIndex(mu, dtype="datetime64[ns]"))  # months since 1970-01 per code
-    lo = int(mi.min()) if len(mi) else 0
-    nm = int(mi.max()) - lo + 1 if len(mi) else 1  # (any range holding the months gives the same sums)
-    size = int(np.prod([len(x) for x in labels], dtype=np.int64))
-    key *= nm
-    key += np.append(mi - lo, -size * nm - 1)[mc]  # no month (code -1): below every cell
-    cent = declaraties["bedrag_cent"].to_numpy(dtype="float64", na_value=0.0)
-    return key, cent, labels, lo, nm
+def reeks(maandtabel: pd.DataFrame, eind) -> pd.Series:
+    """One group's monthly cost (rows ``maand``, ``kosten`` of :func:`maandkosten`) as a
+    gapless series: months without lines are 0, from the first month with positive
+    cost to the month holding the day before ``eind`` (the peildatum); float64 euro
+    indexed by month start (freq ``MS``); empty without a positive month."""
+    s = maandtabel.set_index("maand")["kosten"].astype("float64").sort_index()
+    pos = s[s > 0]
+    if len(pos) == 0 or pos.index[0] >= pd.Timestamp(eind):
+        return pd.Series([], dtype="float64", index=pd.DatetimeIndex([], freq="MS"), name="kosten")
+    return s.reindex(_months(pos.index[0], eind), fill_value=0.0).rename("kosten")
 
 
-def _reeksen(groepen, eind) -> list[tuple[object, pd.Series]]:
-    """(key, series) for each (key, grp) of ``groepen`` (groups of a
-    :func:`maandkosten` table: one row per month): the group's monthly cost as a
-    gapless series (months without lines = 0) from its first month with positive
-    cost to the month holding the day before ``eind`` (the peildatum); float64
-    euro, indexed by month start (freq ``MS``), empty without a positive month.
-    On numpy: each series is a slice of one month index, filled with its months' costs."""
-    groepen = [(key, _maandnummers(grp["maand"].to_numpy()), grp["kosten"].to_numpy(dtype="float64"))
-               for key, grp in groepen]
-    last = int(_maandnummers([pd.Timestamp(eind) - pd.Timedelta(days=1)])[0])  # month holding eind - 1 day
-    lo = min((int(m.min()) for _, m, _ in groepen if len(m)), default=0)
-    alle = _months(pd.Timestamp(np.datetime64(lo, "M")), eind)  # months lo .. last (freq MS)
-    out = []
-    for key, m, kosten in groepen:
-        pos = m[kosten > 0]
-        begin = int(pos.min()) if len(pos) else None  # the first month with positive cost
-        if begin is None or begin > last:
-            out.append((key, pd.Series([], dtype="float64", index=pd.DatetimeIndex([], freq="MS"), name="kosten")))
-            continue
-        vals = np.zeros(last - begin + 1)
-        sel = (m >= begin) & (m <= last)
-        vals[m[sel] - begin] = kosten[sel]
-        out.append((key, pd.Series(vals, index=alle[begin - lo:], name="kosten")))
-    return out
+def _reeksen(tab: pd.DataFrame, by: list[str], eind) -> list[tuple[tuple[str, ...], pd.Series]]:
+    """(key, :func:`reeks`) of every group ``by`` of a :func:`maandkosten` table, sorted by key."""
+    return [((k,) if isinstance(k, str) else tuple(k), reeks(g, eind))
+            for k, g in tab.groupby(by if len(by) > 1 else by[0], sort=True)]
 
 
 # --------------------------------------------------------------------------- methods
@@ -337,18 +432,16 @@ def voorspel_vorig_jaar(y: pd.Series, maanden: pd.DatetimeIndex, indexatie: floa
     if len(y) < 12:
         raise ValueError("vorig_jaar needs 12 months of history")
     maanden = pd.DatetimeIndex(maanden)
-    d = maanden.to_numpy(dtype="datetime64[ns]")
-    mn = d.astype("datetime64[M]")
-    k = -((_maandnummers(y.index[-1:]) - mn.astype(np.int64)) // 12)  # ceil(months after the last one / 12)
-    if (mn.astype("datetime64[ns]") == d).all():  # month starts: month arithmetic
-        bron = (mn - 12 * k).astype("datetime64[ns]")
-    else:
-        bron = pd.DatetimeIndex([m - pd.DateOffset(months=12 * int(j)) for m, j in zip(maanden, k)])
-    pos = y.index.get_indexer(bron)
-    if (pos < 0).any():
-        raise KeyError(f"vorig_jaar: {bron[pos < 0][0]} is not in the history")
-    factor = np.array([(1.0 + indexatie) ** int(j) for j in k], dtype="float64")  # Python's float power
-    return pd.Series(y.to_numpy(dtype="float64")[pos] * factor, index=maanden, dtype="float64", name="vorig_jaar")
+    last = y.index[-1]
+    waarden = []
+    for m in maanden:
+        na = (m.year - last.year) * 12 + m.month - last.month  # months after the last observed one
+        k = -(-na // 12)  # ceil: years to step back
+        bron = m - pd.DateOffset(months=12 * k)
+        if bron not in y.index:
+            raise KeyError(f"vorig_jaar: {bron} is not in the history")
+        waarden.append(float(y[bron]) * (1.0 + indexatie) ** k)
+    return pd.Series(waarden, index=maanden, dtype="float64", name="vorig_jaar")
 
 
 def voorspel_gemiddelde(y: pd.Series, maanden: pd.DatetimeIndex, venster: int = 12) -> pd.Series:
@@ -362,20 +455,15 @@ def voorspel_gemiddelde(y: pd.Series, maanden: pd.DatetimeIndex, venster: int = 
     return pd.Series(float(y.iloc[-venster:].mean()), index=maanden, dtype="float64", name="gemiddelde_12m")
 
 
-def _ets_fit(y: pd.Series, als_reeks: bool = True):
-    """The fitted ETS model of ``y`` scaled to mean 1, and the scale. The model gets
-    the values without their month index (the numbers are the same; it then skips
-    the date bookkeeping of every fit, forecast and simulation): as a Series with a
-    RangeIndex (``als_reeks``: what ``get_prediction`` needs), else a plain array
-    (enough for the backtest's point forecasts)."""
+def _ets_fit(y: pd.Series):
+    """The fitted ETS model of ``y`` scaled to mean 1 (a plain RangeIndex: the model
+    needs no dates), and the scale."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     scale = float(np.abs(y).mean())
     if not np.isfinite(scale) or scale == 0:
         raise ValueError("ets: series is zero")
-    ys = y.to_numpy(dtype="float64") / scale
-    if als_reeks:
-        ys = pd.Series(ys)
+    ys = pd.Series(y.to_numpy(dtype="float64") / scale)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = ETSModel(ys, error="add", trend="add", damped_trend=True, seasonal="add",
@@ -442,7 +530,7 @@ def _voorspel(methode: str, y: pd.Series, maanden: pd.DatetimeIndex, fp: Forecas
     if methode == "ets":  # point forecast only (the backtest needs no interval)
         if len(y) < MIN_MAANDEN["ets"]:
             raise ValueError("ets needs 24 months of history")
-        res, scale = _ets_fit(y, als_reeks=False)
+        res, scale = _ets_fit(y)
         return pd.Series(np.asarray(res.forecast(len(maanden))) * scale, index=maanden, name="ets")
     raise ValueError(f"unknown method {methode!r}")
 
@@ -541,8 +629,8 @@ def kies_methode(m: pd.Series) -> tuple[str | None, pd.Series]:
 class Prognose:
     """The forecast of one series (a regio, or a regio x segment) with its backtest.
 
-    * ``realisatie``: monthly cost as declared so far (euro), incl. incomplete months;
-    * ``eerste_onvolledig``: first month treated as incomplete (not fitted);
+    * ``realisatie``: monthly cost as declared so far (euro), incl. onvolledige months;
+    * ``eerste_onvolledig``: first month treated as onvolledig (not fitted);
     * ``voorspelling``: one row per forecast month and method: ``maand``,
       ``methode``, ``waarde``, ``ondergrens``, ``bovengrens`` (interval: exact for
       ``ets``, empirical from the backtest errors for the simple methods);
@@ -562,7 +650,7 @@ class Prognose:
     voorsprong: pd.Series
     methoden: tuple[str, ...]
     redenen: list[str]
-    paden: np.ndarray | None = None  # ETS simulated paths (repetitions x months)
+    paden: np.ndarray | None = None  # ETS simulated paths (repetitions x forecast months)
     interval: float = 0.8  # coverage of ondergrens..bovengrens
 
     def aangevuld(self, methode: str | None = None) -> pd.DataFrame:
@@ -594,117 +682,60 @@ class Prognose:
         The months are those of :meth:`aangevuld`. Only whole periods inside the
         data plus horizon are given (so no partial next year). Interval of a
         total: for ``ets`` from the simulated paths (quantiles of the path sums,
-        fixed seed), otherwise the sum of the monthly bounds (the empirical
-        interval is a relative band, so it adds up). Columns ``periode``,
-        ``waarde``, ``ondergrens``, ``bovengrens``, ``prognose`` (always true).
+        fixed seed; each path floored at what has arrived), otherwise the sum of
+        the monthly bounds (the empirical interval is a relative band, so it adds
+        up). Columns ``periode``, ``waarde``, ``ondergrens``, ``bovengrens``,
+        ``prognose`` (always true).
         """
-        lab, waarde, onder, boven = _periode_totalen(self, per, methode or self.beste)
-        return pd.DataFrame({"periode": lab, "waarde": waarde, "ondergrens": onder, "bovengrens": boven,
-                             "prognose": np.ones(len(lab), dtype=bool)})
-
-
-#: Months per period of ``per``.
-_PERIODE_MAANDEN = {"jaar": 12, "kwartaal": 3, "maand": 1}
-
-
-def _periode_labels(start: np.ndarray, per: str) -> np.ndarray:
-    """Labels ('2023', '2023-Q2', '2023-05', as :func:`_common.period_label`) of the
-    periods that start in the months ``start`` (months since 1970-01); object array."""
-    jaar, mnd = start // 12 + 1970, start % 12 + 1
-    if per == "jaar":
-        lab = [str(j) for j in jaar]
-    elif per == "kwartaal":
-        lab = [f"{j}-Q{(m - 1) // 3 + 1}" for j, m in zip(jaar, mnd)]
-    else:
-        lab = [f"{j}-{m:02d}" for j, m in zip(jaar, mnd)]
-    return np.array(lab, dtype=object)
-
-
-def _som_per_rij(v: np.ndarray) -> np.ndarray:
-    """Sum of each row of ``v`` from left to right, NaN skipped (0 when none), with the
-    compensated (Kahan) summation of pandas' ``groupby(...).sum()``, so that the totals
-    equal a groupby over the rows' cells to the last bit. A loop over the (at most 12)
-    columns, vectorised over the rows."""
-    s = np.zeros(len(v))
-    comp = np.zeros(len(v))
-    for j in range(v.shape[1]):
-        x = v[:, j]
-        ok = ~np.isnan(x)
-        y = x - comp
-        t = s + y
-        c = (t - s) - y
-        c[np.isnan(c)] = 0.0  # an infinite value: no compensation (as pandas)
-        s = np.where(ok, t, s)
-        comp = np.where(ok, c, comp)
-    return s
-
-
-def _periode_totalen(p: Prognose, per: str, methode: str | None):
-    """:meth:`Prognose.per_periode` as arrays (labels, waarde, ondergrens, bovengrens), on
-    numpy: the months of :meth:`Prognose.aangevuld` start in January, so the whole
-    periods are the rows of one reshape of them."""
-    if methode is None:
-        raise ValueError(f"{p.naam}: no forecast")
-    if per not in _PERIODE_MAANDEN:
-        raise ValueError(f"unknown per {per!r}")
-    size = _PERIODE_MAANDEN[per]
-    f = p.voorspelling
-    is_m = f["methode"].to_numpy(dtype=object) == methode
-    fm = _maandnummers(f["maand"].to_numpy()[is_m])
-    leeg = np.array([], dtype=object), np.array([]), np.array([]), np.array([])
-    if len(fm) == 0:  # no forecast month: no period
-        return leeg
-    rm = _maandnummers(p.realisatie.index)
-    first = int(min(fm.min(), rm.min() if len(rm) else fm.min())) // 12 * 12  # January
-    n = int(max(fm.max(), rm.max() if len(rm) else fm.max())) - first + 1
-    real = np.zeros(n)
-    real[rm - first] = p.realisatie.to_numpy(dtype="float64")
-    pos = fm - first
-    prog = np.zeros(n, dtype=bool)
-    prog[pos] = True
-    maand = []  # realised where complete, else max(arrived so far, forecast)
-    for c in ("waarde", "ondergrens", "bovengrens"):
-        x = real.copy()
-        x[pos] = np.maximum(real[pos], f[c].to_numpy(dtype="float64")[is_m])
-        maand.append(x)
-    k = n // size  # whole periods
-    ids = np.flatnonzero(prog[:k * size].reshape(k, size).any(axis=1))
-    if len(ids) == 0:
-        return leeg
-    waarde, onder, boven = (_som_per_rij(x[:k * size].reshape(k, size)[ids]) for x in maand)
-    if methode == "ets" and p.paden is not None:
-        paths = np.maximum(p.paden, real[pos][None, :])
-        fper = pos // size
-        alpha = (1.0 - p.interval) / 2.0
-        for i, pid in enumerate(ids):  # a few periods per series
-            blok = slice(pid * size, (pid + 1) * size)
-            gerealiseerd = maand[0][blok][~prog[blok]]
-            base = float(np.where(np.isnan(gerealiseerd), 0.0, gerealiseerd).sum())
-            sums = paths[:, fper == pid].sum(axis=1) + base
-            onder[i] = float(np.quantile(sums, alpha))
-            boven[i] = float(np.quantile(sums, 1 - alpha))
-    return _periode_labels(first + ids * size, per), waarde, onder, boven
+        methode = methode or self.beste
+        if methode is None:
+            raise ValueError(f"{self.naam}: no forecast")
+        if per not in PERIODE_MAANDEN:
+            raise ValueError(f"unknown per {per!r}")
+        cols = ["periode", "waarde", "ondergrens", "bovengrens", "prognose"]
+        if not (self.voorspelling["methode"] == methode).any():
+            return pd.DataFrame({c: pd.Series([], dtype=object if c == "periode" else "float64") for c in cols})
+        a = self.aangevuld(methode)
+        a["periode"] = period_label(pd.Series(a.index), per).to_numpy(dtype=object)
+        g = a.groupby("periode", sort=False)
+        tot = g[["waarde", "ondergrens", "bovengrens"]].sum()
+        keep = (g.size() == PERIODE_MAANDEN[per]) & g["prognose"].any()  # whole, with a forecast month
+        tot = tot[keep]
+        if methode == "ets" and self.paden is not None:
+            alpha = (1.0 - self.interval) / 2.0
+            prog = a[a["prognose"]]  # the forecast months, in the order of the paths' columns
+            paden = np.maximum(self.paden, self.realisatie.reindex(prog.index, fill_value=0.0).to_numpy()[None, :])
+            basis = a[~a["prognose"]].groupby("periode")["waarde"].sum()  # the realised months per period
+            lab = prog["periode"].to_numpy()
+            sums = [paden[:, lab == p].sum(axis=1) + basis.get(p, 0.0) for p in tot.index]  # a few periods
+            tot["ondergrens"] = [float(np.quantile(x, alpha)) for x in sums]
+            tot["bovengrens"] = [float(np.quantile(x, 1 - alpha)) for x in sums]
+        out = tot.reset_index()
+        out["prognose"] = True
+        return out[cols]
 
 
 def prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams | None = None,
-                   naam: str = "") -> Prognose:
+                   naam: str = "", eerste_onvolledig=None) -> Prognose:
     """Forecast one monthly series with all methods, backtest them, choose the best.
 
-    ``y_all`` is the monthly cost as declared up to the peildatum (incomplete
-    months included; they are cut off here, see the module docstring). Too
-    little history never raises: a method that cannot be used is left out and
-    :attr:`Prognose.redenen` says why, e.g. "te weinig historie (18 volledige
-    maanden): het statsmodels-model vraagt er minstens 24".
+    ``y_all`` is the monthly cost as declared up to the peildatum (onvolledige
+    months included; they are cut off here from ``eerste_onvolledig``, default the
+    fixed :func:`eerste_onvolledige_maand`). Too little history never raises: a
+    method that cannot be used is left out and :attr:`Prognose.redenen` says why,
+    e.g. "te weinig historie (18 volledige maanden): het statsmodels-model vraagt
+    er minstens 24".
     """
     fp = fp or ForecastParams()
-    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401  (load scipy's BLAS first)
+    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401  (loads scipy's BLAS before it is tuned)
 
     with _EenBlasThread():
-        return _prognose_reeks(y_all, peildatum, fp, naam)
+        return _prognose_reeks(y_all, peildatum, fp, naam, eerste_onvolledig)
 
 
-def _prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams, naam: str) -> Prognose:
-    cut = eerste_onvolledig = eerste_onvolledige_maand(peildatum, fp.lag_maanden)
+def _prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams, naam: str, eerste_onvolledig) -> Prognose:
+    cut = _maand(eerste_onvolledig) if eerste_onvolledig is not None else \
+        eerste_onvolledige_maand(peildatum, fp.lag_maanden)
     if fp.begin is not None:
         y_all = y_all[y_all.index >= _maand(fp.begin)]
     y = y_all[y_all.index < cut]
@@ -729,8 +760,7 @@ def _prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams, naam: str) 
             methoden.append("ets")
 
     # Backtest: all methods on the same quarters.
-    kw_simple = backtest_kwartalen(y, fp.backtest_kwartalen, 12)
-    kwartalen = kw_simple
+    kwartalen = backtest_kwartalen(y, fp.backtest_kwartalen, 12)
     if "ets" in methoden:
         kw_ets = backtest_kwartalen(y, fp.backtest_kwartalen, MIN_MAANDEN["ets"])
         if len(kw_ets) < fp.min_backtest_kwartalen:
@@ -784,7 +814,7 @@ def _prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams, naam: str) 
         parts.append(f)
     cols = ["maand", "methode", "waarde", "ondergrens", "bovengrens"]
     voorsp = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
-    return Prognose(naam=naam, realisatie=y_all.copy(), eerste_onvolledig=eerste_onvolledig,
+    return Prognose(naam=naam, realisatie=y_all.copy(), eerste_onvolledig=cut,
                     voorspelling=voorsp, backtest=bt.reset_index(drop=True), mape=m, beste=beste,
                     voorsprong=voorsprong, methoden=tuple(methoden), redenen=redenen, paden=paden,
                     interval=fp.interval)
@@ -793,62 +823,34 @@ def _prognose_reeks(y_all: pd.Series, peildatum, fp: ForecastParams, naam: str) 
 # --------------------------------------------------------------------------- regions
 
 
+def _binnen_regio(regio: str | None) -> str:
+    """SQL condition on declaraties for one regio (all rows for None or Nederland)."""
+    if regio is None or regio == config.NEDERLAND:
+        return "true"
+    return f"regio = {engine._lit(regio)}"
+
+
 def prognoses(cleaned, fp: ForecastParams | None = None, *, segment: bool = False,
               peildatum=None, regio: str | None = None) -> dict[tuple[str, ...], Prognose]:
     """Forecast per regio (and ``Nederland``), or per regio x segment with ``segment=True``.
 
     Keys are ``(regio,)`` or ``(regio, segment)``. Series come from
-    ``cleaned.declaraties`` (net items, month of periode_begin; all history
-    before the peildatum is used, not only the analysis window ``params.start``,
-    because the models need years of history). A segment whose history is too
-    short gets the simple methods and a reason, like a region. With ``regio``
-    only that regio's series are forecast (``Nederland``: the total).
+    :func:`maandkosten` (all history before the peildatum is used, not only the
+    analysis window ``params.start``, because the models need years of history);
+    each is fitted on its regio's complete months (:func:`onvolledig_vanaf`). A
+    segment whose history is too short gets the simple methods and a reason, like
+    a region. With ``regio`` only that regio's series are forecast (``Nederland``:
+    the total).
     """
     fp = fp or ForecastParams()
-    peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
-    return _fit_reeksen(_prognose_taken(cleaned, peil, segment=segment, regio=regio), peil, fp)
-
-
-def _prognose_taken(cleaned, peil: pd.Timestamp, *, segment: bool = False, regio: str | None = None,
-                    cellen=None) -> list:
-    """The series :func:`prognoses` forecasts: a list of (key, monthly series, name).
-    ``cellen``: :func:`_maandcellen` of the declarations by regio, when the caller has them."""
-    by = ("regio", "segment") if segment else ("regio",)
-    dec = cleaned.declaraties
-    rijen = None
-    if regio is not None and regio != config.NEDERLAND:
-        rijen = (dec["regio"] == regio).fillna(False).to_numpy(dtype=bool)
-    tab = _maandkosten(dec, by, regio is None or regio == config.NEDERLAND, rijen, None if segment else cellen)
+    peil = _peil(cleaned, peildatum)
+    cuts = onvolledig_vanaf(cleaned, fp, peil)
+    by = ["regio", "segment"] if segment else ["regio"]
+    tab = maandkosten(cleaned, tuple(by), regio is None or regio == config.NEDERLAND, _binnen_regio(regio))
     if regio is not None:
         tab = tab[tab["regio"] == regio]
-    out = []
-    for key, y in _reeksen(tab.groupby(list(by), sort=True, observed=True), peil):  # one per series
-        key = tuple(key) if isinstance(key, tuple) else (key,)
-        out.append((key, y, " / ".join(key)))
-    return out
-
-
-def _fit_reeksen(taken: list, peil, fp: ForecastParams) -> dict[tuple[str, ...], Prognose]:
-    """:func:`prognose_reeks` of each (key, series, name) of ``taken``. Module level, so
-    that a worker process can run it (see :func:`kpis_start`)."""
-    return {key: prognose_reeks(y, peil, fp, naam=naam) for key, y, naam in taken}
-
-
-def _warm() -> bool:
-    """Import the model code in a worker process ahead of the first fit."""
-    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
-
-    return True
-
-
-def _start(taken: list, peil, fp: ForecastParams, pool):
-    """Fit ``taken`` now, or in ``pool`` (a process pool) while the caller does other
-    work; returns a function giving the dict of :func:`_fit_reeksen`. The fits are
-    the same computation either way (single-threaded BLAS, fixed seeds)."""
-    if pool is None or not taken:
-        res = _fit_reeksen(taken, peil, fp)
-        return lambda: res
-    return pool.submit(_fit_reeksen, taken, peil, fp).result
+    return {key: prognose_reeks(y, peil, fp, naam=" / ".join(key), eerste_onvolledig=_vanaf(cuts, key[0]))
+            for key, y in _reeksen(tab, by, peil)}
 
 
 def overzicht(progs: Mapping[tuple[str, ...], Prognose]) -> pd.DataFrame:
@@ -857,7 +859,7 @@ def overzicht(progs: Mapping[tuple[str, ...], Prognose]) -> pd.DataFrame:
     The table the Prognose report shows next to the forecasts.
     """
     rows = []
-    for key, p in progs.items():
+    for p in progs.values():
         for meth in METHODEN:
             rows.append({
                 "reeks": p.naam, "methode": meth, "label": METHODE_LABELS[meth],
@@ -883,143 +885,66 @@ def jaartotalen(progs: Mapping[tuple[str, ...], Prognose], jaar: int, methode: s
         m = methode or p.beste
         if m is None or m not in p.methoden:
             continue
-        lab, waarde, onder, boven = _periode_totalen(p, "jaar", m)  # p.per_periode("jaar", m) as arrays
-        hit = np.flatnonzero(lab == str(jaar))
-        if len(hit):
-            i = hit[0]
-            rows.append({"regio": " / ".join(key), "methode": m, "waarde": float(waarde[i]),
-                         "ondergrens": float(onder[i]), "bovengrens": float(boven[i])})
+        j = p.per_periode("jaar", m)
+        j = j[j["periode"] == str(jaar)]
+        if len(j):
+            rows.append({"regio": " / ".join(key), "methode": m, "waarde": float(j["waarde"].iloc[0]),
+                         "ondergrens": float(j["ondergrens"].iloc[0]), "bovengrens": float(j["bovengrens"].iloc[0])})
     return pd.DataFrame(rows, columns=["regio", "methode", "waarde", "ondergrens", "bovengrens"])
 
 
 # --------------------------------------------------------------------------- committed cost
 
 
-def _regio_product_paren(rc: np.ndarray, ru: np.ndarray, pc_: np.ndarray, pu: np.ndarray) -> pd.DataFrame:
-    """The distinct (regio, productcode) pairs in order of appearance, from the codes
-    and labels per row of regio (``rc``, ``ru``) and productcode (``pc_``, ``pu``)
-    (columns of dtype schema.S): ``drop_duplicates`` of the labels, on integer codes."""
-    first = np.sort(np.unique(rc * len(pu) + pc_, return_index=True)[1])
-    return pd.DataFrame({"regio": pd.array(ru[rc[first]], dtype=schema.S),
-                         "productcode": pd.array(pu[pc_[first]], dtype=schema.S)})
-
-
-def recente_verzilvering(toewijzingen: pd.DataFrame, declaraties: pd.DataFrame, peildatum,
-                         fp: ForecastParams | None = None, min_toewijzingen: int = 10) -> pd.DataFrame:
+def recente_verzilvering(c, peildatum=None, fp: ForecastParams | None = None,
+                         min_toewijzingen: int = 10) -> pd.DataFrame:
     """The product's recent verzilvering, per regio and productcode (metrics.md 3 and 10).
 
     Over toewijzingen of ``inspanning`` products that ended in the
-    ``verzilvering_maanden`` months before the first incomplete month (so that
-    their declarations are in), computed by
-    :func:`jeugdlib.metrics.verzilvering.verzilvering_per_toewijzing` (status
-    ``ok`` only): sum(geleverd) / sum(toegewezen). With fewer than
-    ``min_toewijzingen`` ended toewijzingen the next level is used: the product
-    over all regions, then the regio over all products, then everything.
-    Returns one row per (regio, productcode) present in ``toewijzingen`` with
-    ``verzilvering`` and ``bron`` (``regio_product``, ``product``, ``regio``,
-    ``totaal`` or ``geen``).
+    ``verzilvering_maanden`` months before the first onvolledige month (Nederland's,
+    so that their declarations are in), status ``ok``
+    (:func:`jeugdlib.metrics.verzilvering.verzilvering_per_product`):
+    sum(geleverd) / sum(toegewezen). With fewer than ``min_toewijzingen`` ended
+    toewijzingen the next level is used: the product over all regions, then the
+    regio over all products, then everything (at least one).
+    Returns one row per (regio, productcode) of the cleaned toewijzingen (missing
+    regio 'onbekend', productcode '') with ``verzilvering`` and ``bron``
+    (``regio_product``, ``product``, ``regio``, ``totaal`` or ``geen``).
     """
-    from .metrics import verzilvering as vz
+    from .metrics.verzilvering import verzilvering_per_product
 
     fp = fp or ForecastParams()
-    cut = eerste_onvolledige_maand(peildatum, fp.lag_maanden)
-    van = cut - pd.DateOffset(months=fp.verzilvering_maanden)
-    t = toewijzingen
-    # regio (missing "onbekend") and productcode (missing "") codes of every row
-    rc, ru = vz._rij_codes(t, "regio", slice(None), "onbekend")
-    pc_, pu = vz._rij_codes(t, "productcode", slice(None))
-    keys = _regio_product_paren(rc, ru, pc_, pu)
-    insp = (t["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
-    eind = t["einddatum"]
-    ended = (eind.notna() & (eind >= van) & (eind < cut)).to_numpy(dtype=bool)
-    pos = np.flatnonzero(insp & ended)
-    # verzilvering_per_toewijzing of those rows (status ok only), on positions
-    w = vz._per_toewijzing_rijen(t, declaraties, pos)
-    ok = (w["status"] == vz.STATUS_OK).to_numpy(dtype=bool)
-    v = pd.DataFrame({"regio": ru[rc[pos[ok]]], "productcode": pu[pc_[pos[ok]]],
-                      "geleverd": np.asarray(w["geleverd_cent"], dtype="float64")[ok],
-                      "toegewezen": np.asarray(w["toegewezen_cent"], dtype="float64")[ok]})
+    peil = _peil(c, peildatum)
+    cut = _vanaf(onvolledig_vanaf(c, fp, peil), config.NEDERLAND)
+    v = verzilvering_per_product(c, cut - pd.DateOffset(months=fp.verzilvering_maanden), cut)
+    keys = engine.df(c.con, """
+        SELECT DISTINCT coalesce(regio, 'onbekend') AS regio, coalesce(productcode, '') AS productcode
+        FROM toewijzingen ORDER BY regio, productcode""")
 
-    def level(cols):
-        if not cols:
-            g = v[["geleverd", "toegewezen"]].sum()
-            n = len(v)
-            return (g["geleverd"] / g["toegewezen"]) if (n >= 1 and g["toegewezen"] > 0) else np.nan
-        g = v.groupby(cols, observed=True).agg(geleverd=("geleverd", "sum"), toegewezen=("toegewezen", "sum"),
-                                               n=("geleverd", "size"))
-        g = g[(g["n"] >= min_toewijzingen) & (g["toegewezen"] > 0)]
-        return (g["geleverd"] / g["toegewezen"]).rename("r")
+    def level(cols: list[str], minimum: int) -> pd.Series:
+        g = v.groupby(cols, observed=True)[["geleverd_cent", "toegewezen_cent", "toewijzingen"]].sum() if cols \
+            else v[["geleverd_cent", "toegewezen_cent", "toewijzingen"]].sum().to_frame().T
+        g = g[(g["toewijzingen"] >= minimum) & (g["toegewezen_cent"] > 0)]
+        return (g["geleverd_cent"] / g["toegewezen_cent"]).rename("r")
 
-    out = keys.copy()
-    out["verzilvering"] = np.nan
-    out["bron"] = "geen"
-    for naam, cols in (("regio_product", ["regio", "productcode"]), ("product", ["productcode"]),
-                       ("regio", ["regio"])):
-        r = level(cols)
-        val = out[cols].merge(r.reset_index(), on=cols, how="left")["r"].to_numpy(dtype="float64")
-        fill = np.isnan(out["verzilvering"].to_numpy(dtype="float64")) & ~np.isnan(val)
+    out = keys.assign(verzilvering=np.nan, bron="geen")
+    for naam, cols, minimum in (("regio_product", ["regio", "productcode"], min_toewijzingen),
+                                ("product", ["productcode"], min_toewijzingen),
+                                ("regio", ["regio"], min_toewijzingen), ("totaal", [], 1)):
+        r = level(cols, minimum)
+        if cols:
+            val = out[cols].merge(r.reset_index(), on=cols, how="left")["r"].to_numpy(dtype="float64")
+        else:
+            val = np.full(len(out), float(r.iloc[0]) if len(r) else np.nan)
+        fill = out["verzilvering"].isna().to_numpy() & ~np.isnan(val)
         out.loc[fill, "verzilvering"] = val[fill]
         out.loc[fill, "bron"] = naam
-    tot = level([])
-    fill = out["verzilvering"].isna().to_numpy()
-    if np.isfinite(tot):
-        out.loc[fill, "verzilvering"] = tot
-        out.loc[fill, "bron"] = "totaal"
     return out.reset_index(drop=True)
 
 
-_CHUNK = 100_000
-
-
-def _resterend_chunk(t: pd.DataFrame, peil: pd.Timestamp, eind: pd.Timestamp,
-                     months: pd.DatetimeIndex) -> tuple[pd.DataFrame, int]:
-    """:func:`resterend_maximum` for one chunk of open inspanning toewijzingen."""
-    from .metrics import verzilvering as vz
-
-    day = np.timedelta64(1, "D")
-    ing = t["ingangsdatum"].to_numpy(dtype="datetime64[D]")
-    last = t["einddatum"].fillna(eind - pd.Timedelta(days=1)).to_numpy(dtype="datetime64[D]")
-    last = np.minimum(last, np.datetime64(eind - pd.Timedelta(days=1), "D"))
-    first = np.maximum(ing, np.datetime64(peil, "D"))
-    ms = months.to_numpy(dtype="datetime64[D]")
-    me = (months + pd.offsets.MonthEnd(0)).to_numpy(dtype="datetime64[D]")
-    lo = np.maximum(first[:, None], ms[None, :])
-    hi = np.minimum(last[:, None], me[None, :])
-    dagen = np.maximum((hi - lo) / day + 1, 0.0)  # toewijzingen x months
-    totaal_dagen = np.maximum((last - ing) / day + 1, 1.0)
-
-    freq = vz._code(t["frequentie"]).fillna("").to_numpy(dtype=object)
-    vol = vz._num(t["volume"])
-    tarief = vz._num(t["tarief_cent"]) / 100.0
-    budget_eur = vz._num(t["budget_cent"]) / 100.0
-    budget = ~np.isnan(budget_eur)
-    # Eenheid 83 without a Budget: the volume is in euro (as in verzilvering.py),
-    # so it accrues by its frequentie at 1 euro per unit.
-    eenheid83 = (vz._code(t["eenheid"], 2) == vz.EENHEID_EURO).fillna(False).to_numpy(dtype=bool)
-    tarief = np.where(eenheid83 & ~budget, 1.0, tarief)
-    eenheden = np.select(
-        [(freq == vz.FREQ_DAG)[:, None], (freq == vz.FREQ_WEEK)[:, None],
-         (freq == vz.FREQ_MAAND)[:, None], (freq == vz.FREQ_TOTAAL)[:, None]],
-        [dagen, dagen / 7.0, (dagen > 0).astype("float64"), dagen / totaal_dagen[:, None]],
-        default=np.nan,
-    )
-    bedrag = np.where(budget[:, None], budget_eur[:, None] * dagen / totaal_dagen[:, None],
-                      vol[:, None] * eenheden * tarief[:, None])
-    ok = ~np.isnan(bedrag).any(axis=1)
-    n_bad = int((~ok).sum())
-    bedrag = np.where(np.isnan(bedrag), 0.0, bedrag)
-    ti, mi = np.nonzero(bedrag)
-    return pd.DataFrame({
-        "toewijzing_nr": t["toewijzing_nr"].to_numpy()[ti],
-        "regio": t["regio"].astype(schema.S).fillna("onbekend").to_numpy()[ti],
-        "productcode": t["productcode"].astype(schema.S).fillna("").to_numpy()[ti],
-        "maand": months[mi],
-        "maximum": bedrag[ti, mi],
-    }), n_bad
-
-
-def resterend_maximum(toewijzingen: pd.DataFrame, peildatum, eind) -> pd.DataFrame:
-    """Remaining maximum amount per open toewijzing and month, before verzilvering (euro).
+def resterend_sql(peildatum, eind, waar: str = "true") -> str:
+    """SQL: remaining maximum amount per open toewijzing and month, before
+    verzilvering (euro), over ``toewijzingen`` where ``waar``.
 
     For toewijzingen of ``inspanning`` products that are open on the peildatum
     (einddatum empty or on/after it): the maximum volume of metrics.md section 3
@@ -1027,58 +952,100 @@ def resterend_maximum(toewijzingen: pd.DataFrame, peildatum, eind) -> pd.DataFra
     up to ``eind``, the end of the forecast horizon), spread over months:
     per dag = volume x days, per week = volume x days / 7, per maand = volume per
     overlapping calendar month, totaal = volume x (days in the month / days of the
-    whole toewijzing); valued at the product's tarief. Budget-only toewijzingen
-    (eenheid 83 or a Budget) give budget x days / days of the whole toewijzing.
-
-    Returns a long frame: ``toewijzing_nr``, ``regio``, ``productcode``,
-    ``maand``, ``maximum`` (euro); rows with 0 are dropped. Toewijzingen that
-    cannot be valued (unknown frequentie, no tarief) are counted in
-    ``frame.attrs["niet_gewaardeerd"]``. Vectorised: toewijzingen x months as
-    one array per chunk of 100.000 toewijzingen (a few dozen months).
+    whole toewijzing); valued at the product's tarief (eenheid 83 without a Budget:
+    the volume is in euro). Budget-only toewijzingen (a Budget) give budget x days /
+    days of the whole toewijzing. Columns: rij (the toewijzing's row), gemeentecode,
+    toewijzing_nr, regio (missing 'onbekend'), productcode (missing ''), maand, dagen,
+    maximum (NULL: cannot be valued: unknown frequentie, no volume or no tarief).
     """
-    peil = pd.Timestamp(peildatum)
-    eind = pd.Timestamp(eind)
-    t = toewijzingen
-    insp = (t["financieringsvorm"] == "inspanning").fillna(False).to_numpy(dtype=bool)
-    open_ = (t["einddatum"].isna() | (t["einddatum"] >= peil)).to_numpy(dtype=bool)
-    t = t.loc[insp & open_]
-    months = _months(peil, eind)
-    cols = ["toewijzing_nr", "regio", "productcode", "maand", "maximum"]
-    if len(t) == 0 or len(months) == 0:
-        out = pd.DataFrame({c: [] for c in cols})
-        out.attrs["niet_gewaardeerd"] = 0
-        return out
-    parts, n_bad = [], 0
-    for lo_i in range(0, len(t), _CHUNK):  # bounded memory: toewijzingen x months per chunk
-        part, bad = _resterend_chunk(t.iloc[lo_i:lo_i + _CHUNK], peil, eind, months)
-        parts.append(part)
-        n_bad += bad
-    out = pd.concat(parts, ignore_index=True)
-    out.attrs["niet_gewaardeerd"] = n_bad
+    from .metrics.verzilvering import EENHEID_EURO, eenheid_sql, frequentie_sql
+
+    peil = datum(peildatum)
+    laatste = datum(pd.Timestamp(eind) - pd.Timedelta(days=1))
+    return f"""
+        WITH t AS (
+            SELECT rij, gemeentecode, toewijzing_nr, coalesce(regio, 'onbekend') AS regio,
+                   coalesce(productcode, '') AS productcode, ingangsdatum,
+                   greatest(ingangsdatum, {peil}) AS eerste,
+                   least(coalesce(einddatum, {laatste}), {laatste}) AS laatste,
+                   {frequentie_sql('frequentie')} AS freq, volume::DOUBLE AS volume,
+                   budget_cent::DOUBLE / 100.0 AS budget,
+                   CASE WHEN {eenheid_sql('eenheid')} = '{EENHEID_EURO}' AND budget_cent IS NULL THEN 1.0
+                        ELSE tarief_cent::DOUBLE / 100.0 END AS tarief
+            FROM toewijzingen
+            WHERE financieringsvorm = 'inspanning' AND (einddatum IS NULL OR einddatum >= {peil}) AND ({waar})),
+        m AS (SELECT maand::DATE AS maand
+              FROM range(date_trunc('month', {peil}), {laatste} + 1, INTERVAL 1 MONTH) r(maand)),
+        tm AS (
+            SELECT t.*, m.maand,
+                   greatest(datediff('day', greatest(t.eerste, m.maand), least(t.laatste, last_day(m.maand))) + 1,
+                            0)::DOUBLE AS dagen,
+                   greatest(datediff('day', t.ingangsdatum, t.laatste) + 1, 1)::DOUBLE AS totaal_dagen
+            FROM t CROSS JOIN m)
+        SELECT rij, gemeentecode, toewijzing_nr, regio, productcode, maand, dagen,
+               CASE WHEN budget IS NOT NULL THEN budget * dagen / totaal_dagen
+                    ELSE volume * (CASE freq WHEN '1' THEN dagen WHEN '2' THEN dagen / 7.0
+                                             WHEN '4' THEN (dagen > 0)::DOUBLE WHEN '6' THEN dagen / totaal_dagen END)
+                         * tarief END AS maximum
+        FROM tm"""
+
+
+def resterend_maximum(c, peildatum=None, eind=None, waar: str = "true") -> pd.DataFrame:
+    """:func:`resterend_sql` per toewijzing and month as a frame (for tests and a
+    region's report): rows with a non-zero amount; toewijzingen that cannot be
+    valued are left out and counted in ``frame.attrs["niet_gewaardeerd"]``."""
+    peil = _peil(c, peildatum)
+    eind = pd.Timestamp(eind) if eind is not None else horizon_einde(peil)
+    sql = resterend_sql(peil, eind, waar)
+    out = engine.df(c.con, f"""
+        SELECT toewijzing_nr, regio, productcode, maand, maximum FROM ({_gewaardeerd(sql)})
+        ORDER BY rij, maand""")
+    out.attrs["niet_gewaardeerd"] = _niet_gewaardeerd(c, sql)
     return out
 
 
-def verplichte_kosten(resterend: pd.DataFrame, verzilvering: pd.DataFrame, nederland: bool = True) -> pd.DataFrame:
+def _gewaardeerd(sql: str) -> str:
+    """SQL: the rows of :func:`resterend_sql` ``sql`` with a non-zero amount, of the
+    toewijzingen that can be valued in every month."""
+    return f"""SELECT * FROM ({sql}) WHERE maximum <> 0
+               AND rij NOT IN (SELECT rij FROM ({sql}) WHERE maximum IS NULL)"""
+
+
+def _niet_gewaardeerd(c, sql: str) -> int:
+    """Open toewijzingen of :func:`resterend_sql` ``sql`` that cannot be valued."""
+    return int(c.con.execute(f"SELECT count(DISTINCT rij) FROM ({sql}) WHERE maximum IS NULL").fetchall()[0][0])
+
+
+def verplichte_kosten(resterend: pd.DataFrame, verzilvering: pd.DataFrame | None,
+                      nederland: bool = True) -> pd.DataFrame:
     """Allocation-based forecast of committed cost per regio and month (metrics.md 10).
 
-    committed = remaining maximum (volume x tarief, :func:`resterend_maximum`)
-    x the product's recent verzilvering (:func:`recente_verzilvering`), summed
-    per regio and month; with ``nederland`` also the total. Remaining amounts
-    whose product has no verzilvering at all are left out and their amount is
-    in ``frame.attrs["zonder_verzilvering"]`` (euro).
+    committed = remaining maximum (volume x tarief, ``resterend``: columns regio,
+    productcode, maand, maximum; per toewijzing or already summed per product) x
+    the product's recent verzilvering (:func:`recente_verzilvering`), summed per
+    regio and month; with ``nederland`` also the total. Remaining amounts whose
+    product has no verzilvering at all are left out and their amount is in
+    ``frame.attrs["zonder_verzilvering"]`` (euro).
     Columns: ``regio``, ``maand``, ``maximum``, ``verplicht`` (euro).
     """
-    r = resterend.merge(verzilvering[["regio", "productcode", "verzilvering"]],
-                        on=["regio", "productcode"], how="left")
+    cols = ["regio", "maand", "maximum", "verplicht"]
+    if len(resterend) == 0:
+        out = pd.DataFrame({"regio": pd.Series([], dtype=schema.S), "maand": pd.Series([], dtype="datetime64[ns]"),
+                            "maximum": pd.Series([], dtype="float64"), "verplicht": pd.Series([], dtype="float64")})
+        out.attrs["zonder_verzilvering"] = 0.0
+        return out
+    r = resterend.astype({"regio": schema.S, "productcode": schema.S}).merge(
+        verzilvering[["regio", "productcode", "verzilvering"]].astype({"regio": schema.S, "productcode": schema.S}),
+        on=["regio", "productcode"], how="left")
     fac = pd.to_numeric(r["verzilvering"]).to_numpy(dtype="float64")
     r["verplicht"] = r["maximum"].to_numpy(dtype="float64") * fac
     zonder = float(r.loc[np.isnan(fac), "maximum"].sum())
     r["verplicht"] = r["verplicht"].fillna(0.0)
-    parts = [r[["regio", "maand", "maximum", "verplicht"]]]
+    parts = [r[cols]]
     if nederland:
         parts.append(parts[0].assign(regio=config.NEDERLAND))
-    out = (pd.concat(parts, ignore_index=True).groupby(["regio", "maand"], sort=True)[["maximum", "verplicht"]]
-           .sum().reset_index())
+    out = pd.concat(parts, ignore_index=True).groupby(["regio", "maand"], sort=True)[["maximum", "verplicht"]] \
+        .sum().reset_index()
     out.attrs["zonder_verzilvering"] = zonder
     return out
 
@@ -1086,21 +1053,29 @@ def verplichte_kosten(resterend: pd.DataFrame, verzilvering: pd.DataFrame, neder
 def verplicht(cleaned, fp: ForecastParams | None = None, peildatum=None, regio: str | None = None) -> pd.DataFrame:
     """Committed cost of the open toewijzingen per regio and month, from a Cleaned dataset.
 
-    See :func:`resterend_maximum`, :func:`recente_verzilvering` and
-    :func:`verplichte_kosten`. With ``regio`` only that regio (or ``Nederland``).
+    The remaining maximum (:func:`resterend_sql`, summed in SQL per regio,
+    productcode and month over the toewijzingen that can be valued) x
+    :func:`recente_verzilvering`, see :func:`verplichte_kosten`. With ``regio`` only
+    that regio (or ``Nederland``). ``attrs``: ``niet_gewaardeerd`` (open
+    toewijzingen that could not be valued), ``zonder_verzilvering`` (euro).
+    Without any open toewijzing (e.g. a JW323-only dataset) the frame is empty.
     """
     fp = fp or ForecastParams()
-    peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
-    toew = cleaned.toewijzingen
-    if regio is not None and regio != config.NEDERLAND:
-        toew = toew.loc[(toew["regio"] == regio).fillna(False).to_numpy(dtype=bool)]
-    rest = resterend_maximum(toew, peil, horizon_einde(peil))
+    peil = _peil(cleaned, peildatum)
+    waar = "true" if regio is None or regio == config.NEDERLAND else f"regio = {engine._lit(regio)}"
+    sql = resterend_sql(peil, horizon_einde(peil), waar)
+    rest = engine.df(cleaned.con, f"""
+        SELECT regio, productcode, maand, sum(maximum) AS maximum FROM ({_gewaardeerd(sql)})
+        GROUP BY ALL ORDER BY ALL""")
+    rest["maand"] = rest["maand"].astype("datetime64[ns]")
     # the product's verzilvering may fall back to all regions: computed over everything
-    vz = recente_verzilvering(cleaned.toewijzingen, cleaned.declaraties, peil, fp)
+    vz = recente_verzilvering(cleaned, peil, fp) if len(rest) else None
     out = verplichte_kosten(rest, vz)
     if regio is not None:
+        zonder = out.attrs["zonder_verzilvering"]
         out = out[out["regio"] == regio].reset_index(drop=True)
-    out.attrs["niet_gewaardeerd"] = rest.attrs.get("niet_gewaardeerd", 0)
+        out.attrs["zonder_verzilvering"] = zonder
+    out.attrs["niet_gewaardeerd"] = _niet_gewaardeerd(cleaned, sql)
     return out
 
 
@@ -1115,10 +1090,9 @@ def budget_per_regio(budgetplafonds: pd.DataFrame, gemeenten: pd.DataFrame, jaar
     a gemeentecode counts for the only regio when ``gemeenten`` has one regio,
     else only for ``Nederland`` (it cannot be split). ``Nederland`` = all
     plafonds of the year. Entries of ``budget`` (regio -> euro) replace the sum.
+    (The reference tables are small: plain pandas.)
     """
-    bp = budgetplafonds
-    jr = pd.to_numeric(bp["jaar"]).to_numpy(dtype="float64", na_value=np.nan) == jaar
-    bp = bp.loc[jr]
+    bp = budgetplafonds[pd.to_numeric(budgetplafonds["jaar"]).eq(jaar).fillna(False).to_numpy(dtype=bool)]
     bedrag = pd.to_numeric(bp["plafond_cent"]).to_numpy(dtype="float64", na_value=np.nan) / 100.0
     regios = gemeenten["regio_naam"].dropna().unique()
     g2r = dict(zip(gemeenten["gemeentecode"].astype(str), gemeenten["regio_naam"].astype(str)))
@@ -1134,91 +1108,35 @@ def budget_per_regio(budgetplafonds: pd.DataFrame, gemeenten: pd.DataFrame, jaar
     return res.rename("budget")
 
 
-def onder_plafond(declaraties: pd.DataFrame, budgetplafonds: pd.DataFrame, jaar: int) -> pd.DataFrame:
-    """Which declaration items fall under a budgetplafond of ``jaar`` (metrics.md 8 and 10).
+def onder_plafond_sql(jaar: int) -> str:
+    """SQL: the ``declaraties`` rows (all columns) with two flags saying whether the
+    item falls under a budgetplafond of ``jaar`` (metrics.md 8 and 10): ``alle``
+    (covered by any plafond) and ``met_gemeente`` (covered by a plafond that names
+    a gemeente, so attributable to that gemeente's regio).
 
     A plafond row covers the items of its ``agb``, restricted to its
-    ``gemeentecode`` and ``productcode`` where those are given. Returns two
-    boolean columns aligned to ``declaraties``: ``met_gemeente`` (covered by a
-    plafond that names a gemeente, so attributable to that gemeente's regio) and
-    ``alle`` (covered by any plafond). Vectorised: one key match per combination
-    of given fields.
-    """
-    from .metrics import verzilvering as vz
+    ``gemeentecode`` and ``productcode`` where those are given (codes compared
+    stripped; a missing code is '')."""
+    def txt(col):
+        return f"coalesce(trim({col}), '')"
 
-    bp = budgetplafonds
-    jr = pd.to_numeric(bp["jaar"]).to_numpy(dtype="float64", na_value=np.nan) == jaar
-    bp = bp.loc[jr]
-    n = len(declaraties)
-    met_gem = np.zeros(n, dtype=bool)
-    alle = np.zeros(n, dtype=bool)
-    if len(bp) == 0:
-        return pd.DataFrame({"met_gemeente": met_gem, "alle": alle}, index=declaraties.index)
-
-    def txt(s):
-        return pd.Series(s, copy=False).astype(schema.S).fillna("").str.strip()
-
-    velden = ("agb", "gemeentecode", "productcode")
-    b_txt = [txt(bp[c]).to_numpy(dtype=object) for c in velden]
-    b_gem, b_prod = b_txt[1] != "", b_txt[2] != ""
-    # the fields some plafond names (agb always); per field, per declaration the
-    # position of its text (as ``txt``) among the distinct texts (vocab), and the vocab
-    nodig = [0] + ([1] if b_gem.any() else []) + ([2] if b_prod.any() else [])
-    d = {i: vz._rij_codes(declaraties, velden[i], slice(None), strip=True) for i in nodig}
-    if any("|" in str(x) for i in nodig for arr in (b_txt[i], d[i][1]) for x in arr):
-        return _onder_plafond_tekst(declaraties, bp, txt)  # keys could collide: as text
-    # bp's values as codes of the declarations' vocabulary (-1: no declaration has it)
-    b_codes = {i: pd.Index(d[i][1]).get_indexer(b_txt[i]) for i in nodig}
-    for use_gem in (False, True):
-        for use_prod in (False, True):
-            sel = (b_gem == use_gem) & (b_prod == use_prod)
-            if not sel.any():
-                continue
-            used = [0] + ([1] if use_gem else []) + ([2] if use_prod else [])
-            # a plafond matches only if each of its fields occurs in the declarations
-            ok = sel & np.logical_and.reduce([b_codes[i] >= 0 for i in used])
-            bk = np.zeros(int(ok.sum()), dtype=np.int64)
-            dk = np.zeros(n, dtype=np.int64)
-            for i in used:  # mixed-radix key of the used fields (the "|"-joined text, on codes)
-                codes, vocab = d[i]
-                bk = bk * len(vocab) + b_codes[i][ok]
-                dk = dk * len(vocab) + codes
-            size = int(np.prod([len(d[i][1]) for i in used], dtype=np.float64))
-            if size <= 2**24:  # a dense lookup table over all key values: no hashing
-                tab = np.zeros(size, dtype=bool)
-                tab[bk] = True
-                hit = tab[dk]
-            else:
-                hit = pd.Series(dk, copy=False).isin(bk).to_numpy(dtype=bool)
-            alle |= hit
-            if use_gem:
-                met_gem |= hit
-    return pd.DataFrame({"met_gemeente": met_gem, "alle": alle}, index=declaraties.index)
+    return f"""
+        WITH b AS (
+            SELECT DISTINCT {txt('agb')} AS agb, {txt('gemeentecode')} AS gem, {txt('productcode')} AS prod
+            FROM ref_budgetplafonds WHERE jaar = {int(jaar)}),
+        dekking AS (
+            SELECT d.rij, bool_or(b.gem <> '') AS met_gemeente
+            FROM declaraties d JOIN b ON b.agb = {txt('d.agb')}
+                AND (b.gem = '' OR b.gem = {txt('d.gemeentecode')}) AND (b.prod = '' OR b.prod = {txt('d.productcode')})
+            GROUP BY d.rij)
+        SELECT d.*, k.rij IS NOT NULL AS alle, coalesce(k.met_gemeente, false) AS met_gemeente
+        FROM declaraties d LEFT JOIN dekking k USING (rij)"""
 
 
-def _onder_plafond_tekst(declaraties: pd.DataFrame, bp: pd.DataFrame, txt) -> pd.DataFrame:
-    """:func:`onder_plafond` on "|"-joined text keys (``bp``: the plafonds of the year)."""
-    n = len(declaraties)
-    met_gem = np.zeros(n, dtype=bool)
-    alle = np.zeros(n, dtype=bool)
-    b_agb, b_gem, b_prod = txt(bp["agb"]), txt(bp["gemeentecode"]), txt(bp["productcode"])
-    d_agb, d_gem, d_prod = txt(declaraties["agb"]), txt(declaraties["gemeentecode"]), txt(declaraties["productcode"])
-    for use_gem in (False, True):
-        for use_prod in (False, True):
-            sel = ((b_gem != "") == use_gem) & ((b_prod != "") == use_prod)
-            if not sel.any():
-                continue
-            bk = b_agb[sel]
-            dk = d_agb
-            if use_gem:
-                bk, dk = bk + "|" + b_gem[sel], dk + "|" + d_gem
-            if use_prod:
-                bk, dk = bk + "|" + b_prod[sel], dk + "|" + d_prod
-            hit = dk.isin(set(bk.dropna())).fillna(False).to_numpy(dtype=bool)
-            alle |= hit
-            if use_gem:
-                met_gem |= hit
-    return pd.DataFrame({"met_gemeente": met_gem, "alle": alle}, index=declaraties.index)
+def onder_plafond(c, jaar: int) -> pd.DataFrame:
+    """:func:`onder_plafond_sql` as a frame: ``met_gemeente`` and ``alle`` per item,
+    in the order of ``rij``."""
+    return engine.df(c.con, f"SELECT met_gemeente, alle FROM ({onder_plafond_sql(jaar)}) ORDER BY rij")
 
 
 def plafond_prognoses(cleaned, jaar: int, fp: ForecastParams | None = None, peildatum=None,
@@ -1226,37 +1144,33 @@ def plafond_prognoses(cleaned, jaar: int, fp: ForecastParams | None = None, peil
     """Forecast of the cost that falls under the budgetplafonds of ``jaar``, per regio and Nederland.
 
     Budgetplafonds cap what some aanbieders may declare; their sum is compared
-    with the forecast of *those* aanbieders' cost (:func:`onder_plafond`), not
+    with the forecast of *those* aanbieders' cost (:func:`onder_plafond_sql`), not
     with the region's total cost. A regio counts the items under plafonds that
     name one of its gemeenten (all plafonds when the data holds one regio);
     Nederland counts the items under any plafond.
     """
     fp = fp or ForecastParams()
-    peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
-    return _fit_reeksen(_plafond_taken(cleaned, jaar, peil, regio), peil, fp)
-
-
-def _plafond_taken(cleaned, jaar: int, peil: pd.Timestamp, regio: str | None = None, cellen=None) -> list:
-    """The series :func:`plafond_prognoses` forecasts: a list of (key, series, name).
-    ``cellen``: :func:`_maandcellen` of the declarations by regio, when the caller has them."""
-    dec = cleaned.declaraties
-    if regio is not None and regio != config.NEDERLAND:
-        dec = dec.loc[(dec["regio"] == regio).fillna(False).to_numpy(dtype=bool)]
-        cellen = None
-    flags = onder_plafond(dec, cleaned.budgetplafonds, jaar)
-    one_regio = cleaned.gemeenten["regio_naam"].dropna().nunique() == 1
-    alle = flags["alle"].to_numpy()
-    regional = alle if one_regio else flags["met_gemeente"].to_numpy()
-    # maandkosten of the selected rows: one set of month cells for both (no copies of the rows)
-    if cellen is None:
-        cellen = _maandcellen(dec, ["regio"])
-    tab = _maandkosten(dec, ("regio",), False, regional, cellen)
-    nl = _maandkosten(dec, ("regio",), True, alle, cellen)
-    tab = pd.concat([tab, nl[nl["regio"] == config.NEDERLAND]], ignore_index=True)
+    peil = _peil(cleaned, peildatum)
+    cuts = onvolledig_vanaf(cleaned, fp, peil)
+    een_regio = cleaned.con.execute(
+        "SELECT count(DISTINCT regio_naam) FROM schoon_gemeenten").fetchall()[0][0] == 1
+    regionaal = "alle" if een_regio else "met_gemeente"
+    binnen = _binnen_regio(regio)
+    tab = engine.df(cleaned.con, f"""
+        SELECT coalesce(regio, 'onbekend') AS regio, maand,
+               coalesce(sum(bedrag_cent) FILTER (WHERE {regionaal}), 0)::DOUBLE / 100.0 AS kosten,
+               coalesce(sum(bedrag_cent), 0)::DOUBLE / 100.0 AS alle, count(*) FILTER (WHERE {regionaal}) AS n
+        FROM ({onder_plafond_sql(jaar)}) WHERE alle AND maand IS NOT NULL AND {binnen}
+        GROUP BY ALL ORDER BY ALL""").astype({"regio": schema.S, "maand": "datetime64[ns]", "kosten": "float64",
+                                               "alle": "float64"})
+    nl = met_nederland(tab[["regio", "maand", "alle"]], "alle")  # Nederland: every item under a plafond
+    nl = nl[nl["regio"] == config.NEDERLAND].rename(columns={"alle": "kosten"})
+    tab = pd.concat([tab[tab["n"] > 0][["regio", "maand", "kosten"]], nl], ignore_index=True)
     if regio is not None:
         tab = tab[tab["regio"] == regio]
-    return [((key,), y, f"{key} (onder budgetplafond)")
-            for key, y in _reeksen(tab.groupby("regio", sort=True, observed=True), peil)]
+    return {key: prognose_reeks(y, peil, fp, naam=f"{key[0]} (onder budgetplafond)",
+                                eerste_onvolledig=_vanaf(cuts, key[0]))
+            for key, y in _reeksen(tab, ["regio"], peil)}
 
 
 def budget_vergelijking(cleaned, progs: Mapping[tuple[str, ...], Prognose], jaar: int,
@@ -1325,11 +1239,37 @@ def budget_signaal(jaartotalen: pd.DataFrame, budget: pd.Series) -> pd.DataFrame
 
 # --------------------------------------------------------------------------- KPI rows
 
+
+@dataclasses.dataclass
+class Uitkomst:
+    """Everything the forecast KPIs need, computed once (:func:`bereken`): the
+    forecasts per regio and Nederland, the committed cost per month, the budget
+    signal, the peildatum's ``jaar``."""
+
+    peildatum: pd.Timestamp
+    jaar: int
+    progs: dict
+    verplicht: pd.DataFrame
+    signaal: pd.DataFrame
+
+
+def bereken(cleaned, fp: ForecastParams | None = None, peildatum=None) -> Uitkomst:
+    """Fit every forecast the KPI table needs, once: per regio and Nederland, the
+    forecast under budgetplafonds where a plafond gives a budget, and the committed
+    cost of the open toewijzingen."""
+    fp = fp or ForecastParams()
+    peil = _peil(cleaned, peildatum)
+    jaar = (peil - pd.Timedelta(days=1)).year
+    progs = prognoses(cleaned, fp, peildatum=peil)
+    sig = budget_vergelijking(cleaned, progs, jaar, fp, peildatum=peil)
+    return Uitkomst(peildatum=peil, jaar=jaar, progs=progs, verplicht=verplicht(cleaned, fp, peildatum=peil),
+                    signaal=sig)
+
+
 _KPI_COLS = ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", schema.KPI_N, "voorlopig"]
 
 
-def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab: pd.DataFrame | None = None,
-             signaal: pd.DataFrame | None = None, jaar: int | None = None, peildatum=None) -> pd.DataFrame:
+def kpi_rows(u: Uitkomst, per: str) -> pd.DataFrame:
     """KPI rows of the forecast (docs/architecture.md "KPI rows"), all ``voorlopig``.
 
     * ``kosten_prognose`` (euro), ``dimensie="methode=<naam>"`` for each method
@@ -1340,60 +1280,53 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
     * ``kosten_prognose_ondergrens`` / ``_bovengrens`` (euro, ``methode=gekozen``):
       the prediction interval of the chosen forecast;
     * ``kosten_verplicht`` (euro): committed cost of open toewijzingen in the
-      forecast periods (from the peildatum on);
+      forecast periods (from the peildatum on; periods wholly in the horizon, and
+      the peildatum's own);
     * ``kosten_prognose_budget`` (fractie, periode = ``jaar``): the ``ratio`` of
       :func:`budget_vergelijking` (``signaal``), when a budget is known.
 
     Regio level and ``Nederland`` only (gemeente ""): the forecast is per regio.
-    With ``peildatum``, only periods ending on or after it are given, so every row
-    is ``voorlopig`` also by the KPI table's rule (the incomplete months before
-    the peildatum's quarter are in :class:`Prognose`, not in the KPI table).
+    Only periods ending on or after the peildatum are given, so every row is
+    ``voorlopig`` also by the KPI table's rule (the onvolledige months before the
+    peildatum's period are in :class:`Prognose`, not in the KPI table).
     """
-    kol = {c: [] for c in ("kpi", "regio", "periode", "dimensie", "waarde", "eenheid")}
+    parts = []
 
     def rows(kpi, regio, periode, dimensie, waarde, eenheid="euro"):
-        n = len(periode)
-        for c, v in (("kpi", kpi), ("regio", regio), ("periode", periode), ("dimensie", dimensie),
-                     ("eenheid", eenheid)):
-            kol[c].extend([v] * n if np.ndim(v) == 0 else list(v))
-        kol["waarde"].append(np.asarray(waarde, dtype="float64"))
+        parts.append(pd.DataFrame({"kpi": kpi, "regio": regio, "periode": list(periode), "dimensie": dimensie,
+                                   "waarde": np.asarray(waarde, dtype="float64"), "eenheid": eenheid}))
 
-    for key, p in progs.items():
+    for key, p in u.progs.items():
         if len(key) != 1 or p.beste is None:
             continue
-        regio = key[0]
-        # p.per_periode(per, m) as arrays, once per method ("gekozen" is the best one's)
-        tab = {m: _periode_totalen(p, per, m) for m in p.methoden}
         for meth in list(p.methoden) + ["gekozen"]:
-            m = p.beste if meth == "gekozen" else meth
-            lab, waarde, onder, boven = tab[m]
-            rows("kosten_prognose", regio, lab, f"methode={meth}", waarde)
+            t = p.per_periode(per, p.beste if meth == "gekozen" else meth)
+            rows("kosten_prognose", key[0], t["periode"], f"methode={meth}", t["waarde"])
             if meth == "gekozen":
-                rows("kosten_prognose_ondergrens", regio, lab, "methode=gekozen", onder)
-                rows("kosten_prognose_bovengrens", regio, lab, "methode=gekozen", boven)
-    if signaal is not None and len(signaal) and jaar is not None:
-        n = len(signaal)
-        rows("kosten_prognose_budget", signaal["regio"].to_numpy(), np.full(n, str(jaar), dtype=object),
-             "methode=gekozen", signaal["ratio"].to_numpy(dtype="float64"), "fractie")
-    if verplicht_tab is not None and len(verplicht_tab):
-        v = verplicht_tab.assign(periode=_common.period_label(verplicht_tab["maand"], per).to_numpy())
-        g = v.groupby(["regio", "periode"], sort=True)["verplicht"].sum().reset_index()
-        # Only periods that the forecast covers entirely (no partial next year).
-        n_m = v.groupby(["regio", "periode"], sort=True)["maand"].nunique().to_numpy()
-        size = _PERIODE_MAANDEN[per]
-        first = v["maand"].min()
-        whole = (n_m == size) | ((g["periode"] == _common.period_label(pd.Series([first]), per).iloc[0])
-                                 .to_numpy())
-        g = g[whole]
-        rows("kosten_verplicht", g["regio"].to_numpy(), g["periode"].to_numpy(), "", g["verplicht"].to_numpy())
-    waarde = np.concatenate([np.array([], dtype="float64")] + kol.pop("waarde"))
-    out = pd.DataFrame({**{c: np.array(v, dtype=object) for c, v in kol.items()}, "waarde": waarde})
+                rows("kosten_prognose_ondergrens", key[0], t["periode"], "methode=gekozen", t["ondergrens"])
+                rows("kosten_prognose_bovengrens", key[0], t["periode"], "methode=gekozen", t["bovengrens"])
+    sig = u.signaal
+    if len(sig):
+        rows("kosten_prognose_budget", sig["regio"].to_numpy(), [str(u.jaar)] * len(sig), "methode=gekozen",
+             sig["ratio"], "fractie")
+    v = u.verplicht
+    if len(v):
+        v = v.assign(periode=period_label(v["maand"], per).to_numpy(dtype=object))
+        g = v.groupby(["regio", "periode"], sort=True).agg(verplicht=("verplicht", "sum"),
+                                                            maanden=("maand", "nunique")).reset_index()
+        # only periods the horizon covers entirely (no partial next year), and the first one
+        eerste = period_label(pd.Series([v["maand"].min()]), per).iloc[0]
+        g = g[(g["maanden"] == PERIODE_MAANDEN[per]) | (g["periode"] == eerste)]
+        rows("kosten_verplicht", g["regio"].to_numpy(), g["periode"], "", g["verplicht"])
+    out = pd.concat(parts, ignore_index=True) if parts else \
+        pd.DataFrame({c: pd.Series([], dtype="float64" if c == "waarde" else object)
+                      for c in ("kpi", "regio", "periode", "dimensie", "waarde", "eenheid")})
     out["gemeente"] = ""
     out[schema.KPI_N] = np.nan
     out["voorlopig"] = True
-    if peildatum is not None and len(out):
+    if len(out):
         ends = {lab: pd.Period(str(lab)).end_time.normalize() for lab in out["periode"].unique()}
-        out = out[out["periode"].map(ends) >= pd.Timestamp(peildatum)]
+        out = out[out["periode"].map(ends) >= u.peildatum]
     out = out[_KPI_COLS].reset_index(drop=True)
     for c in ("kpi", "regio", "gemeente", "periode", "dimensie", "eenheid"):
         out[c] = out[c].astype(schema.S)
@@ -1403,39 +1336,12 @@ def kpi_rows(progs: Mapping[tuple[str, ...], Prognose], per: str, verplicht_tab:
     return out
 
 
-def kpis(cleaned, params: config.Params, fp: ForecastParams | None = None) -> pd.DataFrame:
-    """Forecast KPI rows for the KPI table (metrics.md section 10); see :func:`kpi_rows`.
-
-    Per regio and ``Nederland``: ``kosten_prognose`` per method and for the chosen
-    method with its interval, ``kosten_verplicht``, and ``kosten_prognose_budget``
-    when budgetplafonds (or ``fp.budget``) give a budget for the peildatum's year.
-    Periods follow ``params.per``.
-    """
-    return kpis_start(cleaned, params, fp)()
-
-
-def kpis_start(cleaned, params: config.Params, fp: ForecastParams | None = None, *, pool=None):
-    """:func:`kpis` in two steps: prepares the monthly series and starts the model
-    fits (in ``pool``, a ``concurrent.futures`` process pool, when given: the fits
-    then run beside the caller's other work); returns a function that finishes
-    and returns the KPI rows. Same rows as :func:`kpis`."""
-    fp = fp or ForecastParams()
-    peil = pd.Timestamp(params.peildatum)
-    jaar = (params.peil_ts - pd.Timedelta(days=1)).year
-    cellen = _maandcellen(cleaned.declaraties, ["regio"])  # the month cells for both kinds of series
-    progs = _start(_prognose_taken(cleaned, peil, cellen=cellen), peil, fp, pool)
-    _, _, rest = _budget_delen(cleaned, jaar, fp)
-    plafond = _start(_plafond_taken(cleaned, jaar, peil, cellen=cellen), peil, fp, pool) if rest else None
-    del cellen  # two arrays per declaration line: not kept while the fits run
-    ver = verplicht(cleaned, fp, peildatum=params.peildatum)  # while the fits run
-
-    def finish() -> pd.DataFrame:
-        p = progs()
-        sig = budget_vergelijking(cleaned, p, jaar, fp, peildatum=params.peildatum,
-                                  plafond_progs=plafond() if plafond is not None else None)
-        return kpi_rows(p, params.per, ver, sig, jaar, peildatum=params.peildatum)
-
-    return finish
+def kpis(cleaned, params: config.Params | None = None, fp: ForecastParams | None = None) -> pd.DataFrame:
+    """Forecast KPI rows for ``params.per`` (default the cleaned data's); see
+    :func:`kpi_rows`. The registered KPIs (:mod:`jeugdlib.metrics.prognose`) read
+    the same rows."""
+    params = params or cleaned.params
+    return kpi_rows(bereken(cleaned, fp, params.peildatum), params.per)
 
 
 # --------------------------------------------------------------------------- report
@@ -1445,8 +1351,12 @@ def parameters_tabel(fp: ForecastParams) -> pd.DataFrame:
     """The forecast parameters with a Dutch explanation, for a report's Toelichting."""
     rows = [
         ("indexatie", fp.indexatie, "jaarlijkse tariefindexatie bij 'zelfde maand vorig jaar'"),
-        ("lag_maanden", fp.lag_maanden, "maanden vóór de maand van de peildatum die als onvolledig "
-                                        "gelden (declaratievertraging): niet gebruikt om te schatten"),
+        ("volledig_drempel", fp.volledig_drempel, "een maand is onvolledig zolang naar verwachting minder dan dit "
+                                                  "deel van de kosten is gedeclareerd (declaratievertraging)"),
+        ("volledigheid_maanden", fp.volledigheid_maanden,
+         "maanden na afloop van een zorgmaand waarover de declaratievertraging wordt gemeten"),
+        ("lag_maanden", fp.lag_maanden, "alleen zonder declaratiedatum in de gegevens: maanden vóór de maand van "
+                                        "de peildatum die als onvolledig gelden"),
         ("backtest_kwartalen", fp.backtest_kwartalen, "aantal volledige kwartalen in de backtest"),
         ("min_backtest_kwartalen", fp.min_backtest_kwartalen,
          "minimum aantal backtestkwartalen voor het statsmodels-model"),
@@ -1475,6 +1385,7 @@ class PrognoseRapport:
       forecast of the cost under budgetplafonds with their sum);
     * ``verplicht``: committed cost of the open toewijzingen per month;
       ``niet_gewaardeerd``: open toewijzingen that could not be valued;
+    * ``onvolledig``: :func:`onvolledige_maanden` of the regio;
     * ``parameters``: :func:`parameters_tabel`.
     """
 
@@ -1488,6 +1399,7 @@ class PrognoseRapport:
     signaal: pd.DataFrame
     verplicht: pd.DataFrame
     niet_gewaardeerd: int
+    onvolledig: pd.DataFrame
     parameters: pd.DataFrame
 
 
@@ -1498,7 +1410,7 @@ def rapport(cleaned, regio: str, fp: ForecastParams | None = None, *, segment: b
     A regio without declarations gets an empty forecast with a reason, not an error.
     """
     fp = fp or ForecastParams()
-    peil = pd.Timestamp(peildatum if peildatum is not None else cleaned.params.peildatum)
+    peil = _peil(cleaned, peildatum)
     progs = prognoses(cleaned, fp, peildatum=peil, regio=regio)
     p = progs.get((regio,))
     if p is None:
@@ -1517,4 +1429,5 @@ def rapport(cleaned, regio: str, fp: ForecastParams | None = None, *, segment: b
         regio=regio, prognose=p, segmenten=segmenten, overzicht=overzicht({(regio,): p, **segs}),
         jaar=jaar, jaartotalen=jt, budget=budget, signaal=sig,
         verplicht=ver[["maand", "maximum", "verplicht"]].reset_index(drop=True),
-        niet_gewaardeerd=int(ver.attrs.get("niet_gewaardeerd", 0)), parameters=parameters_tabel(fp))
+        niet_gewaardeerd=int(ver.attrs.get("niet_gewaardeerd", 0)),
+        onvolledig=onvolledige_maanden(cleaned, regio, fp, peil), parameters=parameters_tabel(fp))

@@ -1,7 +1,10 @@
-"""Tests for jeugdlib.forecast (metrics.md section 10, issue 7).
+"""Tests for jeugdlib.forecast and the forecast KPIs (metrics.md sections 0.2 and 10, issue 7).
 
 Hand-worked cases carry their arithmetic in comments; the behaviour tests use
-generated series with a known trend and seasonality (fixed seeds).
+generated series with a known trend and seasonality (fixed seeds). Data-level
+cases are cleaned by :func:`jeugdlib.clean.clean` from datasets built with
+tests/_ds_factory.py, or (for one query on a hand-made table) run on a DuckDB
+connection holding just that table (:func:`_con`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jeugdlib import config, forecast as F
+from jeugdlib import clean, config, engine, forecast as F
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _ds_factory import dec, make_ds, tw  # noqa: E402
 
 PEIL = pd.Timestamp("2024-08-01")
+NOORD, ZUID = "Noord-Limburg", "Zuid-Limburg"
+
+
+def _con(peildatum="2024-08-01", **tabellen):
+    """A Cleaned-like object whose connection holds only the given frames as tables
+    (for one query on hand-made columns)."""
+    con = engine.connect()
+    for naam, df in tabellen.items():
+        con.register(naam, df)
+    return SimpleNamespace(con=con, params=config.Params(peildatum=peildatum))
 
 
 def _series(n=67, trend=0.0, amp=0.0, noise=0.0, seed=0, start="2019-01-01", level=1e6):
@@ -223,6 +239,7 @@ def _toew(**kw):
 
 def _toew_frame(rows):
     df = pd.DataFrame(rows)
+    df["rij"], df["gemeentecode"] = range(len(df)), "0983"
     df["ingangsdatum"] = pd.to_datetime(df["ingangsdatum"])
     df["einddatum"] = pd.to_datetime(df["einddatum"])
     for c in ("volume", "budget_cent", "tarief_cent"):
@@ -247,7 +264,7 @@ def test_resterend_maximum_hand():
         # unknown frequentie: counted as not valued
         _toew(toewijzing_nr="Z", frequentie="9"),
     ])
-    r = F.resterend_maximum(t, "2024-08-01", "2025-10-01")
+    r = F.resterend_maximum(_con(toewijzingen=t), "2024-08-01", "2025-10-01")
     got = r.groupby(["toewijzing_nr", r["maand"].dt.strftime("%Y-%m")])["maximum"].sum()
     assert got[("W", "2024-08")] == pytest.approx(2 * 31 / 7 * 100)
     assert got[("W", "2024-09")] == pytest.approx(2 * 30 / 7 * 100)
@@ -274,26 +291,41 @@ def test_verplichte_kosten_hand():
     assert v.attrs["zonder_verzilvering"] == pytest.approx(400.0)
 
 
+#: Two inspanning products at EUR 100 an hour (recente_verzilvering's hand case).
+_PRODUCTEN = [{"productcode": code, "productcategorie": "45", "omschrijving": code, "segment": "4 - Ambulant",
+               "productgroep": "GGZ", "financieringsvorm": "inspanning", "zwaarte": None, "variant": None,
+               "norm_uren": None, "norm_maanden": None, "tarief_cent": 10000, "trajectprijs_cent": None,
+               "geldig_vanaf": "2020-01-01", "geldig_tot": None} for code in ("P1", "P2")]
+
+
 def test_recente_verzilvering_fallbacks():
     # Ended inspanning toewijzingen, per week 1 h at EUR 100 for 2 weeks (2024-01-01..2024-01-14):
-    # maximum = 1 x ceil(14/7) = 2 h -> EUR 200 each.
-    rows = [_toew(toewijzing_nr=f"R{i}", regio="R", productcode="P1", volume=1,
-                  einddatum="2024-01-14") for i in range(2)]
-    rows += [_toew(toewijzing_nr="S0", regio="S", productcode="P2", volume=1, einddatum="2024-01-14")]
-    rows += [_toew(toewijzing_nr="open", regio="S", productcode="P1")]  # open: only a key
-    t = _toew_frame(rows)
-    d = pd.DataFrame({"toewijzing_nr": ["R0", "R1", "S0"], "eenheid": ["04", "04", "04"],
-                      "volume": [1.0, 2.0, 1.0], "bedrag_cent": [10000, 20000, 10000]})
-    out = F.recente_verzilvering(t, d, "2024-08-01", min_toewijzingen=2).set_index(["regio", "productcode"])
+    # maximum = 1 x ceil(14/7) = 2 h -> EUR 200 each. R = Noord-Limburg (0983), S = Zuid-Limburg (0935).
+    kort = dict(volume=1, eenheid="04", frequentie="2", productcategorie="45", ingangsdatum="2024-01-01",
+                einddatum="2024-01-14")
+    toew = [tw(toewijzing_nr=f"R{i}", client_id=f"r{i}", gemeentecode="0983", productcode="P1", **kort)
+            for i in range(2)]
+    toew += [tw(toewijzing_nr="S0", client_id="s0", gemeentecode="0935", productcode="P2", **kort)]
+    toew += [tw(toewijzing_nr="open", client_id="s1", gemeentecode="0935", productcode="P1", volume=1,
+                eenheid="04", frequentie="2", ingangsdatum="2024-01-01", einddatum=None)]  # open: only a key
+    lines = [dec(declaratie_nr=f"d{nr}", toewijzing_nr=nr, client_id=cl, gemeentecode=gem, productcode=prod,
+                 periode_begin="2024-01-01", periode_eind="2024-01-14", volume_signed=vol, eenheid="04",
+                 bedrag_cent_signed=10000 * vol)
+             for nr, cl, gem, prod, vol in (("R0", "r0", "0983", "P1", 1), ("R1", "r1", "0983", "P1", 2),
+                                            ("S0", "s0", "0935", "P2", 1))]
+    c = clean.clean(make_ds(toew, lines, producten=_PRODUCTEN), config.Params(peildatum="2024-08-01"))
+    out = F.recente_verzilvering(c, min_toewijzingen=2).set_index(["regio", "productcode"])
+    # one row per (regio, productcode) of the toewijzingen
+    assert sorted(out.index) == [(NOORD, "P1"), (ZUID, "P1"), (ZUID, "P2")]
     # R/P1: 2 toewijzingen (>= 2): delivered (1 + 2) h x 100 / (2 x 200) = 300 / 400 = 0.75
-    assert out.loc[("R", "P1"), "verzilvering"] == pytest.approx(0.75)
-    assert out.loc[("R", "P1"), "bron"] == "regio_product"
+    assert out.loc[(NOORD, "P1"), "verzilvering"] == pytest.approx(0.75)
+    assert out.loc[(NOORD, "P1"), "bron"] == "regio_product"
     # S/P1 has no ended toewijzingen in S: product level P1 over all regions = 0.75
-    assert out.loc[("S", "P1"), "verzilvering"] == pytest.approx(0.75)
-    assert out.loc[("S", "P1"), "bron"] == "product"
+    assert out.loc[(ZUID, "P1"), "verzilvering"] == pytest.approx(0.75)
+    assert out.loc[(ZUID, "P1"), "bron"] == "product"
     # S/P2: 1 toewijzing (< 2) at every level but the total: (300 + 100) / (400 + 200) = 0.6667
-    assert out.loc[("S", "P2"), "verzilvering"] == pytest.approx(400 / 600)
-    assert out.loc[("S", "P2"), "bron"] == "totaal"
+    assert out.loc[(ZUID, "P2"), "verzilvering"] == pytest.approx(400 / 600)
+    assert out.loc[(ZUID, "P2"), "bron"] == "totaal"
 
 
 # --------------------------------------------------------------------------- budget
@@ -318,97 +350,73 @@ def test_budget_per_regio_and_signal():
     assert s.loc["Zuid", "ratio"] == pytest.approx(45 / 40)
 
 
+def _onder_plafond(d, bp):
+    d = d.assign(rij=range(len(d)))
+    return F.onder_plafond(_con(declaraties=d, ref_budgetplafonds=bp), 2024)
+
+
 def test_onder_plafond_hand():
     d = pd.DataFrame({"agb": ["A", "A", "A", "B", "C", "C"],
                       "gemeentecode": ["0983", "0935", "0983", "0983", "0983", "0983"],
                       "productcode": ["P1", "P1", "P2", "P1", "P1", "P2"]})
     bp = pd.DataFrame({"agb": ["A", "C", "B"], "jaar": [2024, 2024, 2023], "plafond_cent": [1, 1, 1],
                        "gemeentecode": ["0983", None, None], "productcode": [None, "P2", None]})
-    f = F.onder_plafond(d, bp, 2024)
+    f = _onder_plafond(d, bp)
     # A in 0983 (any product): rows 0, 2; C product P2 (any gemeente): row 5; B's plafond is 2023.
     assert f["alle"].tolist() == [True, False, True, False, False, True]
     assert f["met_gemeente"].tolist() == [True, False, True, False, False, False]
 
 
-def test_onder_plafond_codes_equal_text_keys():
-    """The integer-coded match equals the "|"-joined text match, also with all four
-    field combinations, spaces, missing values, values absent from the declarations,
-    and (fallback) a "|" inside a value."""
-    from jeugdlib import schema
-
-    def txt(s):
-        return pd.Series(s, copy=False).astype(schema.S).fillna("").str.strip()
-
+def test_onder_plafond_all_field_combinations():
+    """All four combinations of given fields, spaces, missing values and values
+    absent from the declarations."""
     d = pd.DataFrame({"agb": [" A", "A", "A", "B", "C", None, "C", "D"],
                       "gemeentecode": ["0983", "0935 ", "0983", None, "0983", "0983", "0935", "0983"],
                       "productcode": ["P1", "P1", "P2", "P1", None, "P1", "P2", "P9"]}, dtype="string[pyarrow]")
     bp = pd.DataFrame({"agb": ["A", "C", "B", "A", "", "X", "D"], "jaar": [2024] * 7, "plafond_cent": [1] * 7,
                        "gemeentecode": ["0935", None, None, "0983", "0983", "0983", None],
                        "productcode": ["P1", "P2", "", None, "P1", None, "P9"]})
-    want = F._onder_plafond_tekst(d, bp, txt)
-    got = F.onder_plafond(d, bp, 2024)
-    pd.testing.assert_frame_equal(got, want)
+    got = _onder_plafond(d, bp)
     assert got["alle"].tolist() == [True, True, True, True, False, True, True, True]
     assert got["met_gemeente"].tolist() == [True, True, True, False, False, True, False, False]
-    # "|" in a value: keys could collide, so the text match is used (same answer)
-    d2 = d.assign(agb=pd.array(["A|0983", "A", "A", "B", "C", None, "C", "D"], dtype="string[pyarrow]"))
-    pd.testing.assert_frame_equal(F.onder_plafond(d2, bp, 2024), F._onder_plafond_tekst(d2, bp, txt))
-
-
-def test_regio_product_paren_like_drop_duplicates():
-    from jeugdlib import schema
-    from jeugdlib.metrics import verzilvering as vz
-
-    t = pd.DataFrame({"regio": ["N", None, "N", "onbekend", "Z", None],
-                      "productcode": ["P1", "P1", "P1", "P1", None, ""]}, dtype="string[pyarrow]")
-    want = pd.DataFrame({"regio": t["regio"].astype(schema.S).fillna("onbekend"),
-                         "productcode": t["productcode"].astype(schema.S).fillna("")}).drop_duplicates()
-    got = F._regio_product_paren(*vz._rij_codes(t, "regio", slice(None), "onbekend"),
-                                 *vz._rij_codes(t, "productcode", slice(None)))
-    pd.testing.assert_frame_equal(got, want.reset_index(drop=True))
-    assert got["regio"].tolist() == ["N", "onbekend", "Z", "onbekend"]  # NA and "onbekend" merge
 
 
 # --------------------------------------------------------------------------- KPI rows from Cleaned
 
 
-def _cleaned(per="kwartaal"):
-    """A Cleaned-like object (the columns forecast reads): two regions, 2019-01..2024-07."""
+SEGMENT = "4 - Ambulant"  # the segment of product 45A48 in _ds_factory
+
+
+def _cleaned(per="kwartaal", extra_lines=(), peildatum="2024-08-01"):
+    """Two regions, 2019-01..2024-07, cleaned by jeugdlib.clean: Noord-Limburg (Venlo
+    0983) with aanbieder A (under a plafond) and B (EUR 300 a month, no plafond),
+    Zuid-Limburg (Maastricht 0935) with A; all product 45A48 (EUR 100 an hour)."""
     months = pd.date_range("2019-01-01", "2024-07-01", freq="MS")
-    n = len(months)
-    i = np.arange(n)
+    i = np.arange(len(months))
     season = np.sin(2 * np.pi * (months.month.to_numpy() - 1) / 12)
     noord = (100_000 * (1 + 0.01 * i) * (1 + 0.15 * season)).astype("int64")
     zuid = (50_000 * (1 + 0.02 * season) + 500 * (i % 3)).astype("int64")
-    dec = pd.DataFrame({
-        "maand": np.concatenate([months, months, months]),
-        "regio": ["Noord"] * (2 * n) + ["Zuid"] * n,
-        "gemeentecode": ["0983"] * (2 * n) + ["0935"] * n,
-        # Noord: aanbieder A (under a plafond) and B (EUR 300 a month, no plafond)
-        "agb": ["A"] * n + ["B"] * n + ["A"] * n,
-        "productcode": "P1",
-        "segment": "S",
-        "bedrag_cent": np.concatenate([noord, np.full(n, 30_000), zuid]),
-    })
-    dec["toewijzing_nr"], dec["eenheid"], dec["volume"] = None, "04", 1.0
+    lines = [dec(declaratie_nr=f"{agb}{gem}{j}", toewijzing_nr=None, client_id=f"c{agb}{gem}", agb=agb,
+                 gemeentecode=gem, productcode="45A48", periode_begin=f"{m:%Y-%m-%d}",
+                 periode_eind=f"{m + pd.offsets.MonthEnd(0):%Y-%m-%d}", volume_signed=1, bedrag_cent_signed=int(ct))
+             for j, m in enumerate(months)
+             for agb, gem, ct in (("A", "0983", noord[j]), ("B", "0983", 30_000), ("A", "0935", zuid[j]))]
     # one declared hour (EUR 100) on the ended toewijzing E
-    dec.loc[len(dec)] = {"maand": pd.Timestamp("2024-01-01"), "regio": "Noord", "gemeentecode": "0983",
-                         "agb": "A", "productcode": "P1", "segment": "S",
-                         "bedrag_cent": 10000, "toewijzing_nr": "E", "eenheid": "04", "volume": 1.0}
-    dec["regio"] = dec["regio"].astype("string[pyarrow]")
-    dec["bedrag_cent"] = dec["bedrag_cent"].astype("int64[pyarrow]")
-    toew = _toew_frame([
-        _toew(toewijzing_nr="W", regio="Noord", volume=2, frequentie="2", einddatum="2024-09-30"),
+    lines.append(dec(declaratie_nr="e", toewijzing_nr="E", client_id="cE", agb="A", gemeentecode="0983",
+                     productcode="45A48", periode_begin="2024-01-01", periode_eind="2024-01-14",
+                     volume_signed=1, bedrag_cent_signed=10000))
+    lines += list(extra_lines)
+    toew = [
+        tw(toewijzing_nr="W", client_id="cW", agb="A", productcode="45A48", ingangsdatum="2024-01-01",
+           einddatum="2024-09-30", volume=2, eenheid="04", frequentie="2"),
         # ended 2024-01-14: maximum 1 h x ceil(14 / 7) = 2 h = EUR 200, delivered 1 h -> verzilvering 0.5
-        _toew(toewijzing_nr="E", regio="Noord", volume=1, frequentie="2", einddatum="2024-01-14"),
-    ])
-    return SimpleNamespace(
-        declaraties=dec, toewijzingen=toew,
-        # plafond EUR 10.000 for aanbieder A in Venlo (0983, Noord) in 2024
-        budgetplafonds=pd.DataFrame({"agb": ["A"], "jaar": [2024], "plafond_cent": [1_000_000],
-                                     "productcode": [None], "gemeentecode": ["0983"]}),
-        gemeenten=pd.DataFrame({"gemeentecode": ["0983", "0935"], "regio_naam": ["Noord", "Zuid"]}),
-        params=config.Params(peildatum="2024-08-01", per=per))
+        tw(toewijzing_nr="E", client_id="cE", agb="A", productcode="45A48", ingangsdatum="2024-01-01",
+           einddatum="2024-01-14", volume=1, eenheid="04", frequentie="2"),
+    ]
+    # plafond EUR 10.000 for aanbieder A in Venlo (0983, Noord-Limburg) in 2024
+    ds = make_ds(toew, lines, budgetplafonds=[{"agb": "A", "jaar": 2024, "plafond_cent": 1_000_000,
+                                               "productcode": None, "gemeentecode": "0983"}])
+    return clean.clean(ds, config.Params(peildatum=peildatum, per=per))
 
 
 def test_kpis_rows():
@@ -417,7 +425,7 @@ def test_kpis_rows():
     assert list(k.columns) == ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid",
                                "n_clienten", "voorlopig"]
     assert k["voorlopig"].all() and (k["gemeente"] == "").all()
-    assert set(k["regio"]) == {"Noord", "Zuid", config.NEDERLAND}
+    assert set(k["regio"]) == {NOORD, ZUID, config.NEDERLAND}
     kp = k[k["kpi"] == "kosten_prognose"]
     assert {"methode=vorig_jaar", "methode=gemiddelde_12m", "methode=ets", "methode=gekozen"} <= set(kp["dimensie"])
     # quarters ending on/after the peildatum: 2024-Q3 through 2025-Q3 (2024-Q2, which holds the
@@ -428,32 +436,32 @@ def test_kpis_rows():
     # Nederland's rolling mean equals the sum of the regions' in a wholly future quarter
     # (mean of a sum = sum of means; no realised floor there).
     g = kp[(kp["dimensie"] == "methode=gemiddelde_12m") & (kp["periode"] == "2025-Q1")].set_index("regio")["waarde"]
-    assert g[config.NEDERLAND] == pytest.approx(g["Noord"] + g["Zuid"])
+    assert g[config.NEDERLAND] == pytest.approx(g[NOORD] + g[ZUID])
     # gekozen = the best method's rows
-    p = F.prognoses(c, peildatum=c.params.peildatum)[("Noord",)]
-    gek = kp[(kp["regio"] == "Noord") & (kp["dimensie"] == "methode=gekozen")]["waarde"].to_numpy(dtype=float)
-    best = kp[(kp["regio"] == "Noord") & (kp["dimensie"] == f"methode={p.beste}")]["waarde"].to_numpy(dtype=float)
+    p = F.prognoses(c, peildatum=c.params.peildatum)[(NOORD,)]
+    gek = kp[(kp["regio"] == NOORD) & (kp["dimensie"] == "methode=gekozen")]["waarde"].to_numpy(dtype=float)
+    best = kp[(kp["regio"] == NOORD) & (kp["dimensie"] == f"methode={p.beste}")]["waarde"].to_numpy(dtype=float)
     np.testing.assert_allclose(gek, best)
     # committed: the weekly toewijzing W (2 h x EUR 100): Aug 2 x 31/7 x 100 + Sep 2 x 30/7 x 100
     # = 1742.857 in 2024-Q3, x the recent verzilvering 0.5 (E, the only ended one: total level) = 871.43.
     ver = k[k["kpi"] == "kosten_verplicht"].set_index(["regio", "periode"])["waarde"]
-    assert ver[("Noord", "2024-Q3")] == pytest.approx(2 * 61 / 7 * 100 * 0.5)
-    assert ver[(config.NEDERLAND, "2024-Q3")] == pytest.approx(ver[("Noord", "2024-Q3")])
-    assert ("Zuid", "2024-Q3") not in ver.index
+    assert ver[(NOORD, "2024-Q3")] == pytest.approx(2 * 61 / 7 * 100 * 0.5)
+    assert ver[(config.NEDERLAND, "2024-Q3")] == pytest.approx(ver[(NOORD, "2024-Q3")])
+    assert (ZUID, "2024-Q3") not in ver.index
     # budget: Noord's plafond EUR 10.000 for 2024, forecast ratio = year forecast / 10.000
     # budget: the plafond (EUR 10.000, aanbieder A in 0983) against the forecast of A's cost in
     # Noord only (B has no plafond), not against Noord's total.
     b = k[k["kpi"] == "kosten_prognose_budget"].set_index("regio")
     jaar = p.per_periode("jaar")
     onder = F.plafond_prognoses(c, 2024)
-    a_jaar = onder[("Noord",)].per_periode("jaar")["waarde"].iloc[0]
-    assert b.loc["Noord", "waarde"] == pytest.approx(a_jaar / 10_000)
+    a_jaar = onder[(NOORD,)].per_periode("jaar")["waarde"].iloc[0]
+    assert b.loc[NOORD, "waarde"] == pytest.approx(a_jaar / 10_000)
     assert a_jaar < jaar["waarde"].iloc[0] - 12 * 300 * 0.9  # B's ~EUR 3.600 a year left out
-    assert b.loc["Noord", "eenheid"] == "fractie" and b.loc["Noord", "periode"] == "2024"
+    assert b.loc[NOORD, "eenheid"] == "fractie" and b.loc[NOORD, "periode"] == "2024"
     jt = F.jaartotalen(F.prognoses(c, peildatum=c.params.peildatum), 2024).set_index("regio")
-    assert jt.loc["Noord", "waarde"] == pytest.approx(jaar["waarde"].iloc[0])
-    assert jt.loc["Noord", "methode"] == p.beste
-    assert set(jt.index) == {"Noord", "Zuid", config.NEDERLAND}
+    assert jt.loc[NOORD, "waarde"] == pytest.approx(jaar["waarde"].iloc[0])
+    assert jt.loc[NOORD, "methode"] == p.beste
+    assert set(jt.index) == {NOORD, ZUID, config.NEDERLAND}
 
 
 def test_kpis_per_jaar_only_whole_year():
@@ -465,18 +473,18 @@ def test_kpis_per_jaar_only_whole_year():
 def test_prognoses_per_segment_and_overzicht():
     c = _cleaned()
     progs = F.prognoses(c, segment=True)
-    assert set(progs) == {("Noord", "S"), ("Zuid", "S"), (config.NEDERLAND, "S")}
+    assert set(progs) == {(NOORD, SEGMENT), (ZUID, SEGMENT), (config.NEDERLAND, SEGMENT)}
     o = F.overzicht(progs)
     assert o.groupby("reeks")["gekozen"].sum().eq(1).all()
 
 
 def test_rapport_one_regio():
     c = _cleaned()
-    r = F.rapport(c, "Noord")
-    assert r.prognose.naam == "Noord" and r.jaar == 2024
-    assert set(r.segmenten) == {"S"}
+    r = F.rapport(c, NOORD)
+    assert r.prognose.naam == NOORD and r.jaar == 2024
+    assert set(r.segmenten) == {SEGMENT}
     # the regio's forecast equals the one computed over all regions
-    full = F.prognoses(c, peildatum=c.params.peildatum)[("Noord",)]
+    full = F.prognoses(c, peildatum=c.params.peildatum)[(NOORD,)]
     pd.testing.assert_frame_equal(r.prognose.voorspelling, full.voorspelling)
     assert r.jaartotalen["gekozen"].sum() == 1
     # budget EUR 10.000 (plafond of A in 0983, Noord); A's year forecast is far above it
@@ -486,10 +494,10 @@ def test_rapport_one_regio():
     assert r.verplicht["verplicht"].sum() == pytest.approx(2 * 61 / 7 * 100 * 0.5)
     assert "indexatie" in set(r.parameters["parameter"])
     # Zuid has no plafond: no budget, empty signal; an unknown regio: no forecast, a reason
-    z = F.rapport(c, "Zuid", segment=False)
+    z = F.rapport(c, ZUID, segment=False)
     assert z.budget is None and len(z.signaal) == 0 and z.segmenten == {}
     # a regional budget parameter is compared with the regio's total forecast
-    z = F.rapport(c, "Zuid", F.ForecastParams(budget={"Zuid": 1e9}), segment=False)
+    z = F.rapport(c, ZUID, F.ForecastParams(budget={ZUID: 1e9}), segment=False)
     tot = z.jaartotalen.loc[z.jaartotalen["gekozen"], "waarde"].iloc[0]
     assert z.signaal["bron"].tolist() == ["parameter"] and not z.signaal["signaal"].iloc[0]
     assert z.signaal["ratio"].iloc[0] == pytest.approx(tot / 1e9)
@@ -498,12 +506,7 @@ def test_rapport_one_regio():
 
 
 def test_kpis_through_clean():
-    """The adapter on a real Cleaned (jeugdlib.clean) built from a hand-made dataset."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from _ds_factory import dec, make_ds, tw
-
-    from jeugdlib import clean
-
+    """The forecast KPIs on a real Cleaned (jeugdlib.clean) built from a hand-made dataset."""
     months = pd.date_range("2020-01-01", "2024-07-01", freq="MS")
     lines = [dec(declaratie_nr=f"d{i}", referentie_nr=f"r{i}", toewijzing_nr=None, client_id="c9",
                  productcode="45A48", periode_begin=f"{m:%Y-%m-%d}",
@@ -529,3 +532,134 @@ def test_kpis_through_clean():
     assert ver["waarde"].astype(float).tolist() == [0.0]
     v = F.verplicht(c)
     assert v.attrs["zonder_verzilvering"] == pytest.approx(31 / 7 * 100)  # counted once, not per level
+
+
+# --------------------------------------------------------------------------- declaration lag (metrics.md 0.2)
+
+
+def _gedateerd(client, gem, begin, euro, gedeclareerd):
+    """One declared item of ``euro`` for the month of ``begin``, dated ``gedeclareerd``
+    (a client of its own, so that items are not netted together)."""
+    m = pd.Timestamp(begin)
+    return dec(declaratie_nr=f"d{client}", toewijzing_nr=None, client_id=client, gemeentecode=gem,
+               productcode="45A48", periode_begin=f"{m:%Y-%m-%d}",
+               periode_eind=f"{m + pd.offsets.MonthEnd(0):%Y-%m-%d}",
+               volume_signed=1, bedrag_cent_signed=euro * 100, declaratiedatum=gedeclareerd)
+
+
+#: Curve over k = 0..2, measured on the two care months at least 2 months past their end at
+#: peildatum 2024-08-01 (k at the peildatum = 2024-08 - month - 1 >= 2: 2024-05 and 2024-04).
+FP_LAG = F.ForecastParams(volledigheid_maanden=2, volledigheid_venster=2)
+LAG_LINES = [
+    # Noord-Limburg (Venlo): April 100 declared in April (k 0), 50 in May (k 1), 50 in June (k 2);
+    # May 200 declared in June (k 1)
+    _gedateerd("n1", "0983", "2024-04-01", 100, "2024-04-20"),
+    _gedateerd("n2", "0983", "2024-04-01", 50, "2024-05-10"),
+    _gedateerd("n3", "0983", "2024-04-01", 50, "2024-06-05"),
+    _gedateerd("n4", "0983", "2024-05-01", 200, "2024-06-15"),
+    # not in the curve: a care month before the reference months, one after them, and an item
+    # without a declaratiedatum
+    _gedateerd("n5", "0983", "2024-03-01", 1000, "2024-07-01"),
+    _gedateerd("n6", "0983", "2024-06-01", 1000, "2024-07-20"),
+    _gedateerd("n7", "0983", "2024-04-01", 999, None),
+    # Zuid-Limburg (Maastricht): everything declared within its own month
+    _gedateerd("z1", "0935", "2024-04-01", 300, "2024-04-30"),
+    _gedateerd("z2", "0935", "2024-05-01", 100, "2024-05-31"),
+]
+
+
+def test_volledigheid_hand():
+    c = clean.clean(make_ds([], LAG_LINES), config.Params(peildatum="2024-08-01"))
+    v = F.volledigheid(c, FP_LAG).set_index(["regio", "k"])["volledigheid"]
+    # Noord: eventual 100 + 50 + 50 + 200 = 400; k 0: 100 / 400; k 1: (150 + 200) / 400; k 2: 400 / 400
+    assert v[NOORD].tolist() == pytest.approx([0.25, 0.875, 1.0])
+    assert v[ZUID].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    # Nederland: 800 in all; k 0: (100 + 300 + 100) / 800 = 0.625; k 1: (150 + 200 + 400) / 800 = 0.9375
+    assert v[config.NEDERLAND].tolist() == pytest.approx([0.625, 0.9375, 1.0])
+    # complete from k = 2 on in Noord (0.875 < 0.95), from k = 0 in Zuid
+    assert F.vertraging(F.volledigheid(c, FP_LAG), 0.95, 2) == {NOORD: 2, ZUID: 0, config.NEDERLAND: 2}
+
+
+def test_onvolledige_maanden_hand_and_fit_on_complete_months():
+    c = clean.clean(make_ds([], LAG_LINES), config.Params(peildatum="2024-08-01"))
+    o = F.onvolledige_maanden(c, NOORD, FP_LAG)
+    # May is 2 months past its end at the peildatum (complete: 1.0), June 1 (0.875), July 0 (0.25)
+    assert o["maand"].dt.strftime("%Y-%m").tolist() == ["2024-05", "2024-06", "2024-07"]
+    assert o["k"].tolist() == [2, 1, 0]
+    assert o["volledigheid"].tolist() == pytest.approx([1.0, 0.875, 0.25])
+    assert o["onvolledig"].tolist() == [False, True, True]
+    assert not F.onvolledige_maanden(c, ZUID, FP_LAG)["onvolledig"].any()
+    # the forecasts fit on the complete months only: Noord up to May, Zuid up to July
+    progs = F.prognoses(c, FP_LAG)
+    assert progs[(NOORD,)].eerste_onvolledig == pd.Timestamp("2024-06-01")
+    assert progs[(config.NEDERLAND,)].eerste_onvolledig == pd.Timestamp("2024-06-01")
+    assert progs[(ZUID,)].eerste_onvolledig == pd.Timestamp("2024-08-01")
+    # Noord: complete months 2024-03..05 = 1000, 100 + 50 + 50 + 999, 200 -> mean 2449 / 3
+    noord = progs[(NOORD,)].voorspelling
+    assert noord["maand"].min() == pd.Timestamp("2024-06-01")
+    assert noord["waarde"].iloc[0] == pytest.approx((1000 + 1199 + 200) / 3)
+
+
+def test_without_declaratiedatum_the_fixed_lag():
+    lines = [{**x, "declaratiedatum": None} for x in LAG_LINES]
+    c = clean.clean(make_ds([], lines), config.Params(peildatum="2024-08-01"))
+    assert not F.heeft_declaratiedatum(c) and len(F.volledigheid(c, FP_LAG)) == 0
+    o = F.onvolledige_maanden(c, NOORD, FP_LAG)
+    # lag_maanden 3: 2024-05..07 onvolledig (eerste_onvolledige_maand), no measured completeness
+    assert o["maand"].dt.strftime("%Y-%m").tolist() == ["2024-04", "2024-05", "2024-06", "2024-07"]
+    assert o["onvolledig"].tolist() == [False, True, True, True]
+    assert o["volledigheid"].isna().all()
+    assert F.prognoses(c, FP_LAG)[(NOORD,)].eerste_onvolledig == pd.Timestamp("2024-05-01")
+
+
+# --------------------------------------------------------------------------- no usable toewijzing (bug)
+
+
+@pytest.mark.parametrize("geval", ["alleen_jw323", "jw301_ingetrokken"])
+def test_kpi_without_usable_toewijzing(geval):
+    """``jeugdlib kpi`` on declarations without any usable toewijzing (a JW323-only
+    archive, or every JW301 gone) died in the forecast ("merge on float64 and string
+    columns for key 'regio'" in verplichte_kosten): it gives the cost forecasts and no
+    kosten_verplicht rows."""
+    from jeugdlib import kpi
+
+    months = pd.date_range("2021-01-01", "2024-07-01", freq="MS")
+    lines = [dec(declaratie_nr=f"d{i}", toewijzing_nr="T1", client_id="c1", productcode="45A48",
+                 periode_begin=f"{m:%Y-%m-%d}", periode_eind=f"{m + pd.offsets.MonthEnd(0):%Y-%m-%d}",
+                 volume_signed=1, bedrag_cent_signed=100_00)
+             for i, m in enumerate(months)]  # EUR 100 every month in Venlo (Noord-Limburg)
+    toew = [] if geval == "alleen_jw323" else [
+        tw(toewijzing_nr="T1", productcode="45A48", ingangsdatum="2021-01-01", volume=1, eenheid="04",
+           frequentie="2", reden_wijziging="13")]  # withdrawn: does not exist for analysis
+    c = clean.clean(make_ds(toew, lines), config.Params(peildatum="2024-08-01", per="kwartaal"))
+    assert c.con.execute("SELECT count(*) FROM toewijzingen").fetchall()[0][0] == 0
+    ids = ["kosten_prognose", "kosten_prognose_ondergrens", "kosten_prognose_bovengrens", "kosten_verplicht",
+           "kosten_prognose_budget"]
+    t = kpi.kpi_table(c, kpis=ids)
+    assert not (t["kpi"] == "kosten_verplicht").any()
+    kp = t[(t["kpi"] == "kosten_prognose") & (t["dimensie"] == "methode=gemiddelde_12m")]
+    kp = kp.set_index(["regio", "periode"])
+    # a flat EUR 100 a month: the twelve-month mean of the complete months (up to 2024-04) is 100,
+    # so 2024-Q3 = July (arrived 100, forecast 100) + August + September = 300
+    assert kp.loc[(NOORD, "2024-Q3"), "waarde"] == pytest.approx(300.0)
+    assert kp.loc[(config.NEDERLAND, "2025-Q1"), "waarde"] == pytest.approx(300.0)
+    assert F.verplicht(c).empty
+
+
+def test_registered_kpis_equal_forecast_kpis():
+    """The registered KPIs (jeugdlib.metrics.prognose) give the rows of forecast.kpis, for each
+    period length of one cleaning (fitted once, kept in the connection)."""
+    from jeugdlib import kpi
+    from jeugdlib.metrics import prognose
+
+    c = _cleaned(per="kwartaal")
+    ids = ["kosten_prognose", "kosten_prognose_ondergrens", "kosten_prognose_bovengrens", "kosten_verplicht",
+           "kosten_prognose_budget"]
+    for per in ("jaar", "kwartaal", "maand"):
+        cp = c.met_params(config.Params(peildatum="2024-08-01", per=per))
+        got = kpi.kpi_rows(cp, ids).drop(columns=["n_clienten"])
+        want = F.kpis(cp)[["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid"]]
+        key = ["kpi", "regio", "periode", "dimensie"]
+        got, want = (x.sort_values(key).reset_index(drop=True).astype({"waarde": "float64"}) for x in (got, want))
+        pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
+    assert c.con.execute(f"SELECT count(DISTINCT per) FROM {prognose.TABEL}").fetchall()[0][0] == 3

@@ -1,5 +1,6 @@
-"""Hand-checked tests of the vectorised helpers of jeugdlib.forecast (performance pass):
-each equals the plain pandas computation it replaces."""
+"""Hand-checked tests of the smaller pieces of jeugdlib.forecast: period totals of a
+Prognose, the monthly series and their SQL, the recent verzilvering of a hand-made
+case, and the month arithmetic of vorig_jaar."""
 
 from __future__ import annotations
 
@@ -7,34 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from jeugdlib import config
 from jeugdlib import forecast as F
-from jeugdlib.metrics import verzilvering as vz
 
-from test_forecast import _cleaned
-
-
-def test_som_per_rij_is_pandas_compensated_sum():
-    v = np.array([[1.0, 1e-16, 1e-16],      # naive: 1 + 1e-16 rounds to 1, twice: 1.0; compensated:
-                  [1.0, np.nan, 2.0],       # the lost 1e-16 is carried: 1 + 2e-16 rounds up to 1 + 2**-52
-                  [np.nan, np.nan, np.nan],  # NaN skipped: 3; nothing: 0 (groupby-sum's min_count=0)
-                  [0.1, 0.2, 0.3]])
-    assert (1.0 + 1e-16) + 1e-16 == 1.0
-    got = F._som_per_rij(v)
-    assert got[0] == 1.0 + 2**-52 and got[1] == 3.0 and got[2] == 0.0
-    ref = pd.Series(v.ravel()).groupby(np.repeat(np.arange(4), 3)).sum().to_numpy()
-    assert got.tobytes() == ref.tobytes()  # to the last bit
-    rng = np.random.default_rng(0)
-    w = rng.standard_normal((50, 12)) * 10.0 ** rng.integers(-3, 12, (50, 12))
-    ref = pd.Series(w.ravel()).groupby(np.repeat(np.arange(50), 12)).sum().to_numpy()
-    assert F._som_per_rij(w).tobytes() == ref.tobytes()
-
-
-def test_periode_labels():
-    start = F._maandnummers(pd.to_datetime(["2023-01-01", "2024-04-01", "1969-12-01"]))
-    assert start.tolist() == [(2023 - 1970) * 12, (2024 - 1970) * 12 + 3, -1]
-    assert F._periode_labels(start, "jaar").tolist() == ["2023", "2024", "1969"]
-    assert F._periode_labels(start, "kwartaal").tolist() == ["2023-Q1", "2024-Q2", "1969-Q4"]
-    assert F._periode_labels(start, "maand").tolist() == ["2023-01", "2024-04", "1969-12"]
+from test_forecast import NOORD, _cleaned, _con
 
 
 def _prognose(paden=None):
@@ -82,67 +59,36 @@ def test_per_periode_ets_interval_from_paths():
     assert j["waarde"].iloc[0] == 210.0
 
 
-def _reeks(maandtabel: pd.DataFrame, eind) -> pd.Series:
-    """Oracle of ``F._reeksen`` for one group, on pandas: the monthly cost as a gapless
-    series (months without lines = 0) from the first month with positive cost to the
-    month holding the day before ``eind``; float64, indexed by month start (freq MS)."""
-    s = maandtabel.set_index("maand")["kosten"].astype("float64").sort_index()
-    pos = s[s > 0]
-    if len(pos) == 0:
-        return pd.Series([], dtype="float64", index=pd.DatetimeIndex([], freq="MS"), name="kosten")
-    begin = pos.index[0]
-    idx = F._months(begin, eind) if pd.Timestamp(eind) > pd.Timestamp(begin) else pd.DatetimeIndex([], freq="MS")
-    return s.reindex(idx, fill_value=0.0).rename("kosten")
-
-
-def test_reeksen_equal_reeks():
+def test_reeks_hand():
     tab = pd.DataFrame({"regio": ["A", "A", "A", "B", "B", "C"],
                         "maand": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01",
                                                  "2024-03-01", "2024-09-01", "2024-02-01"]),
                         "kosten": [0.0, 5.0, 7.0, 3.0, 4.0, -1.0]})
-    got = dict(F._reeksen(tab.groupby("regio", sort=True), "2024-08-01"))
+    got = {k: F.reeks(g, "2024-08-01") for k, g in tab.groupby("regio", sort=True)}
     # A starts at its first positive month (Feb), months up to July, gaps 0; B: Mar..Jul (Sep is
     # after the peildatum); C has no positive month: empty
     assert got["A"].tolist() == [5.0, 0.0, 0.0, 7.0, 0.0, 0.0]
+    assert got["A"].index[0] == pd.Timestamp("2024-02-01") and got["A"].index.freq == "MS"
     assert got["B"].index[0] == pd.Timestamp("2024-03-01") and got["B"].tolist() == [3.0, 0, 0, 0, 0]
-    assert len(got["C"]) == 0
-    for key, grp in tab.groupby("regio", sort=True):
-        want = _reeks(grp, "2024-08-01")
-        pd.testing.assert_series_equal(got[key], want, check_exact=True)
-        assert got[key].index.freq == want.index.freq
+    assert len(got["C"]) == 0 and got["C"].index.freq == "MS"
 
 
 def test_maandkosten_of_selected_rows():
     c = _cleaned()
-    dec = c.declaraties
-    rijen = (dec["agb"] == "A").to_numpy()
-    got = F._maandkosten(dec, ("regio",), True, rijen)
-    want = F.maandkosten(dec.loc[rijen].reset_index(drop=True), ("regio",), True)
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
-    # hand: Noord in 2019-01 without B's EUR 300 = aanbieder A's 100_000 cent = EUR 1000
-    n = got[(got["regio"] == "Noord") & (got["maand"] == "2019-01-01")]["kosten"]
+    got = F.maandkosten(c, waar="agb = 'A'")
+    # hand: Noord-Limburg in 2019-01 without B's EUR 300 = aanbieder A's 100_000 cent = EUR 1000
+    n = got[(got["regio"] == NOORD) & (got["maand"] == "2019-01-01")]["kosten"]
     assert n.tolist() == [1000.0]
+    alle = F.maandkosten(c)
+    assert alle[(alle["regio"] == NOORD) & (alle["maand"] == "2019-01-01")]["kosten"].tolist() == [1300.0]
 
 
-def test_per_toewijzing_rijen_equal_verzilvering_per_toewijzing():
+def test_recente_verzilvering_of_the_ended_toewijzing():
     c = _cleaned()
-    t = c.toewijzingen
-    pos = np.array([1])  # the ended toewijzing E: 2 h maximum, 1 h delivered
-    got = vz._per_toewijzing_rijen(t, c.declaraties, pos)
-    want = vz.verzilvering_per_toewijzing(t.iloc[pos], c.declaraties)
-    for col in ("geleverd_cent", "toegewezen_cent", "status"):
-        np.testing.assert_array_equal(np.asarray(got[col]), want[col].to_numpy())
-    assert got["verzilvering"].tolist() == [0.5]
-    assert all(len(v) == 0 for v in vz._per_toewijzing_rijen(t, c.declaraties, np.array([], dtype=np.int64)).values())
-
-
-def test_rij_codes_of_every_row_as_vocab():
-    # onder_plafond's vocabulary of a declarations column: stripped text, missing ""
-    df = pd.DataFrame({"agb": pd.array([" A", "A", None, "B", " A"], dtype="string[pyarrow]")})
-    codes, vocab = vz._rij_codes(df, "agb", slice(None), strip=True)
-    assert vocab.tolist() == ["A", "B", ""]
-    # per row: the text's position in vocab (missing: the position of "")
-    assert vocab[codes].tolist() == ["A", "A", "", "B", "A"]
+    # the ended toewijzing E: 2 h maximum, 1 h delivered; the only one (fewer than 10): total level
+    v = F.recente_verzilvering(c).set_index(["regio", "productcode"])
+    assert v.loc[(NOORD, "45A48"), "verzilvering"] == pytest.approx(0.5)
+    assert v.loc[(NOORD, "45A48"), "bron"] == "totaal"
 
 
 def test_vorig_jaar_mid_month():
@@ -160,12 +106,11 @@ def test_maandkosten_missing_month_and_regio():
     dec = pd.DataFrame({"regio": pd.array(["A", None, "A", "B", "A"], dtype="string[pyarrow]"),
                         "maand": pd.to_datetime(["2024-01-01", "2024-01-01", None, "2024-02-01", "2024-01-01"]),
                         "bedrag_cent": pd.array([100, 250, 999, 300, -40], dtype="int64[pyarrow]")})
-    got = F.maandkosten(dec)
+    got = F.maandkosten(_con(declaraties=dec))
     # the line without a month (999) is left out; missing regio is "onbekend"; Nederland = the sum
-    assert got["regio"].tolist() == ["A", "B", "onbekend", "Nederland", "Nederland"]
+    assert got["regio"].tolist() == ["A", "B", "onbekend", config.NEDERLAND, config.NEDERLAND]
     assert got["maand"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02", "2024-01", "2024-01", "2024-02"]
     assert got["kosten"].tolist() == [0.6, 3.0, 2.5, 3.1, 3.0]
-    # only the rows of a selection: the same as maandkosten of those rows
-    rijen = np.array([True, False, True, True, False])
-    pd.testing.assert_frame_equal(F._maandkosten(dec, ("regio",), False, rijen),
-                                  F.maandkosten(dec.loc[rijen], nederland=False), check_exact=True)
+    # only the rows of a selection
+    sel = F.maandkosten(_con(declaraties=dec), nederland=False, waar="bedrag_cent <> 250")
+    assert sel["regio"].tolist() == ["A", "B"] and sel["kosten"].tolist() == [0.6, 3.0]

@@ -21,7 +21,7 @@ def prognose(r: Rapport, indexatie: float = 0.0474):
     key = ("prognose", indexatie)
     if key not in r._cache:
         fp = F.ForecastParams(indexatie=float(indexatie))
-        progs = F.prognoses(r.cleaned, fp, peildatum=r.params.peildatum)
+        progs = F.prognoses(r.cleaned, fp, peildatum=r.params.peildatum, regio=r.regio or None)
         r._cache[key] = (progs.get((r.regio,)), F.overzicht({k: v for k, v in progs.items() if k == (r.regio,)}), fp)
     return r._cache[key]
 
@@ -53,6 +53,16 @@ def samenvatting(r: Rapport, indexatie: float = 0.0474) -> None:
     toon(samenvatting_blok(z))
 
 
+def _vertraging_tekst(r: Rapport, fp: F.ForecastParams) -> str:
+    """How the onvolledige months were found: the measured declaration lag, or the
+    fixed lag when the data has no declaratiedatum (metrics.md 0.2)."""
+    if F.heeft_declaratiedatum(r.cleaned):
+        return (f"naar verwachting minder dan {fmt.procent(fp.volledig_drempel, 0)} gedeclareerd, volgens de "
+                "gemeten declaratievertraging")
+    return (f"de gegevens hebben geen declaratiedatum: de laatste {fp.lag_maanden} maanden vóór de peildatum "
+            "gelden als onvolledig")
+
+
 def methoden(r: Rapport, indexatie: float = 0.0474) -> None:
     """Monthly cost with the three forecasts, and the backtest table."""
     p, ov, fp = prognose(r, indexatie)
@@ -73,8 +83,9 @@ def methoden(r: Rapport, indexatie: float = 0.0474) -> None:
                      xlabel="maand", ylabel="kosten per maand (€)", eenheid="euro",
                      onder=f"{b}_onder" if b else None, boven=f"{b}_boven" if b else None,
                      band_naam=f"{fmt.procent(fp.interval, 0)}-interval gekozen methode",
-                     leeswijzer=f"Vanaf {fmt.maand(p.eerste_onvolledig)} zijn de declaraties nog onvolledig; "
-                                "die maanden worden voorspeld, net als de maanden na de peildatum.")
+                     leeswijzer=f"Vanaf {fmt.maand(p.eerste_onvolledig)} zijn de declaraties nog onvolledig "
+                                f"({_vertraging_tekst(r, fp)}); die maanden worden voorspeld, net als de maanden "
+                                "na de peildatum.")
     toon(kopje("Drie methoden naast elkaar"), fig)
     t = ov[["label", "gebruikt", "mape", "gekozen", "kwartalen"]].copy()
     t["gebruikt"] = t["gebruikt"].map({True: "ja", False: "nee"})

@@ -1,0 +1,110 @@
+"""Prognose: cost forecasts per regio and committed cost (metrics.md section 10).
+
+The forecasts themselves live in :mod:`jeugdlib.forecast`: the monthly net cost
+per regio is one SQL query over the cleaned declarations, the three methods, the
+backtest and the choice are short Python over that monthly frame. Fitting them
+(statsmodels ETS, backtested on eight quarters per regio) is the expensive part,
+so it runs once per cleaned dataset: :func:`prognose_tabel` stores the KPI rows of
+every period length (jaar, kwartaal, maand) in the table ``prognose_kpi`` of the
+connection, and each KPI below selects its rows from it.
+
+Rows are per regio and for ``Nederland`` (gemeente ""), only for periods ending
+on or after the peildatum (all ``voorlopig``), without a client basis (no
+suppression: amounts over a whole regio).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import engine
+from ._common import datum, kpi, rows
+
+TABEL = "prognose_kpi"
+PERS = ("jaar", "kwartaal", "maand")
+
+
+def prognose_tabel(c) -> str:
+    """The table ``prognose_kpi`` (per, kpi, regio, periode, dimensie, waarde):
+    the rows of :func:`jeugdlib.forecast.kpi_rows` for every period length, fitted once
+    (:func:`jeugdlib.forecast.bereken`, default parameters) and kept in ``c.con`` for
+    the cleaned data's peildatum (``prognose_kpi_gemaakt`` records it); computed
+    again for another peildatum."""
+    from .. import forecast
+
+    peil = datum(c.params.peildatum)
+    gemaakt = c.con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{TABEL}_gemaakt'").fetchall()
+    if gemaakt[0][0] and c.con.execute(f"SELECT peildatum = {peil} FROM {TABEL}_gemaakt").fetchall()[0][0]:
+        return TABEL
+    u = forecast.bereken(c)
+    delen = [forecast.kpi_rows(u, per).assign(per=per) for per in PERS]
+    df = pd.concat(delen, ignore_index=True)[["per", "kpi", "regio", "periode", "dimensie", "waarde"]]
+    df["waarde"] = df["waarde"].astype("float64")
+    c.con.register("_prognose_kpi", df)
+    engine.run(c.con, f"CREATE OR REPLACE TEMP TABLE {TABEL} AS SELECT * FROM _prognose_kpi")
+    c.con.unregister("_prognose_kpi")
+    engine.run(c.con, f"CREATE OR REPLACE TEMP TABLE {TABEL}_gemaakt AS SELECT {peil} AS peildatum")
+    return TABEL
+
+
+def _rijen(c, kpi_id: str):
+    """The stored rows of ``kpi_id`` for ``c.params.per``."""
+    t = prognose_tabel(c)
+    return rows(c, f"""SELECT regio, '' AS gemeente, periode, dimensie, waarde FROM {t}
+                       WHERE per = '{c.params.per}' AND kpi = '{kpi_id}'""")
+
+
+@kpi(eenheid="euro", groep="Prognose", label="Kostenprognose", dimensies=("methode",), bron="metrics.md 10")
+def kosten_prognose(c):
+    """Forecast of the net declared cost in the period, per regio: realised where the
+    months are complete, the forecast (at least what has arrived) where they are
+    onvolledig or in the future; for each method (``methode=vorig_jaar``,
+    ``gemiddelde_12m``, ``ets``) and for the one with the lowest backtest MAPE
+    (``methode=gekozen``).
+
+    Periods of ``per`` that hold a forecast month and end on or after the peildatum,
+    up to the end of the horizon (the rest of the year and the next four quarters);
+    a year only when it lies wholly inside the horizon. See
+    :func:`jeugdlib.forecast.kpi_rows`."""
+    return _rijen(c, "kosten_prognose")
+
+
+@kpi(eenheid="euro", groep="Prognose", label="Kostenprognose, ondergrens", dimensies=("methode",),
+     bron="metrics.md 10")
+def kosten_prognose_ondergrens(c):
+    """Lower bound of the 80% prediction interval of ``kosten_prognose`` of the chosen
+    method (``methode=gekozen``).
+
+    ETS: quantile of simulated path totals; the simple methods: the forecast x (1 +
+    the largest backtest under-forecast)."""
+    return _rijen(c, "kosten_prognose_ondergrens")
+
+
+@kpi(eenheid="euro", groep="Prognose", label="Kostenprognose, bovengrens", dimensies=("methode",),
+     bron="metrics.md 10")
+def kosten_prognose_bovengrens(c):
+    """Upper bound of the 80% prediction interval of ``kosten_prognose`` of the chosen
+    method (``methode=gekozen``)."""
+    return _rijen(c, "kosten_prognose_bovengrens")
+
+
+@kpi(eenheid="euro", groep="Prognose", label="Verplichte kosten open toewijzingen", bron="metrics.md 10")
+def kosten_verplicht(c):
+    """Committed cost of the toewijzingen open on the peildatum in the period: their
+    remaining maximum volume x the product's tarief x the product's recent
+    verzilvering (allocation-based forecast).
+
+    Periods from the peildatum's on that the horizon covers wholly (and the
+    peildatum's own). No rows without open toewijzingen (e.g. a dataset of JW323
+    messages only)."""
+    return _rijen(c, "kosten_verplicht")
+
+
+@kpi(eenheid="fractie", groep="Prognose", label="Prognose / budget", dimensies=("methode",), bron="metrics.md 10")
+def kosten_prognose_budget(c):
+    """The chosen year forecast / the budget of the peildatum's year (periode = that
+    year): a regional budget parameter against the regio's total forecast, or the sum
+    of the budgetplafonds against the forecast of the cost under those plafonds.
+
+    Only where a budget is known."""
+    return _rijen(c, "kosten_prognose_budget")
