@@ -43,7 +43,7 @@ PARAMETERS = {
 }
 
 _SUB = {"kosten": "kosten", "trajecten": "trajecten", "verzilvering": "verzilvering", "plek": "plek",
-        "prognose": "prognose", "vergelijking": "vergelijking", "kwaliteit": "kwaliteit"}
+        "prognose": "prognose", "vergelijking": "vergelijking", "kwaliteit": "kwaliteit", "sturing": "sturing"}
 
 
 def __getattr__(name):  # report section modules load on first use
