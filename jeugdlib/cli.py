@@ -45,6 +45,7 @@ def _build_parser() -> argparse.ArgumentParser:
     k.add_argument("--per", choices=["jaar", "kwartaal", "maand"], default="jaar")
     k.add_argument("--out", default=None, help="kpis.csv of kpis.xlsx (standaard: CSV op stdout)")
     k.add_argument("--no-suppression", action="store_true", help="kleine aantallen niet onderdrukken (intern)")
+    _sturing_args(k)
     k.add_argument("--quiet", action="store_true")
 
     r = sub.add_parser("reports", help="draai de kwartaalrapportages (notebooks -> HTML)")
@@ -54,8 +55,25 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, help="doelmap (standaard reports/)")
     r.add_argument("--rapport", action="append", default=None, help="alleen dit rapport (herhaalbaar)")
     r.add_argument("--workers", type=int, default=None, help="notebooks tegelijk (standaard: alle kernen)")
+    _sturing_args(r)
     r.add_argument("--quiet", action="store_true")
     return p
+
+
+def _sturing_args(p: argparse.ArgumentParser) -> None:
+    """The scenario parameters of metrics.md section 11 (Sturing)."""
+    g = p.add_argument_group("sturing (budgetplafonds, metrics.md 11)")
+    g.add_argument("--indexatie", type=float, default=None, help="jaarlijkse indexatie (standaard 0.0474)")
+    g.add_argument("--donut-band", dest="donut_band", type=float, default=None,
+                   help="donuthole: deel boven het plafond dat niet wordt betaald (standaard 0.05)")
+    g.add_argument("--staffel-drempel", dest="staffel_drempel", type=float, default=None,
+                   help="staffelkorting vanaf dit deel van het plafond (standaard 0.9)")
+    g.add_argument("--staffel-korting", dest="staffel_korting", type=float, default=None,
+                   help="staffelkorting op het tarief boven de drempel (standaard 0.10)")
+    g.add_argument("--doeljaar", type=int, default=None, help="jaar van het plafondvoorstel (standaard: volgend jaar)")
+    g.add_argument("--basisjaar", type=int, default=None,
+                   help="productiejaar als basis (standaard: het laatste volledige jaar)")
+    g.add_argument("--top-n", dest="top_n", type=int, default=None, help="aanbieders in het stoplicht (standaard 25)")
 
 
 _MODULES = {"demo": "jeugdlib.demo", "ingest": "jeugdlib.ingest", "kpi": "jeugdlib.kpi",

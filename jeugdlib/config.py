@@ -100,6 +100,14 @@ class Params:
     klein_aantal: int = 10
     per: str = "jaar"  # jaar | kwartaal | maand
     exclude_agb: tuple[str, ...] = ()
+    # Sturing (metrics.md section 11); None = the default of jeugdlib.metrics.sturing
+    indexatie: float | None = None
+    donut_band: float | None = None
+    staffel_drempel: float | None = None
+    staffel_korting: float | None = None
+    doeljaar: int | None = None
+    basisjaar: int | None = None
+    top_n: int | None = None
 
     def __post_init__(self):
         if isinstance(self.peildatum, str):

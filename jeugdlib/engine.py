@@ -112,7 +112,14 @@ def laad(con: duckdb.DuckDBPyConnection, bron, gemeenten=None) -> None:
             df = df.reset_index(drop=True)
             naam = f"_df_{table}"
             con.register(naam, df.assign(rij=range(len(df))))
-            sql = _select_canonical(table, set(df.columns), naam, '"rij"')
+            # a table, not a view on the registered frame: cursors (Cleaned.deel) see it too
+            run(con, f"CREATE OR REPLACE TABLE {view} AS "
+                     f"{_select_canonical(table, set(df.columns), naam, chr(34) + 'rij' + chr(34))}")
+            con.unregister(naam)
+            if gemeenten is not None and table in DATA_TABLES:
+                codes = ", ".join(_lit(g) for g in gemeenten) or "NULL"
+                run(con, f"DELETE FROM {view} WHERE gemeentecode IS NULL OR gemeentecode NOT IN ({codes})")
+            continue
         else:
             path = _parquet_path(Path(bron), table)
             if path is None:

@@ -291,7 +291,9 @@ def main(args) -> int:
     start = _date(getattr(args, "start", None), "--start")
     if start is not None and start >= peil:
         raise JeugdlibError(f"--start {start} ligt niet vóór --peildatum {peil}")
-    params = Params(peildatum=peil, start=start, per=getattr(args, "per", "jaar") or "jaar")
+    sturing = {k: getattr(args, k) for k in ("indexatie", "donut_band", "staffel_drempel", "staffel_korting",
+                                             "doeljaar", "basisjaar", "top_n") if getattr(args, k, None) is not None}
+    params = Params(peildatum=peil, start=start, per=getattr(args, "per", "jaar") or "jaar", **sturing)
     bron = verwerkt_pad(args.dataset, quiet=quiet)
     cleaned = clean(bron, params)
     n = cleaned.con.execute("SELECT (SELECT count(*) FROM toewijzingen) + (SELECT count(*) FROM declaraties)").fetchall()

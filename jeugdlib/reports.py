@@ -47,7 +47,11 @@ RAPPORTEN: dict[str, str] = {
     "prognose": "Prognose",
     "regiovergelijking": "Regiovergelijking",
     "datakwaliteit": "Datakwaliteit",
+    "sturing": "Sturing op budgetplafonds",
 }
+
+#: Sturing parameters (metrics.md section 11) a run passes to the KPIs and the Sturing notebook.
+STURING = ("indexatie", "donut_band", "staffel_drempel", "staffel_korting", "doeljaar", "basisjaar", "top_n")
 
 #: MIME type of the key-numbers output of a report (jeugdlib.rapport.laden): not rendered.
 KERN_MIME = "application/vnd.jeugdlib.kerncijfers+json"
@@ -259,7 +263,7 @@ def draai_notebook(taak: Taak) -> Uitkomst:
 RUN_PERIODEN = ("jaar", "kwartaal")
 
 
-def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path) -> dict:
+def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict | None = None) -> dict:
     """Compute once what every notebook of the run reads, and store it in ``map_``: the
     cleaned tables (:func:`jeugdlib.clean.bewaar`), the unsuppressed KPI rows per period
     kind (``kpi_rijen_<per>.parquet``, with ``n_clienten``) and ``run_data.json``.
@@ -269,7 +273,7 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path) -> dict:
     from .rapport.laden import RUN_MARKER
 
     t0 = time.perf_counter()
-    params = Params(peildatum=peildatum)
+    params = Params(peildatum=peildatum, **(sturing or {}))
     c = clean.clean(verwerkt, params)
     map_.mkdir(parents=True, exist_ok=True)
     clean.bewaar(c, map_)
@@ -290,7 +294,7 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path) -> dict:
 
 
 def plan(data: Path, regios: list[str], rapporten: list[str], peildatum: dt.date, out: Path,
-         notebooks_dir: Path = config.NOTEBOOKS_DIR, kwartaal: str = "") -> list[Taak]:
+         notebooks_dir: Path = config.NOTEBOOKS_DIR, kwartaal: str = "", sturing: dict | None = None) -> list[Taak]:
     """The notebook runs of one quarterly run: every report for every region.
 
     Parameters passed to each notebook (all strings): ``data`` (the processed
@@ -302,9 +306,10 @@ def plan(data: Path, regios: list[str], rapporten: list[str], peildatum: dt.date
             nb = notebooks_dir / f"{r}.ipynb"
             d = out / fmt.slug(regio)
             titel = f"{RAPPORTEN.get(r, r)} – {regio} – {fmt.periode(kwartaal[:4] + '-' + kwartaal[4:]) if kwartaal else fmt.datum(peildatum)}"
-            taken.append(Taak(r, regio, nb, d / f"{r}.ipynb", d / f"{r}.html",
-                              {"data": str(data), "regio": str(regio),
-                               "peildatum": peildatum.isoformat()}, titel))
+            par = {"data": str(data), "regio": str(regio), "peildatum": peildatum.isoformat()}
+            if r == "sturing":
+                par.update(sturing or {})
+            taken.append(Taak(r, regio, nb, d / f"{r}.ipynb", d / f"{r}.html", par, titel))
     return taken
 
 
@@ -343,7 +348,7 @@ def draai(taken: list[Taak], workers: int, *, voortgang: bool, logbestand: Path 
 
 
 #: Relative run time of each report (longest first in the queue).
-_GEWICHT = {"trajecten": 9, "kostenontwikkeling": 8, "prognose": 7, "regiovergelijking": 6,
+_GEWICHT = {"trajecten": 9, "kostenontwikkeling": 8, "prognose": 7, "regiovergelijking": 6, "sturing": 6,
             "verzilvering": 5, "datakwaliteit": 4, "plekfinanciering": 3}
 
 
@@ -516,15 +521,16 @@ def main(args) -> int:
     run_map = out / "_data"
     if not quiet:
         print("Opschonen en KPI's berekenen (eenmalig voor alle rapporten)...", file=sys.stderr)
+    sturing = {k: getattr(args, k) for k in STURING if getattr(args, k, None) is not None}
     try:
-        rt = run_tabellen(data, peildatum, run_map)
+        rt = run_tabellen(data, peildatum, run_map, sturing)
         kpi.write_kpis(rt["tabel"], out / "kpis.csv")
-        kpi.write_kpis(rt["tabel"], out / "kpis.xlsx", gemeenten=rt["gemeenten"], params=Params(peildatum))
+        kpi.write_kpis(rt["tabel"], out / "kpis.xlsx", gemeenten=rt["gemeenten"], params=Params(peildatum, **sturing))
         kpi_res = {"ok": True, "seconden": rt["seconden"], "rijen": int(len(rt["tabel"])), "fout": ""}
     except Exception as exc:  # noqa: BLE001 - reported in the index; the notebooks then clean themselves
         kpi_res = {"ok": False, "seconden": 0.0, "rijen": 0, "fout": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
         run_map = data
-    taken = plan(run_map, regios, rapporten, peildatum, out, notebooks_dir, kwartaal)
+    taken = plan(run_map, regios, rapporten, peildatum, out, notebooks_dir, kwartaal, sturing)
     if not quiet and not voortgang:
         print(f"{len(taken)} rapporten voor {fmt.lijst(regios)}, {kwartaal} "
               f"(peildatum {peildatum.isoformat()}), {workers} tegelijk", file=sys.stderr)

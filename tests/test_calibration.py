@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jeugdlib import config, dataset, demo
+from jeugdlib import config, dataset, demo, kpi
 from jeugdlib.clean import clean
 from jeugdlib.config import Params
-from jeugdlib.metrics import _common, aandelen, kosten, trajecten, verzilvering, volume, zorgduur
+from jeugdlib.metrics import aandelen, kosten, volume
 
 pytestmark = pytest.mark.slow
 
@@ -65,26 +65,24 @@ def cleaned(demo_ds):
     return clean(demo_ds, Params(peildatum=PEIL, start="2021-01-01"))
 
 
+#: Noord-Limburg, segments 3 and 4 (as the region's analysis), as SQL.
+NL_SEG = f"regio = '{NL}' AND substr(coalesce(segment, ''), 1, 3) IN {SEG_34}"
+
+
 @pytest.fixture(scope="session")
 def nl(cleaned):
     """Noord-Limburg, segments 3 and 4 (as the region's analysis)."""
-    import copy
-
-    c = copy.copy(cleaned)
-    seg = lambda df: df[(df["regio"] == NL) & df["segment"].fillna("").str[:3].isin(SEG_34)].reset_index(drop=True)
-    c.toewijzingen = seg(cleaned.toewijzingen)
-    c.declaraties = seg(cleaned.declaraties)
-    return c
+    return cleaned.deel(NL_SEG, NL_SEG)
 
 
-def _window():
-    """One period: 2021-01-01 to 2024-07-31 (the analysis window)."""
-    return pd.DataFrame({"periode": ["2021-01/2024-07"], "begin": [pd.Timestamp("2021-01-01")],
-                         "eind": [pd.Timestamp("2024-07-31")], "voorlopig": [False]})
+def _window(c):
+    """``c`` with one period: 2021-01-01 to 2024-07-31 (the analysis window)."""
+    return c.met_perioden(pd.DataFrame({"periode": ["2021-01/2024-07"], "begin": [pd.Timestamp("2021-01-01")],
+                                        "eind": [pd.Timestamp("2024-07-31")], "voorlopig": [False]}))
 
 
-def _jaren():
-    return _common.periods("2021-01-01", PEIL, "jaar")
+def _rows(c, *ids):
+    return kpi.kpi_rows(c, list(ids))
 
 
 def _val(rows: pd.DataFrame, regio=NL, periode=None, dimensie="", kpi=None) -> float:
@@ -97,49 +95,41 @@ def _val(rows: pd.DataFrame, regio=NL, periode=None, dimensie="", kpi=None) -> f
     return float(r["waarde"].iloc[0])
 
 
-def _pq(rows: pd.DataFrame) -> pd.DataFrame:
-    """aandeel_pq_in_traject rows with a ``dimensie`` column."""
-    return rows.assign(dimensie="productgroep=" + rows["productgroep"].astype(str))
-
-
 def _rel(value, target, tol=0.15):
     assert abs(value / target - 1) <= tol, f"{value:.4g} vs {target:.4g} (tolerance {tol:.0%})"
 
 
 # ---------------------------------------------------------------- Noord-Limburg levels
 def test_clients_toewijzingen_aanbieders_in_window(nl):
-    w = _window()
-    _rel(_val(volume.clienten(nl.toewijzingen, w)), 8932)
-    _rel(_val(volume.toewijzingen(nl.toewijzingen, w)), 25500)
-    _rel(_val(kosten.aanbieders(nl.declaraties, w)), 250)
-    _rel(_val(kosten.kosten_per_client(nl.declaraties, w)), 15100)
+    w = _window(nl)
+    _rel(_val(volume.clienten(w)), 8932)
+    _rel(_val(volume.toewijzingen(w)), 25500)
+    _rel(_val(kosten.aanbieders(w)), 250)
+    _rel(_val(kosten.kosten_per_client(w)), 15100)
 
 
 def test_clients_and_toewijzingen_stable_from_year_to_year(nl):
-    j = _jaren()
-    cl = volume.clienten(nl.toewijzingen, j)
-    tw = volume.toewijzingen(nl.toewijzingen, j)
+    cl = volume.clienten(nl)
+    tw = volume.toewijzingen(nl)
     for rows in (cl, tw):
         v = [_val(rows, periode=p) for p in ("2021", "2022", "2023")]
         assert max(v) / min(v) < 1.08, v
 
 
 def test_duration_of_care_about_seven_months(nl):
-    rows = zorgduur.kpis(nl, Params(peildatum=PEIL, start="2021-01-01"))
-    rows = rows[rows["kpi"] == "duur_gem"]
+    rows = _rows(nl, "duur_gem")
     _rel(_val(rows, periode="2023"), 7.0)
 
 
 def test_cost_growth_2023_and_2024_extrapolation(nl):
-    j = _jaren()
-    k = kosten.kosten(nl.declaraties, j)
+    k = kosten.kosten(nl)
     k23 = _val(k, periode="2023")
     _rel(k23, 44e6 / 1.141)  # 2023 = 38,6 mln (44 mln / 1,141)
-    groei = _val(kosten.kosten_groei(nl.declaraties, j), periode="2023")
+    groei = _val(kosten.kosten_groei(nl), periode="2023")
     assert abs(groei - 0.108) <= 0.04, groei
     ytd = _val(k, periode="2024")
     _rel(ytd, 26.0e6)  # January-July 2024 "just over EUR 26 mln"
-    prog = _val(kosten.kosten_prognose_lineair(nl.declaraties, pd.Timestamp(PEIL)))
+    prog = _val(kosten.kosten_prognose_lineair(nl))
     _rel(prog, 44e6)
     assert abs(prog / k23 - 1 - 0.141) <= 0.04, prog / k23 - 1
 
@@ -156,7 +146,7 @@ def test_declaration_lag_makes_last_months_short(demo_ds):
 
 # ---------------------------------------------------------------- shares
 def test_nga_share_about_five_percent_and_rising(nl):
-    rows = aandelen.aandeel_nga(nl.declaraties, _jaren())
+    rows = aandelen.aandeel_nga(nl)
     v21, v24 = _val(rows, periode="2021"), _val(rows, periode="2024")
     assert 0.035 <= v24 <= 0.065, v24  # 5,0% +- 1,5 points
     assert v24 > v21
@@ -171,7 +161,7 @@ def test_heavy_and_maatwerk_products_mostly_nga(nl):
 
 
 def test_micro_share_rises_from_about_11_to_15_percent(nl):
-    rows = aandelen.aandeel_aanbiedertype(nl.declaraties, _jaren())
+    rows = aandelen.aandeel_aanbiedertype(nl)
     v21 = _val(rows, periode="2021", dimensie="type=micro")
     v24 = _val(rows, periode="2024", dimensie="type=micro")
     assert abs(v21 - 0.112) <= 0.03, v21
@@ -180,8 +170,7 @@ def test_micro_share_rises_from_about_11_to_15_percent(nl):
 
 
 def test_verzilvering_pq_overall_and_micro_above_regulier(nl):
-    rows = verzilvering.kpis(nl, Params(peildatum=PEIL, start="2021-01-01"))
-    rows = rows[rows["kpi"] == "verzilvering"]
+    rows = _rows(nl, "verzilvering")
     for jaar in ("2021", "2022", "2023"):
         tot = _val(rows, periode=jaar)
         assert 0.65 <= tot <= 0.82, (jaar, tot)  # national 70-80%, with room for noise
@@ -191,25 +180,25 @@ def test_verzilvering_pq_overall_and_micro_above_regulier(nl):
 @pytest.mark.parametrize("groep, doel", [("GGZ", 0.61), ("Ambulant perspectief 1", 0.74),
                                          ("Ambulant perspectief 2", 0.52), ("Ambulante hulp duurzaam", 0.31)])
 def test_maatwerk_meerwerk_share_per_productgroep_2024(nl, groep, doel):
-    rows = _pq(trajecten.aandeel_pq_in_traject(nl.declaraties, Params(peildatum=PEIL, start="2021-01-01")))
+    rows = _rows(nl, "aandeel_pq_in_traject")
     dim = f"productgroep={groep}"
     v24 = _val(rows, periode="2024", dimensie=dim)
     _rel(v24, doel, tol=0.18)
     assert v24 > _val(rows, periode="2021", dimensie=dim)  # rising
 
 
-def test_ggz_maatwerk_share_without_largest_aanbieder(nl):
+def test_ggz_maatwerk_share_without_largest_aanbieder(cleaned, nl):
     d = nl.declaraties
     g24 = d[(d["productgroep"] == "GGZ") & (d["periode_begin"].dt.year == 2024)]
     largest = g24.groupby("agb")["bedrag_cent"].sum().idxmax()
-    rows = _pq(trajecten.aandeel_pq_in_traject(d[d["agb"] != largest].reset_index(drop=True),
-                                               Params(peildatum=PEIL, start="2021-01-01")))
+    zonder = f"{NL_SEG} AND agb <> '{largest}'"
+    rows = _rows(cleaned.deel(zonder, zonder), "aandeel_pq_in_traject")
     v = _val(rows, periode="2024", dimensie="productgroep=GGZ")
     assert 0.18 <= v <= 0.40, v  # calibration.md: 28%
 
 
 def test_zorgpaden_top5_and_maatwerk_share(nl):
-    rows = trajecten.kpis(nl, Params(peildatum=PEIL, start="2021-01-01"))
+    rows = _rows(nl, "zorgpaden_top5", "zorgpaden_meer_maatwerk")
     for groep in ("GGZ", "Ambulant perspectief 1", "Ambulant perspectief 2", "Ambulante hulp duurzaam"):
         dim = f"productgroep={groep}"
         top5 = _val(rows[rows["kpi"] == "zorgpaden_top5"], periode="2023", dimensie=dim)
@@ -221,17 +210,15 @@ def test_zorgpaden_top5_and_maatwerk_share(nl):
 @pytest.mark.parametrize("groep, clienten, kosten_mln", [
     ("GGZ", 1514, 7.0), ("Ambulant perspectief 1", 685, 3.8), ("Ambulant perspectief 2", 704, 2.4),
     ("Ambulante hulp duurzaam", 364, 3.4), ("Ontwikkelgroepen", 240, 3.8)])
-def test_productgroep_2023(nl, groep, clienten, kosten_mln):
-    j = _jaren()
-    tw = nl.toewijzingen[nl.toewijzingen["productgroep"] == groep].reset_index(drop=True)
-    de = nl.declaraties[nl.declaraties["productgroep"] == groep].reset_index(drop=True)
-    _rel(_val(volume.clienten(tw, j), periode="2023"), clienten, tol=0.2)
-    _rel(_val(kosten.kosten(de, j), periode="2023"), kosten_mln * 1e6, tol=0.2)
+def test_productgroep_2023(cleaned, groep, clienten, kosten_mln):
+    g = cleaned.deel(f"{NL_SEG} AND productgroep = '{groep}'", f"{NL_SEG} AND productgroep = '{groep}'")
+    _rel(_val(volume.clienten(g), periode="2023"), clienten, tol=0.2)
+    _rel(_val(kosten.kosten(g), periode="2023"), kosten_mln * 1e6, tol=0.2)
 
 
 # ---------------------------------------------------------------- the other regions
 def test_midden_limburg_oost_allocates_about_twice_what_is_invoiced(cleaned):
-    rows = verzilvering.kpis(cleaned, Params(peildatum=PEIL, start="2021-01-01"))
+    rows = _rows(cleaned, "verzilvering")
     for jaar in ("2021", "2022", "2023"):
         v = _val(rows[rows["kpi"] == "verzilvering"], regio="Midden-Limburg Oost", periode=jaar)
         assert 0.42 <= v <= 0.62, (jaar, v)  # "about 50-55%"
@@ -239,7 +226,7 @@ def test_midden_limburg_oost_allocates_about_twice_what_is_invoiced(cleaned):
 
 
 def test_zuid_holland_zuid_top10_hold_about_half(cleaned):
-    rows = aandelen.aandeel_top10(cleaned.declaraties, _jaren())
+    rows = aandelen.aandeel_top10(cleaned)
     for jaar in ("2021", "2022", "2023"):
         v = _val(rows, regio="Zuid-Holland Zuid", periode=jaar)
         assert 0.40 <= v <= 0.62, (jaar, v)

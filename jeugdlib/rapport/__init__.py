@@ -16,7 +16,7 @@ A report notebook is a list of calls, no logic of its own::
 * :mod:`.toelichting` - definitions, parameters, window, quarantine, versions;
 * one module per report with its sections: :mod:`.kosten`, :mod:`.trajecten`,
   :mod:`.verzilvering`, :mod:`.plek`, :mod:`.prognose`, :mod:`.vergelijking`,
-  :mod:`.kwaliteit`.
+  :mod:`.kwaliteit`, :mod:`.sturing`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ PARAMETERS = {
     "prognose": ["data", "regio", "peildatum", "start", "klein_aantal", "indexatie"],
     "regiovergelijking": ["data", "regio", "peildatum", "start", "klein_aantal"],
     "datakwaliteit": ["data", "regio", "peildatum", "start", "klein_aantal"],
+    "sturing": ["data", "regio", "peildatum", "start", "klein_aantal", "doeljaar", "basisjaar", "indexatie",
+                "donut_band", "staffel_drempel", "staffel_korting", "top_n"],
 }
 
 _SUB = {"kosten": "kosten", "trajecten": "trajecten", "verzilvering": "verzilvering", "plek": "plek",

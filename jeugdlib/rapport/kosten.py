@@ -50,6 +50,14 @@ def samenvatting(r: Rapport) -> None:
             zinnen_.append(zinnen.kosten_jaar(jaar, kost, vorig, groei))
             r.leg_vast("kosten_" + jaar, kost)
             r.leg_vast("kosten_groei_" + jaar, groei)
+        if vorig:
+            v = r.kpis("sturing")
+            v = v[(v["kpi"] == "kosten_verklaring") & (v["regio"] == r.regio) & (v["gemeente"] == "")
+                  & (v["periode"] == jaar)]
+            if len(v) and not v["onderdrukt"].any():
+                eff = {d.split("=", 1)[1]: float(w) for d, w in zip(v["dimensie"], v["waarde"])}
+                zinnen_.append(zinnen.kosten_verklaring(jaar, vorig, eff))
+                r.leg_vast("kosten_verklaring_" + jaar, sum(eff.values()))
     nu_jaar = r.huidig_jaar()
     ytd = waarde_in(k, "kosten", r.regio, nu_jaar)
     lin = waarde_in(k, "kosten_prognose_lineair", r.regio, nu_jaar)

@@ -59,6 +59,23 @@ def kosten_jaar(jaar: str, kosten: float, vorig_jaar: str | None, groei: float |
             f"dan in {vorig_jaar}.")
 
 
+#: Dutch names of the factors of the cost decomposition (metrics.md section 11).
+FACTOR_NAMEN = {"prijs": "prijs", "clienten": "aantal cliënten", "mix": "productmix",
+                "intensiteit": "zorg per cliënt", "nieuw_vervallen": "nieuwe en vervallen producten"}
+
+
+def kosten_verklaring(jaar: str, vorig_jaar: str, effecten: dict[str, float]) -> str:
+    """E.g. "De kosten stegen van 2022 naar 2023 met € 4,2 mln: prijs +€ 2,0 mln, aantal
+    cliënten +€ 1,1 mln, ..." (the effects of the LMDI decomposition, largest first;
+    they add up to the change)."""
+    totaal = sum(effecten.values())
+    richting = "stegen" if totaal >= 0 else "daalden"
+    delen = [f"{FACTOR_NAMEN.get(f, f)} {'+' if v >= 0 else '−'}{fmt.bedrag_kort(abs(v))}"
+             for f, v in sorted(effecten.items(), key=lambda kv: -abs(kv[1]))]
+    return (f"De kosten {richting} van {vorig_jaar} naar {jaar} met {fmt.bedrag_kort(abs(totaal))}: "
+            f"{', '.join(delen)}.")
+
+
 def kosten_prognose(jaar: str, tot_nu: float, tot_maand: str, lineair: float | None,
                     seizoen: float | None, vorig: float | None) -> str:
     """E.g. "Tot en met juni 2024 is € 26,1 mln gedeclareerd; lineair doorgetrokken is dat € 44,0 mln
