@@ -7,8 +7,9 @@ DATA is a processed dataset; ``--oud`` a checkout of the earlier version (e.g.
 ``git worktree add ../oud <commit>``), run as ``python -m jeugdlib.cli kpi`` with
 that checkout first on PYTHONPATH. Both tables are compared with and without
 suppression: the same rows (kpi, regio, gemeente, periode, dimensie), values equal
-within 1e-9 relative, the same ``onderdrukt`` and ``voorlopig``. Differences are
-listed per KPI; the exit status is 1 when any were found.
+within 1e-9 relative, the same ``onderdrukt`` and ``voorlopig``. KPIs the earlier
+version did not have are named, not compared. Differences are listed per KPI; the
+exit status is 1 when any were found.
 
 This is how the DuckDB engine was held to the numpy engine it replaced (issue
 "One engine"); differences that are bug fixes are named in the CHANGELOG.
@@ -92,9 +93,12 @@ def main() -> int:
             oud = oude_tabel(args.oud.resolve(), data, args.peildatum, per, s, args.cache.resolve())
             if args.kpi:
                 oud = oud[oud["kpi"].isin(args.kpi)]
-            samenvatting, m = vergelijk(oud, nieuw[s])
+            nieuwe_kpis = sorted(set(nieuw[s]["kpi"]) - set(oud["kpi"]))
+            samenvatting, m = vergelijk(oud, nieuw[s][~nieuw[s]["kpi"].isin(nieuwe_kpis)])
             kop = f"{data.name} per {per} {'met' if s else 'zonder'} onderdrukking: {len(oud):,} rijen oud, " \
                   f"{len(nieuw[s]):,} nieuw"
+            if nieuwe_kpis:
+                kop += f" (waarvan nieuwe KPI's zonder oude tegenhanger: {', '.join(nieuwe_kpis)})"
             if len(samenvatting) == 0:
                 print(f"{kop}: gelijk")
                 continue
