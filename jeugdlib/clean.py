@@ -162,12 +162,14 @@ class Cleaned:
 
     @functools.cached_property
     def telling(self) -> pd.DataFrame:
-        return engine.df(self.con, "SELECT * FROM telling ORDER BY tabel_volgorde, stap").drop(
-            columns=["tabel_volgorde"]).astype(TELLING_COLUMNS)
+        out = engine.df(self.con, """
+            SELECT stap, tabel, regel, sum(voor)::BIGINT AS voor, sum(verwijderd)::BIGINT AS verwijderd, omschrijving
+            FROM telling GROUP BY ALL ORDER BY min(tabel_volgorde), stap""")
+        return out.astype(TELLING_COLUMNS)
 
     @functools.cached_property
     def signalen(self) -> dict:
-        return signalen(self.con)
+        return signalen(self.con, self.params.peildatum)
 
     @functools.cached_property
     def dataset(self):
@@ -325,7 +327,14 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     tel: list[tuple] = []
 
     def telling(tabel, regel, voor, weg, omschrijving):
-        tel.append((tabel, regel, int(voor), int(weg), omschrijving))
+        """One rule's counts per gemeentecode (Series aligned on the code)."""
+        tel.append((tabel, regel, voor, weg, omschrijving))
+
+    def per_gem(sql):
+        """A counting query grouped by gemeentecode as a frame indexed by the code ('' = none)."""
+        out = con.execute(sql).df()
+        out["gemeentecode"] = out["gemeentecode"].fillna("")
+        return out.set_index("gemeentecode").astype("int64")
 
     # ------------------------------------------------------------ toewijzingen
     run(con, f"""
@@ -337,22 +346,23 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                                    ORDER BY versie_ts DESC NULLS LAST, rij DESC) = 1""")
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE tw_regels AS
-        SELECT rij,
+        SELECT rij, gemeentecode,
                coalesce(trim(reden_wijziging) = '13', false) AS r13,
                coalesce(einddatum < ingangsdatum, false) AS r_evi,
                NOT coalesce(ingangsdatum < {peil}, false) AS r_laat,
                coalesce({leeftijd_sql('geboortedatum', 'ingangsdatum')} > {maxl}, false) AS r_oud,
                {_excl(params)} AS r_excl
         FROM tw_laatste""")
-    n0 = con.execute("SELECT count(*) FROM ruw_toewijzingen").fetchall()[0][0]
-    c = con.execute("""
-        SELECT count(*),
-               count(*) FILTER (r13),
-               count(*) FILTER (NOT r13 AND r_evi),
-               count(*) FILTER (NOT r13 AND NOT r_evi AND r_laat),
-               count(*) FILTER (NOT r13 AND NOT r_evi AND NOT r_laat AND r_oud),
-               count(*) FILTER (NOT r13 AND NOT r_evi AND NOT r_laat AND NOT r_oud AND r_excl)
-        FROM tw_regels""").fetchall()[0]
+    n0 = per_gem("SELECT gemeentecode, count(*) AS n FROM ruw_toewijzingen GROUP BY 1")["n"]
+    c = per_gem("""
+        SELECT gemeentecode, count(*) AS c0,
+               count(*) FILTER (r13) AS c1,
+               count(*) FILTER (NOT r13 AND r_evi) AS c2,
+               count(*) FILTER (NOT r13 AND NOT r_evi AND r_laat) AS c3,
+               count(*) FILTER (NOT r13 AND NOT r_evi AND NOT r_laat AND r_oud) AS c4,
+               count(*) FILTER (NOT r13 AND NOT r_evi AND NOT r_laat AND NOT r_oud AND r_excl) AS c5
+        FROM tw_regels GROUP BY 1""").reindex(n0.index, fill_value=0)
+    c = [c[f"c{i}"] for i in range(6)]
     n1 = c[0]
     telling("toewijzingen", "oudere_versie", n0, n0 - n1, "oudere versies van een toewijzing (alleen de laatste versie telt)")
     left = n1
@@ -363,7 +373,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
             ("leeftijd", c[4], f"cliënt ouder dan {maxl} jaar op de ingangsdatum"),
             ("exclude_agb", c[5], "aanbieder uitgesloten (exclude_agb)")):
         telling("toewijzingen", regel, left, weg, oms)
-        left -= weg
+        left = left - weg
 
     _product_lookup(con, "tw_product", "SELECT productcode, ingangsdatum AS datum FROM tw_laatste")
     verrijkt = f"""
@@ -402,29 +412,32 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                         AND a.declaratie_nr = d.declaratie_nr
                         AND (a.referentie_nr IS NULL OR a.referentie_nr = d.referentie_nr))) AS r_afgewezen
         FROM ruw_declaraties d""")
-    c = con.execute("""SELECT count(*), count(*) FILTER (r_laat), count(*) FILTER (NOT r_laat AND r_ontvangen),
-                              count(*) FILTER (NOT r_laat AND NOT r_ontvangen AND r_afgewezen)
-                       FROM dec_regels""").fetchall()[0]
+    c = per_gem("""SELECT gemeentecode, count(*) AS c0, count(*) FILTER (r_laat) AS c1,
+                          count(*) FILTER (NOT r_laat AND r_ontvangen) AS c2,
+                          count(*) FILTER (NOT r_laat AND NOT r_ontvangen AND r_afgewezen) AS c3
+                   FROM dec_regels GROUP BY 1""")
+    c = [c[f"c{i}"] for i in range(4)]
     left = c[0]
     for regel, weg, oms in (
             ("periode_na_peildatum", c[1], "declaratieregel met periode_begin op of na de peildatum (of leeg)"),
             ("ingediend_na_peildatum", c[2], "declaratie gedagtekend op of na de peildatum"),
             ("afgewezen", c[3], "prestatie of declaratie afgewezen in een JW325 (niet betaald)")):
         telling("declaraties", regel, left, weg, oms)
-        left -= weg
+        left = left - weg
     run(con, """
         CREATE OR REPLACE TEMP TABLE posten AS
-        SELECT min_by(rij, (bedrag <= 0)::BIGINT * 4611686018427387904 + rij) AS rij,
+        SELECT gemeentecode, min_by(rij, (bedrag <= 0)::BIGINT * 4611686018427387904 + rij) AS rij,
                sum(bedrag) AS bedrag_cent, sum(volume) AS volume,
                count(*) FILTER (bedrag > 0) AS n_debet, count(*) FILTER (bedrag < 0) AS n_credit
         FROM dec_regels WHERE NOT (r_laat OR r_ontvangen OR r_afgewezen)
         GROUP BY gemeentecode, tnr, client_id, productcode, periode_begin, periode_eind,
                  CASE WHEN tnr IS NULL THEN agb END""")
-    c = con.execute(f"""
-        SELECT count(*),
-               count(*) FILTER (bedrag_cent = 0 AND n_credit > 0),
-               count(*) FILTER (bedrag_cent = 0 AND n_credit = 0)
-        FROM posten""").fetchall()[0]
+    c = per_gem("""
+        SELECT gemeentecode, count(*) AS c0,
+               count(*) FILTER (bedrag_cent = 0 AND n_credit > 0) AS c1,
+               count(*) FILTER (bedrag_cent = 0 AND n_credit = 0) AS c2
+        FROM posten GROUP BY 1""").reindex(left.index, fill_value=0)
+    c = [c[f"c{i}"] for i in range(3)]
     n_items = c[0]
     telling("declaraties", "saldering", left, left - n_items,
             "regels samengevoegd tot één post per product en periode (debet min credit)")
@@ -433,7 +446,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     telling("declaraties", "netto_nul_bedrag", n_items - c[1], c[2], "posten met bedrag 0")
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE posten2 AS
-        SELECT p.*, d.* EXCLUDE (rij, bedrag_cent_signed, volume_signed, bron),
+        SELECT p.* EXCLUDE (gemeentecode), d.* EXCLUDE (rij, bedrag_cent_signed, volume_signed, bron),
                nullif(d.toewijzing_nr, '') AS tnr,
                coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {maxl}, false) AS r_oud,
                gb.geboortedatum IS NULL AS geb_onbekend,
@@ -441,13 +454,11 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
         FROM posten p JOIN ruw_declaraties d USING (rij)
         LEFT JOIN geboorte gb ON gb.client_id = d.client_id
         WHERE p.bedrag_cent <> 0""")
-    c = con.execute("""SELECT count(*), count(*) FILTER (r_oud), count(*) FILTER (NOT r_oud AND r_excl),
-                              count(*) FILTER (NOT r_oud AND NOT r_excl AND geb_onbekend),
-                              count(DISTINCT client_id) FILTER (NOT r_oud AND NOT r_excl AND geb_onbekend)
-                       FROM posten2""").fetchall()[0]
-    telling("declaraties", "leeftijd", c[0], c[1], f"cliënt ouder dan {maxl} jaar op periode_begin")
-    telling("declaraties", "exclude_agb", c[0] - c[1], c[2], "aanbieder uitgesloten (exclude_agb)")
-    run(con, "CREATE OR REPLACE TEMP TABLE geb_onbekend_dec AS SELECT ? AS aantal, ? AS clienten", [c[3], c[4]])
+    c = per_gem("""SELECT gemeentecode, count(*) AS c0, count(*) FILTER (r_oud) AS c1,
+                          count(*) FILTER (NOT r_oud AND r_excl) AS c2
+                   FROM posten2 GROUP BY 1""").reindex(left.index, fill_value=0)
+    telling("declaraties", "leeftijd", c["c0"], c["c1"], f"cliënt ouder dan {maxl} jaar op periode_begin")
+    telling("declaraties", "exclude_agb", c["c0"] - c["c1"], c["c2"], "aanbieder uitgesloten (exclude_agb)")
     _product_lookup(con, "dec_product", "SELECT productcode, periode_begin AS datum FROM posten2")
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE contract AS
@@ -465,7 +476,8 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                coalesce(ab.aanbieder_type, 'regulier') AS aanbieder_type,
                ab.agb IS NOT NULL AS aanbieder_bekend,
                coalesce(k.gecontracteerd, false) AS gecontracteerd,
-               date_trunc('month', p.periode_begin)::DATE AS maand
+               date_trunc('month', p.periode_begin)::DATE AS maand,
+               p.geb_onbekend AS geboortedatum_onbekend
         FROM posten2 p
         LEFT JOIN toewijzingen tw ON tw.gemeentecode = p.gemeentecode AND tw.toewijzing_nr = p.tnr
                                  AND tw.client_id = p.client_id
@@ -486,8 +498,9 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                       AND d.gemeentecode IS NOT DISTINCT FROM s.gemeentecode
                       AND d.toewijzing_nr IS NOT DISTINCT FROM s.toewijzing_nr
                       AND d.begindatum IS NOT DISTINCT FROM s.begindatum)""")
-    n_ss = con.execute("SELECT count(*) FROM ruw_start_stop").fetchall()[0][0]
-    weg_ss = con.execute("SELECT count(*) FROM ss_verwijderd").fetchall()[0][0]
+    n_ss = per_gem("SELECT gemeentecode, count(*) AS n FROM ruw_start_stop GROUP BY 1")["n"]
+    weg_ss = per_gem("SELECT s.gemeentecode, count(*) AS n FROM ruw_start_stop s "
+                     "WHERE s.rij IN (SELECT rij FROM ss_verwijderd) GROUP BY 1")["n"].reindex(n_ss.index, fill_value=0)
     telling("start_stop", "start_stop_verwijderd", n_ss, weg_ss,
             "JW305/JW307 verwijderd met StatusAanlevering 3 (de verwijdering en het verwijderde record)")
     run(con, f"""
@@ -508,11 +521,16 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
         WHERE code IS NOT NULL AND code <> '' AND code NOT IN (SELECT gemeentecode FROM gem_lookup)""")
 
     volgorde = {"toewijzingen": 0, "declaraties": 1, "start_stop": 2}
-    rows, stap = [], {}
+    delen, stap = [], {}
     for tabel, regel, voor, weg, oms in tel:
         stap[tabel] = stap.get(tabel, 0) + 1
-        rows.append((stap[tabel], tabel, regel, voor, weg, oms, volgorde[tabel]))
-    tel_df = pd.DataFrame(rows, columns=[*TELLING_COLUMNS, "tabel_volgorde"])
+        voor = pd.Series(voor, dtype="int64")
+        weg = pd.Series(weg, dtype="int64").reindex(voor.index, fill_value=0)
+        delen.append(pd.DataFrame({"stap": stap[tabel], "tabel": tabel, "regel": regel,
+                                   "gemeentecode": voor.index.astype(str), "voor": voor.to_numpy(),
+                                   "verwijderd": weg.to_numpy(), "omschrijving": oms,
+                                   "tabel_volgorde": volgorde[tabel]}))
+    tel_df = pd.concat(delen, ignore_index=True)
     con.register("_telling", tel_df)
     run(con, "CREATE OR REPLACE TABLE telling AS SELECT * FROM _telling")
     con.unregister("_telling")
@@ -520,8 +538,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
 
 
 #: Tables of the cleaned data a quarterly run stores (:func:`bewaar`) for its notebooks.
-BEWAARD = ("toewijzingen", "toewijzingen_ingetrokken", "declaraties", "start_stop", "verzoeken", "telling",
-           "geb_onbekend_dec")
+BEWAARD = ("toewijzingen", "toewijzingen_ingetrokken", "declaraties", "start_stop", "verzoeken", "telling")
 
 
 def bewaar(c: Cleaned, map_) -> None:
@@ -551,13 +568,14 @@ def opgeslagen(map_, bron, params: Params, gemeenten=None) -> Cleaned:
     codes = None if gemeenten is None else ", ".join(engine._lit(g) for g in gemeenten) or "NULL"
     for t in BEWAARD:
         src = f"read_parquet({engine._lit(str(Path(map_) / f'{t}.parquet'))})"
-        filt = f" WHERE gemeentecode IN ({codes})" if codes and t not in ("telling", "geb_onbekend_dec") else ""
+        filt = f" WHERE gemeentecode IN ({codes})" if codes else ""
         run(con, f"CREATE OR REPLACE VIEW {t} AS SELECT * FROM {src}{filt}")
     return Cleaned(con=con, params=params, bron=bron)
 
 
-def signalen(con) -> dict:
-    """Data-quality lists of the cleaned data (no client ids in them)."""
+def signalen(con, peildatum=None) -> dict:
+    """Data-quality lists of the cleaned data (no client ids in them). Rejections count
+    only answers dated before the ``peildatum`` (as cleaning does)."""
     item_cols = ("toewijzing_nr, agb, gemeentecode, regio, productcode, periode_begin, periode_eind, "
                  "volume, bedrag_cent")
 
@@ -575,9 +593,12 @@ def signalen(con) -> dict:
             ORDER BY 1, 2""")
         return out.astype({c: schema.I if c in ("aantal", "bedrag_cent") else schema.S for c in out.columns})
 
+    voor_peil = f"coalesce(antwoorddatum < {_datum(peildatum)}, true)" if peildatum is not None else "true"
     geb = con.execute("""SELECT count(*) FILTER (geboortedatum IS NULL),
                                 count(DISTINCT client_id) FILTER (geboortedatum IS NULL) FROM toewijzingen""").fetchall()[0]
-    geb_dec = con.execute("SELECT aantal, clienten FROM geb_onbekend_dec").fetchall()[0]
+    geb_dec = con.execute("""SELECT count(*) FILTER (geboortedatum_onbekend),
+                                    count(DISTINCT client_id) FILTER (geboortedatum_onbekend)
+                             FROM declaraties""").fetchall()[0]
     return {
         "onbekende_producten": per_code("productcode", "productcategorie"),
         "onbekende_aanbieders": per_code("agb"),
@@ -596,9 +617,9 @@ def signalen(con) -> dict:
             FROM declaraties WHERE toewijzing_nr IS NOT NULL
             GROUP BY gemeentecode, toewijzing_nr, agb HAVING count(DISTINCT client_id) > 1 ORDER BY 1, 2"""),
         # rejected prestaties per RetourCode (metrics.md 0.2)
-        "afwijzingen": engine.df(con, """
+        "afwijzingen": engine.df(con, f"""
             SELECT coalesce(nullif(trim(code), ''), 'onbekend') AS retourcode, count(*) AS regels,
                    sum(bedrag_cent_signed)::BIGINT AS bedrag_cent
             FROM (SELECT unnest(string_split(coalesce(retourcodes, ''), ',')) AS code, bedrag_cent_signed
-                  FROM ruw_afwijzingen) GROUP BY 1 ORDER BY 2 DESC"""),
+                  FROM ruw_afwijzingen WHERE {voor_peil}) GROUP BY 1 ORDER BY 2 DESC"""),
     }

@@ -96,8 +96,9 @@ def test_rejected_line_and_rejected_declaration_are_left_out():
     assert _telling(c, "declaraties", "afgewezen") == (4, 2)
     assert _kosten(c) == 20000 + 80000
     assert c.heeft_afwijzingen
+    # per RetourCode, answers before the peildatum only: R1 (8001) and D2 (0001); D3's answer is too late
     per_code = dict(zip(c.signalen["afwijzingen"]["retourcode"], c.signalen["afwijzingen"]["regels"]))
-    assert per_code == {"8001": 2, "0001": 1}
+    assert per_code == {"8001": 1, "0001": 1}
 
 
 def test_declaration_dated_on_or_after_peildatum_does_not_count():
@@ -151,3 +152,27 @@ def test_year_9999_means_no_end(tmp_path):
     row = c.toewijzingen.iloc[0]
     assert pd.isna(row["einddatum"])
     assert row["einddatum_eff"] == pd.Timestamp("2024-07-31")
+
+
+def test_stored_run_tables_give_a_regions_own_counts(tmp_path):
+    """The quarterly run stores the cleaned tables once; a region's view of them has the
+    same cleaning counts and rows as cleaning that region alone. Venlo: 2 versions of T1
+    (1 older) and a zero line; Venray: one toewijzing and one line."""
+    from jeugdlib import clean as clean_mod
+
+    ds = make_ds([tw(toewijzing_nr="T1", gemeentecode="0983", versie_ts="2023-01-01"),
+                  tw(toewijzing_nr="T1", gemeentecode="0983", versie_ts="2023-02-01"),
+                  tw(toewijzing_nr="T9", gemeentecode="0984", client_id="c9")],
+                 [dec(toewijzing_nr="T1", gemeentecode="0983", bedrag_cent_signed=10000),
+                  dec(toewijzing_nr="T1", gemeentecode="0983", bedrag_cent_signed=0, periode_begin="2023-02-01",
+                      periode_eind="2023-02-28"),
+                  dec(toewijzing_nr="T9", gemeentecode="0984", client_id="c9", bedrag_cent_signed=5000)])
+    heel = clean(ds, P)
+    clean_mod.bewaar(heel, tmp_path)
+    venlo = clean_mod.opgeslagen(tmp_path, ds, P, ["0983"])
+    alleen = clean(ds, P, gemeenten=["0983"])
+    pd.testing.assert_frame_equal(venlo.telling, alleen.telling)
+    assert _telling(venlo, "toewijzingen", "oudere_versie") == (2, 1)
+    assert _telling(venlo, "declaraties", "netto_nul_bedrag") == (2, 1)
+    assert _telling(heel, "toewijzingen", "oudere_versie") == (3, 1)
+    assert list(venlo.declaraties["bedrag_cent"]) == list(alleen.declaraties["bedrag_cent"]) == [10000]
