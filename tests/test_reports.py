@@ -200,15 +200,15 @@ def _mini_processed(path: Path, last: str = "2024-06-30") -> Path:
 
 def test_laatste_volledige_kwartaal(tmp_path):
     # data up to 30 June: Q2 is complete
-    ds = dataset.load(_mini_processed(tmp_path / "a", "2024-06-30"))
-    assert reports.laatste_volledige_kwartaal(ds) == "2024Q2"
+    from jeugdlib.rapport.laden import regios_in
+
+    assert reports.laatste_volledige_kwartaal(_mini_processed(tmp_path / "a", "2024-06-30")) == "2024Q2"
     # data up to 31 July: Q3 is not complete -> Q2
-    ds = dataset.load(_mini_processed(tmp_path / "b", "2024-07-31"))
-    assert reports.laatste_volledige_kwartaal(ds) == "2024Q2"
+    assert reports.laatste_volledige_kwartaal(_mini_processed(tmp_path / "b", "2024-07-31")) == "2024Q2"
     # data up to 31 March: Q1
-    ds = dataset.load(_mini_processed(tmp_path / "c", "2024-03-31"))
-    assert reports.laatste_volledige_kwartaal(ds) == "2024Q1"
-    assert reports.regios_in_data(ds) == ["Noord-Limburg", "Zuid-Limburg"]
+    p = _mini_processed(tmp_path / "c", "2024-03-31")
+    assert reports.laatste_volledige_kwartaal(p) == "2024Q1"
+    assert regios_in(p, config.demo_gemeenten()) == ["Noord-Limburg", "Zuid-Limburg"]
 
 
 @pytest.mark.slow
@@ -274,3 +274,61 @@ def test_runner_bad_input(tmp_path):
         reports.main(argparse.Namespace(**{**base, "rapport": ["jaarverslag"]}))
     with pytest.raises(JeugdlibError, match="niet gevonden"):
         reports.main(argparse.Namespace(**{**base, "data": str(tmp_path / "nergens")}))
+
+
+# --------------------------------------------------------------------------- issue 15: Dutch strings
+
+def test_dutch_strings_issue_15():
+    """The strings the issue named: plural verbs, full month names, no "(s)", no ISO timestamp."""
+    from types import SimpleNamespace
+
+    from jeugdlib.rapport import reeksen, zinnen
+
+    assert fmt.aantal(1, "aanbieder", "aanbieders") == "1 aanbieder"
+    assert fmt.aantal(7, "aanbieder gaat", "aanbieders gaan") == "7 aanbieders gaan"
+    assert zinnen.aandeel_stand("micro-aanbieders", "2024", 0.05).startswith("Micro-aanbieders hadden in 2024 5,0%")
+    assert zinnen.aandeel_stand("niet-gecontracteerd aanbod (NGA)", "2024", 0.05).startswith(
+        "Niet-gecontracteerd aanbod (NGA) had in 2024")
+    r = SimpleNamespace(laatste_dag=dt.date(2024, 6, 30))
+    assert reeksen.periode_naam(r, "2024", True) == "2024 t/m juni"
+    assert reports._tijdstip("2026-12-07T00:53:20") == "7 december 2026, 00.53 uur"
+
+
+def test_tick_labels_keep_the_decimals_they_need():
+    """An axis at 0,25 steps reads 0,25 / 0,5 / 0,75, never 0,2 / 0,8."""
+    f = plots._as("aantal")
+    assert [f(v) for v in (0, 0.25, 0.5, 0.75, 1.0, 1250)] == ["0", "0,25", "0,5", "0,75", "1", "1.250"]
+
+
+def test_plek_classes_differ_in_lightness():
+    """The 1-5% and >5% classes of one side are told apart in grey print too."""
+    from matplotlib.colors import to_rgb
+
+    from jeugdlib.rapport import plek
+
+    def licht(c):
+        r, g, b = to_rgb(c)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    k = plek.KLEUREN
+    for kant in ("boven", "onder"):
+        assert abs(licht(k[f"afwijking 1-5% {kant}"]) - licht(k[f"afwijking >5% {kant}"])) > 0.3
+
+
+def test_tabel_hides_share_beside_suppressed_count():
+    df = pd.DataFrame({"zorgpad": ["a", "b"], "aantal": [4, 40], "aandeel": [0.021, 0.21],
+                       "_o": [True, False]})
+    h = opmaak.tabel(df, {"aantal": "aantal", "aandeel": "fractie"}, onderdrukt={"aantal": "_o"}).data
+    assert "2,1%" not in h and "21,0%" in h and h.count("&lt;10") == 2
+
+
+def test_onvolledig_markeren_and_headroom():
+    """One helper shades the onvolledige months; bars leave room for their labels."""
+    d = pd.DataFrame({"maand": pd.date_range("2024-01-01", periods=6, freq="MS"), "n": [5, 6, 7, 8, 9, 10]})
+    fig = plots.lijnen(d, "maand", "n", titel="t", xlabel="maand", ylabel="aantal", leeswijzer="l",
+                       voorlopig_vanaf=pd.Timestamp("2024-05-01"), voorlopig_tekst="onvolledig")
+    ax = fig.axes[0]
+    assert any(t.get_text().strip() == "onvolledig" for t in ax.texts)
+    fig = plots.staven(pd.DataFrame({"x": ["a", "b"], "y": [10.0, 100.0]}), "x", "y", titel="t", xlabel="x",
+                       ylabel="y", leeswijzer="l", waarden=True)
+    assert fig.axes[0].get_ylim()[1] >= 110
