@@ -339,8 +339,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     # ------------------------------------------------------------ toewijzingen
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE tw_laatste AS
-        SELECT * REPLACE ({_einde('einddatum')} AS einddatum),
-               count(*) OVER (PARTITION BY gemeentecode, nullif(toewijzing_nr, '')) AS n_versies
+        SELECT * REPLACE ({_einde('einddatum')} AS einddatum)
         FROM ruw_toewijzingen
         QUALIFY row_number() OVER (PARTITION BY gemeentecode, nullif(toewijzing_nr, '')
                                    ORDER BY versie_ts DESC NULLS LAST, rij DESC) = 1""")
@@ -377,7 +376,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
 
     _product_lookup(con, "tw_product", "SELECT productcode, ingangsdatum AS datum FROM tw_laatste")
     verrijkt = f"""
-        SELECT t.* EXCLUDE (n_versies),
+        SELECT t.*,
                CASE WHEN t.einddatum IS NOT NULL AND t.einddatum < {peil} THEN t.einddatum
                     ELSE {peil} - INTERVAL 1 DAY END::DATE AS einddatum_eff,
                {_regio_sql('t')},
@@ -389,8 +388,8 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
         LEFT JOIN tw_product pr ON pr.productcode = t.productcode AND pr.datum = t.ingangsdatum
         LEFT JOIN aanb_type ab ON ab.agb = t.agb"""
     run(con, f"""CREATE OR REPLACE TABLE toewijzingen AS {verrijkt}
-        WHERE NOT (r.r13 OR r.r_evi OR r.r_laat OR r.r_oud OR r.r_excl) ORDER BY t.rij""")
-    run(con, f"CREATE OR REPLACE TABLE toewijzingen_ingetrokken AS {verrijkt} WHERE r.r13 ORDER BY t.rij")
+        WHERE NOT (r.r13 OR r.r_evi OR r.r_laat OR r.r_oud OR r.r_excl)""")
+    run(con, f"CREATE OR REPLACE TABLE toewijzingen_ingetrokken AS {verrijkt} WHERE r.r13")
 
     # ------------------------------------------------------------ declaraties
     run(con, """
@@ -485,8 +484,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
         LEFT JOIN dec_product pr ON pr.productcode = p.productcode AND pr.datum = p.periode_begin
         LEFT JOIN aanb_type ab ON ab.agb = p.agb
         LEFT JOIN contract k ON k.agb = p.agb AND k.datum = p.periode_begin
-        WHERE NOT (p.r_oud OR p.r_excl)
-        ORDER BY p.rij""")
+        WHERE NOT (p.r_oud OR p.r_excl)""")
 
     # ------------------------------------------------------------ start/stop, verzoeken
     run(con, f"""
@@ -507,11 +505,11 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
         CREATE OR REPLACE TABLE start_stop AS
         SELECT s.* REPLACE ({_einde('s.einddatum')} AS einddatum), {_regio_sql('s')}
         FROM ruw_start_stop s LEFT JOIN gem_lookup g ON g.gemeentecode = s.gemeentecode
-        WHERE s.rij NOT IN (SELECT rij FROM ss_verwijderd) ORDER BY s.rij""")
+        WHERE s.rij NOT IN (SELECT rij FROM ss_verwijderd)""")
     run(con, f"""
         CREATE OR REPLACE TABLE verzoeken AS
         SELECT v.*, {_regio_sql('v')}
-        FROM ruw_verzoeken v LEFT JOIN gem_lookup g ON g.gemeentecode = v.gemeentecode ORDER BY v.rij""")
+        FROM ruw_verzoeken v LEFT JOIN gem_lookup g ON g.gemeentecode = v.gemeentecode""")
 
     # unknown gemeenten are grouped under their own code (data-contract 1.3): add them
     run(con, """

@@ -143,6 +143,19 @@ def perioden(c, per: str | None = None, naam: str | None = None) -> str:
     return naam
 
 
+def materialiseer(c, sql: str) -> str:
+    """Compute ``sql`` once per connection and return the name of the temporary table
+    holding its result (named after a hash of the SQL text, so the same query gives
+    the same table and another query another one). For intermediate results several
+    KPIs share (the zorgpaden, the verzilvering per toewijzing): the cleaned tables do
+    not change after cleaning, so the result is a function of the SQL alone."""
+    import hashlib
+
+    naam = "tussen_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
+    engine.run(c.con, f"CREATE TEMP TABLE IF NOT EXISTS {naam} AS {sql}")
+    return naam
+
+
 def datum(d) -> str:
     """A SQL date literal."""
     return f"DATE '{pd.Timestamp(d).date().isoformat()}'"

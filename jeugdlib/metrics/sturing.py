@@ -52,7 +52,7 @@ import math
 import pandas as pd
 
 from .. import config, engine
-from ._common import REGISTRY, datum, hele_maanden, kpi, perioden, rollup, rows
+from ._common import REGISTRY, datum, hele_maanden, kpi, materialiseer, perioden, rollup, rows
 
 #: Defaults of metrics.md section 11.
 INDEXATIE = 0.0474
@@ -382,7 +382,7 @@ def _scenario_sql(c, sp: SturingParams) -> str:
     kw = dict(d=sp.donut_band, s=sp.staffel_drempel, k=sp.staffel_korting)
     cols = ", ".join(f"{uitbetaling_sql(s, 'lineair', 'plafond', **kw)} AS {s}" for s in SCENARIOS)
     return f"""SELECT regio, agb, lineair AS p, plafond AS b, {cols}
-               FROM ({projectie_sql(c, sp)}) WHERE plafond IS NOT NULL AND lineair IS NOT NULL"""
+               FROM {materialiseer(c, projectie_sql(c, sp))} WHERE plafond IS NOT NULL AND lineair IS NOT NULL"""
 
 
 def _scenario_clienten_sql(c, sp: SturingParams) -> str:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config, engine, schema
-from ._common import datum, kpi, perioden, rollup, rows
+from ._common import datum, kpi, materialiseer, perioden, rollup, rows
 from .verzilvering import uren_sql
 from .zorgduur import ZORGPAD, ketens_sql
 
@@ -534,7 +534,7 @@ def _gestarte_paden(c) -> str:
     p = perioden(c)
     return f"""SELECT z.regio, z.gemeentecode, z.client_id, z.label, z.met_maatwerk, p.periode,
                       'productgroep=' || z.productgroep AS dimensie
-               FROM ({zorgpaden_sql(c)}) z JOIN {p} p ON z.start BETWEEN p.begin AND p.eind
+               FROM {materialiseer(c, zorgpaden_sql(c))} z JOIN {p} p ON z.start BETWEEN p.begin AND p.eind
                WHERE {_in_venster(c, 'z.start')}"""
 
 
@@ -606,7 +606,7 @@ def _ratio_kpi(c, kolom: str) -> pd.DataFrame:
     p = perioden(c)
     bron = f"""SELECT r.regio, r.gemeentecode, r.client_id, r.{kolom} AS ratio, p.periode,
                       'productgroep=' || r.productgroep AS dimensie
-               FROM ({ratios_sql(c)}) r JOIN {p} p ON r.einddatum BETWEEN p.begin AND p.eind
+               FROM {materialiseer(c, ratios_sql(c))} r JOIN {p} p ON r.einddatum BETWEEN p.begin AND p.eind
                WHERE r.{kolom} IS NOT NULL AND {_in_venster(c, 'r.einddatum')}"""
     return rows(c, rollup(bron, "median(ratio) AS waarde, count(DISTINCT client_id) AS n_clienten",
                           by="periode, dimensie"))

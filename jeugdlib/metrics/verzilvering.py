@@ -29,7 +29,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import config, engine
-from ._common import datum, dim_sql, euro, kpi, perioden, rollup, rows
+from ._common import datum, dim_sql, euro, kpi, materialiseer, perioden, rollup, rows
 
 #: WMO757 Frequentie codes.
 FREQ_DAG, FREQ_WEEK, FREQ_MAAND, FREQ_TOTAAL = "1", "2", "4", "6"
@@ -189,7 +189,7 @@ def _groepen(c) -> str:
     agg = rollup(bron, "sum(geleverd_cent) AS geleverd, sum(toegewezen_cent) AS toegewezen, "
                        "sum(gedeclareerd_cent) AS gedeclareerd, count(DISTINCT client_id) AS n_clienten",
                  by="periode, dimensie")
-    return f"SELECT * FROM ({agg}) WHERE toegewezen > 0"
+    return f"SELECT * FROM {materialiseer(c, agg)} WHERE toegewezen > 0"
 
 
 @kpi(eenheid="fractie", groep="Verzilvering", label="Verzilvering", dimensies=("type", "productcode"),
@@ -249,3 +249,18 @@ def verzilvering_per_product(c, van=None, tot=None) -> pd.DataFrame:
                CASE WHEN sum(toegewezen_cent) > 0 THEN sum(geleverd_cent) / sum(toegewezen_cent) END AS verzilvering
         FROM ({per_toewijzing_sql(bron)}) WHERE status = '{STATUS_OK}'
         GROUP BY ALL ORDER BY regio, productcode""")
+
+
+def verzilvering_toewijzingen(c, periode: str, regio: str) -> pd.DataFrame:
+    """The toewijzingen behind the KPI ``verzilvering`` of one regio and period (the
+    ``inspanning`` toewijzingen that ended in it, status ``ok``, toegewezen > 0):
+    ``aanbieder_type``, ``geleverd_cent``, ``toegewezen_cent``, one row each. For the
+    test of a difference in verzilvering between aanbieder types
+    (:func:`jeugdlib.metrics.toetsen.verschil_verzilvering`): sum(geleverd) /
+    sum(toegewezen) of a type is exactly that type's KPI value."""
+    v = per_toewijzing_sql(eindigend_sql(c, waar=INSPANNING))
+    return engine.df(c.con, f"""
+        SELECT aanbieder_type, geleverd_cent, toegewezen_cent FROM ({v})
+        WHERE status = '{STATUS_OK}' AND toegewezen_cent > 0 AND periode = {engine._lit(str(periode))}
+              AND regio = {engine._lit(str(regio))}
+        ORDER BY rij""")
