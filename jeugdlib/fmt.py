@@ -216,6 +216,12 @@ def waarde(x, eenheid: str, *, onderdrukt: bool = False, decimalen: int | None =
     return getal(x, decimalen)
 
 
+def aantal(n, enkelvoud: str, meervoud: str) -> str:
+    """A count with its noun in the right number: ``aantal(1, "aanbieder", "aanbieders")
+    == "1 aanbieder"``, ``aantal(7, ...) == "7 aanbieders"`` (never "aanbieder(s)")."""
+    return f"{getal(n)} {enkelvoud if n == 1 else meervoud}"
+
+
 def lijst(items) -> str:
     """Join words the Dutch way: ["a", "b", "c"] -> "a, b en c"."""
     items = [str(i) for i in items]

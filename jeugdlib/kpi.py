@@ -4,8 +4,10 @@
 (:data:`jeugdlib.metrics._common.REGISTRY`: one function per KPI id, in the order of
 :data:`jeugdlib.metrics.MODULES`) on the cleaned data in DuckDB, adds ``voorlopig``
 (the period's last day is on or after the peildatum) and applies small-number
-suppression (:func:`jeugdlib.privacy.suppress`). ``write_kpis`` writes it as CSV or
-as Excel with one readable sheet per KPI group (the group declared in the registry).
+suppression (:func:`jeugdlib.privacy.suppress`). ``write_kpis`` writes it as CSV (the
+contract's, or with ``nl`` the Dutch-Excel ``kpis_nl.csv``: semicolon, decimal comma,
+BOM) or as Excel with one readable sheet per KPI group (declared in the registry) and
+period kind, with the Dutch KPI label and the dimension in two columns.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ from .metrics._common import registry
 
 ROW_COLUMNS = ["kpi", "regio", "gemeente", "periode", "dimensie", "waarde", "eenheid", schema.KPI_N]
 
-KOPPEN = {"kpi": "KPI", "dimensie": "Dimensie", "regio": "Regio", "gemeente": "Gemeentecode",
-          "gemeentenaam": "Gemeente", "eenheid": "Eenheid"}
+KOPPEN = {"label": "KPI", "kpi": "KPI-id", "dim_soort": "Indeling", "dim_waarde": "Categorie",
+          "regio": "Regio", "gemeente": "Gemeentecode", "gemeentenaam": "Gemeente", "eenheid": "Eenheid"}
+#: Period kinds in sheet order, with the suffix of their sheet name when a run has several
+#: (short, so "Aanbieders en aandelen (kw)" fits Excel's 31 characters).
+PERIODE_SOORTEN = {"jaar": "jaar", "kwartaal": "kw", "maand": "mnd"}
+_SOORT_NAAM = {"jaar": "per jaar", "kwartaal": "per kwartaal", "maand": "per maand"}
 ONDERDRUKT_TEKEN = "x"
 
 #: Order of the Excel sheets (KPI groups declared in the registry); other groups follow.
@@ -145,6 +151,51 @@ def csv_tekst(df: pd.DataFrame) -> str:
     return df.to_csv(index=False, lineterminator="\n")
 
 
+def label_van(kpi: str) -> str:
+    """The Dutch label of a KPI (registry ``label``), the id itself when unknown."""
+    d = registry().get(kpi)
+    return d.label if d is not None and d.label else kpi
+
+
+def dimensie_delen(dimensie: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Split ``name=value`` into (soort, waarde): ``productgroep=GGZ`` -> (productgroep, GGZ);
+    an empty dimension gives two empty strings."""
+    s = dimensie.astype(str).fillna("")
+    delen = s.str.split("=", n=1, expand=True).reindex(columns=[0, 1]).fillna("")
+    return delen[0].astype(str), delen[1].astype(str)
+
+
+def periode_soort(periode: str) -> str:
+    """The kind of a period label: ``2023`` jaar, ``2023-Q2`` kwartaal, ``2023-05`` maand."""
+    p = str(periode)
+    if "-Q" in p:
+        return "kwartaal"
+    return "jaar" if len(p) == 4 else "maand"
+
+
+def csv_nl_tekst(df: pd.DataFrame) -> str:
+    """The long table for Dutch Excel (``kpis_nl.csv``): semicolon, decimal comma,
+    ``ja``/``nee``, with the Dutch label and the dimension as two columns (soort,
+    waarde). Written with a UTF-8 BOM (:func:`write_kpis`) so Excel reads é and ë.
+
+    The contract's ``kpis.csv`` (comma, decimal point) opens as one column in a
+    Dutch-locale Excel; this file opens as columns."""
+    out = pd.DataFrame({"kpi": df["kpi"].astype(str)})
+    out["omschrijving"] = out["kpi"].map({k: label_van(k) for k in pd.unique(out["kpi"])})
+    out["regio"] = df["regio"].astype(str).to_numpy()
+    out["gemeente"] = df["gemeente"].astype(str).to_numpy()
+    out["periode"] = df["periode"].astype(str).to_numpy()
+    soort, waarde = dimensie_delen(df["dimensie"])
+    out["indeling"], out["categorie"] = soort.to_numpy(), waarde.to_numpy()
+    w = pd.to_numeric(df["waarde"], errors="coerce").astype("float64")
+    out["waarde"] = ["" if np.isnan(v) else np.format_float_positional(v, trim="-").replace(".", ",")
+                     for v in w.to_numpy()]  # one per row: plain digits, never 1e-05
+    out["eenheid"] = df["eenheid"].astype(str).to_numpy()
+    for c in ("voorlopig", "onderdrukt"):
+        out[c] = np.where(df[c].fillna(False).astype(bool).to_numpy(), "ja", "nee")
+    return out.to_csv(index=False, sep=";", lineterminator="\r\n")
+
+
 def groep_van(kpi: str) -> str:
     """Excel sheet (KPI group) of a KPI, as declared in the registry."""
     d = registry().get(kpi)
@@ -152,10 +203,11 @@ def groep_van(kpi: str) -> str:
 
 
 def write_kpis(df: pd.DataFrame, path, *, gemeenten: pd.DataFrame | None = None,
-               params: Params | None = None) -> Path:
+               params: Params | None = None, nl: bool = False) -> Path:
     """Write the KPI table to ``path``: ``.csv`` (the long table, data-contract 3.1:
-    decimal point, ``true``/``false``, empty ``waarde`` when suppressed) or
-    ``.xlsx`` (one sheet per KPI group, periods as columns, Dutch headings;
+    decimal point, ``true``/``false``, empty ``waarde`` when suppressed; with ``nl``
+    the Dutch-Excel variant of :func:`csv_nl_tekst`) or ``.xlsx`` (one sheet per KPI
+    group and period kind, periods as columns, Dutch headings and KPI labels;
     suppressed values shown as ``x``; ``gemeenten`` adds gemeentenamen)."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -163,7 +215,9 @@ def write_kpis(df: pd.DataFrame, path, *, gemeenten: pd.DataFrame | None = None,
         raise JeugdlibError("uitvoer moet eindigen op .csv of .xlsx", path=path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    if suffix == ".csv":
+    if suffix == ".csv" and nl:
+        tmp.write_text(csv_nl_tekst(df), encoding="utf-8-sig", newline="")
+    elif suffix == ".csv":
         tmp.write_text(csv_tekst(_csv_frame(df)), encoding="utf-8", newline="")
     else:
         _write_xlsx(df, tmp, gemeenten=gemeenten, params=params)
@@ -182,6 +236,15 @@ def _number_format(eenheid: str, values: np.ndarray) -> str:
     return "#,##0" if np.all(v == np.round(v)) else "#,##0.00"
 
 
+def _blad_naam(groep: str, soort: str, meerdere: bool) -> str:
+    """Sheet name: the KPI group, with the period kind when the table has several
+    (Excel allows 31 characters)."""
+    if not meerdere:
+        return groep[:31]
+    achter = f" ({PERIODE_SOORTEN.get(soort, soort)})"
+    return groep[:31 - len(achter)] + achter
+
+
 def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -189,7 +252,12 @@ def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) ->
     from openpyxl.utils import get_column_letter
 
     d = df.copy()
-    d["_groep"] = [groep_van(k) for k in d["kpi"].astype(str)]  # one per row of the output table
+    labels = {k: label_van(k) for k in pd.unique(d["kpi"].astype(str))}
+    groepen_ = {k: groep_van(k) for k in labels}
+    d["_groep"] = d["kpi"].astype(str).map(groepen_)
+    d["label"] = d["kpi"].astype(str).map(labels)
+    d["dim_soort"], d["dim_waarde"] = (x.to_numpy() for x in dimensie_delen(d["dimensie"]))
+    d["_soort"] = d["periode"].astype(str).map({p: periode_soort(p) for p in pd.unique(d["periode"].astype(str))})
     names = {}
     if gemeenten is not None and len(gemeenten):
         names = dict(zip(gemeenten["gemeentecode"].astype(str), gemeenten["gemeentenaam"].astype(str)))
@@ -198,6 +266,7 @@ def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) ->
     d["_cel"] = d["waarde"].astype("float64").astype(object)
     d.loc[d["onderdrukt"].astype(bool).to_numpy(), "_cel"] = ONDERDRUKT_TEKEN
     vl = d.groupby("periode")["voorlopig"].any()
+    soorten = [k for k in PERIODE_SOORTEN if k in set(d["_soort"])]
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -207,9 +276,13 @@ def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) ->
     lines = [
         "KPI-tabel jeugdlib (definities: metrics.md; kolommen: data-contract 3.1)",
         f"Peildatum: {params.peildatum.isoformat()} (gegevens op of na deze dag tellen niet)" if params else "",
-        f"Analyse vanaf: {params.start.isoformat()}, per {params.per}" if params else "",
-        "Eén blad per KPI-groep; elke rij is een KPI voor een gemeente, een regio of Nederland "
+        f"Analyse vanaf: {params.start.isoformat()}" if params else "",
+        "Eén blad per KPI-groep" + (" en periodesoort (" + ", ".join(
+            f"({PERIODE_SOORTEN[k]}) = {_SOORT_NAAM[k]}" for k in soorten) + ")" if len(soorten) > 1 else "") +
+        "; elke rij is een KPI voor een gemeente, een regio of Nederland "
         "(Gemeentecode leeg = regiototaal), elke kolom een periode.",
+        "KPI = de Nederlandse naam, KPI-id = de naam in metrics.md en in kpis.csv. Indeling en Categorie: de "
+        "uitsplitsing (bijvoorbeeld productgroep en GGZ); leeg = alle.",
         "(voorlopig) in een kolomkop: de periode is niet compleet vóór de peildatum.",
         f"{ONDERDRUKT_TEKEN} = onderdrukt: minder dan 10 cliënten (kleine aantallen, privacy).",
         "Leeg = geen waarde (bijvoorbeeld geen noemer in die periode).",
@@ -221,53 +294,63 @@ def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) ->
 
     aanwezig = list(dict.fromkeys(d["_groep"]))
     groups = [g for g in GROEP_VOLGORDE if g in aanwezig] + [g for g in aanwezig if g not in GROEP_VOLGORDE]
-    idx_cols = ["kpi", "dimensie", "regio", "gemeente", "gemeentenaam", "eenheid"]
+    idx_cols = ["label", "kpi", "dim_soort", "dim_waarde", "regio", "gemeente", "gemeentenaam", "eenheid"]
     for g in groups:
-        sub = d[d["_groep"] == g]
-        kpi_order = {k: i for i, k in enumerate(pd.unique(sub["kpi"]))}
-        wide = (sub.groupby(idx_cols + ["periode"], sort=False, dropna=False)["_cel"].first()
-                .unstack("periode").reset_index())
-        wide.columns.name = None
-        wide["_k"] = wide["kpi"].map(kpi_order)
-        wide["_nl"] = wide["regio"] == "Nederland"
-        wide = wide.sort_values(["_k", "dimensie", "_nl", "regio", "gemeente"], kind="mergesort")
-        pcols = sorted([c for c in wide.columns if c not in idx_cols + ["_k", "_nl"]])
-        if len(wide) + 1 > 1_048_576:
-            raise JeugdlibError(f"blad {g} heeft meer rijen dan Excel toestaat; schrijf CSV", path=path)
-        ws = wb.create_sheet(g[:31])
-        ws.freeze_panes = "G2"
-        widths = [26, 34, 22, 13, 24, 9] + [16] * len(pcols)
-        for i, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = w
-        heads = [KOPPEN[c] for c in idx_cols] + [f"{p} (voorlopig)" if vl.get(p, False) else str(p) for p in pcols]
-        hrow = []
-        for h in heads:
-            c = WriteOnlyCell(ws, value=h)
-            c.font = bold
-            c.fill = fill
-            c.alignment = Alignment(wrap_text=True, vertical="top")
-            hrow.append(c)
-        ws.append(hrow)
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(heads))}{len(wide) + 1}"
-        vals = wide[pcols].to_numpy(dtype=object)
-        for r, rec in enumerate(wide[idx_cols].itertuples(index=False)):  # one per output row
-            row_vals = vals[r]
-            nums = np.array([v for v in row_vals if isinstance(v, float)], dtype="float64")
-            fmt = _number_format(rec.eenheid, nums)
-            cells = list(rec)
-            for v in row_vals:
-                if isinstance(v, float) and not np.isnan(v):
-                    c = WriteOnlyCell(ws, value=float(v))
-                    c.number_format = fmt
-                    cells.append(c)
-                elif v == ONDERDRUKT_TEKEN:
-                    c = WriteOnlyCell(ws, value=v)
-                    c.alignment = Alignment(horizontal="right")
-                    cells.append(c)
-                else:
-                    cells.append(None)
-            ws.append(cells)
+        for soort in soorten:
+            sub = d[(d["_groep"] == g) & (d["_soort"] == soort)]
+            if len(sub) == 0:
+                continue
+            _blad(wb, sub, _blad_naam(g, soort, len(soorten) > 1), idx_cols, vl, path,
+                  (WriteOnlyCell, Alignment, bold, fill, get_column_letter))
     wb.save(path)
+
+
+def _blad(wb, sub: pd.DataFrame, naam: str, idx_cols: list[str], vl: pd.Series, path: Path, xl) -> None:
+    """One sheet: a row per KPI x dimension x regio/gemeente, a column per period."""
+    WriteOnlyCell, Alignment, bold, fill, get_column_letter = xl
+    kpi_order = {k: i for i, k in enumerate(pd.unique(sub["kpi"]))}
+    wide = (sub.groupby(idx_cols + ["periode"], sort=False, dropna=False)["_cel"].first()
+            .unstack("periode").reset_index())
+    wide.columns.name = None
+    wide["_k"] = wide["kpi"].map(kpi_order)
+    wide["_nl"] = wide["regio"] == "Nederland"
+    wide = wide.sort_values(["_k", "dim_soort", "dim_waarde", "_nl", "regio", "gemeente"], kind="mergesort")
+    pcols = sorted([c for c in wide.columns if c not in idx_cols + ["_k", "_nl"]])
+    if len(wide) + 1 > 1_048_576:
+        raise JeugdlibError(f"blad {naam} heeft meer rijen dan Excel toestaat; schrijf CSV", path=path)
+    ws = wb.create_sheet(naam)
+    ws.freeze_panes = "I2"
+    widths = [34, 24, 16, 22, 22, 13, 24, 9] + [16] * len(pcols)
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    heads = [KOPPEN[c] for c in idx_cols] + [f"{p} (voorlopig)" if vl.get(p, False) else str(p) for p in pcols]
+    hrow = []
+    for h in heads:
+        c = WriteOnlyCell(ws, value=h)
+        c.font = bold
+        c.fill = fill
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        hrow.append(c)
+    ws.append(hrow)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(heads))}{len(wide) + 1}"
+    vals = wide[pcols].to_numpy(dtype=object)
+    for r, rec in enumerate(wide[idx_cols].itertuples(index=False)):  # one per output row
+        row_vals = vals[r]
+        nums = np.array([v for v in row_vals if isinstance(v, float)], dtype="float64")
+        fmt = _number_format(rec.eenheid, nums)
+        cells = list(rec)
+        for v in row_vals:
+            if isinstance(v, float) and not np.isnan(v):
+                c = WriteOnlyCell(ws, value=float(v))
+                c.number_format = fmt
+                cells.append(c)
+            elif v == ONDERDRUKT_TEKEN:
+                c = WriteOnlyCell(ws, value=v)
+                c.alignment = Alignment(horizontal="right")
+                cells.append(c)
+            else:
+                cells.append(None)
+        ws.append(cells)
 
 
 # --------------------------------------------------------------------------- command

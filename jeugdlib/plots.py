@@ -72,8 +72,9 @@ def _as(eenheid: str) -> mticker.Formatter:
         def f(v, _pos=None):
             return fmt.procent(v, 0 if abs(v * 100 - round(v * 100)) < 1e-9 else 1)
     else:
-        def f(v, _pos=None):
-            return fmt.getal(v, 0 if abs(v - round(v)) < 1e-9 else 1)
+        def f(v, _pos=None):  # 0,25 stays 0,25 (never 0,2): as many decimals as the tick needs
+            dec = next((d for d in range(3) if abs(v * 10 ** d - round(v * 10 ** d)) < 1e-6), 2)
+            return fmt.getal(v, dec)
     return mticker.FuncFormatter(f)
 
 
@@ -114,7 +115,7 @@ def afwerken(fig: Figure, ax, *, titel: str, xlabel: str | None, ylabel: str | N
             ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
             ax.xaxis.set_major_formatter(mticker.FuncFormatter(_maand_label))
         if leeswijzer:
-            breedte = int(fig.get_figwidth() * 15.5)
+            breedte = int(fig.get_figwidth() * 14)
             fig.supxlabel(textwrap.fill(f"Leeswijzer: {leeswijzer}", breedte), x=0.01, ha="left", fontsize=9,
                           style="italic", color="#444444")
     return fig
@@ -169,10 +170,7 @@ def lijnen(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel:
                     marker="o" if markers else None, markersize=3.5, linewidth=1.8,
                     color=KLEUREN[i % len(KLEUREN)], label=naam or None)
         if voorlopig_vanaf is not None:
-            xmax = df[x].max()
-            ax.axvspan(voorlopig_vanaf, xmax, color="#DDDDDD", alpha=0.6, lw=0)
-            ax.text(voorlopig_vanaf, 1.0, " " + voorlopig_tekst, transform=ax.get_xaxis_transform(),
-                    va="top", ha="left", fontsize=8, color="#555555")
+            onvolledig_markeren(ax, voorlopig_vanaf, df[x].max(), voorlopig_tekst)
         if ymin0:
             ax.set_ylim(bottom=0)
         _legend(ax, legenda)
@@ -180,11 +178,38 @@ def lijnen(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel:
                     eenheid_y=eenheid)
 
 
+#: Shade of the onvolledige months (the same in every report).
+ONVOLLEDIG_KLEUR = "#DDDDDD"
+
+
+def onvolledig_markeren(ax, vanaf, tot, tekst: str = "onvolledig") -> None:
+    """Shade the months from ``vanaf`` up to ``tot`` (x values of ``ax``: month dates)
+    grey and label them ``tekst`` at the top: the months whose declarations have not
+    all arrived yet (the measured declaration lag). Every report uses this helper, so
+    the onvolledige months look the same everywhere. With monthly points, the shade
+    starts half a month before ``vanaf`` and ends half a month after ``tot``."""
+    v, t = pd.Timestamp(vanaf), pd.Timestamp(tot)
+    if t < v:
+        return
+    half = pd.Timedelta(days=15)
+    ax.axvspan(v - half, t + half, color=ONVOLLEDIG_KLEUR, alpha=0.6, lw=0, zorder=0)
+    ax.text(v - half, 0.015, " " + tekst, transform=ax.get_xaxis_transform(),
+            va="bottom", ha="left", fontsize=8, color="#333333", zorder=5)
+
+
+def ruimte_boven(ax, waarden, fractie: float = 0.12) -> None:
+    """Leave room above the highest value (labels and top points are not clipped)."""
+    v = pd.to_numeric(pd.Series(np.ravel(np.asarray(waarden, dtype=object))), errors="coerce").dropna()
+    if len(v) and float(v.max()) > 0:
+        ax.set_ylim(top=float(v.max()) * (1 + fractie))
+
+
 def staven(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel: str,
            xlabel: str, ylabel: str, leeswijzer: str, eenheid: str = "aantal",
            horizontaal: bool = False, gestapeld: bool = False, waarden: bool = False,
            legenda: str | None = None, hoogte: float | None = None,
-           kleuren: Sequence[str] | dict[str, str] | None = None) -> Figure:
+           kleuren: Sequence[str] | dict[str, str] | None = None,
+           normen: Sequence[tuple[float, str]] = ()) -> Figure:
     """Bar chart of ``y`` per ``x``; with ``groep`` grouped (or ``gestapeld``) bars.
 
     ``kleuren`` is a list (used in order) or a mapping group -> colour, so that the
@@ -193,7 +218,9 @@ def staven(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel:
     ``horizontaal`` puts the categories on the y axis (for long names); then the
     value axis is x and ``xlabel``/``ylabel`` still name the category and value axis
     in that order of the call (x = category, y = value). ``waarden`` writes each
-    bar's value at its end in Dutch notation.
+    bar's value at its end in Dutch notation. ``normen``: (position, label) pairs
+    drawn as dashed vertical lines on a vertical bar chart, the position in category
+    units (0 = the first bar's centre, 0,5 = the border between the first two).
     """
     cats = list(dict.fromkeys(df[x].astype(str).tolist()))
     if hoogte is None:
@@ -234,6 +261,12 @@ def staven(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel:
                     ax.text(tot, p, " " + _label(tot, eenheid), va="center", fontsize=8)
                 else:
                     ax.text(p, tot, _label(tot, eenheid), ha="center", va="bottom", fontsize=8)
+        if waarden and not horizontaal:
+            ruimte_boven(ax, onder if gestapeld else wide.to_numpy(dtype=float), 0.14)
+        elif waarden and horizontaal:
+            top = float(np.nanmax(onder if gestapeld else wide.to_numpy(dtype=float))) if len(wide) else 0
+            if top > 0:
+                ax.set_xlim(right=top * 1.18)
         if horizontaal:
             ax.set_yticks(pos, wide.index)
             ax.invert_yaxis()
@@ -242,6 +275,12 @@ def staven(df: pd.DataFrame, x: str, y: str, groep: str | None = None, *, titel:
             ax.set_xticks(pos, wide.index, rotation=0 if len(cats) <= 8 else 45,
                           ha="center" if len(cats) <= 8 else "right")
             ax.grid(axis="x", visible=False)
+        if normen and not horizontaal:
+            for pos_, tekst_ in normen:  # the label runs along its line, clear of the value labels
+                ax.axvline(pos_, color="#333333", linestyle="--", linewidth=1.1, zorder=4)
+                ax.text(pos_, 0.5, tekst_, transform=ax.get_xaxis_transform(), ha="center", va="center",
+                        rotation=90, fontsize=8, color="#333333", zorder=5,
+                        bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5))
         if groep is not None:
             _legend(ax, legenda)
     if horizontaal:
@@ -266,13 +305,16 @@ def funnel_grenzen(p0: float, n, z: float) -> tuple[np.ndarray, np.ndarray]:
 
 def funnel(df: pd.DataFrame, n: str, fractie: str, label: str, *, titel: str, xlabel: str,
            ylabel: str, leeswijzer: str, gemiddelde: float | None = None,
-           markeer: str | None = None, markeer_naam: str = "eigen regio") -> Figure:
+           markeer: str | None = None, markeer_naam: str = "eigen regio",
+           alle_labels: bool = False) -> Figure:
     """Funnel plot: each group's share (``fractie``) against its size (``n``).
 
     ``gemiddelde`` is the reference share (default: the pooled share,
     sum(fractie x n) / sum(n)). Dashed lines are the 95% limits, solid the 99,8%
     limits (:func:`funnel_grenzen`). Groups outside the 99,8% limits are named.
     ``markeer`` is a boolean column: those points are drawn in the highlight colour.
+    ``alle_labels`` names every point (a handful of regions). Labels are placed so
+    they do not overprint (:func:`_labels_zonder_overlap`).
     """
     d = df[[n, fractie, label] + ([markeer] if markeer else [])].copy()
     d[n] = pd.to_numeric(d[n], errors="coerce").astype(float)
@@ -300,14 +342,37 @@ def funnel(df: pd.DataFrame, n: str, fractie: str, label: str, *, titel: str, xl
                        label=markeer_naam, zorder=4, edgecolor="white")
         lo, hi = funnel_grenzen(p0, d[n].to_numpy(), 3.09)
         buiten = (d[fractie].to_numpy() < lo) | (d[fractie].to_numpy() > hi)
-        for (_, r), b, e in zip(d.iterrows(), buiten, eigen):  # labels: a handful of points
-            if b or e:
-                ax.annotate(str(r[label]), (r[n], r[fractie]), xytext=(4, 3),
-                            textcoords="offset points", fontsize=8)
+        kies = buiten | eigen | bool(alle_labels)
         ax.set_ylim(bottom=0)
+        ruimte_boven(ax, pd.concat([d[fractie], pd.Series([p0])]), 0.15)
+        _labels_zonder_overlap(fig, ax, d.loc[kies, n].to_numpy(), d.loc[kies, fractie].to_numpy(),
+                               [str(x) for x in d.loc[kies, label]])
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel, leeswijzer=leeswijzer,
                     eenheid_y="fractie", eenheid_x="aantal")
+
+
+def _labels_zonder_overlap(fig, ax, xs, ys, teksten, fontsize: int = 8) -> None:
+    """Name points without overprinting: labels are placed right of their point, and a
+    label that would overlap one already placed is moved down (then up) line by line,
+    with a thin leader line to its point."""
+    if not len(teksten):
+        return
+    geplaatst = []  # display-space boxes (x0, y0, x1, y1)
+    volg = np.argsort(-np.asarray(ys, dtype=float))
+    for i in volg:
+        x, y, t = xs[i], ys[i], teksten[i]
+        px, py = ax.transData.transform((x, y))
+        breedte, hoogte = fontsize * 0.6 * len(t) * fig.dpi / 72, fontsize * 1.25 * fig.dpi / 72
+        for stap in [0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6]:
+            oy = 3 + stap * hoogte
+            box = (px + 4, py + oy, px + 4 + breedte, py + oy + hoogte)
+            if not any(b[0] < box[2] and box[0] < b[2] and b[1] < box[3] and box[1] < b[3] for b in geplaatst):
+                break
+        geplaatst.append(box)
+        pts = oy * 72 / fig.dpi
+        ax.annotate(t, (x, y), xytext=(4, pts), textcoords="offset points", fontsize=fontsize,
+                    arrowprops=dict(arrowstyle="-", color="#999999", lw=0.6) if stap else None)
 
 
 def bubbels(df: pd.DataFrame, x: str, y: str, grootte: str, *, titel: str, xlabel: str,
@@ -346,8 +411,10 @@ def punten_tegen_lijn(df: pd.DataFrame, x: str, y: str, lijn: str, klasse: str, 
         for k, kleur in kleuren.items():
             sel = d[d[klasse] == k]
             if len(sel):
-                ax.scatter(sel[x], sel[y].astype(float), s=26, color=kleur, label=k, zorder=3)
+                ax.scatter(sel[x], sel[y].astype(float), s=26, color=kleur, label=k, zorder=3,
+                           edgecolor="#333333", linewidth=0.4)
         ax.set_ylim(bottom=0)
+        ruimte_boven(ax, pd.concat([pd.to_numeric(d[y], errors="coerce"), pd.to_numeric(d[lijn], errors="coerce")]))
         _legend(ax, None)
     return afwerken(fig, ax, titel=titel, xlabel=xlabel, ylabel=ylabel, leeswijzer=leeswijzer,
                     eenheid_y="aantal")
@@ -355,11 +422,16 @@ def punten_tegen_lijn(df: pd.DataFrame, x: str, y: str, lijn: str, klasse: str, 
 
 def band(df: pd.DataFrame, x: str, lijnen_: dict[str, str], *, titel: str, xlabel: str,
          ylabel: str, leeswijzer: str, eenheid: str = "euro", onder: str | None = None,
-         boven: str | None = None, band_naam: str = "interval") -> Figure:
+         boven: str | None = None, band_naam: str = "interval", onvolledig_vanaf=None,
+         onvolledig_tot=None) -> Figure:
     """Several lines over ``x`` (``lijnen_`` maps column -> legend name), with an
-    optional shaded interval between columns ``onder`` and ``boven`` (forecasts)."""
+    optional shaded interval between columns ``onder`` and ``boven`` (forecasts).
+    ``onvolledig_vanaf`` .. ``onvolledig_tot``: the onvolledige months, shaded by
+    :func:`onvolledig_markeren` as in every report."""
     fig, ax = figuur()
     with matplotlib.rc_context(_RC):
+        if onvolledig_vanaf is not None and onvolledig_tot is not None:
+            onvolledig_markeren(ax, onvolledig_vanaf, onvolledig_tot)
         if onder and boven:
             sel = df[[x, onder, boven]].dropna()
             ax.fill_between(sel[x], sel[onder].astype(float), sel[boven].astype(float),

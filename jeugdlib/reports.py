@@ -371,6 +371,15 @@ a{color:#0b5cad}
 """
 
 
+def _tijdstip(iso: str) -> str:
+    """An ISO timestamp in Dutch words for the index page: "7 december 2026, 00.53 uur"."""
+    try:
+        t = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    return f"{fmt.datum(t.date())}, {t.hour:02d}.{t.minute:02d} uur"
+
+
 def schrijf_index(out: Path, kwartaal: str, peildatum: dt.date, uitkomsten: list[Uitkomst],
                   kpi_res: dict | None, snap: dict, duur: float) -> Path:
     """Write ``index.html``: a table of regions x reports with links and run status."""
@@ -400,8 +409,10 @@ def schrijf_index(out: Path, kwartaal: str, peildatum: dt.date, uitkomsten: list
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = "<tr><th>Regio</th>" + "".join(f"<th>{e(RAPPORTEN.get(r, r))}</th>" for r in rapporten) + "</tr>"
     if kpi_res and kpi_res.get("ok"):
-        kpi_html = ('<a href="kpis.csv">kpis.csv</a> en <a href="kpis.xlsx">kpis.xlsx</a> '
-                    f'({fmt.getal(kpi_res["rijen"])} rijen, kleine aantallen onderdrukt)')
+        kpi_html = ('<a href="kpis.xlsx">kpis.xlsx</a> (Excel, een blad per KPI-groep en periodesoort), '
+                    '<a href="kpis_nl.csv">kpis_nl.csv</a> (puntkomma en decimale komma: opent in een '
+                    'Nederlandse Excel in kolommen) en <a href="kpis.csv">kpis.csv</a> (het uitwisselformaat: '
+                    f'komma en decimale punt); {fmt.getal(kpi_res["rijen"])} rijen, kleine aantallen onderdrukt')
     elif kpi_res:
         kpi_html = f'<span class="mislukt">✗ mislukt</span> <span class="fout">{e(kpi_res["fout"])}</span>'
     else:
@@ -421,7 +432,7 @@ def schrijf_index(out: Path, kwartaal: str, peildatum: dt.date, uitkomsten: list
 <p><b>KPI-tabel:</b> {kpi_html}.</p>
 <p><b>Run:</b> <a href="run.json">run.json</a> (parameters, softwareversies, git-commit, tijd per rapport);
 duur {fmt.getal(duur, 0)} seconden. Gegevens: momentopname <code>{e(snap.get('hash', ''))}</code>
-van {e(snap.get('bijgewerkt', '').replace('T', ' '))}. jeugdlib {e(__version__)}.</p>
+van {e(_tijdstip(snap.get('bijgewerkt', '')))}. jeugdlib {e(__version__)}.</p>
 </body></html>
 """
     path = out / "index.html"
@@ -524,7 +535,11 @@ def main(args) -> int:
     sturing = {k: getattr(args, k) for k in STURING if getattr(args, k, None) is not None}
     try:
         rt = run_tabellen(data, peildatum, run_map, sturing)
+        # a yearly-only KPI (e.g. kosten_groei) comes out of the jaar and the kwartaal evaluation alike: once
+        rt["tabel"] = rt["tabel"].drop_duplicates(["kpi", "regio", "gemeente", "periode", "dimensie"],
+                                                  ignore_index=True)
         kpi.write_kpis(rt["tabel"], out / "kpis.csv")
+        kpi.write_kpis(rt["tabel"], out / "kpis_nl.csv", nl=True)
         kpi.write_kpis(rt["tabel"], out / "kpis.xlsx", gemeenten=rt["gemeenten"], params=Params(peildatum, **sturing))
         kpi_res = {"ok": True, "seconden": rt["seconden"], "rijen": int(len(rt["tabel"])), "fout": ""}
     except Exception as exc:  # noqa: BLE001 - reported in the index; the notebooks then clean themselves

@@ -15,6 +15,7 @@ from _ds_factory import dec, make_ds, tw
 from jeugdlib import cli, dataset, kpi, schema
 from jeugdlib.clean import clean
 from jeugdlib.config import Params
+from jeugdlib.metrics import _common
 
 P = Params("2024-08-01", start="2023-01-01")
 MINE = ("volume", "kosten", "aandelen")
@@ -129,10 +130,59 @@ def test_write_csv_and_xlsx(cleaned, mine, tmp_path):
     assert wb.sheetnames[:4] == ["Toelichting", "Volume", "Kosten", "Aanbieders en aandelen"]
     ws = wb["Volume"]
     head = [c.value for c in ws[1]]
-    assert head == ["KPI", "Dimensie", "Regio", "Gemeentecode", "Gemeente", "Eenheid", "2023", "2024 (voorlopig)"]
-    rows = {(r[0], r[3]): r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert rows[("clienten", "0983")][4] == "Venlo" and rows[("clienten", "0983")][6] == kpi.ONDERDRUKT_TEKEN
-    assert rows[("clienten", "0984")][6] == 10
+    assert head == ["KPI", "KPI-id", "Indeling", "Categorie", "Regio", "Gemeentecode", "Gemeente", "Eenheid",
+                    "2023", "2024 (voorlopig)"]
+    rows = {(r[1], r[2], r[3], r[5]): r for r in ws.iter_rows(min_row=2, values_only=True)}
+    r = rows[("clienten", None, None, "0983")]
+    assert r[0] == _common.REGISTRY["clienten"].label and r[6] == "Venlo" and r[8] == kpi.ONDERDRUKT_TEKEN
+    assert rows[("clienten", None, None, "0984")][8] == 10
+    with pytest.raises(Exception, match="csv of .xlsx"):
+        kpi.write_kpis(t, tmp_path / "k.txt")
+
+
+def test_xlsx_sheets_per_period_kind_and_dimension_columns(cleaned, mine, tmp_path):
+    """A run with years and quarters gets a sheet per group and period kind; the
+    dimension productgroep=GGZ is two columns (Indeling, Categorie)."""
+    import dataclasses
+
+    jaar = kpi.kpi_table(cleaned, kpis=mine)
+    kw = kpi.kpi_table(cleaned.met_params(dataclasses.replace(cleaned.params, per="kwartaal")), kpis=mine)
+    t = pd.concat([jaar, kw], ignore_index=True)
+    kpi.write_kpis(t, tmp_path / "k.xlsx", gemeenten=cleaned.gemeenten, params=P)
+    wb = openpyxl.load_workbook(tmp_path / "k.xlsx")
+    assert "Volume (jaar)" in wb.sheetnames and "Volume (kw)" in wb.sheetnames
+    assert "Aanbieders en aandelen (kw)" in wb.sheetnames
+    assert all(len(n) <= 31 for n in wb.sheetnames)
+    kop = [c.value for c in wb["Volume (kw)"][1]]
+    assert kop[8:] and all("-Q" in k for k in kop[8:])
+    dims = {(r[2], r[3]) for n in wb.sheetnames[1:] for r in wb[n].iter_rows(min_row=2, values_only=True)}
+    assert all(s is None or "=" not in str(s) for s, _ in dims) and all(w is None or "=" not in str(w) for _, w in dims)
+    assert any(s is not None for s, _ in dims)
+    # every KPI sits on the sheet of its registry group: none on an "Overig" sheet
+    assert not any(n.startswith("Overig") for n in wb.sheetnames)
+
+
+def test_kpis_nl_csv_opens_as_columns_in_dutch_excel(cleaned, mine, tmp_path):
+    """kpis_nl.csv: UTF-8 BOM, semicolons, decimal comma, Dutch label, ja/nee."""
+    t = kpi.kpi_table(cleaned, kpis=mine)
+    kpi.write_kpis(t, tmp_path / "k_nl.csv", nl=True)
+    raw = (tmp_path / "k_nl.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(tmp_path / "k_nl.csv", sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(back.columns) == ["kpi", "omschrijving", "regio", "gemeente", "periode", "indeling", "categorie",
+                                  "waarde", "eenheid", "voorlopig", "onderdrukt"]
+    r = back[(back["kpi"] == "kosten") & (back["gemeente"] == "0983") & (back["periode"] == "2023")
+             & (back["indeling"] == "")].iloc[0]
+    assert r["waarde"] == "900" and r["omschrijving"] == _common.REGISTRY["kosten"].label
+    r = back[(back["kpi"] == "clienten") & (back["gemeente"] == "0983") & (back["periode"] == "2023")].iloc[0]
+    assert (r["waarde"], r["onderdrukt"], r["voorlopig"]) == ("", "ja", "nee")
+    w = back.loc[back["waarde"] != "", "waarde"]
+    assert not w.str.contains(r"[.eE]").any()
+    een = t.iloc[[0]].assign(waarde=0.125)
+    assert kpi.csv_nl_tekst(een).splitlines()[1].split(";")[7] == "0,125"
+    assert kpi.csv_nl_tekst(een.assign(waarde=1e-05)).splitlines()[1].split(";")[7] == "0,00001"
+    assert (w.str.replace(",", ".").astype(float).to_numpy()
+            == t.loc[t["waarde"].notna(), "waarde"].to_numpy()).all()
     with pytest.raises(Exception, match="csv of .xlsx"):
         kpi.write_kpis(t, tmp_path / "k.txt")
 

@@ -134,3 +134,14 @@ def test_kpis(case1):
     assert set(q.loc[q["kpi"] == "aanbieders_klein", "periode"]) == {"2023"}
     # a share only where the period has kosten: none in the fourth quarter (lines in March to July)
     assert set(q.loc[q["kpi"] == "aandeel_nga", "periode"]) == {"2023-Q1", "2023-Q2", "2023-Q3"}
+
+
+def test_aandeel_nga_per_product(case1):
+    """45A48 (c1 at 444, contracted from 1 July): June 100 NGA of 100 + 300 = 400; 45A53 (111,
+    contracted): 0 of 400; 41L23 (333, never contracted): 200 of 200."""
+    a = aandelen.aandeel_nga_per_product(case1)
+    assert _val(a, "Noord-Limburg", "0983", "productcode=45A48") == pytest.approx(100 / 400)
+    assert _val(a, "Noord-Limburg", "0983", "productcode=45A53") == pytest.approx(0.0)
+    assert _val(a, "Noord-Limburg", "0983", "productcode=41L23") == pytest.approx(1.0)
+    assert _n(a, "Noord-Limburg", "0983", "productcode=45A48") == 1  # c1
+    assert _val(a, "Nederland", "", "productcode=45A48") == pytest.approx(0.25)

@@ -212,3 +212,47 @@ def test_rapport_bundle(c2023):
     assert r["kosten_per_client"]["kosten_per_client_cent"].tolist() == [pytest.approx(100_000_000 / 106)]
     other = plek.rapport(c2023, regio="Zuid-Limburg")
     assert len(other["maanden"]) == 0
+
+
+def test_report_never_classes_a_hidden_month_and_widens_to_the_plek_years():
+    """Issue 15: a month with 9 clients on a capacity of 9 would be "aansluitend", which
+    pins the hidden count down; the report shows it as NIET_GETOOND and counts no class
+    for it. plekken.csv holds 2019 only, before the window (2021-): the report widens
+    its window back to 2019 and shows just that year."""
+    from types import SimpleNamespace
+
+    from jeugdlib.rapport import plek as rp
+
+    counts = {f"2019-{m:02d}": (9 if m == 3 else 12) for m in range(1, 13)}
+    c = cleaned(monthly(counts), plekken([("AAAAAAAA", "PLK1", 2019, 12, 100_00)]))
+    r = SimpleNamespace(cleaned=c, params=c.params, regio=c.toewijzingen["regio"].iloc[0], _cache={})
+    assert rp.plek_jaren(r) == [2019]
+    assert rp.plek_params(r).start == pd.Timestamp("2019-01-01").date()
+    m = rp.maanden(r)
+    assert sorted(m["jaar"].unique()) == [2019] and len(m) == 12
+    maart = m[m["maand"] == pd.Timestamp("2019-03-01")].iloc[0]
+    # 9 clients on 12 plekken is a deviation of -25%: the class would read "afwijking >5% onder"
+    assert maart["klasse"] == "afwijking >5%" and not maart["getoond"]
+    assert maart["klasse_teken"] == rp.NIET_GETOOND
+    assert (m["klasse_teken"] == "aansluitend").sum() == 11  # 12 on 12: the other months
+
+
+def test_report_suppresses_the_bezetting_of_a_year_with_a_hidden_month():
+    """The yearly bezetting is the mean of clients / plekken over the months: with 11 shown
+    months of 12 on 12 plekken it gives the hidden March back ((12 x b - 11) x 12). So the
+    report suppresses it for 2019."""
+    from types import SimpleNamespace
+
+    from jeugdlib.rapport import plek as rp
+    from jeugdlib.rapport.laden import _afwerken
+
+    counts = {f"2019-{m:02d}": (9 if m == 3 else 12) for m in range(1, 13)}
+    c = cleaned(monthly(counts), plekken([("AAAAAAAA", "PLK1", 2019, 12, 100_00)]))
+
+    def kpis(*modules, params):
+        return _afwerken(kpi.kpi_rows(c.met_params(params), PLEK_KPIS), params)
+
+    r = SimpleNamespace(cleaned=c, params=c.params, regio=c.toewijzingen["regio"].iloc[0], _cache={}, kpis=kpis)
+    b = rp._bezetting(r)
+    rij = b[(b["kpi"] == "plek_bezetting") & (b["periode"] == "2019") & (b["dimensie"] == "productcode=PLK1")]
+    assert len(rij) == 1 and bool(rij["onderdrukt"].iloc[0]) and pd.isna(rij["waarde"].iloc[0])

@@ -283,3 +283,12 @@ def test_verzilvering_per_product():
     # a window that holds only B (ended 30 jun 2023)
     w = vz.verzilvering_per_product(c, van="2023-03-01", tot="2023-07-01")
     assert w["productcode"].tolist() == ["P2"] and w["toegewezen_cent"].tolist() == [100_000]
+
+
+def test_verzilvering_toewijzingen_are_the_kpi_population():
+    """The rows behind ``verzilvering`` of 2023: A (regulier, 50000 of 80000) and B (micro,
+    60000 of 100000); C (unit mix), D (open) and E (traject) are not in it."""
+    t = vz.verzilvering_toewijzingen(_case(), "2023", "Noord-Limburg")
+    assert sorted(zip(t["aanbieder_type"], t["geleverd_cent"], t["toegewezen_cent"])) == [
+        ("micro", 60_000.0, 100_000.0), ("regulier", 50_000.0, 80_000.0)]
+    assert len(vz.verzilvering_toewijzingen(_case(), "2023", "Zuid-Limburg")) == 0

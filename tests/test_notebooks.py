@@ -78,7 +78,9 @@ def run(tmp_path_factory):
     """One quarterly run of all seven reports on the fixture, for the first region."""
     data = _fixture()
     ds = dataset.open_dataset(data)
-    regio = reports.regios_in_data(ds)[0]
+    from jeugdlib.rapport.laden import regios_in
+
+    regio = regios_in(Path(ds.path), ds.gemeenten)[0]
     out = tmp_path_factory.mktemp("rapporten")
     args = argparse.Namespace(data=str(data), regio=regio, kwartaal=None, out=str(out), rapport=None,
                               workers=2, quiet=True)
@@ -101,7 +103,7 @@ def _kern(nb_path: Path) -> dict:
 def test_run_writes_everything(run):
     d = run["dir"]
     assert run["rc"] == 0, [n for n in run["run"]["notebooks"] if n["status"] != "ok"]
-    for f in ("index.html", "kpis.csv", "kpis.xlsx", "run.json"):
+    for f in ("index.html", "kpis.csv", "kpis_nl.csv", "kpis.xlsx", "run.json"):
         assert (d / f).stat().st_size > 0, f
     from jeugdlib import fmt
 
@@ -162,6 +164,65 @@ def privacy_problemen(html: str) -> list[str]:
                 small = [v for v in df[col].astype(str) if re.fullmatch(r"[1-9]", v.strip())]
                 problemen += [f"tabel {col}: {v}" for v in small]
     return problemen
+
+
+_TELLING_KOP = re.compile(r"aantal|cliënten|clienten|maanden|zorgpaden|toewijzingen", re.I)
+_AANDEEL_KOP = re.compile(r"aandeel|%|procent", re.I)
+_KLASSE = re.compile(r"aansluitend|afwijking", re.I)
+_ONDERDRUKT = {"&lt;10", "<10"}
+
+
+def _tabellen(text: str):
+    """(headers, rows of cell texts) of every report table, without parsing numbers."""
+    def cellen(tr, tag):
+        return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", tr, flags=re.S)]
+
+    for t in re.findall(r'<table class="jl-tabel">.*?</table>', text, flags=re.S):
+        trs = re.findall(r"<tr[^>]*>(.*?)</tr>", t, flags=re.S)
+        if not trs:
+            continue
+        kop = cellen(trs[0], "th")
+        yield kop, [cellen(tr, "td") for tr in trs[1:]]
+
+
+def herleidbaar(html: str) -> list[str]:
+    """Suppressed numbers that something else in a table gives back (reports.md): a share
+    printed beside a suppressed count, or a class (aansluitend, afwijking ...) beside it."""
+    problemen = []
+    for kop, rijen in _tabellen(html):
+        telling = [i for i, k in enumerate(kop) if _TELLING_KOP.search(k) and not re.search(r"per |kosten", k, re.I)]
+        aandeel = [i for i, k in enumerate(kop) if _AANDEEL_KOP.search(k)]
+        for rij in rijen:
+            if len(rij) != len(kop):
+                continue
+            weg = [i for i in telling if rij[i] in _ONDERDRUKT]
+            if not weg:
+                continue
+            for i in aandeel:
+                if re.search(r"\d", rij[i]) and rij[i] not in _ONDERDRUKT:
+                    problemen.append(f"aandeel {kop[i]} = {rij[i]} naast onderdrukt {kop[weg[0]]}")
+            for cel in rij:
+                if _KLASSE.search(cel):
+                    problemen.append(f"klasse {cel!r} naast onderdrukt {kop[weg[0]]}")
+    return problemen
+
+
+def test_herleidbaar_catches_share_and_class_beside_suppressed_count():
+    lek = ('<table class="jl-tabel"><thead><tr><th>rang</th><th>zorgpad</th><th>aantal</th><th>aandeel</th></tr>'
+           '</thead><tbody><tr><td>1</td><td>Midden-Meerwerk</td><td>&lt;10</td><td>2,1%</td></tr></tbody></table>'
+           '<table class="jl-tabel"><thead><tr><th>maand</th><th>cliënten</th><th>capaciteit</th><th>klasse</th>'
+           '</tr></thead><tbody><tr><td>mei 2020</td><td>&lt;10</td><td>9</td><td>aansluitend</td></tr></tbody>'
+           '</table>')
+    assert len(herleidbaar(lek)) == 2
+    ok = lek.replace("2,1%", "&lt;10").replace("aansluitend", "niet getoond")
+    assert herleidbaar(ok) == []
+
+
+@pytest.mark.slow
+def test_no_suppressed_number_recoverable_in_rendered_reports(run):
+    """Every rendered report: no share or class beside a suppressed count (issue 15)."""
+    for html in sorted(run["dir"].rglob("*.html")):
+        assert herleidbaar(html.read_text(encoding="utf-8")) == [], html.name
 
 
 def test_privacy_check_catches_leaks():

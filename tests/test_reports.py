@@ -332,3 +332,30 @@ def test_onvolledig_markeren_and_headroom():
     fig = plots.staven(pd.DataFrame({"x": ["a", "b"], "y": [10.0, 100.0]}), "x", "y", titel="t", xlabel="x",
                        ylabel="y", leeswijzer="l", waarden=True)
     assert fig.axes[0].get_ylim()[1] >= 110
+
+
+def test_prognose_aansluiting_sums_and_sources():
+    """The reconciliation table of every year figure: totaal = gerealiseerd + bijgeschat, each
+    row equal to where it comes from (KPI table, the forecast's year total)."""
+    from jeugdlib import rapport
+    from jeugdlib.rapport import prognose as rp
+    from jeugdlib.rapport.reeksen import waarde_in
+
+    fixture = config.FIXTURE_DIR / "mini"
+    if not fixture.exists():
+        pytest.skip("tests/fixtures/mini ontbreekt")
+    r = rapport.open_rapport("prognose", fixture, "", "2024-07-01")
+    a = rp.aansluiting(r)
+    assert len(a) >= 3
+    som = a.dropna(subset=["gerealiseerd", "bijgeschat"])
+    assert np.allclose(som["gerealiseerd"] + som["bijgeschat"], som["totaal"])
+    k = r.kpis("kosten")
+    rij = a.set_index("cijfer")["totaal"]
+    assert rij["Gedeclareerd 2024 tot nu"] == pytest.approx(waarde_in(k, "kosten", r.regio, "2024"))
+    assert rij["Heel 2024, lineair"] == pytest.approx(waarde_in(k, "kosten_prognose_lineair", r.regio, "2024"))
+    p, _, _ = rp.prognose(r)
+    if p is not None and p.beste is not None:
+        j = p.per_periode("jaar")
+        gekozen = a[a["cijfer"].str.endswith("(gekozen)")]
+        assert len(gekozen) == 1
+        assert gekozen["totaal"].iloc[0] == pytest.approx(float(j.loc[j["periode"] == "2024", "waarde"].iloc[0]))

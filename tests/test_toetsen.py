@@ -92,3 +92,26 @@ def test_jaar_op_jaar_aantallen():
     assert row["schatting"] == pytest.approx(0.2)
     assert toetsen.vorige_periode(pd.Series(["2024-Q2", "2024-05", "2024"])).tolist() == \
         ["2023-Q2", "2023-05", "2023"]
+
+
+def test_verschil_verzilvering_hand_worked():
+    """Group a: 50 of 100 and 100 of 100 delivered -> ratios 0,5 and 1,0, verzilvering 0,75;
+    group b: 20 and 40 of 100 -> 0,2 and 0,4, verzilvering 0,30. Difference 0,45.
+    Variances of the mean (ddof 1): a ((0,25² + 0,25²) / 1) / 2 = 0,0625, b (0,1² + 0,1²) / 2 = 0,01;
+    se = sqrt(0,0725) = 0,26926, t = 1,6713, Welch df = 0,0725² / (0,0625² + 0,01²) = 1,3120."""
+    from scipy import stats
+
+    from jeugdlib.metrics.toetsen import VERZILVERING_TOETS, verschil_verzilvering
+
+    t = verschil_verzilvering([50, 100], [100, 100], [20, 40], [100, 100])
+    assert t.schatting == pytest.approx(0.45)
+    assert t.toets == VERZILVERING_TOETS
+    p = 2 * stats.t.sf(0.45 / 0.0725 ** 0.5, 0.0725 ** 2 / (0.0625 ** 2 + 0.01 ** 2))
+    assert t.p_waarde == pytest.approx(p, rel=1e-6)
+    assert t.p_waarde == pytest.approx(stats.ttest_ind([0.5, 1.0], [0.2, 0.4], equal_var=False).pvalue, rel=1e-9)
+    assert not t.significant and t.ondergrens < 0 < t.bovengrens
+    # weighted: the group's verzilvering is sum(geleverd) / sum(toegewezen), not the mean ratio
+    w = verschil_verzilvering([10, 300], [100, 300], [20, 40], [100, 100])
+    assert w.schatting == pytest.approx(310 / 400 - 0.3)
+    with pytest.raises(ValueError):
+        verschil_verzilvering([1], [2], [1, 2], [2, 3])

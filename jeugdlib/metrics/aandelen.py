@@ -118,3 +118,21 @@ def aanbieders_een_client(c):
     t = f"""SELECT regio, gemeente, periode, count(*) FILTER (WHERE clienten = 1) AS aantal
             FROM ({per_agb}) GROUP BY regio, gemeente, periode"""
     return rows(c, rooster(c, t, "t.aantal"))
+
+
+def aandeel_nga_per_product(c) -> pd.DataFrame:
+    """The share of NGA within each product (as ``aandeel_nga`` within a segment: NGA
+    kosten of the product / kosten of the product), per level and period, with
+    ``n_clienten`` (clients with positive kosten on the product) for suppression.
+    Not a registered KPI (it would add a row per product to the KPI table); for the
+    Kostenontwikkeling report. Columns of :func:`rows` with ``dimensie``
+    ``productcode=...``."""
+    bron = posten(c)
+    p_bron = f"SELECT *, {dim_sql('productcode')} AS dimensie FROM ({bron})"
+    p = rollup(p_bron, f"sum({NGA_SQL}) AS nga, sum(bedrag_cent) AS cent", by="periode, dimensie")
+    return rows(c, f"""
+        SELECT s.regio, s.gemeente, s.periode, s.dimensie, s.nga::DOUBLE / s.cent::DOUBLE AS waarde,
+               coalesce(k.clienten, 0) AS n_clienten
+        FROM ({p}) s LEFT JOIN ({clienten_positief(p_bron, 'periode, dimensie')}) k
+             USING (regio, gemeente, periode, dimensie)
+        WHERE s.cent > 0""")

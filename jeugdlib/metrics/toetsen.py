@@ -119,6 +119,39 @@ def verandering_aandeel(teller_nu, noemer_nu, teller_vorig, noemer_vorig, *, alp
     return Toetsuitslag(float(t1 / n1 - t0 / n0), float(lo), float(hi), p, PROPORTIE_TOETS, alpha)
 
 
+VERZILVERING_TOETS = ("Welch-t-toets op het verschil in verzilvering (per toewijzing, gewogen naar het "
+                      "toegewezen bedrag)")
+
+
+def verschil_verzilvering(geleverd_a, toegewezen_a, geleverd_b, toegewezen_b, *,
+                          alpha: float = 0.05) -> Toetsuitslag:
+    """Difference in verzilvering (sum geleverd / sum toegewezen) between two groups of
+    toewijzingen, e.g. micro against regulier aanbieders.
+
+    Each toewijzing's ratio geleverd / toegewezen, weighted by its toegewezen amount,
+    has as weighted mean exactly the group's verzilvering; ``schatting`` = that of
+    group a minus that of group b. Test and interval: Welch's t-test on the two
+    weighted means (statsmodels ``CompareMeans`` of ``DescrStatsW``, unequal
+    variances), with the weights scaled to sum to the number of toewijzingen of the
+    group (so a group counts as many observations as it has toewijzingen; with equal
+    amounts this is scipy's Welch test on the ratios). Amounts are not counts, so no
+    proportions test applies. Needs at least two toewijzingen per group."""
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    groepen = []
+    for g, t in ((geleverd_a, toegewezen_a), (geleverd_b, toegewezen_b)):
+        g, t = np.asarray(g, dtype=float), np.asarray(t, dtype=float)
+        if len(g) != len(t) or len(t) < 2 or not np.all(t > 0):
+            raise ValueError("per groep minstens twee toewijzingen met een positief toegewezen bedrag")
+        groepen.append(DescrStatsW(g / t, weights=t / t.sum() * len(t), ddof=0))
+    a, b = groepen
+    cm = CompareMeans(a, b)
+    _, p, _ = cm.ttest_ind(usevar="unequal")
+    lo, hi = cm.tconfint_diff(alpha=alpha, usevar="unequal")
+    p = float(p) if np.isfinite(p) else 1.0
+    return Toetsuitslag(float(a.mean - b.mean), float(lo), float(hi), p, VERZILVERING_TOETS, alpha)
+
+
 def vorige_periode(periode: pd.Series) -> pd.Series:
     """The same period one year earlier: '2024' -> '2023', '2024-Q2' -> '2023-Q2',
     '2024-05' -> '2023-05'."""

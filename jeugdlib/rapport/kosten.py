@@ -15,9 +15,14 @@ from ..metrics import toetsen
 from . import zinnen
 from .laden import Rapport
 from .opmaak import Tegel, bijschrift, kopje, let_op, samenvatting_blok, tabel, tegels, tekst, toon
-from .reeksen import breed, laatste, periode_naam, reeks, waarde_in
+from .reeksen import breed, laatste, onvolledig_vanaf, periode_naam, reeks, waarde_in
 
 MODULES = ("volume", "kosten", "aandelen", "zorgduur", "budget", "verdeelsleutel")
+#: Counts of aanbieders that only mean something over a whole year (a half year has more small ones).
+DEELJAAR_ONVERGELIJKBAAR = ("aanbieders_klein", "aanbieders_een_client")
+#: Fixed colours per financieringsvorm and segment: the same in every region's report.
+VASTE_KLEUREN = {"inspanning": "#0072B2", "output": "#E69F00", "traject": "#009E73", "plek": "#CC79A7",
+                 "budget": "#56B4E9", "taakgericht": "#D55E00", "onbekend": "#9A9A9A", "overig": "#9A9A9A"}
 
 
 def _k(r: Rapport) -> pd.DataFrame:
@@ -211,8 +216,11 @@ def kosten_verdeling(r: Rapport) -> None:
         sel[naam] = sel["dimensie"].str.slice(len(dim) + 1)
         sel["jaar"] = [periode_naam(r, p, v) for p, v in zip(sel["periode"], sel["voorlopig"])]
         sel = sel.sort_values(["periode", naam])
+        waarden_ = sorted(sel[naam].unique())
+        kleuren = {w: VASTE_KLEUREN.get(w.lower(), plots.KLEUREN[i % len(plots.KLEUREN)]) for i, w in enumerate(waarden_)}
         fig = plots.staven(sel, "jaar", "waarde_", naam, gestapeld=True, titel=f"Kosten per {naam} en jaar, {r.regio}",
                            xlabel="jaar", ylabel="kosten (€)", eenheid="euro", legenda=naam, waarden=True,
+                           kleuren=kleuren,
                            leeswijzer=f"Elke staaf is het totaal van een jaar, opgedeeld naar {naam}; "
                                       "het laatste jaar is nog niet volledig.")
         toon(kopje(f"Kosten per {naam}", 3), fig)
@@ -235,15 +243,16 @@ def aanbieders_per_maand(r: Rapport) -> None:
     if len(s) == 0:
         return
     s["maand"] = pd.to_datetime(s["periode"] + "-01")
-    from ..forecast import eerste_onvolledige_maand
-
-    onvolledig = eerste_onvolledige_maand(r.params.peildatum)
+    onvolledig = onvolledig_vanaf(r)
+    grijs = onvolledig is not None and s["maand"].max() >= onvolledig
     fig = plots.lijnen(s, "maand", "waarde", titel=f"Aanbieders met declaraties per maand, {r.regio}",
                        xlabel="maand", ylabel="aantal aanbieders", eenheid="aantal",
-                       voorlopig_vanaf=onvolledig if s["maand"].max() >= onvolledig else None,
-                       voorlopig_tekst="onvolledig",
-                       leeswijzer="In de grijze maanden zijn nog niet alle declaraties binnen; daar ligt "
-                                  "het aantal lager dan het uiteindelijk wordt.")
+                       voorlopig_vanaf=onvolledig if grijs else None, voorlopig_tekst="onvolledig",
+                       leeswijzer=("In de grijze maanden zijn volgens de gemeten declaratievertraging nog niet "
+                                   "alle declaraties binnen: daar kunnen nog aanbieders bijkomen. "
+                                   if grijs else "Alle getoonde maanden zijn naar verwachting volledig "
+                                                 "gedeclareerd. ")
+                                  + "Een aanbieder telt in een maand als hij zorg in die maand declareerde.")
     toon(kopje("Aanbieders per maand"), fig)
 
 
@@ -259,6 +268,7 @@ def aandelen(r: Rapport) -> None:
         toon(kopje("Niet-gecontracteerd aanbod (NGA)", 3), tabel(w, rechts=list(w.columns[1:])),
              bijschrift("Aandeel van de kosten bij aanbieders zonder contract op de begindatum van de "
                         "geleverde zorg."))
+    nga_per_product(r)
     parts = []
     for kpi, prefix, naam in (("aandeel_variant", "variant=", "variant"),
                               ("aandeel_aanbiedertype", "type=", "type aanbieder")):
@@ -279,6 +289,31 @@ def aandelen(r: Rapport) -> None:
         toon(kopje("Maatwerk, meerwerk en micro-aanbieders", 3), fig)
 
 
+def nga_per_product(r: Rapport) -> None:
+    """NGA share within each product with NGA cost (:func:`jeugdlib.metrics.aandelen.aandeel_nga_per_product`),
+    suppressed below ``klein_aantal`` clients like a KPI."""
+    from ..metrics import aandelen as A
+    from .laden import _afwerken
+
+    if "nga_product" not in r._cache:
+        rows = A.aandeel_nga_per_product(r.cleaned)
+        rows.insert(0, "kpi", "aandeel_nga_product")
+        rows["eenheid"] = "fractie"
+        r._cache["nga_product"] = _afwerken(rows, r.params)
+    k = r._cache["nga_product"]
+    k = k[(k["regio"] == r.regio) & (k["gemeente"] == "")]
+    met = k.groupby("dimensie")["waarde"].max()
+    k = k[k["dimensie"].isin(met[met > 0].index)]
+    if len(k) == 0:
+        return
+    w = breed(r, k, "aandeel_nga_product", rijen="dimensie", dimensie_prefix="productcode=")
+    namen = dict(zip(r.cleaned.producten["productcode"].astype(str), r.cleaned.producten["omschrijving"].astype(str)))
+    w.insert(1, "product", w["productcode"].map(namen).fillna(""))
+    toon(kopje("NGA per product", 3), tabel(w, rechts=list(w.columns[2:])),
+         bijschrift("Per product met NGA-kosten: het deel van de kosten van dat product bij aanbieders zonder contract. "
+                    f"“{fmt.ONDERDRUKT}”: minder dan {r.params.klein_aantal} cliënten."))
+
+
 def concentratie(r: Rapport) -> None:
     """Top-10 share, small aanbieders, aanbieders with one client."""
     k = _k(r)
@@ -290,11 +325,15 @@ def concentratie(r: Rapport) -> None:
         s = reeks(k, kpi, r.regio)
         rij = {"": naam}
         for _, x in s.iterrows():
-            rij[periode_naam(r, x["periode"], x["voorlopig"])] = fmt.waarde(x["waarde"], een,
-                                                                             onderdrukt=x["onderdrukt"])
+            # a count over part of a year (fewer than € 20.000, one client) is not comparable with whole years
+            deeljaar = bool(x["voorlopig"]) and kpi in DEELJAAR_ONVERGELIJKBAAR
+            rij[periode_naam(r, x["periode"], x["voorlopig"])] = (
+                "n.v.t." if deeljaar else fmt.waarde(x["waarde"], een, onderdrukt=x["onderdrukt"]))
         rows.append(rij)
     df = pd.DataFrame(rows).fillna(fmt.LEEG)
-    toon(kopje("Concentratie bij aanbieders"), tabel(df, rechts=list(df.columns[1:])))
+    toon(kopje("Concentratie bij aanbieders"), tabel(df, rechts=list(df.columns[1:])),
+         bijschrift("n.v.t.: over een deel van het jaar declareren meer aanbieders minder dan € 20.000 en hebben "
+                    "meer aanbieders één cliënt; dat aantal is niet te vergelijken met volledige jaren."))
 
 
 def budget(r: Rapport) -> None:
@@ -321,21 +360,37 @@ def budget(r: Rapport) -> None:
 
 
 def verdeelsleutel(r: Rapport) -> None:
-    """The kostenverdeling over gemeenten (verdeelsleutel), latest year."""
+    """The kostenverdeling over gemeenten (verdeelsleutel), latest year: each part's share,
+    the weights, and in euro what each gemeente would pay of the region's cost of that year."""
+    from ..metrics import verdeelsleutel as V
+
     k = _k(r)
     v = k[(k["kpi"] == "verdeelsleutel") & (k["regio"] == r.regio) & (k["gemeente"] != "")]
     if len(v) == 0:
         return
     jaar = sorted(v["periode"].unique())[-1]
     v = v[v["periode"] == jaar].copy()
-    v["deel"] = (v["dimensie"].str.replace("deel=", "", regex=False).replace("", "totaal")
-                 .replace({"gemeente": "gelijk deel (1/N)"}))
+    namen_deel = {"gemeente": "gelijk deel (1/N)", "jeugdigen": "jeugdigen", "toewijzingen": "toewijzingen",
+                  "declaratieregels": "declaratieregels"}
+    v["deel"] = v["dimensie"].str.replace("deel=", "", regex=False).replace("", "totaal")
     w = v.pivot_table(index="gemeente", columns="deel", values="waarde", aggfunc="first")
     w.index = [r.gemeentenaam(c) for c in w.index]
-    cols = [c for c in w.columns if c != "totaal"] + (["totaal"] if "totaal" in w.columns else [])
-    w = w[cols].sort_index()
-    df = w.reset_index().rename(columns={"index": "Gemeente"})
-    toon(kopje(f"Kostenverdeling over de gemeenten ({jaar})"),
-         tabel(df, {c: "fractie" for c in cols}),
-         bijschrift("Aandeel van elke gemeente per deel van de verdeelsleutel (metrics.md §9); "
-                    "“totaal” is het gewogen aandeel."))
+    delen = [d for d in V.DELEN if d in w.columns]
+    w = w[delen + (["totaal"] if "totaal" in w.columns else [])].sort_index()
+    df = w.reset_index().rename(columns={"index": "Gemeente", **{d: namen_deel[d] for d in delen},
+                                         "totaal": "aandeel (gewogen)"})
+    formaten = {c: "fractie" for c in df.columns[1:]}
+    kjaar, _ = _jaren(r)  # the example amount: the cost of the last complete year, never a part year
+    kost = waarde_in(k, "kosten", r.regio, kjaar) if kjaar else None
+    if kost is not None and "totaal" in w.columns:
+        exact = w["totaal"].fillna(0).to_numpy(dtype=float) * round(kost)
+        df[f"bedrag bij kosten {kjaar}"] = V.largest_remainder(exact, int(round(kost)))
+        formaten[f"bedrag bij kosten {kjaar}"] = "euro"
+    gew = fmt.lijst([f"{namen_deel[d]} {fmt.procent(V.ZUID_LIMBURG[d], 0)}" for d in delen])
+    toon(kopje(f"Kostenverdeling over de gemeenten ({jaar})"), tabel(df, formaten),
+         bijschrift(f"Aandeel van elke gemeente per deel van de verdeelsleutel (metrics.md §9), gewichten: {gew}; "
+                    "het gewogen aandeel is de som van aandeel × gewicht. Een deel zonder gegevens valt weg en de "
+                    "andere gewichten worden naar rato opgehoogd. Het bedrag verdeelt als voorbeeld de kosten van "
+                    f"de regio in {kjaar} ({fmt.bedrag(kost)}) met deze sleutel (afgerond op hele euro's, de "
+                    "bedragen tellen precies op)." if kost is not None else
+                    f"Aandeel per deel van de verdeelsleutel (metrics.md §9), gewichten: {gew}."))

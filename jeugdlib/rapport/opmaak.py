@@ -7,7 +7,9 @@ JupyterLab and in the exported HTML.
 
 Privacy: :func:`tabel` prints suppressed values (data-contract 3.1) as
 ``fmt.ONDERDRUKT`` and, as a last line of defence, suppresses any column whose
-name says it counts clients (``cliënten``) where the count is from 1 to 9.
+name says it counts clients (``cliënten``) where the count is from 1 to 9, and
+every share (``fractie``) in a row whose count is suppressed (reports.md: a
+suppressed number must not be recoverable from a share printed beside it).
 """
 
 from __future__ import annotations
@@ -153,15 +155,22 @@ def tabel(df: pd.DataFrame, formaten: dict[str, str] | None = None, *,
     body = []
     n = len(d)
     arrays = {c: d[c].tolist() for c in d.columns}
+    def onderdrukt_(c, i) -> bool:
+        v = arrays[c][i]
+        sup = bool(arrays[onderdrukt[c]][i]) if c in onderdrukt and not pd.isna(arrays[onderdrukt[c]][i]) else False
+        if not sup and formaten.get(c) == "aantal" and _is_client_count(str(c)) and not fmt._leeg(v):
+            sup = 1 <= float(v) < klein_aantal
+        return sup
+
     for i in range(n):  # a report table: tens of rows, never all records
         cells = []
+        # a share beside a suppressed count gives the count back (share x total): hide it too
+        telling_weg = any(formaten.get(c) == "aantal" and onderdrukt_(c, i) for c in cols)
         for c in cols:
             v = arrays[c][i]
             f = formaten.get(c, "tekst")
-            sup = bool(arrays[onderdrukt[c]][i]) if c in onderdrukt and not pd.isna(arrays[onderdrukt[c]][i]) else False
+            sup = onderdrukt_(c, i) or (telling_weg and f == "fractie")
             if f in ("aantal", "euro", "fractie", "maanden"):
-                if not sup and f == "aantal" and _is_client_count(str(c)) and not fmt._leeg(v):
-                    sup = 1 <= float(v) < klein_aantal
                 cells.append(f'<td class="jl-num">{e(fmt.waarde(v, f, onderdrukt=sup))}</td>')
             elif f == "rechts":
                 cells.append(f'<td class="jl-num">{e(fmt.LEEG if fmt._leeg(v) else v)}</td>')

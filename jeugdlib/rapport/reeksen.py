@@ -26,12 +26,26 @@ def reeks(k: pd.DataFrame, kpi: str, regio: str, *, gemeente: str = "", dimensie
 
 
 def periode_naam(r: Rapport, periode: str, voorlopig: bool) -> str:
-    """A period label for a table header or axis: "2023", "2024 t/m jun" (voorlopig year)."""
+    """A period label for a table header or axis: "2023", "2024 t/m juni" (voorlopig year)."""
     if voorlopig and len(periode) == 4 and int(periode) == r.laatste_dag.year:
-        return f"{periode} t/m {fmt.MAANDEN_KORT[r.laatste_dag.month - 1]}"
+        return f"{periode} t/m {fmt.MAANDEN[r.laatste_dag.month - 1]}"
     if voorlopig:
         return f"{fmt.periode(periode)} (voorlopig)"
     return fmt.periode(periode)
+
+
+def onvolledig_vanaf(r: Rapport):
+    """The first onvolledige month of the region (a Timestamp), from the measured
+    declaration lag (:func:`jeugdlib.forecast.onvolledige_maanden`), or None when
+    every month is complete. Every report shades from this month on
+    (:func:`jeugdlib.plots.onvolledig_markeren`)."""
+    if "onvolledig_vanaf" not in r._cache:
+        from ..forecast import onvolledige_maanden
+
+        o = onvolledige_maanden(r.cleaned, r.regio or "Nederland", peildatum=r.params.peildatum)
+        o = o[o["onvolledig"].astype(bool)]
+        r._cache["onvolledig_vanaf"] = pd.Timestamp(o["maand"].min()) if len(o) else None
+    return r._cache["onvolledig_vanaf"]
 
 
 def _cel(v, onderdrukt, eenheid) -> str:

@@ -15,12 +15,12 @@ import dataclasses
 
 import pandas as pd
 
-from .. import fmt, plots
+from .. import engine, fmt, plots
 from ..metrics import toetsen
 from ..metrics import trajecten as T
 from .laden import Rapport
 from .opmaak import Tegel, bijschrift, kopje, let_op, samenvatting_blok, tabel, tegels, toon
-from .reeksen import periode_naam, reeks, waarde_in
+from .reeksen import onvolledig_vanaf, periode_naam, reeks, waarde_in
 
 
 def groepen(r: Rapport) -> list[str]:
@@ -55,7 +55,7 @@ def deel(r: Rapport, productgroep: str):
     if key not in r._cache:
         c = r.cleaned
         n = sum(1 for k in r._cache if isinstance(k, tuple) and k[0] == "deel")
-        naam = f"deel_{n}"
+        naam = f"productgroep_{n}"  # not deel_N: Cleaned.deel numbers its own schemas so
         cur = c.con.cursor()
         run(cur, f"CREATE SCHEMA IF NOT EXISTS {naam}")
         for tabel in ("toewijzingen", "declaraties"):
@@ -93,7 +93,8 @@ def samenvatting(r: Rapport) -> None:
     k = r.kpis("trajecten")
     jaar = _jaar(r)
     for g, s in T.label_samenvatting(zp).set_index("productgroep").iterrows():
-        z = (f"{g}: {fmt.getal(s['zorgpaden'])} zorgpaden met {fmt.getal(s['uniek'])} verschillende "
+        z = (f"{g}: {fmt.getal(s['zorgpaden'])} zorgpaden die liepen tussen {fmt.datum(r.params.start)} en de "
+             f"peildatum (ook als ze eerder begonnen) met {fmt.getal(s['uniek'])} verschillende "
              f"labels; de vijf meest voorkomende dekken {fmt.procent(s['top5_dekking'])}, en "
              f"{fmt.procent(s['aandeel_meer_maatwerk'])} bevat maatwerk of meerwerk.")
         if s["zorgpaden"] < r.params.klein_aantal:
@@ -122,7 +123,8 @@ def samenvatting(r: Rapport) -> None:
                 r.leg_vast(f"aandeel_pq_in_traject_{g}_{lp}", v)
         zinnen_.append(z)
     if r.params.exclude_agb:
-        zinnen_.append(f"Zonder de aanbieder(s) {fmt.lijst(r.params.exclude_agb)}: alle cijfers zijn "
+        zinnen_.append(f"Zonder {'de aanbieder' if len(r.params.exclude_agb) == 1 else 'de aanbieders'} "
+                       f"{fmt.lijst(r.params.exclude_agb)}: alle cijfers zijn "
                        "zonder hun toewijzingen en declaraties berekend.")
     r.samenvatting = zinnen_
     toon(samenvatting_blok(zinnen_))
@@ -169,6 +171,68 @@ def samenstelling(r: Rapport, productgroep: str) -> None:
     toon(kopje("Kostensamenstelling", 3), fig)
 
 
+def venster_tekst(r: Rapport, zp: pd.DataFrame) -> str:
+    """Which zorgpaden a count covers: those that ran in the window, also when they
+    began before its start (said with their number)."""
+    voor = int((pd.to_datetime(zp["start"]) < pd.Timestamp(r.params.start)).sum()) if "start" in zp else 0
+    tekst_ = f"alle zorgpaden die liepen tussen {fmt.datum(r.params.start)} en de peildatum"
+    if voor:
+        tekst_ += f"; {fmt.getal(voor)} daarvan begonnen al vóór {fmt.datum(r.params.start)}"
+    return tekst_
+
+
+def zonder_grootste(r: Rapport, productgroep: str) -> None:
+    """The main figures of the productgroep with and without its largest aanbieder (by
+    cost in the reference year): how one aanbieder shapes the picture (reports.md 2)."""
+    from .laden import _afwerken, module_rows
+
+    jaar = _jaar(r)
+    if jaar is None:
+        return
+    d = deel(r, productgroep)
+    top = engine.df(d.con, f"""
+        SELECT agb, sum(bedrag_cent) AS kosten FROM declaraties
+        WHERE year(periode_begin) = {int(jaar)} GROUP BY agb ORDER BY kosten DESC, agb LIMIT 1""")
+    if len(top) == 0:
+        return
+    agb = str(top["agb"].iloc[0])
+    zonder = r.cleaned.deel(f"productgroep = {engine._lit(productgroep)} AND agb <> {engine._lit(agb)}",
+                            f"productgroep = {engine._lit(productgroep)} AND agb <> {engine._lit(agb)}")
+    p = dataclasses.replace(r.params, per="jaar")
+    met_k = _kpis_groep(r, productgroep)
+    zonder_k = _afwerken(pd.concat([module_rows(zonder, m, p) for m in ("volume", "kosten", "trajecten")],
+                                   ignore_index=True), p)
+    met_t = r.kpis("trajecten")
+    naam = r.cleaned.aanbieders.set_index(r.cleaned.aanbieders["agb"].astype(str))["naam"].get(agb, agb)
+    rows = []
+    for kpi, label, een, dim in (("clienten", "Cliënten", "aantal", ""), ("kosten", "Kosten", "euro", ""),
+                                 ("kosten_per_client", "Kosten per cliënt", "euro", ""),
+                                 ("aandeel_pq_in_traject", "Aandeel maatwerk en meerwerk in de kosten", "fractie",
+                                  f"productgroep={productgroep}")):
+        cel = []
+        for k in ((met_t if kpi == "aandeel_pq_in_traject" else met_k), zonder_k):
+            s_ = reeks(k, kpi, r.regio, dimensie=dim)
+            s_ = s_[s_["periode"] == jaar]
+            cel.append(fmt.waarde(s_["waarde"].iloc[0], een, onderdrukt=bool(s_["onderdrukt"].iloc[0]))
+                       if len(s_) else fmt.LEEG)
+            if kpi == "aandeel_pq_in_traject" and len(s_) and not s_["onderdrukt"].iloc[0]:
+                r.leg_vast(f"aandeel_pq_{productgroep}_{jaar}_{'zonder' if k is zonder_k else 'met'}_grootste",
+                           float(s_["waarde"].iloc[0]))
+        if kpi == "clienten":  # met - zonder = the aanbieder's clients: never fewer than klein_aantal shown
+            a_, b_ = (waarde_in(k, "clienten", r.regio, jaar) for k in (met_k, zonder_k))
+            if a_ is not None and b_ is not None and 0 < a_ - b_ < r.params.klein_aantal:
+                cel[1] = fmt.ONDERDRUKT
+        rows.append({"": label, "alle aanbieders": cel[0], f"zonder {naam}": cel[1]})
+    df = pd.DataFrame(rows)
+    aandeel = float(top["kosten"].iloc[0]) / max(1.0, float(engine.df(d.con, f"SELECT sum(bedrag_cent) AS k FROM "
+                                                                          f"declaraties WHERE year(periode_begin) = "
+                                                                          f"{int(jaar)}")["k"].iloc[0] or 0))
+    toon(kopje(f"Zonder de grootste aanbieder ({jaar})", 3), tabel(df, rechts=list(df.columns[1:])),
+         bijschrift(f"{naam} declareerde in {jaar} {fmt.procent(aandeel)} van de kosten van {productgroep}. De "
+                    "rechterkolom is berekend zonder de toewijzingen en declaraties van die aanbieder: zo is te zien "
+                    "hoe één grote aanbieder het beeld bepaalt."))
+
+
 def top_zorgpaden(r: Rapport, productgroep: str) -> None:
     """Top-10 labels with counts (suppressed below klein_aantal) and shares."""
     zp = zorgpaden(r)
@@ -178,12 +242,15 @@ def top_zorgpaden(r: Rapport, productgroep: str) -> None:
         return
     top = T.top_labels(zp, 10)
     sam = T.label_samenvatting(zp).iloc[0]
+    # a share beside a suppressed count would give the count back (share x total): both hidden
     df = pd.DataFrame({"rang": top["rang"], "zorgpad": top["label"], "aantal": top["aantal"],
                        "aandeel": top["aandeel"],
                        "_o": top["aantal"] < r.params.klein_aantal})
     toon(kopje("De tien meest voorkomende zorgpaden", 3),
-         tabel(df, {"rang": "aantal", "aantal": "aantal", "aandeel": "fractie"}, onderdrukt={"aantal": "_o"}),
-         bijschrift(f"{fmt.getal(sam['zorgpaden'])} zorgpaden, {fmt.getal(sam['uniek'])} verschillende labels; "
+         tabel(df, {"rang": "aantal", "aantal": "aantal", "aandeel": "fractie"},
+               onderdrukt={"aantal": "_o", "aandeel": "_o"}),
+         bijschrift(f"{fmt.getal(sam['zorgpaden'])} zorgpaden ({venster_tekst(r, zp)}), "
+                    f"{fmt.getal(sam['uniek'])} verschillende labels; "
                     f"de vijf meest voorkomende dekken {fmt.procent(sam['top5_dekking'])}, "
                     f"{fmt.procent(sam['aandeel_meer_maatwerk'])} bevat maatwerk of meerwerk. Een label als "
                     "“Zwaar > Zwaar-Maatwerk > Maatwerk” is de volgorde van de producten in het zorgpad."))
@@ -197,16 +264,36 @@ def per_maand(r: Rapport, productgroep: str) -> None:
     if len(d) == 0:
         return
     d["maand"] = pd.to_datetime(d["periode"] + "-01")
+    onv = onvolledig_vanaf(r)
+    grijs = onv is not None and d["maand"].max() >= onv
     fig = plots.lijnen(d, "maand", "waarde", "reeks", titel=f"Cliënten en toewijzingen van {productgroep} per maand, "
                        f"{r.regio}", xlabel="maand", ylabel="aantal", eenheid="aantal", markers=False,
+                       voorlopig_vanaf=onv if grijs else None, voorlopig_tekst="onvolledig",
                        leeswijzer="Een maand telt elke toewijzing die op minstens één dag van die maand liep; "
-                                  "maanden met minder dan 10 cliënten ontbreken.")
+                                  "maanden met minder dan 10 cliënten ontbreken."
+                                  + (" Grijs: maanden waarvan de declaraties nog onvolledig zijn (toewijzingen "
+                                     "zijn wel compleet)." if grijs else ""))
     toon(kopje("Cliënten en toewijzingen per maand", 3), fig)
 
 
 def _aandeel(df: pd.DataFrame) -> pd.DataFrame:
     tot = df["aantal"].sum()
     return df.assign(aandeel=df["aantal"] / tot if tot else 0.0)
+
+
+def volume_positie(uren: float) -> float:
+    """Where ``uren`` lies on the axis of the volume classes (category units: class i
+    spans i - 0,5 .. i + 0,5), interpolated within its class."""
+    g = T.VOLUME_GRENZEN
+    for i in range(len(g) - 1):
+        if uren < g[i + 1]:
+            return i - 0.5 + (max(uren, g[i]) - g[i]) / (g[i + 1] - g[i])
+    return len(g) - 1.0
+
+
+def duur_positie(maanden: float) -> float:
+    """Where a number of months lies on the axis of the doorlooptijd classes 1 .. 24, >24."""
+    return min(float(maanden), 25.0) - 1.0
 
 
 def volume_en_duur(r: Rapport, productgroep: str) -> None:
@@ -220,20 +307,25 @@ def volume_en_duur(r: Rapport, productgroep: str) -> None:
     norm_tekst = fmt.lijst([f"{z} {fmt.getal(u)} uur" for z, u in zip(nm["zwaarte"], nm["norm_uren"])
                             if not pd.isna(u)]) or "geen normen bekend"
     vk = _aandeel(T.volume_klassen(zp))
+    normen = [(volume_positie(u), f"{z} {fmt.getal(u)} uur") for z, u in zip(nm["zwaarte"], nm["norm_uren"])
+              if not pd.isna(u)]
     fig = plots.staven(vk, "klasse", "aandeel", titel=f"Zorgpaden van {productgroep} naar geleverd volume, {r.regio}",
                        xlabel="volume per zorgpad (uren)", ylabel="aandeel van de zorgpaden (%)", eenheid="fractie",
-                       waarden=True, leeswijzer=f"Normuren per traject: {norm_tekst}. Zorgpaden rechts van de norm "
-                                                "kregen meer uren dan het traject voorschrijft.")
+                       waarden=True, normen=normen,
+                       leeswijzer=f"De stippellijnen zijn de normuren per traject ({norm_tekst}). Zorgpaden rechts "
+                                  "van de norm kregen meer uren dan het traject voorschrijft.")
     toon(kopje("Volume tegen de normuren", 3), fig)
     dv = T.doorlooptijd_verdeling(zp, r.cleaned.producten)
     if len(dv):
         norm_m = dv["norm_maanden"].dropna()
         dv = _aandeel(dv)
+        nm_ = [(duur_positie(norm_m.iloc[0]), f"normduur {fmt.getal(norm_m.iloc[0])} maanden")] if len(norm_m) else []
         fig = plots.staven(dv, "klasse", "aandeel",
                            titel=f"Doorlooptijd van zorgpaden van {productgroep}, {r.regio}",
                            xlabel="maanden met declaraties", ylabel="aandeel van de zorgpaden (%)",
-                           eenheid="fractie",
-                           leeswijzer=(f"Normduur {fmt.getal(norm_m.iloc[0])} maanden. " if len(norm_m) else "")
+                           eenheid="fractie", normen=nm_,
+                           leeswijzer=(f"De stippellijn is de normduur ({fmt.getal(norm_m.iloc[0])} maanden). "
+                                       if len(norm_m) else "")
                            + "Zorgpaden die nog lopen, hebben hun uiteindelijke doorlooptijd nog niet bereikt.")
         toon(kopje("Doorlooptijd tegen de normduur", 3), fig)
 
@@ -282,6 +374,7 @@ def groep(r: Rapport, productgroep: str) -> None:
     """All sections of one productgroep."""
     groep_tegels(r, productgroep)
     samenstelling(r, productgroep)
+    zonder_grootste(r, productgroep)
     top_zorgpaden(r, productgroep)
     per_maand(r, productgroep)
     volume_en_duur(r, productgroep)

@@ -64,7 +64,7 @@ def samenvatting(r: Rapport) -> None:
             tot = waarde_in(k, kpi, config.NEDERLAND, jaar)
             if eigen is None or tot is None:
                 continue
-            z.append(f"In {jaar} was {naam} in {r.regio} {fmt.waarde(eigen, een)}, tegen "
+            z.append(f"In {jaar} {'waren' if naam.startswith('de kosten') else 'was'} {naam} in {r.regio} {fmt.waarde(eigen, een)}, tegen "
                      f"{fmt.waarde(tot, een)} over alle regio's.")
             r.leg_vast(f"{kpi}_{jaar}_{r.regio}", eigen)
             r.leg_vast(f"{kpi}_{jaar}_{config.NEDERLAND}", tot)
@@ -77,17 +77,30 @@ def samenvatting(r: Rapport) -> None:
     toon(samenvatting_blok(z))
 
 
-def _funnel_data(r: Rapport, module: str, kpi: str, jaar: str) -> pd.DataFrame:
+def _funnel_data(r: Rapport, module: str, kpi: str, jaar: str, niveau: str = "gemeente") -> pd.DataFrame:
+    """Rows of a share KPI with its size ``n`` for a funnel plot: one per gemeente
+    (``niveau="gemeente"``) or per region (``"regio"``, Nederland left out), only
+    those with at least ``klein_aantal`` clients."""
     d = r.kpis_met_n(module, kpi)
-    d = d[(d["periode"] == jaar) & (d["dimensie"] == "") & (d["gemeente"] != "")].copy()
+    d = d[(d["periode"] == jaar) & (d["dimensie"] == "")].copy()
+    if niveau == "regio":
+        d = d[(d["gemeente"] == "") & (d["regio"] != config.NEDERLAND)]
+    else:
+        d = d[d["gemeente"] != ""]
     if kpi == "jeugdigen_met_jeugdhulp":
         d = d[d["waarde"] > 0]
         d["n"] = d["n_clienten"] / d["waarde"]  # the population behind the share
     else:
         d["n"] = d["n_clienten"]
-    d["naam"] = d["gemeente"].map(r.namen()).fillna(d["gemeente"])
+    d["naam"] = d["regio"] if niveau == "regio" else d["gemeente"].map(r.namen()).fillna(d["gemeente"])
     d["eigen"] = (d["regio"] == r.regio).to_numpy()
     return d
+
+
+def _gemiddelde(r: Rapport, kpi: str, jaar: str) -> float | None:
+    """The reference share of a funnel: the value of "Nederland" (all regions in the
+    data) in the KPI table, the same number the table shows."""
+    return waarde_in(_k(r), kpi, config.NEDERLAND, jaar)
 
 
 def _buiten_grenzen(r: Rapport) -> list[str]:
@@ -96,18 +109,25 @@ def _buiten_grenzen(r: Rapport) -> list[str]:
     if not jaar:
         return out
     for module, kpi, naam, _ in FUNNELS:
-        d = _funnel_data(r, module, kpi, jaar)
-        d = d[d["eigen"]]
-        if len(d) == 0:
+        p0 = _gemiddelde(r, kpi, jaar)
+        if p0 is None:
             continue
-        alle = _funnel_data(r, module, kpi, jaar)
-        p0 = float((alle["waarde"] * alle["n"]).sum() / alle["n"].sum())
-        lo, hi = plots.funnel_grenzen(p0, d["n"].to_numpy(), 3.09)
-        w = d["waarde"].to_numpy()
-        for nm, b, h in zip(d["naam"], w < lo, w > hi):
-            if b or h:
-                out.append(f"{nm} ({naam.lower()}, {'hoger' if h else 'lager'})")
+        for niveau in ("regio", "gemeente"):
+            d = _funnel_data(r, module, kpi, jaar, niveau)
+            d = d[d["eigen"]]
+            if len(d) == 0:
+                continue
+            lo, hi = plots.funnel_grenzen(p0, d["n"].to_numpy(), 3.09)
+            w = d["waarde"].to_numpy()
+            for nm, b, h in zip(d["naam"], w < lo, w > hi):
+                if b or h:
+                    out.append(f"{nm} ({naam.lower()}, {'hoger' if h else 'lager'})")
     return out
+
+
+def _regio_volgorde(r: Rapport) -> list[str]:
+    """The regions in alphabetical order, Nederland (their total) last."""
+    return sorted(x for x in r.regios if x != config.NEDERLAND) + [config.NEDERLAND]
 
 
 def tabel_regios(r: Rapport) -> None:
@@ -117,7 +137,7 @@ def tabel_regios(r: Rapport) -> None:
     if jaar is None:
         toon(let_op("Nog geen volledig jaar in het venster."))
         return
-    regios = list(r.regios) + [config.NEDERLAND]
+    regios = _regio_volgorde(r)
     rows = []
     for _, kpi, dim, naam, een in KPIS:
         rij = {"KPI": naam}
@@ -132,39 +152,65 @@ def tabel_regios(r: Rapport) -> None:
          bijschrift(f"“{config.NEDERLAND}” is het totaal van de regio's in de gegevens, niet heel Nederland."))
 
 
+#: Axis labels of the KPI charts.
+_AS = {"aantal": "aantal", "euro": "€", "fractie": "aandeel (%)", "maanden": "maanden"}
+
+
 def grafieken(r: Rapport) -> None:
-    """Bar charts of cost per client and toewijzingen per client per region over the years."""
+    """A bar chart per KPI of the comparison table: each region per complete year, the
+    total (Nederland) last for rates and shares (a sum over regions is left out of a
+    chart of totals, where it would dwarf the regions)."""
     k = _k(r)
-    for kpi, naam, een, as_ in (("kosten_per_client", "Kosten per cliënt", "euro", "kosten per cliënt (€)"),
-                                ("toewijzingen_per_client", "Toewijzingen per cliënt", "aantal", "toewijzingen per cliënt")):
-        sel = k[(k["kpi"] == kpi) & (k["gemeente"] == "") & (k["dimensie"] == "")].copy()
-        sel = sel[~sel["voorlopig"]]
+    toon(kopje("Per KPI"))
+    volgorde = _regio_volgorde(r)
+    for _, kpi, dim, naam, een in KPIS:
+        sel = k[(k["kpi"] == kpi) & (k["gemeente"] == "") & (k["dimensie"] == dim) & ~k["voorlopig"]].copy()
+        som = kpi in ("clienten", "kosten")
+        if som:
+            sel = sel[sel["regio"] != config.NEDERLAND]
+        sel = sel[~sel["onderdrukt"].astype(bool)].dropna(subset=["waarde"])
         if len(sel) == 0:
             continue
-        sel = sel.sort_values(["periode", "regio"])
+        sel["_o"] = sel["regio"].map({x: i for i, x in enumerate(volgorde)}).fillna(99)
+        sel = sel.sort_values(["_o", "periode"])
+        as_ = naam.lower() if een != "fractie" else f"{naam.lower()} (%)"
+        if een == "euro":
+            as_ = f"{naam.lower()} (€)"
         fig = plots.staven(sel, "regio", "waarde", "periode", titel=f"{naam} per regio en jaar", xlabel="regio",
                            ylabel=as_, eenheid=een, legenda="jaar",
-                           leeswijzer=f"Alleen volledige jaren. {config.NEDERLAND} is het totaal van de regio's "
-                                      "in de gegevens.")
+                           leeswijzer="Alleen volledige jaren." + ("" if som else
+                                      f" {config.NEDERLAND} (rechts) is het totaal van de regio's in de gegevens."))
         toon(kopje(naam, 3), fig)
 
 
 def funnels(r: Rapport) -> None:
-    """Funnel plots of the shares against size, one point per gemeente."""
+    """Funnel plots of the shares against size: first one point per region, then one
+    per gemeente; the reference line is Nederland's value from the table."""
     jaar = _jaar(r)
     if jaar is None:
         return
     toon(kopje("Aandelen in een trechterdiagram"),
-         bijschrift("Elke stip is een gemeente (met minstens 10 cliënten). De lijnen zijn de controlegrenzen: "
-                    "een gemeente binnen de lijnen verschilt niet meer van het gemiddelde dan toeval bij haar "
-                    "grootte verklaart. Kleine gemeenten liggen daardoor vaak verder van het gemiddelde zonder "
-                    "dat dat iets betekent."))
+         bijschrift("Elke stip is een regio (eerste grafiek) of een gemeente (tweede grafiek), met minstens 10 "
+                    "cliënten. De lijnen zijn de controlegrenzen rond het gemiddelde van alle regio's samen "
+                    f"({config.NEDERLAND} in de tabel): een stip binnen de lijnen verschilt niet meer van het "
+                    "gemiddelde dan toeval bij die grootte verklaart. Kleine gemeenten liggen daardoor vaak verder "
+                    "van het gemiddelde zonder dat dat iets betekent."))
     for module, kpi, naam, xlabel in FUNNELS:
-        d = _funnel_data(r, module, kpi, jaar)
-        if len(d) < 3:
-            continue
-        fig = plots.funnel(d, "n", "waarde", "naam", markeer="eigen", markeer_naam=r.regio or "eigen regio",
-                           titel=f"{naam} per gemeente, {jaar}", xlabel=xlabel, ylabel="aandeel (%)",
-                           leeswijzer="Gemeenten buiten de doorgetrokken lijnen (99,8%) wijken meer af dan "
-                                      "toeval verklaart; ze staan met naam in de grafiek.")
-        toon(fig)
+        p0 = _gemiddelde(r, kpi, jaar)
+        getoond = False
+        for niveau, wie in (("regio", "regio"), ("gemeente", "gemeente")):
+            d = _funnel_data(r, module, kpi, jaar, niveau)
+            if len(d) < (1 if niveau == "regio" else 3):
+                continue
+            if not getoond:
+                toon(kopje(naam, 3))
+                getoond = True
+            fig = plots.funnel(d, "n", "waarde", "naam", markeer="eigen", markeer_naam=r.regio or "eigen regio",
+                               gemiddelde=p0, alle_labels=niveau == "regio",
+                               titel=f"{naam} per {wie} tegen de grootte, {jaar}", xlabel=xlabel,
+                               ylabel="aandeel (%)",
+                               leeswijzer=(f"{'Regio' if niveau == 'regio' else 'Gemeenten'} buiten de doorgetrokken "
+                                           "lijnen (99,8%) wijken meer af dan toeval verklaart"
+                                           + ("; elke regio staat met naam in de grafiek." if niveau == "regio"
+                                              else "; zij en de eigen regio staan met naam in de grafiek.")))
+            toon(fig)

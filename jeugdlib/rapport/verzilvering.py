@@ -40,17 +40,38 @@ def samenvatting(r: Rapport) -> None:
         mi = waarde_in(k, "verzilvering", r.regio, p, dimensie="type=micro")
         re_ = waarde_in(k, "verzilvering", r.regio, p, dimensie="type=regulier")
         if mi is not None and re_ is not None:
-            hoger = "hoger" if mi > re_ else "lager"
-            z.append(f"Micro-aanbieders verzilverden in {p} {fmt.procent(mi)}, reguliere aanbieders "
-                     f"{fmt.procent(re_)}: bij micro-aanbieders {hoger}.")
+            z.append(micro_regulier_zin(r, p, mi, re_))
         if toe is not None and ged is not None:
             z.append(f"Als alle in {p} beëindigde toewijzingen volledig waren gedeclareerd, had dat "
                      f"{fmt.bedrag_kort(toe - ged)} meer gekost.")
     b = k[(k["kpi"] == "budget_prognose") & (k["regio"] == r.regio) & (k["waarde"] > 1)]
     if len(b):
-        z.append(f"{fmt.getal(len(b))} aanbieder(s) gaan volgens de lineaire prognose over hun budgetplafond.")
+        z.append(f"{fmt.aantal(len(b), 'aanbieder gaat', 'aanbieders gaan')} volgens de lineaire prognose over "
+                 "hun budgetplafond.")
     r.samenvatting = z
     toon(samenvatting_blok(z))
+
+
+def micro_regulier_zin(r: Rapport, p: str, mi: float, re_: float) -> str:
+    """The sentence comparing micro and reguliere aanbieders, resting on the Welch test of
+    :func:`jeugdlib.metrics.toetsen.verschil_verzilvering` over the toewijzingen behind
+    the two KPI values; "hoger"/"lager" only when the difference is significant."""
+    from ..metrics import toetsen
+    from ..metrics import verzilvering as V
+
+    t = V.verzilvering_toewijzingen(r.cleaned, p, r.regio)
+    a, b = t[t["aanbieder_type"] == "micro"], t[t["aanbieder_type"] == "regulier"]
+    zin = (f"Micro-aanbieders verzilverden in {p} {fmt.procent(mi)}, reguliere aanbieders {fmt.procent(re_)}")
+    try:
+        u = toetsen.verschil_verzilvering(a["geleverd_cent"], a["toegewezen_cent"],
+                                          b["geleverd_cent"], b["toegewezen_cent"])
+    except ValueError:
+        return zin + " (te weinig toewijzingen om het verschil te toetsen)."
+    r.leg_vast(f"verzilvering_micro_regulier_p_{p}", u.p_waarde)
+    if u.significant:
+        return zin + (f": bij micro-aanbieders {'hoger' if u.schatting > 0 else 'lager'} (significant, "
+                      f"{fmt.p_waarde(u.p_waarde)}, {u.toets}).")
+    return zin + f": het verschil is niet significant ({fmt.p_waarde(u.p_waarde)}, {u.toets})."
 
 
 def per_jaar(r: Rapport) -> None:
@@ -97,7 +118,7 @@ def per_product(r: Rapport) -> None:
 
 def open_toewijzingen(r: Rapport) -> None:
     """What the open toewijzingen may still cost: remaining maximum and expected (committed) cost."""
-    from ..forecast import verplicht
+    from ..forecast import horizon_einde, verplicht
 
     try:
         v = verplicht(r.cleaned)
@@ -112,8 +133,10 @@ def open_toewijzingen(r: Rapport) -> None:
     toon(kopje("Open toewijzingen"),
          tegels([Tegel("Nog toegewezen", fmt.bedrag_kort(tot_max), "als alles volledig wordt gedeclareerd"),
                  Tegel("Verwacht", fmt.bedrag_kort(tot_v), "met de recente verzilvering per product")]),
-         bijschrift(f"Open inspanningstoewijzingen vanaf {fmt.datum(r.params.peildatum)} tot het einde van de "
-                    "prognoseperiode, gewaardeerd tegen het tarief."))
+         bijschrift(f"Open inspanningstoewijzingen vanaf {fmt.datum(r.params.peildatum)} tot en met "
+                    f"{fmt.datum(horizon_einde(r.params.peildatum) - pd.Timedelta(days=1))} (het einde van de "
+                    "prognoseperiode), gewaardeerd tegen het tarief. Het rapport Prognose zet deze bedragen naast "
+                    "de andere jaarcijfers."))
 
 
 def budget(r: Rapport) -> None:

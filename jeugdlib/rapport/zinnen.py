@@ -100,7 +100,9 @@ def aandeel_stand(onderwerp: str, jaar: str, nu: float | None, vorig_jaar: str |
     """
     if nu is None:
         return ""
-    zin = f"{onderwerp[0].upper()}{onderwerp[1:]} had in {jaar} {fmt.procent(nu)} van de kosten"
+    meervoud = onderwerp.split(" (")[0].endswith(("aanbieders", "producten", "gemeenten"))
+    zin = (f"{onderwerp[0].upper()}{onderwerp[1:]} {'hadden' if meervoud else 'had'} in {jaar} "
+           f"{fmt.procent(nu)} van de kosten")
     if vorig is not None and vorig_jaar:
         zin += f" ({vorig_jaar}: {fmt.procent(vorig)})"
     return zin + "."
