@@ -44,7 +44,7 @@ amount in ``bedrag_cent``.
 
 Privacy (data-contract 2.1): the BSN is checked (elfproef) and hashed with the
 local key during ingest and never written; names, addresses and Commentaar are
-never read. Runs of nine or more digits in file names (``bron``, ``bestand``)
+never read. Numbers of nine digits in file names (``bron``, ``bestand``)
 and in quarantine messages and values are masked (:func:`jeugdlib.privacy.mask_bsn`);
 validator messages are reduced to the rule and the element; raw CSV lines are
 never stored.
@@ -195,7 +195,7 @@ class OutputError(Exception):
 
 def shown_name(rel: str) -> str:
     """A file name as it may be written (``bestand``, ``bron``, stderr): valid UTF-8 (bytes of
-    a name that is not are shown as U+FFFD) and runs of nine or more digits masked."""
+    a name that is not are shown as U+FFFD) and numbers of nine digits masked."""
     try:
         rel.encode("utf-8")
     except UnicodeEncodeError:
@@ -1075,7 +1075,7 @@ def _ingest_into(out: Path, root: Path, ref, msg_rels, msg_sizes, msg_bad, exp_r
 
 
 def _masked(q: pd.DataFrame) -> pd.DataFrame:
-    """The quarantine with runs of nine or more digits masked where a BSN could hide."""
+    """The quarantine with numbers of nine digits masked where a BSN could hide."""
     for c in ("bestand", "melding", "waarde"):
         q[c] = privacy.mask_bsn_series(q[c])
     return q

