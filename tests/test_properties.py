@@ -17,17 +17,17 @@ import contextlib
 import io
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jeugdlib import config, dataset, ingest
 
-settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True, database=None,
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True, database=None,
                           suppress_health_check=list(HealthCheck))
 settings.register_profile("zoek", max_examples=500, deadline=None, database=None,
                           suppress_health_check=list(HealthCheck))
@@ -152,10 +152,15 @@ def csv_dataset(draw) -> dict[str, str | bytes]:
     return {"berichten/0/JW301_basis.xml": BASE["JW301"], f"export/{_name(draw, 'declaraties')}.csv": data}
 
 
+PRODUCTEN = ("productcode;productcategorie;omschrijving;financieringsvorm;tarief;geldig_vanaf\n"
+             "54G01;54;Product;inspanning;12,50;01-01-2019\n")
+AANBIEDERS = "agb;naam;type;gecontracteerd_vanaf\n98010023;Zorg BV;regulier;2019-01-01\n"
+
+
 def _make(root: Path, files: dict[str, str | bytes]) -> Path:
     (root / "referentie").mkdir(parents=True)
-    for name in ("producten.csv", "aanbieders.csv", "gemeenten.csv"):
-        shutil.copy(MINI / "referentie" / name, root / "referentie" / name)
+    (root / "referentie" / "producten.csv").write_text(PRODUCTEN, encoding="utf-8")
+    (root / "referentie" / "aanbieders.csv").write_text(AANBIEDERS, encoding="utf-8")
     for rel, data in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -175,19 +180,18 @@ def check_invariants(files: dict[str, str | bytes]) -> None:
         q = res.quarantaine["invoer"].astype(str).value_counts()
         for r in t.itertuples():
             assert q.get(r.invoer, 0) == r.quarantaine, r.invoer
-        ds = dataset.load(out)
+        folder = dataset.version_dir(out)
         data = ~t["invoer"].str.startswith("referentie:")
-        n_rows = sum(len(getattr(ds, name)) for name in ingest.STREAMED)
+        n_rows = sum(pq.read_metadata(folder / f"{name}.parquet").num_rows for name in ingest.STREAMED)
         assert int(t.loc[data, "behouden"].sum()) == n_rows
         # no BSN anywhere: tables, manifest, stderr
-        folder = dataset.version_dir(out)
         texts = [(folder / dataset.MANIFEST).read_text(encoding="utf-8"), err.getvalue()]
         for p in sorted(folder.glob("*.parquet")):
             texts.append(pd.read_parquet(p).astype(str).to_csv(index=False))
         blob = "\n".join(texts)
         for secret in SECRETS:
             assert secret not in blob, secret
-        quar = ds.quarantaine[["bestand", "melding", "waarde"]].astype(str).to_csv(index=False)
+        quar = res.quarantaine[["bestand", "melding", "waarde"]].astype(str).to_csv(index=False)
         assert not re.search(r"(?<!\d)\d{9}(?!\d)", quar), quar
 
 
