@@ -679,7 +679,7 @@ def lees_dataset(path, *, quiet: bool = True):
     a raw one through :func:`jeugdlib.dataset.open_dataset` (ingested on the fly)."""
     from .dataset import Dataset, is_processed, open_dataset
 
-    path = Path(path)
+    path = Path(path).resolve()  # a processed dataset: its current version, once (dataset.version_dir)
     if not is_processed(path):
         ds = open_dataset(path, quiet=quiet)
         ds.declaraties = ds.declaraties.drop(columns=[c for c in ONGEBRUIKT if c in ds.declaraties.columns])
