@@ -185,6 +185,8 @@ def test_kpi_csv_and_excel_hold_no_formula(tmp_path):
 @pytest.mark.parametrize("name,csv,regel", [
     ("last_line_short", DECL_HEAD + DECL_OK + "0907;98010023", "kolommen_ongeldig"),
     ("last_line_long", DECL_HEAD + DECL_OK + DECL_OK.strip() + ";x;y", "kolommen_ongeldig"),
+    ("only_line_long", DECL_HEAD + DECL_OK.strip() + ";extra\n", "kolommen_ongeldig"),
+    ("only_line_short", DECL_HEAD + "0907;98010023\n", "kolommen_ongeldig"),
     ("quote_in_header", 'gemeentecode;"agb;bsn\n' + DECL_OK, "csv_onleesbaar"),
     ("duplicate_column", DECL_HEAD.replace("agb", "bsn") + DECL_OK, "csv_onleesbaar"),
     ("quote_in_last_line", DECL_HEAD + DECL_OK + '"0907;98010023\n', "kolommen_ongeldig"),
