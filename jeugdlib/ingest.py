@@ -577,6 +577,13 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
                 failed.add(first_idx + i)
                 row.update(invoer="xml", status="fout", regel="bestand_onleesbaar",
                            melding=unreadable_message(exc), gelezen=1)
+            except (reader.Unsupported, OutputError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - odd XML the reader did not foresee: this file only
+                failed.add(first_idx + i)
+                row.update(invoer="xml", status="fout", regel="xml_onleesbaar",
+                           melding=f"bericht onleesbaar ({type(exc).__name__}, bv. een niet-gedeclareerd "
+                                   f"namespace-voorvoegsel); controleer het bestand", gelezen=1)
             files.append(row)
             if progress is not None:
                 progress(1)

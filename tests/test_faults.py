@@ -200,6 +200,16 @@ def test_bad_csv_is_quarantined_not_fatal(tmp_path, key_a, capsys, name, csv, re
     counts_add_up(res)
 
 
+def test_undeclared_namespace_prefix_is_quarantined(tmp_path, key_a, capsys):
+    # found by the property suite's random search: lxml refuses the root's tag name
+    broken = JW301.replace('xmlns:jw301="', 'mlns:jw301="').replace("101000000033", "101000000035")
+    root = make_ds(tmp_path / "ds", {"berichten/a/JW301_kapot.xml": broken})
+    rc, _out, err = run_cli(capsys, "ingest", root, "--out", tmp_path / "o")
+    assert rc == 0 and "Traceback" not in err
+    q = dataset.load(tmp_path / "o").quarantaine
+    assert q.set_index("bestand")["regel"].to_dict() == {"berichten/a/JW301_kapot.xml": "xml_onleesbaar"}
+
+
 def _fail_open_for(monkeypatch, name: str, err: int):
     """Make reading files called ``name`` fail with ``err`` (as root, chmod does not stop reading)."""
     from jeugdlib.ijw import reader
