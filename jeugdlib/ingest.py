@@ -806,13 +806,16 @@ def _read_exports(root: Path, rels: list[str], first_idx: int, key: bytes) -> tu
         if table is None:
             tel.append(dict(invoer=invoer, gelezen=1, behouden=0, quarantaine=0, overgeslagen=1))
             continue
+        unforeseen = exports.FileError("xlsx_onleesbaar" if path.suffix.lower() == ".xlsx" else "csv_onleesbaar",
+                                        "bestand onleesbaar ({}); controleer het bestand")
         try:
             flat = exports.read_flat(path)
         except exports.FileError as exc:
-            q = exports._file_quarantine(rel, invoer, exc.regel, exc.melding)
-            q["_file"] = gfile
-            quar.append(q)
-            tel.append(dict(invoer=invoer, gelezen=1, behouden=0, quarantaine=1, overgeslagen=0))
+            _file_fault(quar, tel, rel, invoer, gfile, exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a case the reader did not foresee: this file only
+            unforeseen.melding = unforeseen.melding.format(type(exc).__name__)
+            _file_fault(quar, tel, rel, invoer, gfile, unforeseen)
             continue
         raw = flat.data
         required = {
@@ -825,7 +828,12 @@ def _read_exports(root: Path, rels: list[str], first_idx: int, key: bytes) -> tu
         }[table]
         missing = [alts[0] for alts in required if not any(a in raw.columns for a in alts)]
         kind = "export"
-        df, ck = convert(table, kind, raw, key, xml=False)
+        try:
+            df, ck = convert(table, kind, raw, key, xml=False)
+        except Exception as exc:  # noqa: BLE001 - as above
+            unforeseen.melding = unforeseen.melding.format(type(exc).__name__)
+            _file_fault(quar, tel, rel, invoer, gfile, unforeseen)
+            continue
         if missing:
             # the missing-column rule comes first for every row
             first = Checker(raw)
@@ -846,6 +854,14 @@ def _read_exports(root: Path, rels: list[str], first_idx: int, key: bytes) -> tu
         tel.append(dict(invoer=invoer, gelezen=len(raw) + len(flat.bad_rows), behouden=int(ok.sum()),
                         quarantaine=len(q), overgeslagen=0))
     return kept, quar, tel
+
+
+def _file_fault(quar: list, tel: list, rel: str, invoer: str, gfile: int, exc: exports.FileError) -> None:
+    """An export that cannot be read at all: one quarantined record."""
+    q = exports._file_quarantine(rel, invoer, exc.regel, exc.melding)
+    q["_file"] = gfile
+    quar.append(q)
+    tel.append(dict(invoer=invoer, gelezen=1, behouden=0, quarantaine=1, overgeslagen=0))
 
 
 # --------------------------------------------------------------------------- main function

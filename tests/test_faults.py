@@ -210,6 +210,23 @@ def test_undeclared_namespace_prefix_is_quarantined(tmp_path, key_a, capsys):
     assert q.set_index("bestand")["regel"].to_dict() == {"berichten/a/JW301_kapot.xml": "xml_onleesbaar"}
 
 
+def test_unforeseen_export_error_loses_only_that_file(tmp_path, key_a, monkeypatch):
+    root = make_ds(tmp_path / "ds", {"export/declaraties.csv": DECL_HEAD + DECL_OK})
+    real = ingest.convert
+
+    def odd(table, kind, raw, key, *, xml):
+        if not xml:
+            raise IndexError("a case nobody foresaw")
+        return real(table, kind, raw, key, xml=xml)
+
+    monkeypatch.setattr(ingest, "convert", odd)
+    res = ingest.ingest(root, tmp_path / "o", quiet=True)
+    q = res.quarantaine
+    assert q[q["invoer"] == "export:declaraties"]["regel"].tolist() == ["csv_onleesbaar"]
+    assert len(res.dataset.toewijzingen) == 1
+    counts_add_up(res)
+
+
 def _fail_open_for(monkeypatch, name: str, err: int):
     """Make reading files called ``name`` fail with ``err`` (as root, chmod does not stop reading)."""
     from jeugdlib.ijw import reader
