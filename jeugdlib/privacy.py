@@ -119,16 +119,15 @@ def key_fingerprint(key: bytes) -> str:
     return hmac.new(key, _FINGERPRINT_TEXT, hashlib.sha256).hexdigest()
 
 
-_NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
-_NINE_RE2 = r"(^|[^0-9])[0-9]{9}([^0-9]|$)"  # the same for Arrow (RE2 has no look-behind)
+_NINE_DIGITS = re.compile(r"(?<!\d)0*\d{9}(?!\d)")
+_NINE_RE2 = r"(^|[^0-9])0*[0-9]{9}([^0-9]|$)"  # the same for Arrow (RE2 has no look-behind)
 #: What a masked run of digits becomes.
 MASK = "*********"
 
 
 def mask_bsn(text):
-    """``text`` with every number of exactly nine digits replaced by :data:`MASK` (it may be a BSN).
-
-    A longer run of digits (a 12-digit BerichtIdentificatie) is not a BSN and stays.
+    """``text`` with every number of nine digits (zeros in front included) replaced by
+    :data:`MASK`: it may be a BSN. A longer number (a 12-digit BerichtIdentificatie) stays.
 
     Used on file names (``bron``, ``bestand``) and on quarantine messages and
     values (data-contract 2.1). ``None`` stays ``None``."""

@@ -109,6 +109,20 @@ def test_csv_line_with_wrong_field_count_stores_no_line_and_the_right_number(tmp
     assert len(res.declaraties) == 1  # the good line is kept, under its pseudonym
 
 
+def test_mask_bsn():
+    text = f"a_{PLANTED}.xml 00{PLANTED} 123456789012 12345678 {PLANTED}-{PLANTED}"
+    want = f"a_{privacy.MASK}.xml {privacy.MASK} 123456789012 12345678 {privacy.MASK}-{privacy.MASK}"
+    assert privacy.mask_bsn(text) == want
+    assert privacy.mask_bsn_series(pd.Series([text, None], dtype=schema.S)).tolist()[0] == want
+
+
+def test_bsn_in_a_broken_tag_is_masked_in_the_message(tmp_path, key_a, capsys):
+    broken = JW301.replace("</jw301:BerichtCode>", f"</jw301:00{PLANTED}BerichtCode>")
+    root = make_ds(tmp_path / "ds", {"berichten/a/JW301_kapot.xml": broken})
+    rc, out, err = run_cli(capsys, "ingest", root, "--out", tmp_path / "o")
+    assert rc == 0 and PLANTED not in err and PLANTED not in out and PLANTED not in all_text(tmp_path / "o")
+
+
 def test_nine_digits_in_file_names_are_masked(tmp_path, key_a, capsys):
     root = make_ds(tmp_path / "ds", {f"berichten/b/JW323_{PLANTED}.xml": JW323,
                                      f"berichten/b/kapot_{PLANTED}.xml": "<niet af",

@@ -69,7 +69,7 @@ def xml_mutant(draw, text: str) -> str:
             text = text[:a] + text[a + draw(st.integers(1, 40)):]
         elif kind == "insert":
             a = draw(st.integers(0, n))
-            text = text[:a] + draw(TEXT) + text[a:]
+            text = text[:a] + draw(TEXT).replace(PLANTED, "x") + text[a:]  # BSN-shaped outside Bsn: no BSN
         elif kind == "duplicate":
             a = draw(st.integers(0, n))
             b = min(n, a + draw(st.integers(1, 200)))
