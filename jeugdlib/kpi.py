@@ -161,6 +161,10 @@ def write_kpis(df: pd.DataFrame, path, *, gemeenten: pd.DataFrame | None = None,
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise JeugdlibError("uitvoer moet eindigen op .csv of .xlsx", path=path)
+    from .veilig import neutraliseer_frame  # no text may start a formula (data-contract 2.2)
+
+    df = neutraliseer_frame(df)
+    gemeenten = neutraliseer_frame(gemeenten) if gemeenten is not None else None
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
     if suffix == ".csv":
