@@ -134,6 +134,27 @@ def _arrow_message(args, exc: Exception) -> str:
     return f"Parquet-gegevens onleesbaar ({text}); draai 'jeugdlib ingest' opnieuw"
 
 
+def _duckdb_message(args, exc: Exception) -> str | None:
+    """One line for an error of the query engine that bad input or the machine causes: a
+    corrupt Parquet file (named), a full disk while spilling, too little memory."""
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover
+        return None
+    if not isinstance(exc, duckdb.Error):
+        return None
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    if "No space left" in str(exc):
+        return (f"schijf vol tijdens het rekenen ({text}); maak ruimte vrij in de tijdelijke map "
+                f"(TMPDIR) en draai opnieuw")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return (f"te weinig geheugen ({text}); zet JEUGDLIB_GEHEUGEN lager (DuckDB schrijft dan meer naar "
+                f"schijf) of hoger als de machine het heeft")
+    if "parquet" in str(exc).lower() or isinstance(exc, (duckdb.IOException, duckdb.InvalidInputException)):
+        return _arrow_message(args, exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -167,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
 
         if isinstance(exc, pa.ArrowException):
             print(f"jeugdlib {args.command}: fout: {_arrow_message(args, exc)}", file=sys.stderr)
+            return 2
+        melding = _duckdb_message(args, exc)
+        if melding:
+            print(f"jeugdlib {args.command}: fout: {melding}", file=sys.stderr)
             return 2
         if os.environ.get("JEUGDLIB_DEBUG"):
             raise

@@ -106,17 +106,16 @@ def verwerkt_pad(path, *, quiet: bool = True) -> Path:
     from . import dataset
 
     path = Path(path)
-    if dataset.is_processed(path):
-        return path
-    ds = dataset.open_dataset(path, quiet=quiet)
-    return Path(ds.path)
+    if not dataset.is_processed(path):
+        path = Path(dataset.open_dataset(path, quiet=quiet).path)
+    return dataset.version_dir(path)  # one published version, resolved once
 
 
 def _quarantaine_rijen(bron: Path) -> int:
     from . import dataset
 
     try:
-        return len(dataset.read_table(Path(bron) / "quarantaine.parquet", "quarantaine", columns=["regel"]))
+        return len(dataset.read_table(dataset.table_path(bron, "quarantaine"), "quarantaine", columns=["regel"]))
     except Exception:  # noqa: BLE001 - a count for the summary only
         return 0
 
