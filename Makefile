@@ -5,7 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: reports test demo ingest kpi setup bench strip clean-data screenshots
+VENV_LATEST  := .venv-latest
+STAMP_LATEST := $(VENV_LATEST)/.installed-stamp
+
+.PHONY: reports test test-latest demo ingest kpi setup bench strip clean-data screenshots
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +28,19 @@ reports: $(STAMP)
 ## Every test (the same command CI runs).
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks/reports --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+## The tests again on the newest versions pyproject.toml's ranges allow (no pins): CI runs
+## both, so a range is never claimed untested. The venv is made anew when pyproject changes.
+$(STAMP_LATEST): pyproject.toml
+	rm -rf $(VENV_LATEST)
+	$(PYTHON) -m venv $(VENV_LATEST)
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade -e ".[test]"
+	$(VENV_LATEST)/bin/python -m pip list --format=freeze | grep -iE '^(pandas|numpy|pyarrow|statsmodels|scipy|lxml|matplotlib)=='
+	touch $(STAMP_LATEST)
+
+test-latest: $(STAMP_LATEST)
+	$(VENV_LATEST)/bin/python -m pytest -n 2 --dist loadfile tests
 
 demo: $(STAMP)
 	$(BIN)/jeugdlib demo

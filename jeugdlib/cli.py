@@ -2,13 +2,19 @@
 
 Parsing lives here; each subcommand's work lives in its own module, which exposes
 ``main(args) -> int``. Errors caused by input are :class:`JeugdlibError` and are
-printed as one line on stderr, never as a traceback.
+printed as one line on stderr, never as a traceback; so are a failing disk
+(:class:`OSError`), an unreadable Parquet file (pyarrow errors) and dates out of
+range. Anything else is one line too, asking to report it (``JEUGDLIB_DEBUG=1``
+shows its traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import errno
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -79,6 +85,75 @@ def _sturing_args(p: argparse.ArgumentParser) -> None:
 _MODULES = {"demo": "jeugdlib.demo", "ingest": "jeugdlib.ingest", "kpi": "jeugdlib.kpi",
             "reports": "jeugdlib.reports"}
 
+#: Dates the tables can hold (pandas nanosecond timestamps reach 1677-2262; the analysis
+#: window goes back years before the peildatum and forward a year or more after it).
+_EERSTE, _LAATSTE = dt.date(1901, 1, 1), dt.date(2199, 12, 31)
+
+
+def _check_dates(args) -> None:
+    """``--peildatum`` and ``--start``: a real date (JJJJ-MM-DD) within 1901-2199, else one line."""
+    for name in ("peildatum", "start"):
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        try:
+            d = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise JeugdlibError(f"--{name} {value!r} is geen datum; schrijf JJJJ-MM-DD, bv. 2024-08-01") from None
+        if not (_EERSTE <= d <= _LAATSTE):
+            raise JeugdlibError(f"--{name} {value} ligt buiten {_EERSTE.year}-{_LAATSTE.year}; kies een datum "
+                                f"binnen de periode van de gegevens")
+
+
+def _os_message(exc: OSError) -> str:
+    """One line for a failing disk or file: which file, what, what to do."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    why = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "maak ruimte vrij en draai opnieuw (een vorige versie van de uitvoer is ongewijzigd)"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "controleer de rechten of kies een andere map"
+    elif exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
+        hint = "controleer het pad (een bestand waar een map hoort, of andersom)"
+    else:
+        hint = "controleer het bestand en de schijf en draai opnieuw"
+    return f"{where}{why}; {hint}"
+
+
+def _arrow_message(args, exc: Exception) -> str:
+    """One line for a Parquet file that cannot be read, naming the file where it can be found."""
+    from . import dataset
+
+    for name in ("dataset", "data"):
+        path = getattr(args, name, None)
+        if path:
+            err = dataset.find_corrupt(path)
+            if err is not None:
+                return str(err)
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return f"Parquet-gegevens onleesbaar ({text}); draai 'jeugdlib ingest' opnieuw"
+
+
+def _duckdb_message(args, exc: Exception) -> str | None:
+    """One line for an error of the query engine that bad input or the machine causes: a
+    corrupt Parquet file (named), a full disk while spilling, too little memory."""
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover
+        return None
+    if not isinstance(exc, duckdb.Error):
+        return None
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    if "No space left" in str(exc):
+        return (f"schijf vol tijdens het rekenen ({text}); maak ruimte vrij in de tijdelijke map "
+                f"(TMPDIR) en draai opnieuw")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return (f"te weinig geheugen ({text}); zet JEUGDLIB_GEHEUGEN lager (DuckDB schrijft dan meer naar "
+                f"schijf) of hoger als de machine het heeft")
+    if "parquet" in str(exc).lower() or isinstance(exc, (duckdb.IOException, duckdb.InvalidInputException)):
+        return _arrow_message(args, exc)
+    return None
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
@@ -94,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"jeugdlib {args.command}: nog niet beschikbaar in deze versie", file=sys.stderr)
             return 3
         raise
+    # Expected failures (bad input, a failing disk, a corrupt file) are one line on stderr and a
+    # non-zero exit, never a traceback. JEUGDLIB_DEBUG=1 shows the traceback of anything else.
     try:
+        _check_dates(args)
         return int(run(args) or 0)
     except JeugdlibError as exc:
         print(f"jeugdlib {args.command}: fout: {exc}", file=sys.stderr)
@@ -102,6 +180,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"jeugdlib {args.command}: afgebroken", file=sys.stderr)
         return 130
+    except OSError as exc:
+        print(f"jeugdlib {args.command}: fout: {_os_message(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the promise: never a traceback
+        import pyarrow as pa
+
+        if isinstance(exc, pa.ArrowException):
+            print(f"jeugdlib {args.command}: fout: {_arrow_message(args, exc)}", file=sys.stderr)
+            return 2
+        melding = _duckdb_message(args, exc)
+        if melding:
+            print(f"jeugdlib {args.command}: fout: {melding}", file=sys.stderr)
+            return 2
+        if os.environ.get("JEUGDLIB_DEBUG"):
+            raise
+        text = (str(exc).strip().splitlines() or [""])[0][:200]
+        print(f"jeugdlib {args.command}: interne fout: {type(exc).__name__}: {text} (meld dit; "
+              f"JEUGDLIB_DEBUG=1 toont de traceback)", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,10 @@
 """Paths, defaults and analysis parameters.
 
-Paths are computed from this file so that notebooks and the command line work
-from any working directory (cookiecutter-data-science convention).
+Data locations (``data/raw``, ``data/processed``, ``data/.jeugdlib_key``,
+``reports/``) are relative to the working directory (or under ``JEUGDLIB_DATA``
+when set), never inside the installed package: on a normal install that is
+site-packages. The project's own material (notebooks, test fixtures) is found
+from this file.
 """
 
 from __future__ import annotations
@@ -14,10 +17,23 @@ from pathlib import Path
 import pandas as pd
 
 PROJ_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = PROJ_ROOT / "data"
+#: Relative paths: resolved against the working directory when used.
+DATA_DIR = Path("data")
 RAW_DIR = DATA_DIR / "raw"
 PROCESSED_DIR = DATA_DIR / "processed"
-REPORTS_DIR = PROJ_ROOT / "reports"
+REPORTS_DIR = Path("reports")
+
+
+def data_dir() -> Path:
+    """The data folder now: ``$JEUGDLIB_DATA`` if set, else ``./data`` (absolute)."""
+    env = os.environ.get("JEUGDLIB_DATA")
+    return Path(env).absolute() if env else Path.cwd() / DATA_DIR
+
+
+def processed_dir() -> Path:
+    """Where processed datasets go by default: ``<data>/processed``."""
+    return data_dir() / "processed"
+
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks" / "reports"
 FIXTURE_DIR = PROJ_ROOT / "tests" / "fixtures"
 
@@ -30,7 +46,7 @@ SHARED_DIR = Path(os.environ.get("JEUGDLIB_SHARED", PROJ_ROOT.parent / "shared")
 
 #: Key for the keyed hash of BSNs (see jeugdlib.privacy). Outside git.
 KEY_ENV = "JEUGDLIB_KEY"
-KEY_FILE = DATA_DIR / ".jeugdlib_key"
+KEY_FILE = DATA_DIR / ".jeugdlib_key"  # see privacy.key_path()
 
 #: iJw 3.2 namespaces.
 NS_BASIS = "http://www.istandaarden.nl/ijw/3_2/basisschema/schema"

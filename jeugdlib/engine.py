@@ -85,10 +85,8 @@ def _select_canonical(table: str, present: set[str], source: str, rij: str | Non
     return f"SELECT {', '.join(cols)} FROM {source}"
 
 
-def _parquet_path(bron: Path, table: str) -> Path | None:
-    from . import dataset
-
-    p = dataset.table_path(bron, table) if hasattr(dataset, "table_path") else Path(bron) / f"{table}.parquet"
+def _parquet_path(versie: Path, table: str) -> Path | None:
+    p = Path(versie) / f"{table}.parquet"
     return p if p.exists() else None
 
 
@@ -100,8 +98,10 @@ def laad(con: duckdb.DuckDBPyConnection, bron, gemeenten=None) -> None:
     input (for 'on a tie the last one read' and 'the first row of the table').
     ``gemeenten``: keep only the records of these gemeentecodes in the data views
     (a region's report reads only its region's rows)."""
-    from .dataset import Dataset
+    from .dataset import Dataset, version_dir
 
+    if not isinstance(bron, Dataset):
+        bron = version_dir(bron)  # one published version for every table (data-contract 2.2)
     for table in DATA_TABLES + REF_TABLES:
         view = ("ruw_" if table in DATA_TABLES else "ref_") + table
         rij = "rij"

@@ -49,7 +49,7 @@ class FlatFile:
 
     data: pd.DataFrame  # all columns string[pyarrow], empty cells NA
     positie: pd.Series  # "regel 14" (CSV line) or "rij 14" (spreadsheet row)
-    bad_rows: pd.DataFrame  # rows with the wrong number of fields: positie, melding, waarde
+    bad_rows: pd.DataFrame  # rows with the wrong number of fields: positie, melding, waarde (never the line)
 
 
 # --------------------------------------------------------------------------- reading
@@ -62,6 +62,17 @@ def normalise_column(name: str) -> str:
 
 def _sniff_delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def _nonempty_lines(data: bytes) -> np.ndarray:
+    """1-based numbers of the lines that are not empty (pyarrow skips empty lines)."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(buf)]))
+    length = ends - starts
+    only_cr = (length == 1) & (buf[np.minimum(starts, max(len(buf) - 1, 0))] == 13)
+    return np.flatnonzero((length > 0) & ~only_cr) + 1
 
 
 def _line_numbers(data: bytes, n_records: int, bad_lines: list[int]) -> np.ndarray | None:
@@ -93,7 +104,11 @@ def read_flat(path: Path) -> FlatFile:
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileError("bestand_onleesbaar", f"onleesbaar ({exc.strerror or type(exc).__name__}); controleer "
+                        f"de rechten, de schijf en de naam van het bestand") from None
     if not data.replace(b"\xef\xbb\xbf", b"").strip():
         raise FileError("bestand_leeg", "leeg bestand")
     try:
@@ -113,9 +128,17 @@ def read_flat(path: Path) -> FlatFile:
         bad.append((row.number, row.text, row.expected_columns, row.actual_columns))
         return "skip"
 
-    header = [c for c in next(iter(pd.read_csv(io.StringIO(first), sep=delim, header=None, dtype=str,
-                                                 keep_default_na=False).itertuples(index=False)))]
+    try:
+        header = [c for c in next(iter(pd.read_csv(io.StringIO(first), sep=delim, header=None, dtype=str,
+                                                     keep_default_na=False).itertuples(index=False)))]
+    except (ValueError, StopIteration, pd.errors.ParserError):
+        raise FileError("csv_onleesbaar", "kopregel onleesbaar (bv. een aanhalingsteken zonder sluitteken); "
+                        "herstel de eerste regel") from None
     names = [normalise_column(c) for c in header]
+    dubbel = sorted({n for n in names if names.count(n) > 1})
+    if dubbel:
+        raise FileError("csv_onleesbaar", f"kolom '{dubbel[0]}' staat meer dan eens in de kopregel; "
+                        f"geef elke kolom een eigen naam")
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
@@ -132,17 +155,21 @@ def read_flat(path: Path) -> FlatFile:
     df = df.astype(S)
     for c in df.columns:
         df[c] = df[c].str.strip().replace("", pd.NA)
-    # pyarrow reports bad rows by line number (header = line 1, skipped header shifts by 1)
-    bad_lines = [b[0] + 1 if b[0] is not None else None for b in bad]
+    # pyarrow numbers rows among the non-empty lines (header = 1): map them to line numbers
+    nonempty = _nonempty_lines(data)
+    bad_lines = [int(nonempty[b[0] - 1]) if b[0] is not None and 0 < b[0] <= len(nonempty) else None
+                 for b in bad]
     lines = _line_numbers(data, len(df), [b for b in bad_lines if b is not None])
     if lines is not None:
         positie = pd.Series([f"regel {i}" for i in lines], dtype=S) if len(lines) else pd.Series([], dtype=S)
     else:
         positie = pd.Series(np.arange(2, len(df) + 2), dtype="int64").astype(str).radd("rij ").astype(S)
+    # the line itself is never kept (it may hold a BSN): only its shape and the columns expected
     bad_df = pd.DataFrame({
         "positie": pd.Series([f"regel {b}" if b is not None else "regel ?" for b in bad_lines], dtype=S),
-        "melding": pd.Series([f"{b[3]} velden in plaats van {b[2]}" for b in bad], dtype=S),
-        "waarde": pd.Series([b[1][:200] for b in bad], dtype=S),
+        "melding": pd.Series([f"{b[3]} velden in plaats van {b[2]} (kolommen: {', '.join(names)})"[:300]
+                              for b in bad], dtype=S),
+        "waarde": pd.Series([f"{b[3]} velden" for b in bad], dtype=S),
     })
     return FlatFile(df.reset_index(drop=True), positie.reset_index(drop=True), bad_df)
 
@@ -347,9 +374,9 @@ class Checker:
 
     def required(self, *cols: str, rule: str = "element_ontbreekt", when=None) -> None:
         for c in cols:
-            miss = self.col(c).isna().to_numpy()
-            if when is not None:
-                miss &= np.asarray(when, dtype=bool)
+            miss = self.col(c).isna().to_numpy(dtype=bool)
+            if when is not None:  # not in place: pandas 3 hands out read-only arrays
+                miss = miss & np.asarray(when, dtype=bool)
             self.fail(miss, rule, f"{self.label(c)} ontbreekt")
 
     def bad(self, c: str, mask, rule: str, what: str, values: pd.Series | None = None) -> None:

@@ -4,7 +4,7 @@
 (JW301, JW305, JW307, JW315, JW323; other types are skipped and counted), the
 flat exports under ``export/`` and the reference tables under ``referentie/``,
 and writes the canonical tables of :mod:`jeugdlib.schema` as Parquet to
-``data/processed/<name>`` (each table written aside, then renamed).
+``data/processed/<name>`` (a new version, switched into place whole).
 
 Records and rules
 -----------------
@@ -32,6 +32,9 @@ with the first rule it breaks; the rest of its file is kept. Rules:
 ``xsd_ongeldig``       (only with ``--xsd``) message does not validate; its other records
 ``dubbel_bericht``     same BerichtIdentificatie + Afzender + type, or byte-identical file,
                        as an earlier file (in path order): all its records
+``bestand_onleesbaar`` a file or folder that cannot be read: no permission, I/O error, a
+                       path too long, a symbolic link that is broken or loops (one record)
+``geen_bestand``       not a regular file, e.g. a FIFO or a socket (one record; never opened)
 =====================  ================================================================
 
 Messages of an unknown type (e.g. JW325) are counted as ``overgeslagen``.
@@ -41,7 +44,15 @@ amount in ``bedrag_cent``.
 
 Privacy (data-contract 2.1): the BSN is checked (elfproef) and hashed with the
 local key during ingest and never written; names, addresses and Commentaar are
-never read.
+never read. Numbers of nine digits in file names (``bron``, ``bestand``)
+and in quarantine messages and values are masked (:func:`jeugdlib.privacy.mask_bsn`);
+validator messages are reduced to the rule and the element; raw CSV lines are
+never stored.
+
+Publishing (data-contract 2.2): the tables are built in a new version folder
+and switched into place in one step by :class:`jeugdlib.dataset.Publication`,
+under a lock; the output records source, time, version and key fingerprint,
+and writing into an output of another source or key stops with one line.
 
 Speed and memory: large messages are read by the vectorised reader of
 :mod:`jeugdlib.ijw.reader` in blocks, small ones by lxml; records are checked
@@ -65,6 +76,7 @@ import hashlib
 import math
 import multiprocessing as mp
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -165,6 +177,36 @@ class IngestResult:
         else:
             lines.append("Quarantaine: geen records.")
         return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- names and faults
+
+
+class OutputError(Exception):
+    """Writing our own files failed (e.g. a full disk) while reading an input file.
+
+    Raised through the reader so that it is not taken for an unreadable input
+    file; :func:`ingest` raises the original :class:`OSError` again."""
+
+    def __init__(self, exc: OSError):
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+def shown_name(rel: str) -> str:
+    """A file name as it may be written (``bestand``, ``bron``, stderr): valid UTF-8 (bytes of
+    a name that is not are shown as U+FFFD) and numbers of nine digits masked."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        rel = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return privacy.mask_bsn(rel)
+
+
+def unreadable_message(exc: OSError) -> str:
+    """One line for an input file or folder that cannot be read."""
+    why = exc.strerror or type(exc).__name__
+    return f"onleesbaar ({why}); controleer de rechten, de schijf en de naam van het bestand"
 
 
 # --------------------------------------------------------------------------- record conversion
@@ -500,7 +542,10 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
     def make_on_batch(bericht):
         def on_batch(table: pa.Table) -> None:
             k, q = _convert_xml_batch(bericht, table, infos, done, first_idx, key)
-            spill.add(bericht, k)
+            try:
+                spill.add(bericht, k)
+            except OSError as exc:  # writing our own files (a full disk): not the input's fault
+                raise OutputError(exc) from exc
             quar.append(q)
         return on_batch
 
@@ -509,8 +554,9 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
         for i, rel in enumerate(rels):
             info = reader.MessageInfo()
             infos.append(info)
-            done.append(rel)
-            row = dict(_file=first_idx + i, bestand=rel, invoer="xml", status="ok", regel=None, melding=None,
+            shown = shown_name(rel)
+            done.append(shown)
+            row = dict(_file=first_idx + i, bestand=shown, invoer="xml", status="ok", regel=None, melding=None,
                        afzender=None, identificatie=None, sha256=None, gelezen=0, overgeslagen=0, xsd=None)
             try:
                 got, _ = reader.read_message(os.path.join(root, rel), file_idx=i, sinks=sinks, batch_size=batch_size,
@@ -527,11 +573,25 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
                 failed.add(first_idx + i)
                 known = exc.bericht if exc.bericht in SPECS else None
                 row.update(invoer=known or "xml", status="fout", regel=exc.regel, melding=exc.melding, gelezen=1)
+            except OSError as exc:  # reading the input failed (rights, I/O error, name too long)
+                failed.add(first_idx + i)
+                row.update(invoer="xml", status="fout", regel="bestand_onleesbaar",
+                           melding=unreadable_message(exc), gelezen=1)
+            except (reader.Unsupported, OutputError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - odd XML the reader did not foresee: this file only
+                failed.add(first_idx + i)
+                row.update(invoer="xml", status="fout", regel="xml_onleesbaar",
+                           melding=f"bericht onleesbaar ({type(exc).__name__}, bv. een niet-gedeclareerd "
+                                   f"namespace-voorvoegsel); controleer het bestand", gelezen=1)
             files.append(row)
             if progress is not None:
                 progress(1)
-        for s in sinks.values():
-            s.flush()
+        try:
+            for s in sinks.values():
+                s.flush()
+        except OSError as exc:
+            raise OutputError(exc) from exc
     except BaseException:  # reader.Unsupported (read again) or a real error: nothing of this pass stays
         spill.discard()
         raise
@@ -738,20 +798,24 @@ def _read_exports(root: Path, rels: list[str], first_idx: int, key: bytes) -> tu
     tel: list[dict] = []
     for j, rel in enumerate(rels):
         path = root / rel
-        stem = exports.normalise_column(path.stem)
+        rel = shown_name(rel)  # as written to bestand/bron; path still names the real file
+        stem = exports.normalise_column(Path(rel).stem)
         invoer = f"export:{stem}"
         gfile = first_idx + j
         table = _TABLE_OF_EXPORT.get(stem)
         if table is None:
             tel.append(dict(invoer=invoer, gelezen=1, behouden=0, quarantaine=0, overgeslagen=1))
             continue
+        unforeseen = exports.FileError("xlsx_onleesbaar" if path.suffix.lower() == ".xlsx" else "csv_onleesbaar",
+                                        "bestand onleesbaar ({}); controleer het bestand")
         try:
             flat = exports.read_flat(path)
         except exports.FileError as exc:
-            q = exports._file_quarantine(rel, invoer, exc.regel, exc.melding)
-            q["_file"] = gfile
-            quar.append(q)
-            tel.append(dict(invoer=invoer, gelezen=1, behouden=0, quarantaine=1, overgeslagen=0))
+            _file_fault(quar, tel, rel, invoer, gfile, exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a case the reader did not foresee: this file only
+            unforeseen.melding = unforeseen.melding.format(type(exc).__name__)
+            _file_fault(quar, tel, rel, invoer, gfile, unforeseen)
             continue
         raw = flat.data
         required = {
@@ -764,7 +828,12 @@ def _read_exports(root: Path, rels: list[str], first_idx: int, key: bytes) -> tu
         }[table]
         missing = [alts[0] for alts in required if not any(a in raw.columns for a in alts)]
         kind = "export"
-        df, ck = convert(table, kind, raw, key, xml=False)
+        try:
+            df, ck = convert(table, kind, raw, key, xml=False)
+        except Exception as exc:  # noqa: BLE001 - as above
+            unforeseen.melding = unforeseen.melding.format(type(exc).__name__)
+            _file_fault(quar, tel, rel, invoer, gfile, unforeseen)
+            continue
         if missing:
             # the missing-column rule comes first for every row
             first = Checker(raw)
@@ -787,32 +856,69 @@ def _read_exports(root: Path, rels: list[str], first_idx: int, key: bytes) -> tu
     return kept, quar, tel
 
 
+def _file_fault(quar: list, tel: list, rel: str, invoer: str, gfile: int, exc: exports.FileError) -> None:
+    """An export that cannot be read at all: one quarantined record."""
+    q = exports._file_quarantine(rel, invoer, exc.regel, exc.melding)
+    q["_file"] = gfile
+    quar.append(q)
+    tel.append(dict(invoer=invoer, gelezen=1, behouden=0, quarantaine=1, overgeslagen=0))
+
+
 # --------------------------------------------------------------------------- main function
 
-def _list_files(root: Path, sub: str, suffixes: tuple[str, ...]) -> list[tuple[str, int]]:
-    """(path relative to ``root``, size) of the files under ``root/sub`` with these suffixes, sorted.
+def _list_files(root: Path, sub: str, suffixes: tuple[str, ...]
+                ) -> tuple[list[tuple[str, int]], list[tuple[str, str, str]]]:
+    """The files under ``root/sub`` with these suffixes, and the entries that cannot be read.
 
-    Like ``rglob``: symbolic links to files count, to folders are not followed;
-    names starting with ``.`` or ``~$`` are skipped. One ``os.scandir`` per folder
-    (datasets hold hundreds of thousands of small messages).
+    Returns ``[(path relative to root, size)]`` sorted, and ``[(path, regel, melding)]``
+    for entries with such a suffix that are not readable regular files (a broken or
+    looping symbolic link, a FIFO, socket or device: never opened) and for folders
+    that cannot be listed. Like ``rglob``: symbolic links to files count, to
+    folders are not followed; names starting with ``.`` or ``~$`` are skipped.
+    One ``os.scandir`` per folder (datasets hold hundreds of thousands of small
+    messages).
     """
     base = os.path.join(root, sub)
     if not os.path.isdir(base):
-        return []
+        return [], []
     out: list[tuple[str, int]] = []
+    bad: list[tuple[str, str, str]] = []
     todo = [(base, sub)]
     while todo:
         folder, rel = todo.pop()
-        with os.scandir(folder) as it:
-            for e in it:
-                if e.is_dir():
-                    if not e.is_symlink():
-                        todo.append((e.path, f"{rel}/{e.name}"))
-                elif e.is_file() and not e.name.startswith((".", "~$")):
-                    if os.path.splitext(e.name)[1].lower() in suffixes:
-                        out.append((f"{rel}/{e.name}", e.stat().st_size))
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            bad.append((rel, "bestand_onleesbaar", "map " + unreadable_message(exc)))
+            continue
+        for e in entries:
+            name = f"{rel}/{e.name}"
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    todo.append((e.path, name))
+                    continue
+            except OSError:
+                pass
+            if e.name.startswith((".", "~$")) or os.path.splitext(e.name)[1].lower() not in suffixes:
+                continue
+            try:
+                st = os.stat(e.path)  # follows a symbolic link
+            except FileNotFoundError:
+                bad.append((name, "bestand_onleesbaar", "symbolische link naar een bestand dat niet bestaat"))
+                continue
+            except OSError as exc:  # a link loop, a name too long, no permission
+                bad.append((name, "bestand_onleesbaar", unreadable_message(exc)))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                continue  # a link to a folder: not followed
+            if not stat.S_ISREG(st.st_mode):
+                bad.append((name, "geen_bestand", "geen gewoon bestand (bv. een FIFO of socket); niet gelezen"))
+                continue
+            out.append((name, st.st_size))
     out.sort()
-    return out
+    bad.sort()
+    return out, bad
 
 
 def _invoer_order(invoer: pd.Series) -> pd.Series:
@@ -823,14 +929,17 @@ def _invoer_order(invoer: pd.Series) -> pd.Series:
 
 def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = None,
            quiet: bool = False) -> IngestResult:
-    """Read a dataset directory and write its canonical tables (data-contract 1-2).
+    """Read a dataset directory and publish its canonical tables (data-contract 1-2).
 
-    ``out_dir`` defaults to ``data/processed/<name>``. ``xsd_dir``: validate every
-    message against the XSDs there. ``workers``: processes (default: all cores
-    when the messages are large enough to gain from it). ``quiet``: no progress
-    bar and no messages on stderr. Raises :class:`JeugdlibError` when the
-    dataset is missing, a required reference table is missing, or there are no
-    messages and no exports at all.
+    ``out_dir`` defaults to :func:`jeugdlib.dataset.processed_dir_for` (``data/processed/<name>``
+    under the working directory). ``xsd_dir``: validate every message against the
+    XSDs there. ``workers``: processes (default: all cores when the messages are
+    large enough to gain from it). ``quiet``: no progress bar and no messages on
+    stderr. Raises :class:`JeugdlibError` when the dataset is missing, a required
+    reference table is missing, there are no messages and no exports at all, or
+    ``out_dir`` holds the processing of another source or key; :class:`OSError`
+    when writing fails (a full disk). In every failing case the previous version
+    of ``out_dir`` stays as it was.
     """
     t0 = time.perf_counter()
     root = Path(dataset_dir)
@@ -838,11 +947,12 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
         raise JeugdlibError("dataset niet gevonden (verwacht een map met berichten/, export/, referentie/)",
                             path=root)
     ref = exports.read_reference(root)
-    msg_files = _list_files(root, "berichten", (".xml",))
+    msg_files, msg_bad = _list_files(root, "berichten", (".xml",))
     msg_rels = [r for r, _size in msg_files]
     msg_sizes = [size for _r, size in msg_files]
-    exp_rels = [r for r, _size in _list_files(root, "export", (".csv", ".xlsx"))]
-    if not msg_rels and not exp_rels:
+    exp_files, exp_bad = _list_files(root, "export", (".csv", ".xlsx"))
+    exp_rels = [r for r, _size in exp_files]
+    if not msg_rels and not exp_rels and not msg_bad and not exp_bad:
         raise JeugdlibError("geen berichten (berichten/**/*.xml) en geen exports (export/*.csv) gevonden; "
                             "niets om in te lezen", path=root)
     if xsd_dir is not None:
@@ -856,8 +966,39 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
     workers = max(1, min(int(workers), max(1, len(msg_rels))))
 
     out = Path(out_dir) if out_dir is not None else dataset.processed_dir_for(root)
-    out.mkdir(parents=True, exist_ok=True)
-    spill_dir = out / f".ingest-{os.getpid()}.tmp"
+    with dataset.Publication(out, source=root, key=key) as pub:
+        try:
+            telling, quarantaine, chunks = _ingest_into(pub.dir, root, ref, msg_rels, msg_sizes, msg_bad,
+                                                        exp_rels, exp_bad, key, xsd_dir, workers, quiet)
+        except OutputError as exc:
+            raise exc.exc from None
+        pub.commit()
+    others = [c for c in chunks if c["pid"] != os.getpid()]
+    result = IngestResult(out, telling, quarantaine, time.perf_counter() - t0, workers, len(msg_rels),
+                          len(exp_rels), worker_cpu=sum(c["cpu"] for c in others),
+                          worker_rss_mb=max((c["maxrss_mb"] for c in others), default=0.0))
+    if not quiet:
+        lines = result.meldingen()
+        for line in lines[:20]:
+            print(line, file=sys.stderr)
+        if len(lines) > 20:
+            print(f"... en nog {len(lines) - 20} records in quarantaine (zie {out / 'quarantaine.parquet'})",
+                  file=sys.stderr)
+    return result
+
+
+def _bad_entries(bad: list[tuple[str, str, str]], invoer) -> pd.DataFrame:
+    """Quarantine rows (one per entry) for files and folders that could not be read."""
+    return schema.conform(pd.DataFrame({
+        "bestand": [shown_name(r) for r, _g, _m in bad], "positie": "bestand",
+        "invoer": [invoer(r) for r, _g, _m in bad], "regel": [g for _r, g, _m in bad],
+        "melding": [m for _r, _g, m in bad], "waarde": None, "bedrag_cent": None}), "quarantaine")
+
+
+def _ingest_into(out: Path, root: Path, ref, msg_rels, msg_sizes, msg_bad, exp_rels, exp_bad, key, xsd_dir,
+                 workers, quiet):
+    """Read everything and write the tables into the (new, empty) version folder ``out``."""
+    spill_dir = out / ".spill"
     staged: list[tuple[Path, Path]] = []
     bar = None
     if not quiet and sys.stderr.isatty() and msg_rels:
@@ -881,6 +1022,12 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
                 "bestand": failed["bestand"], "positie": "bestand", "invoer": failed["invoer"],
                 "regel": failed["regel"], "melding": failed["melding"], "waarde": None, "bedrag_cent": None,
                 "_file": failed["_file"]}), "quarantaine", extra=True))
+        n_files = len(msg_rels)
+        if msg_bad:  # message files that could not even be opened: after the others, as "xml"
+            q = _bad_entries(msg_bad, lambda r: "xml")
+            q["_file"] = np.arange(n_files, n_files + len(msg_bad))
+            quar.append(q)
+            n_files += len(msg_bad)
 
         # whole-message rules: XSD first, then duplicates (their kept records move to quarantine)
         moves: list[tuple[str, pd.Series, pd.Series | None]] = []
@@ -893,7 +1040,14 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
             moves.append(("dubbel_bericht", dup_mel, dup_waarde))
 
         # exports
-        e_kept, e_quar, e_tel = _read_exports(root, exp_rels, len(msg_rels), key)
+        e_kept, e_quar, e_tel = _read_exports(root, exp_rels, n_files, key)
+        if exp_bad:
+            def invoer(r):
+                return f"export:{exports.normalise_column(Path(r).stem) if Path(r).suffix else 'map'}"
+            q = _bad_entries(exp_bad, invoer)
+            q["_file"] = n_files + len(exp_rels) + np.arange(len(exp_bad))
+            e_quar.append(q)
+            e_tel += [dict(invoer=v, gelezen=1, behouden=0, quarantaine=1, overgeslagen=0) for v in q["invoer"]]
 
         # stream every message table to Parquet in path order: spills, then exports
         drop = np.asarray(sorted(set(failed["_file"].tolist())), dtype=np.int64)
@@ -923,8 +1077,9 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
                    if quar else _empty_with_helpers("quarantaine"))
         quar_df = quar_df.sort_values("_file", kind="stable").reset_index(drop=True)
         quar_df = pd.concat([quar_df, ref.quarantaine], ignore_index=True)
-        telling = _telling(files, pd.Series(kept_counts, dtype="int64"), quar_df, e_tel, ref.telling)
-        quarantaine = schema.conform(quar_df, "quarantaine")
+        telling = _telling(files, pd.Series(kept_counts, dtype="int64"), quar_df, e_tel, ref.telling,
+                           extra_xml=len(msg_bad))
+        quarantaine = _masked(schema.conform(quar_df, "quarantaine"))
         small = {"quarantaine": quarantaine, "ingest_telling": telling, **ref.tables}
         for name in dataset.Dataset.table_names():
             if name not in STREAMED:
@@ -939,18 +1094,14 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
             for leftover in spill_dir.iterdir():
                 leftover.unlink()
             spill_dir.rmdir()
-    others = [c for c in chunks if c["pid"] != os.getpid()]
-    result = IngestResult(out, telling, quarantaine, time.perf_counter() - t0, workers, len(msg_rels),
-                          len(exp_rels), worker_cpu=sum(c["cpu"] for c in others),
-                          worker_rss_mb=max((c["maxrss_mb"] for c in others), default=0.0))
-    if not quiet:
-        lines = result.meldingen()
-        for line in lines[:20]:
-            print(line, file=sys.stderr)
-        if len(lines) > 20:
-            print(f"... en nog {len(lines) - 20} records in quarantaine (zie {out / 'quarantaine.parquet'})",
-                  file=sys.stderr)
-    return result
+    return telling, quarantaine, chunks
+
+
+def _masked(q: pd.DataFrame) -> pd.DataFrame:
+    """The quarantine with numbers of nine digits masked where a BSN could hide."""
+    for c in ("bestand", "melding", "waarde"):
+        q[c] = privacy.mask_bsn_series(q[c])
+    return q
 
 
 #: Rows per Parquet row group of the streamed tables. Row groups always hold exactly this
@@ -1071,12 +1222,16 @@ def _empty_with_helpers(table: str) -> pd.DataFrame:
 
 
 def _telling(files: pd.DataFrame, kept: pd.Series, quar: pd.DataFrame, e_tel: list[dict],
-             ref_tel: pd.DataFrame) -> pd.DataFrame:
+             ref_tel: pd.DataFrame, extra_xml: int = 0) -> pd.DataFrame:
     """Counts per input kind; asserts gelezen = behouden + quarantaine + overgeslagen.
 
-    ``kept``: records written per input kind (``_invoer``).
+    ``kept``: records written per input kind (``_invoer``). ``extra_xml``: message
+    files that could not be opened (one record each, kind ``xml``).
     """
     read = files.groupby("invoer")[["gelezen", "overgeslagen"]].sum() if len(files) else None
+    if extra_xml:
+        add = pd.DataFrame({"gelezen": [extra_xml], "overgeslagen": [0]}, index=pd.Index(["xml"], name="invoer"))
+        read = add if read is None else read.add(add, fill_value=0).astype("int64")
     nq = quar["invoer"].astype(object).value_counts()
     rows = []
     if read is not None:

@@ -112,17 +112,16 @@ def verwerkt_pad(path, *, quiet: bool = True) -> Path:
     from . import dataset
 
     path = Path(path)
-    if dataset.is_processed(path):
-        return path
-    ds = dataset.open_dataset(path, quiet=quiet)
-    return Path(ds.path)
+    if not dataset.is_processed(path):
+        path = Path(dataset.open_dataset(path, quiet=quiet).path)
+    return dataset.version_dir(path)  # one published version, resolved once
 
 
 def _quarantaine_rijen(bron: Path) -> int:
     from . import dataset
 
     try:
-        return len(dataset.read_table(Path(bron) / "quarantaine.parquet", "quarantaine", columns=["regel"]))
+        return len(dataset.read_table(dataset.table_path(bron, "quarantaine"), "quarantaine", columns=["regel"]))
     except Exception:  # noqa: BLE001 - a count for the summary only
         return 0
 
@@ -213,6 +212,10 @@ def write_kpis(df: pd.DataFrame, path, *, gemeenten: pd.DataFrame | None = None,
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise JeugdlibError("uitvoer moet eindigen op .csv of .xlsx", path=path)
+    from .veilig import neutraliseer_frame  # no text may start a formula (data-contract 2.2)
+
+    df = neutraliseer_frame(df)
+    gemeenten = neutraliseer_frame(gemeenten) if gemeenten is not None else None
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
     if suffix == ".csv" and nl:

@@ -510,7 +510,7 @@ def main(args) -> int:
     from .rapport.laden import regios_in
     from . import dataset
 
-    gem = dataset.read_table(data / "gemeenten.parquet", "gemeenten")
+    gem = dataset.read_table(dataset.table_path(data, "gemeenten"), "gemeenten")
     alle = regios_in(data, gem if len(gem) else config.demo_gemeenten())
     if not alle:
         raise JeugdlibError("geen regio's in de gegevens (gemeentecodes onbekend)", path=data)

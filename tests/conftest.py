@@ -47,6 +47,7 @@ def gemeenten_2026() -> Path:
 
 @pytest.fixture(autouse=True, scope="session")
 def _test_key(tmp_path_factory):
-    """A fixed pseudonymisation key for tests, never the user's key file."""
-    os.environ.setdefault("JEUGDLIB_KEY", "test-key-not-secret")
+    """A fixed pseudonymisation key for tests, never the user's key file (set in ../conftest.py
+    for notebooks too; at least 32 bytes, as privacy.load_key requires)."""
+    os.environ.setdefault("JEUGDLIB_KEY", "test-key-not-secret-0123456789abcdef")
     yield

@@ -143,12 +143,14 @@ def test_year_9999_means_no_end(tmp_path):
 
     from jeugdlib import dataset
 
-    dataset.save(make_ds([tw(toewijzing_nr="T1")]), tmp_path)
-    t = pq.read_table(tmp_path / "toewijzingen.parquet")
+    out = tmp_path / "ds"
+    dataset.save(make_ds([tw(toewijzing_nr="T1")]), out)
+    f = dataset.table_path(out, "toewijzingen")
+    t = pq.read_table(f)
     i = t.schema.get_field_index("einddatum")
     t = t.set_column(i, pa.field("einddatum", pa.date32()), pa.array([dt.date(9999, 12, 31)], pa.date32()))
-    pq.write_table(t, tmp_path / "toewijzingen.parquet")
-    c = clean(tmp_path, P)
+    pq.write_table(t, f)
+    c = clean(out, P)
     row = c.toewijzingen.iloc[0]
     assert pd.isna(row["einddatum"])
     assert row["einddatum_eff"] == pd.Timestamp("2024-07-31")

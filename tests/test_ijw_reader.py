@@ -96,7 +96,8 @@ def test_xsd_validation(ijw_berichten_dir, ijw_xsd_dir):
     for b in ("JW301", "JW305", "JW307", "JW323"):
         assert validate.validate_file(ijw_berichten_dir / f"{b}.xml", ijw_xsd_dir, b) is None
     err = validate.validate_file(ijw_berichten_dir / "JW315.xml", ijw_xsd_dir, "JW315")
-    assert "ToewijzingEinddatum" in err and "2027-06-31" in err
+    # rule and element only: the validator's own text quotes the value, which may be a BSN
+    assert "ToewijzingEinddatum" in err and "cvc-datatype-valid" in err and "2027-06-31" not in err
     assert validate.load_schema(str(ijw_xsd_dir.resolve()), "JW323") is \
         validate.load_schema(str(ijw_xsd_dir.resolve()), "JW323")  # compiled once
 

@@ -11,6 +11,7 @@ flat for large files.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -41,8 +42,17 @@ def check_xsd_dir(xsd_dir: str | Path, berichten: tuple[str, ...]) -> None:
         load_schema(str(folder.resolve()), b)
 
 
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([A-Za-z_][\w.\-]*)'")
+
+
 def validate_file(path: str | Path, xsd_dir: str | Path, bericht: str) -> str | None:
-    """Validate one message file; returns None when valid, else the first error as one line."""
+    """Validate one message file; returns None when valid, else the first error as one line.
+
+    The line names the rule and the element only (e.g. ``voldoet niet aan
+    JW301.xsd: cvc-pattern-valid bij element Bsn (regel 23)``), never the
+    validator's own text: that quotes the offending value, which may be a BSN
+    (data-contract 2.1). A file that cannot be read gives a line too.
+    """
     schema = load_schema(str(Path(xsd_dir).resolve()), bericht)
     try:
         for _event, el in etree.iterparse(str(path), events=("end",), schema=schema,
@@ -52,12 +62,14 @@ def validate_file(path: str | Path, xsd_dir: str | Path, bericht: str) -> str | 
             el.clear()
     except etree.XMLSyntaxError as exc:
         log = getattr(exc, "error_log", None)
+        e = log.last_error if log is not None and hasattr(log, "last_error") else None
         msg = getattr(exc, "msg", None) or str(exc)
-        line = getattr(exc, "lineno", None)
-        if log:
-            e = log.last_error if hasattr(log, "last_error") else None
-            if e is not None:
-                msg, line = e.message, e.line
-        return f"voldoet niet aan {bericht}.xsd: {msg} (regel {line})" if line else \
-            f"voldoet niet aan {bericht}.xsd: {msg}"
+        line = e.line if e is not None else getattr(exc, "lineno", None)
+        regel = (e.type_name if e is not None and e.type_name else "") or "xml-fout"
+        regel = regel.removeprefix("SCHEMAV_").removeprefix("ERR_").lower().replace("_", "-")
+        m = _ELEMENT.search((e.message if e is not None else None) or msg)
+        waar = f" bij element {m.group(1)}" if m else ""
+        return f"voldoet niet aan {bericht}.xsd: {regel}{waar}" + (f" (regel {line})" if line else "")
+    except OSError as exc:
+        return f"voldoet niet aan {bericht}.xsd: bestand onleesbaar ({exc.strerror or type(exc).__name__})"
     return None

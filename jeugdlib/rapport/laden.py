@@ -225,7 +225,7 @@ def open_rapport(naam: str, data: str | Path, regio: str, peildatum: str, *, sta
     params = config.Params(peildatum=dt.date.fromisoformat(str(peildatum)), start=start or None,
                            klein_aantal=int(klein_aantal), per=per,
                            exclude_agb=tuple(str(a) for a in (uitsluiten_agb or ())))
-    gem_all = dataset.read_table(verwerkt / "gemeenten.parquet", "gemeenten")
+    gem_all = dataset.read_table(dataset.table_path(verwerkt, "gemeenten"), "gemeenten")
     if not len(gem_all):
         gem_all = config.demo_gemeenten()
     regios = regios_in(verwerkt, gem_all)
