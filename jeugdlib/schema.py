@@ -37,7 +37,8 @@ TABLES: dict[str, dict[str, str]] = {
         "eenheid": S,  # WJ756
         "frequentie": S,  # WMO757
         "budget_cent": I,  # Budget, eurocent
-        "bron": S,  # "<file relative to dataset>#<position>"
+        "bron": S,  # "<file relative to dataset>#<position>"; "<archief.zip>!<member>#<position>"
+        "ijw_release": S,  # "3.0", "3.1" or "3.2" (namespace of the message); empty for exports
     },
     # JW323, one row per Prestatie.
     "declaraties": {
@@ -57,6 +58,22 @@ TABLES: dict[str, dict[str, str]] = {
         "tarief_cent": I,
         "bedrag_cent_signed": I,  # IngediendBedrag: debet positive, credit negative
         "bron": S,
+        "declaratiedatum": D,  # DeclaratieDagtekening (receipt); NaT for exports without it
+        "ijw_release": S,
+    },
+    # JW325 Declaratie-antwoord: one row per rejected Prestatie, or one row (empty
+    # referentie_nr) for a declaration rejected whole (TotaalToegekendBedrag 0).
+    "afwijzingen": {
+        "agb": S,  # header Ontvanger
+        "gemeentecode": S,  # header Afzender
+        "declaratie_nr": S,  # DeclaratieAntwoord/DeclaratieNummer
+        "referentie_nr": S,  # empty for a declaration rejected whole
+        "toewijzing_nr": S,
+        "retourcodes": S,  # RetourCodes of the Prestatie (or of the DeclaratieAntwoord), joined with ","
+        "bedrag_cent_signed": I,  # IngediendBedrag (whole: TotaalIngediendBedrag), debet +, credit -
+        "antwoorddatum": D,  # header Dagtekening
+        "bron": S,
+        "ijw_release": S,
     },
     # JW305 (start) and JW307 (stop).
     "start_stop": {
@@ -71,6 +88,8 @@ TABLES: dict[str, dict[str, str]] = {
         "einddatum": D,  # JW307 only
         "reden_beeindiging": S,  # JZ588, JW307 only
         "bron": S,
+        "status_aanlevering": S,  # "1" new, "2" changed, "3" delete (metrics.md 0.2b); empty when absent
+        "ijw_release": S,
     },
     # JW315, one row per requested product.
     "verzoeken": {
@@ -84,6 +103,7 @@ TABLES: dict[str, dict[str, str]] = {
         # ToewijzingIngangsdatum of the requested product: the period a verzoek
         # belongs to (metrics/verwijzer.py). Added after the others; may be empty.
         "ingangsdatum": D,
+        "ijw_release": S,
     },
     # Every input record that could not be used.
     "quarantaine": {
@@ -102,6 +122,10 @@ TABLES: dict[str, dict[str, str]] = {
         "behouden": I,
         "quarantaine": I,
         "overgeslagen": I,
+        # iJw release of the messages counted in this row ("3.0", "3.1", "3.2"; "2.4" for
+        # skipped older ones); empty for exports, reference tables, other standards and files
+        # that could not be read. One row per (invoer, ijw_release).
+        "ijw_release": S,
     },
     # Reference tables, normalised (amounts in eurocent, dates as dates).
     "producten": {
