@@ -1,30 +1,39 @@
 """Ingest: a dataset directory -> canonical tables, quarantine and counts (data-contract 1-2).
 
-``jeugdlib ingest DATASET`` reads every iJw 3.2 message under ``berichten/``
-(JW301, JW305, JW307, JW315, JW323; other types are skipped and counted), the
-flat exports under ``export/`` and the reference tables under ``referentie/``,
-and writes the canonical tables of :mod:`jeugdlib.schema` as Parquet to
-``data/processed/<name>`` (each table written aside, then renamed).
+``jeugdlib ingest DATASET`` reads every iJw message under ``berichten/`` (JW301,
+JW305, JW307, JW315, JW323, JW325 of releases 3.0, 3.1 and 3.2, read alike: the
+elements read sit at the same paths; the release is kept per record in
+``ijw_release``), loose or as members of ``*.zip`` archives (``bron`` =
+``archief.zip!pad/bericht.xml#positie``), the flat exports under ``export/`` and
+the reference tables under ``referentie/``, and writes the canonical tables of
+:mod:`jeugdlib.schema` as Parquet to ``data/processed/<name>`` (each table
+written aside, then renamed). Other message types, iJw 2.x and other
+iStandaarden (iWmo) are skipped and counted per kind (``iWmo:WMO301``, or the
+type with its release), not quarantined.
 
 Records and rules
 -----------------
 A record is one ToegewezenProduct (JW301), StartProduct/StopProduct
-(JW305/307), AangevraagdProduct (JW315), Prestatie (JW323) or one row of an
-export or reference file. A record that breaks a rule goes to ``quarantaine``
+(JW305/307), AangevraagdProduct (JW315), Prestatie (JW323), rejected Prestatie
+or DeclaratieAntwoord granted nothing (JW325) or one row of an export or
+reference file. A record that breaks a rule goes to ``quarantaine``
 with the first rule it breaks; the rest of its file is kept. Rules:
 
 =====================  ================================================================
 ``bestand_leeg``       empty file (the file is one record)
 ``codering_ongeldig``  not UTF-8 (the file is one record)
 ``xml_onleesbaar``     malformed or truncated XML (the file is one record)
-``namespace_onbekend`` not an iJw 3.2 message, e.g. iJw 3.0 (the file is one record)
+``namespace_onbekend`` not an iStandaarden message at all (the file is one record)
+``zip_onleesbaar``     a ``.zip`` that is no readable archive, or a member that cannot be
+                       unpacked (CRC error, ...): the archive or member is one record
 ``csv_onleesbaar``,    a flat file that cannot be parsed at all (the file is one record)
 ``xlsx_onleesbaar``
 ``kolom_ontbreekt``    export without a required column (every row)
 ``kolommen_ongeldig``  CSV line with the wrong number of fields
 ``element_ontbreekt``  required XML element missing (``waarde_ontbreekt`` for flat files)
 ``bsn_elfproef``       BSN fails the elfproef (value stored as ``<ongeldig>``)
-``datum_ongeldig``     a date (or time) that does not exist, e.g. 2027-06-31
+``datum_ongeldig``     a date (or time) that does not exist, e.g. 2027-06-31 (an end date in
+                       year 9999 is not: it means "no end" and is kept empty)
 ``getal_ongeldig``     not a whole number / amount
 ``code_onbekend``      value not in its iJw code list (:mod:`jeugdlib.ijw.codes`)
 ``formaat_ongeldig``   gemeentecode not 4 digits, AGB not 8 digits, client_id not a pseudonym
@@ -34,9 +43,9 @@ with the first rule it breaks; the rest of its file is kept. Rules:
                        as an earlier file (in path order): all its records
 =====================  ================================================================
 
-Messages of an unknown type (e.g. JW325) are counted as ``overgeslagen``.
-``ingest_telling`` holds per input kind ``gelezen = behouden + quarantaine +
-overgeslagen``, checked in code. Quarantined declarations keep their signed
+Skipped messages count as ``overgeslagen``. ``ingest_telling`` holds per input
+kind and iJw release ``gelezen = behouden + quarantaine + overgeslagen``, checked
+in code. Quarantined declarations keep their signed
 amount in ``bedrag_cent``.
 
 Privacy (data-contract 2.1): the BSN is checked (elfproef) and hashed with the

@@ -1,4 +1,9 @@
-"""Streaming reader for iJw 3.2 messages (JW301, JW305, JW307, JW315, JW323).
+"""Streaming reader for iJw messages (JW301, JW305, JW307, JW315, JW323, JW325).
+
+iJw releases 3.0, 3.1 and 3.2 are read alike: the elements read sit at the same
+paths, under the namespaces of their release (``.../ijw/3_0/...``); the release is
+in :attr:`MessageInfo.release`. JW325 (Declaratie-antwoord) is read by lxml only
+(its RetourCodes repeat within a record).
 
 Two readers that give the same records:
 
@@ -28,11 +33,14 @@ Header fields (Afzender, Ontvanger, BerichtIdentificatie, DeclaratieNummer) are
 per message, in :class:`MessageInfo`. Names, addresses, contact details and
 ``Commentaar`` are never read.
 
-A file that is not a readable iJw 3.2 message raises :class:`MessageError` with
-a short rule id (``bestand_leeg``, ``codering_ongeldig``, ``xml_onleesbaar``,
-``namespace_onbekend``); a 3.2 message of a type not in
-:data:`jeugdlib.config.BERICHTEN` (e.g. JW325) is returned with
-``status == "overgeslagen"`` and no records.
+A file that is not a readable iStandaarden message raises :class:`MessageError`
+with a short rule id (``bestand_leeg``, ``codering_ongeldig``, ``xml_onleesbaar``,
+``namespace_onbekend``); a message of a type not in
+:data:`jeugdlib.config.BERICHTEN`, of another iJw release (2.x) or of another
+iStandaard (iWmo) is returned with ``status == "overgeslagen"`` and no records.
+
+``read_message`` takes a path, the bytes of a message (e.g. a zip member) or an
+open binary file with its ``size``.
 """
 
 from __future__ import annotations
