@@ -1798,6 +1798,7 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         from tqdm import tqdm
         bar = tqdm(total=len(regs), desc="demo", unit="regio")
     compact = national and len(regs) > 4
+    lag_max = 0
     zip_code = next((r.code for r in regs if r.code == ZIP_REGIO), regs[0].code if len(regs) > 1 else None)
     for reg in regs:
         g = _gen_region(reg, seed)
@@ -1844,14 +1845,14 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         # receipt: days from the end of the declared period to DeclaratieDagtekening
         # (lines of clients with a valid BSN, each once: what ingest keeps)
         lag_d = (lines["dag"].to_numpy() - lines["pe"].to_numpy())[l_ok]
+        lag_max = max(lag_max, int(lag_d.max()) if len(lag_d) else 0)
         rv = {
             "toewijzingnummers_per_gemeente": {
                 "nummers_in_meer_gemeenten": int(len(shared_nr)),
                 "toewijzingen_met_gedeeld_nummer": int(nr_gem["nr"].isin(shared_nr.index).sum())},
             "declaratiedatum": {"regels": int(len(lag_d)), "binnen_31_dagen": int((lag_d <= 31).sum()),
                                 "binnen_92_dagen": int((lag_d <= 92).sum()),
-                                "meer_dan_183_dagen": int((lag_d > 183).sum()),
-                                "max_dagen": int(lag_d.max()) if len(lag_d) else 0},
+                                "meer_dan_183_dagen": int((lag_d > 183).sum())},
             "correcties_start_stop": wm["correcties_start_stop"],
             "jw325_berichten": wm["jw325_berichten"],
             "jw325_alle_regels_afgewezen": wm["jw325_alle_regels_afgewezen"],
@@ -1934,6 +1935,7 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
          ref / "budgetplafonds.csv")
     _csv(pd.DataFrame(bev_rows), ref / "bevolking.csv")
     vuil.pop("regios", None)
+    vuil.setdefault("declaratiedatum", {})["max_dagen"] = lag_max
     manifest = {
         "generator": "jeugdlib demo", "seed": seed, "scale": scale,
         "gemeenten": ("vier demoregio's (calibration.md)" if not national else
