@@ -58,19 +58,18 @@ TABLES: dict[str, dict[str, str]] = {
         "tarief_cent": I,
         "bedrag_cent_signed": I,  # IngediendBedrag: debet positive, credit negative
         "bron": S,
-        "declaratiedatum": D,  # DeclaratieDagtekening (receipt); NaT for exports without it
-        "ijw_release": S,
+        "declaratiedatum": D,  # DeclaratieDagtekening (metrics.md 0.2, receipt)
+        "ijw_release": S,  # "3.0", "3.1", "3.2"; empty for exports
     },
-    # JW325 Declaratie-antwoord: one row per rejected Prestatie, or one row (empty
-    # referentie_nr) for a declaration rejected whole (TotaalToegekendBedrag 0).
+    # JW325, one row per rejected prestatie (referentie_nr empty: the whole declaration).
     "afwijzingen": {
-        "agb": S,  # header Ontvanger
-        "gemeentecode": S,  # header Afzender
-        "declaratie_nr": S,  # DeclaratieAntwoord/DeclaratieNummer
-        "referentie_nr": S,  # empty for a declaration rejected whole
+        "agb": S,
+        "gemeentecode": S,
+        "declaratie_nr": S,
+        "referentie_nr": S,
         "toewijzing_nr": S,
-        "retourcodes": S,  # RetourCodes of the Prestatie (or of the DeclaratieAntwoord), joined with ","
-        "bedrag_cent_signed": I,  # IngediendBedrag (whole: TotaalIngediendBedrag), debet +, credit -
+        "retourcodes": S,  # RetourCode values joined with ","
+        "bedrag_cent_signed": I,
         "antwoorddatum": D,  # header Dagtekening
         "bron": S,
         "ijw_release": S,
@@ -88,7 +87,7 @@ TABLES: dict[str, dict[str, str]] = {
         "einddatum": D,  # JW307 only
         "reden_beeindiging": S,  # JZ588, JW307 only
         "bron": S,
-        "status_aanlevering": S,  # "1" new, "2" changed, "3" delete (metrics.md 0.2b); empty when absent
+        "status_aanlevering": S,  # 1 new, 3 delete (metrics.md 0.2b)
         "ijw_release": S,
     },
     # JW315, one row per requested product.
