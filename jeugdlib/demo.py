@@ -1828,7 +1828,10 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         l_ok = l_role != 2
         key = (lines["gem"].astype(str) + "|" + lines["nr"].astype(str) + "|" + lines["prod"].astype(str) + "|"
                + lines["pb"].astype(str) + "|" + lines["pe"].astype(str)).to_numpy()
-        n_items = len(np.unique(key[l_ok]))
+        # lines rejected in a JW325 are left out before netting (metrics.md 0.2)
+        rej = lines["afw"].to_numpy() > 0
+        l_keep = l_ok & ~rej
+        n_items = len(np.unique(key[l_keep]))
         old_items = len(np.unique(key[l_role == 1]))
         signed = np.where(lines["dc"].to_numpy() == "C", -1, 1) * lines["bedrag"].to_numpy()
         tw_roles = role[tw["client"].to_numpy()]
@@ -1877,12 +1880,15 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
                              "oudere_versie": n_versies - n_tw,
                              "reden_wijziging_13": f["man"]["ingetrokken_rw13"],
                              "einde_voor_ingang": f["man"]["einde_voor_ingang"], "leeftijd": int(len(old_t))},
-            "declaraties": {"regels": int(l_ok.sum()), "posten": int(n_items),
-                            "saldering": int(l_ok.sum()) - int(n_items),
+            "declaraties": {"regels": int(l_ok.sum()), "afgewezen": int((l_ok & rej).sum()),
+                            "posten": int(n_items),
+                            "saldering": int(l_keep.sum()) - int(n_items),
                             "netto_nul_creditering": man_d["creditering_opheffend"],
                             "netto_nul_bedrag": man_d["nul_bedrag"], "leeftijd": int(old_items),
                             "bedrag_cent": int(signed[l_ok].sum()),
-                            "bedrag_cent_na_opschonen": int(signed[l_ok & (l_role != 1)].sum())},
+                            "bedrag_cent_na_opschonen": int(signed[l_keep & (l_role != 1)].sum())},
+            # a correction: the deleted record and the deletion (StatusAanlevering 3) go (0.2b)
+            "start_stop": {"start_stop_verwijderd": 2 * sum(wm["correcties_start_stop"].values())},
         }
         for k, v in ev.items():
             acc(verwacht, k, v)

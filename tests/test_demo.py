@@ -167,8 +167,9 @@ def test_clean_removes_exactly_the_manifest(manifest, mini_processed):
     exp = manifest["verwacht_na_opschonen"]
     for regel in ("oudere_versie", "reden_wijziging_13", "einde_voor_ingang", "leeftijd"):
         assert tel[("toewijzingen", regel)] == exp["toewijzingen"][regel], regel
-    for regel in ("saldering", "netto_nul_creditering", "netto_nul_bedrag", "leeftijd"):
+    for regel in ("afgewezen", "saldering", "netto_nul_creditering", "netto_nul_bedrag", "leeftijd"):
         assert tel[("declaraties", regel)] == exp["declaraties"][regel], regel
+    assert tel[("start_stop", "start_stop_verwijderd")] == exp["start_stop"]["start_stop_verwijderd"]
     assert tel[("toewijzingen", "ingang_na_peildatum")] == 0
     assert len(c.toewijzingen) == exp["toewijzingen"]["toewijzingen"] - sum(
         exp["toewijzingen"][r] for r in ("reden_wijziging_13", "einde_voor_ingang", "leeftijd"))

@@ -506,22 +506,27 @@ def _classify_namespace(namespace: str | None, localname: str, info: MessageInfo
     an iJw message of another release (2.x) or a message of another iStandaard
     (iWmo, ...) is skipped (``status == "overgeslagen"``), not quarantined.
     """
-    m = _NS_RE.match(namespace or "")
-    if localname != "Bericht" or m is None:
+    got = _namespace_kind(namespace or "", localname)
+    if got is None:
         raise MessageError("namespace_onbekend",
                            f"geen iJw-bericht (hoofdelement {{{namespace or ''}}}{localname})")
-    standaard, version, kind = m.group(1).lower(), m.group(2), m.group(3).upper()
     info.namespace = namespace
-    info.standaard = standaard
-    info.bericht = kind
-    release = version.replace("_", ".")
+    info.standaard, info.bericht, info.release, info.basis, info.status = got
+
+
+@functools.lru_cache(maxsize=256)
+def _namespace_kind(namespace: str, localname: str) -> tuple | None:
+    """(standaard, bericht, release, basis namespace, status) of a root, or None when it is
+    no iStandaarden message (cached: a dataset holds a handful of namespaces)."""
+    m = _NS_RE.match(namespace)
+    if localname != "Bericht" or m is None:
+        return None
+    standaard, version, kind = m.group(1).lower(), m.group(2), m.group(3).upper()
     if standaard != "ijw":
-        info.status = "overgeslagen"
-        return
-    info.release = release
-    info.basis = config.ns_basis(release)
-    if release not in config.RELEASES or kind not in SPECS or kind not in config.BERICHTEN:
-        info.status = "overgeslagen"
+        return standaard, kind, None, None, "overgeslagen"
+    release = version.replace("_", ".")
+    ok = release in config.RELEASES and kind in SPECS and kind in config.BERICHTEN
+    return standaard, kind, release, config.ns_basis(release), "ok" if ok else "overgeslagen"
 
 
 def _sniff(fh, info: MessageInfo) -> bytes | None:
