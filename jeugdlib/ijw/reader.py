@@ -477,7 +477,20 @@ _PROLOG_RE = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s|<\?[^<>]*\?>)*")
 
 
 def _sniff_fast(head: bytes) -> str | None:
-    """The root namespace from the first bytes (regex), or None when unsure."""
+    """The root namespace from the first bytes (regex), or None when unsure.
+
+    Cached on the bytes up to the first ``>`` after ``Bericht`` (the prolog and root start
+    tag, the same in every message of a kind): the regexes run once per distinct prolog.
+    """
+    k = head.find(b"Bericht")
+    e = head.find(b">", k) if k >= 0 else -1
+    if 0 <= e < 2048:
+        return _sniff_prolog(head[: e + 1])
+    return _sniff_prolog.__wrapped__(head)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sniff_prolog(head: bytes) -> str | None:
     m = _ROOT_RE.search(head)
     # only a BOM, whitespace and <?xml ...?> may come before the root: else look properly
     if m is None or not _PROLOG_RE.fullmatch(head[: m.start()]):
