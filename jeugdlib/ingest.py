@@ -551,7 +551,7 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
         return on_batch
 
     sinks = {b: reader.Sink(spec, batch_size, make_on_batch(b)) for b, spec in SPECS.items()}
-    archives = _Archives(root)
+    archives = _Archives(root, rels)
     try:
         for i, rel in enumerate(rels):
             info = reader.MessageInfo()
@@ -561,7 +561,7 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
                        afzender=None, identificatie=None, sha256=None, gelezen=0, overgeslagen=0, xsd=None,
                        ijw_release=None)
             try:
-                source = archives.source(rel)
+                source = archives.source(rel, i)
                 got, _ = reader.read_message(source, file_idx=i, sinks=sinks, batch_size=batch_size,
                                              info=info, fast=False if i in slow else None)
                 row.update(invoer=_invoer_of(got), afzender=got.afzender, identificatie=got.identificatie,
@@ -613,18 +613,68 @@ def _invoer_of(info: reader.MessageInfo) -> str:
 ZIP_SEP = "!"
 
 
-class _Archives:
-    """Sources of message files for one chunk: a path, or the bytes of a zip member
-    (each archive opened once per chunk). An unreadable archive or member raises
-    :class:`reader.MessageError` with rule ``zip_onleesbaar``."""
+#: Small message files are read ahead by this many threads, up to this many files ahead of
+#: the parser: a dataset of millions of small files waits on the disk one file at a time
+#: otherwise (the threads keep several reads outstanding while this one parses).
+PREFETCH_THREADS = 4
+PREFETCH_FILES = 64
+#: Files per read-ahead task (one hand-over between threads per block, not per file).
+PREFETCH_BLOCK = 16
 
-    def __init__(self, root: str):
+
+def _load(path: str):
+    """The bytes of a small file, or its path (large file, or an error the parser meets again)."""
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size > reader.WHOLE_MAX_BYTES:
+                return path
+            return fh.read()
+    except OSError:
+        return path
+
+
+def _load_block(paths: list[str | None]) -> list:
+    return [_load(p) if p is not None else None for p in paths]
+
+
+class _Archives:
+    """Sources of message files for one chunk: a path or the bytes of a small file (read
+    ahead in threads), or the bytes of a zip member (each archive opened once per chunk).
+    An unreadable archive or member raises :class:`reader.MessageError` with rule
+    ``zip_onleesbaar``."""
+
+    def __init__(self, root: str, rels: list[str] | None = None):
         self.root = root
         self.open: dict[str, zipfile.ZipFile | None] = {}
+        self.rels = rels or []
+        self.ahead: dict[int, cf.Future] = {}
+        self.next = 0
+        self.pool = (cf.ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="jeugdlib-lees")
+                     if PREFETCH_THREADS > 0 and len(self.rels) > 1 else None)
 
-    def source(self, rel: str):
+    def _prefetch(self, upto: int) -> None:
+        """Submit read-ahead blocks (of loose files; zip members are read here) up to ``upto``."""
+        while self.next < min(upto, len(self.rels)):
+            k = self.next
+            block = self.rels[k: k + PREFETCH_BLOCK]
+            self.next += len(block)
+            paths = [os.path.join(self.root, r) if _split_zip(r)[0] is None else None for r in block]
+            if any(p is not None for p in paths):
+                self.ahead[k] = self.pool.submit(_load_block, paths)
+
+    def source(self, rel: str, i: int | None = None):
         zrel, member = _split_zip(rel)
         if zrel is None:
+            if self.pool is not None and i is not None:
+                self._prefetch(i + PREFETCH_FILES)
+                k = i - i % PREFETCH_BLOCK
+                fut = self.ahead.get(k)
+                for old in [b for b in self.ahead if b < k]:  # blocks left behind (zip members)
+                    del self.ahead[old]
+                if fut is not None:
+                    got = fut.result()[i - k]
+                    if got is not None:
+                        return got
             return os.path.join(self.root, rel)
         zf = self.open.get(zrel)
         if zf is None:
@@ -642,6 +692,12 @@ class _Archives:
                                       f"bericht in zip-archief onleesbaar ({_zip_reason(exc)})") from None
 
     def close(self) -> None:
+        if self.pool is not None:
+            for fut in self.ahead.values():
+                fut.cancel()
+            self.pool.shutdown(wait=True)
+            self.pool = None
+            self.ahead = {}
         for zf in self.open.values():
             if zf is not None:
                 zf.close()
