@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,12 +49,29 @@ def validate(out: Path) -> dict:
     parser = etree.XMLParser(resolve_entities=False, huge_tree=True)
     counts, bad = {}, []
     t0 = time.perf_counter()
-    for p in sorted((out / "berichten").rglob("*.xml")):
-        kind = p.name[:5]
-        doc = etree.parse(str(p), parser)
+
+    def messages():
+        # loose files and the members of the zipped region's monthly archives
+        for p in sorted((out / "berichten").rglob("*")):
+            if p.suffix == ".xml":
+                yield str(p.relative_to(out)), p.name, p.read_bytes()
+            elif p.suffix == ".zip":
+                with zipfile.ZipFile(p) as zf:
+                    for name in sorted(zf.namelist()):
+                        yield f"{p.relative_to(out)}!{name}", Path(name).name, zf.read(name)
+
+    for rel, name, data in messages():
+        kind = name[:5]
+        # iJw 3.0/3.1 messages: the same elements at the same paths; validated against the
+        # official 3.2 XSDs after rewriting namespace and BerichtSubversie to 3.2
+        for ns in (b"3_0", b"3_1"):
+            if b"/ijw/" + ns + b"/" in data[:400]:
+                data = data.replace(b"/ijw/" + ns + b"/", b"/ijw/3_2/").replace(
+                    b"BerichtSubversie>" + ns[-1:] + b"<", b"BerichtSubversie>2<", 1)
+        doc = etree.fromstring(data, parser)
         counts[kind] = counts.get(kind, 0) + 1
         if not schemas[kind].validate(doc):
-            bad.append(f"{p.relative_to(out)}: {schemas[kind].error_log.last_error}")
+            bad.append(f"{rel}: {schemas[kind].error_log.last_error}")
     return {"files": counts, "invalid": bad, "seconds": time.perf_counter() - t0}
 
 

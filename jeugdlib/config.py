@@ -51,14 +51,23 @@ KEY_FILE = DATA_DIR / ".jeugdlib_key"  # see privacy.key_path()
 #: iJw 3.2 namespaces.
 NS_BASIS = "http://www.istandaarden.nl/ijw/3_2/basisschema/schema"
 
+#: iJw releases ingest reads (the elements it reads sit at the same paths in each);
+#: messages of other releases (2.x) and other standards (iWmo) are skipped and counted.
+RELEASES = ("3.0", "3.1", "3.2")
 
-def ns_bericht(bericht: str) -> str:
-    """Namespace of an iJw 3.2 message, e.g. ``ns_bericht('JW323')``."""
-    return f"http://www.istandaarden.nl/ijw/3_2/{bericht.lower()}/schema"
+
+def ns_bericht(bericht: str, release: str = "3.2") -> str:
+    """Namespace of an iJw message, e.g. ``ns_bericht('JW323')`` or ``ns_bericht('JW301', '3.0')``."""
+    return f"http://www.istandaarden.nl/ijw/{release.replace('.', '_')}/{bericht.lower()}/schema"
+
+
+def ns_basis(release: str = "3.2") -> str:
+    """Namespace of the basisschema of an iJw release."""
+    return f"http://www.istandaarden.nl/ijw/{release.replace('.', '_')}/basisschema/schema"
 
 
 #: Message types ingest reads; others are skipped and counted.
-BERICHTEN = ("JW301", "JW305", "JW307", "JW315", "JW323")
+BERICHTEN = ("JW301", "JW305", "JW307", "JW315", "JW323", "JW325")
 
 #: Eenheid (WJ756) -> hours. Units not here have no hour value.
 EENHEID_UREN = {"01": 1 / 60, "04": 1.0, "16": 4.0}

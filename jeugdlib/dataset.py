@@ -72,6 +72,8 @@ class Dataset:
     plekken: pd.DataFrame
     budgetplafonds: pd.DataFrame
     bevolking: pd.DataFrame
+    #: JW325 rejections (optional: absent in datasets processed before it existed)
+    afwijzingen: pd.DataFrame = dataclasses.field(default_factory=lambda: schema.empty("afwijzingen"))
     path: Path | None = None
     #: manifest.json of the version read (source, time, version, key fingerprint); None if absent
     manifest: dict | None = None

@@ -41,6 +41,7 @@ import dataclasses
 import hashlib
 import json
 import time
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -829,8 +830,10 @@ def _finish_region(reg: Region, g: dict) -> dict:
     # deterministic order and numbers
     tw = tw.sort_values(["client", "start", "prod", "seq", "agb"], kind="mergesort").reset_index(drop=True)
     n_t = len(tw)
-    base = reg.index * 10_000_000
-    tw["nr"] = base + 1 + np.arange(n_t)
+    # every gemeente numbers its toewijzingen in its own sequence (iJw OP275): the same
+    # number occurs in several gemeenten of a region for different clients
+    n_g = len(reg.gemeenten)
+    tw["nr"] = _per_gemeente_numbers(tw["gem"].to_numpy(), np.zeros(n_g, dtype=np.int64))
     cl = tw["client"].to_numpy()
     # --- client roles: normal, older than 21, invalid BSN
     has_tw = np.zeros(n_c, bool)
@@ -957,7 +960,8 @@ def _finish_region(reg: Region, g: dict) -> dict:
     src = np.sort(rng.choice(base_idx, n_w + n_n, replace=False))
     w_src, n_src = src[:n_w], src[n_w:]
     extra = tw.iloc[np.concatenate([w_src, n_src])].copy()
-    extra["nr"] = base + 8_000_000 + np.arange(len(extra))
+    used = np.bincount(tw["gem"].to_numpy(), minlength=n_g).astype(np.int64)
+    extra["nr"] = _per_gemeente_numbers(extra["gem"].to_numpy(), used)
     extra["kind"] = np.r_[np.full(n_w, "ingetrokken"), np.full(n_n, "einde_voor_ingang")]
     tw["kind"] = "normaal"
     ex_t = n_t + np.arange(len(extra))
@@ -982,6 +986,31 @@ def _finish_region(reg: Region, g: dict) -> dict:
     normal_kind = tw_all["kind"].to_numpy() == "normaal"
     return dict(tw=tw_all, ver=ver, clients=clients, agb_codes=agb_codes, man=man, rng=rng,
                 normal_kind=normal_kind, aanbieders=aanb)
+
+
+#: First ToewijzingNummer of every gemeente's own sequence (all start alike, so numbers collide
+#: across gemeenten, as they do in real archives).
+NR_START = 100_000
+#: ToewijzingNummers of declaration lines on unknown toewijzingen (above every sequence).
+NR_ONBEKEND = 9_000_000
+
+
+def _per_gemeente_numbers(gem: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """ToewijzingNummers in row order, a sequence per gemeente continuing after ``used[gem]``."""
+    gem = np.asarray(gem, dtype=np.int64)
+    order = np.argsort(gem, kind="stable")
+    counts = np.bincount(gem, minlength=len(used))
+    starts = np.cumsum(counts) - counts
+    rank = np.empty(len(gem), dtype=np.int64)
+    rank[order] = np.arange(len(gem)) - np.repeat(starts, counts)
+    return NR_START + used[gem] + 1 + rank
+
+
+def _ref(gem: np.ndarray, nr: np.ndarray, month: np.ndarray, suffix: str) -> np.ndarray:
+    """ReferentieNummer of a declaration line: gemeente, toewijzing, month, kind of line."""
+    g = np.char.zfill(np.asarray(gem).astype(np.int64).astype("U3"), 3)
+    return np.char.add(np.char.add(np.char.add("R", g), np.char.add(np.asarray(nr).astype("U9"), "-")),
+                       np.char.add(np.asarray(month).astype("U4"), suffix)).astype(object)
 
 
 def _declaraties(reg: Region, f: dict) -> pd.DataFrame:
@@ -1066,11 +1095,26 @@ def _declaraties(reg: Region, f: dict) -> pd.DataFrame:
 #: and +14,1% in 2024 with stable clients and toewijzingen; the rest is tariff index and mix).
 _VOLUME_JAAR = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.04, 1.08])  # 2017..2024
 _LAGS = (np.array([1, 2, 3, 4, 6]), np.array([0.88, 0.07, 0.03, 0.015, 0.005]))
+#: Share of JW305/JW307 records corrected: deleted (StatusAanlevering 3) and sent again.
+_CORRECTIE_START_STOP = 0.005
+#: Micro aanbieders declare later: this share of their declarations one month later still.
+_MICRO_LATER = 0.3
+#: A thin tail of declarations sent 7 to 12 months after the month (late aanbieders).
+_LAG_TAIL = 0.004
+#: JW325: share of the declaration lines rejected one by one, share of those declared again
+#: (a month or two later, new ReferentieNummer), share of declarations rejected whole.
+_AFGEWEZEN = 0.03
+_OPNIEUW = 0.8
+_HEEL_AFGEWEZEN = 0.003
+#: RetourCodes of rejected Prestaties (basisschema LDT_RetourCode) and their frequencies.
+_RETOUR = (np.array(["9307", "9308", "0611", "9321", "9341", "9307,9308"], dtype=object),
+           np.array([0.30, 0.15, 0.20, 0.20, 0.05, 0.10]))
 
 
-def _lag_and_dirt(reg: Region, f: dict, dec: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """Submission dates (lag), corrections, zero lines, credits without debet and lines on
-    unknown toewijzingen. Returns the lines as written (debet/credit) and the counts."""
+def _lag_and_dirt(reg: Region, f: dict, dec: pd.DataFrame, compact: bool = False) -> tuple[pd.DataFrame, dict]:
+    """Submission dates (lag), corrections, zero lines, credits without debet, lines on
+    unknown toewijzingen and JW325 rejections (with the lines declared again). Returns the
+    lines as written (debet/credit) and the counts."""
     rng = f["rng"]
     tw = f["tw"]
     clients = f["clients"]
@@ -1084,12 +1128,16 @@ def _lag_and_dirt(reg: Region, f: dict, dec: pd.DataFrame) -> tuple[pd.DataFrame
     gkey = (agb.astype(np.int64) * 1000 + gem) * 2000 + (month - SPAN_START_M + 100)
     ukey, inv = np.unique(gkey, return_inverse=True)
     lag_g = rng.choice(_LAGS[0], len(ukey), p=_LAGS[1])
+    micro_a = np.concatenate([f["aanbieders"]["_micro"].to_numpy(dtype=bool),
+                              np.zeros(max(n_a - len(f["aanbieders"]), 0), dtype=bool)])
+    g_micro = micro_a[(ukey // 2000) // 1000]
+    lag_g = lag_g + (g_micro & (rng.random(len(ukey)) < _MICRO_LATER)).astype(np.int64)
+    lag_g = np.where(rng.random(len(ukey)) < _LAG_TAIL, rng.integers(7, 13, len(ukey)), lag_g)
     lag = lag_g[inv] + np.where(rng.random(len(t)) < 0.03, rng.integers(1, 4, len(t)), 0)
     sub_day = 2 + (np.arange(n_a) * 7) % 20
     dag = _month_start(month + lag) + sub_day[agb]
     dec = dec.assign(agb=agb, client=cl, gem=gem, dag=dag, dc="D", vorig="", nr=tw["nr"].to_numpy()[t])
-    dec["ref"] = np.char.add(np.char.add("R", dec["nr"].to_numpy().astype("U9")),
-                             np.char.add(dec["month"].to_numpy().astype("U4"), "1")).astype(object)
+    dec["ref"] = _ref(dec["gem"].to_numpy(), dec["nr"].to_numpy(), dec["month"].to_numpy(), "1")
     # production per aanbieder and year before the lag (for budgetplafonds)
     prod_year = dec.assign(year=_year_of(_month_start(month))).groupby(["agb", "year"])["bedrag"].sum()
     dec = dec[(dec["dag"].to_numpy() <= EXTRACT_D) & (dec["month"].to_numpy() >= SPAN_START_M)].reset_index(
@@ -1133,8 +1181,7 @@ def _lag_and_dirt(reg: Region, f: dict, dec: pd.DataFrame) -> tuple[pd.DataFrame
     zl["dag"] = zl["pe"].to_numpy() + 1 + sub_day[zl["agb"].to_numpy()]
     zl["ref"] = zl["ref"].str.slice(0, -1) + "0"
     zl = zl[zl["dag"].to_numpy() <= EXTRACT_D]
-    zl["ref"] = np.char.add(np.char.add("R", zl["nr"].to_numpy().astype("U9")),
-                            np.char.add(zl["month"].to_numpy().astype("U4"), "0")).astype(object)
+    zl["ref"] = _ref(zl["gem"].to_numpy(), zl["nr"].to_numpy(), zl["month"].to_numpy(), "0")
     man["nul_bedrag"] = int(len(zl))
     # -- credits without any debet: a month before the toewijzing started
     first_m = dec.groupby("t")["month"].transform("min").to_numpy()
@@ -1151,22 +1198,80 @@ def _lag_and_dirt(reg: Region, f: dict, dec: pd.DataFrame) -> tuple[pd.DataFrame
     cz["bedrag"] = cz["volume"].to_numpy() * cz["tarief"].to_numpy()
     cz["dc"] = "C"
     cz["vorig"] = np.char.add("X", cz["nr"].to_numpy().astype("U9")).astype(object)
-    cz["ref"] = np.char.add(np.char.add("R", cz["nr"].to_numpy().astype("U9")),
-                            np.char.add(cz["month"].to_numpy().astype("U4"), "9")).astype(object)
+    cz["ref"] = _ref(cz["gem"].to_numpy(), cz["nr"].to_numpy(), cz["month"].to_numpy(), "9")
     man["credit_zonder_debet"] = int(len(cz))
     # -- lines on unknown toewijzingen (copies of normal P*Q lines with another number)
     uc = np.flatnonzero(normal & (fin == "inspanning"))
     n_ut = max(2, int(round(len(dec) * 0.001)))
     ui = np.sort(rng.choice(uc, min(n_ut, len(uc)), replace=False))
     ut = dec.iloc[ui].copy()
-    ut["nr"] = reg.index * 10_000_000 + 9_000_000 + np.arange(len(ut))
+    ut["nr"] = NR_ONBEKEND + np.arange(len(ut))
     ut["t"] = -1
-    ut["ref"] = np.char.add(np.char.add("R", ut["nr"].to_numpy().astype("U9")),
-                            np.char.add(ut["month"].to_numpy().astype("U4"), "1")).astype(object)
+    ut["ref"] = _ref(ut["gem"].to_numpy(), ut["nr"].to_numpy(), ut["month"].to_numpy(), "1")
     man["onbekende_toewijzing"] = {"regels": int(len(ut)), "bedrag_cent": int(ut["bedrag"].sum())}
     lines = pd.concat([dec, cr, rd, zl, cz, ut], ignore_index=True)
     lines["src"] = np.repeat(np.arange(6), [len(dec), len(cr), len(rd), len(zl), len(cz), len(ut)])
+    lines, man["afwijzingen"] = _afwijzingen(rng, lines, clients["role"].to_numpy(), compact)
     return lines, man, prod_year
+
+
+def _jw323_keys(lines: pd.DataFrame, compact: bool) -> list[np.ndarray]:
+    """The columns whose values make one JW323 message (as :func:`_write_region` writes them)."""
+    gm, a = lines["gem"].to_numpy(), lines["agb"].to_numpy()
+    her = lines["her"].to_numpy()
+    if compact:
+        return [gm, a, _year_of(_month_start(lines["month"].to_numpy())), her]
+    return [gm, a, lines["month"].to_numpy(), lines["dag"].to_numpy(), her]
+
+
+def _afwijzingen(rng, lines: pd.DataFrame, role: np.ndarray, compact: bool) -> tuple[pd.DataFrame, dict]:
+    """JW325 rejections: whole declarations (every line) and single lines, most declared again.
+
+    Marks ``afw`` (0 no, 1 line rejected, 2 in a declaration rejected whole) and ``retour``
+    (RetourCodes) and adds the lines declared again (``her`` = 1: a later JW323, new
+    ReferentieNummer, ``src`` 6). Only debet lines of clients with a valid BSN whose answer and
+    resubmission fall before the extract date, and no line that is credited later.
+    """
+    n = len(lines)
+    lines = lines.assign(her=np.zeros(n, dtype=np.int64), afw=np.zeros(n, dtype=np.int64), retour="")
+    dag = lines["dag"].to_numpy()
+    src = lines["src"].to_numpy()
+    credited = np.isin(lines["ref"].to_numpy(), lines["vorig"].to_numpy()[src == 1])
+    ok = (role[lines["client"].to_numpy()] == 0) & (src == 0) & (dag + 84 <= EXTRACT_D) & ~credited
+    mid, _ = _msg_ids(_jw323_keys(lines, compact))
+    n_m = int(mid.max()) + 1 if n else 0
+    all_ok = np.ones(n_m, dtype=bool)
+    np.logical_and.at(all_ok, mid, ok)
+    cand_m = np.flatnonzero(all_ok)
+    n_whole = min(len(cand_m), max(1, int(round(n_m * _HEEL_AFGEWEZEN))))
+    whole_m = np.sort(rng.choice(cand_m, n_whole, replace=False)) if n_whole else np.zeros(0, np.int64)
+    whole = np.isin(mid, whole_m)
+    cand_l = np.flatnonzero(ok & ~whole)
+    n_l = int(round(len(cand_l) * _AFGEWEZEN))
+    li = np.sort(rng.choice(cand_l, n_l, replace=False)) if n_l else np.zeros(0, np.int64)
+    afw = np.zeros(n, dtype=np.int64)
+    afw[li] = 1
+    afw[whole] = 2
+    retour = np.where(afw == 1, rng.choice(_RETOUR[0], n, p=_RETOUR[1]), "").astype(object)
+    lines["afw"] = afw
+    lines["retour"] = retour
+    again = ((afw == 1) & (rng.random(n) < _OPNIEUW)) | (afw == 2)
+    re = lines[again].copy()
+    re["dag"] = re["dag"].to_numpy() + np.where(rng.random(len(re)) < 0.7, 28, 56) + rng.integers(0, 6, len(re))
+    re["ref"] = re["ref"].str.slice(0, -1) + np.where(re["afw"].to_numpy() == 2, "5", "4")
+    re["her"] = 1
+    re["afw"] = 0
+    re["retour"] = ""
+    re["src"] = 6
+    signed = np.where(lines["dc"].to_numpy() == "C", -1, 1) * lines["bedrag"].to_numpy()
+    counts = pd.Series(retour[afw == 1]).value_counts().sort_index()
+    man = {"regels": int((afw == 1).sum()), "bedrag_cent": int(signed[afw == 1].sum()),
+           "retourcodes": {str(k): int(v) for k, v in counts.items()},
+           "hele_declaraties": int(n_whole), "hele_declaraties_regels": int((afw == 2).sum()),
+           "hele_declaraties_bedrag_cent": int(signed[afw == 2].sum()),
+           "opnieuw_ingediend": int(len(re)),
+           "afwijzingen_rijen": int((afw == 1).sum()) + int(n_whole)}
+    return pd.concat([lines, re], ignore_index=True), man
 
 
 # ------------------------------------------------------------------ messages
@@ -1196,21 +1301,79 @@ def _msg_ids(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Out:
-    """Collects files of one dataset: writes them, counts them per kind."""
+    """Collects files of one dataset: writes them, counts them per kind and iJw release.
+
+    The messages of the region in :attr:`zip_regio` go into one zip archive per month
+    (of their Dagtekening) instead: ``berichten/<regio>/<jaar>/<regio>_<jaarmaand>.zip``,
+    members named by their path below ``berichten/<regio>/``.
+    """
 
     def __init__(self, root: Path):
         self.root = root
         self.files: dict[str, int] = {}
         self.bytes = 0
         self.records: dict[str, int] = {}
-        self.sample: dict[str, list] = {}
+        self.per_release: dict[str, dict[str, dict[str, int]]] = {}
+        self.zip_regio: str | None = None
+        self._zips: dict[str, zipfile.ZipFile] = {}
+        self.zip_members = 0
+        self.zip_archives: list[str] = []
 
-    def write(self, kind: str, items, n_records: int):
+    def write(self, kind: str, items, n_records: int, releases=None, months=None):
+        """Write ``(path, bytes)`` items; ``releases``/``months`` per item (message)."""
         items = list(items)
-        self.bytes += writer.write_messages(self.root, items)
+        if self.zip_regio is not None and months is not None:
+            prefix = f"berichten/{self.zip_regio}/"
+            loose = []
+            for (path, data), month in zip(items, months):
+                if path.startswith(prefix):
+                    self._zip(month).writestr(self._info(path[len(prefix):], month), data)
+                    self.zip_members += 1
+                    self.bytes += len(data)
+                else:
+                    loose.append((path, data))
+            self.bytes += writer.write_messages(self.root, loose)
+        else:
+            self.bytes += writer.write_messages(self.root, items)
         self.files[kind] = self.files.get(kind, 0) + len(items)
-        self.records[kind] = self.records.get(kind, 0) + n_records
+        self.records[kind] = self.records.get(kind, 0) + int(np.sum(n_records))
+        if releases is not None:
+            per = self.per_release.setdefault(kind, {})
+            for rel, n in zip(releases, np.broadcast_to(n_records, (len(items),))):
+                d = per.setdefault(rel, {"berichten": 0, "records": 0})
+                d["berichten"] += 1
+                d["records"] += int(n)
         return items
+
+    def _zip(self, month: str) -> zipfile.ZipFile:
+        zf = self._zips.get(month)
+        if zf is None:
+            rel = f"berichten/{self.zip_regio}/{month[:4]}/{self.zip_regio}_{month}.zip"
+            path = self.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            zf = self._zips[month] = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
+            self.zip_archives.append(rel)
+        return zf
+
+    @staticmethod
+    def _info(name: str, month: str) -> zipfile.ZipInfo:
+        # fixed time stamp and attributes: the same seed gives the same bytes
+        zi = zipfile.ZipInfo(name, date_time=(int(month[:4]), int(month[4:]), 1, 0, 0, 0))
+        zi.compress_type = zipfile.ZIP_DEFLATED
+        zi.external_attr = 0o644 << 16
+        return zi
+
+    def close_zips(self) -> None:
+        for zf in self._zips.values():
+            zf.close()
+        self._zips = {}
+
+
+def _release_of(days: np.ndarray) -> np.ndarray:
+    """iJw release of a message by its date: 3.0 before 2022, 3.1 in 2022, 3.2 from 2023
+    (roughly the release calendar; the demo's years before 2021 use 3.0 too)."""
+    y = _year_of(np.asarray(days, dtype=np.int64))
+    return np.where(y < 2022, "3.0", np.where(y == 2022, "3.1", "3.2")).astype(object)
 
 
 def _render_write(out: _Out, kind: str, df: pd.DataFrame, path_of: dict, chunk_col: str | None = None,
@@ -1222,8 +1385,13 @@ def _render_write(out: _Out, kind: str, df: pd.DataFrame, path_of: dict, chunk_c
     chunks = [df] if chunk_col is None else [g for _, g in df.groupby(chunk_col, sort=True)]
     for part in chunks:
         items = writer.render(kind, part)
+        g = part.groupby("bericht", sort=False)
+        keys = [k for k, _b in items]
+        n_rec = g.size().reindex(keys).to_numpy()
+        rel = g["release"].first().reindex(keys).tolist()
+        months = pd.to_datetime(g["dagtekening"].first().reindex(keys)).dt.strftime("%Y%m").tolist()
         items = [(path_of[k], b) for k, b in items]
-        out.write(kind, items, len(part))
+        out.write(kind, items, n_rec, releases=rel, months=months)
         if keep is not None:
             written.extend((p, b) for p, b in items if keep(p))
     return written
@@ -1283,6 +1451,7 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame, compact:
         "volume": np.where(traject, 1, vol), "eenheid": eenh,
         "frequentie": np.where(traject, "6", _P_FREQ[prod]),
         "budget_cent": pd.array(np.where(budget >= 0, budget, 0), dtype="Int64"),
+        "release": _release_of(date),
     })
     df.loc[budget < 0, "budget_cent"] = pd.NA
     df["_year"] = _year_of(date)
@@ -1319,11 +1488,33 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame, compact:
     k7 = has_stop & (dag7 <= EXTRACT_D)
     s7 = ti[k7]
     n_stop_31 = 0
+    corrections = {}
     for kind, tt, b, d in (("JW305", s5, beg[k5], dag5[k5]), ("JW307", s7, beg[k7], dag7[k7])):
+        # corrections (iJw IV028): some records go out with a wrong date (JW305 Begindatum,
+        # JW307 Einddatum), are deleted a week later (StatusAanlevering 3, the same record)
+        # and sent again correctly (status 1, the next day)
+        e = tw["end"].to_numpy()[tt]
+        okc = np.flatnonzero((~bad_client[tw["client"].to_numpy()[tt]]) & (d + 14 <= EXTRACT_D)
+                             & (e > b + 10))
+        n_corr = min(len(okc), max(1, int(round(len(tt) * _CORRECTIE_START_STOP))))
+        ci = np.sort(rng.choice(okc, n_corr, replace=False)) if n_corr else np.zeros(0, np.int64)
+        shift = rng.integers(1, 6, n_corr)
+        b_w, e_w = b.copy(), e.copy()
+        if kind == "JW305":
+            b_w[ci] = b[ci] + shift
+        else:
+            e_w[ci] = e[ci] - shift
+        tt = np.concatenate([tt, tt[ci], tt[ci]])
+        b = np.concatenate([b_w, b_w[ci], b[ci]])
+        e = np.concatenate([e_w, e_w[ci], e[ci]])
+        d = np.concatenate([d, d[ci] + 7, d[ci] + 8])
+        phase = np.repeat(np.arange(3), [len(b_w), n_corr, n_corr])
+        status = np.where(phase == 1, "3", "1").astype(object)
+        corrections[kind] = int(n_corr)
         c = tw["client"].to_numpy()[tt]
         a = tw["agb"].to_numpy()[tt]
         gm = tw["gem"].to_numpy()[tt]
-        mid, _ = _msg_ids([gm, c, a] if compact else [gm, _year_of(d), d, c, a])
+        mid, _ = _msg_ids([gm, c, a, phase] if compact else [gm, _year_of(d), d, c, a, phase])
         if compact:
             d = _per_message_max(mid, d)
         p = tw["prod"].to_numpy()[tt]
@@ -1334,11 +1525,12 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame, compact:
             "dagtekening": _dates(d), **_client_cols(f, c), "toewijzing_nr": tw["nr"].to_numpy()[tt],
             "productcategorie": _P_CAT[p], "productcode": _P_CODE[p],
             "ingangsdatum": _dates(tw["start"].to_numpy()[tt]), "begindatum": _dates(b), "_year": _year_of(d),
+            "status_aanlevering": status, "release": _release_of(d),
         })
         if kind == "JW307":
             df["reden_beeindiging"] = tw["reden"].to_numpy()[tt]
-            df["einddatum"] = _dates(tw["end"].to_numpy()[tt])
-            n_stop_31 = int((df["reden_beeindiging"] == "31").sum())
+            df["einddatum"] = _dates(e)
+            n_stop_31 = int((df["reden_beeindiging"].to_numpy()[phase == 0] == "31").sum())
         df = df.sort_values(["bericht", "toewijzing_nr"], kind="mergesort")
         first = df.drop_duplicates("bericht")
         path_of = dict(zip(first["bericht"], [
@@ -1368,7 +1560,8 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame, compact:
         "bericht": mid, "gemeentecode": gcodes[gm], "agb": agb_codes[a],
         "identificatie": np.char.add(f"2{ridx:02d}", np.char.zfill(mid.astype("U9"), 9)).astype(object),
         "dagtekening": _dates(vdag), **_client_cols(f, c),
-        "referentie": np.char.add("V", tw["nr"].to_numpy()[vi].astype("U9")).astype(object),
+        "referentie": np.char.add(np.char.add("V", np.char.zfill(gm.astype("U3"), 3)),
+                                  np.char.add("-", tw["nr"].to_numpy()[vi].astype("U9"))).astype(object),
         "productcategorie": _P_CAT[p], "productcode": _P_CODE[p],
         "ingangsdatum": _dates(tw["start"].to_numpy()[vi]),
         "einddatum": np.where(tw["open"].to_numpy()[vi], np.datetime64("NaT"),
@@ -1377,7 +1570,7 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame, compact:
         "frequentie": np.where(traject, "6", _P_FREQ[p]), "verwijzer_type": vt,
         "verwijzer_agb": np.where(np.isin(vt, ["02", "03", "05"]),
                                   np.char.add("0100", np.char.zfill((c % 10000).astype("U4"), 4)), None),
-        "_year": _year_of(vdag),
+        "_year": _year_of(vdag), "release": _release_of(vdag),
     })
     df = df.sort_values(["bericht"], kind="mergesort")
     first = df.drop_duplicates("bericht")
@@ -1395,14 +1588,14 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame, compact:
     gm = L["gem"].to_numpy()
     month = L["month"].to_numpy()
     dag = L["dag"].to_numpy()
+    mid, _ = _msg_ids(_jw323_keys(L, compact))
     if compact:
         yr = _year_of(_month_start(month))
-        mid, _ = _msg_ids([gm, a, yr])
         dag = _per_message_max(mid, dag)
+        L["dag"] = dag  # the date as written (the manifest's receipt figures use it)
         ms = _days(np.char.add(yr.astype("U4"), "-01-01").astype("datetime64[D]"))
         me = _days(np.char.add(yr.astype("U4"), "-12-31").astype("datetime64[D]"))
     else:
-        mid, _ = _msg_ids([gm, a, month, dag])
         ms = _month_start(month)
         me = _month_start(month + 1) - 1
     p = L["prod"].to_numpy()
@@ -1418,7 +1611,7 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame, compact:
         "periode_begin": _dates(L["pb"].to_numpy()), "periode_eind": _dates(L["pe"].to_numpy()),
         "volume": L["volume"].to_numpy(), "eenheid": L["eenheid"].to_numpy(), "tarief_cent": L["tarief"].to_numpy(),
         "bedrag_cent": L["bedrag"].to_numpy(), "debet_credit": L["dc"].to_numpy(),
-        "_year": _year_of(ms), "_bad": bad_client[c],
+        "_year": _year_of(ms), "_bad": bad_client[c], "release": _release_of(dag),
     })
     df = df.sort_values(["bericht", "bsn", "toewijzing_nr", "periode_begin", "referentie_nr"], kind="mergesort")
     first = df.drop_duplicates("bericht")
@@ -1437,15 +1630,74 @@ def _write_region(out: _Out, reg: Region, f: dict, lines: pd.DataFrame, compact:
     dup_rec323 = int(df["bericht"].isin(dup_msgs).sum())
     dup_amt323 = int(np.where(df["debet_credit"] == "C", -1, 1)[df["bericht"].isin(dup_msgs).to_numpy()]
                      @ df["bedrag_cent"].to_numpy()[df["bericht"].isin(dup_msgs).to_numpy()])
+
+    # ---------- JW325: the gemeente's answer to every declaration with a rejected line
+    afw = L["afw"].to_numpy()
+    n325 = 0
+    if (afw > 0).any():
+        signed = np.where(L["dc"].to_numpy() == "C", -1, 1) * L["bedrag"].to_numpy()
+        tot = np.zeros(int(mid.max()) + 1, dtype=np.int64)
+        np.add.at(tot, mid, signed)
+        rej = np.zeros_like(tot)
+        np.add.at(rej, mid[afw == 1], signed[afw == 1])
+        whole_m = np.unique(mid[afw == 2])
+        line = np.flatnonzero(afw == 1)
+        wfirst = np.unique(mid[afw == 2], return_index=True)[1]
+        wrow = np.flatnonzero(afw == 2)[wfirst]  # one row per declaration rejected whole
+        rows = np.concatenate([line, wrow])
+        m = mid[rows]
+        is_line = np.arange(len(rows)) < len(line)
+        adag = np.minimum(dag[rows] + 3 + m % 10, EXTRACT_D)
+        j = pd.DataFrame({
+            "bericht": m, "gemeentecode": gcodes[gm[rows]], "agb": agb_codes[a[rows]],
+            "identificatie": np.char.add(f"6{ridx:02d}", np.char.zfill(m.astype("U9"), 9)).astype(object),
+            "dagtekening": _dates(adag),
+            "declaratie_identificatie": np.char.add(f"5{ridx:02d}", np.char.zfill(m.astype("U9"), 9)).astype(object),
+            "declaratie_dagtekening": _dates(dag[rows]),
+            "declaratie_nr": np.char.add(f"D{ridx:02d}", np.char.zfill(m.astype("U9"), 9)).astype(object),
+            "totaal_ingediend_cent_signed": tot[m],
+            "totaal_toegekend_cent_signed": np.where(np.isin(m, whole_m), 0, tot[m] - rej[m]),
+            "retourcode": np.where(is_line, "0200", "0001").astype(object),
+            "bsn": np.where(is_line, clients["bsn_msg"].to_numpy()[c[rows]], None),
+            "referentie_nr": L["ref"].to_numpy()[rows], "toewijzing_nr": L["nr"].to_numpy()[rows],
+            "productcategorie": _P_CAT[p[rows]], "productcode": _P_CODE[p[rows]],
+            "periode_begin": _dates(L["pb"].to_numpy()[rows]), "periode_eind": _dates(L["pe"].to_numpy()[rows]),
+            "volume": L["volume"].to_numpy()[rows], "eenheid": L["eenheid"].to_numpy()[rows],
+            "tarief_cent": L["tarief"].to_numpy()[rows], "bedrag_cent_signed": signed[rows],
+            "retourcodes": L["retour"].to_numpy()[rows], "release": _release_of(adag),
+        })
+        j = j.sort_values(["bericht", "bsn", "toewijzing_nr", "periode_begin", "referentie_nr"], kind="mergesort")
+        first = j.drop_duplicates("bericht")
+        path_of = dict(zip(first["bericht"], [
+            f"berichten/{reg.code}/{g}/JW325/{str(d_)[:4]}/JW325_{g}_{a_}_{i}.xml"
+            for g, a_, d_, i in zip(first["gemeentecode"], first["agb"], first["dagtekening"],
+                                    first["identificatie"])]))
+        _render_write(out, "JW325", j, path_of)
+        n325 = len(first)
+        # a declaration whose lines were all rejected one by one is granted nothing either:
+        # ingest adds its whole-declaration row (TotaalToegekendBedrag 0) beside the lines
+        fz = first[(first["totaal_toegekend_cent_signed"] == 0) & (first["totaal_ingediend_cent_signed"] != 0)
+                   & first["bsn"].notna()]
+        n_zero_lines = len(fz)
+        out.records["JW325"] += n_zero_lines
+        for rel in fz["release"]:
+            out.per_release["JW325"][rel]["records"] += 1
+    else:
+        n_zero_lines = 0
     # duplicate files: the same message once more under another name (as archives hold them)
     items = [(p_.replace(".xml", "_kopie.xml"), b) for _, p_, b in sorted(dups)]
     kinds = [k for k, _, _ in sorted(dups)]
     writer.write_messages(out.root, items)
-    for k in kinds:
+    for k, (_p, b) in zip(kinds, items):
         out.files[k] += 1
+        rel = next(r for r in config.RELEASES if f"/ijw/{r.replace('.', '_')}/".encode() in b[:400])
+        d = out.per_release[k][rel]
+        d["berichten"] += 1
+        d["records"] += b.count(b"<jw301:ToegewezenProduct>" if k == "JW301" else b"<jw323:Prestatie>")
     out.records["JW301"] += dup_rec301
     out.records["JW323"] += dup_rec323
-    return {"bsn_ongeldig_records": bad, "jw307_reden_31": n_stop_31,
+    return {"bsn_ongeldig_records": bad, "jw307_reden_31": n_stop_31, "correcties_start_stop": corrections,
+            "jw325_berichten": n325, "jw325_alle_regels_afgewezen": n_zero_lines,
             "dubbele_bestanden": {"JW301": kinds.count("JW301"), "JW323": kinds.count("JW323"),
                                   "JW301_records": dup_rec301, "JW323_records": dup_rec323,
                                   "JW323_bedrag_cent": dup_amt323,
@@ -1545,13 +1797,23 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
     if not quiet:
         from tqdm import tqdm
         bar = tqdm(total=len(regs), desc="demo", unit="regio")
+    compact = national and len(regs) > 4
+    lag_max = 0
+    zip_code = next((r.code for r in regs if r.code == ZIP_REGIO), regs[0].code if len(regs) > 1 else None)
     for reg in regs:
         g = _gen_region(reg, seed)
         f = _finish_region(reg, g)
         dec = _declaraties(reg, f)
-        lines, man_d, prod_year = _lag_and_dirt(reg, f, dec)
+        lines, man_d, prod_year = _lag_and_dirt(reg, f, dec, compact=compact)
         del dec
-        wm = _write_region(o, reg, f, lines, compact=national and len(regs) > 4)
+        o.zip_regio = reg.code if reg.code == zip_code else None
+        try:
+            wm = _write_region(o, reg, f, lines, compact=compact)
+        finally:
+            o.close_zips()
+        # rows ingest writes to afwijzingen: rejected lines, declarations rejected whole, and a
+        # whole-declaration row for every declaration all of whose lines were rejected
+        man_d["afwijzingen"]["afwijzingen_rijen"] += wm["jw325_alle_regels_afgewezen"]
         tw, ver, clients = f["tw"], f["ver"], f["clients"]
         role = clients["role"].to_numpy()
         agb_codes = f["agb_codes"]
@@ -1564,9 +1826,12 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         old_t = np.unique(ver["t"].to_numpy()[v_role == 1])
         l_role = role[lines["client"].to_numpy()]
         l_ok = l_role != 2
-        key = (lines["nr"].astype(str) + "|" + lines["prod"].astype(str) + "|" + lines["pb"].astype(str) + "|"
-               + lines["pe"].astype(str)).to_numpy()
-        n_items = len(np.unique(key[l_ok]))
+        key = (lines["gem"].astype(str) + "|" + lines["nr"].astype(str) + "|" + lines["prod"].astype(str) + "|"
+               + lines["pb"].astype(str) + "|" + lines["pe"].astype(str)).to_numpy()
+        # lines rejected in a JW325 are left out before netting (metrics.md 0.2)
+        rej = lines["afw"].to_numpy() > 0
+        l_keep = l_ok & ~rej
+        n_items = len(np.unique(key[l_keep]))
         old_items = len(np.unique(key[l_role == 1]))
         signed = np.where(lines["dc"].to_numpy() == "C", -1, 1) * lines["bedrag"].to_numpy()
         tw_roles = role[tw["client"].to_numpy()]
@@ -1575,7 +1840,25 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         lt = lines["t"].to_numpy()
         l_up = np.where(lt >= 0, up_t[np.maximum(lt, 0)], False)
         l_ua = np.where(lt >= 0, ua_t[np.maximum(lt, 0)], False)
+        # numbers that occur in more than one gemeente of the region (per gemeente sequences)
+        # (over the toewijzingen written with a valid BSN: what ingest keeps)
+        nr_gem = tw.iloc[np.unique(ver["t"].to_numpy()[v_ok])][["nr", "gem"]].drop_duplicates()
+        shared_nr = nr_gem.groupby("nr").size()
+        shared_nr = shared_nr[shared_nr > 1]
+        # receipt: days from the end of the declared period to DeclaratieDagtekening
+        # (lines of clients with a valid BSN, each once: what ingest keeps)
+        lag_d = (lines["dag"].to_numpy() - lines["pe"].to_numpy())[l_ok]
+        lag_max = max(lag_max, int(lag_d.max()) if len(lag_d) else 0)
         rv = {
+            "toewijzingnummers_per_gemeente": {
+                "nummers_in_meer_gemeenten": int(len(shared_nr)),
+                "toewijzingen_met_gedeeld_nummer": int(nr_gem["nr"].isin(shared_nr.index).sum())},
+            "declaratiedatum": {"regels": int(len(lag_d)), "binnen_31_dagen": int((lag_d <= 31).sum()),
+                                "binnen_92_dagen": int((lag_d <= 92).sum()),
+                                "meer_dan_183_dagen": int((lag_d > 183).sum())},
+            "correcties_start_stop": wm["correcties_start_stop"],
+            "jw325_berichten": wm["jw325_berichten"],
+            "jw325_alle_regels_afgewezen": wm["jw325_alle_regels_afgewezen"],
             "bsn_ongeldig": {"clienten": int((role == 2).sum()), "records": wm["bsn_ongeldig_records"]},
             "clienten_ouder_dan_21": {"clienten": int((role == 1).sum()), "toewijzingen": int(len(old_t)),
                                       "declaratieposten": int(old_items)},
@@ -1597,12 +1880,15 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
                              "oudere_versie": n_versies - n_tw,
                              "reden_wijziging_13": f["man"]["ingetrokken_rw13"],
                              "einde_voor_ingang": f["man"]["einde_voor_ingang"], "leeftijd": int(len(old_t))},
-            "declaraties": {"regels": int(l_ok.sum()), "posten": int(n_items),
-                            "saldering": int(l_ok.sum()) - int(n_items),
+            "declaraties": {"regels": int(l_ok.sum()), "afgewezen": int((l_ok & rej).sum()),
+                            "posten": int(n_items),
+                            "saldering": int(l_keep.sum()) - int(n_items),
                             "netto_nul_creditering": man_d["creditering_opheffend"],
                             "netto_nul_bedrag": man_d["nul_bedrag"], "leeftijd": int(old_items),
                             "bedrag_cent": int(signed[l_ok].sum()),
-                            "bedrag_cent_na_opschonen": int(signed[l_ok & (l_role != 1)].sum())},
+                            "bedrag_cent_na_opschonen": int(signed[l_keep & (l_role != 1)].sum())},
+            # a correction: the deleted record and the deletion (StatusAanlevering 3) go (0.2b)
+            "start_stop": {"start_stop_verwijderd": 2 * sum(wm["correcties_start_stop"].values())},
         }
         for k, v in ev.items():
             acc(verwacht, k, v)
@@ -1655,6 +1941,7 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
          ref / "budgetplafonds.csv")
     _csv(pd.DataFrame(bev_rows), ref / "bevolking.csv")
     vuil.pop("regios", None)
+    vuil.setdefault("declaratiedatum", {})["max_dagen"] = lag_max
     manifest = {
         "generator": "jeugdlib demo", "seed": seed, "scale": scale,
         "gemeenten": ("vier demoregio's (calibration.md)" if not national else
@@ -1665,6 +1952,8 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
                      "JW301 per cliënt x aanbieder x versie, JW305/JW307 per cliënt x aanbieder x week, "
                      "JW315 per verzoek, JW323 per aanbieder x gemeente x declaratieperiode (maand) x indiening"),
         "bestanden": dict(sorted(o.files.items())), "records": dict(sorted(o.records.items())),
+        "releases": {k: dict(sorted(v.items())) for k, v in sorted(o.per_release.items())},
+        "zip": {"regio": zip_code, "archieven": len(o.zip_archives), "berichten": o.zip_members},
         "bytes": o.bytes, "regios": reg_man, "vuil": vuil,
         "verwacht_na_opschonen": verwacht,
         "toelichting": ("verwacht_na_opschonen: tellingen van jeugdlib.clean met een peildatum na de "
@@ -1678,6 +1967,11 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
         print(f"demodataset geschreven naar {out}: {n} berichten, {o.bytes / 1e6:.0f} MB, "
               f"{time.perf_counter() - t0:.0f} s")
     return manifest
+
+
+#: The region whose monthly deliveries arrive zipped (one archive per month); with another
+#: gemeente table the first region, when there are several.
+ZIP_REGIO = "JZ42"
 
 
 #: The small fixture dataset in tests/fixtures/mini: two regions at a small scale.

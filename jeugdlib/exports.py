@@ -213,7 +213,7 @@ def _mask(arr) -> np.ndarray:
     return pc.fill_null(arr, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
-def parse_date(s: pd.Series, *, dutch: bool = True) -> tuple[pd.Series, np.ndarray]:
+def parse_date(s: pd.Series, *, dutch: bool = True, open_end: bool = False) -> tuple[pd.Series, np.ndarray]:
     """Parse dates; returns (datetime64[ns] series, bad mask: given but not a real date).
 
     Accepts ``YYYY-MM-DD`` and, with ``dutch=True`` (flat files), also
@@ -221,6 +221,9 @@ def parse_date(s: pd.Series, *, dutch: bool = True) -> tuple[pd.Series, np.ndarr
     that does not exist (2021-02-29) is bad, never rolled over: the parsed date
     must print back as the text it came from. Vectorised with Arrow kernels, on
     the distinct values only when they repeat (dates in messages do, a lot).
+
+    ``open_end``: an end date in year 9999 (``9999-12-31``, the usual "no end date")
+    means "no end": empty (NaT), not bad (metrics.md 0.1).
     """
     raw = pd.Series(s, copy=False)
     a = _pa(raw)
@@ -228,16 +231,20 @@ def parse_date(s: pd.Series, *, dutch: bool = True) -> tuple[pd.Series, np.ndarr
     if len(a) >= 256:
         enc = pc.dictionary_encode(a)
         if 4 * len(enc.dictionary) <= len(a):
-            ts_u, bad_u = _parse_date_arrow(enc.dictionary, dutch)
+            ts_u, bad_u = _parse_date_arrow(enc.dictionary, dutch, open_end)
             ts = ts_u.take(enc.indices)
             idx = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)
             bad = given & (bad_u[idx] if len(bad_u) else False)
             return _series(ts, raw.index).astype(schema.D), bad
-    ts, bad = _parse_date_arrow(a, dutch)
+    ts, bad = _parse_date_arrow(a, dutch, open_end)
     return _series(ts, raw.index).astype(schema.D), bad
 
 
-def _parse_date_arrow(a: pa.Array, dutch: bool) -> tuple[pa.Array, np.ndarray]:
+#: Year 9999 in a normalised date ("9999-12-31"): no end (NaT), see :func:`parse_date`.
+_OPEN_END_RE = r"^9999-\d{2}-\d{2}$"
+
+
+def _parse_date_arrow(a: pa.Array, dutch: bool, open_end: bool = False) -> tuple[pa.Array, np.ndarray]:
     """:func:`parse_date` on an Arrow string array: (timestamp[ns] array, bad mask)."""
     given = _mask(pc.is_valid(a))
     if dutch:
@@ -246,6 +253,10 @@ def _parse_date_arrow(a: pa.Array, dutch: bool) -> tuple[pa.Array, np.ndarray]:
         a = pc.replace_substring_regex(a, r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$", r"\3-\2-\1")
         a = pc.replace_substring_regex(a, r"^(\d{4})-(\d)-", r"\1-0\2-")
         a = pc.replace_substring_regex(a, r"^(\d{4}-\d{2})-(\d)$", r"\1-0\2")
+    if open_end:
+        no_end = pc.fill_null(pc.match_substring_regex(a, _OPEN_END_RE), False)
+        given = given & ~_mask(no_end)
+        a = pc.if_else(no_end, pa.scalar(None, a.type), a)
     ok = pc.match_substring_regex(a, r"^\d{4}-\d{2}-\d{2}$")
     a = pc.if_else(ok, a, pa.scalar(None, a.type))
     ts = pc.strptime(a, format="%Y-%m-%d", unit="ns", error_is_null=True)
@@ -386,8 +397,8 @@ class Checker:
         self.fail(mask, rule, lambda m: (f"{label} {what}: '" + v[m].astype(object).fillna("").astype(str) + "'"),
                   lambda m: v[m])
 
-    def date(self, c: str, *, dutch: bool = False) -> pd.Series:
-        out, bad = parse_date(self.col(c), dutch=dutch)
+    def date(self, c: str, *, dutch: bool = False, open_end: bool = False) -> pd.Series:
+        out, bad = parse_date(self.col(c), dutch=dutch, open_end=open_end)
         self.bad(c, bad, "datum_ongeldig", "is geen bestaande datum")
         return out
 
@@ -561,14 +572,14 @@ def _normalise_reference(name: str, ck: Checker) -> pd.DataFrame:
             "variant": ck.vocab("variant", codes.VARIANT),
             "norm_uren": ck.number("norm_uren"), "norm_maanden": ck.number("norm_maanden"),
             "tarief_cent": _money(ck, "tarief"), "trajectprijs_cent": _money(ck, "trajectprijs"),
-            "geldig_vanaf": ck.date("geldig_vanaf", dutch=True), "geldig_tot": ck.date("geldig_tot", dutch=True),
+            "geldig_vanaf": ck.date("geldig_vanaf", dutch=True), "geldig_tot": ck.date("geldig_tot", dutch=True, open_end=True),
         }
     elif name == "aanbieders":
         out = {
             "agb": ck.digits("agb", 8, "AGB-code", pad=True), "naam": c("naam"),
             "type": ck.vocab("type", codes.AANBIEDER_TYPE),
             "gecontracteerd_vanaf": ck.date("gecontracteerd_vanaf", dutch=True),
-            "gecontracteerd_tot": ck.date("gecontracteerd_tot", dutch=True),
+            "gecontracteerd_tot": ck.date("gecontracteerd_tot", dutch=True, open_end=True),
         }
     elif name == "gemeenten":
         out = {

@@ -1,30 +1,39 @@
 """Ingest: a dataset directory -> canonical tables, quarantine and counts (data-contract 1-2).
 
-``jeugdlib ingest DATASET`` reads every iJw 3.2 message under ``berichten/``
-(JW301, JW305, JW307, JW315, JW323; other types are skipped and counted), the
-flat exports under ``export/`` and the reference tables under ``referentie/``,
-and writes the canonical tables of :mod:`jeugdlib.schema` as Parquet to
-``data/processed/<name>`` (a new version, switched into place whole).
+``jeugdlib ingest DATASET`` reads every iJw message under ``berichten/`` (JW301,
+JW305, JW307, JW315, JW323, JW325 of releases 3.0, 3.1 and 3.2, read alike: the
+elements read sit at the same paths; the release is kept per record in
+``ijw_release``), loose or as members of ``*.zip`` archives (``bron`` =
+``archief.zip!pad/bericht.xml#positie``), the flat exports under ``export/`` and
+the reference tables under ``referentie/``, and writes the canonical tables of
+:mod:`jeugdlib.schema` as Parquet to ``data/processed/<name>`` (a new version,
+switched into place whole). Other message types, iJw 2.x and other
+iStandaarden (iWmo) are skipped and counted per kind (``iWmo:WMO301``, or the
+type with its release), not quarantined.
 
 Records and rules
 -----------------
 A record is one ToegewezenProduct (JW301), StartProduct/StopProduct
-(JW305/307), AangevraagdProduct (JW315), Prestatie (JW323) or one row of an
-export or reference file. A record that breaks a rule goes to ``quarantaine``
+(JW305/307), AangevraagdProduct (JW315), Prestatie (JW323), rejected Prestatie
+or DeclaratieAntwoord granted nothing (JW325) or one row of an export or
+reference file. A record that breaks a rule goes to ``quarantaine``
 with the first rule it breaks; the rest of its file is kept. Rules:
 
 =====================  ================================================================
 ``bestand_leeg``       empty file (the file is one record)
 ``codering_ongeldig``  not UTF-8 (the file is one record)
 ``xml_onleesbaar``     malformed or truncated XML (the file is one record)
-``namespace_onbekend`` not an iJw 3.2 message, e.g. iJw 3.0 (the file is one record)
+``namespace_onbekend`` not an iStandaarden message at all (the file is one record)
+``zip_onleesbaar``     a ``.zip`` that is no readable archive, or a member that cannot be
+                       unpacked (CRC error, ...): the archive or member is one record
 ``csv_onleesbaar``,    a flat file that cannot be parsed at all (the file is one record)
 ``xlsx_onleesbaar``
 ``kolom_ontbreekt``    export without a required column (every row)
 ``kolommen_ongeldig``  CSV line with the wrong number of fields
 ``element_ontbreekt``  required XML element missing (``waarde_ontbreekt`` for flat files)
 ``bsn_elfproef``       BSN fails the elfproef (value stored as ``<ongeldig>``)
-``datum_ongeldig``     a date (or time) that does not exist, e.g. 2027-06-31
+``datum_ongeldig``     a date (or time) that does not exist, e.g. 2027-06-31 (an end date in
+                       year 9999 is not: it means "no end" and is kept empty)
 ``getal_ongeldig``     not a whole number / amount
 ``code_onbekend``      value not in its iJw code list (:mod:`jeugdlib.ijw.codes`)
 ``formaat_ongeldig``   gemeentecode not 4 digits, AGB not 8 digits, client_id not a pseudonym
@@ -37,9 +46,9 @@ with the first rule it breaks; the rest of its file is kept. Rules:
 ``geen_bestand``       not a regular file, e.g. a FIFO or a socket (one record; never opened)
 =====================  ================================================================
 
-Messages of an unknown type (e.g. JW325) are counted as ``overgeslagen``.
-``ingest_telling`` holds per input kind ``gelezen = behouden + quarantaine +
-overgeslagen``, checked in code. Quarantined declarations keep their signed
+Skipped messages count as ``overgeslagen``. ``ingest_telling`` holds per input
+kind and iJw release ``gelezen = behouden + quarantaine + overgeslagen``, checked
+in code. Quarantined declarations keep their signed
 amount in ``bedrag_cent``.
 
 Privacy (data-contract 2.1): the BSN is checked (elfproef) and hashed with the
@@ -73,12 +82,15 @@ import concurrent.futures as cf
 import dataclasses
 import functools
 import hashlib
+import io
 import math
 import multiprocessing as mp
 import os
 import stat
 import sys
 import time
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +121,7 @@ CHUNK_FILES = 10_000
 
 _TABLE_OF_EXPORT = {"toewijzingen": "toewijzingen", "declaraties": "declaraties", "start_stop": "start_stop"}
 _RECORD_NAME = {"JW301": "ToegewezenProduct", "JW305": "StartProduct", "JW307": "StopProduct",
-                "JW315": "AangevraagdProduct", "JW323": "Prestatie"}
+                "JW315": "AangevraagdProduct", "JW323": "Prestatie", "JW325": "Prestatie"}
 
 
 # --------------------------------------------------------------------------- result
@@ -298,6 +310,7 @@ def convert(table: str, kind: str, raw: pd.DataFrame, key: bytes, *, xml: bool) 
             "eenheid": exports.zero_pad(ck.col("eenheid"), 2) if pad else ck.col("eenheid"),
             "tarief_cent": tarief,
             "bedrag_cent_signed": bedrag * sign,
+            "declaratiedatum": date("declaratiedatum"),
         }
     elif table == "toewijzingen":
         idc = "bsn" if xml else _first_col(ck, "bsn", "client_id")
@@ -321,7 +334,7 @@ def convert(table: str, kind: str, raw: pd.DataFrame, key: bytes, *, xml: bool) 
             versie = d + tt.fillna(pd.Timedelta(0))
         else:
             versie = _datetime(ck, "versie_ts")
-        ing, eind, geb = date("ingangsdatum"), date("einddatum"), date("geboortedatum")
+        ing, eind, geb = date("ingangsdatum"), ck.date("einddatum", dutch=not xml, open_end=True), date("geboortedatum")
         if xml:
             ck.integer("toewijzing_nr")
         vol = _ints(ck, "volume", xml)
@@ -346,7 +359,8 @@ def convert(table: str, kind: str, raw: pd.DataFrame, key: bytes, *, xml: bool) 
         if xml:
             date("toewijzing_ingangsdatum")
             date("geboortedatum")
-        beg, eind = date("begindatum"), date("einddatum")
+        beg, eind = date("begindatum"), ck.date("einddatum", dutch=not xml, open_end=True)
+        status = ck.vocab("status_aanlevering", ("1", "2", "3"))
         if xml:
             ck.integer("toewijzing_nr")
             ck.code("geslacht")
@@ -366,14 +380,14 @@ def convert(table: str, kind: str, raw: pd.DataFrame, key: bytes, *, xml: bool) 
             "bericht": bericht, "toewijzing_nr": exports.norm_nummer(ck.col("toewijzing_nr")),
             "gemeentecode": gem, "agb": agb, "client_id": client_id, "productcategorie": cat,
             "productcode": ck.col("productcode"), "begindatum": beg, "einddatum": eind,
-            "reden_beeindiging": reden,
+            "reden_beeindiging": reden, "status_aanlevering": status,
         }
     elif table == "verzoeken":
         ck.required("gemeentecode", "agb", "bsn", "toewijzing_ingangsdatum", "verwijzer_type", rule=miss)
         client_id = _client(ck, key, xml)
         date("beschikking_ingangsdatum")
         ing = date("toewijzing_ingangsdatum")
-        date("toewijzing_einddatum")
+        ck.date("toewijzing_einddatum", open_end=True)
         date("geboortedatum")
         ck.integer("volume")
         for c in ("productcategorie", "eenheid", "frequentie", "geslacht"):
@@ -386,8 +400,33 @@ def convert(table: str, kind: str, raw: pd.DataFrame, key: bytes, *, xml: bool) 
             "productcategorie": ck.col("productcategorie"), "productcode": ck.col("productcode"),
             "verwijzer_type": vt, "ingangsdatum": ing,
         }
+    elif table == "afwijzingen":
+        # JW325: a Prestatie row needs its ReferentieNummer, a whole-declaration row (position
+        # 0/0) has none; both need the amount and at least one RetourCode
+        whole = (raw["_rec"] == 0).to_numpy(dtype=bool) if "_rec" in raw.columns else np.zeros(len(raw), bool)
+        ck.required("gemeentecode", "agb", "declaratie_nr", "bedrag", "debet_credit", "retourcodes",
+                    "antwoorddatum", rule=miss)
+        ck.required("referentie_nr", "toewijzing_nr", rule=miss, when=~whole)
+        bedrag = ck.integer("bedrag")
+        dc = ck.code("debet_credit")
+        ck.fail((~ck.col("retourcodes").fillna("").str.fullmatch(r"\d{4}(,\d{4})*")
+                 & ck.col("retourcodes").notna()).to_numpy(dtype=bool), "code_onbekend",
+                lambda m: "RetourCode '" + ck.col("retourcodes")[m].astype(object).astype(str)
+                + "' is geen viercijferige code", lambda m: ck.col("retourcodes")[m])
+        toew = ck.col("toewijzing_nr")
+        ck.integer("toewijzing_nr")
+        sign = pd.Series(np.where((dc == "C").fillna(False).to_numpy(dtype=bool), -1, 1), index=raw.index,
+                         dtype=exports.IA)
+        out = {
+            "agb": ck.digits("agb", 8, "AGB-code"), "gemeentecode": ck.digits("gemeentecode", 4, "gemeentecode"),
+            "declaratie_nr": ck.col("declaratie_nr"), "referentie_nr": ck.col("referentie_nr"),
+            "toewijzing_nr": exports.norm_nummer(toew), "retourcodes": ck.col("retourcodes"),
+            "bedrag_cent_signed": bedrag * sign, "antwoorddatum": date("antwoorddatum"),
+        }
     else:  # pragma: no cover
         raise KeyError(table)
+    if "ijw_release" in raw.columns:
+        out["ijw_release"] = ck.col("ijw_release")
     df = pd.DataFrame({k: pd.Series(v).reset_index(drop=True) for k, v in out.items()})
     return schema.conform(df, table), ck
 
@@ -414,6 +453,8 @@ def _positie(bericht: str, client: np.ndarray, rec: np.ndarray) -> pa.Array:
     with_client = pc.binary_join_element_wise("Client ", cli, f"/{name} ", rec_s, "")
     if bericht == "JW323":
         return with_client
+    if bericht == "JW325":  # client 0: the DeclaratieAntwoord itself (declaration rejected whole)
+        return pc.if_else(pc.equal(pa.array(client, pa.int64()), 0), pa.scalar("DeclaratieAntwoord"), with_client)
     plain = pc.binary_join_element_wise(f"{name} ", rec_s, "")
     return pc.if_else(pc.equal(pa.array(client, pa.int64()), 1), plain, with_client)
 
@@ -434,6 +475,11 @@ def _convert_xml_batch(bericht: str, batch: pa.Table, infos: list, rels: list[st
     raw[spec.ontvanger] = _take([i.ontvanger for i in infos], local)
     if bericht == "JW323":
         raw["declaratie_nr"] = _take([i.declaratie_nr for i in infos], local)
+        raw["declaratiedatum"] = _take([i.declaratiedatum for i in infos], local)
+    elif bericht == "JW325":
+        raw["declaratie_nr"] = _take([i.declaratie_nr for i in infos], local)
+        raw["antwoorddatum"] = _take([i.dagtekening for i in infos], local)
+    raw["ijw_release"] = _take([i.release for i in infos], local)
     df, ck = convert(spec.table, bericht, raw, key, xml=True)
     positie_pa = _positie(bericht, raw["_client"].to_numpy(), raw["_rec"].to_numpy())
     bestand_pa = pa.array(rels, pa.string()).take(pa.array(local))
@@ -455,7 +501,7 @@ def _convert_xml_batch(bericht: str, batch: pa.Table, infos: list, rels: list[st
 # --------------------------------------------------------------------------- worker
 
 #: Tables the messages fill; they are streamed (spilled per chunk, then written in row groups).
-STREAMED = ("toewijzingen", "declaraties", "start_stop", "verzoeken")
+STREAMED = ("toewijzingen", "declaraties", "start_stop", "verzoeken", "afwijzingen")
 _HELPERS = {"_file": pa.int64(), "_positie": pa.large_string(), "_invoer": pa.large_string()}
 
 
@@ -550,6 +596,7 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
         return on_batch
 
     sinks = {b: reader.Sink(spec, batch_size, make_on_batch(b)) for b, spec in SPECS.items()}
+    archives = _Archives(root, rels)
     try:
         for i, rel in enumerate(rels):
             info = reader.MessageInfo()
@@ -557,22 +604,26 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
             shown = shown_name(rel)
             done.append(shown)
             row = dict(_file=first_idx + i, bestand=shown, invoer="xml", status="ok", regel=None, melding=None,
-                       afzender=None, identificatie=None, sha256=None, gelezen=0, overgeslagen=0, xsd=None)
+                       afzender=None, identificatie=None, sha256=None, gelezen=0, overgeslagen=0, xsd=None,
+                       ijw_release=None)
             try:
-                got, _ = reader.read_message(os.path.join(root, rel), file_idx=i, sinks=sinks, batch_size=batch_size,
+                source = archives.source(rel, i)
+                got, _ = reader.read_message(source, file_idx=i, sinks=sinks, batch_size=batch_size,
                                              info=info, fast=False if i in slow else None)
-                row.update(invoer=got.bericht, afzender=got.afzender, identificatie=got.identificatie,
-                           sha256=got.sha256)
+                row.update(invoer=_invoer_of(got), afzender=got.afzender, identificatie=got.identificatie,
+                           sha256=got.sha256, ijw_release=got.release)
                 if got.status == "overgeslagen":
                     row.update(status="overgeslagen", gelezen=1, overgeslagen=1)
                 else:
                     row["gelezen"] = got.n_records
-                    if xsd_dir:
-                        row["xsd"] = validate.validate_file(os.path.join(root, rel), xsd_dir, got.bericht)
+                    if xsd_dir and got.release == "3.2":  # the XSDs given are those of 3.2
+                        src = source if isinstance(source, str) else io.BytesIO(source)
+                        row["xsd"] = validate.validate_file(src, xsd_dir, got.bericht)
             except reader.MessageError as exc:
                 failed.add(first_idx + i)
                 known = exc.bericht if exc.bericht in SPECS else None
-                row.update(invoer=known or "xml", status="fout", regel=exc.regel, melding=exc.melding, gelezen=1)
+                row.update(invoer=known or ("zip" if exc.regel == "zip_onleesbaar" else "xml"), status="fout",
+                           regel=exc.regel, melding=exc.melding, gelezen=1, ijw_release=info.release)
             except OSError as exc:  # reading the input failed (rights, I/O error, name too long)
                 failed.add(first_idx + i)
                 row.update(invoer="xml", status="fout", regel="bestand_onleesbaar",
@@ -595,6 +646,8 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
     except BaseException:  # reader.Unsupported (read again) or a real error: nothing of this pass stays
         spill.discard()
         raise
+    finally:
+        archives.close()
     q = pd.concat(quar, ignore_index=True) if quar else None
     if q is not None and failed:
         q = q[~q["_file"].isin(list(failed))].reset_index(drop=True)
@@ -604,7 +657,136 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
 
 _FILE_COLUMNS = {"_file": "int64", "bestand": S, "invoer": S, "status": S, "regel": S, "melding": S, "afzender": S,
                  "identificatie": S, "sha256": S, "gelezen": "int64", "overgeslagen": "int64", "xsd": S,
-                 "key64": "int64", "sha64": "int64"}
+                 "ijw_release": S, "key64": "int64", "sha64": "int64"}
+
+_STANDAARD = {"ijw": "iJw", "iwmo": "iWmo", "iwlz": "iWlz"}
+
+
+def _invoer_of(info: reader.MessageInfo) -> str:
+    """Input kind of a message: its type (``JW323``), ``iWmo:WMO301`` for another standard."""
+    if info.standaard not in (None, "ijw"):
+        return f"{_STANDAARD.get(info.standaard, info.standaard)}:{info.bericht}"
+    return info.bericht
+
+
+#: ``<archive>.zip!<member>``: a message inside a zip archive under ``berichten/``.
+ZIP_SEP = "!"
+
+
+#: Small message files are read ahead by this many threads, up to this many files ahead of
+#: the parser: a dataset of millions of small files waits on the disk one file at a time
+#: otherwise (the threads keep several reads outstanding while this one parses).
+PREFETCH_THREADS = 4
+PREFETCH_FILES = 64
+#: Files per read-ahead task (one hand-over between threads per block, not per file).
+PREFETCH_BLOCK = 16
+
+
+def _load(path: str):
+    """The bytes of a small file, or its path (large file, or an error the parser meets again)."""
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size > reader.WHOLE_MAX_BYTES:
+                return path
+            return fh.read()
+    except OSError:
+        return path
+
+
+def _load_block(paths: list[str | None]) -> list:
+    return [_load(p) if p is not None else None for p in paths]
+
+
+class _Archives:
+    """Sources of message files for one chunk: a path or the bytes of a small file (read
+    ahead in threads), or the bytes of a zip member (each archive opened once per chunk).
+    An unreadable archive or member raises :class:`reader.MessageError` with rule
+    ``zip_onleesbaar``."""
+
+    def __init__(self, root: str, rels: list[str] | None = None):
+        self.root = root
+        self.open: dict[str, zipfile.ZipFile | None] = {}
+        self.rels = rels or []
+        self.ahead: dict[int, cf.Future] = {}
+        self.next = 0
+        self.pool = (cf.ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="jeugdlib-lees")
+                     if PREFETCH_THREADS > 0 and len(self.rels) > 1 else None)
+
+    def _prefetch(self, upto: int) -> None:
+        """Submit read-ahead blocks (of loose files; zip members are read here) up to ``upto``."""
+        while self.next < min(upto, len(self.rels)):
+            k = self.next
+            block = self.rels[k: k + PREFETCH_BLOCK]
+            self.next += len(block)
+            paths = [os.path.join(self.root, r) if _split_zip(r)[0] is None else None for r in block]
+            if any(p is not None for p in paths):
+                self.ahead[k] = self.pool.submit(_load_block, paths)
+
+    def source(self, rel: str, i: int | None = None):
+        zrel, member = _split_zip(rel)
+        if zrel is None:
+            if self.pool is not None and i is not None:
+                self._prefetch(i + PREFETCH_FILES)
+                k = i - i % PREFETCH_BLOCK
+                fut = self.ahead.get(k)
+                for old in [b for b in self.ahead if b < k]:  # blocks left behind (zip members)
+                    del self.ahead[old]
+                if fut is not None:
+                    got = fut.result()[i - k]
+                    if got is not None:
+                        return got
+            return os.path.join(self.root, rel)
+        zf = self.open.get(zrel)
+        if zf is None:
+            try:
+                zf = self.open[zrel] = zipfile.ZipFile(os.path.join(self.root, zrel))
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                raise reader.MessageError("zip_onleesbaar", f"zip-archief onleesbaar ({_zip_reason(exc)})") from None
+        if member is None:  # pragma: no cover - a readable archive is listed member by member
+            raise reader.MessageError("zip_onleesbaar", "zip-archief zonder berichten")
+        try:
+            return zf.read(member)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
+                zlib.error, KeyError) as exc:
+            raise reader.MessageError("zip_onleesbaar",
+                                      f"bericht in zip-archief onleesbaar ({_zip_reason(exc)})") from None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            for fut in self.ahead.values():
+                fut.cancel()
+            self.pool.shutdown(wait=True)
+            self.pool = None
+            self.ahead = {}
+        for zf in self.open.values():
+            if zf is not None:
+                zf.close()
+        self.open = {}
+
+
+def _zip_reason(exc: BaseException) -> str:
+    """A short reason without quoting file names (they may hold a BSN)."""
+    text = str(exc).lower()
+    if "crc" in text:
+        return "CRC-fout: beschadigd"
+    if "encrypt" in text or "password" in text:
+        return "versleuteld"
+    if "compression" in text or isinstance(exc, NotImplementedError):
+        return "onbekende compressiemethode"
+    if isinstance(exc, zipfile.BadZipFile) or isinstance(exc, zlib.error) or isinstance(exc, EOFError):
+        return "geen geldig of een afgebroken zip-bestand"
+    return type(exc).__name__
+
+
+def _split_zip(rel: str) -> tuple[str | None, str | None]:
+    """(archive path, member) of ``a/b.zip!c/d.xml``; (archive, None) for a bare ``.zip``; (None, None) else."""
+    low = rel.lower()
+    k = low.find(".zip" + ZIP_SEP)
+    if k >= 0:
+        return rel[: k + 4], rel[k + 5:]
+    if low.endswith(".zip"):
+        return rel, None
+    return None, None
 
 
 def _files_frame(rows: list[dict]) -> pd.DataFrame:
@@ -921,8 +1103,33 @@ def _list_files(root: Path, sub: str, suffixes: tuple[str, ...]
     return out, bad
 
 
+def _list_messages(root: Path) -> tuple[list[tuple[str, int]], list[tuple[str, str, str]]]:
+    """Message files under ``berichten/``: ``*.xml``, and the ``*.xml`` members of every
+    ``*.zip`` as ``archive.zip!member`` (uncompressed size), in path order. An archive
+    whose table of contents cannot be read is listed as itself (read: quarantined).
+    Also the files that cannot be read at all (as :func:`_list_files`)."""
+    out: list[tuple[str, int]] = []
+    files, bad = _list_files(root, "berichten", (".xml", ".zip"))
+    for rel, size in files:
+        if not rel.lower().endswith(".zip"):
+            out.append((rel, size))
+            continue
+        try:
+            with zipfile.ZipFile(os.path.join(root, rel)) as zf:
+                members = sorted((i.filename, i.file_size) for i in zf.infolist()
+                                 if not i.is_dir() and i.filename.lower().endswith(".xml")
+                                 and not os.path.basename(i.filename).startswith((".", "~$"))
+                                 and not i.filename.startswith("__MACOSX/"))
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            out.append((rel, size))
+            continue
+        out += [(f"{rel}{ZIP_SEP}{name}", fsize) for name, fsize in members]
+    out.sort()
+    return out, bad
+
+
 def _invoer_order(invoer: pd.Series) -> pd.Series:
-    group = np.select([invoer.str.match(r"^JW\d+$").fillna(False), invoer == "xml",
+    group = np.select([invoer.str.match(r"^JW\d+$").fillna(False), invoer.isin(["xml", "zip"]),
                        invoer.str.startswith("export:").fillna(False)], [0, 1, 2], 3)
     return pd.Series(group, index=invoer.index)
 
@@ -947,7 +1154,7 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
         raise JeugdlibError("dataset niet gevonden (verwacht een map met berichten/, export/, referentie/)",
                             path=root)
     ref = exports.read_reference(root)
-    msg_files, msg_bad = _list_files(root, "berichten", (".xml",))
+    msg_files, msg_bad = _list_messages(root)
     msg_rels = [r for r, _size in msg_files]
     msg_sizes = [size for _r, size in msg_files]
     exp_files, exp_bad = _list_files(root, "export", (".csv", ".xlsx"))
@@ -1051,7 +1258,7 @@ def _ingest_into(out: Path, root: Path, ref, msg_rels, msg_sizes, msg_bad, exp_r
 
         # stream every message table to Parquet in path order: spills, then exports
         drop = np.asarray(sorted(set(failed["_file"].tolist())), dtype=np.int64)
-        kept_counts: dict[str, int] = {}
+        kept_counts: dict[tuple[str, str], int] = {}
         moved: dict[str, list[pd.DataFrame]] = {regel: [] for regel, _m, _w in moves}
         for t in STREAMED:
             target = out / f"{t}.parquet"
@@ -1077,8 +1284,7 @@ def _ingest_into(out: Path, root: Path, ref, msg_rels, msg_sizes, msg_bad, exp_r
                    if quar else _empty_with_helpers("quarantaine"))
         quar_df = quar_df.sort_values("_file", kind="stable").reset_index(drop=True)
         quar_df = pd.concat([quar_df, ref.quarantaine], ignore_index=True)
-        telling = _telling(files, pd.Series(kept_counts, dtype="int64"), quar_df, e_tel, ref.telling,
-                           extra_xml=len(msg_bad))
+        telling = _telling(files, kept_counts, quar_df, e_tel, ref.telling, extra_xml=len(msg_bad))
         quarantaine = _masked(schema.conform(quar_df, "quarantaine"))
         small = {"quarantaine": quarantaine, "ingest_telling": telling, **ref.tables}
         for name in dataset.Dataset.table_names():
@@ -1185,12 +1391,15 @@ def _merge_by_file(paths: list[str]):
         heads[i] = rest if rest.num_rows else next(its[i], None)
 
 
-def _count(batch: pa.Table, counts: dict[str, int]) -> None:
-    """Add the kept records per input kind (column ``_invoer``) to ``counts``."""
+def _count(batch: pa.Table, counts: dict[tuple[str, str], int]) -> None:
+    """Add the kept records per input kind and release (``_invoer``, ``ijw_release``) to ``counts``."""
     if batch.num_rows == 0:
         return
-    for item in pc.value_counts(batch.column("_invoer")).to_pylist():
-        counts[item["values"]] = counts.get(item["values"], 0) + int(item["counts"])
+    g = batch.select(["_invoer", "ijw_release"]).group_by(["_invoer", "ijw_release"]).aggregate(
+        [("_invoer", "count")]).to_pydict()
+    for inv, rel, n in zip(g["_invoer"], g["ijw_release"], g["_invoer_count"]):
+        k = (inv, rel or "")
+        counts[k] = counts.get(k, 0) + int(n)
 
 
 def _take_moves(batch: pa.Table, table: str, files: pd.DataFrame, drop: np.ndarray,
@@ -1221,33 +1430,48 @@ def _empty_with_helpers(table: str) -> pd.DataFrame:
     return df
 
 
-def _telling(files: pd.DataFrame, kept: pd.Series, quar: pd.DataFrame, e_tel: list[dict],
+def _telling(files: pd.DataFrame, kept: dict[tuple[str, str], int], quar: pd.DataFrame, e_tel: list[dict],
              ref_tel: pd.DataFrame, extra_xml: int = 0) -> pd.DataFrame:
-    """Counts per input kind; asserts gelezen = behouden + quarantaine + overgeslagen.
+    """Counts per input kind and iJw release; asserts gelezen = behouden + quarantaine + overgeslagen.
 
-    ``kept``: records written per input kind (``_invoer``). ``extra_xml``: message
-    files that could not be opened (one record each, kind ``xml``).
+    ``kept``: records written per (input kind, release) (``_invoer``, ``ijw_release``).
+    ``extra_xml``: message files that could not be opened (one record each, kind ``xml``).
     """
-    read = files.groupby("invoer")[["gelezen", "overgeslagen"]].sum() if len(files) else None
+    read = None
+    if len(files):
+        fr = files.assign(ijw_release=files["ijw_release"].astype(object).fillna(""),
+                          invoer=files["invoer"].astype(object))
+        read = fr.groupby(["invoer", "ijw_release"])[["gelezen", "overgeslagen"]].sum()
     if extra_xml:
-        add = pd.DataFrame({"gelezen": [extra_xml], "overgeslagen": [0]}, index=pd.Index(["xml"], name="invoer"))
+        add = pd.DataFrame({"gelezen": [extra_xml], "overgeslagen": [0]},
+                           index=pd.MultiIndex.from_tuples([("xml", "")], names=["invoer", "ijw_release"]))
         read = add if read is None else read.add(add, fill_value=0).astype("int64")
-    nq = quar["invoer"].astype(object).value_counts()
+    # quarantined records of messages: the release of their file (row k of files is _file k)
+    fidx = pd.to_numeric(quar["_file"], errors="coerce").fillna(-1).to_numpy(dtype=np.int64) \
+        if "_file" in quar.columns else np.full(len(quar), -1, dtype=np.int64)
+    frel = files["ijw_release"].astype(object).fillna("").to_numpy() if len(files) else np.array([], object)
+    is_msg = (fidx >= 0) & (fidx < len(files)) & ~quar["invoer"].astype(object).astype(str).str.startswith(
+        ("export:", "referentie:")).to_numpy(dtype=bool)
+    qrel = np.where(is_msg, frel[np.clip(fidx, 0, max(len(frel) - 1, 0))] if len(frel) else "", "")
+    nq = pd.Series(1, index=pd.MultiIndex.from_arrays([quar["invoer"].astype(object).to_numpy(), qrel])) \
+        .groupby(level=[0, 1]).sum() if len(quar) else pd.Series(dtype="int64")
     rows = []
     if read is not None:
-        for inv, r in read.iterrows():
-            rows.append(dict(invoer=inv, gelezen=int(r["gelezen"]), behouden=int(kept.get(inv, 0)),
-                             quarantaine=int(nq.get(inv, 0)), overgeslagen=int(r["overgeslagen"])))
+        for (inv, rel), r in read.iterrows():
+            rows.append(dict(invoer=inv, gelezen=int(r["gelezen"]), behouden=int(kept.get((inv, rel), 0)),
+                             quarantaine=int(nq.get((inv, rel), 0)), overgeslagen=int(r["overgeslagen"]),
+                             ijw_release=rel or None))
     e = pd.DataFrame(e_tel, columns=["invoer", "gelezen", "behouden", "quarantaine", "overgeslagen"])
     if len(e):
         e = e.groupby("invoer", as_index=False).sum()
         for r in e.itertuples(index=False):
-            rows.append(dict(invoer=r.invoer, gelezen=int(r.gelezen), behouden=int(kept.get(r.invoer, 0)),
-                             quarantaine=int(nq.get(r.invoer, 0)), overgeslagen=int(r.overgeslagen)))
+            rows.append(dict(invoer=r.invoer, gelezen=int(r.gelezen), behouden=int(kept.get((r.invoer, ""), 0)),
+                             quarantaine=int(nq.get((r.invoer, ""), 0)), overgeslagen=int(r.overgeslagen)))
     t = pd.DataFrame(rows, columns=list(schema.TABLES["ingest_telling"]))
     t = pd.concat([t, ref_tel.astype(object)], ignore_index=True)
     t = schema.conform(t, "ingest_telling")
-    t = t.assign(_o=_invoer_order(t["invoer"])).sort_values(["_o", "invoer"]).drop(columns="_o")
+    t = t.assign(_o=_invoer_order(t["invoer"]), _r=t["ijw_release"].fillna("")).sort_values(
+        ["_o", "invoer", "_r"]).drop(columns=["_o", "_r"])
     t = t.reset_index(drop=True)
     lhs = t["gelezen"].to_numpy(dtype=np.int64)
     rhs = (t["behouden"].to_numpy(dtype=np.int64) + t["quarantaine"].to_numpy(dtype=np.int64)

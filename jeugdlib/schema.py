@@ -37,7 +37,8 @@ TABLES: dict[str, dict[str, str]] = {
         "eenheid": S,  # WJ756
         "frequentie": S,  # WMO757
         "budget_cent": I,  # Budget, eurocent
-        "bron": S,  # "<file relative to dataset>#<position>"
+        "bron": S,  # "<file relative to dataset>#<position>"; "<archief.zip>!<member>#<position>"
+        "ijw_release": S,  # "3.0", "3.1" or "3.2" (namespace of the message); empty for exports
     },
     # JW323, one row per Prestatie.
     "declaraties": {
@@ -101,6 +102,7 @@ TABLES: dict[str, dict[str, str]] = {
         # ToewijzingIngangsdatum of the requested product: the period a verzoek
         # belongs to (metrics/verwijzer.py). Added after the others; may be empty.
         "ingangsdatum": D,
+        "ijw_release": S,
     },
     # Every input record that could not be used.
     "quarantaine": {
@@ -119,6 +121,10 @@ TABLES: dict[str, dict[str, str]] = {
         "behouden": I,
         "quarantaine": I,
         "overgeslagen": I,
+        # iJw release of the messages counted in this row ("3.0", "3.1", "3.2"; "2.4" for
+        # skipped older ones); empty for exports, reference tables, other standards and files
+        # that could not be read. One row per (invoer, ijw_release).
+        "ijw_release": S,
     },
     # Reference tables, normalised (amounts in eurocent, dates as dates).
     "producten": {

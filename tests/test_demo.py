@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,28 @@ from jeugdlib.config import Params
 from jeugdlib.errors import JeugdlibError
 
 MINI = config.FIXTURE_DIR / "mini"
-KINDS = ("JW301", "JW305", "JW307", "JW315", "JW323")
+KINDS = ("JW301", "JW305", "JW307", "JW315", "JW323", "JW325")
+
+
+def _messages(root: Path):
+    """(path, kind, bytes) of every message, loose or in a zip archive (``a.zip!member``)."""
+    for p in sorted((root / "berichten").rglob("*")):
+        if p.suffix == ".xml":
+            yield str(p.relative_to(root)), p.parent.parent.name, p.read_bytes()
+        elif p.suffix == ".zip":
+            with zipfile.ZipFile(p) as zf:
+                for name in sorted(zf.namelist()):
+                    yield f"{p.relative_to(root)}!{name}", Path(name).parent.parent.name, zf.read(name)
+
+
+def _as_32(data: bytes) -> bytes:
+    """A 3.0/3.1 message rewritten to the 3.2 namespace and BerichtSubversie (the elements
+    the project writes sit at the same paths): validated against the official 3.2 XSDs."""
+    for ns in (b"3_0", b"3_1"):
+        if b"/ijw/" + ns + b"/" in data[:400]:
+            data = data.replace(b"/ijw/" + ns + b"/", b"/ijw/3_2/")
+            data = data.replace(b"BerichtSubversie>" + ns[-1:] + b"<", b"BerichtSubversie>2<", 1)
+    return data
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -51,11 +73,11 @@ def mini_processed(tmp_path_factory):
 
 def test_same_seed_same_bytes_and_other_seed_differs(tmp_path):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    demo.write_demo(a, scale=0.01, seed=11, gemeenten=_one_region())
+    demo.write_demo(a, scale=0.01, seed=11, gemeenten=_one_region())  # JZ42: zipped per month
     demo.write_demo(b, scale=0.01, seed=11, gemeenten=_one_region())
     demo.write_demo(c, scale=0.01, seed=12, gemeenten=_one_region())
     da, db, dc = _digest(a), _digest(b), _digest(c)
-    assert len(da) > 100
+    assert len(da) > 50 and sum(k.endswith(".zip") for k in da) > 40
     assert da == db
     assert da != dc
 
@@ -66,7 +88,7 @@ def test_mini_fixture_regenerates_identically(tmp_path):
 
 
 def test_layout_and_reference_tables(manifest):
-    kinds = {p.parent.parent.name for p in (MINI / "berichten").rglob("*.xml")}
+    kinds = {kind for _p, kind, _b in _messages(MINI)}
     assert kinds == set(KINDS)
     for name in ("producten", "aanbieders", "gemeenten", "plekken", "budgetplafonds", "bevolking"):
         assert (MINI / "referentie" / f"{name}.csv").exists(), name
@@ -92,21 +114,27 @@ def test_layout_and_reference_tables(manifest):
 
 @pytest.mark.shared
 def test_sample_of_every_kind_validates_against_xsd(ijw_xsd_dir):
-    files = sorted((MINI / "berichten").rglob("*.xml"))
+    msgs = list(_messages(MINI))
+    releases = set()
     for kind in KINDS:
         schema = etree.XMLSchema(etree.parse(str(ijw_xsd_dir / f"{kind}.xsd")))
-        mine = [p for p in files if p.parent.parent.name == kind]
+        mine = [(p, b) for p, k, b in msgs if k == kind]
         sample = mine[:15] + mine[15::max(1, len(mine) // 25)]  # deterministic
+        sample += [m for m in mine if ".zip!" in m[0]][:10]
         assert len(sample) >= 10, kind
-        for p in sample:
-            doc = etree.parse(str(p))
-            assert schema.validate(doc), f"{p.name}: {schema.error_log.last_error}"
+        for p, b in sample:
+            releases.add(b[b.index(b"/ijw/") + 5: b.index(b"/ijw/") + 8])
+            doc = etree.fromstring(_as_32(b))
+            assert schema.validate(doc), f"{p}: {schema.error_log.last_error}"
+    assert releases == {b"3_0", b"3_1", b"3_2"}
 
 
 def test_bsns_pass_elfproef_except_the_planted_ones(manifest):
     bsn, n_prod = [], []
-    for p in sorted((MINI / "berichten").rglob("JW301_*.xml")):
-        doc = etree.parse(str(p))
+    for _p, kind, b in _messages(MINI):
+        if kind != "JW301":
+            continue
+        doc = etree.fromstring(b)
         bsn.append(doc.findtext(".//{*}Client/{*}Bsn"))
         n_prod.append(len(doc.findall(".//{*}ToegewezenProduct")))
     ok = privacy.elfproef(pd.Series(bsn)).to_numpy()
@@ -121,15 +149,15 @@ def test_ingest_quarantines_exactly_the_manifest(manifest, mini_processed):
     bad = manifest["vuil"]["bsn_ongeldig"]["records"]
     dup = manifest["vuil"]["dubbele_bestanden"]
     for kind in KINDS:
-        assert counts.get((kind, "bsn_elfproef"), 0) == bad[kind], kind
+        assert counts.get((kind, "bsn_elfproef"), 0) == bad.get(kind, 0), kind
     assert counts.get(("JW301", "dubbel_bericht"), 0) == dup["JW301_records"]
     assert counts.get(("JW323", "dubbel_bericht"), 0) == dup["JW323_records"]
     # nothing else is quarantined from the messages
     other = set(counts.index) - {(k, r) for k in KINDS for r in ("bsn_elfproef", "dubbel_bericht")}
     assert not [o for o in other if o[0] in KINDS]
-    tel = mini_processed.ingest_telling.set_index("invoer")
+    tel = mini_processed.ingest_telling
     for kind in KINDS:
-        assert tel.loc[kind, "gelezen"] == manifest["records"][kind]
+        assert tel.loc[tel["invoer"] == kind, "gelezen"].sum() == manifest["records"][kind]
 
 
 def test_clean_removes_exactly_the_manifest(manifest, mini_processed):
@@ -139,8 +167,9 @@ def test_clean_removes_exactly_the_manifest(manifest, mini_processed):
     exp = manifest["verwacht_na_opschonen"]
     for regel in ("oudere_versie", "reden_wijziging_13", "einde_voor_ingang", "leeftijd"):
         assert tel[("toewijzingen", regel)] == exp["toewijzingen"][regel], regel
-    for regel in ("saldering", "netto_nul_creditering", "netto_nul_bedrag", "leeftijd"):
+    for regel in ("afgewezen", "saldering", "netto_nul_creditering", "netto_nul_bedrag", "leeftijd"):
         assert tel[("declaraties", regel)] == exp["declaraties"][regel], regel
+    assert tel[("start_stop", "start_stop_verwijderd")] == exp["start_stop"]["start_stop_verwijderd"]
     assert tel[("toewijzingen", "ingang_na_peildatum")] == 0
     assert len(c.toewijzingen) == exp["toewijzingen"]["toewijzingen"] - sum(
         exp["toewijzingen"][r] for r in ("reden_wijziging_13", "einde_voor_ingang", "leeftijd"))
@@ -152,6 +181,82 @@ def test_clean_removes_exactly_the_manifest(manifest, mini_processed):
     assert int(onb["bedrag_cent"].sum()) == v["onbekende_toewijzing"]["bedrag_cent"]
     assert (~c.toewijzingen["product_bekend"].astype(bool)).sum() == v["onbekende_producten"]["toewijzingen"]
     assert (~c.toewijzingen["aanbieder_bekend"].astype(bool)).sum() == v["onbekende_agb"]["toewijzingen"]
+
+
+def test_ingest_finds_the_archive_dirt_of_issue_13(manifest, mini_processed):
+    """ToewijzingNummers per gemeente, JW325 rejections, receipt dates, start/stop corrections,
+    releases and zipped deliveries: exactly the manifest's counts."""
+    ds, v = mini_processed, manifest["vuil"]
+    # numbers in more than one gemeente: the same number, other toewijzingen
+    # (the manifest counts per region and sums; numbers collide across regions too)
+    regio = {g: r["regio_code"] for r in manifest["regios"] for g in r["gemeenten"]}
+    nr = ds.toewijzingen[["toewijzing_nr", "gemeentecode"]].drop_duplicates()
+    nr = nr.assign(regio=nr["gemeentecode"].map(regio))
+    per = nr.groupby(["regio", "toewijzing_nr"]).size()
+    shared = per[per > 1]
+    g = v["toewijzingnummers_per_gemeente"]
+    assert len(shared) == g["nummers_in_meer_gemeenten"] > 0
+    in_shared = nr.set_index(["regio", "toewijzing_nr"]).index.isin(shared.index)
+    assert in_shared.sum() == g["toewijzingen_met_gedeeld_nummer"]
+    assert nr["toewijzing_nr"].duplicated().any()
+    # JW325: rows, amounts, codes, whole declarations
+    a, afw = ds.afwijzingen, v["afwijzingen"]
+    assert len(a) == afw["afwijzingen_rijen"] == manifest["records"]["JW325"]
+    lines = a[a["referentie_nr"].notna()]
+    whole = a[a["referentie_nr"].isna()]
+    assert len(lines) == afw["regels"] and int(lines["bedrag_cent_signed"].sum()) == afw["bedrag_cent"]
+    assert lines["retourcodes"].value_counts().sort_index().to_dict() == afw["retourcodes"]
+    assert len(whole) == afw["hele_declaraties"] + v["jw325_alle_regels_afgewezen"]
+    assert whole["bron"].str.endswith("#DeclaratieAntwoord").all()
+    assert a["declaratie_nr"].nunique() == v["jw325_berichten"]
+    # a rejected line's declaration is in declaraties (same aanbieder, DeclaratieNummer, ReferentieNummer)
+    d = ds.declaraties
+    hit = lines.merge(d, on=["agb", "declaratie_nr", "referentie_nr"], how="inner")
+    assert len(hit) == len(lines)
+    assert (hit["bedrag_cent_signed_x"] == hit["bedrag_cent_signed_y"]).all()
+    # the share of rejected lines is a few percent, most declared again (ReferentieNummer ...4)
+    assert 0.015 < (afw["regels"] + afw["hele_declaraties_regels"]) / len(d) < 0.05
+    again = d["referentie_nr"].str.endswith(("4", "5"))
+    assert again.sum() == afw["opnieuw_ingediend"]
+    # receipt: DeclaratieDagtekening on every line, the lag of the manifest
+    assert d["declaratiedatum"].notna().all()
+    lag = (d["declaratiedatum"] - d["periode_eind"]).dt.days
+    r = v["declaratiedatum"]
+    assert (len(lag), int((lag <= 31).sum()), int((lag <= 92).sum()), int((lag > 183).sum()), int(lag.max())) == \
+        (r["regels"], r["binnen_31_dagen"], r["binnen_92_dagen"], r["meer_dan_183_dagen"], r["max_dagen"])
+    assert (lag <= 31).mean() > 0.6 and (lag <= 92).mean() > 0.9 and (lag > 183).any()
+    # start/stop corrections: each deletion (status 3) repeats an earlier record and is followed by a new one
+    ss = ds.start_stop
+    for kind in ("JW305", "JW307"):
+        k = ss[ss["bericht"] == kind]
+        dele = k[k["status_aanlevering"] == "3"]
+        assert len(dele) == v["correcties_start_stop"][kind] > 0
+        key = ["agb", "gemeentecode", "toewijzing_nr", "begindatum"]
+        same = k.merge(dele[key], on=key)
+        # JW305: the cancelled record and the deletion share the (wrong) Begindatum, the new one
+        # has the right one; JW307: the Einddatum was wrong, so the new record shares the key too
+        assert (same.groupby(key).size() == (2 if kind == "JW305" else 3)).all()
+        if kind == "JW307":
+            ends = same.groupby(key)["einddatum"].nunique()
+            assert (ends == 2).all()
+    assert set(ss["status_aanlevering"]) == {"1", "3"}
+    # releases: per kind and release what the manifest wrote
+    tel = ds.ingest_telling
+    for kind, rels in manifest["releases"].items():
+        for rel, n in rels.items():
+            row = tel[(tel["invoer"] == kind) & (tel["ijw_release"] == rel)]
+            assert int(row["gelezen"].iloc[0]) == n["records"], (kind, rel)
+    for t in ("toewijzingen", "declaraties", "start_stop", "verzoeken", "afwijzingen"):
+        assert set(getattr(ds, t)["ijw_release"]) == {"3.0", "3.1", "3.2"}, t
+    # one region's deliveries zipped, one archive per month
+    z = manifest["zip"]
+    bron = pd.concat([getattr(ds, t)["bron"].str.split("#").str[0] for t in
+                      ("toewijzingen", "declaraties", "start_stop", "verzoeken", "afwijzingen")])
+    q = ds.quarantaine["bestand"]
+    members = set(bron[bron.str.contains(".zip!", regex=False)]) | set(q[q.str.contains(".zip!", regex=False)])
+    assert len(members) == z["berichten"] > 0
+    assert len({m.split("!")[0] for m in members}) == z["archieven"]
+    assert all(m.startswith(f"berichten/{z['regio']}/") for m in members)
 
 
 def test_exercises_versions_reasons_frequencies_and_referrers(mini_processed):

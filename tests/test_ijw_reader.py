@@ -49,9 +49,32 @@ def test_batches_are_handed_on_as_they_fill(ijw_berichten_dir):
     assert all(set(t.column("_file").to_pylist()) == {7} for t in got)
 
 
-def test_jw325_is_skipped(ijw_berichten_dir):
-    info, sinks = reader.read_message(ijw_berichten_dir / "JW325.xml")
-    assert (info.bericht, info.status, info.n_records, sinks) == ("JW325", "overgeslagen", 0, {})
+def test_jw325_is_read(ijw_berichten_dir):
+    # the standard's example JW325: three rejected Prestaties under DeclaratieNummer DN001
+    info, table = reader.read_records(ijw_berichten_dir / "JW325.xml")
+    assert (info.bericht, info.status, info.n_records, info.release) == ("JW325", "ok", 3, "3.2")
+    assert (info.afzender, info.ontvanger, info.declaratie_nr, info.dagtekening) == \
+        ("0384", "65656055", "DN001", "2023-05-07")
+    assert (info.totaal_ingediend, info.totaal_ingediend_dc, info.totaal_toegekend, info.retourcodes) == \
+        ("58000", "C", "34000", "0200")
+    d = table.to_pydict()
+    assert d["referentie_nr"] == ["RN001", "RN002", "RN003"]
+    assert d["toewijzing_nr"] == ["10072", "10073", "10074"]
+    assert d["bedrag"] == ["5000", "14000", "5000"] and d["debet_credit"] == ["C", "C", "C"]
+    assert d["retourcodes"] == ["0611", "9339,9340,9341", "9307"]
+    assert d["bsn"] == [None, None, None]  # the BSN of a rejection is not read
+    assert d["_client"] == [1, 1, 2] and d["_rec"] == [1, 2, 1]
+
+
+def test_jw325_rejected_whole(ijw_berichten_dir):
+    text = (ijw_berichten_dir / "JW325.xml").read_text(encoding="utf-8")
+    text = text.replace("<ijw:TotaalBedrag>34000</ijw:TotaalBedrag>", "<ijw:TotaalBedrag>0</ijw:TotaalBedrag>")
+    info, table = reader.read_records(text.encode("utf-8"))
+    d = table.to_pydict()
+    assert info.n_records == 4 and len(d["referentie_nr"]) == 4
+    # the last record is the whole declaration: the declared total, no ReferentieNummer
+    assert (d["referentie_nr"][3], d["toewijzing_nr"][3], d["bedrag"][3], d["debet_credit"][3],
+            d["retourcodes"][3], d["_client"][3], d["_rec"][3]) == (None, None, "58000", "C", "0200", 0, 0)
 
 
 @pytest.mark.parametrize("content, regel", [
@@ -77,10 +100,17 @@ def test_truncated_and_old_namespace(tmp_path, ijw_berichten_dir):
     with pytest.raises(reader.MessageError) as ei:
         reader.read_message(p)
     assert (ei.value.regel, ei.value.bericht) == ("xml_onleesbaar", "JW323")
-    p.write_text(text.replace("/ijw/3_2/", "/ijw/3_0/"), encoding="utf-8")
-    with pytest.raises(reader.MessageError) as ei:
-        reader.read_message(p)
-    assert ei.value.regel == "namespace_onbekend" and "3.0" in ei.value.melding
+    # iJw 3.0 and 3.1 read like 3.2 (same paths, own namespaces), the release kept
+    full = reader.read_records(ijw_berichten_dir / "JW323.xml")[1]
+    for ns, rel in (("3_0", "3.0"), ("3_1", "3.1")):
+        p.write_text(text.replace("/ijw/3_2/", f"/ijw/{ns}/"), encoding="utf-8")
+        info, table = reader.read_records(p)
+        assert (info.release, info.status, info.declaratiedatum) == (rel, "ok", "2026-05-06")
+        assert table.equals(full)
+    # an older release (2.x) is skipped, not an error
+    p.write_text(text.replace("/ijw/3_2/", "/ijw/2_4/"), encoding="utf-8")
+    info, _sinks = reader.read_message(p)
+    assert (info.bericht, info.release, info.status, info.n_records) == ("JW323", "2.4", "overgeslagen", 0)
 
 
 def test_missing_optional_element_is_null(tmp_path, ijw_berichten_dir):

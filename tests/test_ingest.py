@@ -49,8 +49,9 @@ def voorbeelden(ijw_berichten_dir) -> dict[str, str]:
 
 
 def telling(res) -> dict[str, tuple[int, int, int, int]]:
-    t = res.telling
-    return {r.invoer: (r.gelezen, r.behouden, r.quarantaine, r.overgeslagen) for r in t.itertuples()}
+    """Counts per input kind (summed over iJw releases)."""
+    t = res.telling.groupby("invoer")[["gelezen", "behouden", "quarantaine", "overgeslagen"]].sum()
+    return {inv: tuple(int(x) for x in r) for inv, r in t.iterrows()}
 
 
 def assert_counts_add_up(res):
@@ -58,8 +59,9 @@ def assert_counts_add_up(res):
     assert (t["gelezen"] == t["behouden"] + t["quarantaine"] + t["overgeslagen"]).all()
     # and the counts match the tables themselves
     q = res.quarantaine["invoer"].value_counts()
-    for r in t.itertuples():
-        assert q.get(r.invoer, 0) == r.quarantaine, r.invoer
+    per = t.groupby("invoer")["quarantaine"].sum()
+    for inv, n in per.items():
+        assert q.get(inv, 0) == n, inv
 
 
 # --------------------------------------------------------------------------- the example messages
@@ -227,16 +229,20 @@ def test_truncated_message(tmp_path, voorbeelden):
     assert telling(res)["JW323"] == (1, 0, 1, 0)
 
 
-def test_ijw30_namespace_and_unknown_type(tmp_path, voorbeelden):
-    v30 = voorbeelden["JW323"].replace("/ijw/3_2/", "/ijw/3_0/")
-    res = run(make_ds(tmp_path / "ds", {"berichten/v30.xml": v30, "berichten/JW325.xml": voorbeelden["JW325"],
+def test_other_standard_and_old_release_skipped(tmp_path, voorbeelden):
+    # iJw 3.0/3.1 are read (tests/test_ingest_releases.py); iJw 2.x and iWmo are skipped, not quarantined
+    v24 = voorbeelden["JW323"].replace("/ijw/3_2/", "/ijw/2_4/")
+    wmo = voorbeelden["JW301"].replace("/ijw/3_2/jw301/", "/iwmo/3_2/wmo301/").replace("jw301:", "wmo301:") \
+        .replace("xmlns:jw301", "xmlns:wmo301")
+    res = run(make_ds(tmp_path / "ds", {"berichten/v24.xml": v24, "berichten/wmo.xml": wmo,
                                         "berichten/JW301.xml": voorbeelden["JW301"]}))
-    q = res.quarantaine
-    assert q["regel"].tolist() == ["namespace_onbekend"]
-    assert "iJw 3.0" in q["melding"].iloc[0]
-    tel = telling(res)
-    assert tel["JW325"] == (1, 0, 0, 1)  # skipped and counted
-    assert tel["xml"] == (1, 0, 1, 0)
+    assert len(res.quarantaine) == 0
+    t = res.telling.set_index(["invoer", "ijw_release"], drop=False)
+    assert tuple(t.loc[("JW323", "2.4"), ["gelezen", "behouden", "quarantaine", "overgeslagen"]]) == (1, 0, 0, 1)
+    wm = res.telling[res.telling["invoer"] == "iWmo:WMO301"]
+    assert wm[["gelezen", "behouden", "quarantaine", "overgeslagen"]].values.tolist() == [[1, 0, 0, 1]]
+    assert wm["ijw_release"].isna().all()
+    assert tuple(t.loc[("JW301", "3.2"), ["gelezen", "behouden"]]) == (2, 2)
     assert_counts_add_up(res)
 
 
@@ -306,7 +312,8 @@ def test_no_messages_stops(tmp_path, capsys):
 
 
 def test_only_unusable_messages_exit_nonzero(tmp_path, voorbeelden, capsys):
-    root = make_ds(tmp_path / "ds", {"berichten/JW325.xml": voorbeelden["JW325"]})
+    v24 = voorbeelden["JW325"].replace("/ijw/3_2/", "/ijw/2_4/")
+    root = make_ds(tmp_path / "ds", {"berichten/JW325.xml": v24})
     rc = cli.main(["ingest", str(root), "--out", str(tmp_path / "out"), "--quiet"])
     cap = capsys.readouterr()
     assert rc != 0 and "geen enkel bruikbaar record" in cap.err

@@ -1,4 +1,9 @@
-"""Streaming reader for iJw 3.2 messages (JW301, JW305, JW307, JW315, JW323).
+"""Streaming reader for iJw messages (JW301, JW305, JW307, JW315, JW323, JW325).
+
+iJw releases 3.0, 3.1 and 3.2 are read alike: the elements read sit at the same
+paths, under the namespaces of their release (``.../ijw/3_0/...``); the release is
+in :attr:`MessageInfo.release`. JW325 (Declaratie-antwoord) is read by lxml only
+(its RetourCodes repeat within a record).
 
 Two readers that give the same records:
 
@@ -28,11 +33,14 @@ Header fields (Afzender, Ontvanger, BerichtIdentificatie, DeclaratieNummer) are
 per message, in :class:`MessageInfo`. Names, addresses, contact details and
 ``Commentaar`` are never read.
 
-A file that is not a readable iJw 3.2 message raises :class:`MessageError` with
-a short rule id (``bestand_leeg``, ``codering_ongeldig``, ``xml_onleesbaar``,
-``namespace_onbekend``); a 3.2 message of a type not in
-:data:`jeugdlib.config.BERICHTEN` (e.g. JW325) is returned with
-``status == "overgeslagen"`` and no records.
+A file that is not a readable iStandaarden message raises :class:`MessageError`
+with a short rule id (``bestand_leeg``, ``codering_ongeldig``, ``xml_onleesbaar``,
+``namespace_onbekend``); a message of a type not in
+:data:`jeugdlib.config.BERICHTEN`, of another iJw release (2.x) or of another
+iStandaard (iWmo) is returned with ``status == "overgeslagen"`` and no records.
+
+``read_message`` takes a path, the bytes of a message (e.g. a zip member) or an
+open binary file with its ``size``.
 """
 
 from __future__ import annotations
@@ -54,7 +62,7 @@ from lxml import etree
 from .. import config
 
 NS_BASIS = config.NS_BASIS
-_NS_RE = re.compile(r"^http://www\.istandaarden\.nl/ijw/(\d+_\d+)/(\w+)/schema$")
+_NS_RE = re.compile(r"^http://www\.istandaarden\.nl/(\w+)/(\d+_\d+)/(\w+)/schema$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +82,9 @@ class RecordSpec:
     client: tuple[str, ...]
     afzender: str
     ontvanger: str
+    #: fields (at the end of ``fields``) that may occur several times per record: all their
+    #: values, joined with "," (e.g. the RetourCodes of a JW325 Prestatie). Read by lxml only.
+    multi: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -111,6 +122,7 @@ SPECS: dict[str, RecordSpec] = {
             ("productcode", "m:Product/b:Code"),
             ("toewijzing_ingangsdatum", "m:ToewijzingIngangsdatum"),
             ("begindatum", "m:Begindatum"),
+            ("status_aanlevering", "m:StatusAanlevering"),
         ),
         ("bsn", "geboortedatum", "geslacht"), afzender="agb", ontvanger="gemeentecode",
     ),
@@ -124,6 +136,7 @@ SPECS: dict[str, RecordSpec] = {
             ("begindatum", "m:Begindatum"),
             ("reden_beeindiging", "m:RedenBeeindiging"),
             ("einddatum", "m:Einddatum"),
+            ("status_aanlevering", "m:StatusAanlevering"),
         ),
         ("bsn", "geboortedatum", "geslacht"), afzender="agb", ontvanger="gemeentecode",
     ),
@@ -160,6 +173,19 @@ SPECS: dict[str, RecordSpec] = {
         ),
         ("bsn",), afzender="agb", ontvanger="gemeentecode",
     ),
+    # Declaratie-antwoord: one record per rejected Prestatie (the BSN is not read: the
+    # rejection links to the declaration line by DeclaratieNummer + ReferentieNummer).
+    "JW325": RecordSpec(
+        "JW325", "afwijzingen", "Prestatie",
+        (
+            ("referentie_nr", "m:ProductReferentie/b:ReferentieNummer"),
+            ("toewijzing_nr", "m:ToewijzingNummer"),
+            ("bedrag", "m:IngediendBedrag/b:Bedrag"),
+            ("debet_credit", "m:IngediendBedrag/b:DebetCredit"),
+            ("retourcodes", "m:RetourCodes/m:RetourCode"),
+        ),
+        (), afzender="gemeentecode", ontvanger="agb", multi=("retourcodes",),
+    ),
 }
 
 #: Element name (in the message) for each raw column, for messages to the user.
@@ -188,12 +214,25 @@ class MessageInfo:
 
     bericht: str | None = None
     namespace: str | None = None
+    #: basisschema namespace of the message's release
+    basis: str | None = None
+    #: iJw release, e.g. "3.2" ("2.4" for a skipped older message, None for another standard)
+    release: str | None = None
+    #: the iStandaard of the namespace: "ijw", "iwmo", ...
+    standaard: str | None = None
     status: str = "ok"  # ok | overgeslagen
     afzender: str | None = None
     ontvanger: str | None = None
     identificatie: str | None = None
     dagtekening: str | None = None
     declaratie_nr: str | None = None
+    #: JW323 DeclaratieDagtekening
+    declaratiedatum: str | None = None
+    #: JW325 DeclaratieAntwoord: totals (TotaalBedrag, DebetCredit) and its own RetourCodes
+    totaal_ingediend: str | None = None
+    totaal_ingediend_dc: str | None = None
+    totaal_toegekend: str | None = None
+    retourcodes: str | None = None
     n_records: int = 0
     sha256: str | None = None
 
@@ -298,22 +337,28 @@ def _q(ns: str, local: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _tags(ns: str, kind: str) -> tuple[str, ...]:
+def _tags(ns: str, basis: str, kind: str) -> tuple[str, ...]:
     """Qualified tag names the parser watches, per namespace and message type."""
     spec = SPECS[kind]
     return (_q(ns, "Bericht"), _q(ns, "Header"), _q(ns, "Client"), _q(ns, "Bsn"), _q(ns, "Geboortedatum"),
-            _q(ns, "Geslacht"), _q(ns, "DeclaratieNummer"), _q(ns, spec.record), _q(NS_BASIS, "Datum"),
+            _q(ns, "Geslacht"), _q(ns, "DeclaratieNummer"), _q(ns, spec.record), _q(basis, "Datum"),
             _q(ns, "Afzender"), _q(ns, "Ontvanger"), _q(ns, "BerichtIdentificatie"),
-            _q(NS_BASIS, "Identificatie"), _q(NS_BASIS, "Dagtekening"))
+            _q(basis, "Identificatie"), _q(basis, "Dagtekening"), _q(ns, "DeclaratieDagtekening"),
+            _q(ns, "DeclaratieAntwoord"))
 
 
-@functools.lru_cache(maxsize=None)
-def _xpath(bericht: str) -> etree.XPath:
-    """One compiled XPath per message type: all field values of a record, joined by SEP."""
+@functools.lru_cache(maxsize=64)
+def _xpath(bericht: str, ns: str, basis: str) -> tuple[etree.XPath, tuple[etree.XPath, ...]]:
+    """Compiled XPaths per message type and namespace: all single field values of a record
+    joined by SEP, and one per multi-valued field (its text nodes)."""
     spec = SPECS[bericht]
-    nsmap = {"m": config.ns_bericht(bericht), "b": NS_BASIS}
-    parts = f", '{SEP}', ".join(f"string({path})" for _col, path in spec.fields)
-    return etree.XPath(f"concat({parts})", namespaces=nsmap)
+    nsmap = {"m": ns, "b": basis}
+    single = [path for col, path in spec.fields if col not in spec.multi]
+    parts = f", '{SEP}', ".join(f"string({path})" for path in single)
+    one = etree.XPath(f"concat({parts})" if len(single) > 1 else f"string({single[0]})", namespaces=nsmap)
+    multi = tuple(etree.XPath(f"{path}/text()", namespaces=nsmap)
+                  for col, path in spec.fields if col in spec.multi)
+    return one, multi
 
 
 def _classify_syntax_error(exc: etree.XMLSyntaxError) -> tuple[str, str]:
@@ -349,9 +394,9 @@ class Unsupported(Exception):
         self.file_idx = file_idx
 
 
-def read_message(source: str | Path, *, file_idx: int = 0, sinks: dict[str, Sink] | None = None,
+def read_message(source, *, file_idx: int = 0, sinks: dict[str, Sink] | None = None,
                  batch_size: int = 50_000, info: MessageInfo | None = None,
-                 fast: bool | None = None) -> tuple[MessageInfo, dict[str, Sink]]:
+                 fast: bool | None = None, size: int | None = None) -> tuple[MessageInfo, dict[str, Sink]]:
     """Read one message file into ``sinks`` (one :class:`Sink` per message type).
 
     Returns the message's :class:`MessageInfo` and the sinks (created when not
@@ -369,47 +414,61 @@ def read_message(source: str | Path, *, file_idx: int = 0, sinks: dict[str, Sink
     """
     sinks = {} if sinks is None else sinks
     info = MessageInfo() if info is None else info
-    with open(source, "rb") as raw:
-        size = os.fstat(raw.fileno()).st_size
-        use_fast = (size >= FAST_MIN_BYTES) if fast is None else fast
-        # a small file is read whole once: parse, sniff and hash from memory
-        whole = raw.read() if (not use_fast and size <= WHOLE_MAX_BYTES) else None
-        src = raw if whole is None else io.BytesIO(whole)
-        if size == 0 or (size < 4096 and not (whole if whole is not None else raw.read()).strip()):
-            raise MessageError("bestand_leeg", "leeg bestand")
-        src.seek(0)
-        try:
-            head = _sniff(src, info)
-            if info.status != "ok":
-                return info, sinks
-            prolog = _fast_prolog(head, info.namespace) if (use_fast and head is not None) else None
-            sink = sinks.get(info.bericht)
-            if sink is None:
-                sink = sinks[info.bericht] = Sink(SPECS[info.bericht], batch_size)
-            if prolog is not None:
-                src.seek(0)
-                fr = _FastReader(info, sink, file_idx, *prolog)
-                try:
-                    info.sha256 = fr.run(src)
-                    return info, sinks
-                except Unsupported:
-                    if fr.handed_on:
-                        raise
-                    # nothing handed on yet: read it with lxml instead
-                    for k in ("afzender", "ontvanger", "identificatie", "dagtekening", "declaratie_nr"):
-                        setattr(info, k, None)
-                    info.n_records = 0
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        size = len(source)
+        source = io.BytesIO(source)
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as raw:
+            return _read_open(raw, os.fstat(raw.fileno()).st_size, file_idx, sinks, batch_size, info, fast)
+    if size is None:
+        raise TypeError("read_message: give size= with a file object")
+    return _read_open(source, size, file_idx, sinks, batch_size, info, fast)
+
+
+def _read_open(raw, size: int, file_idx: int, sinks: dict[str, Sink], batch_size: int, info: MessageInfo,
+               fast: bool | None) -> tuple[MessageInfo, dict[str, Sink]]:
+    """:func:`read_message` on an open binary file (seekable) of ``size`` bytes."""
+    use_fast = (size >= FAST_MIN_BYTES) if fast is None else fast
+    # a small file is read whole once: parse, sniff and hash from memory
+    whole = raw.read() if (not use_fast and size <= WHOLE_MAX_BYTES) else None
+    src = raw if whole is None else io.BytesIO(whole)
+    if size == 0 or (size < 4096 and not (whole if whole is not None else raw.read()).strip()):
+        raise MessageError("bestand_leeg", "leeg bestand")
+    src.seek(0)
+    try:
+        head = _sniff(src, info)
+        if info.status != "ok":
+            return info, sinks
+        prolog = (_fast_prolog(head, info.namespace) if (use_fast and head is not None
+                                                        and not SPECS[info.bericht].multi) else None)
+        sink = sinks.get(info.bericht)
+        if sink is None:
+            sink = sinks[info.bericht] = Sink(SPECS[info.bericht], batch_size)
+        if prolog is not None:
             src.seek(0)
-            if whole is not None:
-                _parse(src, info, sinks, file_idx, batch_size, whole=whole)
-                info.sha256 = hashlib.sha256(whole).hexdigest()
-            else:
-                fh = _HashingFile(src)
-                _parse(fh, info, sinks, file_idx, batch_size)
-                info.sha256 = fh.h.hexdigest()
-        except etree.XMLSyntaxError as exc:
-            regel, melding = _classify_syntax_error(exc)
-            raise MessageError(regel, melding, info.bericht) from None
+            fr = _FastReader(info, sink, file_idx, *prolog)
+            try:
+                info.sha256 = fr.run(src)
+                return info, sinks
+            except Unsupported:
+                if fr.handed_on:
+                    raise
+                # nothing handed on yet: read it with lxml instead
+                for k in ("afzender", "ontvanger", "identificatie", "dagtekening", "declaratie_nr",
+                          "declaratiedatum"):
+                    setattr(info, k, None)
+                info.n_records = 0
+        src.seek(0)
+        if whole is not None:
+            _parse(src, info, sinks, file_idx, batch_size, whole=whole)
+            info.sha256 = hashlib.sha256(whole).hexdigest()
+        else:
+            fh = _HashingFile(src)
+            _parse(fh, info, sinks, file_idx, batch_size)
+            info.sha256 = fh.h.hexdigest()
+    except etree.XMLSyntaxError as exc:
+        regel, melding = _classify_syntax_error(exc)
+        raise MessageError(regel, melding, info.bericht) from None
     return info, sinks
 
 
@@ -418,7 +477,20 @@ _PROLOG_RE = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s|<\?[^<>]*\?>)*")
 
 
 def _sniff_fast(head: bytes) -> str | None:
-    """The root namespace from the first bytes (regex), or None when unsure."""
+    """The root namespace from the first bytes (regex), or None when unsure.
+
+    Cached on the bytes up to the first ``>`` after ``Bericht`` (the prolog and root start
+    tag, the same in every message of a kind): the regexes run once per distinct prolog.
+    """
+    k = head.find(b"Bericht")
+    e = head.find(b">", k) if k >= 0 else -1
+    if 0 <= e < 2048:
+        return _sniff_prolog(head[: e + 1])
+    return _sniff_prolog.__wrapped__(head)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sniff_prolog(head: bytes) -> str | None:
     m = _ROOT_RE.search(head)
     # only a BOM, whitespace and <?xml ...?> may come before the root: else look properly
     if m is None or not _PROLOG_RE.fullmatch(head[: m.start()]):
@@ -441,19 +513,33 @@ _XMLNS_RE = re.compile(rb"xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*[\"']([^\"']*)[\"'
 
 
 def _classify_namespace(namespace: str | None, localname: str, info: MessageInfo) -> None:
-    m = _NS_RE.match(namespace or "")
-    if localname != "Bericht" or m is None:
+    """Decide from the root's namespace what the message is.
+
+    iJw releases 3.0-3.2 are read alike (the elements read sit at the same paths);
+    an iJw message of another release (2.x) or a message of another iStandaard
+    (iWmo, ...) is skipped (``status == "overgeslagen"``), not quarantined.
+    """
+    got = _namespace_kind(namespace or "", localname)
+    if got is None:
         raise MessageError("namespace_onbekend",
                            f"geen iJw-bericht (hoofdelement {{{namespace or ''}}}{localname})")
-    version, kind = m.group(1), m.group(2).upper()
     info.namespace = namespace
-    if version != "3_2":
-        raise MessageError("namespace_onbekend",
-                           f"{kind}-bericht van iJw {version.replace('_', '.')} (namespace {namespace}); "
-                           f"alleen iJw 3.2 wordt gelezen")
-    info.bericht = kind
-    if kind not in SPECS or kind not in config.BERICHTEN:
-        info.status = "overgeslagen"
+    info.standaard, info.bericht, info.release, info.basis, info.status = got
+
+
+@functools.lru_cache(maxsize=256)
+def _namespace_kind(namespace: str, localname: str) -> tuple | None:
+    """(standaard, bericht, release, basis namespace, status) of a root, or None when it is
+    no iStandaarden message (cached: a dataset holds a handful of namespaces)."""
+    m = _NS_RE.match(namespace)
+    if localname != "Bericht" or m is None:
+        return None
+    standaard, version, kind = m.group(1).lower(), m.group(2), m.group(3).upper()
+    if standaard != "ijw":
+        return standaard, kind, None, None, "overgeslagen"
+    release = version.replace("_", ".")
+    ok = release in config.RELEASES and kind in SPECS and kind in config.BERICHTEN
+    return standaard, kind, release, config.ns_basis(release), "ok" if ok else "overgeslagen"
 
 
 def _sniff(fh, info: MessageInfo) -> bytes | None:
@@ -506,15 +592,21 @@ def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_s
         sink = sinks[kind] = Sink(spec, batch_size)
     rows = sink.rows
     t_root, t_header, t_client, t_bsn, t_geb, t_gesl, t_decl, t_record, t_datum, t_afz, t_ont, t_bid, \
-        t_ident, t_dagt = _tags(info.namespace, kind)
-    watch = [t_root, t_header, t_client, t_bsn, t_decl, t_record]
-    if kind != "JW323":
+        t_ident, t_dagt, t_decl_dag, t_antw = _tags(info.namespace, info.basis, kind)
+    watch = [t_root, t_header, t_client, t_decl, t_record]
+    if "bsn" in spec.client:
+        watch.append(t_bsn)
+    if "geboortedatum" in spec.client:
         watch += [t_geb, t_gesl]
+    if kind == "JW323":
+        watch.append(t_decl_dag)
+    if kind == "JW325":
+        watch.append(t_antw)
     if whole is not None:
         it = etree.iterwalk(etree.fromstring(whole, _TREE_PARSER), events=("start", "end"), tag=watch)
     else:
         it = etree.iterparse(fh, events=("start", "end"), tag=watch, **_PARSER_OPTIONS)
-    xp = _xpath(kind)
+    xp, xp_multi = _xpath(kind, info.namespace, info.basis)
     client_n = 0
     rec_n = 0
     bsn = geb = gesl = None
@@ -529,7 +621,10 @@ def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_s
         if event == "end":
             if tag == t_record:
                 rec_n += 1
-                rows.append([xp(el), bsn, geb, gesl, file_idx, client_n, rec_n])
+                val = xp(el)
+                for x in xp_multi:
+                    val += SEP + ",".join(s.strip() for s in x(el))
+                rows.append([val, bsn, geb, gesl, file_idx, client_n, rec_n])
                 n += 1
                 el.clear()
                 parent = el.getparent()
@@ -562,11 +657,45 @@ def _parse(fh, info: MessageInfo, sinks: dict[str, Sink], file_idx: int, batch_s
                 el.clear()
             elif tag == t_decl:
                 info.declaratie_nr = el.text
+            elif tag == t_decl_dag:
+                info.declaratiedatum = el.text
+            elif tag == t_antw:
+                n += _antwoord(el, info, rows, file_idx, len(spec.fields))
         elif tag == t_client:
             client_n += 1
             rec_n = 0
             bsn = geb = gesl = None
     info.n_records = n
+
+
+def _antwoord(el, info: MessageInfo, rows: list, file_idx: int, nf: int) -> int:
+    """JW325 DeclaratieAntwoord: its totals and RetourCodes; a declaration that is granted
+    nothing (TotaalToegekendBedrag 0, TotaalIngediendBedrag above 0) is rejected whole: one
+    record with the declared total, empty ReferentieNummer and ToewijzingNummer, position 0/0."""
+    ns, basis = info.namespace, info.basis
+
+    def total(tag: str) -> tuple[str | None, str | None]:
+        node = el.find(_q(ns, tag))
+        if node is None:
+            return None, None
+        return node.findtext(_q(basis, "TotaalBedrag")), node.findtext(_q(basis, "DebetCredit"))
+
+    info.totaal_ingediend, info.totaal_ingediend_dc = total("TotaalIngediendBedrag")
+    info.totaal_toegekend, _dc = total("TotaalToegekendBedrag")
+    codes = [(c.text or "").strip() for c in el.iterfind(f"{_q(ns, 'RetourCodes')}/{_q(ns, 'RetourCode')}")]
+    info.retourcodes = ",".join(codes)
+
+    def num(s):
+        s = (s or "").strip()
+        return int(s) if s.isdigit() else None
+
+    ing, toe = num(info.totaal_ingediend), num(info.totaal_toegekend)
+    if ing is not None and ing > 0 and toe == 0:
+        vals = ["", "", info.totaal_ingediend or "", info.totaal_ingediend_dc or "", info.retourcodes]
+        assert len(vals) == nf
+        rows.append([SEP.join(vals), None, None, None, file_idx, 0, 0])
+        return 1
+    return 0
 
 
 def read_records(source: str | Path) -> tuple[MessageInfo, pa.Table]:
@@ -650,11 +779,13 @@ class _FastReader:
         q = self._id
         self.t_root = q(ns, "Bericht")
         self.t_rec, self.t_client, self.t_bsn = q(ns, spec.record), q(ns, "Client"), q(ns, "Bsn")
-        self.t_geb, self.t_gesl, self.t_datum = q(ns, "Geboortedatum"), q(ns, "Geslacht"), q(NS_BASIS, "Datum")
+        basis = info.basis
+        self.t_geb, self.t_gesl, self.t_datum = q(ns, "Geboortedatum"), q(ns, "Geslacht"), q(basis, "Datum")
         self.t_header, self.t_decl = q(ns, "Header"), q(ns, "DeclaratieNummer")
+        self.t_decl_dag = q(ns, "DeclaratieDagtekening")
         self.t_afz, self.t_ont, self.t_bid = q(ns, "Afzender"), q(ns, "Ontvanger"), q(ns, "BerichtIdentificatie")
-        self.t_ident, self.t_dagt = q(NS_BASIS, "Identificatie"), q(NS_BASIS, "Dagtekening")
-        pre = {"m": ns, "b": NS_BASIS}
+        self.t_ident, self.t_dagt = q(basis, "Identificatie"), q(basis, "Dagtekening")
+        pre = {"m": ns, "b": basis}
         self.fields = [tuple(q(pre[step.split(":")[0]], step.split(":")[1]) for step in path.split("/"))
                        for _col, path in spec.fields]
         if any(len(f) > 2 for f in self.fields):  # pragma: no cover - SPECS paths have 1 or 2 steps
@@ -959,3 +1090,7 @@ class _FastReader:
         if len(decl):
             d = int(decl[-1])
             self.info.declaratie_nr = (text[int(op[d])].as_py() or None) if o_start[d] else None
+        ddag = bucket(self.t_decl_dag)
+        if len(ddag):
+            d = int(ddag[-1])
+            self.info.declaratiedatum = (text[int(op[d])].as_py() or None) if o_start[d] else None

@@ -45,8 +45,9 @@ def check_xsd_dir(xsd_dir: str | Path, berichten: tuple[str, ...]) -> None:
 _ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([A-Za-z_][\w.\-]*)'")
 
 
-def validate_file(path: str | Path, xsd_dir: str | Path, bericht: str) -> str | None:
-    """Validate one message file; returns None when valid, else the first error as one line.
+def validate_file(path, xsd_dir: str | Path, bericht: str) -> str | None:
+    """Validate one message (a path, or a binary file object such as a zip member's
+    bytes); returns None when valid, else the first error as one line.
 
     The line names the rule and the element only (e.g. ``voldoet niet aan
     JW301.xsd: cvc-pattern-valid bij element Bsn (regel 23)``), never the
@@ -54,8 +55,9 @@ def validate_file(path: str | Path, xsd_dir: str | Path, bericht: str) -> str | 
     (data-contract 2.1). A file that cannot be read gives a line too.
     """
     schema = load_schema(str(Path(xsd_dir).resolve()), bericht)
+    src = str(path) if isinstance(path, (str, Path)) else path
     try:
-        for _event, el in etree.iterparse(str(path), events=("end",), schema=schema,
+        for _event, el in etree.iterparse(src, events=("end",), schema=schema,
                                           resolve_entities=False, no_network=True):
             if len(el) == 0:
                 continue

@@ -71,10 +71,10 @@ __all__ = [
 ]
 
 #: BerichtCode per message type (fixed by the XSDs).
-BERICHTCODE = {"JW301": "436", "JW305": "438", "JW307": "440", "JW315": "446", "JW323": "490"}
+BERICHTCODE = {"JW301": "436", "JW305": "438", "JW307": "440", "JW315": "446", "JW323": "490", "JW325": "491"}
 
 #: Sender/receiver direction: True when the gemeente sends (JW301).
-_GEMEENTE_STUURT = {"JW301": True, "JW305": False, "JW307": False, "JW315": False, "JW323": False}
+_GEMEENTE_STUURT = {"JW301": True, "JW305": False, "JW307": False, "JW315": False, "JW323": False, "JW325": True}
 
 _L = pa.large_string()
 _DEFAULT_ACHTERNAAM = "Onbekend"
@@ -165,10 +165,23 @@ def _starts(keys: Sequence[np.ndarray]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- message parts
-def _namespaces(bericht: str) -> str:
+def _release(first: pd.DataFrame) -> pa.Array:
+    """iJw release per message (column ``release``: "3.0", "3.1" or "3.2"; default 3.2)."""
+    rel = _col(first, "release")
+    rel = rel.where(rel.notna(), "3.2") if len(rel) else rel
+    bad = set(rel.astype(str)) - set(config.RELEASES)
+    if bad:
+        raise ValueError(f"unknown iJw release {sorted(bad)}; expected one of {config.RELEASES}")
+    return _text(rel.astype("object"))
+
+
+def _root(bericht: str, first: pd.DataFrame) -> pa.Array:
+    """XML declaration and root start tag per message, with the namespaces of its release."""
     p = bericht.lower()
-    return (f'xmlns:ijw="{config.NS_BASIS}" '
-            f'xmlns:{p}="{config.ns_bericht(bericht)}"')
+    ns = pc.replace_substring(_release(first), ".", "_")
+    return _join('<?xml version="1.0" encoding="UTF-8"?>\n<', f'{p}:Bericht xmlns:ijw="http://www.istandaarden.nl/ijw/',
+                 ns, f'/basisschema/schema" xmlns:{p}="http://www.istandaarden.nl/ijw/', ns,
+                 f'/{p}/schema">\n')
 
 
 def _header(bericht: str, first: pd.DataFrame) -> pa.Array:
@@ -178,15 +191,18 @@ def _header(bericht: str, first: pd.DataFrame) -> pa.Array:
         afz, ontv = _text(first["gemeentecode"]), _text(first["agb"])
     else:
         afz, ontv = _text(first["agb"]), _text(first["gemeentecode"])
+    sub = pc.utf8_slice_codeunits(_release(first), 2, 3)
     return _join(
         f"<{p}:Header><{p}:BerichtCode>{BERICHTCODE[bericht]}</{p}:BerichtCode>"
-        f"<{p}:BerichtVersie>3</{p}:BerichtVersie><{p}:BerichtSubversie>2</{p}:BerichtSubversie>"
+        f"<{p}:BerichtVersie>3</{p}:BerichtVersie><{p}:BerichtSubversie>", sub, f"</{p}:BerichtSubversie>"
         f"<{p}:Afzender>", afz, f"</{p}:Afzender><{p}:Ontvanger>", ontv, f"</{p}:Ontvanger>"
         f"<{p}:BerichtIdentificatie><ijw:Identificatie>", _text(first["identificatie"]),
         "</ijw:Identificatie><ijw:Dagtekening>", _date(first["dagtekening"]),
         f"</ijw:Dagtekening></{p}:BerichtIdentificatie>"
         f"<{p}:XsdVersie><ijw:BasisschemaXsdVersie>1.0.0</ijw:BasisschemaXsdVersie>"
-        f"<ijw:BerichtXsdVersie>1.0.0</ijw:BerichtXsdVersie></{p}:XsdVersie></{p}:Header>\n",
+        f"<ijw:BerichtXsdVersie>1.0.0</ijw:BerichtXsdVersie></{p}:XsdVersie>",
+        _EMPTY if bericht != "JW325" else _jw325_header(first),
+        f"</{p}:Header>\n",
     )
 
 
@@ -274,7 +290,7 @@ def _assemble(bericht: str, df: pd.DataFrame, product_frag: pa.Array, list_tag: 
     head = _client_head(p, first, volledig)
     extra = client_extra if client_extra is not None else _EMPTY
     doc = _join(
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<{p}:Bericht {_namespaces(bericht)}>\n',
+        _root(bericht, first),
         _header(bericht, first), head, extra, before_list,
         f"<{p}:{list_tag}>\n", body, f"</{p}:{list_tag}></{p}:Client>\n</{p}:Bericht>\n",
     )
@@ -321,7 +337,9 @@ def _render_jw30x(bericht: str, df: pd.DataFrame) -> list[tuple[object, bytes]]:
         parts += [f"<{p}:RedenBeeindiging>", _text(df["reden_beeindiging"]),
                   f"</{p}:RedenBeeindiging><{p}:Einddatum>", _date(df["einddatum"]),
                   f"</{p}:Einddatum>"]
-    parts += [f"<{p}:StatusAanlevering>1</{p}:StatusAanlevering></{p}:{tag}>\n"]
+    status = _col(df, "status_aanlevering")
+    status = status.where(status.notna(), "1") if len(status) else status
+    parts += [f"<{p}:StatusAanlevering>", _text(status.astype("object")), f"</{p}:StatusAanlevering></{p}:{tag}>\n"]
     frag = _join(*parts)
     return _assemble(bericht, df, frag, f"{tag}en", False)
 
@@ -395,15 +413,106 @@ def _render_jw323(df: pd.DataFrame) -> list[tuple[object, bytes]]:
         f"<{p}:Declaratie><{p}:DeclaratieNummer>", _text(first["declaratie_nr"]),
         f"</{p}:DeclaratieNummer><{p}:DeclaratiePeriode><ijw:Begindatum>", _date(first["declaratie_begin"]),
         "</ijw:Begindatum><ijw:Einddatum>", _date(first["declaratie_eind"]),
-        f"</ijw:Einddatum></{p}:DeclaratiePeriode><{p}:DeclaratieDagtekening>", _date(first["dagtekening"]),
+        f"</ijw:Einddatum></{p}:DeclaratiePeriode><{p}:DeclaratieDagtekening>",
+        _date(first["declaratiedatum"] if "declaratiedatum" in first.columns else first["dagtekening"]),
         f"</{p}:DeclaratieDagtekening><{p}:TotaalIngediendBedrag><ijw:TotaalBedrag>", tot_amt,
         "</ijw:TotaalBedrag><ijw:DebetCredit>", tot_dc,
         f"</ijw:DebetCredit></{p}:TotaalIngediendBedrag><{p}:Clienten>\n",
     )
     doc = _join(
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<{p}:Bericht {_namespaces("JW323")}>\n',
+        _root("JW323", first),
         _header("JW323", first), decl, m_body, f"</{p}:Clienten></{p}:Declaratie>\n</{p}:Bericht>\n",
     )
+    keys = first["bericht"].tolist()
+    return list(zip(keys, (s.encode("utf-8") for s in doc.to_pylist())))
+
+
+def _codes(p: str, codes: pa.Array) -> pa.Array:
+    """``<RetourCodes>`` with one ``<RetourCode>`` per code of a "a,b" string."""
+    inner = pc.replace_substring(codes, ",", f"</{p}:RetourCode><{p}:RetourCode>")
+    return _join(f"<{p}:RetourCodes><{p}:RetourCode>", inner, f"</{p}:RetourCode></{p}:RetourCodes>")
+
+
+def _header_code(first: pd.DataFrame) -> pa.Array:
+    c = _col(first, "retourcode")
+    return _text((c.where(c.notna(), "0200") if len(c) else c).astype("object"))
+
+
+def _jw325_header(first: pd.DataFrame) -> pa.Array:
+    p = "jw325"
+    return _join(
+        f"<{p}:DeclaratieIdentificatie><ijw:Identificatie>", _text(first["declaratie_identificatie"]),
+        "</ijw:Identificatie><ijw:Dagtekening>", _date(first["declaratie_dagtekening"]),
+        f"</ijw:Dagtekening></{p}:DeclaratieIdentificatie>"
+        f"<{p}:XsdVersieDeclaratie><ijw:BasisschemaXsdVersie>1.0.0</ijw:BasisschemaXsdVersie>"
+        f"<ijw:BerichtXsdVersie>1.0.0</ijw:BerichtXsdVersie></{p}:XsdVersieDeclaratie>",
+        _codes(p, _header_code(first)),
+    )
+
+
+def _total(p: str, tag: str, signed: np.ndarray) -> pa.Array:
+    dc = pa.array(np.where(signed < 0, "C", "D"), type=_L)
+    return _join(f"<{p}:{tag}><ijw:TotaalBedrag>", pc.cast(pa.array(np.abs(signed)), _L),
+                 "</ijw:TotaalBedrag><ijw:DebetCredit>", dc, f"</ijw:DebetCredit></{p}:{tag}>")
+
+
+def _render_jw325(df: pd.DataFrame) -> list[tuple[object, bytes]]:
+    """JW325 Declaratie-antwoord: one message per ``bericht``; its rows are the rejected
+    Prestaties (a row without ``bsn``: none listed, e.g. a declaration rejected whole)."""
+    p = "jw325"
+    df = _order(df, ["bericht", "bsn"])
+    for c in ("bericht", "gemeentecode", "agb", "identificatie", "dagtekening", "declaratie_identificatie",
+              "declaratie_dagtekening", "declaratie_nr", "totaal_ingediend_cent_signed",
+              "totaal_toegekend_cent_signed"):
+        if c not in df.columns or df[c].isna().any():
+            raise ValueError(f"JW325: column {c!r} is required and may not be empty")
+    listed = df["bsn"].notna().to_numpy()
+    msg_codes = pd.factorize(df["bericht"])[0]
+    m_starts_rows = _starts([msg_codes])
+    first = df.iloc[m_starts_rows].reset_index(drop=True)
+    # Prestaties of the listed rows, grouped per Client per message
+    rows = df[listed].reset_index(drop=True)
+    body = pa.array([""] * len(first), type=_L)
+    if len(rows):
+        signed = rows["bedrag_cent_signed"].to_numpy(dtype=np.int64)
+        frag = _join(
+            f"<{p}:Prestatie><{p}:ProductReferentie><ijw:ReferentieNummer>", _text(rows["referentie_nr"]),
+            "</ijw:ReferentieNummer>",
+            _opt("ijw:VorigReferentieNummer", _text(_col(rows, "vorig_referentie_nr").astype("object"))),
+            f"</{p}:ProductReferentie><{p}:ToewijzingNummer>", _text(rows["toewijzing_nr"]),
+            f"</{p}:ToewijzingNummer><{p}:ProductCategorie>", _text(rows["productcategorie"]),
+            f"</{p}:ProductCategorie><{p}:ProductCode>", _text(rows["productcode"]),
+            f"</{p}:ProductCode><{p}:ProductPeriode><ijw:Begindatum>", _date(rows["periode_begin"]),
+            "</ijw:Begindatum><ijw:Einddatum>", _date(rows["periode_eind"]),
+            f"</ijw:Einddatum></{p}:ProductPeriode><{p}:GeleverdVolume>", _text(rows["volume"]),
+            f"</{p}:GeleverdVolume><{p}:Eenheid>", _text(rows["eenheid"]), f"</{p}:Eenheid>",
+            _opt(f"{p}:ProductTarief", _text(_col(rows, "tarief_cent"))),
+            f"<{p}:IngediendBedrag><ijw:Bedrag>", pc.cast(pa.array(np.abs(signed)), _L),
+            "</ijw:Bedrag><ijw:DebetCredit>", pa.array(np.where(signed < 0, "C", "D"), type=_L),
+            f"</ijw:DebetCredit></{p}:IngediendBedrag>", _codes(p, _text(rows["retourcodes"])),
+            f"</{p}:Prestatie>\n",
+        )
+        rmsg = pd.factorize(rows["bericht"])[0]
+        c_starts = _starts([rmsg, pd.factorize(rows["bsn"])[0]])
+        clients = rows.iloc[c_starts].reset_index(drop=True)
+        c_frag = _join(f"<{p}:Client><{p}:Bsn>", _text(clients["bsn"]), f"</{p}:Bsn><{p}:Prestaties>\n",
+                       _group_concat(frag, c_starts), f"</{p}:Prestaties>",
+                       _codes(p, pa.array(["0200"] * len(clients), type=_L)), f"</{p}:Client>\n")
+        rm_starts = _starts([rmsg])
+        per_msg = _group_concat(c_frag, np.searchsorted(c_starts, rm_starts))
+        listed_msgs = pd.Index(first["bericht"]).get_indexer(rows["bericht"].iloc[rm_starts])
+        full = [""] * len(first)
+        for k, s in zip(listed_msgs, per_msg.to_pylist()):
+            full[k] = f"<{p}:Clienten>\n{s}</{p}:Clienten>"
+        body = pa.array(full, type=_L)
+    antw = _join(
+        f"<{p}:DeclaratieAntwoord><{p}:DeclaratieNummer>", _text(first["declaratie_nr"]),
+        f"</{p}:DeclaratieNummer>",
+        _total(p, "TotaalIngediendBedrag", first["totaal_ingediend_cent_signed"].to_numpy(dtype=np.int64)),
+        _total(p, "TotaalToegekendBedrag", first["totaal_toegekend_cent_signed"].to_numpy(dtype=np.int64)),
+        "\n", body, _codes(p, _header_code(first)), f"</{p}:DeclaratieAntwoord>\n",
+    )
+    doc = _join(_root("JW325", first), _header("JW325", first), antw, f"</{p}:Bericht>\n")
     keys = first["bericht"].tolist()
     return list(zip(keys, (s.encode("utf-8") for s in doc.to_pylist())))
 
@@ -426,6 +535,8 @@ def render(bericht: str, df: pd.DataFrame) -> list[tuple[object, bytes]]:
         return _render_jw315(df)
     if bericht == "JW323":
         return _render_jw323(df)
+    if bericht == "JW325":
+        return _render_jw325(df)
     raise ValueError(f"unknown message type {bericht!r}; expected one of {sorted(BERICHTCODE)}")
 
 
