@@ -30,7 +30,7 @@ from jeugdlib.veilig import neutraliseer, neutraliseer_frame
 
 MINI = config.FIXTURE_DIR / "mini"
 JW301 = (MINI / "berichten/JZ37/0907/JW301/2019/JW301_0907_98010023_101000000033.xml").read_text(encoding="utf-8")
-JW323 = (MINI / "berichten/JZ37/0907/JW323/2019/JW323_98010023_0907_201907_501000000162.xml").read_text(
+JW323 = (MINI / "berichten/JZ37/0907/JW323/2019/JW323_98010023_0907_201907_501000000165.xml").read_text(
     encoding="utf-8")
 BSN = "110994541"  # the client of JW301 above (passes the elfproef)
 PLANTED = "999900006"  # a valid BSN the tests hide in file names and CSV lines
@@ -137,16 +137,23 @@ def test_nine_digits_in_file_names_are_masked(tmp_path, key_a, capsys):
 
 
 def test_xsd_messages_name_rule_and_element_not_the_value(tmp_path, key_a, capsys, ijw_xsd_dir):
-    padded = JW301.replace(f"<jw301:Bsn>{BSN}</jw301:Bsn>", f"<jw301:Bsn> {BSN} </jw301:Bsn>")
-    short = JW301.replace(f"<jw301:Bsn>{BSN}</jw301:Bsn>", f"<jw301:Bsn>{BSN[1:]}</jw301:Bsn>").replace(
-        "101000000033", "101000000034")
-    assert padded != JW301 and short != JW301
+    import re
+
+    # an iJw 3.2 message (the XSDs given are those of 3.2; older releases are not validated)
+    f = sorted((MINI / "berichten").glob("JZ37/*/JW301/2023/*.xml"))[0]
+    jw301 = f.read_text(encoding="utf-8")
+    bsn = re.search(r"<jw301:Bsn>(\d{9})</jw301:Bsn>", jw301).group(1)
+    ident = re.search(r"<ijw:Identificatie>(\w+)</ijw:Identificatie>", jw301).group(1)
+    padded = jw301.replace(f"<jw301:Bsn>{bsn}</jw301:Bsn>", f"<jw301:Bsn> {bsn} </jw301:Bsn>")
+    short = jw301.replace(f"<jw301:Bsn>{bsn}</jw301:Bsn>", f"<jw301:Bsn>{bsn[1:]}</jw301:Bsn>").replace(
+        ident, ident[:-1] + ("1" if ident[-1] != "1" else "2"))
+    assert padded != jw301 and short != jw301
     root = make_ds(tmp_path / "ds", {"berichten/a/JW301.xml": padded, "berichten/a/JW301_kort.xml": short})
     rc, out, err = run_cli(capsys, "ingest", root, "--out", tmp_path / "o", "--xsd", ijw_xsd_dir)
     q = dataset.load(tmp_path / "o").quarantaine
     xsd = q[q["regel"] == "xsd_ongeldig"]
     assert len(xsd) and xsd["melding"].str.contains("bij element Bsn").all()
-    for secret in (BSN, BSN[1:]):
+    for secret in (bsn, bsn[1:]):
         assert secret not in all_text(tmp_path / "o") and secret not in err and secret not in out
 
 
@@ -258,6 +265,7 @@ def _fail_open_for(monkeypatch, name: str, err: int):
         return real_read_bytes(self)
 
     monkeypatch.setattr(reader, "open", fake_open, raising=False)
+    monkeypatch.setattr(ingest, "open", fake_open, raising=False)  # the read-ahead of small files
     monkeypatch.setattr(Path, "read_bytes", fake_read_bytes)
 
 

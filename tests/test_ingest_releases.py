@@ -262,7 +262,7 @@ def test_list_messages_orders_members_in_path_order(tmp_path, vb):
     root = make_ds(tmp_path / "ds", {"berichten/b.zip": _zip({"z.xml": vb["JW301"], "a/y.xml": vb["JW305"],
                                                               "map/": ""}),
                                      "berichten/a.xml": vb["JW323"], "berichten/c.xml": vb["JW307"]})
-    rels = [r for r, _s in ingest._list_messages(root)]
+    rels = [r for r, _s in ingest._list_messages(root)[0]]
     assert rels == ["berichten/a.xml", "berichten/b.zip!a/y.xml", "berichten/b.zip!z.xml", "berichten/c.xml"]
 
 

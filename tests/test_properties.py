@@ -36,7 +36,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 MINI = config.FIXTURE_DIR / "mini"
 _FILES = {
     "JW301": "berichten/JZ37/0907/JW301/2019/JW301_0907_98010023_101000000033.xml",
-    "JW323": "berichten/JZ37/0907/JW323/2019/JW323_98010023_0907_201907_501000000162.xml",
+    "JW323": "berichten/JZ37/0907/JW323/2019/JW323_98010023_0907_201907_501000000165.xml",
 }
 BASE = {k: (MINI / v).read_text(encoding="utf-8") for k, v in _FILES.items()}
 _BSN_RE = re.compile(r"<(?:\w+:)?Bsn>\s*(\d+)\s*</(?:\w+:)?Bsn>")

@@ -73,11 +73,17 @@ def kpi(*, eenheid: str, groep: str, label: str, dimensies: tuple[str, ...] = ()
 
 
 def registry() -> dict[str, KpiDef]:
-    """:data:`REGISTRY` with every metric module imported (so all KPIs are in it)."""
-    from .. import metrics  # noqa: F401  (imports the modules, which register)
+    """Every KPI, in the order of the KPI table: the modules in the order of
+    :data:`jeugdlib.metrics.MODULES`, within a module in the order of definition
+    (whatever order the modules happened to be imported in)."""
+    from .. import metrics
 
     metrics.laad_alles()
-    return REGISTRY
+    rang = {m: i for i, m in enumerate(metrics.MODULES)}
+
+    def sleutel(d: KpiDef):
+        return rang.get(d.module, len(rang)), d.functie.__code__.co_firstlineno
+    return {d.id: d for d in sorted(REGISTRY.values(), key=sleutel)}
 
 
 # --------------------------------------------------------------------------- periods
