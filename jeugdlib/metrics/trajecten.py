@@ -202,18 +202,24 @@ def _in_venster(c, col: str) -> str:
     return f"{col} >= {datum(c.params.start)} AND {col} < {datum(c.params.peildatum)}"
 
 
+def _waar(c, regio: str | None, in_venster: bool, datum_kolom: str) -> str:
+    """SQL condition: only ``regio`` (when given), only ``datum_kolom`` in the window (when asked)."""
+    waar = ["true"]
+    if regio is not None:
+        waar.append(f"regio = {_lit(regio)}")
+    if in_venster:
+        waar.append(_in_venster(c, datum_kolom))
+    return " AND ".join(waar)
+
+
 def zorgpaden_lijst(c, *, exclude_agb: Iterable[str] = (), met_client_id: bool = False,
                     regio: str | None = None, in_venster: bool = False) -> pd.DataFrame:
     """:func:`zorgpaden_sql` as a frame (ordered by client, productgroep, start), for
     reports and tests. Client-free unless ``met_client_id``; ``regio``: only the
     zorgpaden of that regio (chained over all regions); ``in_venster``: only those
     that start in [start, peildatum)."""
-    waar = ["true"]
-    if regio is not None:
-        waar.append(f"regio = {_lit(regio)}")
-    if in_venster:
-        waar.append(_in_venster(c, "start"))
-    out = engine.df(c.con, f"SELECT * FROM ({zorgpaden_sql(c, exclude_agb)}) WHERE {' AND '.join(waar)} "
+    out = engine.df(c.con, f"SELECT * FROM ({zorgpaden_sql(c, exclude_agb)}) "
+                           f"WHERE {_waar(c, regio, in_venster, 'start')} "
                            f"ORDER BY client_id, productgroep, start, keten")
     out = out.drop(columns=["keten"] + ([] if met_client_id else ["client_id"]))
     out["met_maatwerk"] = out["met_maatwerk"].astype(bool)
@@ -277,12 +283,8 @@ def traject_ratios(c, *, exclude_agb: Iterable[str] = (), met_client_id: bool = 
     """:func:`ratios_sql` as a frame (client-free unless ``met_client_id``; ``regio``:
     only that regio's toewijzingen; ``in_venster``: only those ending in [start,
     peildatum)), and whether the fallback without JW307 was used."""
-    waar = ["true"]
-    if regio is not None:
-        waar.append(f"regio = {_lit(regio)}")
-    if in_venster:
-        waar.append(_in_venster(c, "einddatum"))
-    out = engine.df(c.con, f"SELECT * FROM ({ratios_sql(c, exclude_agb)}) WHERE {' AND '.join(waar)} "
+    out = engine.df(c.con, f"SELECT * FROM ({ratios_sql(c, exclude_agb)}) "
+                           f"WHERE {_waar(c, regio, in_venster, 'einddatum')} "
                            f"ORDER BY gemeentecode, toewijzing_nr")
     if not met_client_id:
         out = out.drop(columns=["client_id"])
