@@ -97,7 +97,7 @@ def secundair(onderdrukt: pd.Series, grootte: pd.Series) -> pd.Series:
     """Secondary suppression: when exactly one row of several is suppressed, also the
     row with the smallest ``grootte`` among the others (so a total or a sum to 100%
     cannot give the suppressed row away)."""
-    uit = pd.Series(onderdrukt, copy=True).fillna(False).astype(bool).to_numpy()
+    uit = pd.Series(onderdrukt, copy=True).fillna(False).astype(bool).to_numpy().copy()  # writable (pandas 3)
     if uit.sum() == 1 and len(uit) > 1:
         rest = pd.to_numeric(pd.Series(grootte), errors="coerce").astype("float64").to_numpy().copy()
         rest[uit] = np.inf
