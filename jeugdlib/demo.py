@@ -1111,6 +1111,35 @@ _RETOUR = (np.array(["9307", "9308", "0611", "9321", "9341", "9307,9308"], dtype
            np.array([0.30, 0.15, 0.20, 0.20, 0.05, 0.10]))
 
 
+#: Target uitnutting of the 2024 ceilings, by rank (green, orange, red in turn), against
+#: the projection the Sturing report makes at peildatum 2024-07-01.
+STOPLICHT_DOEL = (0.75, 0.95, 1.20)
+
+
+def _plafonds_stoplicht(lines: pd.DataFrame, py: pd.DataFrame, agb_codes, n_a: int) -> list[dict]:
+    """2024 budgetplafonds for the 25 aanbieders with the highest 2023 production, set
+    so that the Sturing report (peildatum 2024-07-01, linear projection of what was
+    received for January-June, metrics.md 11) shows them green, orange and red in turn:
+    plafond = projection / target uitnutting (:data:`STOPLICHT_DOEL` by rank)."""
+    jan, jul = (int(_month_of(np.array([_days(np.datetime64(d))]))[0]) for d in ("2024-01-01", "2024-07-01"))
+    peil = int(_days(np.datetime64("2024-07-01")))
+    m, dag = lines["month"].to_numpy(), lines["dag"].to_numpy()
+    ok = (m >= jan) & (m < jul) & (dag < peil)
+    if "afw" in lines.columns:
+        ok &= lines["afw"].to_numpy() == 0
+    signed = np.where(lines["dc"].to_numpy() == "C", -1, 1) * lines["bedrag"].to_numpy()
+    proj = pd.Series(signed[ok], index=lines["agb"].to_numpy()[ok]).groupby(level=0).sum() * 12 / 6
+    top = py[(py["year"] == 2023) & (py["agb"] < n_a)].sort_values("bedrag", ascending=False)["agb"].head(25)
+    rows = []
+    for i, ai in enumerate(top):
+        p = float(proj.get(ai, 0.0))
+        if p <= 0:
+            continue
+        rows.append({"agb": agb_codes[ai], "jaar": 2024, "plafond": f"{p / STOPLICHT_DOEL[i % 3] / 100:.2f}",
+                     "productcode": "", "gemeentecode": ""})
+    return rows
+
+
 def _lag_and_dirt(reg: Region, f: dict, dec: pd.DataFrame, compact: bool = False) -> tuple[pd.DataFrame, dict]:
     """Submission dates (lag), corrections, zero lines, credits without debet, lines on
     unknown toewijzingen and JW325 rejections (with the lines declared again). Returns the
@@ -1907,7 +1936,9 @@ def write_demo(out, *, scale: float = 1.0, seed: int = 2024, gemeenten=None, qui
                                       "plekken": round(float(np.round(v)), 0),
                                       "prijs_per_plek": f"{_price_cent(np.array([pi]), np.array([y]))[0] / 100:.2f}"})
         py = prod_year.reset_index()
-        plaf = reg.profile.plafond or {y: 1.05 for y in (2021, 2022, 2023, 2024)}
+        plaf = reg.profile.plafond or {y: 1.05 for y in (2021, 2022, 2023)}
+        if not reg.profile.plafond:
+            plaf_rows += _plafonds_stoplicht(lines, py, agb_codes, len(a))
         for y, frac in sorted(plaf.items()):
             prev = py[py["year"] == y - 1].sort_values("bedrag", ascending=False).head(
                 30 if reg.profile.plafond else 10)
