@@ -187,13 +187,6 @@ def kwartaal_label(d) -> str:
     return f"{d.year}Q{(d.month - 1) // 3 + 1}"
 
 
-def aantal(n, *, onderdrukt: bool = False) -> str:
-    """A count, with suppression: counts from 1 to 9 of clients are not shown."""
-    if onderdrukt:
-        return ONDERDRUKT
-    return getal(n, 0)
-
-
 def waarde(x, eenheid: str, *, onderdrukt: bool = False, decimalen: int | None = None) -> str:
     """Format a KPI value by its ``eenheid`` (data-contract 3.1).
 

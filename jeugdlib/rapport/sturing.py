@@ -445,7 +445,7 @@ def scenarios(r: Rapport) -> None:
     tab = pd.DataFrame(rijen)
     toon(tabel(tab, {"uitbetaling": "euro", "verschil met P×Q": "euro"},
                onderdrukt={"uitbetaling": "_o", "verschil met P×Q": "_o"}),
-         bijschrift(f"{fmt.getal(boven or 0)} aanbieder(s) gaan volgens de prognose over hun plafond. "
+         bijschrift(f"{fmt.aantal(boven or 0, 'aanbieder gaat', 'aanbieders gaan')} volgens de prognose over hun plafond. "
                     f"“{fmt.ONDERDRUKT}”: minder dan {r.params.klein_aantal} cliënten achter deze bedragen."))
     if not tab["_o"].any():
         fig = plots.staven(tab, "scenario", "uitbetaling", titel=f"Uitbetaling {g.jaar} per scenario, {r.regio}",
