@@ -17,7 +17,8 @@ from .. import __version__, fmt
 from .opmaak import e, tabel
 from .laden import Rapport
 
-#: Short Dutch definitions of the KPIs (metrics.md, same numbering).
+#: Short Dutch definitions of the KPIs (metrics.md, same numbering); a KPI without one here
+#: shows the definition of its registry entry (jeugdlib.metrics._common.REGISTRY).
 DEFINITIES: dict[str, str] = {
     "clienten": "Unieke cliënten met minstens één toewijzing die de periode overlapt (metrics.md §1).",
     "toewijzingen": "Toewijzingen die de periode overlappen (laatste versie, niet ingetrokken) (§1).",
@@ -157,12 +158,21 @@ def toelichting(r: Rapport, extra: list[str] | None = None) -> HTML:
         parts.append(tabel(q[["invoer", "regel", "records", "bedrag (€)"]].head(12),
                            {"records": "aantal", "bedrag (€)": "euro"}).data)
 
-    # definitions
-    used = [k for k in r.gebruikte_kpis if k in DEFINITIES]
+    # definitions: every KPI the report used, named by its registry label and id, with
+    # its Dutch definition (else the registry's, from the function's docstring) and source
+    from ..metrics._common import registry
+
+    reg = registry()
+    used = [k for k in r.gebruikte_kpis if k in reg or k in DEFINITIES]
     if used:
         parts.append("<h3>Definities</h3><dl>")
         for k in used:
-            parts.append(f"<dt>{e(k)}</dt><dd>{e(DEFINITIES[k])}</dd>")
+            d = reg.get(k)
+            term = f"{d.label} ({k})" if d is not None else k
+            tekst = DEFINITIES.get(k) or (d.definitie if d is not None else "")
+            if d is not None and d.bron and d.bron not in tekst:
+                tekst += f" Bron: {d.bron}; eenheid: {d.eenheid}."
+            parts.append(f"<dt>{e(term)}</dt><dd>{e(tekst)}</dd>")
         parts.append("</dl><p>De volledige definities staan in metrics.md van het project en in de "
                      "documentatie van de functies in <code>jeugdlib.metrics</code>.</p>")
     parts.append("<h3>Software en gegevens</h3>")
