@@ -20,6 +20,24 @@ from .laden import Rapport
 #: Short Dutch definitions of the KPIs (metrics.md, same numbering); a KPI without one here
 #: shows the definition of its registry entry (jeugdlib.metrics._common.REGISTRY).
 DEFINITIES: dict[str, str] = {
+    "afgewezen_bedrag": "Netto bedrag van de prestaties die de gemeente in een JW325 afwees, naar het begin van de "
+                        "productperiode; alleen als er JW325-berichten zijn (§1, §0.2).",
+    "aandeel_afgewezen": "Afgewezen bedrag gedeeld door kosten plus afgewezen bedrag (§1).",
+    "kosten_prognose": "Verwachte kosten van het jaar volgens de gekozen methode (vorig jaar met indexatie, "
+                       "twaalfmaandsgemiddelde of ETS), gekozen op de kleinste fout in de terugtoets (§10).",
+    "kosten_prognose_ondergrens": "Ondergrens van het 80%-interval van de kostenprognose (§10).",
+    "kosten_prognose_bovengrens": "Bovengrens van het 80%-interval van de kostenprognose (§10).",
+    "kosten_verplicht": "Nog te verwachten kosten van de open P×Q-toewijzingen: resterend maximaal volume × "
+                        "tarief × de recente verzilvering van het product (§10).",
+    "kosten_prognose_budget": "De gekozen jaarprognose gedeeld door het budget van het jaar (§10).",
+    "plafond_voorstel": "Voorstel budgetplafond per aanbieder voor het doeljaar: de productie (netto gedeclareerd, "
+                        "inspanning en traject) in het basisjaar × (1 + indexatie) tot het doeljaar (§11).",
+    "scenario_uitbetaling": "Uitbetaling in het lopende jaar per scenario (P×Q, hard plafond, donuthole, "
+                            "staffelkorting) over de aanbieders met een plafond, op hun lineaire jaarprognose (§11).",
+    "aanbieders_boven_plafond": "Aanbieders waarvan de lineaire jaarprognose boven hun plafond ligt (§11).",
+    "kosten_verklaring": "De kostenverandering tussen twee volledige jaren, ontleed (LMDI) in het effect van het "
+                         "aantal cliënten, de productmix, de zorg per cliënt, de prijs en nieuwe of vervallen "
+                         "producten; de effecten tellen precies op tot de verandering (§11).",
     "clienten": "Unieke cliënten met minstens één toewijzing die de periode overlapt (metrics.md §1).",
     "toewijzingen": "Toewijzingen die de periode overlappen (laatste versie, niet ingetrokken) (§1).",
     "toewijzingen_gestart": "Toewijzingen met een ingangsdatum in de periode (§1).",
