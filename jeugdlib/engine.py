@@ -113,8 +113,8 @@ def laad(con: duckdb.DuckDBPyConnection, bron, gemeenten=None) -> None:
             naam = f"_df_{table}"
             con.register(naam, df.assign(rij=range(len(df))))
             # a table, not a view on the registered frame: cursors (Cleaned.deel) see it too
-            run(con, f"CREATE OR REPLACE TABLE {view} AS "
-                     f"{_select_canonical(table, set(df.columns), naam, chr(34) + 'rij' + chr(34))}")
+            select = _select_canonical(table, set(df.columns), naam, '"rij"')
+            run(con, f"CREATE OR REPLACE TABLE {view} AS {select}")
             con.unregister(naam)
             if gemeenten is not None and table in DATA_TABLES:
                 codes = ", ".join(_lit(g) for g in gemeenten) or "NULL"

@@ -21,7 +21,6 @@ voorlopig)`` of the analysis window (metrics.md section 0).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import inspect
 from typing import Callable
 
@@ -225,7 +224,3 @@ def hele_maanden(peildatum) -> int:
     """Whole months from 1 January of the peildatum's year to the peildatum
     (exclusive): 2024-08-01 -> 7, 2024-08-15 -> 7, 2024-01-01 -> 0."""
     return pd.Timestamp(peildatum).month - 1
-
-
-def is_date(x) -> bool:
-    return isinstance(x, (dt.date, pd.Timestamp))
