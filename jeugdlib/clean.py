@@ -111,6 +111,9 @@ class Cleaned:
     #: Periods to compute KPIs over instead of those of ``params.per`` (columns periode,
     #: begin, eind, voorlopig), e.g. one period for a whole analysis window.
     perioden_tabel: pd.DataFrame | None = None
+    #: Results that depend on the cleaned tables and the peildatum only (the forecast
+    #: fits), shared by the views :meth:`met_params` and :meth:`met_perioden` give.
+    memo: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @functools.cached_property
     def toewijzingen(self) -> pd.DataFrame:
@@ -189,12 +192,18 @@ class Cleaned:
         if (params.peildatum, params.max_leeftijd, tuple(params.exclude_agb)) != \
                 (p.peildatum, p.max_leeftijd, tuple(p.exclude_agb)):
             raise ValueError("andere peildatum, max_leeftijd of exclude_agb: opnieuw opschonen")
-        return Cleaned(con=self.con, params=params, bron=self.bron)
+        return Cleaned(con=self.con, params=params, bron=self.bron, memo=self.memo)
 
     def met_perioden(self, perioden: pd.DataFrame) -> "Cleaned":
         """The same cleaned tables with KPIs computed over ``perioden`` (periode, begin,
         eind, voorlopig), e.g. one period for a whole analysis window."""
-        return Cleaned(con=self.con, params=self.params, bron=self.bron, perioden_tabel=perioden)
+        return Cleaned(con=self.con, params=self.params, bron=self.bron, perioden_tabel=perioden, memo=self.memo)
+
+    def met_cursor(self) -> "Cleaned":
+        """The same cleaned data on another connection to its database
+        (:func:`jeugdlib.engine.cursor`), for computing KPIs from another thread."""
+        return Cleaned(con=engine.cursor(self.con), params=self.params, bron=self.bron,
+                       perioden_tabel=self.perioden_tabel, memo=self.memo)
 
     def deel(self, toewijzingen: str = "true", declaraties: str = "true") -> "Cleaned":
         """A part of the cleaned data: the toewijzingen and declaraties that satisfy the
@@ -450,47 +459,50 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     telling("declaraties", "netto_nul_creditering", n_items, c[1],
             "posten met netto bedrag 0 doordat een credit een debet opheft")
     telling("declaraties", "netto_nul_bedrag", n_items - c[1], c[2], "posten met bedrag 0")
-    run(con, f"""
-        CREATE OR REPLACE TEMP TABLE posten2 AS
-        SELECT p.* EXCLUDE (gemeentecode), d.* EXCLUDE (rij, bedrag_cent_signed, volume_signed, bron),
-               nullif(d.toewijzing_nr, '') AS tnr,
-               coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {maxl}, false) AS r_oud,
-               gb.geboortedatum IS NULL AS geb_onbekend,
-               coalesce(d.agb IN ({", ".join(engine._lit(a) for a in params.exclude_agb) or "NULL"}), false) AS r_excl
-        FROM posten p JOIN ruw_declaraties d USING (rij)
-        LEFT JOIN geboorte gb ON gb.client_id = d.client_id
-        WHERE p.bedrag_cent <> 0""")
-    c = per_gem("""SELECT gemeentecode, count(*) AS c0, count(*) FILTER (r_oud) AS c1,
-                          count(*) FILTER (NOT r_oud AND r_excl) AS c2
-                   FROM posten2 GROUP BY 1""").reindex(left.index, fill_value=0)
-    telling("declaraties", "leeftijd", c["c0"], c["c1"], f"cliënt ouder dan {maxl} jaar op periode_begin")
-    telling("declaraties", "exclude_agb", c["c0"] - c["c1"], c["c2"], "aanbieder uitgesloten (exclude_agb)")
-    _product_lookup(con, "dec_product", "SELECT productcode, periode_begin AS datum FROM posten2")
+    # Lookups for the items' attributes, over the distinct keys of all lines (a superset
+    # of the items': the same rows for them, and no second pass over the items).
+    _product_lookup(con, "dec_product", "SELECT productcode, periode_begin AS datum FROM ruw_declaraties")
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE contract AS
         SELECT k.agb, k.datum, {_gecontracteerd_sql('k.agb', 'k.datum')} AS gecontracteerd
-        FROM (SELECT DISTINCT agb, periode_begin AS datum FROM posten2) k""")
+        FROM (SELECT DISTINCT agb, periode_begin AS datum FROM ruw_declaraties) k""")
+    # The items with their fields (those of the item's first debet line, else its first
+    # line) and attributes, written once; rules 7 and 8 are flags counted on the table and
+    # then deleted (writing 9 million wide rows twice costs more than one DELETE).
+    excl = ", ".join(engine._lit(a) for a in params.exclude_agb) or "NULL"
     run(con, f"""
         CREATE OR REPLACE TABLE declaraties AS
-        SELECT p.rij, p.tnr AS toewijzing_nr, p.client_id, p.agb, p.gemeentecode, p.productcode, p.productcategorie,
-               p.periode_begin, p.periode_eind, p.eenheid, p.tarief_cent, p.volume, p.bedrag_cent,
+        SELECT d.rij, nullif(d.toewijzing_nr, '') AS toewijzing_nr, d.client_id, d.agb, d.gemeentecode,
+               d.productcode, d.productcategorie, d.periode_begin, d.periode_eind, d.eenheid, d.tarief_cent,
+               p.volume, p.bedrag_cent,
                (p.n_debet = 0 AND p.bedrag_cent <> 0) AS credit_zonder_debet,
-               p.declaratie_nr, p.referentie_nr, p.declaratiedatum, p.ijw_release,
-               coalesce(tw.client_id = p.client_id, false) AS toewijzing_bekend,
-               {_regio_sql('p')},
-               {_product_cols('p', 'dec_product', 'product_tarief_cent')},
+               d.declaratie_nr, d.referentie_nr, d.declaratiedatum, d.ijw_release,
+               coalesce(tw.client_id = d.client_id, false) AS toewijzing_bekend,
+               {_regio_sql('d')},
+               {_product_cols('d', 'dec_product', 'product_tarief_cent')},
                coalesce(ab.aanbieder_type, 'regulier') AS aanbieder_type,
                ab.agb IS NOT NULL AS aanbieder_bekend,
                coalesce(k.gecontracteerd, false) AS gecontracteerd,
-               date_trunc('month', p.periode_begin)::DATE AS maand,
-               p.geb_onbekend AS geboortedatum_onbekend
-        FROM posten2 p
-        LEFT JOIN toewijzingen tw ON tw.gemeentecode = p.gemeentecode AND tw.toewijzing_nr = p.tnr
-        LEFT JOIN gem_lookup g ON g.gemeentecode = p.gemeentecode
-        LEFT JOIN dec_product pr ON pr.productcode = p.productcode AND pr.datum = p.periode_begin
-        LEFT JOIN aanb_type ab ON ab.agb = p.agb
-        LEFT JOIN contract k ON k.agb = p.agb AND k.datum = p.periode_begin
-        WHERE NOT (p.r_oud OR p.r_excl)""")
+               date_trunc('month', d.periode_begin)::DATE AS maand,
+               gb.geboortedatum IS NULL AS geboortedatum_onbekend,
+               coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {maxl}, false) AS r_oud,
+               coalesce(d.agb IN ({excl}), false) AS r_excl
+        FROM posten p JOIN ruw_declaraties d USING (rij)
+        LEFT JOIN geboorte gb ON gb.client_id = d.client_id
+        LEFT JOIN toewijzingen tw ON tw.gemeentecode = d.gemeentecode AND tw.toewijzing_nr = nullif(d.toewijzing_nr, '')
+        LEFT JOIN gem_lookup g ON g.gemeentecode = d.gemeentecode
+        LEFT JOIN dec_product pr ON pr.productcode = d.productcode AND pr.datum = d.periode_begin
+        LEFT JOIN aanb_type ab ON ab.agb = d.agb
+        LEFT JOIN contract k ON k.agb = d.agb AND k.datum = d.periode_begin
+        WHERE p.bedrag_cent <> 0""")
+    c = per_gem("""SELECT gemeentecode, count(*) AS c0, count(*) FILTER (r_oud) AS c1,
+                          count(*) FILTER (NOT r_oud AND r_excl) AS c2
+                   FROM declaraties GROUP BY 1""").reindex(left.index, fill_value=0)
+    telling("declaraties", "leeftijd", c["c0"], c["c1"], f"cliënt ouder dan {maxl} jaar op periode_begin")
+    telling("declaraties", "exclude_agb", c["c0"] - c["c1"], c["c2"], "aanbieder uitgesloten (exclude_agb)")
+    run(con, "DELETE FROM declaraties WHERE r_oud OR r_excl")
+    run(con, "ALTER TABLE declaraties DROP COLUMN r_oud")
+    run(con, "ALTER TABLE declaraties DROP COLUMN r_excl")
 
     # ------------------------------------------------------------ start/stop, verzoeken
     run(con, f"""

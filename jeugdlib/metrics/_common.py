@@ -135,12 +135,18 @@ def periods(start, peildatum, per: str) -> pd.DataFrame:
 def perioden(c, per: str | None = None, naam: str | None = None) -> str:
     """Create the table of :func:`periods` for the cleaned data ``c`` and return its
     name: ``perioden_jaar``, ``perioden_kwartaal`` or ``perioden_maand`` (``per``
-    default ``c.params.per``), or ``perioden_eigen`` for ``c.perioden_tabel`` when set
-    (:meth:`jeugdlib.clean.Cleaned.met_perioden`)."""
+    default ``c.params.per``), or ``perioden_eigen_<hash of its periods>`` for
+    ``c.perioden_tabel`` when set (:meth:`jeugdlib.clean.Cleaned.met_perioden`): a
+    query over other periods is another text, so :func:`materialiseer` keeps them apart."""
     eigen = per is None and getattr(c, "perioden_tabel", None) is not None
     per = per or c.params.per
-    naam = naam or ("perioden_eigen" if eigen else f"perioden_{per}")
     df = c.perioden_tabel if eigen else periods(c.params.start, c.params.peildatum, per)
+    if naam is None and eigen:  # named after its content: other periods, another name
+        import hashlib
+
+        inhoud = df[["periode", "begin", "eind"]].astype(str).to_csv(index=False).encode()
+        naam = "perioden_eigen_" + hashlib.sha1(inhoud).hexdigest()[:12]
+    naam = naam or f"perioden_{per}"
     c.con.register("_perioden", df)
     engine.run(c.con, f"CREATE OR REPLACE TEMP TABLE {naam} AS "
                       f"SELECT periode, begin::DATE AS begin, eind::DATE AS eind, voorlopig FROM _perioden")
@@ -152,8 +158,10 @@ def materialiseer(c, sql: str) -> str:
     """Compute ``sql`` once per connection and return the name of the temporary table
     holding its result (named after a hash of the SQL text, so the same query gives
     the same table and another query another one). For intermediate results several
-    KPIs share (the zorgpaden, the verzilvering per toewijzing): the cleaned tables do
-    not change after cleaning, so the result is a function of the SQL alone."""
+    KPIs share (the zorgpaden, the verzilvering per toewijzing, the cost totals per
+    period): the cleaned tables do not change after cleaning and a period table is
+    named after its periods (:func:`perioden`), so the result is a function of the SQL
+    alone."""
     import hashlib
 
     naam = "tussen_" + hashlib.sha1(sql.encode()).hexdigest()[:16]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._common import datum, dim_sql, euro, hele_maanden, kpi, niveaus, perioden, rollup, rows
+from ._common import datum, dim_sql, euro, hele_maanden, kpi, materialiseer, niveaus, perioden, rollup, rows
 
 #: Dimensions of ``kosten`` (metrics.md section 1), besides the total.
 KOSTEN_DIMENSIES = ("segment", "financieringsvorm", "productgroep", "productcode")
@@ -66,8 +66,10 @@ def totaal(c, per: str | None = None) -> str:
     ``clienten`` (clients with a positive net amount within the level)."""
     bron = posten(c, per)
     som = rollup(bron, "sum(bedrag_cent) AS cent")
-    return f"""SELECT s.regio, s.gemeente, s.periode, s.cent, coalesce(k.clienten, 0) AS clienten
-               FROM ({som}) s LEFT JOIN ({clienten_positief(bron)}) k USING (regio, gemeente, periode)"""
+    # the denominator of every share and of kosten_per_client: computed once per period kind
+    return "SELECT * FROM " + materialiseer(c, f"""
+        SELECT s.regio, s.gemeente, s.periode, s.cent, coalesce(k.clienten, 0) AS clienten
+        FROM ({som}) s LEFT JOIN ({clienten_positief(bron)}) k USING (regio, gemeente, periode)""")
 
 
 def per_aanbieder(c, per: str | None = None) -> str:
@@ -116,8 +118,13 @@ def kosten(c):
     a row for every level and period (0 when nothing was declared)."""
     bron = posten(c)
     totaal_ = rooster(c, rollup(bron, "sum(bedrag_cent) AS cent"), euro("t.cent"))
+    # sum per gemeente, period and dimension values first (a few hundred thousand rows),
+    # then label: building the 'name=value' texts per item costs more than the sums
+    dims = ", ".join(KOSTEN_DIMENSIES)
     labels = ", ".join(dim_sql(d) for d in KOSTEN_DIMENSIES)
-    per_dim = f"SELECT regio, gemeentecode, periode, bedrag_cent, unnest([{labels}]) AS dimensie FROM ({bron})"
+    per_dim = f"""SELECT regio, gemeentecode, periode, bedrag_cent, unnest([{labels}]) AS dimensie FROM (
+                      SELECT regio, gemeentecode, periode, {dims}, sum(bedrag_cent) AS bedrag_cent
+                      FROM ({bron}) GROUP BY ALL)"""
     return rows(c, f"""
         SELECT regio, gemeente, periode, '' AS dimensie, waarde FROM ({totaal_})
         UNION ALL

@@ -4,9 +4,9 @@ The forecasts themselves live in :mod:`jeugdlib.forecast`: the monthly net cost
 per regio is one SQL query over the cleaned declarations, the three methods, the
 backtest and the choice are short Python over that monthly frame. Fitting them
 (statsmodels ETS, backtested on eight quarters per regio) is the expensive part,
-so it runs once per cleaned dataset: :func:`prognose_tabel` stores the KPI rows of
-every period length (jaar, kwartaal, maand) in the table ``prognose_kpi`` of the
-connection, and each KPI below selects its rows from it.
+so it runs once per cleaned dataset: :func:`prognose_tabel` keeps the fits and
+stores the KPI rows of the period length asked in a table of the connection, and
+each KPI below selects its rows from it.
 
 Rows are per regio and for ``Nederland`` (gemeente ""), only for periods ending
 on or after the peildatum (all ``voorlopig``), without a client basis (no
@@ -21,37 +21,39 @@ from .. import engine
 from ._common import datum, kpi, rows
 
 TABEL = "prognose_kpi"
-PERS = ("jaar", "kwartaal", "maand")
 
 
 def prognose_tabel(c) -> str:
-    """The table ``prognose_kpi`` (per, kpi, regio, periode, dimensie, waarde):
-    the rows of :func:`jeugdlib.forecast.kpi_rows` for every period length, fitted once
-    (:func:`jeugdlib.forecast.bereken`, default parameters) and kept in ``c.con`` for
-    the cleaned data's peildatum (``prognose_kpi_gemaakt`` records it); computed
-    again for another peildatum."""
+    """The table ``prognose_kpi_<per>`` (kpi, regio, periode, dimensie, waarde): the
+    rows of :func:`jeugdlib.forecast.kpi_rows` for ``c.params.per``, kept in ``c.con``
+    for the cleaned data's peildatum (``..._gemaakt`` records it). The fits
+    (:func:`jeugdlib.forecast.bereken`, default parameters) are made once per
+    cleaning and kept in ``c.memo``: another period length only regroups them."""
     from .. import forecast
 
+    per = c.params.per
+    tabel = f"{TABEL}_{per}"
     peil = datum(c.params.peildatum)
-    gemaakt = c.con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{TABEL}_gemaakt'").fetchall()
-    if gemaakt[0][0] and c.con.execute(f"SELECT peildatum = {peil} FROM {TABEL}_gemaakt").fetchall()[0][0]:
-        return TABEL
-    u = forecast.bereken(c)
-    delen = [forecast.kpi_rows(u, per).assign(per=per) for per in PERS]
-    df = pd.concat(delen, ignore_index=True)[["per", "kpi", "regio", "periode", "dimensie", "waarde"]]
+    gemaakt = c.con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{tabel}_gemaakt'").fetchall()
+    if gemaakt[0][0] and c.con.execute(f"SELECT peildatum = {peil} FROM {tabel}_gemaakt").fetchall()[0][0]:
+        return tabel
+    sleutel = ("forecast.bereken", c.params.peildatum)
+    if sleutel not in c.memo:
+        c.memo[sleutel] = forecast.bereken(c)
+    df = forecast.kpi_rows(c.memo[sleutel], per)[["kpi", "regio", "periode", "dimensie", "waarde"]]
     df["waarde"] = df["waarde"].astype("float64")
     c.con.register("_prognose_kpi", df)
-    engine.run(c.con, f"CREATE OR REPLACE TEMP TABLE {TABEL} AS SELECT * FROM _prognose_kpi")
+    engine.run(c.con, f"CREATE OR REPLACE TEMP TABLE {tabel} AS SELECT * FROM _prognose_kpi")
     c.con.unregister("_prognose_kpi")
-    engine.run(c.con, f"CREATE OR REPLACE TEMP TABLE {TABEL}_gemaakt AS SELECT {peil} AS peildatum")
-    return TABEL
+    engine.run(c.con, f"CREATE OR REPLACE TEMP TABLE {tabel}_gemaakt AS SELECT {peil} AS peildatum")
+    return tabel
 
 
 def _rijen(c, kpi_id: str):
     """The stored rows of ``kpi_id`` for ``c.params.per``."""
     t = prognose_tabel(c)
     return rows(c, f"""SELECT regio, '' AS gemeente, periode, dimensie, waarde FROM {t}
-                       WHERE per = '{c.params.per}' AND kpi = '{kpi_id}'""")
+                       WHERE kpi = '{kpi_id}'""")
 
 
 @kpi(eenheid="euro", groep="Prognose", label="Kostenprognose", dimensies=("methode",), bron="metrics.md 10")
