@@ -64,14 +64,16 @@ def voorlopig(periode: pd.Series, peildatum) -> pd.Series:
 DRADEN = 2
 
 
-def kpi_rows(cleaned, kpis=None, *, voortgang: bool = False, draden: int = DRADEN) -> pd.DataFrame:
+def kpi_rows(cleaned, kpis=None, *, voortgang: bool = False, draden: int = 1) -> pd.DataFrame:
     """Unsuppressed KPI rows (:data:`ROW_COLUMNS`) of the registered KPIs ``kpis``
     (ids; default all), evaluated on ``cleaned``.
 
     The KPIs of one metric module are evaluated in order on one connection (they
     share intermediate tables, :func:`jeugdlib.metrics._common.materialiseer`); the
-    modules are handed out to ``draden`` threads, the slowest first. The result is in
-    registry order whatever the threads' order."""
+    modules are handed out to ``draden`` threads (:data:`DRADEN` for a whole KPI table;
+    one for a few KPIs of a report, where a thread's fresh connection would repeat the
+    shared work), the slowest first. The result is in registry order whatever the
+    threads' order."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     reg = registry()
@@ -145,7 +147,8 @@ def kpi_table(cleaned, *, suppression: bool = True, kpis=None, voortgang: bool =
     (:func:`jeugdlib.clean.clean`), with ``voorlopig`` and small-number suppression
     with ``params.klein_aantal`` unless ``suppression`` is false. Columns:
     :data:`jeugdlib.schema.KPI_COLUMNS`."""
-    return afwerken(kpi_rows(cleaned, kpis, voortgang=voortgang), cleaned.params, suppression=suppression)
+    return afwerken(kpi_rows(cleaned, kpis, voortgang=voortgang, draden=DRADEN), cleaned.params,
+                    suppression=suppression)
 
 
 def verwerkt_pad(path, *, quiet: bool = True) -> Path:

@@ -189,6 +189,15 @@ def module_rows(cleaned, module: str, params: config.Params) -> pd.DataFrame:
     return kpi.kpi_rows(c, ids)
 
 
+def kpi_rijen(cleaned, ids: list[str], params: config.Params) -> pd.DataFrame:
+    """Unsuppressed KPI rows (with ``n_clienten``) of the KPIs ``ids`` only, for
+    ``params`` (period length): for a part of the data a report computes itself."""
+    from .. import kpi
+
+    c = cleaned if params == cleaned.params else cleaned.met_params(params)
+    return kpi.kpi_rows(c, ids)
+
+
 def _afwerken(rows: pd.DataFrame, params: config.Params) -> pd.DataFrame:
     """Suppress small numbers and add ``voorlopig``, exactly as :func:`jeugdlib.kpi.kpi_table`."""
     from .. import kpi

@@ -66,15 +66,20 @@ def deel(r: Rapport, productgroep: str):
     return r._cache[key]
 
 
+#: The KPIs the report shows per productgroep: in the tiles (per jaar), in the monthly
+#: chart (per maand) and beside the figures without the largest aanbieder.
+GROEP_KPIS = {"jaar": ["clienten", "toewijzingen", "aanbieders", "kosten", "kosten_per_client"],
+              "maand": ["clienten", "toewijzingen"]}
+ZONDER_KPIS = ["clienten", "kosten", "kosten_per_client", "aandeel_pq_in_traject"]
+
+
 def _kpis_groep(r: Rapport, productgroep: str, per: str = "jaar") -> pd.DataFrame:
-    from .laden import _afwerken, module_rows
+    from .laden import _afwerken, kpi_rijen
 
     key = ("kpis_groep", productgroep, per)
     if key not in r._cache:
         p = dataclasses.replace(r.params, per=per)
-        d = deel(r, productgroep)
-        rows = pd.concat([module_rows(d, "volume", p), module_rows(d, "kosten", p)], ignore_index=True)
-        r._cache[key] = _afwerken(rows, p)
+        r._cache[key] = _afwerken(kpi_rijen(deel(r, productgroep), GROEP_KPIS[per], p), p)
     return r._cache[key]
 
 
@@ -184,7 +189,7 @@ def venster_tekst(r: Rapport, zp: pd.DataFrame) -> str:
 def zonder_grootste(r: Rapport, productgroep: str) -> None:
     """The main figures of the productgroep with and without its largest aanbieder (by
     cost in the reference year): how one aanbieder shapes the picture (reports.md 2)."""
-    from .laden import _afwerken, module_rows
+    from .laden import _afwerken, kpi_rijen
 
     jaar = _jaar(r)
     if jaar is None:
@@ -200,8 +205,7 @@ def zonder_grootste(r: Rapport, productgroep: str) -> None:
                             f"productgroep = {engine._lit(productgroep)} AND agb <> {engine._lit(agb)}")
     p = dataclasses.replace(r.params, per="jaar")
     met_k = _kpis_groep(r, productgroep)
-    zonder_k = _afwerken(pd.concat([module_rows(zonder, m, p) for m in ("volume", "kosten", "trajecten")],
-                                   ignore_index=True), p)
+    zonder_k = _afwerken(kpi_rijen(zonder, ZONDER_KPIS, p), p)
     met_t = r.kpis("trajecten")
     naam = r.cleaned.aanbieders.set_index(r.cleaned.aanbieders["agb"].astype(str))["naam"].get(agb, agb)
     rows = []
