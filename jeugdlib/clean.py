@@ -45,6 +45,8 @@ Declaraties (metrics.md 0 and 0.2)
 A credit without any debet stays as a negative item (``credit_zonder_debet``).
 An item is ``toewijzing_bekend`` when its (gemeentecode, toewijzing_nr) is a kept
 toewijzing of the same client; other items count in cost, not in toewijzing-level KPIs.
+``toewijzing_rij`` is then that toewijzing's ``rij``: KPIs per toewijzing join on it
+(one integer instead of three strings, one of them the 64-character client id).
 
 Start and stop (metrics.md 0.2b): a record with StatusAanlevering 3 cancels the earlier
 records of the same message, aanbieder, gemeente, ToewijzingNummer and Begindatum;
@@ -478,6 +480,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                (p.n_debet = 0 AND p.bedrag_cent <> 0) AS credit_zonder_debet,
                d.declaratie_nr, d.referentie_nr, d.declaratiedatum, d.ijw_release,
                coalesce(tw.client_id = d.client_id, false) AS toewijzing_bekend,
+               CASE WHEN tw.client_id = d.client_id THEN tw.rij END AS toewijzing_rij,
                {_regio_sql('d')},
                {_product_cols('d', 'dec_product', 'product_tarief_cent')},
                coalesce(ab.aanbieder_type, 'regulier') AS aanbieder_type,

@@ -463,7 +463,7 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
     agb, verzilvering, toewijzingen, n_clienten (distinct clients of those toewijzingen)."""
     uren = " ".join(f"WHEN '{k}' THEN {v!r}" for k, v in config.EENHEID_UREN.items())
     return engine.df(c.con, f"""
-        WITH t AS (SELECT regio, agb, gemeentecode, toewijzing_nr, client_id, ingangsdatum, einddatum, volume,
+        WITH t AS (SELECT rij, regio, agb, gemeentecode, toewijzing_nr, client_id, ingangsdatum, einddatum, volume,
                           tarief_cent, budget_cent, lpad(trim(eenheid), 2, '0') AS eenheid,
                           ltrim(trim(frequentie), '0') AS freq,
                           lpad(trim(eenheid), 2, '0') = '83' OR budget_cent IS NOT NULL AS budget
@@ -471,7 +471,7 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
                    WHERE financieringsvorm = 'inspanning' AND einddatum IS NOT NULL
                      AND {_jaar_sql('einddatum', jaar, c.params.peildatum)}
                      AND DATE '{int(jaar)}-12-31' < {datum(c.params.peildatum)}),
-        g AS (SELECT t.gemeentecode, t.toewijzing_nr, t.client_id,
+        g AS (SELECT t.rij,
                      sum(d.bedrag_cent) AS bedrag,
                      sum(d.volume * CASE WHEN lpad(trim(d.eenheid), 2, '0') = t.eenheid THEN 1.0
                                          ELSE (CASE lpad(trim(d.eenheid), 2, '0') {uren} END)
@@ -479,9 +479,8 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
                      bool_or(lpad(trim(d.eenheid), 2, '0') <> t.eenheid
                              AND ((CASE lpad(trim(d.eenheid), 2, '0') {uren} END) IS NULL
                                   OR (CASE t.eenheid {uren} END) IS NULL)) AS mix
-              FROM t JOIN declaraties d ON d.gemeentecode = t.gemeentecode AND d.toewijzing_nr = t.toewijzing_nr
-                                       AND d.client_id = t.client_id
-              GROUP BY ALL),
+              FROM t JOIN declaraties d ON d.toewijzing_rij = t.rij  -- the item's own toewijzing (clean)
+              GROUP BY t.rij),
         v AS (SELECT t.regio, t.agb, t.client_id,
                      CASE WHEN t.budget THEN coalesce(g.bedrag, 0)
                           ELSE coalesce(g.geleverd, 0) * t.tarief_cent END AS teller,
@@ -492,7 +491,7 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
                                WHEN '4' THEN (year(t.einddatum) * 12 + month(t.einddatum))
                                              - (year(t.ingangsdatum) * 12 + month(t.ingangsdatum)) + 1
                                WHEN '6' THEN 1 END * t.tarief_cent END AS noemer
-              FROM t LEFT JOIN g USING (gemeentecode, toewijzing_nr, client_id)
+              FROM t LEFT JOIN g USING (rij)
               WHERE NOT coalesce(g.mix, false))
         SELECT regio, agb, sum(teller) / nullif(sum(noemer), 0) AS verzilvering, count(*) AS toewijzingen,
                count(DISTINCT client_id) AS n_clienten

@@ -122,8 +122,7 @@ def traject_toewijzingen_sql(c, exclude_agb: Iterable[str] = ()) -> str:
             FROM ({ketens_sql(smal, ZORGPAD, c.params.aansluit_dagen, volgorde='rij')}) k
             JOIN toewijzingen t USING (rij)),
         dec AS MATERIALIZED (SELECT tw.rij, d.maand, d.bedrag_cent, d.volume * {uren_sql('d.eenheid')} AS uren
-                FROM declaraties d JOIN tw ON d.gemeentecode = tw.gemeentecode
-                     AND d.toewijzing_nr = tw.toewijzing_nr AND d.client_id = tw.client_id
+                FROM declaraties d JOIN tw ON d.toewijzing_rij = tw.rij
                 WHERE d.maand IS NOT NULL AND {zonder_agb_sql(exclude_agb, 'd.agb')}),
         per_maand AS (SELECT rij, maand, sum(bedrag_cent) AS bedrag FROM dec GROUP BY rij, maand),
         cijfers AS (SELECT rij, count(*) FILTER (bedrag > 0) AS maanden, sum(bedrag) AS kosten_cent
@@ -176,8 +175,7 @@ def zorgpaden_sql(c, exclude_agb: Iterable[str] = ()) -> str:
         WITH tw AS MATERIALIZED ({tw}),
         labels AS ({labels_sql('SELECT * FROM tw')}),
         zp_maand AS (SELECT tw.keten, d.maand, sum(d.bedrag_cent) AS bedrag
-                     FROM declaraties d JOIN tw ON d.gemeentecode = tw.gemeentecode
-                          AND d.toewijzing_nr = tw.toewijzing_nr AND d.client_id = tw.client_id
+                     FROM declaraties d JOIN tw ON d.toewijzing_rij = tw.rij
                      WHERE d.maand IS NOT NULL AND {zonder_agb_sql(exclude_agb, 'd.agb')}
                      GROUP BY tw.keten, d.maand),
         doorloop AS (SELECT keten, count(*) FILTER (bedrag > 0) AS doorlooptijd FROM zp_maand GROUP BY keten),

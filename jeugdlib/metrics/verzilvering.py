@@ -107,21 +107,20 @@ def per_toewijzing_sql(bron: str = "SELECT * FROM toewijzingen") -> str:
     * ``status``: ``ok``, ``eenheid_mix``, ``frequentie_onbekend`` or ``geen_tarief``;
       only ``ok`` rows enter the KPIs.
 
-    Declaration items link on (gemeentecode, toewijzing_nr, client_id): an item of
-    an unknown toewijzing (or of another client) never enters verzilvering.
+    Declaration items link on (gemeentecode, toewijzing_nr, client_id), through the
+    items' ``toewijzing_rij`` (:mod:`jeugdlib.clean`): an item of an unknown
+    toewijzing (or of another client) never enters verzilvering.
     """
     factor = eenheid_factor_sql(eenheid_sql("d.eenheid"), eenheid_sql("t.eenheid"))
     return f"""
         WITH t AS ({bron}),
         geleverd AS (
-            SELECT t.gemeentecode, t.toewijzing_nr, t.client_id,
+            SELECT t.rij,
                    sum(coalesce(d.volume, 0) * coalesce({factor}, 0.0)) AS geleverd,
                    sum(coalesce(d.bedrag_cent, 0))::DOUBLE AS gedeclareerd,
                    bool_or({factor} IS NULL AND coalesce(d.volume, 0) <> 0) AS mix
-            FROM (SELECT DISTINCT gemeentecode, toewijzing_nr, client_id, eenheid FROM t) t
-            JOIN declaraties d ON d.gemeentecode = t.gemeentecode AND d.toewijzing_nr = t.toewijzing_nr
-                              AND d.client_id = t.client_id
-            GROUP BY ALL),
+            FROM (SELECT rij, eenheid FROM t) t JOIN declaraties d ON d.toewijzing_rij = t.rij
+            GROUP BY t.rij),
         w AS (
             SELECT t.*,
                    coalesce({eenheid_sql('t.eenheid')} = '{EENHEID_EURO}', false)
@@ -130,8 +129,7 @@ def per_toewijzing_sql(bron: str = "SELECT * FROM toewijzingen") -> str:
                    coalesce(g.geleverd, 0.0) AS _geleverd,
                    coalesce(g.gedeclareerd, 0.0) AS gedeclareerd_cent,
                    coalesce(g.mix, false) AS _mix
-            FROM t LEFT JOIN geleverd g ON g.gemeentecode = t.gemeentecode AND g.toewijzing_nr = t.toewijzing_nr
-                                       AND g.client_id = t.client_id),
+            FROM t LEFT JOIN geleverd g ON g.rij = t.rij),
         v AS (  -- budget-only: maximum = Budget; eenheid 83 without a Budget: the volume is in euro
             SELECT w.*, CASE WHEN budget THEN coalesce(budget_cent::DOUBLE, maximum_volume * 100.0)
                              ELSE maximum_volume END AS _maximum
