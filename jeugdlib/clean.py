@@ -201,10 +201,16 @@ class Cleaned:
         eind, voorlopig), e.g. one period for a whole analysis window."""
         return Cleaned(con=self.con, params=self.params, bron=self.bron, perioden_tabel=perioden, memo=self.memo)
 
-    def met_cursor(self) -> "Cleaned":
+    def met_cursor(self, naam: str) -> "Cleaned":
         """The same cleaned data on another connection to its database
-        (:func:`jeugdlib.engine.cursor`), for computing KPIs from another thread."""
-        return Cleaned(con=engine.cursor(self.con), params=self.params, bron=self.bron,
+        (:func:`jeugdlib.engine.cursor`), for computing KPIs from another thread. The
+        connection is kept under ``naam`` in :attr:`memo`, so its temporary tables (the
+        intermediate results of :func:`jeugdlib.metrics._common.materialiseer`) serve
+        the next period length too."""
+        sleutel = ("cursor", naam)
+        if sleutel not in self.memo:
+            self.memo[sleutel] = engine.cursor(self.con)
+        return Cleaned(con=self.memo[sleutel], params=self.params, bron=self.bron,
                        perioden_tabel=self.perioden_tabel, memo=self.memo)
 
     def deel(self, toewijzingen: str = "true", declaraties: str = "true") -> "Cleaned":

@@ -106,7 +106,7 @@ def kpi_rows(cleaned, kpis=None, *, voortgang: bool = False, draden: int = 1) ->
             delen.update(groep(cleaned, m))
     else:
         with ThreadPoolExecutor(max_workers=draden) as ex:
-            futs = [ex.submit(groep, cleaned.met_cursor(), m) for m in volgorde]
+            futs = [ex.submit(groep, cleaned.met_cursor(m), m) for m in volgorde]
             for f in as_completed(futs):
                 delen.update(f.result())
     if bar is not None:
