@@ -7,7 +7,9 @@ Each version runs the real command once in a child process (earlier version from
 its own checkout, first on PYTHONPATH) into a temporary folder; printed per version:
 wall time, peak memory of the whole process tree (summed RSS of the command, its
 worker processes and their kernels, sampled every 0.2 s), and how many reports
-ended ok according to the run's run.json.
+ended ok according to the run's run.json, and where the time went: the one-off part
+(cleaning and the KPI rows, ``kpis.seconden``) and per report the mean and largest
+notebook time.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ def main() -> int:
                 ok = sum(1 for n in notebooks if n.get("status") == "ok" or n.get("ok") is True)
             print(f"{naam:5s}: {s:7.1f} s, piek geheugen (procesboom) {gb:5.2f} GB, {ok}/{tot} rapporten ok, "
                   f"exit {rc}", flush=True)
+            if runs:
+                if isinstance(info.get("kpis"), dict) and "seconden" in info["kpis"]:
+                    print(f"       opschonen en KPI-rijen (eenmalig): {info['kpis']['seconden']:.1f} s")
+                per: dict[str, list[float]] = {}
+                for n in notebooks:
+                    per.setdefault(n.get("rapport", "?"), []).append(float(n.get("seconden", 0)))
+                for r, t in sorted(per.items(), key=lambda kv: -sum(kv[1])):
+                    print(f"       {r:20s} {len(t):3d} x, gemiddeld {sum(t) / len(t):5.1f} s, max {max(t):5.1f} s")
     return 0
 
 
