@@ -9,7 +9,7 @@ clients is suppressed, data-contract 3.1). The aanbieder counts are not client-b
 
 from __future__ import annotations
 
-from ._common import dim_sql, kpi, rollup, rows
+from ._common import dim_sql, kpi, materialiseer, rollup, rows
 from .kosten import clienten_positief, per_aanbieder, posten, rooster, totaal
 
 #: Threshold of ``aanbieders_klein``: positive kosten below EUR 20,000 in a year.
@@ -43,10 +43,15 @@ def aandeel_nga(c):
 
     Also per ``segment=...``: the share *within* the segment (NGA kosten in the segment /
     kosten of the segment; ``n_clienten``: clients with positive kosten in the segment)."""
-    bron = posten(c)
-    nga = rollup(bron, f"sum({NGA_SQL}) AS nga")
-    seg_bron = f"SELECT *, {dim_sql('segment')} AS dimensie FROM ({bron})"
-    seg = rollup(seg_bron, f"sum({NGA_SQL}) AS nga, sum(bedrag_cent) AS cent", by="periode, dimensie")
+    # per client and segment first (sums of sums are the same sums; a client's net amount
+    # in a level is the sum of its rows), then the labels: texts per sum, not per item
+    per_client = materialiseer(c, f"""
+        SELECT regio, gemeentecode, periode, client_id, segment, sum({NGA_SQL}) AS nga,
+               sum(bedrag_cent) AS bedrag_cent
+        FROM ({posten(c)}) GROUP BY ALL""")
+    nga = rollup(f"SELECT * FROM {per_client}", "sum(nga) AS nga")
+    seg_bron = f"SELECT *, {dim_sql('segment')} AS dimensie FROM {per_client}"
+    seg = rollup(seg_bron, "sum(nga) AS nga, sum(bedrag_cent) AS cent", by="periode, dimensie")
     return rows(c, f"""
         SELECT t.regio, t.gemeente, t.periode, '' AS dimensie, n.nga::DOUBLE / t.cent::DOUBLE AS waarde,
                t.clienten AS n_clienten

@@ -531,12 +531,18 @@ def verklaring_sql(c, *, per_productgroep: bool = False) -> str:
     per = perioden(c, "jaar", "perioden_sturing_jaar")
     g = ", productgroep" if per_productgroep else ""
     gsel = "coalesce(nullif(d.productgroep, ''), 'onbekend') AS productgroep, " if per_productgroep else ""
-    bron = f"""SELECT d.regio, d.gemeentecode, {gsel}p.periode::INTEGER AS jaar, d.client_id,
-                      coalesce(nullif(d.productcode, ''), 'onbekend') || '|' || {_eenheid_familie_sql('d.eenheid')}
+    # per client, product code and eenheid first (half the lines), then the product's
+    # name and hours: the texts are made once per sum, not once per line; kept in a
+    # table because the three roll-ups below read it
+    per_regel = f"""SELECT d.regio, d.gemeentecode, {gsel}p.periode::INTEGER AS jaar, d.client_id, d.productcode,
+                           d.eenheid, sum(d.bedrag_cent) AS cent, sum(d.volume) AS volume
+                    FROM declaraties d JOIN {per} p ON d.periode_begin BETWEEN p.begin AND p.eind
+                    WHERE NOT p.voorlopig GROUP BY ALL"""
+    bron = f"""SELECT regio, gemeentecode, {"productgroep, " if per_productgroep else ""}jaar, client_id,
+                      coalesce(nullif(productcode, ''), 'onbekend') || '|' || {_eenheid_familie_sql('eenheid')}
                         AS product,
-                      d.bedrag_cent::DOUBLE / 100.0 AS bedrag, d.volume * {_uren_factor_sql('d.eenheid')} AS q
-               FROM declaraties d JOIN {per} p ON d.periode_begin BETWEEN p.begin AND p.eind
-               WHERE NOT p.voorlopig"""
+                      cent::DOUBLE / 100.0 AS bedrag, volume * {_uren_factor_sql('eenheid')} AS q
+               FROM {materialiseer(c, per_regel)}"""
     per_client = rollup(bron, "sum(bedrag) AS b", by=f"jaar{g}, client_id")
     per_client_product = rollup(bron, "sum(bedrag) AS b", by=f"jaar{g}, product, client_id")
     per_product = rollup(bron, "sum(bedrag) AS c, sum(q) AS q", by=f"jaar{g}, product")
