@@ -294,10 +294,10 @@ def _blad_naam(groep: str, soort: str, meerdere: bool) -> str:
 
 
 def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    """The Excel workbook, written with xlsxwriter row by row (constant memory: a national
+    table of a million rows is written in seconds, not minutes). Texts are written as
+    texts only: never a formula, a link or a number (data-contract 2.2)."""
+    import xlsxwriter
 
     d = df.copy()
     labels = {k: label_van(k) for k in pd.unique(d["kpi"].astype(str))}
@@ -315,12 +315,12 @@ def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) ->
     d.loc[d["onderdrukt"].astype(bool).to_numpy(), "_cel"] = ONDERDRUKT_TEKEN
     vl = d.groupby("periode")["voorlopig"].any()
     soorten = [k for k in PERIODE_SOORTEN if k in set(d["_soort"])]
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "strings_to_numbers": False})
+    opmaak = _Opmaak(wb)
 
-    toel = wb.create_sheet("Toelichting")
-    toel.column_dimensions["A"].width = 110
+    toel = wb.add_worksheet("Toelichting")
+    toel.set_column(0, 0, 110)
     lines = [
         "KPI-tabel jeugdlib (definities: metrics.md; kolommen: data-contract 3.1)",
         f"Peildatum: {params.peildatum.isoformat()} (gegevens op of na deze dag tellen niet)" if params else "",
@@ -336,9 +336,8 @@ def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) ->
         "Leeg = geen waarde (bijvoorbeeld geen noemer in die periode).",
         "Bedragen in euro; fracties als percentage.",
     ]
-    for line in lines:
-        if line:
-            toel.append([line])
+    for i, line in enumerate(x for x in lines if x):
+        toel.write_string(i, 0, line)
 
     aanwezig = list(dict.fromkeys(d["_groep"]))
     groups = [g for g in GROEP_VOLGORDE if g in aanwezig] + [g for g in aanwezig if g not in GROEP_VOLGORDE]
@@ -348,14 +347,32 @@ def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) ->
             sub = d[(d["_groep"] == g) & (d["_soort"] == soort)]
             if len(sub) == 0:
                 continue
-            _blad(wb, sub, _blad_naam(g, soort, len(soorten) > 1), idx_cols, vl, path,
-                  (WriteOnlyCell, Alignment, bold, fill, get_column_letter))
-    wb.save(path)
+            _blad(wb, sub, _blad_naam(g, soort, len(soorten) > 1), idx_cols, vl, path, opmaak)
+    wb.close()
 
 
-def _blad(wb, sub: pd.DataFrame, naam: str, idx_cols: list[str], vl: pd.Series, path: Path, xl) -> None:
+class _Opmaak:
+    """The cell formats of the workbook, each made once (xlsxwriter keeps one per use)."""
+
+    def __init__(self, wb):
+        self.wb = wb
+        self.kop = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
+        self.onderdrukt = wb.add_format({"align": "right"})
+        self._getal: dict[str, object] = {}
+
+    def getal(self, num_format: str):
+        if num_format not in self._getal:
+            self._getal[num_format] = self.wb.add_format({"num_format": num_format})
+        return self._getal[num_format]
+
+
+def _leeg(v) -> bool:
+    """No value: the cell stays empty (not an empty text)."""
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or v == ""
+
+
+def _blad(wb, sub: pd.DataFrame, naam: str, idx_cols: list[str], vl: pd.Series, path: Path, opmaak: _Opmaak) -> None:
     """One sheet: a row per KPI x dimension x regio/gemeente, a column per period."""
-    WriteOnlyCell, Alignment, bold, fill, get_column_letter = xl
     kpi_order = {k: i for i, k in enumerate(pd.unique(sub["kpi"]))}
     wide = (sub.groupby(idx_cols + ["periode"], sort=False, dropna=False)["_cel"].first()
             .unstack("periode").reset_index())
@@ -366,39 +383,28 @@ def _blad(wb, sub: pd.DataFrame, naam: str, idx_cols: list[str], vl: pd.Series, 
     pcols = sorted([c for c in wide.columns if c not in idx_cols + ["_k", "_nl"]])
     if len(wide) + 1 > 1_048_576:
         raise JeugdlibError(f"blad {naam} heeft meer rijen dan Excel toestaat; schrijf CSV", path=path)
-    ws = wb.create_sheet(naam)
-    ws.freeze_panes = "I2"
-    widths = [34, 24, 16, 22, 22, 13, 24, 9] + [16] * len(pcols)
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
+    ws = wb.add_worksheet(naam)
+    ws.freeze_panes(1, len(idx_cols))
+    for i, w in enumerate([34, 24, 16, 22, 22, 13, 24, 9] + [16] * len(pcols)):
+        ws.set_column(i, i, w)
     heads = [KOPPEN[c] for c in idx_cols] + [f"{p} (voorlopig)" if vl.get(p, False) else str(p) for p in pcols]
-    hrow = []
-    for h in heads:
-        c = WriteOnlyCell(ws, value=h)
-        c.font = bold
-        c.fill = fill
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-        hrow.append(c)
-    ws.append(hrow)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(heads))}{len(wide) + 1}"
+    for j, h in enumerate(heads):
+        ws.write_string(0, j, h, opmaak.kop)
+    ws.autofilter(0, 0, len(wide), len(heads) - 1)
     vals = wide[pcols].to_numpy(dtype=object)
-    for r, rec in enumerate(wide[idx_cols].itertuples(index=False)):  # one per output row
-        row_vals = vals[r]
+    n_idx = len(idx_cols)
+    for r, rec in enumerate(wide[idx_cols].itertuples(index=False), start=1):  # one per output row
+        row_vals = vals[r - 1]
         nums = np.array([v for v in row_vals if isinstance(v, float)], dtype="float64")
-        fmt = _number_format(rec.eenheid, nums)
-        cells = list(rec)
-        for v in row_vals:
+        getal = opmaak.getal(_number_format(rec.eenheid, nums))
+        for j, v in enumerate(rec):
+            if not _leeg(v):
+                ws.write_string(r, j, str(v))
+        for j, v in enumerate(row_vals, start=n_idx):
             if isinstance(v, float) and not np.isnan(v):
-                c = WriteOnlyCell(ws, value=float(v))
-                c.number_format = fmt
-                cells.append(c)
+                ws.write_number(r, j, float(v), getal)
             elif v == ONDERDRUKT_TEKEN:
-                c = WriteOnlyCell(ws, value=v)
-                c.alignment = Alignment(horizontal="right")
-                cells.append(c)
-            else:
-                cells.append(None)
-        ws.append(cells)
+                ws.write_string(r, j, v, opmaak.onderdrukt)
 
 
 # --------------------------------------------------------------------------- command
