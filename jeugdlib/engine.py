@@ -57,6 +57,7 @@ def connect(*, geheugen: str | None = None, threads: int | None = None,
     # would materialise such a shared subplan once, which on the national demo costs
     # more than scanning the table twice (all KPIs: 59 s -> 48 s without it).
     run(con, "SET disabled_optimizers = 'common_subplan'")
+    run(con, "SET enable_progress_bar = false")  # the commands show their own (tqdm), per step
     spill = Path(tijdelijk) if tijdelijk else Path(tempfile.gettempdir()) / "jeugdlib-duckdb"
     spill.mkdir(parents=True, exist_ok=True)
     run(con, f"SET temp_directory = '{_lit(str(spill))[1:-1]}'")
@@ -71,6 +72,7 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     For running queries from another thread (a connection serves one at a time)."""
     cur = con.cursor()
     run(cur, "SET disabled_optimizers = 'common_subplan'")
+    run(cur, "SET enable_progress_bar = false")
     return cur
 
 

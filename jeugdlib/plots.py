@@ -303,6 +303,11 @@ def funnel_grenzen(p0: float, n, z: float) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(p0 - z * se, 0, 1), np.clip(p0 + z * se, 0, 1)
 
 
+#: A funnel plot names at most this many points outside the 99,8% limits (the largest
+#: deviations), besides the highlighted ones: at national scale dozens fall outside.
+MAX_LABELS_BUITEN = 10
+
+
 def funnel(df: pd.DataFrame, n: str, fractie: str, label: str, *, titel: str, xlabel: str,
            ylabel: str, leeswijzer: str, gemiddelde: float | None = None,
            markeer: str | None = None, markeer_naam: str = "eigen regio",
@@ -311,7 +316,8 @@ def funnel(df: pd.DataFrame, n: str, fractie: str, label: str, *, titel: str, xl
 
     ``gemiddelde`` is the reference share (default: the pooled share,
     sum(fractie x n) / sum(n)). Dashed lines are the 95% limits, solid the 99,8%
-    limits (:func:`funnel_grenzen`). Groups outside the 99,8% limits are named.
+    limits (:func:`funnel_grenzen`). Groups outside the 99,8% limits are named (at most
+    :data:`MAX_LABELS_BUITEN`, the largest deviations).
     ``markeer`` is a boolean column: those points are drawn in the highlight colour.
     ``alle_labels`` names every point (a handful of regions). Labels are placed so
     they do not overprint (:func:`_labels_zonder_overlap`).
@@ -341,7 +347,13 @@ def funnel(df: pd.DataFrame, n: str, fractie: str, label: str, *, titel: str, xl
             ax.scatter(d.loc[eigen, n], d.loc[eigen, fractie], s=40, color=MARKEER,
                        label=markeer_naam, zorder=4, edgecolor="white")
         lo, hi = funnel_grenzen(p0, d[n].to_numpy(), 3.09)
-        buiten = (d[fractie].to_numpy() < lo) | (d[fractie].to_numpy() > hi)
+        w = d[fractie].to_numpy()
+        buiten = (w < lo) | (w > hi)
+        if buiten.sum() > MAX_LABELS_BUITEN:  # name the largest deviations only (readable, and fast)
+            se = np.sqrt(np.maximum(p0 * (1 - p0), 1e-12) / d[n].to_numpy())
+            afstand = np.where(buiten, np.abs(w - p0) / se, -np.inf)
+            buiten = np.zeros(len(d), bool)
+            buiten[np.argsort(-afstand)[:MAX_LABELS_BUITEN]] = True
         kies = buiten | eigen | bool(alle_labels)
         ax.set_ylim(bottom=0)
         ruimte_boven(ax, pd.concat([d[fractie], pd.Series([p0])]), 0.15)
@@ -372,7 +384,10 @@ def _labels_zonder_overlap(fig, ax, xs, ys, teksten, fontsize: int = 8) -> None:
         geplaatst.append(box)
         pts = oy * 72 / fig.dpi
         ax.annotate(t, (x, y), xytext=(4, pts), textcoords="offset points", fontsize=fontsize,
-                    arrowprops=dict(arrowstyle="-", color="#999999", lw=0.6) if stap else None)
+                    # a plain line from the label's anchor (no clipping to the text box: the
+                    # clipping costs most of a chart's drawing time with many labels)
+                    arrowprops=dict(arrowstyle="-", color="#999999", lw=0.6, patchA=None, shrinkA=0,
+                                    shrinkB=2) if stap else None)
 
 
 def bubbels(df: pd.DataFrame, x: str, y: str, grootte: str, *, titel: str, xlabel: str,

@@ -212,5 +212,6 @@ def funnels(r: Rapport) -> None:
                                leeswijzer=(f"{'Regio' if niveau == 'regio' else 'Gemeenten'} buiten de doorgetrokken "
                                            "lijnen (99,8%) wijken meer af dan toeval verklaart"
                                            + ("; elke regio staat met naam in de grafiek." if niveau == "regio"
-                                              else "; zij en de eigen regio staan met naam in de grafiek.")))
+                                              else "; de eigen regio en (ten hoogste tien) de grootste "
+                                                   "afwijkers staan met naam in de grafiek.")))
             toon(fig)
