@@ -72,7 +72,8 @@ def _subset(ds: Path, n: int, dest: Path) -> Path:
     """A dataset holding the first ``n`` message files of ``ds`` (hard links where possible)."""
     from jeugdlib import ingest
 
-    files = [r for r, _s in ingest._list_files(ds, "berichten", (".xml", ".zip"))][:n]
+    listed, _bad = ingest._list_files(ds, "berichten", (".xml", ".zip"))
+    files = [r for r, _s in listed][:n]
     for rel in files:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
