@@ -100,7 +100,8 @@ def _run(pythonpath: str | None, ds: Path, workers: int) -> dict:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
-    with tempfile.TemporaryDirectory(prefix="bench_ingest_out_") as out:
+    with tempfile.TemporaryDirectory(prefix="bench_ingest_out_") as tmp:
+        out = os.path.join(tmp, "out")  # ingest publishes it as a link to a version folder
         p = subprocess.run([sys.executable, "-c", CHILD, str(ds), out, str(workers)], env=env,
                            capture_output=True, text=True, cwd=tempfile.gettempdir())
     if p.returncode != 0:
