@@ -79,6 +79,7 @@ renamed into place only when all of them are complete.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import dataclasses
 import functools
 import hashlib
@@ -579,9 +580,20 @@ def _ingest_chunk(root: str, rels: list[str], first_idx: int, key: bytes, xsd_di
             break
         except reader.Unsupported as exc:
             slow.add(exc.file_idx)
+    _release_memory()
     out.update(pid=os.getpid(), cpu=time.process_time() - cpu0,
                maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if resource else 0.0)
     return out
+
+
+def _release_memory() -> None:
+    """Hand memory freed by a chunk back to the system (Arrow's pool and glibc's heap keep it
+    otherwise), so that a process reading chunk after chunk stays at the size of one chunk."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
 
 
 class _ChunkFiles:
@@ -843,15 +855,32 @@ PREFETCH_FILES = 64
 PREFETCH_BLOCK = 16
 
 
+def _read_small(path: str) -> bytes | None:
+    """The bytes of a file of at most ``reader.WHOLE_MAX_BYTES`` (None when it is larger),
+    read with few system calls (open, fstat, read, close: millions of small files)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(fd).st_size
+        if size > reader.WHOLE_MAX_BYTES:
+            return None
+        data = os.read(fd, size + 1)
+        if len(data) > size:  # it grew since: read on to the end, as a read() would
+            parts = [data]
+            while chunk := os.read(fd, 1 << 16):
+                parts.append(chunk)
+            data = b"".join(parts)
+        return data
+    finally:
+        os.close(fd)
+
+
 def _load(path: str):
     """The bytes of a small file, or its path (large file, or an error the parser meets again)."""
     try:
-        with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size > reader.WHOLE_MAX_BYTES:
-                return path
-            return fh.read()
+        data = _read_small(path)
     except OSError:
         return path
+    return path if data is None else data
 
 
 def _load_block(paths: list[str | None]) -> list:
@@ -1136,7 +1165,7 @@ def _hash64(text: str) -> int:
 
 
 #: Memory DuckDB may use for the duplicate check (it spills to disk beyond this).
-DUPLICATES_MEMORY = "256MB"
+DUPLICATES_MEMORY = "32MB"
 
 
 def _duplicates(paths: list[str], workdir: Path) -> pd.DataFrame:

@@ -265,7 +265,14 @@ def _fail_open_for(monkeypatch, name: str, err: int):
         return real_read_bytes(self)
 
     monkeypatch.setattr(reader, "open", fake_open, raising=False)
-    monkeypatch.setattr(ingest, "open", fake_open, raising=False)  # the read-ahead of small files
+    real_read_small = ingest._read_small
+
+    def fake_read_small(path):  # the read-ahead of small files
+        if os.path.basename(os.fsdecode(path)) == name:
+            raise OSError(err, os.strerror(err), os.fsdecode(path))
+        return real_read_small(path)
+
+    monkeypatch.setattr(ingest, "_read_small", fake_read_small)
     monkeypatch.setattr(Path, "read_bytes", fake_read_bytes)
 
 

@@ -1263,7 +1263,8 @@ def batch_key(data: bytes, info: MessageInfo) -> tuple[int, int, BatchKey] | Non
     """Whether a small message (its bytes) can be read in a batch (:func:`read_batch`):
     (start and end of its root start tag, batch key), its type filled in ``info`` as
     :func:`read_message` would. None: read it with :func:`read_message` (large, another
-    standard or release, JW325, comments, CDATA, entities, processing instructions, ...).
+    standard or release, JW325, comments, CDATA, entities; what read_batch meets later,
+    e.g. a processing instruction or attributes, makes it raise :class:`Unsupported`).
     """
     if len(data) >= FAST_MIN_BYTES:
         return None
@@ -1276,8 +1277,9 @@ def batch_key(data: bytes, info: MessageInfo) -> tuple[int, int, BatchKey] | Non
     if ns is None:
         return None
     start, key = _batch_prolog(head, ns)
-    if key is None or data.find(b"&", e) >= 0 or data.find(b"<!", e) >= 0 or data.find(b"<?", e) >= 0 \
-            or data.find(_SEP_BYTES, e) >= 0:
+    # entity references and comments (or CDATA) are left to lxml here; rarer constructs (processing
+    # instructions, the separator character, attributes) make read_batch raise Unsupported
+    if key is None or data.find(b"&", e) >= 0 or data.find(b"<!", e) >= 0:
         return None
     _classify_namespace(ns, "Bericht", info)
     return start, e + 1, key
