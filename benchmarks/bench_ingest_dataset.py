@@ -52,9 +52,20 @@ wall = time.perf_counter() - t
 c1 = os.times()
 cpu = (c1.user - c0.user) + (c1.system - c0.system) + res.worker_cpu
 tel = res.telling
+def peak_mb():
+    # VmHWM: the peak of this process image (ru_maxrss keeps the peak of the parent across
+    # fork and exec, e.g. of a benchmark that listed millions of files first)
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 tot = {c: int(tel[c].sum()) for c in ("gelezen", "behouden", "quarantaine", "overgeslagen")}
 print(json.dumps(dict(wall=wall, cpu=cpu, imp=imp, files=res.n_berichten, workers=res.workers,
-                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      rss_mb=peak_mb(),
                       pool_rss_mb=res.worker_rss_mb, **tot)))
 """
 

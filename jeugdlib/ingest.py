@@ -64,14 +64,19 @@ under a lock; the output records source, time, version and key fingerprint,
 and writing into an output of another source or key stops with one line.
 
 Speed and memory: large messages are read by the vectorised reader of
-:mod:`jeugdlib.ijw.reader` in blocks, small ones by lxml; records are checked
-and converted in batches (:func:`convert`). Files are split into chunks (about
-``CHUNK_BYTES`` or ``CHUNK_FILES`` each) that run in this process and a process
-pool (all cores by default). Every chunk spills its kept records to Arrow IPC
-files beside the output; the merge streams them in path order into Parquet
-with row groups of exactly ``ROW_GROUP`` rows, dropping or moving the records
-of failed, XSD-invalid and duplicate messages on the way. So memory does not
-grow with the size of a message, and the bytes written do not depend on
+:mod:`jeugdlib.ijw.reader` in blocks; small ones of one type are read in batches
+of up to ``SMALL_BATCH_FILES`` by the same reader (libxml2 checks them in one
+pass), and what it does not read exactly by lxml, one by one. Records are
+checked and converted in batches (:func:`convert`). The files are listed as they
+are read (a dataset of millions of messages is never listed whole) and split into
+chunks (about ``CHUNK_BYTES`` or ``CHUNK_FILES`` each) that run in this process
+and a process pool (all cores by default). Every chunk spills its kept records to
+Arrow IPC files beside the output, and keeps per file only counts and, for the
+duplicate check, a small Parquet file of keys that DuckDB reads at the end. The
+merge streams the spills in path order into Parquet with row groups of exactly
+``ROW_GROUP`` rows, dropping or moving the records of failed, XSD-invalid and
+duplicate messages on the way. So memory grows neither with the size of a
+message nor with the number of files, and the bytes written do not depend on
 batches, chunks or the number of processes. Every table is written aside and
 renamed into place only when all of them are complete.
 """
