@@ -86,6 +86,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import ctypes
 import dataclasses
+import errno
 import functools
 import hashlib
 import io
@@ -1190,8 +1191,31 @@ def _duplicates(paths: list[str], workdir: Path) -> pd.DataFrame:
     import duckdb
 
     workdir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"memory_limit": DUPLICATES_MEMORY, "threads": 1,
-                                 "temp_directory": str(workdir / "duckdb"), "preserve_insertion_order": False})
+    try:
+        key, sha = _duplicate_rows(duckdb, paths, workdir / "duckdb")
+    except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+        if "No space left" in str(exc):  # a full disk under our own files, as everywhere in ingest
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(workdir)) from None
+        raise
+    if not len(key) and not len(sha):
+        return empty
+    kmel = [f"zelfde {i}-bericht (BerichtIdentificatie {n}, Afzender {a}) als {e}"
+            for i, a, n, e in zip(key["invoer"], key["afzender"], key["identificatie"], key["eerste_bestand"])]
+    sha = sha[~sha["_file"].isin(key["_file"])]
+    smel = ["byte voor byte gelijk aan " + str(e) for e in sha["eerste_bestand"]]
+    out = pd.DataFrame({
+        "melding": kmel + smel,
+        "waarde": list(key["identificatie"]) + list(sha["identificatie"]),
+        "bestand": list(key["bestand"]) + list(sha["bestand"]),
+    }, index=pd.Index(list(key["_file"]) + list(sha["_file"]), dtype="int64", name="_file"), dtype=object)
+    out = out.sort_index()
+    return out.astype(object).where(out.notna(), None)
+
+
+def _duplicate_rows(duckdb, paths: list[str], tmp: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(same key, same bytes): the later files with their first file's ``bestand`` (see :func:`_duplicates`)."""
+    con = duckdb.connect(config={"memory_limit": DUPLICATES_MEMORY, "threads": 1, "temp_directory": str(tmp),
+                                 "preserve_insertion_order": False})
     try:
         con.read_parquet(paths).create_view("f")
         key = con.execute("""
@@ -1207,19 +1231,7 @@ def _duplicates(paths: list[str], workdir: Path) -> pd.DataFrame:
             FROM g JOIN c AS e ON e._file = g.eerste WHERE g._file > g.eerste ORDER BY g._file""").fetchdf()
     finally:
         con.close()
-    if not len(key) and not len(sha):
-        return empty
-    kmel = [f"zelfde {i}-bericht (BerichtIdentificatie {n}, Afzender {a}) als {e}"
-            for i, a, n, e in zip(key["invoer"], key["afzender"], key["identificatie"], key["eerste_bestand"])]
-    sha = sha[~sha["_file"].isin(key["_file"])]
-    smel = ["byte voor byte gelijk aan " + str(e) for e in sha["eerste_bestand"]]
-    out = pd.DataFrame({
-        "melding": kmel + smel,
-        "waarde": list(key["identificatie"]) + list(sha["identificatie"]),
-        "bestand": list(key["bestand"]) + list(sha["bestand"]),
-    }, index=pd.Index(list(key["_file"]) + list(sha["_file"]), dtype="int64", name="_file"), dtype=object)
-    out = out.sort_index()
-    return out.astype(object).where(out.notna(), None)
+    return key, sha
 
 
 # --------------------------------------------------------------------------- exports
