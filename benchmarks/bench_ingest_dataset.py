@@ -52,9 +52,20 @@ wall = time.perf_counter() - t
 c1 = os.times()
 cpu = (c1.user - c0.user) + (c1.system - c0.system) + res.worker_cpu
 tel = res.telling
+def peak_mb():
+    # VmHWM: the peak of this process image (ru_maxrss keeps the peak of the parent across
+    # fork and exec, e.g. of a benchmark that listed millions of files first)
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 tot = {c: int(tel[c].sum()) for c in ("gelezen", "behouden", "quarantaine", "overgeslagen")}
 print(json.dumps(dict(wall=wall, cpu=cpu, imp=imp, files=res.n_berichten, workers=res.workers,
-                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      rss_mb=peak_mb(),
                       pool_rss_mb=res.worker_rss_mb, **tot)))
 """
 
@@ -72,7 +83,8 @@ def _subset(ds: Path, n: int, dest: Path) -> Path:
     """A dataset holding the first ``n`` message files of ``ds`` (hard links where possible)."""
     from jeugdlib import ingest
 
-    files = [r for r, _s in ingest._list_files(ds, "berichten", (".xml", ".zip"))][:n]
+    listed, _bad = ingest._list_files(ds, "berichten", (".xml", ".zip"))
+    files = [r for r, _s in listed][:n]
     for rel in files:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +111,8 @@ def _run(pythonpath: str | None, ds: Path, workers: int) -> dict:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
-    with tempfile.TemporaryDirectory(prefix="bench_ingest_out_") as out:
+    with tempfile.TemporaryDirectory(prefix="bench_ingest_out_") as tmp:
+        out = os.path.join(tmp, "out")  # ingest publishes it as a link to a version folder
         p = subprocess.run([sys.executable, "-c", CHILD, str(ds), out, str(workers)], env=env,
                            capture_output=True, text=True, cwd=tempfile.gettempdir())
     if p.returncode != 0:

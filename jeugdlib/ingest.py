@@ -64,14 +64,19 @@ under a lock; the output records source, time, version and key fingerprint,
 and writing into an output of another source or key stops with one line.
 
 Speed and memory: large messages are read by the vectorised reader of
-:mod:`jeugdlib.ijw.reader` in blocks, small ones by lxml; records are checked
-and converted in batches (:func:`convert`). Files are split into chunks (about
-``CHUNK_BYTES`` or ``CHUNK_FILES`` each) that run in this process and a process
-pool (all cores by default). Every chunk spills its kept records to Arrow IPC
-files beside the output; the merge streams them in path order into Parquet
-with row groups of exactly ``ROW_GROUP`` rows, dropping or moving the records
-of failed, XSD-invalid and duplicate messages on the way. So memory does not
-grow with the size of a message, and the bytes written do not depend on
+:mod:`jeugdlib.ijw.reader` in blocks; small ones of one type are read in batches
+of up to ``SMALL_BATCH_FILES`` by the same reader (libxml2 checks them in one
+pass), and what it does not read exactly by lxml, one by one. Records are
+checked and converted in batches (:func:`convert`). The files are listed as they
+are read (a dataset of millions of messages is never listed whole) and split into
+chunks (about ``CHUNK_BYTES`` or ``CHUNK_FILES`` each) that run in this process
+and a process pool (all cores by default). Every chunk spills its kept records to
+Arrow IPC files beside the output, and keeps per file only counts and, for the
+duplicate check, a small Parquet file of keys that DuckDB reads at the end. The
+merge streams the spills in path order into Parquet with row groups of exactly
+``ROW_GROUP`` rows, dropping or moving the records of failed, XSD-invalid and
+duplicate messages on the way. So memory grows neither with the size of a
+message nor with the number of files, and the bytes written do not depend on
 batches, chunks or the number of processes. Every table is written aside and
 renamed into place only when all of them are complete.
 """
@@ -79,15 +84,20 @@ renamed into place only when all of them are complete.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import dataclasses
+import errno
 import functools
 import hashlib
 import io
+import itertools
 import math
 import multiprocessing as mp
 import os
+import shutil
 import stat
 import sys
+import threading
 import time
 import zipfile
 import zlib
@@ -116,8 +126,12 @@ BATCH_SIZE = 50_000
 #: the process pool costs about a second of CPU: the pool imports pandas, pyarrow, lxml).
 PARALLEL_MIN_BYTES = 32 << 20
 #: A chunk (one task of the process pool) holds about this many bytes or files at most.
-CHUNK_BYTES = 32 << 20
-CHUNK_FILES = 10_000
+CHUNK_BYTES = 128 << 20
+CHUNK_FILES = 20_000
+#: A dataset of at least this many message files is listed as it is read (see :class:`_Messages`).
+STREAM_MIN_FILES = 40_000
+#: Small messages of one type are read in batches of at most this many (see :func:`_ingest_chunk_once`).
+SMALL_BATCH_FILES = 1024
 
 _TABLE_OF_EXPORT = {"toewijzingen": "toewijzingen", "declaraties": "declaraties", "start_stop": "start_stop"}
 _RECORD_NAME = {"JW301": "ToegewezenProduct", "JW305": "StartProduct", "JW307": "StopProduct",
@@ -495,6 +509,7 @@ def _convert_xml_batch(bericht: str, batch: pa.Table, infos: list, rels: list[st
     q = ck.quarantine(bestand=bestand, positie=positie, invoer=bericht,
                       bedrag_cent=df["bedrag_cent_signed"] if bericht == "JW323" else None)
     q["_file"] = gfile[~ok]
+    q["_release"] = raw["ijw_release"][~ok].reset_index(drop=True)
     return df[ok].reset_index(drop=True), q
 
 
@@ -557,7 +572,7 @@ class _Spill:
 
 def _ingest_chunk(root: str, rels: list[str], first_idx: int, key: bytes, xsd_dir: str | None,
                   spill_dir: str, batch_size: int = BATCH_SIZE, progress=None) -> dict:
-    """Read a run of message files (one worker task). Returns files, spilled kept tables, quarantine.
+    """Read a run of message files (one worker task). Returns what :func:`_ingest_chunk_once` returns.
 
     The vectorised reader hands a file it cannot read exactly to lxml; when it
     had already handed on records of that file the chunk is read again with
@@ -571,19 +586,109 @@ def _ingest_chunk(root: str, rels: list[str], first_idx: int, key: bytes, xsd_di
             break
         except reader.Unsupported as exc:
             slow.add(exc.file_idx)
+    _release_memory()
     out.update(pid=os.getpid(), cpu=time.process_time() - cpu0,
                maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if resource else 0.0)
     return out
 
 
+def _release_memory() -> None:
+    """Hand memory freed by a chunk back to the system (Arrow's pool and glibc's heap keep it
+    otherwise), so that a process reading chunk after chunk stays at the size of one chunk."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+class _ChunkFiles:
+    """What a chunk keeps per message file, compactly (a dataset holds millions of files).
+
+    * ``counts``: (input kind, iJw release) -> [gelezen, overgeslagen], for ``ingest_telling``;
+    * the files that could not be read (``failed``), as quarantine rows built here;
+    * the files read whole (status ok) with their duplicate keys, written to a small
+      Parquet file beside the spills (``path``): the duplicate check over all chunks runs
+      on those files at the end (:func:`_duplicates`), so no process holds a row per file;
+    * ``xsd``: (file, bestand, message) of the messages that do not validate (``--xsd``).
+    """
+
+    _OK_COLUMNS = ("_file", "bestand", "invoer", "afzender", "identificatie", "sha256")
+
+    def __init__(self):
+        self.counts: dict[tuple[str, str], list[int]] = {}
+        self.failed: list[tuple] = []
+        self.ok: dict[str, list] = {c: [] for c in self._OK_COLUMNS}
+        self.xsd: list[tuple[int, str, str]] = []
+
+    def count(self, invoer: str, release: str | None, gelezen: int, overgeslagen: int) -> None:
+        c = self.counts.setdefault((invoer, release or ""), [0, 0])
+        c[0] += gelezen
+        c[1] += overgeslagen
+
+    def read(self, gfile: int, bestand: str, info: reader.MessageInfo) -> None:
+        """A message read (kept or skipped)."""
+        invoer = _invoer_of(info)
+        if info.status == "overgeslagen":
+            self.count(invoer, info.release, 1, 1)
+            return
+        self.count(invoer, info.release, info.n_records, 0)
+        for c, v in zip(self._OK_COLUMNS, (gfile, bestand, invoer, info.afzender, info.identificatie, info.sha256)):
+            self.ok[c].append(v)
+
+    def fail(self, gfile: int, bestand: str, invoer: str, regel: str, melding: str, release: str | None) -> None:
+        """A file that could not be read: one quarantined record."""
+        self.count(invoer, release, 1, 0)
+        self.failed.append((gfile, bestand, invoer, regel, melding, release))
+
+    def failed_ids(self) -> set[int]:
+        return {f[0] for f in self.failed}
+
+    def quarantine(self) -> pd.DataFrame | None:
+        if not self.failed:
+            return None
+        cols = list(zip(*self.failed))
+        return schema.conform(pd.DataFrame({
+            "bestand": pd.Series(cols[1], dtype=S), "positie": "bestand", "invoer": pd.Series(cols[2], dtype=S),
+            "regel": pd.Series(cols[3], dtype=S), "melding": pd.Series(cols[4], dtype=S), "waarde": None,
+            "bedrag_cent": None, "_file": np.asarray(cols[0], dtype=np.int64),
+            "_release": pd.Series(cols[5], dtype=S)}), "quarantaine", extra=True)
+
+    def write_ok(self, path: Path) -> str | None:
+        """The files read whole, with 64-bit hashes of their duplicate keys, as Parquet (or None)."""
+        if not self.ok["_file"]:
+            return None
+        key64 = [_hash64(f"{i}\x1f{a}\x1f{n}") if a is not None and n is not None else 0
+                 for i, a, n in zip(self.ok["invoer"], self.ok["afzender"], self.ok["identificatie"])]
+        sha64 = [int(h[:15], 16) if h else 0 for h in self.ok["sha256"]]
+        t = pa.table({"_file": pa.array(self.ok["_file"], pa.int64()),
+                      **{c: pa.array(self.ok[c], pa.string()) for c in self._OK_COLUMNS[1:]},
+                      "key64": pa.array(key64, pa.int64()), "sha64": pa.array(sha64, pa.int64())})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(t, str(path), compression="zstd")
+        return str(path)
+
+
 def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, xsd_dir: str | None,
                        spill_dir: str, batch_size: int, progress, slow: set[int]) -> dict:
+    """One pass over a chunk. Returns the spill files of its kept records (per message type),
+    its quarantine (with helper columns ``_file`` and ``_release``), the per-file summary of
+    :class:`_ChunkFiles` (``counts``, ``failed``, ``xsd``, ``files``: the Parquet file of the
+    files read whole) and ``n`` (files).
+
+    Small messages are read in batches of one type and root tag (:func:`reader.read_batch`,
+    :data:`SMALL_BATCH_FILES` at most); the rest, and a batch the vectorised reader leaves
+    to lxml, one file at a time. A message type's records reach its sink in path order:
+    its pending batch is read before a message of that type (or of a type not known
+    beforehand) is read on its own.
+    """
     infos: list[reader.MessageInfo] = []
     done: list[str] = []
     spill = _Spill(Path(spill_dir), f"{first_idx:07d}")
     quar: list[pd.DataFrame] = []
-    files: list[dict] = []
-    failed: set[int] = set()
+    files = _ChunkFiles()
+    batching = xsd_dir is None and SMALL_BATCH_FILES > 1
+    pending: dict[str, tuple[reader.BatchKey, list[tuple[int, bytes, int, int]]]] = {}
 
     def make_on_batch(bericht):
         def on_batch(table: pa.Table) -> None:
@@ -596,51 +701,123 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
         return on_batch
 
     sinks = {b: reader.Sink(spec, batch_size, make_on_batch(b)) for b, spec in SPECS.items()}
+
+    def fail(i: int, exc: Exception) -> None:
+        gfile, shown = first_idx + i, done[i]
+        if isinstance(exc, reader.MessageError):
+            known = exc.bericht if exc.bericht in SPECS else None
+            files.fail(gfile, shown, known or ("zip" if exc.regel == "zip_onleesbaar" else "xml"), exc.regel,
+                       exc.melding, infos[i].release)
+        elif isinstance(exc, OSError):  # reading the input failed (rights, I/O error, name too long)
+            files.fail(gfile, shown, "xml", "bestand_onleesbaar", unreadable_message(exc), None)
+        else:  # odd XML the reader did not foresee: this file only
+            files.fail(gfile, shown, "xml", "xml_onleesbaar",
+                       f"bericht onleesbaar ({type(exc).__name__}, bv. een niet-gedeclareerd "
+                       f"namespace-voorvoegsel); controleer het bestand", None)
+
+    def read_one(i: int, source, fast: bool | None) -> None:
+        """One message on its own (lxml for a small one, the block reader for a large one)."""
+        gfile, shown = first_idx + i, done[i]
+        try:
+            got, _ = reader.read_message(source, file_idx=i, sinks=sinks, batch_size=batch_size,
+                                         info=infos[i], fast=fast)
+            melding = None
+            if got.status != "overgeslagen" and xsd_dir and got.release == "3.2":
+                # the XSDs given are those of 3.2
+                src = source if isinstance(source, str) else io.BytesIO(source)
+                melding = validate.validate_file(src, xsd_dir, got.bericht)
+            files.read(gfile, shown, got)
+            if melding is not None:
+                files.xsd.append((gfile, shown, melding))
+        except (reader.Unsupported, OutputError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - see fail()
+            fail(i, exc)
+
+    def read_run(bkey: reader.BatchKey, run: list[tuple[int, bytes, int, int]]) -> None:
+        """Well-formed messages of one batch key at once; halves, at last one by one, when the
+        vectorised reader leaves them to lxml."""
+        if not run:
+            return
+        try:
+            reader.read_batch(bkey, [d for _i, d, _s, _e in run], [e for _i, _d, _s, e in run],
+                              [i for i, _d, _s, _e in run], [infos[i] for i, _d, _s, _e in run], sinks[bkey.bericht])
+        except OutputError:
+            raise
+        except Exception:  # noqa: BLE001 - reader.Unsupported, or a case it did not foresee: smaller
+            for i, d, _s, _e in run:  # afresh: nothing was handed on
+                infos[i] = reader.MessageInfo()
+                reader.batch_key(d, infos[i])
+            if len(run) == 1:
+                read_one(run[0][0], run[0][1], False)
+            else:
+                read_run(bkey, run[: len(run) // 2])
+                read_run(bkey, run[len(run) // 2:])
+            return
+        for i, d, _s, _e in run:
+            info = infos[i]
+            info.sha256 = hashlib.sha256(d).hexdigest()
+            files.read(first_idx + i, done[i], info)
+
+    def flush(bericht: str) -> None:
+        """Read the pending batch of a message type."""
+        bkey, items = pending.pop(bericht)
+        parts = [d[s:] for _i, d, s, _e in items]
+        good = [True] * len(items) if reader.wellformed(parts) else [reader.wellformed([p]) for p in parts]
+        run: list[tuple[int, bytes, int, int]] = []
+        for item, ok in zip(items, good):
+            if ok:
+                run.append(item)
+                continue
+            read_run(bkey, run)
+            run = []
+            read_one(item[0], item[1], False)  # not well-formed: lxml says why
+        read_run(bkey, run)
+
     archives = _Archives(root, rels)
     try:
         for i, rel in enumerate(rels):
-            info = reader.MessageInfo()
-            infos.append(info)
-            shown = shown_name(rel)
-            done.append(shown)
-            row = dict(_file=first_idx + i, bestand=shown, invoer="xml", status="ok", regel=None, melding=None,
-                       afzender=None, identificatie=None, sha256=None, gelezen=0, overgeslagen=0, xsd=None,
-                       ijw_release=None)
+            infos.append(reader.MessageInfo())
+            done.append(shown_name(rel))
             try:
                 source = archives.source(rel, i)
-                got, _ = reader.read_message(source, file_idx=i, sinks=sinks, batch_size=batch_size,
-                                             info=info, fast=False if i in slow else None)
-                row.update(invoer=_invoer_of(got), afzender=got.afzender, identificatie=got.identificatie,
-                           sha256=got.sha256, ijw_release=got.release)
-                if got.status == "overgeslagen":
-                    row.update(status="overgeslagen", gelezen=1, overgeslagen=1)
-                else:
-                    row["gelezen"] = got.n_records
-                    if xsd_dir and got.release == "3.2":  # the XSDs given are those of 3.2
-                        src = source if isinstance(source, str) else io.BytesIO(source)
-                        row["xsd"] = validate.validate_file(src, xsd_dir, got.bericht)
-            except reader.MessageError as exc:
-                failed.add(first_idx + i)
-                known = exc.bericht if exc.bericht in SPECS else None
-                row.update(invoer=known or ("zip" if exc.regel == "zip_onleesbaar" else "xml"), status="fout",
-                           regel=exc.regel, melding=exc.melding, gelezen=1, ijw_release=info.release)
-            except OSError as exc:  # reading the input failed (rights, I/O error, name too long)
-                failed.add(first_idx + i)
-                row.update(invoer="xml", status="fout", regel="bestand_onleesbaar",
-                           melding=unreadable_message(exc), gelezen=1)
             except (reader.Unsupported, OutputError):
                 raise
-            except Exception as exc:  # noqa: BLE001 - odd XML the reader did not foresee: this file only
-                failed.add(first_idx + i)
-                row.update(invoer="xml", status="fout", regel="xml_onleesbaar",
-                           melding=f"bericht onleesbaar ({type(exc).__name__}, bv. een niet-gedeclareerd "
-                                   f"namespace-voorvoegsel); controleer het bestand", gelezen=1)
-            files.append(row)
+            except Exception as exc:  # noqa: BLE001 - see fail()
+                fail(i, exc)
+                source = None
+            if source is not None:
+                got = None
+                if batching and i not in slow and isinstance(source, bytes):
+                    try:
+                        got = reader.batch_key(source, infos[i])
+                    except Exception:  # noqa: BLE001 - a case it did not foresee: read_message tells
+                        infos[i] = reader.MessageInfo()
+                if got is not None:
+                    start, end, bkey = got
+                    entry = pending.get(bkey.bericht)
+                    if entry is not None and entry[0] != bkey:
+                        flush(bkey.bericht)
+                        entry = None
+                    if entry is None:
+                        entry = pending[bkey.bericht] = (bkey, [])
+                    entry[1].append((i, source, start, end))
+                    if len(entry[1]) >= SMALL_BATCH_FILES:
+                        flush(bkey.bericht)
+                else:
+                    bericht = reader.bericht_of(source) if isinstance(source, bytes) else None
+                    for b in ([bericht] if bericht is not None else list(pending)):
+                        if b in pending:
+                            flush(b)
+                    read_one(i, source, False if i in slow else None)
             if progress is not None:
                 progress(1)
+        for b in list(pending):
+            flush(b)
         try:
             for s in sinks.values():
                 s.flush()
+            ok_path = files.write_ok(Path(spill_dir) / f"{first_idx:07d}_files.parquet")
         except OSError as exc:
             raise OutputError(exc) from exc
     except BaseException:  # reader.Unsupported (read again) or a real error: nothing of this pass stays
@@ -649,15 +826,17 @@ def _ingest_chunk_once(root: str, rels: list[str], first_idx: int, key: bytes, x
     finally:
         archives.close()
     q = pd.concat(quar, ignore_index=True) if quar else None
+    failed = files.failed_ids()
     if q is not None and failed:
         q = q[~q["_file"].isin(list(failed))].reset_index(drop=True)
-    # rows of files that failed half-way stay in the spill; the merge drops them (status "fout")
-    return {"files": _files_frame(files), "spill": spill.close(), "quarantaine": q}
+    fq = files.quarantine()
+    if fq is not None:
+        q = fq if q is None else pd.concat([q, fq], ignore_index=True)
+    # rows of files that failed half-way stay in the spill; the merge drops them (``failed``)
+    return {"spill": spill.close(), "quarantaine": q, "counts": files.counts,
+            "failed": np.asarray(sorted(failed), dtype=np.int64), "xsd": files.xsd, "files": ok_path,
+            "n": len(rels)}
 
-
-_FILE_COLUMNS = {"_file": "int64", "bestand": S, "invoer": S, "status": S, "regel": S, "melding": S, "afzender": S,
-                 "identificatie": S, "sha256": S, "gelezen": "int64", "overgeslagen": "int64", "xsd": S,
-                 "ijw_release": S, "key64": "int64", "sha64": "int64"}
 
 _STANDAARD = {"ijw": "iJw", "iwmo": "iWmo", "iwlz": "iWlz"}
 
@@ -682,15 +861,32 @@ PREFETCH_FILES = 64
 PREFETCH_BLOCK = 16
 
 
+def _read_small(path: str) -> bytes | None:
+    """The bytes of a file of at most ``reader.WHOLE_MAX_BYTES`` (None when it is larger),
+    read with few system calls (open, fstat, read, close: millions of small files)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(fd).st_size
+        if size > reader.WHOLE_MAX_BYTES:
+            return None
+        data = os.read(fd, size + 1)
+        if len(data) > size:  # it grew since: read on to the end, as a read() would
+            parts = [data]
+            while chunk := os.read(fd, 1 << 16):
+                parts.append(chunk)
+            data = b"".join(parts)
+        return data
+    finally:
+        os.close(fd)
+
+
 def _load(path: str):
     """The bytes of a small file, or its path (large file, or an error the parser meets again)."""
     try:
-        with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size > reader.WHOLE_MAX_BYTES:
-                return path
-            return fh.read()
+        data = _read_small(path)
     except OSError:
         return path
+    return path if data is None else data
 
 
 def _load_block(paths: list[str | None]) -> list:
@@ -789,16 +985,6 @@ def _split_zip(rel: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _files_frame(rows: list[dict]) -> pd.DataFrame:
-    """One row per message file (compact: Arrow strings; datasets hold many small files)."""
-    for r in rows:  # 64-bit hashes of the duplicate keys (see _duplicates)
-        r["key64"] = (_hash64(f"{r['invoer']}\x1f{r['afzender']}\x1f{r['identificatie']}")
-                      if r["afzender"] is not None and r["identificatie"] is not None else 0)
-        r["sha64"] = int(r["sha256"][:15], 16) if r["sha256"] else 0
-    df = pd.DataFrame(rows, columns=list(_FILE_COLUMNS))
-    return df.astype(_FILE_COLUMNS)
-
-
 def _chunked(rels: list[str], sizes: list[int], n_chunks: int) -> list[tuple[int, list[str]]]:
     """Contiguous runs of files with about equal bytes: [(first index, files)]."""
     if not rels:
@@ -817,6 +1003,55 @@ def _chunked(rels: list[str], sizes: list[int], n_chunks: int) -> list[tuple[int
     return chunks
 
 
+class _Messages:
+    """The message files of a dataset, listed as they are read (flat memory).
+
+    The first :data:`STREAM_MIN_FILES` are listed at once. A dataset with fewer files
+    is split into chunks of about equal bytes, several per process (balance); a larger
+    one is streamed in chunks of :data:`CHUNK_FILES` files or :data:`CHUNK_BYTES` bytes,
+    listed (in a thread) while earlier chunks are read, so that no process holds the
+    list of millions of paths. ``count`` and ``bad`` (entries that cannot be read,
+    sorted) are complete once the chunks have all been handed out.
+    """
+
+    def __init__(self, root: Path):
+        self.bad: list[tuple[str, str, str]] = []
+        self._it = _iter_messages(root, self.bad)
+        self.head = list(itertools.islice(self._it, STREAM_MIN_FILES))
+        self.streaming = len(self.head) >= STREAM_MIN_FILES
+        self.count = 0 if self.streaming else len(self.head)
+        if not self.streaming:
+            self.bad.sort()
+
+    @property
+    def head_bytes(self) -> int:
+        return sum(size for _r, size in self.head)
+
+    def chunks(self, workers: int):
+        """``(first index, paths)`` per chunk: a list, or a generator when streaming."""
+        if not self.streaming:
+            rels = [r for r, _s in self.head]
+            sizes = [s for _r, s in self.head]
+            n_chunks = min(len(rels), max(workers * 4 if workers > 1 else 1, math.ceil(sum(sizes) / CHUNK_BYTES),
+                                          math.ceil(len(rels) / CHUNK_FILES)))
+            return _chunked(rels, sizes, n_chunks)
+        return self._stream()
+
+    def _stream(self):
+        first, cur, acc = 0, [], 0
+        head, self.head = self.head, []
+        for rel, size in itertools.chain(head, self._it):
+            cur.append(rel)
+            acc += size
+            if len(cur) >= CHUNK_FILES or acc >= CHUNK_BYTES:
+                yield first, cur
+                first, cur, acc = first + len(cur), [], 0
+        if cur:
+            yield first, cur
+        self.count = first + len(cur)
+        self.bad.sort()
+
+
 def _cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -833,44 +1068,61 @@ def _mp_context():
     return mp.get_context("spawn")
 
 
-def _read_messages(root: Path, rels: list[str], sizes: list[int], key: bytes, xsd_dir: str | None,
-                   workers: int, bar, spill_dir: Path) -> list[dict]:
+def _read_messages(root: Path, chunks, key: bytes, xsd_dir: str | None, workers: int, bar,
+                   spill_dir: Path) -> list[dict]:
     """Read the message files in chunks; returns one result per chunk, in path order.
 
-    With ``workers`` > 1 this process and ``workers - 1`` pool processes take
-    chunks from one queue until it is empty: this process starts at once while
-    the pool starts up, a slow (or starved) process holds up the end by one
-    chunk at most, and a dataset of small files keeps every core busy.
+    ``chunks``: ``(first index, paths)`` per chunk, a list or a generator (a streamed
+    listing). With ``workers`` > 1 this process and ``workers - 1`` pool processes take
+    chunks from one queue until it is empty: this process starts at once while the pool
+    starts up, a slow (or starved) process holds up the end by one chunk at most, and a
+    dataset of small files keeps every core busy. A thread puts the chunks, paths
+    included, on the queue as they are listed (each process holds only its own chunk).
     """
-    # chunks of at most about CHUNK_BYTES and CHUNK_FILES (bounded memory per chunk), and
-    # several per process (balance); in one process they run one after the other
-    n_chunks = min(len(rels), max(workers * 4 if workers > 1 else 1, math.ceil(sum(sizes) / CHUNK_BYTES),
-                                  math.ceil(len(rels) / CHUNK_FILES)))
-    chunks = _chunked(rels, sizes, n_chunks)
     progress = bar.update if bar is not None else None
-    if workers <= 1 or len(chunks) <= 1:
+    if workers <= 1 or (isinstance(chunks, list) and len(chunks) <= 1):
         return [_ingest_chunk(str(root), c, first, key, xsd_dir, str(spill_dir), progress=progress)
                 for first, c in chunks]
     ctx = _mp_context()
     tasks = ctx.SimpleQueue()
-    for k in range(len(chunks)):
-        tasks.put(k)
-    for _ in range(workers):
-        tasks.put(None)  # one stop sign per process (this one included)
-    results: list[dict | None] = [None] * len(chunks)
+    stop = threading.Event()
+    feed_error: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for k, (first, c) in enumerate(chunks):
+                if stop.is_set():
+                    break
+                tasks.put((k, first, c))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the main thread
+            feed_error.append(exc)
+        finally:
+            for _ in range(workers):
+                tasks.put(None)  # one stop sign per process (this one included)
+
+    results: dict[int, dict] = {}
+    feeder = threading.Thread(target=feed, name="jeugdlib-chunks", daemon=True)
     with cf.ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=_pool_init,
                                 initargs=(tasks,)) as pool:
-        futs = [pool.submit(_pool_loop, str(root), chunks, key, xsd_dir, str(spill_dir))
-                for _ in range(workers - 1)]
-        while (k := tasks.get()) is not None:
-            first, c = chunks[k]
-            results[k] = _ingest_chunk(str(root), c, first, key, xsd_dir, str(spill_dir), progress=progress)
+        futs = [pool.submit(_pool_loop, str(root), key, xsd_dir, str(spill_dir)) for _ in range(workers - 1)]
+        feeder.start()
+        try:
+            while (task := tasks.get()) is not None:
+                k, first, c = task
+                results[k] = _ingest_chunk(str(root), c, first, key, xsd_dir, str(spill_dir), progress=progress)
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            feeder.join()
         for fut in futs:
             for k, res in fut.result():
                 results[k] = res
                 if bar is not None:
-                    bar.update(len(chunks[k][1]))
-    return results  # type: ignore[return-value]
+                    bar.update(res["n"])
+    if feed_error:
+        raise feed_error[0]
+    return [results[k] for k in sorted(results)]
 
 
 _TASKS = None  # the chunk queue, in a pool process
@@ -881,61 +1133,36 @@ def _pool_init(tasks) -> None:
     _TASKS = tasks
 
 
-def _pool_loop(root: str, chunks: list[tuple[int, list[str]]], key: bytes, xsd_dir: str | None,
-               spill_dir: str) -> list[tuple[int, dict]]:
+def _pool_loop(root: str, key: bytes, xsd_dir: str | None, spill_dir: str) -> list[tuple[int, dict]]:
     """A pool process: read chunks from the queue until the stop sign."""
     out = []
-    while (k := _TASKS.get()) is not None:
-        first, c = chunks[k]
+    while (task := _TASKS.get()) is not None:
+        k, first, c = task
         out.append((k, _ingest_chunk(root, c, first, key, xsd_dir, spill_dir)))
     return out
 
 
 # --------------------------------------------------------------------------- moves
 
-def _to_quarantine(df: pd.DataFrame, table: str, files: pd.DataFrame, mask: np.ndarray, regel: str,
+def _to_quarantine(df: pd.DataFrame, table: str, bestand: pd.Series, mask: np.ndarray, regel: str,
                    melding: pd.Series, waarde: pd.Series | None) -> pd.DataFrame:
-    """Quarantine rows for kept records ``df[mask]`` (e.g. of a duplicate message)."""
+    """Quarantine rows for kept records ``df[mask]`` (e.g. of a duplicate message); ``bestand``,
+    ``melding`` and ``waarde`` are indexed by ``_file``."""
     sub = df[mask]
-    # files holds one row per message, row k for _file k
-    bestand = files["bestand"].iloc[sub["_file"].to_numpy(dtype=np.int64)].reset_index(drop=True)
+    files = sub["_file"].to_numpy()
     q = pd.DataFrame({
-        "bestand": bestand.astype(S),
+        "bestand": pd.Series(bestand.reindex(files).to_numpy(), dtype=S),
         "positie": sub["_positie"].to_numpy(),
         "invoer": sub["_invoer"].to_numpy(),
         "regel": regel,
-        "melding": melding.reindex(sub["_file"].to_numpy()).to_numpy(),
-        "waarde": (waarde.reindex(sub["_file"].to_numpy()).to_numpy() if waarde is not None else None),
+        "melding": melding.reindex(files).to_numpy(),
+        "waarde": (waarde.reindex(files).to_numpy() if waarde is not None else None),
         "bedrag_cent": (sub["bedrag_cent_signed"].to_numpy() if table == "declaraties" else None),
-        "_file": sub["_file"].to_numpy(),
+        "_file": files,
+        "_release": sub["ijw_release"].to_numpy(),
     })
     q = schema.conform(q, "quarantaine", extra=True)
     return q
-
-
-def _first_of_key(hashes: np.ndarray, columns: list[pd.Series], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows that repeat an earlier row's key, and each row's first row with that key.
-
-    The rows are ``columns[...].iloc[rows]``; ``hashes`` a 64-bit hash of each
-    one's key. Only rows whose hash repeats are compared on the exact key columns
-    (few: duplicates are rare), so hundreds of thousands of files need no hash
-    table of their strings.
-    """
-    n = len(hashes)
-    dup = np.zeros(n, dtype=bool)
-    first = np.arange(n, dtype=np.int64)
-    if n == 0:
-        return dup, first
-    _u, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
-    cand = np.flatnonzero(counts[inverse.reshape(-1)] > 1)
-    if len(cand):
-        sub = pd.DataFrame({k: c.iloc[rows[cand]].astype(object).to_numpy() for k, c in enumerate(columns)})
-        group = sub.groupby(list(sub.columns), sort=False, dropna=False).ngroup().to_numpy()
-        _g, first_in_sub = np.unique(group, return_index=True)
-        f = first_in_sub[group]
-        first[cand] = cand[f]
-        dup[cand] = f != np.arange(len(cand))
-    return dup, first
 
 
 def _hash64(text: str) -> int:
@@ -943,32 +1170,68 @@ def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
 
 
-def _duplicates(files: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Duplicate messages (later in path order): melding and waarde per _file.
+#: Memory DuckDB may use for the duplicate check (it spills to disk beyond this).
+DUPLICATES_MEMORY = "32MB"
 
-    Works on the columns without copying the frame and builds messages for the
-    duplicates only (a dataset may hold hundreds of thousands of files).
+
+def _duplicates(paths: list[str], workdir: Path) -> pd.DataFrame:
+    """Duplicate messages (later in path order) among the files read whole, from the per-chunk
+    Parquet files of :class:`_ChunkFiles`: ``melding``, ``waarde`` and ``bestand`` per ``_file``.
+
+    A message is a duplicate when an earlier one has the same type, Afzender and
+    BerichtIdentificatie (both present), or else the same bytes (sha256). DuckDB does
+    the work on disk in bounded memory: first the 64-bit hashes of the keys that repeat
+    (a dataset of millions of messages has few duplicates), then only those rows are
+    grouped on the exact keys. Messages are built for the duplicates only.
     """
-    ok = (files["status"] == "ok").to_numpy(dtype=bool)
-    keyed = ok & files["afzender"].notna().to_numpy(dtype=bool) & files["identificatie"].notna().to_numpy(dtype=bool)
-    bestand = files["bestand"]
-    kidx = np.flatnonzero(keyed)
-    kcols = ["invoer", "afzender", "identificatie"]
-    kdup, kfirst = _first_of_key(files["key64"].to_numpy()[kidx], [files[c] for c in kcols], kidx)
-    rows = kidx[kdup]
-    kmel = pd.Series(["zelfde " + f"{i}-bericht (BerichtIdentificatie {n}, Afzender {a}) als " + str(bestand.iat[kidx[f]])
-                      for i, a, n, f in zip(files["invoer"].iloc[rows], files["afzender"].iloc[rows],
-                                            files["identificatie"].iloc[rows], kfirst[kdup])],
-                     index=files.index[rows], dtype=object)
-    oidx = np.flatnonzero(ok)
-    sdup, sfirst = _first_of_key(files["sha64"].to_numpy()[oidx], [files["sha256"]], oidx)
-    extra_mask = sdup & ~np.isin(oidx, rows)
-    extra = pd.Series(["byte voor byte gelijk aan " + str(bestand.iat[oidx[f]]) for f in sfirst[extra_mask]],
-                      index=files.index[oidx[extra_mask]], dtype=object)
-    mel = pd.concat([kmel, extra])
-    mel.index = files["_file"].to_numpy()[mel.index.to_numpy(dtype=np.int64)]
-    waarde = pd.Series(files["identificatie"].to_numpy(), index=files["_file"].to_numpy())
-    return mel.sort_index(), waarde
+    empty = pd.DataFrame({"melding": pd.Series([], dtype=object), "waarde": pd.Series([], dtype=object),
+                          "bestand": pd.Series([], dtype=object)}, index=pd.Index([], dtype="int64", name="_file"))
+    if not paths:
+        return empty
+    import duckdb
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        key, sha = _duplicate_rows(duckdb, paths, workdir / "duckdb")
+    except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+        if "No space left" in str(exc):  # a full disk under our own files, as everywhere in ingest
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(workdir)) from None
+        raise
+    if not len(key) and not len(sha):
+        return empty
+    kmel = [f"zelfde {i}-bericht (BerichtIdentificatie {n}, Afzender {a}) als {e}"
+            for i, a, n, e in zip(key["invoer"], key["afzender"], key["identificatie"], key["eerste_bestand"])]
+    sha = sha[~sha["_file"].isin(key["_file"])]
+    smel = ["byte voor byte gelijk aan " + str(e) for e in sha["eerste_bestand"]]
+    out = pd.DataFrame({
+        "melding": kmel + smel,
+        "waarde": list(key["identificatie"]) + list(sha["identificatie"]),
+        "bestand": list(key["bestand"]) + list(sha["bestand"]),
+    }, index=pd.Index(list(key["_file"]) + list(sha["_file"]), dtype="int64", name="_file"), dtype=object)
+    out = out.sort_index()
+    return out.astype(object).where(out.notna(), None)
+
+
+def _duplicate_rows(duckdb, paths: list[str], tmp: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(same key, same bytes): the later files with their first file's ``bestand`` (see :func:`_duplicates`)."""
+    con = duckdb.connect(config={"memory_limit": DUPLICATES_MEMORY, "threads": 1, "temp_directory": str(tmp),
+                                 "preserve_insertion_order": False})
+    try:
+        con.read_parquet(paths).create_view("f")
+        key = con.execute("""
+            WITH keyed AS (SELECT * FROM f WHERE afzender IS NOT NULL AND identificatie IS NOT NULL),
+            c AS (SELECT * FROM keyed WHERE key64 IN (SELECT key64 FROM keyed GROUP BY key64 HAVING count(*) > 1)),
+            g AS (SELECT *, min(_file) OVER (PARTITION BY invoer, afzender, identificatie) AS eerste FROM c)
+            SELECT g._file, g.invoer, g.afzender, g.identificatie, g.bestand, e.bestand AS eerste_bestand
+            FROM g JOIN c AS e ON e._file = g.eerste WHERE g._file > g.eerste ORDER BY g._file""").fetchdf()
+        sha = con.execute("""
+            WITH c AS (SELECT * FROM f WHERE sha64 IN (SELECT sha64 FROM f GROUP BY sha64 HAVING count(*) > 1)),
+            g AS (SELECT *, min(_file) OVER (PARTITION BY sha256) AS eerste FROM c)
+            SELECT g._file, g.identificatie, g.bestand, e.bestand AS eerste_bestand
+            FROM g JOIN c AS e ON e._file = g.eerste WHERE g._file > g.eerste ORDER BY g._file""").fetchdf()
+    finally:
+        con.close()
+    return key, sha
 
 
 # --------------------------------------------------------------------------- exports
@@ -1048,83 +1311,119 @@ def _file_fault(quar: list, tel: list, rel: str, invoer: str, gfile: int, exc: e
 
 # --------------------------------------------------------------------------- main function
 
+def _walk_files(root: Path, sub: str, suffixes: tuple[str, ...], bad: list[tuple[str, str, str]],
+                expand=None):
+    """The files under ``root/sub`` with these suffixes as ``(path relative to root, size)``, one
+    at a time and in sorted path order; entries that cannot be read are appended to ``bad``.
+
+    ``bad`` gets ``(path, regel, melding)`` for entries with such a suffix that are not
+    readable regular files (a broken or looping symbolic link, a FIFO, socket or device:
+    never opened) and for folders that cannot be listed. Like ``rglob``: symbolic links to
+    files count, to folders are not followed; names starting with ``.`` or ``~$`` are
+    skipped. ``expand(rel, size)``, when given, turns a file into the entries it stands
+    for (the members of a zip archive, see :func:`_iter_messages`).
+
+    A generator, so that a dataset of millions of small messages is never listed whole in
+    memory: one ``os.scandir`` per folder, and a folder's entries are sorted by the text
+    their paths start with (``name/`` for a folder, the full path for a file), which gives
+    the order of sorting all paths at once (names containing ``/``-less ``!`` aside: see
+    :func:`_iter_messages`).
+    """
+    base = os.path.join(root, sub)
+    if not os.path.isdir(base):
+        return
+    yield from _walk_folder(base, sub, suffixes, bad, expand)
+
+
+def _walk_folder(folder: str, rel: str, suffixes: tuple[str, ...], bad: list, expand):
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError as exc:
+        bad.append((rel, "bestand_onleesbaar", "map " + unreadable_message(exc)))
+        return
+    items: list[tuple[str, str | None, int]] = []  # (sort key, folder to walk or None, size)
+    for e in entries:
+        name = f"{rel}/{e.name}"
+        try:
+            if e.is_dir(follow_symlinks=False):
+                items.append((name + "/", e.path, 0))
+                continue
+        except OSError:
+            pass
+        if e.name.startswith((".", "~$")) or os.path.splitext(e.name)[1].lower() not in suffixes:
+            continue
+        try:
+            st = os.stat(e.path)  # follows a symbolic link
+        except FileNotFoundError:
+            bad.append((name, "bestand_onleesbaar", "symbolische link naar een bestand dat niet bestaat"))
+            continue
+        except OSError as exc:  # a link loop, a name too long, no permission
+            bad.append((name, "bestand_onleesbaar", unreadable_message(exc)))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            continue  # a link to a folder: not followed
+        if not stat.S_ISREG(st.st_mode):
+            bad.append((name, "geen_bestand", "geen gewoon bestand (bv. een FIFO of socket); niet gelezen"))
+            continue
+        for r, size in (expand(name, st.st_size) if expand is not None else ((name, st.st_size),)):
+            items.append((r, None, size))
+    entries.clear()
+    items.sort(key=lambda t: (t[0], t[2]))
+    for key, sub, size in items:
+        if sub is not None:
+            yield from _walk_folder(sub, key[:-1], suffixes, bad, expand)
+        else:
+            yield key, size
+
+
 def _list_files(root: Path, sub: str, suffixes: tuple[str, ...]
                 ) -> tuple[list[tuple[str, int]], list[tuple[str, str, str]]]:
     """The files under ``root/sub`` with these suffixes, and the entries that cannot be read.
 
     Returns ``[(path relative to root, size)]`` sorted, and ``[(path, regel, melding)]``
-    for entries with such a suffix that are not readable regular files (a broken or
-    looping symbolic link, a FIFO, socket or device: never opened) and for folders
-    that cannot be listed. Like ``rglob``: symbolic links to files count, to
-    folders are not followed; names starting with ``.`` or ``~$`` are skipped.
-    One ``os.scandir`` per folder (datasets hold hundreds of thousands of small
-    messages).
+    sorted (see :func:`_walk_files`).
     """
-    base = os.path.join(root, sub)
-    if not os.path.isdir(base):
-        return [], []
-    out: list[tuple[str, int]] = []
     bad: list[tuple[str, str, str]] = []
-    todo = [(base, sub)]
-    while todo:
-        folder, rel = todo.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except OSError as exc:
-            bad.append((rel, "bestand_onleesbaar", "map " + unreadable_message(exc)))
-            continue
-        for e in entries:
-            name = f"{rel}/{e.name}"
-            try:
-                if e.is_dir(follow_symlinks=False):
-                    todo.append((e.path, name))
-                    continue
-            except OSError:
-                pass
-            if e.name.startswith((".", "~$")) or os.path.splitext(e.name)[1].lower() not in suffixes:
-                continue
-            try:
-                st = os.stat(e.path)  # follows a symbolic link
-            except FileNotFoundError:
-                bad.append((name, "bestand_onleesbaar", "symbolische link naar een bestand dat niet bestaat"))
-                continue
-            except OSError as exc:  # a link loop, a name too long, no permission
-                bad.append((name, "bestand_onleesbaar", unreadable_message(exc)))
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                continue  # a link to a folder: not followed
-            if not stat.S_ISREG(st.st_mode):
-                bad.append((name, "geen_bestand", "geen gewoon bestand (bv. een FIFO of socket); niet gelezen"))
-                continue
-            out.append((name, st.st_size))
-    out.sort()
+    out = list(_walk_files(root, sub, suffixes, bad))
     bad.sort()
     return out, bad
 
 
+def _zip_members(root: Path, rel: str, size: int) -> list[tuple[str, int]]:
+    """A ``*.zip`` as its ``*.xml`` members (``archive.zip!member``, uncompressed size), sorted;
+    an archive whose table of contents cannot be read as itself (read: quarantined)."""
+    if not rel.lower().endswith(".zip"):
+        return [(rel, size)]
+    try:
+        with zipfile.ZipFile(os.path.join(root, rel)) as zf:
+            members = sorted((i.filename, i.file_size) for i in zf.infolist()
+                             if not i.is_dir() and i.filename.lower().endswith(".xml")
+                             and not os.path.basename(i.filename).startswith((".", "~$"))
+                             and not i.filename.startswith("__MACOSX/"))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return [(rel, size)]
+    return [(f"{rel}{ZIP_SEP}{name}", fsize) for name, fsize in members]
+
+
+def _iter_messages(root: Path, bad: list[tuple[str, str, str]]):
+    """Message files under ``berichten/``, one at a time in path order: ``*.xml``, and the
+    ``*.xml`` members of every ``*.zip`` as ``archive.zip!member`` (uncompressed size).
+    Files and folders that cannot be read are appended to ``bad`` (as :func:`_walk_files`).
+
+    The order is that of sorting all paths at once, also for members: a folder's members
+    and files are sorted together (only a folder whose own name holds ``.zip!`` beside
+    that archive could interleave otherwise, and such a name is read as a member anyway).
+    """
+    return _walk_files(root, "berichten", (".xml", ".zip"), bad,
+                       expand=functools.partial(_zip_members, root))
+
+
 def _list_messages(root: Path) -> tuple[list[tuple[str, int]], list[tuple[str, str, str]]]:
-    """Message files under ``berichten/``: ``*.xml``, and the ``*.xml`` members of every
-    ``*.zip`` as ``archive.zip!member`` (uncompressed size), in path order. An archive
-    whose table of contents cannot be read is listed as itself (read: quarantined).
-    Also the files that cannot be read at all (as :func:`_list_files`)."""
-    out: list[tuple[str, int]] = []
-    files, bad = _list_files(root, "berichten", (".xml", ".zip"))
-    for rel, size in files:
-        if not rel.lower().endswith(".zip"):
-            out.append((rel, size))
-            continue
-        try:
-            with zipfile.ZipFile(os.path.join(root, rel)) as zf:
-                members = sorted((i.filename, i.file_size) for i in zf.infolist()
-                                 if not i.is_dir() and i.filename.lower().endswith(".xml")
-                                 and not os.path.basename(i.filename).startswith((".", "~$"))
-                                 and not i.filename.startswith("__MACOSX/"))
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-            out.append((rel, size))
-            continue
-        out += [(f"{rel}{ZIP_SEP}{name}", fsize) for name, fsize in members]
-    out.sort()
+    """All message files (as :func:`_iter_messages`, as a list) and the entries that cannot be read."""
+    bad: list[tuple[str, str, str]] = []
+    out = list(_iter_messages(root, bad))
+    bad.sort()
     return out, bad
 
 
@@ -1154,12 +1453,10 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
         raise JeugdlibError("dataset niet gevonden (verwacht een map met berichten/, export/, referentie/)",
                             path=root)
     ref = exports.read_reference(root)
-    msg_files, msg_bad = _list_messages(root)
-    msg_rels = [r for r, _size in msg_files]
-    msg_sizes = [size for _r, size in msg_files]
+    msgs = _Messages(root)
     exp_files, exp_bad = _list_files(root, "export", (".csv", ".xlsx"))
     exp_rels = [r for r, _size in exp_files]
-    if not msg_rels and not exp_rels and not msg_bad and not exp_bad:
+    if not msgs.head and not exp_rels and not msgs.bad and not exp_bad:
         raise JeugdlibError("geen berichten (berichten/**/*.xml) en geen exports (export/*.csv) gevonden; "
                             "niets om in te lezen", path=root)
     if xsd_dir is not None:
@@ -1167,21 +1464,25 @@ def ingest(dataset_dir, out_dir=None, *, xsd_dir=None, workers: int | None = Non
         xsd_dir = str(Path(xsd_dir).resolve())
     key = privacy.load_key(quiet=quiet)
 
-    total_bytes = sum(msg_sizes)
-    if workers is None:
-        workers = _cpu_count() if (len(msg_rels) > 1 and total_bytes >= PARALLEL_MIN_BYTES) else 1
-    workers = max(1, min(int(workers), max(1, len(msg_rels))))
+    if msgs.streaming:  # a dataset this large gains from every core
+        workers = _cpu_count() if workers is None else workers
+    else:
+        n = len(msgs.head)
+        if workers is None:
+            workers = _cpu_count() if (n > 1 and msgs.head_bytes >= PARALLEL_MIN_BYTES) else 1
+        workers = min(int(workers), max(1, n))
+    workers = max(1, int(workers))
 
     out = Path(out_dir) if out_dir is not None else dataset.processed_dir_for(root)
     with dataset.Publication(out, source=root, key=key) as pub:
         try:
-            telling, quarantaine, chunks = _ingest_into(pub.dir, root, ref, msg_rels, msg_sizes, msg_bad,
-                                                        exp_rels, exp_bad, key, xsd_dir, workers, quiet)
+            telling, quarantaine, chunks = _ingest_into(pub.dir, root, ref, msgs, exp_rels, exp_bad, key, xsd_dir,
+                                                        workers, quiet)
         except OutputError as exc:
             raise exc.exc from None
         pub.commit()
     others = [c for c in chunks if c["pid"] != os.getpid()]
-    result = IngestResult(out, telling, quarantaine, time.perf_counter() - t0, workers, len(msg_rels),
+    result = IngestResult(out, telling, quarantaine, time.perf_counter() - t0, workers, msgs.count,
                           len(exp_rels), worker_cpu=sum(c["cpu"] for c in others),
                           worker_rss_mb=max((c["maxrss_mb"] for c in others), default=0.0))
     if not quiet:
@@ -1202,49 +1503,49 @@ def _bad_entries(bad: list[tuple[str, str, str]], invoer) -> pd.DataFrame:
         "melding": [m for _r, _g, m in bad], "waarde": None, "bedrag_cent": None}), "quarantaine")
 
 
-def _ingest_into(out: Path, root: Path, ref, msg_rels, msg_sizes, msg_bad, exp_rels, exp_bad, key, xsd_dir,
-                 workers, quiet):
+def _ingest_into(out: Path, root: Path, ref, msgs: _Messages, exp_rels, exp_bad, key, xsd_dir, workers, quiet):
     """Read everything and write the tables into the (new, empty) version folder ``out``."""
     spill_dir = out / ".spill"
     staged: list[tuple[Path, Path]] = []
     bar = None
-    if not quiet and sys.stderr.isatty() and msg_rels:
+    if not quiet and sys.stderr.isatty() and msgs.head:
         from tqdm import tqdm
-        bar = tqdm(total=len(msg_rels), unit="bericht", desc="ingest", file=sys.stderr, leave=False)
+        bar = tqdm(total=None if msgs.streaming else len(msgs.head), unit="bericht", desc="ingest",
+                   file=sys.stderr, leave=False)
     try:
         try:
-            chunks = (_read_messages(root, msg_rels, msg_sizes, key, xsd_dir, workers, bar, spill_dir)
-                      if msg_rels else [])
+            chunks = (_read_messages(root, msgs.chunks(workers), key, xsd_dir, workers, bar, spill_dir)
+                      if msgs.head else [])
         finally:
             if bar is not None:
                 bar.close()
 
-        files = (pd.concat([c.pop("files") for c in chunks], ignore_index=True) if chunks
-                 else _files_frame([]))
-        assert (files["_file"].to_numpy() == np.arange(len(files))).all()  # row k is _file k
+        counts: dict[tuple[str, str], list[int]] = {}
+        for c in chunks:
+            for k, (g, o) in c.pop("counts").items():
+                tot = counts.setdefault(k, [0, 0])
+                tot[0] += g
+                tot[1] += o
         quar = [c["quarantaine"] for c in chunks if c["quarantaine"] is not None]
-        failed = files[files["status"] == "fout"]
-        if len(failed):
-            quar.append(schema.conform(pd.DataFrame({
-                "bestand": failed["bestand"], "positie": "bestand", "invoer": failed["invoer"],
-                "regel": failed["regel"], "melding": failed["melding"], "waarde": None, "bedrag_cent": None,
-                "_file": failed["_file"]}), "quarantaine", extra=True))
-        n_files = len(msg_rels)
-        if msg_bad:  # message files that could not even be opened: after the others, as "xml"
-            q = _bad_entries(msg_bad, lambda r: "xml")
-            q["_file"] = np.arange(n_files, n_files + len(msg_bad))
+        n_files = msgs.count
+        if msgs.bad:  # message files that could not even be opened: after the others, as "xml"
+            q = _bad_entries(msgs.bad, lambda r: "xml")
+            q["_file"] = np.arange(n_files, n_files + len(msgs.bad))
             quar.append(q)
-            n_files += len(msg_bad)
+            n_files += len(msgs.bad)
 
         # whole-message rules: XSD first, then duplicates (their kept records move to quarantine)
-        moves: list[tuple[str, pd.Series, pd.Series | None]] = []
-        if xsd_dir is not None and files["xsd"].notna().any():
-            moves.append(("xsd_ongeldig", files[files["xsd"].notna()].set_index("_file")["xsd"], None))
-        dup_mel, dup_waarde = _duplicates(files) if len(files) else (pd.Series(dtype=object), None)
-        if len(dup_mel):
-            if moves:
-                dup_mel = dup_mel[~dup_mel.index.isin(moves[0][1].index)]
-            moves.append(("dubbel_bericht", dup_mel, dup_waarde))
+        moves: list[tuple[str, pd.Series, pd.Series | None, pd.Series]] = []
+        xsd = [x for c in chunks for x in c["xsd"]]
+        if xsd:
+            ids = pd.Index([f for f, _b, _m in xsd], dtype="int64")
+            moves.append(("xsd_ongeldig", pd.Series([m for _f, _b, m in xsd], index=ids, dtype=object), None,
+                          pd.Series([b for _f, b, _m in xsd], index=ids, dtype=object)))
+        dups = _duplicates([c["files"] for c in chunks if c["files"]], spill_dir)
+        if moves:
+            dups = dups[~dups.index.isin(moves[0][1].index)]
+        if len(dups):
+            moves.append(("dubbel_bericht", dups["melding"], dups["waarde"], dups["bestand"]))
 
         # exports
         e_kept, e_quar, e_tel = _read_exports(root, exp_rels, n_files, key)
@@ -1257,9 +1558,9 @@ def _ingest_into(out: Path, root: Path, ref, msg_rels, msg_sizes, msg_bad, exp_r
             e_tel += [dict(invoer=v, gelezen=1, behouden=0, quarantaine=1, overgeslagen=0) for v in q["invoer"]]
 
         # stream every message table to Parquet in path order: spills, then exports
-        drop = np.asarray(sorted(set(failed["_file"].tolist())), dtype=np.int64)
+        drop = np.concatenate([c["failed"] for c in chunks]) if chunks else np.array([], dtype=np.int64)
         kept_counts: dict[tuple[str, str], int] = {}
-        moved: dict[str, list[pd.DataFrame]] = {regel: [] for regel, _m, _w in moves}
+        moved: dict[str, list[pd.DataFrame]] = {regel: [] for regel, *_rest in moves}
         for t in STREAMED:
             target = out / f"{t}.parquet"
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -1268,14 +1569,14 @@ def _ingest_into(out: Path, root: Path, ref, msg_rels, msg_sizes, msg_bad, exp_r
                 for c in chunks:
                     paths = [c["spill"][b] for b in sorted(c["spill"]) if SPECS[b].table == t]
                     for batch in _merge_by_file(paths):
-                        batch = _take_moves(batch, t, files, drop, moves, moved)
+                        batch = _take_moves(batch, t, drop, moves, moved)
                         _count(batch, kept_counts)
                         w.write(batch.drop_columns(list(_HELPERS)))
                 for df in e_kept.get(t, []):
                     part = pa.Table.from_pandas(schema.conform(df, t, extra=True), preserve_index=False)
                     _count(part, kept_counts)
                     w.write(part.select(_arrow_schema(t).names).replace_schema_metadata(None))
-        for regel, _m, _w in moves:
+        for regel, *_rest in moves:
             quar += moved[regel]
         quar += e_quar
 
@@ -1284,7 +1585,7 @@ def _ingest_into(out: Path, root: Path, ref, msg_rels, msg_sizes, msg_bad, exp_r
                    if quar else _empty_with_helpers("quarantaine"))
         quar_df = quar_df.sort_values("_file", kind="stable").reset_index(drop=True)
         quar_df = pd.concat([quar_df, ref.quarantaine], ignore_index=True)
-        telling = _telling(files, kept_counts, quar_df, e_tel, ref.telling, extra_xml=len(msg_bad))
+        telling = _telling(counts, kept_counts, quar_df, e_tel, ref.telling, extra_xml=len(msgs.bad))
         quarantaine = _masked(schema.conform(quar_df, "quarantaine"))
         small = {"quarantaine": quarantaine, "ingest_telling": telling, **ref.tables}
         for name in dataset.Dataset.table_names():
@@ -1297,9 +1598,7 @@ def _ingest_into(out: Path, root: Path, ref, msg_rels, msg_sizes, msg_bad, exp_r
         for tmp, _target in staged:
             tmp.unlink(missing_ok=True)
         if spill_dir.exists():
-            for leftover in spill_dir.iterdir():
-                leftover.unlink()
-            spill_dir.rmdir()
+            shutil.rmtree(spill_dir, ignore_errors=True)
     return telling, quarantaine, chunks
 
 
@@ -1402,20 +1701,22 @@ def _count(batch: pa.Table, counts: dict[tuple[str, str], int]) -> None:
         counts[k] = counts.get(k, 0) + int(n)
 
 
-def _take_moves(batch: pa.Table, table: str, files: pd.DataFrame, drop: np.ndarray,
-                moves: list[tuple[str, pd.Series, pd.Series | None]], moved: dict[str, list]) -> pa.Table:
-    """Drop rows of failed files; rows of files with a whole-message rule go to ``moved``."""
+def _take_moves(batch: pa.Table, table: str, drop: np.ndarray, moves: list[tuple], moved: dict[str, list]
+                ) -> pa.Table:
+    """Drop rows of failed files; rows of files with a whole-message rule go to ``moved``.
+
+    ``moves``: (regel, melding, waarde or None, bestand), Series indexed by ``_file``."""
     fcol = batch.column("_file")
     if len(drop):
         batch = batch.filter(pc.invert(pc.is_in(fcol, pa.array(drop))))
         fcol = batch.column("_file")
-    for regel, melding, waarde in moves:
+    for regel, melding, waarde, bestand in moves:
         ids = pa.array(melding.index.to_numpy(dtype=np.int64))
         mask = pc.is_in(fcol, ids)
         if not pc.any(mask).as_py():
             continue
         sub = batch.filter(mask).to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
-        moved[regel].append(_to_quarantine(sub, table, files, np.ones(len(sub), dtype=bool), regel, melding,
+        moved[regel].append(_to_quarantine(sub, table, bestand, np.ones(len(sub), dtype=bool), regel, melding,
                                            waarde))
         batch = batch.filter(pc.invert(mask))
         fcol = batch.column("_file")
@@ -1430,29 +1731,27 @@ def _empty_with_helpers(table: str) -> pd.DataFrame:
     return df
 
 
-def _telling(files: pd.DataFrame, kept: dict[tuple[str, str], int], quar: pd.DataFrame, e_tel: list[dict],
-             ref_tel: pd.DataFrame, extra_xml: int = 0) -> pd.DataFrame:
+def _telling(read_counts: dict[tuple[str, str], list[int]], kept: dict[tuple[str, str], int], quar: pd.DataFrame,
+             e_tel: list[dict], ref_tel: pd.DataFrame, extra_xml: int = 0) -> pd.DataFrame:
     """Counts per input kind and iJw release; asserts gelezen = behouden + quarantaine + overgeslagen.
 
+    ``read_counts``: (input kind, release) -> [gelezen, overgeslagen] of the message files.
     ``kept``: records written per (input kind, release) (``_invoer``, ``ijw_release``).
+    ``quar``: the quarantine, with the release of a message's file in ``_release``.
     ``extra_xml``: message files that could not be opened (one record each, kind ``xml``).
     """
-    read = None
-    if len(files):
-        fr = files.assign(ijw_release=files["ijw_release"].astype(object).fillna(""),
-                          invoer=files["invoer"].astype(object))
-        read = fr.groupby(["invoer", "ijw_release"])[["gelezen", "overgeslagen"]].sum()
+    read = {k: list(v) for k, v in read_counts.items()}
     if extra_xml:
-        add = pd.DataFrame({"gelezen": [extra_xml], "overgeslagen": [0]},
-                           index=pd.MultiIndex.from_tuples([("xml", "")], names=["invoer", "ijw_release"]))
-        read = add if read is None else read.add(add, fill_value=0).astype("int64")
-    # quarantined records of messages: the release of their file (row k of files is _file k)
-    fidx = pd.to_numeric(quar["_file"], errors="coerce").fillna(-1).to_numpy(dtype=np.int64) \
-        if "_file" in quar.columns else np.full(len(quar), -1, dtype=np.int64)
-    frel = files["ijw_release"].astype(object).fillna("").to_numpy() if len(files) else np.array([], object)
-    is_msg = (fidx >= 0) & (fidx < len(files)) & ~quar["invoer"].astype(object).astype(str).str.startswith(
-        ("export:", "referentie:")).to_numpy(dtype=bool)
-    qrel = np.where(is_msg, frel[np.clip(fidx, 0, max(len(frel) - 1, 0))] if len(frel) else "", "")
+        read.setdefault(("xml", ""), [0, 0])[0] += extra_xml
+    read = pd.DataFrame([(i, r, g, o) for (i, r), (g, o) in sorted(read.items())],
+                        columns=["invoer", "ijw_release", "gelezen", "overgeslagen"]).set_index(
+        ["invoer", "ijw_release"]) if read else None
+    # quarantined records of messages: the release of their file
+    qrel = (quar["_release"].astype(object).fillna("").to_numpy() if "_release" in quar.columns
+            else np.full(len(quar), "", dtype=object))
+    is_msg = ~quar["invoer"].astype(object).astype(str).str.startswith(("export:", "referentie:")).to_numpy(
+        dtype=bool)
+    qrel = np.where(is_msg, qrel, "")
     nq = pd.Series(1, index=pd.MultiIndex.from_arrays([quar["invoer"].astype(object).to_numpy(), qrel])) \
         .groupby(level=[0, 1]).sum() if len(quar) else pd.Series(dtype="int64")
     rows = []

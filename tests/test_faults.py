@@ -265,7 +265,14 @@ def _fail_open_for(monkeypatch, name: str, err: int):
         return real_read_bytes(self)
 
     monkeypatch.setattr(reader, "open", fake_open, raising=False)
-    monkeypatch.setattr(ingest, "open", fake_open, raising=False)  # the read-ahead of small files
+    real_read_small = ingest._read_small
+
+    def fake_read_small(path):  # the read-ahead of small files
+        if os.path.basename(os.fsdecode(path)) == name:
+            raise OSError(err, os.strerror(err), os.fsdecode(path))
+        return real_read_small(path)
+
+    monkeypatch.setattr(ingest, "_read_small", fake_read_small)
     monkeypatch.setattr(Path, "read_bytes", fake_read_bytes)
 
 
@@ -365,6 +372,24 @@ def test_full_disk_in_the_spill_is_not_blamed_on_the_input(tmp_path, key_a, caps
     assert rc == 2 and "ruimte" in err
     one_line(err)
     assert not (tmp_path / "o").exists()
+
+
+def test_full_disk_in_the_duplicate_check_keeps_previous_version(tmp_path, key_a, capsys, monkeypatch):
+    import duckdb
+
+    root = make_ds(tmp_path / "ds", {"berichten/b/JW323.xml": JW323})
+    out = tmp_path / "o"
+    assert run_cli(capsys, "ingest", root, "--out", out)[0] == 0
+    before = hashes(out)
+
+    def full(*a, **kw):
+        raise duckdb.IOException('Could not write file "duckdb_temp_block-1.block": No space left on device')
+
+    monkeypatch.setattr(ingest, "_duplicate_rows", full)
+    rc, _out, err = run_cli(capsys, "ingest", root, "--out", out)
+    assert rc == 2 and "ruimte" in err
+    one_line(err)
+    assert hashes(out) == before
 
 
 def test_full_disk_during_kpi(tmp_path, key_a, capsys, monkeypatch):

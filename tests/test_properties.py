@@ -211,3 +211,25 @@ def test_the_mutants_are_not_all_trivial():
                       f"berichten/1/JW323_{PLANTED}.xml": BASE["JW323"][:-30],
                       "export/declaraties.csv": ";".join(CSV_HEAD) + "\n0907;98010023;"
                       + PLANTED + ";54G01;01-04-2024;30-04-2024;12,50;te veel\n"})
+
+
+def _tables(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.parquet"))}
+
+
+@given(xml_dataset())
+def test_mutated_messages_read_alike_in_batches_and_one_by_one(files):
+    """Small messages read in batches (the vectorised reader over many messages at once) give
+    the same tables, byte for byte, as reading every message on its own with lxml."""
+    import pytest
+
+    with tempfile.TemporaryDirectory(prefix="jeugdlib-prop-") as tmp:
+        root = _make(Path(tmp) / "ds", files)
+        got = {}
+        for batch in (ingest.SMALL_BATCH_FILES, 1):
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(ingest, "SMALL_BATCH_FILES", batch)
+                out = Path(tmp) / f"out{batch}"
+                ingest.ingest(root, out, quiet=True, workers=1)
+                got[batch] = _tables(dataset.version_dir(out))
+        assert got[ingest.SMALL_BATCH_FILES] == got[1]

@@ -49,6 +49,7 @@ import dataclasses
 import functools
 import hashlib
 import io
+import itertools
 import os
 import re
 from pathlib import Path
@@ -802,6 +803,8 @@ class _FastReader:
         self.carry = {c: None for c in CLIENT_FIELDS}
         self.handed_on = False
         self._tag_cache: dict[str, tuple[int, int]] = {}
+        #: several whole messages in one block (:func:`read_batch`): their MessageInfo and file index
+        self.batch: tuple[list[MessageInfo], np.ndarray] | None = None
 
     def _id(self, ns: str | None, local: str) -> int:
         return self.names.setdefault((ns, local), len(self.names))
@@ -921,6 +924,8 @@ class _FastReader:
         # elements still open at the end: start tags the depth never drops below afterwards
         suffix_min = np.minimum.accumulate(depth_after[::-1])[::-1]
         open_end = o_start & (suffix_min[op] >= o_depth)
+        if self.batch is not None:
+            self._check_batch(kind, kn[codes, 1], depth_after, text)
         del kind, depth_after, suffix_min, codes
         new_stack = self.stack[: min(low, d0)] + [int(x) for x in o_name[open_end]]
         # bucket the opening tags by name (stable radix sort on int16)
@@ -962,7 +967,11 @@ class _FastReader:
                 self._unsupported("records at different depths")
             if len(clients) and o_depth[clients].max() >= rdepth[0]:
                 self._unsupported("Client at or below record depth")
-        self._header(o_name, o_depth, o_start, op, text, bucket)
+        roots = np.flatnonzero(o_depth == 1) if self.batch is not None else None
+        if roots is None:
+            self._header(o_name, o_depth, o_start, op, text, bucket)
+        else:
+            self._header_batch(o_start, op, text, bucket, parent_of, roots)
         nrec = len(recs)
         carried = [self.carry[c] for c in CLIENT_FIELDS]
         ext = pa.concat_arrays([text, pa.array(["", *carried], pa.large_string())])
@@ -989,7 +998,8 @@ class _FastReader:
                     take[r] = np.where(o_start[cand], op[cand], empty)
             cols.append(pc.take(ext, pa.array(take)))
         # client-level values in force at each record: reset at Client start, then set by its children
-        client_vals = self._client_values(o_name, o_start, op, clients, bucket, parent_of, name_of, empty)
+        resets = clients if roots is None else np.union1d(clients, roots)  # a new message starts afresh
+        client_vals = self._client_values(o_name, o_start, op, resets, bucket, parent_of, name_of, empty)
         for j, c in enumerate(CLIENT_FIELDS):
             ev_pos, ev_val = client_vals[c]
             k = np.searchsorted(ev_pos, recs, side="right") - 1
@@ -998,6 +1008,9 @@ class _FastReader:
             if len(ev_pos):  # carry to the next block
                 v = int(ev_val[-1])
                 self.carry[c] = text[v].as_py() if v < n else None
+        if roots is not None:
+            self._positions_batch(recs, clients, roots, cols)
+            return
         k = np.searchsorted(clients, recs) - 1  # last Client before each record
         client_no = self.client_n + k + 1
         idx = np.arange(nrec, dtype=np.int64)
@@ -1018,8 +1031,111 @@ class _FastReader:
         self.handed_on = True
         self.sink.add_table(pa.Table.from_arrays(out, names=self.spec.columns))
 
+    # ------------------------------------------------------------------ several small messages at once
+
+    def _check_batch(self, kind: np.ndarray, name: np.ndarray, depth_after: np.ndarray, text: pa.Array) -> None:
+        """A batch block holds exactly its messages: one root element each, all closed at the end,
+        and nothing but white space after a root's end tag (as libxml2 requires of a document)."""
+        n_files = len(self.batch[1])
+        ends = np.flatnonzero((kind == -1) & (depth_after == 0))
+        if (len(ends) != n_files or int(np.count_nonzero((kind != -1) & (depth_after - (kind == 1) == 0))) != n_files
+                or not (name[ends] == self.t_root).all() or depth_after[-1] != 0):
+            self._unsupported("batch: not one root element per message")
+        tail = pc.utf8_trim(text.take(pa.array(ends)), " \t\r\n")
+        if pc.max(pc.binary_length(tail)).as_py():
+            self._unsupported("batch: text after the root element")
+
+    def _header_batch(self, o_start, op, text, bucket, parent_of, roots) -> None:
+        """Header fields, DeclaratieNummer and DeclaratieDagtekening of every message in a batch
+        (vectorised; a message with several or empty Headers is left to lxml)."""
+        infos, _ids = self.batch
+        n_files = len(infos)
+        headers = bucket(self.t_header)
+        if len(headers) and (np.bincount(np.searchsorted(roots, headers, side="right") - 1,
+                                         minlength=n_files) > 1).any():
+            self._unsupported("batch: several Headers in one message")
+        if len(headers) and not o_start[headers].all():
+            self._unsupported("batch: empty Header")
+        n = len(text)
+
+        def first_child(parents: np.ndarray, tag: int) -> np.ndarray:
+            """Per parent: its first child ``tag`` (compressed index), -1 for none."""
+            out = np.full(len(parents), -1, dtype=np.int64)
+            cand = bucket(tag)
+            if not len(cand) or not len(parents):
+                return out
+            par = parent_of(cand)
+            keep = np.isin(par, parents)
+            cand, par = cand[keep], par[keep]
+            upar, first = np.unique(par, return_index=True)
+            out[np.searchsorted(parents, upar)] = cand[first]
+            return out
+
+        def texts(idx: np.ndarray) -> list:
+            """findtext: the text of these elements ("" for an empty element), None for -1."""
+            ti = np.where(idx >= 0, np.where(o_start[np.maximum(idx, 0)], op[np.maximum(idx, 0)], n), n)
+            vals = pc.take(pa.concat_arrays([text, pa.array([""], text.type)]), pa.array(ti)).to_pylist()
+            return [v if i >= 0 else None for v, i in zip(vals, idx)]
+
+        hfile = np.searchsorted(roots, headers, side="right") - 1
+        afz, ont = texts(first_child(headers, self.t_afz)), texts(first_child(headers, self.t_ont))
+        bid = first_child(headers, self.t_bid)
+        has_bid = bid >= 0
+        bid_start = has_bid & o_start[np.maximum(bid, 0)]
+        ident = np.full(len(headers), -1, dtype=np.int64)
+        dagt = np.full(len(headers), -1, dtype=np.int64)
+        ident[bid_start] = first_child(bid[bid_start], self.t_ident)
+        dagt[bid_start] = first_child(bid[bid_start], self.t_dagt)
+        ident_t, dagt_t = texts(ident), texts(dagt)
+        for j, f in enumerate(hfile.tolist()):
+            info = infos[f]
+            info.afzender, info.ontvanger = afz[j], ont[j]
+            if has_bid[j]:
+                info.identificatie, info.dagtekening = ident_t[j], dagt_t[j]
+        for tag, attr in ((self.t_decl, "declaratie_nr"), (self.t_decl_dag, "declaratiedatum")):
+            el = bucket(tag)
+            if not len(el):
+                continue
+            f = np.searchsorted(roots, el, side="right") - 1
+            last = np.flatnonzero(np.append(f[1:] != f[:-1], True))  # the last one of each message counts
+            vals = texts(el[last])
+            for fi, v in zip(f[last].tolist(), vals):
+                setattr(infos[fi], attr, v or None)
+
+    def _positions_batch(self, recs: np.ndarray, clients: np.ndarray, roots: np.ndarray, cols: list) -> None:
+        """Hand on the records of a batch: Client and record numbers counted per message."""
+        infos, ids = self.batch
+        nrec = len(recs)
+        self.stack = []
+        if not nrec:
+            return
+        fr = np.searchsorted(roots, recs, side="right") - 1  # message of each record
+        idx = np.arange(nrec, dtype=np.int64)
+        first_rec = np.searchsorted(recs, roots)  # first record of each message
+        if len(clients):
+            fc = np.searchsorted(roots, clients, side="right") - 1
+            k = np.searchsorted(clients, recs) - 1  # last Client before each record, in its message
+            kk = np.maximum(k, 0)
+            same = (k >= 0) & (fc[kk] == fr)
+            first_client = np.searchsorted(fc, np.arange(len(roots)))
+            client_no = np.where(same, k - first_client[fr] + 1, 0)
+            rec_start = np.where(same, np.searchsorted(recs, clients[kk]), first_rec[fr])
+        else:
+            client_no = np.zeros(nrec, dtype=np.int64)
+            rec_start = first_rec[fr]
+        rec_no = idx - rec_start + 1
+        out = [_nullify(pc.utf8_trim_whitespace(c.cast(pa.string()))) for c in cols]
+        out += [pa.array(ids[fr]), pa.array(client_no.astype(np.int64)), pa.array(rec_no.astype(np.int64))]
+        for f, m in enumerate(np.bincount(fr, minlength=len(roots)).tolist()):
+            infos[f].n_records = m
+        self.handed_on = True
+        self.sink.add_table(pa.Table.from_arrays(out, names=self.spec.columns))
+
     def _client_values(self, o_name, o_start, op, clients, bucket, parent_of, name_of, empty) -> dict:
-        """Per client field: (compressed positions, index into the text) of every change."""
+        """Per client field: (compressed positions, index into the text) of every change.
+
+        ``clients``: the positions where the values are reset (Client starts; in a batch
+        also the start of every message)."""
         out = {}
         for c, tag in (("bsn", self.t_bsn), ("geboortedatum", self.t_geb), ("geslacht", self.t_gesl)):
             if c not in self.client_fields:
@@ -1094,3 +1210,123 @@ class _FastReader:
         if len(ddag):
             d = int(ddag[-1])
             self.info.declaratiedatum = (text[int(op[d])].as_py() or None) if o_start[d] else None
+
+
+# --------------------------------------------------------------------------- many small messages at once
+#
+# A dataset of millions of small messages (a few KB each) spends most of its time per file
+# in lxml (a tree, an event loop and an XPath per record in Python). The small messages of
+# one type and root start tag are therefore read together: libxml2 checks them in one
+# pass (each document as an element of a wrapper), and the vectorised reader above reads
+# the concatenated messages as one block, with Client and record numbers, client fields
+# and header counted per message. What it does not read exactly (several Headers in a
+# message, attributes, ...) it leaves to the caller's per-file reading.
+
+#: What may come before the root of a message read in a batch: a BOM, white space and an XML
+#: declaration of version 1.0 in UTF-8 (the declaration is left out when checking a batch).
+_BATCH_PROLOG_RE = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml\s+version\s*=\s*([\"'])1\.0\1"
+                              rb"(?:\s+encoding\s*=\s*([\"'])(?i:utf-?8)\2)?"
+                              rb"(?:\s+standalone\s*=\s*([\"'])(?:yes|no)\3)?\s*\?>)?\s*")
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchKey:
+    """Messages with the same key are read in one batch: type, namespace and root start tag."""
+
+    bericht: str
+    namespace: str
+    root_tag: bytes
+    prefix: str
+    nsmap: tuple[tuple[str, str], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _batch_prolog(head: bytes, namespace: str) -> tuple[int, BatchKey | None]:
+    """(offset of the root start tag, key) of a prolog and root start tag, key None when not batchable."""
+    m = _ROOT_TAG_RE.search(head)
+    if m is None or m.end() != len(head) or not _BATCH_PROLOG_RE.fullmatch(head[: m.start()]):
+        return 0, None
+    try:
+        got = _fast_prolog(head, namespace)
+    except UnicodeDecodeError:  # not UTF-8 in the root tag: read_message says what is wrong
+        return 0, None
+    if got is None:
+        return 0, None
+    kind = _namespace_kind(namespace, "Bericht")
+    if kind is None or kind[4] != "ok" or SPECS[kind[1]].multi:
+        return 0, None
+    prefix = (m.group(1) or b"").decode("ascii")
+    return m.start(), BatchKey(kind[1], namespace, m.group(0), prefix, tuple(sorted(got[1].items())))
+
+
+def batch_key(data: bytes, info: MessageInfo) -> tuple[int, int, BatchKey] | None:
+    """Whether a small message (its bytes) can be read in a batch (:func:`read_batch`):
+    (start and end of its root start tag, batch key), its type filled in ``info`` as
+    :func:`read_message` would. None: read it with :func:`read_message` (large, another
+    standard or release, JW325, comments, CDATA, entities; what read_batch meets later,
+    e.g. a processing instruction or attributes, makes it raise :class:`Unsupported`).
+    """
+    if len(data) >= FAST_MIN_BYTES:
+        return None
+    k = data.find(b"Bericht", 0, 4096)
+    e = data.find(b">", k, 4096) if k >= 0 else -1
+    if e < 0:
+        return None
+    head = data[: e + 1]
+    ns = _sniff_fast(head)
+    if ns is None:
+        return None
+    start, key = _batch_prolog(head, ns)
+    # entity references and comments (or CDATA) are left to lxml here; rarer constructs (processing
+    # instructions, the separator character, attributes) make read_batch raise Unsupported
+    if key is None or data.find(b"&", e) >= 0 or data.find(b"<!", e) >= 0:
+        return None
+    _classify_namespace(ns, "Bericht", info)
+    return start, e + 1, key
+
+
+def wellformed(parts: list[bytes]) -> bool:
+    """Whether every one of these documents (each from its root start tag on) is well-formed,
+    checked by libxml2 in one pass (each as an element of a wrapper; no tree is built)."""
+    parser = etree.XMLParser(target=_NullTarget(), resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=True)
+    try:
+        parser.feed(b"<w>")
+        for p in parts:
+            parser.feed(p)
+        parser.feed(b"</w>")
+        parser.close()
+    except etree.XMLSyntaxError:
+        return False
+    return True
+
+
+def read_batch(key: BatchKey, datas: list[bytes], root_ends: list[int], file_ids: list[int],
+               infos: list[MessageInfo], sink: Sink) -> None:
+    """Read small, well-formed messages of one :class:`BatchKey` at once into ``sink``.
+
+    ``datas``: each message's bytes, ``root_ends`` the end of its root start tag (see
+    :func:`batch_key`), ``file_ids`` the ``_file`` of its records, ``infos`` its
+    :class:`MessageInfo` (header fields and record count are filled in; the type and
+    the sha256 are the caller's). The records are the same as :func:`read_message`
+    gives for each message. Raises :class:`Unsupported` (``file_idx`` -1) before
+    anything is handed on when the batch holds what the vectorised reader leaves to lxml.
+    """
+    info = MessageInfo(bericht=key.bericht, namespace=key.namespace, basis=infos[0].basis)
+    fr = _FastReader(info, sink, -1, 0, dict(key.nsmap))
+    fr.stack = []
+    fr.batch = (infos, np.asarray(file_ids, dtype=np.int64))
+    tag = f"<{key.prefix}:Bericht>" if key.prefix else "<Bericht>"
+    tag = tag.encode("ascii")
+    buf = b"".join(itertools.chain.from_iterable((tag, memoryview(d)[e:]) for d, e in zip(datas, root_ends)))
+    try:
+        fr._block(buf, len(buf))
+    except (pa.ArrowException, IndexError, ValueError) as exc:
+        raise Unsupported(-1, f"{type(exc).__name__}: {exc}") from None
+
+
+def bericht_of(data: bytes) -> str | None:
+    """The message type of a message's bytes from its root's namespace (None when unsure)."""
+    ns = _sniff_fast(data[:4096])
+    kind = _namespace_kind(ns, "Bericht") if ns is not None else None
+    return kind[1] if kind is not None else None
