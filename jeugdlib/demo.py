@@ -1265,7 +1265,8 @@ def _afwijzingen(rng, lines: pd.DataFrame, role: np.ndarray, compact: bool) -> t
     lines = lines.assign(her=np.zeros(n, dtype=np.int64), afw=np.zeros(n, dtype=np.int64), retour="")
     dag = lines["dag"].to_numpy()
     src = lines["src"].to_numpy()
-    credited = np.isin(lines["ref"].to_numpy(), lines["vorig"].to_numpy()[src == 1])
+    # pandas' hash-based isin: np.isin on these object (string) arrays sorts them, 10x slower
+    credited = lines["ref"].isin(pd.unique(lines["vorig"].to_numpy()[src == 1])).to_numpy()
     ok = (role[lines["client"].to_numpy()] == 0) & (src == 0) & (dag + 84 <= EXTRACT_D) & ~credited
     mid, _ = _msg_ids(_jw323_keys(lines, compact))
     n_m = int(mid.max()) + 1 if n else 0
@@ -1274,7 +1275,9 @@ def _afwijzingen(rng, lines: pd.DataFrame, role: np.ndarray, compact: bool) -> t
     cand_m = np.flatnonzero(all_ok)
     n_whole = min(len(cand_m), max(1, int(round(n_m * _HEEL_AFGEWEZEN))))
     whole_m = np.sort(rng.choice(cand_m, n_whole, replace=False)) if n_whole else np.zeros(0, np.int64)
-    whole = np.isin(mid, whole_m)
+    whole_per_m = np.zeros(n_m, dtype=bool)
+    whole_per_m[whole_m] = True
+    whole = whole_per_m[mid]
     cand_l = np.flatnonzero(ok & ~whole)
     n_l = int(round(len(cand_l) * _AFGEWEZEN))
     li = np.sort(rng.choice(cand_l, n_l, replace=False)) if n_l else np.zeros(0, np.int64)

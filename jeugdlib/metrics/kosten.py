@@ -212,7 +212,10 @@ def afgewezen_regels(c) -> str:
     p = c.params
     peil = datum(p.peildatum)
     uitgesloten = ", ".join("'" + str(a).replace("'", "''") + "'" for a in p.exclude_agb) or "NULL"
-    return f"""
+    # Two equi-joins on small DISTINCT key sets (whole declarations; single prestaties),
+    # the shape cleaning uses: an EXISTS with an OR in its condition ran out of memory
+    # on the national data. Materialised: both rejection KPIs read it.
+    return "SELECT * FROM " + materialiseer(c, f"""
         WITH afgewezen AS (
             SELECT DISTINCT agb, gemeentecode, declaratie_nr, nullif(referentie_nr, '') AS referentie_nr
             FROM ruw_afwijzingen WHERE coalesce(antwoorddatum < {peil}, true)),
@@ -228,14 +231,21 @@ def afgewezen_regels(c) -> str:
                     ELSE d.gemeentecode END AS gemeentecode,
                d.client_id, d.agb, d.periode_begin, coalesce(d.bedrag_cent_signed, 0) AS bedrag_cent
         FROM ruw_declaraties d
+        JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr FROM afgewezen) k  -- first: few rows remain
+               ON k.agb = d.agb AND k.gemeentecode = d.gemeentecode AND k.declaratie_nr = d.declaratie_nr
+        LEFT JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr FROM afgewezen
+                   WHERE referentie_nr IS NULL) h  -- rejected whole
+               ON h.agb = d.agb AND h.gemeentecode = d.gemeentecode AND h.declaratie_nr = d.declaratie_nr
+        LEFT JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr, referentie_nr FROM afgewezen
+                   WHERE referentie_nr IS NOT NULL) r  -- this prestatie rejected
+               ON r.agb = d.agb AND r.gemeentecode = d.gemeentecode AND r.declaratie_nr = d.declaratie_nr
+              AND r.referentie_nr = d.referentie_nr
         LEFT JOIN geboorte gb ON gb.client_id = d.client_id
         LEFT JOIN gem g ON g.gemeentecode = d.gemeentecode
-        WHERE d.periode_begin < {peil} AND NOT coalesce(d.declaratiedatum >= {peil}, false)
+        WHERE (h.declaratie_nr IS NOT NULL OR r.declaratie_nr IS NOT NULL)
+          AND d.periode_begin < {peil} AND NOT coalesce(d.declaratiedatum >= {peil}, false)
           AND NOT coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {int(p.max_leeftijd)}, false)
-          AND NOT coalesce(d.agb IN ({uitgesloten}), false)
-          AND EXISTS (SELECT 1 FROM afgewezen a WHERE a.agb = d.agb AND a.gemeentecode = d.gemeentecode
-                      AND a.declaratie_nr = d.declaratie_nr
-                      AND (a.referentie_nr IS NULL OR a.referentie_nr = d.referentie_nr))"""
+          AND NOT coalesce(d.agb IN ({uitgesloten}), false)""")
 
 
 def _afgewezen_posten(c) -> str:
