@@ -84,6 +84,26 @@ def leeftijd_sql(geboortedatum: str, datum: str) -> str:
     return f"(({ymd(datum)} - {ymd(geboortedatum)}) // 10000)"
 
 
+def afgewezen_joins(d: str, sleutel: str) -> str:
+    """SQL: the two LEFT JOINs that find the JW325 rejection of declaration line ``d``
+    (metrics.md 0.2, rule ``afgewezen``) in ``sleutel`` (columns agb, gemeentecode,
+    declaratie_nr, referentie_nr; NULL referentie_nr: the whole declaration rejected):
+    alias ``h`` for the whole declaration, ``r`` for this prestatie. Equality joins on
+    small DISTINCT key sets; the line is rejected when :data:`AFGEWEZEN` holds."""
+    return f"""
+        LEFT JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr FROM {sleutel}
+                   WHERE referentie_nr IS NULL) h  -- rejected whole
+               ON h.agb = {d}.agb AND h.gemeentecode = {d}.gemeentecode AND h.declaratie_nr = {d}.declaratie_nr
+        LEFT JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr, referentie_nr FROM {sleutel}
+                   WHERE referentie_nr IS NOT NULL) r  -- this prestatie rejected
+               ON r.agb = {d}.agb AND r.gemeentecode = {d}.gemeentecode AND r.declaratie_nr = {d}.declaratie_nr
+              AND r.referentie_nr = {d}.referentie_nr"""
+
+
+#: SQL condition over :func:`afgewezen_joins`: the line was rejected.
+AFGEWEZEN = "(h.declaratie_nr IS NOT NULL OR r.declaratie_nr IS NOT NULL)"
+
+
 def leeftijd(geboortedatum, datum) -> pd.Series:
     """Age in completed years on ``datum`` per row (float, NaN where a date is missing)."""
     g = pd.to_datetime(pd.Series(geboortedatum)).reset_index(drop=True)
@@ -426,15 +446,8 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                coalesce(d.bedrag_cent_signed, 0) AS bedrag, coalesce(d.volume_signed, 0) AS volume,
                NOT coalesce(d.periode_begin < {peil}, false) AS r_laat,
                coalesce(d.declaratiedatum >= {peil}, false) AS r_ontvangen,
-               (h.declaratie_nr IS NOT NULL OR r.declaratie_nr IS NOT NULL) AS r_afgewezen
-        FROM ruw_declaraties d
-        LEFT JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr FROM afgewezen_sleutel
-                   WHERE referentie_nr IS NULL) h  -- rejected whole
-               ON h.agb = d.agb AND h.gemeentecode = d.gemeentecode AND h.declaratie_nr = d.declaratie_nr
-        LEFT JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr, referentie_nr FROM afgewezen_sleutel
-                   WHERE referentie_nr IS NOT NULL) r  -- this prestatie rejected
-               ON r.agb = d.agb AND r.gemeentecode = d.gemeentecode AND r.declaratie_nr = d.declaratie_nr
-              AND r.referentie_nr = d.referentie_nr""")
+               {AFGEWEZEN} AS r_afgewezen
+        FROM ruw_declaraties d {afgewezen_joins('d', 'afgewezen_sleutel')}""")
     c = per_gem("""SELECT gemeentecode, count(*) AS c0, count(*) FILTER (r_laat) AS c1,
                           count(*) FILTER (NOT r_laat AND r_ontvangen) AS c2,
                           count(*) FILTER (NOT r_laat AND NOT r_ontvangen AND r_afgewezen) AS c3

@@ -207,14 +207,13 @@ def afgewezen_regels(c) -> str:
     and declaratiedatum before the peildatum, of clients not older than max_leeftijd on
     periode_begin (birth date from the toewijzingen; unknown: kept) and aanbieders not
     excluded. Columns regio, gemeentecode, client_id, agb, periode_begin, bedrag_cent."""
-    from ..clean import leeftijd_sql
+    from ..clean import AFGEWEZEN, afgewezen_joins, leeftijd_sql
 
     p = c.params
     peil = datum(p.peildatum)
     uitgesloten = ", ".join("'" + str(a).replace("'", "''") + "'" for a in p.exclude_agb) or "NULL"
-    # Two equi-joins on small DISTINCT key sets (whole declarations; single prestaties),
-    # the shape cleaning uses: an EXISTS with an OR in its condition ran out of memory
-    # on the national data. Materialised: both rejection KPIs read it.
+    # The joins cleaning uses (an EXISTS with an OR in its condition ran out of memory
+    # on the national data). Materialised: both rejection KPIs read it.
     return "SELECT * FROM " + materialiseer(c, f"""
         WITH afgewezen AS (
             SELECT DISTINCT agb, gemeentecode, declaratie_nr, nullif(referentie_nr, '') AS referentie_nr
@@ -231,18 +230,12 @@ def afgewezen_regels(c) -> str:
                     ELSE d.gemeentecode END AS gemeentecode,
                d.client_id, d.agb, d.periode_begin, coalesce(d.bedrag_cent_signed, 0) AS bedrag_cent
         FROM ruw_declaraties d
-        JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr FROM afgewezen) k  -- first: few rows remain
+        JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr FROM afgewezen) k  -- lines of answered declarations
                ON k.agb = d.agb AND k.gemeentecode = d.gemeentecode AND k.declaratie_nr = d.declaratie_nr
-        LEFT JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr FROM afgewezen
-                   WHERE referentie_nr IS NULL) h  -- rejected whole
-               ON h.agb = d.agb AND h.gemeentecode = d.gemeentecode AND h.declaratie_nr = d.declaratie_nr
-        LEFT JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr, referentie_nr FROM afgewezen
-                   WHERE referentie_nr IS NOT NULL) r  -- this prestatie rejected
-               ON r.agb = d.agb AND r.gemeentecode = d.gemeentecode AND r.declaratie_nr = d.declaratie_nr
-              AND r.referentie_nr = d.referentie_nr
+        {afgewezen_joins('d', 'afgewezen')}
         LEFT JOIN geboorte gb ON gb.client_id = d.client_id
         LEFT JOIN gem g ON g.gemeentecode = d.gemeentecode
-        WHERE (h.declaratie_nr IS NOT NULL OR r.declaratie_nr IS NOT NULL)
+        WHERE {AFGEWEZEN}
           AND d.periode_begin < {peil} AND NOT coalesce(d.declaratiedatum >= {peil}, false)
           AND NOT coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {int(p.max_leeftijd)}, false)
           AND NOT coalesce(d.agb IN ({uitgesloten}), false)""")
