@@ -7,7 +7,8 @@
    cleaned tables, the KPI rows per year and per quarter (unsuppressed, with their
    client basis), stored in ``<out>/_data``; ``kpis.csv`` + ``kpis.xlsx`` from them.
 3. Run every report notebook of ``notebooks/reports/`` for every region with
-   papermill, in parallel worker processes (one kernel each); each notebook reads
+   papermill, in parallel worker processes, each reusing its kernel for a dozen
+   notebooks (names cleared between them: :func:`_schoon_kernel`); each notebook reads
    only its region's rows of the stored tables, so memory does not grow with the
    number of regions. Each executed notebook is converted to HTML without code.
 4. Write ``index.html`` (links and run status) and ``run.json`` (parameters, package
@@ -227,13 +228,64 @@ def _worker_init(logbestand: str | None = None) -> None:
     os.environ.setdefault("JEUGDLIB_GEHEUGEN", "1500MB")
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    import atexit
+
+    atexit.register(_stop_kernel)  # the worker's reused kernel goes with the worker
 
 
-def draai_notebook(taak: Taak) -> Uitkomst:
+#: A worker reuses its kernel for this many notebooks, then starts a fresh one. Starting a
+#: kernel and importing jeugdlib, pandas, DuckDB and matplotlib costs about 2 s, longer
+#: than some reports take; a fresh kernel now and then hands back memory a long-lived
+#: Python process keeps.
+KERNEL_HERGEBRUIK = 12
+
+_kernel: dict = {"km": None, "gebruikt": 0}
+
+
+def _schoon_kernel(cwd: Path):
+    """This worker's kernel for the next notebook: the one it has, its variables cleared
+    (``%reset -f``, so no notebook sees another's names), or a fresh one when there is
+    none, it died, or it ran :data:`KERNEL_HERGEBRUIK` notebooks."""
+    from jupyter_client.manager import KernelManager
+
+    km = _kernel["km"]
+    if km is not None and (not km.is_alive() or _kernel["gebruikt"] >= KERNEL_HERGEBRUIK):
+        _stop_kernel()
+        km = None
+    if km is None:
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        _kernel.update(km=km, gebruikt=0)
+    else:
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            kc.execute_interactive("get_ipython().run_line_magic('reset', '-f')\nimport gc; gc.collect()",
+                                   timeout=60, output_hook=lambda msg: None)
+        finally:
+            kc.stop_channels()
+    _kernel["gebruikt"] += 1
+    return km
+
+
+def _stop_kernel() -> None:
+    km = _kernel["km"]
+    _kernel.update(km=None, gebruikt=0)
+    if km is not None:
+        try:
+            km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - a dead kernel needs no shutdown
+            pass
+
+
+def draai_notebook(taak: Taak, *, hergebruik: bool = False) -> Uitkomst:
     """Execute one report notebook with papermill and convert it to HTML.
 
-    Never raises: a failure is returned in :class:`Uitkomst` (the executed
-    notebook, with the error in it, is kept at ``taak.uit_ipynb``).
+    ``hergebruik``: run it in this worker process's kernel (:func:`_schoon_kernel`)
+    instead of a kernel of its own; after a failure that kernel is stopped, so the next
+    notebook starts clean. Never raises: a failure is returned in :class:`Uitkomst`
+    (the executed notebook, with the error in it, is kept at ``taak.uit_ipynb``).
     """
     import logging
 
@@ -243,15 +295,18 @@ def draai_notebook(taak: Taak) -> Uitkomst:
     t0 = time.perf_counter()
     taak.uit_ipynb.parent.mkdir(parents=True, exist_ok=True)
     try:
+        extra = {"km": _schoon_kernel(taak.notebook.parent)} if hergebruik else {}
         pm.execute_notebook(
             str(taak.notebook), str(taak.uit_ipynb), parameters=taak.parameters,
             kernel_name="python3", cwd=str(taak.notebook.parent), progress_bar=False,
-            log_output=False, execution_timeout=CELL_TIMEOUT,
+            log_output=False, execution_timeout=CELL_TIMEOUT, **extra,
         )
         notebook_naar_html(taak.uit_ipynb, taak.uit_html, taak.titel)
         ok, fout = True, ""
     except Exception as exc:  # noqa: BLE001 - any failure is reported, never stops the run
         ok = False
+        if hergebruik:
+            _stop_kernel()
         ename = getattr(exc, "ename", type(exc).__name__)
         evalue = getattr(exc, "evalue", str(exc))
         fout = f"{ename}: {evalue}".strip().splitlines()[0][:300] if f"{ename}: {evalue}".strip() else ename
@@ -330,7 +385,7 @@ def draai(taken: list[Taak], workers: int, *, voortgang: bool, logbestand: Path 
         volgorde = sorted(range(len(taken)), key=lambda i: _GEWICHT.get(taken[i].rapport, 5),
                           reverse=True)
         for i in volgorde:
-            futs[pool.submit(draai_notebook, taken[i])] = i
+            futs[pool.submit(draai_notebook, taken[i], hergebruik=True)] = i
         for fut in cf.as_completed(futs):
             key = futs[fut]
             try:

@@ -259,6 +259,35 @@ def test_runner_parallel_failure_index_runjson(tmp_path, capsys):
     assert "kapot voor Zuid-Limburg" in err and "IPKernelApp" not in err
 
 
+def test_reused_kernel_is_clean_and_replaced_after_a_failure(tmp_path, monkeypatch):
+    """A worker runs its notebooks in one kernel (no 2 s start per notebook), but no
+    notebook sees another's names; after a failure the next notebook gets a new kernel,
+    and after KERNEL_HERGEBRUIK notebooks too."""
+    monkeypatch.setattr(reports, "KERNEL_HERGEBRUIK", 3)
+    nbdir = tmp_path / "nb"
+    nbdir.mkdir()
+    pids = tmp_path / "pids.txt"
+    schrijf_pid = f'import os\nopen({str(pids)!r}, "a").write(str(os.getpid()) + "\\n")\n'
+    _nb(nbdir / "zet.ipynb", schrijf_pid + "geheim = 42")
+    _nb(nbdir / "kijk.ipynb", schrijf_pid + 'assert "geheim" not in globals(), "naam van vorig notebook"')
+    _nb(nbdir / "faal.ipynb", schrijf_pid + 'raise RuntimeError("stuk")')
+
+    def taak(naam, i):
+        return reports.Taak(naam, "R", nbdir / f"{naam}.ipynb", tmp_path / f"{i}.ipynb",
+                            tmp_path / f"{i}.html", {"regio": "R"}, naam)
+
+    try:
+        volgorde = ["zet", "kijk", "faal", "zet", "kijk", "kijk", "kijk"]
+        uit = [reports.draai_notebook(taak(n, i), hergebruik=True) for i, n in enumerate(volgorde)]
+    finally:
+        reports._stop_kernel()
+    assert [u.ok for u in uit] == [True, True, False, True, True, True, True], [u.fout for u in uit]
+    p = pids.read_text().split()
+    # zet, kijk, faal share a kernel; after the failure a new one for three notebooks
+    # (the limit), then another
+    assert p[0] == p[1] == p[2] and p[3] == p[4] == p[5] and p[6] != p[5] and p[3] != p[2]
+
+
 def test_runner_bad_input(tmp_path):
     nbdir = tmp_path / "nb"
     nbdir.mkdir()
