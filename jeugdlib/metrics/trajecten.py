@@ -429,7 +429,9 @@ def doorlooptijd_verdeling(zp: pd.DataFrame, producten: pd.DataFrame | None = No
         return pd.DataFrame(columns=cols)
     d = zp[by].copy()
     m = zp["doorlooptijd"].to_numpy()
-    d["klasse"] = pd.Categorical(np.where(m > 24, ">24", m.astype(str)), categories=DOORLOOPTIJD_KLASSEN)
+    klasse = np.where(m > 24, ">24", m.astype(str)).astype(object)
+    klasse[m < 1] = None  # no declared month: no class (counted in zonder_declaratie)
+    d["klasse"] = pd.Categorical(klasse, categories=DOORLOOPTIJD_KLASSEN)
     d["nul"] = m == 0
     zonder = d.groupby(by, observed=True, dropna=False)["nul"].sum().rename("zonder_declaratie")
     cnt = d[~d["nul"]].groupby(by + ["klasse"], observed=False, dropna=False).size().rename("aantal")
