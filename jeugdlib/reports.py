@@ -248,12 +248,22 @@ def _schoon_kernel(cwd: Path):
     none, it died, or it ran :data:`KERNEL_HERGEBRUIK` notebooks."""
     from jupyter_client.manager import KernelManager
 
+    class _KernelManager(KernelManager):
+        """Remembers the clients made for it: nbclient leaves a client it did not
+        start the kernel for connected, and each would keep receiving (and queueing)
+        every output of the kernel's next notebooks; :func:`_sluit_clients` closes them."""
+
+        def client(self, **kw):
+            kc = super().client(**kw)
+            _kernel.setdefault("clients", []).append(kc)
+            return kc
+
     km = _kernel["km"]
     if km is not None and (not km.is_alive() or _kernel["gebruikt"] >= KERNEL_HERGEBRUIK):
         _stop_kernel()
         km = None
     if km is None:
-        km = KernelManager(kernel_name="python3")
+        km = _KernelManager(kernel_name="python3")
         km.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
         _kernel.update(km=km, gebruikt=0)
     else:
@@ -269,7 +279,17 @@ def _schoon_kernel(cwd: Path):
     return km
 
 
+def _sluit_clients() -> None:
+    """Close the connections to this worker's kernel made for the last notebook."""
+    for kc in _kernel.pop("clients", []):
+        try:
+            kc.stop_channels()
+        except Exception:  # noqa: BLE001 - a closed client needs no closing
+            pass
+
+
 def _stop_kernel() -> None:
+    _sluit_clients()
     km = _kernel["km"]
     _kernel.update(km=None, gebruikt=0)
     if km is not None:
@@ -310,6 +330,9 @@ def draai_notebook(taak: Taak, *, hergebruik: bool = False) -> Uitkomst:
         ename = getattr(exc, "ename", type(exc).__name__)
         evalue = getattr(exc, "evalue", str(exc))
         fout = f"{ename}: {evalue}".strip().splitlines()[0][:300] if f"{ename}: {evalue}".strip() else ename
+    finally:
+        if hergebruik:
+            _sluit_clients()
     return Uitkomst(taak.rapport, taak.regio, ok, round(time.perf_counter() - t0, 2), fout,
                     str(taak.uit_html) if ok else "", str(taak.uit_ipynb))
 
