@@ -205,7 +205,7 @@ def dimensie_delen(dimensie: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Split ``name=value`` into (soort, waarde): ``productgroep=GGZ`` -> (productgroep, GGZ);
     an empty dimension gives two empty strings."""
     s = dimensie.astype(str).fillna("")
-    delen = s.str.split("=", n=1, expand=True).reindex(columns=[0, 1]).fillna("")
+    delen = s.str.split("=", n=1, expand=True).reindex(columns=[0, 1]).astype(object).fillna("")
     return delen[0].astype(str), delen[1].astype(str)
 
 
