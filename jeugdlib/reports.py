@@ -344,7 +344,8 @@ RUN_PERIODEN = ("jaar", "kwartaal")
 def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict | None = None) -> dict:
     """Compute once what every notebook of the run reads, and store it in ``map_``: the
     cleaned tables (:func:`jeugdlib.clean.bewaar`), the unsuppressed KPI rows per period
-    kind (``kpi_rijen_<per>.parquet``, with ``n_clienten``) and ``run_data.json``.
+    kind (``kpi_rijen_<per>.parquet``, with ``n_clienten``), the Trajecten report's KPIs per
+    productgroep (``kpi_groep_<per>.parquet``) and ``run_data.json``.
     Returns the suppressed KPI table (all period kinds) for kpis.csv / kpis.xlsx."""
     from . import clean, kpi
     from .config import Params
@@ -360,6 +361,12 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict |
         rows = kpi.kpi_rows(c.met_params(dataclasses.replace(params, per=per)), draden=kpi.DRADEN)
         rows.to_parquet(map_ / f"kpi_rijen_{per}.parquet", index=False)
         tabellen.append(kpi.afwerken(rows, params))
+    # the Trajecten report's KPIs per productgroep, for every region at once (each
+    # report computing its own cost about 7 s a region on the national demo)
+    from .rapport import trajecten
+
+    for per in trajecten.GROEP_PERIODEN:
+        trajecten.groep_kpi_rijen(c, per).to_parquet(map_ / f"kpi_groep_{per}.parquet", index=False)
     gemeenten = c.gemeenten
     c.con.close()
     (map_ / RUN_MARKER).write_text(json.dumps({"dataset": str(verwerkt), "peildatum": peildatum.isoformat(),

@@ -271,3 +271,31 @@ def test_samenvatting_follows_the_data(run, tmp_path):
     from jeugdlib import fmt
 
     assert any(fmt.bedrag_kort(b["kern"][jaar]) in z for z in b["samenvatting"])
+
+
+@pytest.mark.slow
+def test_stored_productgroep_kpis_equal_a_report_of_the_region_alone(run):
+    """The Trajecten report reads its KPIs per productgroep from the run (computed once
+    for every region): the same suppressed rows as a report on the region's data alone."""
+    from jeugdlib.metrics import trajecten as T
+    from jeugdlib.rapport import laden, trajecten
+
+    peil = run["run"]["peildatum"]
+    uit_run = laden.open_rapport("trajecten", run["dir"] / "_data", run["regio"], peil)
+    zelf = laden.open_rapport("trajecten", run["ds"].path, run["regio"], peil)
+    assert uit_run.opslag is not None and zelf.opslag is None
+    assert (run["dir"] / "_data" / "kpi_groep_maand.parquet").exists()
+    groepen = T.traject_groepen(zelf.cleaned)
+    assert groepen
+    n = 0
+    for g in groepen:
+        for per in trajecten.GROEP_PERIODEN:
+            a = trajecten._kpis_groep(uit_run, g, per)
+            b = trajecten._kpis_groep(zelf, g, per)
+            # computed alone, "Nederland" is the region itself: the report reads only the region's rows
+            b = b[b["regio"] == run["regio"]]
+            sleutel = ["kpi", "regio", "gemeente", "periode", "dimensie"]
+            a, b = (x.sort_values(sleutel).reset_index(drop=True) for x in (a, b))
+            pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+            n += len(a)
+    assert n > 0

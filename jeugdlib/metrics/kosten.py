@@ -213,14 +213,23 @@ def afgewezen_regels(c) -> str:
     peil = datum(p.peildatum)
     uitgesloten = ", ".join("'" + str(a).replace("'", "''") + "'" for a in p.exclude_agb) or "NULL"
     # The joins cleaning uses (an EXISTS with an OR in its condition ran out of memory
-    # on the national data). Materialised: both rejection KPIs read it.
+    # on the national data), first, on the raw lines alone: the few rejected lines are
+    # found before any other join (joining the birth dates of all 9 million lines
+    # first took 5 s, this 1 s). Materialised: both rejection KPIs read it.
     return "SELECT * FROM " + materialiseer(c, f"""
         WITH afgewezen AS (
             SELECT DISTINCT agb, gemeentecode, declaratie_nr, nullif(referentie_nr, '') AS referentie_nr
             FROM ruw_afwijzingen WHERE coalesce(antwoorddatum < {peil}, true)),
+        regels AS MATERIALIZED (
+            SELECT d.gemeentecode, d.client_id, d.agb, d.periode_begin,
+                   coalesce(d.bedrag_cent_signed, 0) AS bedrag_cent
+            FROM ruw_declaraties d {afgewezen_joins('d', 'afgewezen')}
+            WHERE {AFGEWEZEN}
+              AND d.periode_begin < {peil} AND NOT coalesce(d.declaratiedatum >= {peil}, false)
+              AND NOT coalesce(d.agb IN ({uitgesloten}), false)),
         geboorte AS (
             SELECT client_id, max_by(geboortedatum, rij) AS geboortedatum FROM ruw_toewijzingen
-            WHERE geboortedatum IS NOT NULL AND client_id IS NOT NULL GROUP BY client_id),
+            WHERE geboortedatum IS NOT NULL AND client_id IN (SELECT client_id FROM regels) GROUP BY client_id),
         gem AS (
             SELECT gemeentecode, arg_min(regio_naam, rij) AS regio_naam FROM schoon_gemeenten
             WHERE gemeentecode IS NOT NULL GROUP BY gemeentecode)
@@ -228,17 +237,11 @@ def afgewezen_regels(c) -> str:
                     ELSE coalesce(g.regio_naam, d.gemeentecode) END AS regio,
                CASE WHEN d.gemeentecode IS NULL OR d.gemeentecode = '' THEN 'onbekend'
                     ELSE d.gemeentecode END AS gemeentecode,
-               d.client_id, d.agb, d.periode_begin, coalesce(d.bedrag_cent_signed, 0) AS bedrag_cent
-        FROM ruw_declaraties d
-        JOIN (SELECT DISTINCT agb, gemeentecode, declaratie_nr FROM afgewezen) k  -- lines of answered declarations
-               ON k.agb = d.agb AND k.gemeentecode = d.gemeentecode AND k.declaratie_nr = d.declaratie_nr
-        {afgewezen_joins('d', 'afgewezen')}
+               d.client_id, d.agb, d.periode_begin, d.bedrag_cent
+        FROM regels d
         LEFT JOIN geboorte gb ON gb.client_id = d.client_id
         LEFT JOIN gem g ON g.gemeentecode = d.gemeentecode
-        WHERE {AFGEWEZEN}
-          AND d.periode_begin < {peil} AND NOT coalesce(d.declaratiedatum >= {peil}, false)
-          AND NOT coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {int(p.max_leeftijd)}, false)
-          AND NOT coalesce(d.agb IN ({uitgesloten}), false)""")
+        WHERE NOT coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {int(p.max_leeftijd)}, false)""")
 
 
 def _afgewezen_posten(c) -> str:

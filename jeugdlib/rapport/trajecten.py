@@ -43,26 +43,30 @@ def ratios(r: Rapport):
     return r._cache["ratios"]
 
 
-def deel(r: Rapport, productgroep: str):
-    """The cleaned data restricted to one productgroep, for the volume and kosten
+def groep_deel(c, productgroep: str, naam: str):
+    """The cleaned data ``c`` restricted to one productgroep, for the volume and kosten
     metrics of that group: a cursor on the same database whose ``toewijzingen`` and
-    ``declaraties`` are those of the productgroep (tables in a schema of their own,
-    first on the cursor's search path; every other table is the report's)."""
+    ``declaraties`` are those of the productgroep (tables in the schema ``naam``, first
+    on the cursor's search path; every other table is ``c``'s)."""
     from ..clean import Cleaned
     from ..engine import run
 
+    cur = c.con.cursor()
+    run(cur, f"CREATE SCHEMA IF NOT EXISTS {naam}")
+    for tabel in ("toewijzingen", "declaraties"):
+        run(cur, f"CREATE OR REPLACE TABLE {naam}.{tabel} AS SELECT * FROM main.{tabel} "
+                 f"WHERE productgroep = ? ORDER BY rij", [productgroep])
+    run(cur, f"SET search_path = '{naam},main'")
+    return Cleaned(con=cur, params=c.params, bron=c.bron)
+
+
+def deel(r: Rapport, productgroep: str):
+    """This report's cleaned data restricted to one productgroep (:func:`groep_deel`), made once."""
     key = ("deel", productgroep)
     if key not in r._cache:
-        c = r.cleaned
         n = sum(1 for k in r._cache if isinstance(k, tuple) and k[0] == "deel")
-        naam = f"productgroep_{n}"  # not deel_N: Cleaned.deel numbers its own schemas so
-        cur = c.con.cursor()
-        run(cur, f"CREATE SCHEMA IF NOT EXISTS {naam}")
-        for tabel in ("toewijzingen", "declaraties"):
-            run(cur, f"CREATE OR REPLACE TABLE {naam}.{tabel} AS SELECT * FROM main.{tabel} "
-                     f"WHERE productgroep = ? ORDER BY rij", [productgroep])
-        run(cur, f"SET search_path = '{naam},main'")
-        r._cache[key] = Cleaned(con=cur, params=c.params, bron=c.bron)
+        # not deel_N: Cleaned.deel numbers its own schemas so
+        r._cache[key] = groep_deel(r.cleaned, productgroep, f"productgroep_{n}")
     return r._cache[key]
 
 
@@ -73,13 +77,50 @@ GROEP_KPIS = {"jaar": ["clienten", "toewijzingen", "aanbieders", "kosten", "kost
 ZONDER_KPIS = ["clienten", "kosten", "kosten_per_client", "aandeel_pq_in_traject"]
 
 
+#: Period kinds of :data:`GROEP_KPIS` the quarterly run stores (``kpi_groep_<per>.parquet``).
+GROEP_PERIODEN = tuple(GROEP_KPIS)
+
+
+def groep_kpi_rijen(c, per: str) -> pd.DataFrame:
+    """Unsuppressed rows of the :data:`GROEP_KPIS` of ``per`` for every productgroep with
+    traject products, each computed on the cleaned data ``c`` restricted to that group
+    (:func:`groep_deel`), with a column ``productgroep``. The quarterly run computes them
+    once for every region (``kpi_groep_<per>.parquet``); a regio's rows (and its
+    gemeenten') are those a report on that region alone computes."""
+    import dataclasses as dc
+
+    from .laden import kpi_rijen
+
+    p = dc.replace(c.params, per=per)
+    delen = []
+    for i, g in enumerate(T.traject_groepen(c)):
+        cg = groep_deel(c, g, f"run_productgroep_{i}")
+        delen.append(kpi_rijen(cg, GROEP_KPIS[per], p).assign(productgroep=g))
+        cg.con.close()
+    if not delen:
+        from .. import kpi
+
+        return pd.DataFrame({k: pd.Series([], dtype="string") for k in kpi.ROW_COLUMNS + ["productgroep"]})
+    return pd.concat(delen, ignore_index=True)
+
+
 def _kpis_groep(r: Rapport, productgroep: str, per: str = "jaar") -> pd.DataFrame:
+    """Suppressed rows of the :data:`GROEP_KPIS` of ``per`` for one productgroep in this
+    region: from the quarterly run's stored rows when the report reads a run with its
+    parameters (the rows of the region and its gemeenten, which are those a report on the
+    region alone computes; the report shows no others), else computed here on :func:`deel`."""
     from .laden import _afwerken, kpi_rijen
 
     key = ("kpis_groep", productgroep, per)
     if key not in r._cache:
         p = dataclasses.replace(r.params, per=per)
-        r._cache[key] = _afwerken(kpi_rijen(deel(r, productgroep), GROEP_KPIS[per], p), p)
+        f = r.opslag / f"kpi_groep_{per}.parquet" if r.opslag else None
+        if f is not None and f.exists():
+            rows = pd.read_parquet(f, filters=[("productgroep", "==", productgroep), ("regio", "==", r.regio)])
+            rows = rows.drop(columns="productgroep")
+        else:
+            rows = kpi_rijen(deel(r, productgroep), GROEP_KPIS[per], p)
+        r._cache[key] = _afwerken(rows, p)
     return r._cache[key]
 
 
@@ -194,10 +235,11 @@ def zonder_grootste(r: Rapport, productgroep: str) -> None:
     jaar = _jaar(r)
     if jaar is None:
         return
-    d = deel(r, productgroep)
-    top = engine.df(d.con, f"""
+    con = r.cleaned.con
+    top = engine.df(con, f"""
         SELECT agb, sum(bedrag_cent) AS kosten FROM declaraties
-        WHERE year(periode_begin) = {int(jaar)} GROUP BY agb ORDER BY kosten DESC, agb LIMIT 1""")
+        WHERE productgroep = $1 AND year(periode_begin) = {int(jaar)}
+        GROUP BY agb ORDER BY kosten DESC, agb LIMIT 1""", [productgroep])
     if len(top) == 0:
         return
     agb = str(top["agb"].iloc[0])
@@ -228,9 +270,9 @@ def zonder_grootste(r: Rapport, productgroep: str) -> None:
                 cel[1] = fmt.ONDERDRUKT
         rows.append({"": label, "alle aanbieders": cel[0], f"zonder {naam}": cel[1]})
     df = pd.DataFrame(rows)
-    aandeel = float(top["kosten"].iloc[0]) / max(1.0, float(engine.df(d.con, f"SELECT sum(bedrag_cent) AS k FROM "
-                                                                          f"declaraties WHERE year(periode_begin) = "
-                                                                          f"{int(jaar)}")["k"].iloc[0] or 0))
+    totaal = engine.df(con, f"SELECT sum(bedrag_cent) AS k FROM declaraties WHERE productgroep = $1 "
+                            f"AND year(periode_begin) = {int(jaar)}", [productgroep])["k"].iloc[0]
+    aandeel = float(top["kosten"].iloc[0]) / max(1.0, float(totaal or 0))
     toon(kopje(f"Zonder de grootste aanbieder ({jaar})", 3), tabel(df, rechts=list(df.columns[1:])),
          bijschrift(f"{naam} declareerde in {jaar} {fmt.procent(aandeel)} van de kosten van {productgroep}. De "
                     "rechterkolom is berekend zonder de toewijzingen en declaraties van die aanbieder: zo is te zien "
