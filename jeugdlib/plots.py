@@ -468,16 +468,51 @@ def png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def titel_van(fig: Figure) -> str:
+    """The chart's title (the alt text of its image)."""
+    return fig.axes[0].get_title(loc="left") if fig.axes else ""
+
+
 def toon(fig: Figure) -> None:
     """Display ``fig`` in a notebook as a PNG image (with its title as alt text)."""
+    toon_png(png(fig), titel_van(fig))
+
+
+def toon_png(data: bytes, titel: str) -> None:
+    """Display PNG bytes in a notebook as :func:`toon` displays a figure."""
     import base64
 
     from IPython.display import HTML, display
 
-    titel = fig.axes[0].get_title(loc="left") if fig.axes else ""
-    data = base64.b64encode(png(fig)).decode("ascii")
+    b64 = base64.b64encode(data).decode("ascii")
     display(HTML(f'<img class="jl-grafiek" alt="{_html_attr(titel)}" '
-                 f'src="data:image/png;base64,{data}" style="max-width:100%;height:auto">'))
+                 f'src="data:image/png;base64,{b64}" style="max-width:100%;height:auto">'))
+
+
+def gedeeld_png(map_, sleutel: str, maak) -> tuple[bytes, str]:
+    """(PNG bytes, title) of a chart drawn by ``maak()`` (which returns a figure), kept in
+    ``map_`` under ``sleutel`` (a hash of everything the chart shows) and read from there
+    next time. For charts that are the same in every region's report of a quarterly run
+    (``map_``: the run's folder): drawn once instead of 42 times. Written whole or not at
+    all (a temporary file renamed), so workers drawing the same chart at once are safe."""
+    import os
+    from pathlib import Path
+
+    map_ = Path(map_)
+    f, t = map_ / f"{sleutel}.png", map_ / f"{sleutel}.titel"
+    if f.exists() and t.exists():
+        return f.read_bytes(), t.read_text(encoding="utf-8")
+    fig = maak()
+    data, titel = png(fig), titel_van(fig)
+    try:
+        map_.mkdir(parents=True, exist_ok=True)
+        for pad, inhoud in ((t, titel.encode("utf-8")), (f, data)):  # the title first: f marks it complete
+            tmp = pad.with_name(f".{pad.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(inhoud)
+            os.replace(tmp, pad)
+    except OSError:  # a read-only or full disk: the chart is shown all the same
+        pass
+    return data, titel
 
 
 def _html_attr(s: str) -> str:

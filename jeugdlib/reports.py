@@ -28,6 +28,7 @@ import json
 import multiprocessing
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -341,11 +342,12 @@ def draai_notebook(taak: Taak, *, hergebruik: bool = False) -> Uitkomst:
 RUN_PERIODEN = ("jaar", "kwartaal")
 
 
-def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict | None = None) -> dict:
+def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict | None = None,
+                 regios: list[str] | None = None) -> dict:
     """Compute once what every notebook of the run reads, and store it in ``map_``: the
     cleaned tables (:func:`jeugdlib.clean.bewaar`), the unsuppressed KPI rows per period
     kind (``kpi_rijen_<per>.parquet``, with ``n_clienten``), the Trajecten report's KPIs per
-    productgroep (``kpi_groep_<per>.parquet``) and ``run_data.json``.
+    productgroep (``kpi_groep_<per>.parquet``, for ``regios``: default all) and ``run_data.json``.
     Returns the suppressed KPI table (all period kinds) for kpis.csv / kpis.xlsx."""
     from . import clean, kpi
     from .config import Params
@@ -355,6 +357,7 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict |
     params = Params(peildatum=peildatum, **(sturing or {}))
     c = clean.clean(verwerkt, params)
     map_.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(map_ / "grafieken", ignore_errors=True)  # charts the reports share (plots.gedeeld_png): drawn anew
     clean.bewaar(c, map_)
     tabellen = []
     for per in RUN_PERIODEN:
@@ -365,9 +368,11 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict |
     # report computing its own cost about 7 s a region on the national demo)
     from .rapport import trajecten
 
-    for per in trajecten.GROEP_PERIODEN:
-        trajecten.groep_kpi_rijen(c, per).to_parquet(map_ / f"kpi_groep_{per}.parquet", index=False)
     gemeenten = c.gemeenten
+    codes = None if regios is None else \
+        gemeenten.loc[gemeenten["regio_naam"].isin(regios), "gemeentecode"].astype(str).tolist()
+    for per in trajecten.GROEP_PERIODEN:
+        trajecten.groep_kpi_rijen(c, per, codes).to_parquet(map_ / f"kpi_groep_{per}.parquet", index=False)
     c.con.close()
     (map_ / RUN_MARKER).write_text(json.dumps({"dataset": str(verwerkt), "peildatum": peildatum.isoformat(),
                                                "perioden": list(RUN_PERIODEN)}), encoding="utf-8")
@@ -619,7 +624,7 @@ def main(args) -> int:
         print("Opschonen en KPI's berekenen (eenmalig voor alle rapporten)...", file=sys.stderr)
     sturing = {k: getattr(args, k) for k in STURING if getattr(args, k, None) is not None}
     try:
-        rt = run_tabellen(data, peildatum, run_map, sturing)
+        rt = run_tabellen(data, peildatum, run_map, sturing, None if keuze == "alle" else regios)
         # a yearly-only KPI (e.g. kosten_groei) comes out of the jaar and the kwartaal evaluation alike: once
         rt["tabel"] = rt["tabel"].drop_duplicates(["kpi", "regio", "gemeente", "periode", "dimensie"],
                                                   ignore_index=True)

@@ -388,3 +388,23 @@ def test_prognose_aansluiting_sums_and_sources():
         gekozen = a[a["cijfer"].str.endswith("(gekozen)")]
         assert len(gekozen) == 1
         assert gekozen["totaal"].iloc[0] == pytest.approx(float(j.loc[j["periode"] == "2024", "waarde"].iloc[0]))
+
+
+def test_gedeeld_png_draws_a_chart_once_per_content(tmp_path):
+    """A chart every region's report shares is drawn once and then read back whole."""
+    getekend = []
+
+    def maak(titel="Kosten per regio en jaar"):
+        getekend.append(titel)
+        fig, ax = plots.figuur()
+        ax.bar(["Noord-Limburg", "Zuid-Limburg"], [1.0, 2.0])
+        return plots.afwerken(fig, ax, titel=titel, xlabel="regio", ylabel="kosten (€)", leeswijzer="")
+
+    map_ = tmp_path / "grafieken"
+    a = plots.gedeeld_png(map_, "k1", maak)
+    b = plots.gedeeld_png(map_, "k1", maak)
+    assert a == b and a[0].startswith(b"\x89PNG") and a[1] == "Kosten per regio en jaar"
+    assert getekend == ["Kosten per regio en jaar"]  # the second time read, not drawn
+    c = plots.gedeeld_png(map_, "k2", lambda: maak("Cliënten per regio en jaar"))
+    assert c[1] == "Cliënten per regio en jaar" and len(getekend) == 2
+    assert sorted(p.name for p in map_.iterdir()) == ["k1.png", "k1.titel", "k2.png", "k2.titel"]  # no temp files

@@ -8,6 +8,8 @@ report's own region highlighted, so small gemeenten are not ranked on noise.
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 
 from .. import config, fmt, plots
@@ -159,7 +161,8 @@ _AS = {"aantal": "aantal", "euro": "€", "fractie": "aandeel (%)", "maanden": "
 def grafieken(r: Rapport) -> None:
     """A bar chart per KPI of the comparison table: each region per complete year, the
     total (Nederland) last for rates and shares (a sum over regions is left out of a
-    chart of totals, where it would dwarf the regions)."""
+    chart of totals, where it would dwarf the regions). These charts mark no region, so
+    a quarterly run draws each once for all its reports (:func:`jeugdlib.plots.gedeeld_png`)."""
     k = _k(r)
     toon(kopje("Per KPI"))
     volgorde = _regio_volgorde(r)
@@ -176,11 +179,20 @@ def grafieken(r: Rapport) -> None:
         as_ = naam.lower() if een != "fractie" else f"{naam.lower()} (%)"
         if een == "euro":
             as_ = f"{naam.lower()} (€)"
-        fig = plots.staven(sel, "regio", "waarde", "periode", titel=f"{naam} per regio en jaar", xlabel="regio",
-                           ylabel=as_, eenheid=een, legenda="jaar",
-                           leeswijzer="Alleen volledige jaren." + ("" if som else
-                                      f" {config.NEDERLAND} (rechts) is het totaal van de regio's in de gegevens."))
-        toon(kopje(naam, 3), fig)
+
+        def maak(sel=sel, naam=naam, as_=as_, een=een, som=som):
+            return plots.staven(sel, "regio", "waarde", "periode", titel=f"{naam} per regio en jaar",
+                                xlabel="regio", ylabel=as_, eenheid=een, legenda="jaar",
+                                leeswijzer="Alleen volledige jaren." + ("" if som else
+                                           f" {config.NEDERLAND} (rechts) is het totaal van de regio's in de gegevens."))
+        toon(kopje(naam, 3))
+        if r.opslag is None:
+            toon(maak())
+            continue
+        # the same chart in every region's report of the run: drawn once, by its content
+        inhoud = repr((kpi, dim, naam, een, as_, som)) + sel[["regio", "periode", "waarde"]].to_csv(index=False)
+        data, titel = plots.gedeeld_png(r.opslag / "grafieken", hashlib.sha1(inhoud.encode()).hexdigest(), maak)
+        plots.toon_png(data, titel)
 
 
 def funnels(r: Rapport) -> None:
