@@ -82,6 +82,16 @@ def test_same_seed_same_bytes_and_other_seed_differs(tmp_path):
     assert da != dc
 
 
+def test_regions_written_at_once_give_the_same_bytes(tmp_path):
+    """Regions are written by a pool of processes; one process writes the same bytes."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    ma = demo.write_demo(a, scale=0.003, seed=5, workers=1)
+    mb = demo.write_demo(b, scale=0.003, seed=5, workers=2)
+    assert len(ma["regios"]) == 4 and ma["zip"]["archieven"] > 0
+    assert ma == mb
+    assert _digest(a) == _digest(b)
+
+
 def test_mini_fixture_regenerates_identically(tmp_path):
     demo.write_mini(tmp_path / "mini")
     assert _digest(tmp_path / "mini") == _digest(MINI)
