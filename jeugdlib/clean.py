@@ -281,6 +281,21 @@ def _gemeenten(con) -> None:
         FROM schoon_gemeenten WHERE gemeentecode IS NOT NULL GROUP BY gemeentecode""")
 
 
+def _client_nummers(con) -> None:
+    """``client_nummers``(client_id, client_nr): every pseudonymised client id of the
+    dataset numbered 1, 2, ... in the order of the ids. The cleaned tables carry the
+    number beside the id as ``client_nr``: the KPIs count and group clients on it (an
+    integer instead of a 64-character text: a third less time in every KPI that counts
+    clients). The numbers follow the order of the ids, so nothing ordered by client
+    changes; they are not stable across datasets (the ids are)."""
+    run(con, """
+        CREATE OR REPLACE TABLE client_nummers AS
+        SELECT client_id, row_number() OVER (ORDER BY client_id) AS client_nr FROM (
+            SELECT client_id FROM ruw_toewijzingen UNION SELECT client_id FROM ruw_declaraties
+            UNION SELECT client_id FROM ruw_start_stop UNION SELECT client_id FROM ruw_verzoeken)
+        WHERE client_id IS NOT NULL""")
+
+
 def _regio_sql(alias: str) -> str:
     """regio and gemeentenaam of ``alias``.gemeentecode via ``gem_lookup g``: an unknown
     code is grouped under its own code, no code is ``onbekend`` (data-contract 1.3)."""
@@ -361,6 +376,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     maxl = int(params.max_leeftijd)
     _gemeenten(con)
     _aanbieder_lookup(con)
+    _client_nummers(con)
     tel: list[tuple] = []
 
     def telling(tabel, regel, voor, weg, omschrijving):
@@ -413,7 +429,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
 
     _product_lookup(con, "tw_product", "SELECT productcode, ingangsdatum AS datum FROM tw_laatste")
     verrijkt = f"""
-        SELECT t.*,
+        SELECT t.*, cn.client_nr,
                CASE WHEN t.einddatum IS NOT NULL AND t.einddatum < {peil} THEN t.einddatum
                     ELSE {peil} - INTERVAL 1 DAY END::DATE AS einddatum_eff,
                {_regio_sql('t')},
@@ -421,6 +437,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                coalesce(ab.aanbieder_type, 'regulier') AS aanbieder_type,
                ab.agb IS NOT NULL AS aanbieder_bekend
         FROM tw_laatste t JOIN tw_regels r USING (rij)
+        LEFT JOIN client_nummers cn ON cn.client_id = t.client_id
         LEFT JOIN gem_lookup g ON g.gemeentecode = t.gemeentecode
         LEFT JOIN tw_product pr ON pr.productcode = t.productcode AND pr.datum = t.ingangsdatum
         LEFT JOIN aanb_type ab ON ab.agb = t.agb"""
@@ -431,8 +448,10 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     # ------------------------------------------------------------ declaraties
     run(con, """
         CREATE OR REPLACE TEMP TABLE geboorte AS
-        SELECT client_id, max_by(geboortedatum, rij) AS geboortedatum
-        FROM ruw_toewijzingen WHERE geboortedatum IS NOT NULL AND client_id IS NOT NULL GROUP BY client_id""")
+        SELECT cn.client_id, cn.client_nr, g.geboortedatum FROM client_nummers cn LEFT JOIN (
+            SELECT client_id, max_by(geboortedatum, rij) AS geboortedatum
+            FROM ruw_toewijzingen WHERE geboortedatum IS NOT NULL AND client_id IS NOT NULL GROUP BY client_id
+        ) g USING (client_id)""")
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE afgewezen_sleutel AS
         SELECT DISTINCT agb, gemeentecode, declaratie_nr, nullif(referentie_nr, '') AS referentie_nr
@@ -493,13 +512,13 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     excl = ", ".join(engine._lit(a) for a in params.exclude_agb) or "NULL"
     run(con, f"""
         CREATE OR REPLACE TABLE declaraties AS
-        SELECT d.rij, nullif(d.toewijzing_nr, '') AS toewijzing_nr, d.client_id, d.agb, d.gemeentecode,
+        SELECT d.rij, nullif(d.toewijzing_nr, '') AS toewijzing_nr, d.client_id, gb.client_nr, d.agb, d.gemeentecode,
                d.productcode, d.productcategorie, d.periode_begin, d.periode_eind, d.eenheid, d.tarief_cent,
                p.volume, p.bedrag_cent,
                (p.n_debet = 0 AND p.bedrag_cent <> 0) AS credit_zonder_debet,
                d.declaratie_nr, d.referentie_nr, d.declaratiedatum, d.ijw_release,
-               coalesce(tw.client_id = d.client_id, false) AS toewijzing_bekend,
-               CASE WHEN tw.client_id = d.client_id THEN tw.rij END AS toewijzing_rij,
+               coalesce(tw.client_nr = gb.client_nr, false) AS toewijzing_bekend,
+               CASE WHEN tw.client_nr = gb.client_nr THEN tw.rij END AS toewijzing_rij,
                {_regio_sql('d')},
                {_product_cols('d', 'dec_product', 'product_tarief_cent')},
                coalesce(ab.aanbieder_type, 'regulier') AS aanbieder_type,
@@ -543,13 +562,15 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
             "JW305/JW307 verwijderd met StatusAanlevering 3 (de verwijdering en het verwijderde record)")
     run(con, f"""
         CREATE OR REPLACE TABLE start_stop AS
-        SELECT s.* REPLACE ({_einde('s.einddatum')} AS einddatum), {_regio_sql('s')}
+        SELECT s.* REPLACE ({_einde('s.einddatum')} AS einddatum), cn.client_nr, {_regio_sql('s')}
         FROM ruw_start_stop s LEFT JOIN gem_lookup g ON g.gemeentecode = s.gemeentecode
+        LEFT JOIN client_nummers cn ON cn.client_id = s.client_id
         WHERE s.rij NOT IN (SELECT rij FROM ss_verwijderd)""")
     run(con, f"""
         CREATE OR REPLACE TABLE verzoeken AS
-        SELECT v.*, {_regio_sql('v')}
-        FROM ruw_verzoeken v LEFT JOIN gem_lookup g ON g.gemeentecode = v.gemeentecode""")
+        SELECT v.*, cn.client_nr, {_regio_sql('v')}
+        FROM ruw_verzoeken v LEFT JOIN gem_lookup g ON g.gemeentecode = v.gemeentecode
+        LEFT JOIN client_nummers cn ON cn.client_id = v.client_id""")
 
     # unknown gemeenten are grouped under their own code (data-contract 1.3): add them
     run(con, """
@@ -576,7 +597,8 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
 
 
 #: Tables of the cleaned data a quarterly run stores (:func:`bewaar`) for its notebooks.
-BEWAARD = ("toewijzingen", "toewijzingen_ingetrokken", "declaraties", "start_stop", "verzoeken", "telling")
+BEWAARD = ("toewijzingen", "toewijzingen_ingetrokken", "declaraties", "start_stop", "verzoeken", "telling",
+           "client_nummers")
 
 
 def bewaar(c: Cleaned, map_) -> None:
@@ -606,7 +628,7 @@ def opgeslagen(map_, bron, params: Params, gemeenten=None) -> Cleaned:
     codes = None if gemeenten is None else ", ".join(engine._lit(g) for g in gemeenten) or "NULL"
     for t in BEWAARD:
         src = f"read_parquet({engine._lit(str(Path(map_) / f'{t}.parquet'))})"
-        filt = f" WHERE gemeentecode IN ({codes})" if codes else ""
+        filt = f" WHERE gemeentecode IN ({codes})" if codes and t != "client_nummers" else ""
         run(con, f"CREATE OR REPLACE VIEW {t} AS SELECT * FROM {src}{filt}")
     return Cleaned(con=con, params=params, bron=bron)
 

@@ -182,7 +182,7 @@ def rollup(bron_sql: str, maten: str, by: str = "periode", *, regio: str = "regi
     regio and for Nederland, with columns ``regio``, ``gemeente`` ("" for a regio or
     Nederland total), the ``by`` columns and the measures.
 
-    One ``GROUP BY GROUPING SETS``: a distinct count (``count(DISTINCT client_id)``)
+    One ``GROUP BY GROUPING SETS``: a distinct count (``count(DISTINCT client_nr)``)
     is right at every level. ``by`` is a comma-separated list of columns of the
     source (e.g. ``"periode, dimensie"``)."""
     return f"""

@@ -46,7 +46,7 @@ def aandeel_nga(c):
     # per client and segment first (sums of sums are the same sums; a client's net amount
     # in a level is the sum of its rows), then the labels: texts per sum, not per item
     per_client = materialiseer(c, f"""
-        SELECT regio, gemeentecode, periode, client_id, segment, sum({NGA_SQL}) AS nga,
+        SELECT regio, gemeentecode, periode, client_nr, segment, sum({NGA_SQL}) AS nga,
                sum(bedrag_cent) AS bedrag_cent
         FROM ({posten(c)}) GROUP BY ALL""")
     nga = rollup(f"SELECT * FROM {per_client}", "sum(nga) AS nga")

@@ -41,7 +41,7 @@ def plafonds_sql(c) -> str:
                    nullif(trim(productcode), '') AS productcode, nullif(trim(gemeentecode), '') AS gemeentecode
             FROM ref_budgetplafonds WHERE jaar <= {peil.year}),
         gedeclareerd AS (
-            SELECT p.pid, sum(d.bedrag_cent) AS cent, count(DISTINCT d.client_id) AS clienten,
+            SELECT p.pid, sum(d.bedrag_cent) AS cent, count(DISTINCT d.client_nr) AS clienten,
                    count(DISTINCT d.regio) AS n_regio, any_value(d.regio) AS regio
             FROM p JOIN declaraties d ON d.agb = p.agb AND year(d.periode_begin) = p.jaar
                                      AND (p.productcode IS NULL OR d.productcode = p.productcode)

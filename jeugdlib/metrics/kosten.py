@@ -54,9 +54,10 @@ def rooster(c, tellingen: str, waarde: str, per: str | None = None, level: str =
 
 
 def clienten_positief(bron_sql: str, by: str = "periode") -> str:
-    """SQL: per level and ``by`` the distinct clients whose net amount
-    (``bedrag_cent`` of ``bron_sql``) within that level is positive (column ``clienten``)."""
-    per_client = rollup(bron_sql, "sum(bedrag_cent) AS som", by=f"{by}, client_id")
+    """SQL: per level and ``by`` the distinct clients (``client_nr``: cleaning's number of
+    the client) whose net amount (``bedrag_cent`` of ``bron_sql``) within that level is
+    positive (column ``clienten``)."""
+    per_client = rollup(bron_sql, "sum(bedrag_cent) AS som", by=f"{by}, client_nr")
     return f"""SELECT regio, gemeente, {by}, count(*) FILTER (WHERE som > 0) AS clienten
                FROM ({per_client}) GROUP BY regio, gemeente, {by}"""
 
@@ -206,7 +207,8 @@ def afgewezen_regels(c) -> str:
     of the declaration when its referentie_nr is empty; only lines with periode_begin
     and declaratiedatum before the peildatum, of clients not older than max_leeftijd on
     periode_begin (birth date from the toewijzingen; unknown: kept) and aanbieders not
-    excluded. Columns regio, gemeentecode, client_id, agb, periode_begin, bedrag_cent."""
+    excluded. Columns regio, gemeentecode, client_id, client_nr (cleaning's number of the
+    client), agb, periode_begin, bedrag_cent."""
     from ..clean import AFGEWEZEN, afgewezen_joins, leeftijd_sql
 
     p = c.params
@@ -237,8 +239,9 @@ def afgewezen_regels(c) -> str:
                     ELSE coalesce(g.regio_naam, d.gemeentecode) END AS regio,
                CASE WHEN d.gemeentecode IS NULL OR d.gemeentecode = '' THEN 'onbekend'
                     ELSE d.gemeentecode END AS gemeentecode,
-               d.client_id, d.agb, d.periode_begin, d.bedrag_cent
+               d.client_id, cn.client_nr, d.agb, d.periode_begin, d.bedrag_cent
         FROM regels d
+        LEFT JOIN client_nummers cn ON cn.client_id = d.client_id  -- the number cleaning gives the client
         LEFT JOIN geboorte gb ON gb.client_id = d.client_id
         LEFT JOIN gem g ON g.gemeentecode = d.gemeentecode
         WHERE NOT coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {int(p.max_leeftijd)}, false)""")
@@ -279,10 +282,10 @@ def aandeel_afgewezen(c):
     with a positive net amount (kosten and rejected lines together) within the level."""
     if not c.heeft_afwijzingen:
         return geen_rijen(c)
-    samen = f"""SELECT regio, gemeentecode, client_id, periode, bedrag_cent, 0 AS afgewezen
+    samen = f"""SELECT regio, gemeentecode, client_nr, periode, bedrag_cent, 0 AS afgewezen
                 FROM ({posten(c)})
                 UNION ALL
-                SELECT regio, gemeentecode, client_id, periode, bedrag_cent, bedrag_cent
+                SELECT regio, gemeentecode, client_nr, periode, bedrag_cent, bedrag_cent
                 FROM ({_afgewezen_posten(c)})"""
     som = rollup(samen, "sum(bedrag_cent) AS noemer, sum(afgewezen) AS teller")
     return rows(c, f"""

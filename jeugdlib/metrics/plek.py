@@ -61,7 +61,7 @@ def client_maanden_sql(c, exclude_agb: Iterable[str] = ()) -> str:
     hi = f"({datum(c.params.peildatum)} - 1)"
     van, tot = f"greatest(t.ingangsdatum, {lo})", f"least(t.einddatum_eff, {hi})"
     return f"""
-        SELECT t.regio, t.gemeentecode, t.productcode, t.agb, t.client_id,
+        SELECT t.regio, t.gemeentecode, t.productcode, t.agb, t.client_id, t.client_nr,
                unnest(generate_series(date_trunc('month', {van}), date_trunc('month', {tot}),
                                       INTERVAL 1 MONTH))::DATE AS maand
         FROM toewijzingen t
@@ -108,7 +108,7 @@ def maanden_sql(c, *, per_aanbieder: bool = False, exclude_agb: Iterable[str] = 
     w1 = f"date_trunc('month', {datum(c.params.peildatum)} - 1)"
     # a missing client id counts as one client in a month
     tel = rollup(f"SELECT * FROM ({client_maanden_sql(c, exclude_agb)}) WHERE {niet_leeg}",
-                 "count(DISTINCT coalesce(client_id, chr(0))) AS clienten", by=f"{k}, maand")
+                 "count(DISTINCT coalesce(client_nr, 0)) AS clienten", by=f"{k}, maand")
     return f"""
         WITH tel AS ({tel}),
         pl AS ({plekken_sql(c, exclude_agb, per_aanbieder)}),
@@ -175,7 +175,7 @@ def clienten_per_maand(c, *, per_aanbieder: bool = False, exclude_agb: Iterable[
     k = _sleutels(per_aanbieder)
     niet_leeg = " AND ".join(f"{x.strip()} IS NOT NULL" for x in k.split(","))
     tel = rollup(f"SELECT * FROM ({client_maanden_sql(c, exclude_agb)}) WHERE {niet_leeg}",
-                 "count(DISTINCT coalesce(client_id, chr(0))) AS clienten", by=f"{k}, maand")
+                 "count(DISTINCT coalesce(client_nr, 0)) AS clienten", by=f"{k}, maand")
     out = engine.df(c.con, f"SELECT * FROM ({tel}) ORDER BY regio, gemeente, {k}, maand")
     out["clienten"] = out["clienten"].astype("int64")
     return out
@@ -190,7 +190,7 @@ def kosten_per_client_sql(c, *, per_aanbieder: bool = False, exclude_agb: Iterab
     k = _sleutels(per_aanbieder)
     niet_leeg = " AND ".join(f"{x.strip()} IS NOT NULL" for x in k.split(","))
     tel = rollup(f"SELECT *, year(maand) AS jaar FROM ({client_maanden_sql(c, exclude_agb)}) WHERE {niet_leeg}",
-                 "count(DISTINCT client_id) AS clienten", by=f"{k}, jaar")
+                 "count(DISTINCT client_nr) AS clienten", by=f"{k}, jaar")
     return f"""
         SELECT t.regio, t.gemeente, {', '.join(f't.{x.strip()}' for x in k.split(','))}, t.jaar,
                p.plek_kosten_cent, t.clienten, p.plek_kosten_cent / t.clienten AS kosten_per_client_cent
@@ -283,7 +283,7 @@ def _bezetting_kpi(c, waarde: str) -> pd.DataFrame:
     m = f"""SELECT *, {label_sql('maand', per)} AS periode, clienten / capaciteit AS ratio
             FROM ({met_klasse_sql(maanden_sql(c))}) WHERE capaciteit > 0"""
     n = rollup(f"""SELECT *, {label_sql('maand', per)} AS periode FROM ({client_maanden_sql(c)})
-                   WHERE productcode IS NOT NULL""", "count(DISTINCT client_id) AS n_clienten",
+                   WHERE productcode IS NOT NULL""", "count(DISTINCT client_nr) AS n_clienten",
                by="productcode, periode")
     return rows(c, f"""
         SELECT m.regio, m.gemeente, m.periode, 'productcode=' || m.productcode AS dimensie, {waarde} AS waarde,

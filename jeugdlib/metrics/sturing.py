@@ -205,10 +205,10 @@ def _jaar_sql(col: str, jaar: int, tot=None) -> str:
 def productie_sql(jaar: int, tot=None) -> str:
     """SQL: the declaration items of inspanning and traject products in ``jaar``
     (``periode_begin`` in the year and before ``tot`` when given): regio,
-    gemeentecode, agb, productcode, client_id, maand, bedrag_cent."""
+    gemeentecode, agb, productcode, client_id, client_nr, maand, bedrag_cent."""
     vormen = ", ".join(f"'{v}'" for v in PRODUCTIE_VORMEN)
     return f"""SELECT regio, gemeentecode, agb, coalesce(nullif(productcode, ''), 'onbekend') AS productcode,
-                      client_id, maand, bedrag_cent, gecontracteerd
+                      client_id, client_nr, maand, bedrag_cent, gecontracteerd
                FROM declaraties
                WHERE financieringsvorm IN ({vormen}) AND agb IS NOT NULL AND {_jaar_sql('periode_begin', jaar, tot)}"""
 
@@ -235,7 +235,7 @@ def voorstel_rijen(c, sp: SturingParams) -> pd.DataFrame:
     doel, basis = jaren(c, sp)
     f = indexfactor(sp.indexatie, doel, basis)
     bron = f"SELECT *, '{doel}' AS periode, 'agb=' || agb AS dimensie FROM ({productie_sql(basis, c.params.peildatum)})"
-    maten = f"sum(bedrag_cent)::DOUBLE / 100.0 * {f!r} AS waarde, count(DISTINCT client_id) AS n_clienten"
+    maten = f"sum(bedrag_cent)::DOUBLE / 100.0 * {f!r} AS waarde, count(DISTINCT client_nr) AS n_clienten"
     return rows(c, f"""{rollup(bron, maten, by="periode, dimensie")}
                        UNION ALL SELECT regio, gemeente, periode, '' AS dimensie, waarde, n_clienten
                        FROM ({rollup(bron, maten, by="periode")})""")
@@ -259,7 +259,7 @@ def voorstel(c, per: str = "agb", *, per_aanbieder: bool = True, indexatie: floa
     binnen = "regio, agb" if per_aanbieder else "regio"
     return engine.df(c.con, f"""
         WITH a AS (SELECT {cols}, sum(bedrag_cent)::DOUBLE / 100.0 AS productie,
-                          count(DISTINCT client_id) AS n_clienten
+                          count(DISTINCT client_nr) AS n_clienten
                    FROM ({productie_sql(basis, c.params.peildatum)}) GROUP BY ALL)
         SELECT {cols}, productie, productie * {f!r} AS voorstel,
                productie / nullif(sum(productie) OVER (PARTITION BY {binnen}), 0) AS aandeel,
@@ -319,7 +319,8 @@ def projectie_sql(c, sp: SturingParams) -> str:
     return f"""
         WITH csv AS ({_plafond_rijen_sql(jaar)}),
         csv_regio AS (SELECT DISTINCT regio FROM csv),
-        d AS (SELECT regio, gemeentecode, agb, productcode, client_id, periode_begin, bedrag_cent, gecontracteerd,
+        d AS (SELECT regio, gemeentecode, agb, productcode, client_id, client_nr, periode_begin, bedrag_cent,
+                     gecontracteerd,
                      financieringsvorm IN ({vormen}) AS productie
               FROM declaraties
               WHERE agb IS NOT NULL AND periode_begin BETWEEN DATE '{jaar - 1}-01-01' AND DATE '{jaar}-12-31'),
@@ -338,7 +339,7 @@ def projectie_sql(c, sp: SturingParams) -> str:
                        sum(bedrag_cent) FILTER (year(periode_begin) = {jaar - 1}
                                                 AND periode_begin < {grens_vorig})::DOUBLE / 100.0 AS vorig_deel,
                        sum(bedrag_cent) FILTER (year(periode_begin) = {jaar - 1})::DOUBLE / 100.0 AS vorig,
-                       count(DISTINCT client_id) FILTER (year(periode_begin) = {jaar}) AS n_clienten,
+                       count(DISTINCT client_nr) FILTER (year(periode_begin) = {jaar}) AS n_clienten,
                        coalesce(sum(bedrag_cent) FILTER (year(periode_begin) = {jaar} AND NOT gecontracteerd),
                                 0)::DOUBLE / nullif(sum(bedrag_cent) FILTER (year(periode_begin) = {jaar}), 0) AS nga
                 FROM scope WHERE periode_begin < {datum(peil)} GROUP BY ALL),
@@ -392,7 +393,7 @@ def _scenario_clienten_sql(c, sp: SturingParams) -> str:
     return f"""
         WITH a AS ({_scenario_sql(c, sp)})
         SELECT CASE WHEN grouping(d.regio) = 1 THEN '{config.NEDERLAND}' ELSE d.regio END AS regio,
-               count(DISTINCT d.client_id) AS n_clienten
+               count(DISTINCT d.client_nr) AS n_clienten
         FROM declaraties d JOIN a ON a.regio = d.regio AND a.agb = d.agb
         WHERE {_jaar_sql('d.periode_begin', jaar, c.params.peildatum)}
         GROUP BY GROUPING SETS ((d.regio), ())"""
@@ -463,7 +464,8 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
     agb, verzilvering, toewijzingen, n_clienten (distinct clients of those toewijzingen)."""
     uren = " ".join(f"WHEN '{k}' THEN {v!r}" for k, v in config.EENHEID_UREN.items())
     return engine.df(c.con, f"""
-        WITH t AS (SELECT rij, regio, agb, gemeentecode, toewijzing_nr, client_id, ingangsdatum, einddatum, volume,
+        WITH t AS (SELECT rij, regio, agb, gemeentecode, toewijzing_nr, client_id, client_nr, ingangsdatum, einddatum,
+                          volume,
                           tarief_cent, budget_cent, lpad(trim(eenheid), 2, '0') AS eenheid,
                           ltrim(trim(frequentie), '0') AS freq,
                           lpad(trim(eenheid), 2, '0') = '83' OR budget_cent IS NOT NULL AS budget
@@ -481,7 +483,7 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
                                   OR (CASE t.eenheid {uren} END) IS NULL)) AS mix
               FROM t JOIN declaraties d ON d.toewijzing_rij = t.rij  -- the item's own toewijzing (clean)
               GROUP BY t.rij),
-        v AS (SELECT t.regio, t.agb, t.client_id,
+        v AS (SELECT t.regio, t.agb, t.client_id, t.client_nr,
                      CASE WHEN t.budget THEN coalesce(g.bedrag, 0)
                           ELSE coalesce(g.geleverd, 0) * t.tarief_cent END AS teller,
                      CASE WHEN t.budget THEN t.budget_cent
@@ -494,7 +496,7 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
               FROM t LEFT JOIN g USING (rij)
               WHERE NOT coalesce(g.mix, false))
         SELECT regio, agb, sum(teller) / nullif(sum(noemer), 0) AS verzilvering, count(*) AS toewijzingen,
-               count(DISTINCT client_id) AS n_clienten
+               count(DISTINCT client_nr) AS n_clienten
         FROM v WHERE noemer IS NOT NULL AND noemer > 0 GROUP BY ALL ORDER BY regio, agb""")
 
 
@@ -534,17 +536,17 @@ def verklaring_sql(c, *, per_productgroep: bool = False) -> str:
     # per client, product code and eenheid first (half the lines), then the product's
     # name and hours: the texts are made once per sum, not once per line; kept in a
     # table because the three roll-ups below read it
-    per_regel = f"""SELECT d.regio, d.gemeentecode, {gsel}p.periode::INTEGER AS jaar, d.client_id, d.productcode,
+    per_regel = f"""SELECT d.regio, d.gemeentecode, {gsel}p.periode::INTEGER AS jaar, d.client_nr, d.productcode,
                            d.eenheid, sum(d.bedrag_cent) AS cent, sum(d.volume) AS volume
                     FROM declaraties d JOIN {per} p ON d.periode_begin BETWEEN p.begin AND p.eind
                     WHERE NOT p.voorlopig GROUP BY ALL"""
-    bron = f"""SELECT regio, gemeentecode, {"productgroep, " if per_productgroep else ""}jaar, client_id,
+    bron = f"""SELECT regio, gemeentecode, {"productgroep, " if per_productgroep else ""}jaar, client_nr,
                       coalesce(nullif(productcode, ''), 'onbekend') || '|' || {_eenheid_familie_sql('eenheid')}
                         AS product,
                       cent::DOUBLE / 100.0 AS bedrag, volume * {_uren_factor_sql('eenheid')} AS q
                FROM {materialiseer(c, per_regel)}"""
-    per_client = rollup(bron, "sum(bedrag) AS b", by=f"jaar{g}, client_id")
-    per_client_product = rollup(bron, "sum(bedrag) AS b", by=f"jaar{g}, product, client_id")
+    per_client = rollup(bron, "sum(bedrag) AS b", by=f"jaar{g}, client_nr")
+    per_client_product = rollup(bron, "sum(bedrag) AS b", by=f"jaar{g}, product, client_nr")
     per_product = rollup(bron, "sum(bedrag) AS c, sum(q) AS q", by=f"jaar{g}, product")
     k = f"regio, gemeente{g}"
 
@@ -556,12 +558,12 @@ def verklaring_sql(c, *, per_productgroep: bool = False) -> str:
 
     return f"""
         WITH pc AS ({per_client}),
-        n_groep AS (SELECT {k}, jaar, count(*) FILTER (b > 0 AND client_id IS NOT NULL) AS n_tot
+        n_groep AS (SELECT {k}, jaar, count(*) FILTER (b > 0 AND client_nr IS NOT NULL) AS n_tot
                     FROM pc GROUP BY ALL),
         n_prod AS (SELECT {kol('x')}, x.jaar, x.product, count(*) AS n
                    FROM ({per_client_product}) x JOIN pc ON {op('pc', 'x')} AND pc.jaar = x.jaar
-                                                         AND pc.client_id = x.client_id
-                   WHERE x.b > 0 AND pc.b > 0 AND x.client_id IS NOT NULL GROUP BY ALL),
+                                                         AND pc.client_nr = x.client_nr
+                   WHERE x.b > 0 AND pc.b > 0 AND x.client_nr IS NOT NULL GROUP BY ALL),
         prod AS (SELECT {kol('p')}, p.jaar, p.product, p.c, p.q, coalesce(n.n, 0) AS n
                  FROM ({per_product}) p
                  LEFT JOIN n_prod n ON {op('n', 'p')} AND n.jaar = p.jaar AND n.product = p.product),

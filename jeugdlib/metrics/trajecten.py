@@ -115,7 +115,7 @@ def traject_toewijzingen_sql(c, exclude_agb: Iterable[str] = ()) -> str:
                WHERE productgroep IN ({groepen_sql(exclude_agb)}) AND {zonder_agb_sql(exclude_agb)}"""
     return f"""
         WITH tw AS MATERIALIZED (
-            SELECT k.keten_rij AS keten, t.rij, t.client_id, t.gemeentecode, t.regio, t.toewijzing_nr, t.agb,
+            SELECT k.keten_rij AS keten, t.rij, t.client_id, t.client_nr, t.gemeentecode, t.regio, t.toewijzing_nr, t.agb,
                    t.productgroep, t.productcode, t.financieringsvorm, t.zwaarte, t.variant, t.ingangsdatum,
                    t.einddatum, t.einddatum_eff, t.norm_uren, t.norm_maanden, t.trajectprijs_cent,
                    {label_bit_sql('t')} AS bit
@@ -180,7 +180,8 @@ def zorgpaden_sql(c, exclude_agb: Iterable[str] = ()) -> str:
                      GROUP BY tw.keten, d.maand),
         doorloop AS (SELECT keten, count(*) FILTER (bedrag > 0) AS doorlooptijd FROM zp_maand GROUP BY keten),
         paden AS (
-            SELECT keten, any_value(client_id) AS client_id, any_value(productgroep) AS productgroep,
+            SELECT keten, any_value(client_id) AS client_id, any_value(client_nr) AS client_nr,
+                   any_value(productgroep) AS productgroep,
                    arg_min(regio, (ingangsdatum, rij)) AS regio,
                    arg_min(gemeentecode, (ingangsdatum, rij)) AS gemeentecode,
                    min(ingangsdatum) AS start, max(einddatum_eff) AS eind, count(*) AS toewijzingen,
@@ -190,7 +191,7 @@ def zorgpaden_sql(c, exclude_agb: Iterable[str] = ()) -> str:
                             WHEN financieringsvorm = 'inspanning' THEN uren_decl ELSE 0 END) AS volume_uren,
                    sum(kosten_cent) AS kosten_cent
             FROM tw GROUP BY keten)
-        SELECT p.keten, p.client_id, p.productgroep, p.regio, p.gemeentecode, p.start, p.eind, p.toewijzingen,
+        SELECT p.keten, p.client_id, p.client_nr, p.productgroep, p.regio, p.gemeentecode, p.start, p.eind, p.toewijzingen,
                l.label, l.met_maatwerk, l.stukken, coalesce(d.doorlooptijd, 0) AS doorlooptijd,
                p.volume_uren, p.kosten_cent::BIGINT AS kosten_cent
         FROM paden p JOIN labels l USING (keten) LEFT JOIN doorloop d USING (keten)"""
@@ -219,7 +220,7 @@ def zorgpaden_lijst(c, *, exclude_agb: Iterable[str] = (), met_client_id: bool =
     out = engine.df(c.con, f"SELECT * FROM ({zorgpaden_sql(c, exclude_agb)}) "
                            f"WHERE {_waar(c, regio, in_venster, 'start')} "
                            f"ORDER BY client_id, productgroep, start, keten")
-    out = out.drop(columns=["keten"] + ([] if met_client_id else ["client_id"]))
+    out = out.drop(columns=["keten", "client_nr"] + ([] if met_client_id else ["client_id"]))
     out["met_maatwerk"] = out["met_maatwerk"].astype(bool)
     for col in ("toewijzingen", "stukken", "doorlooptijd", "kosten_cent"):
         out[col] = out[col].astype("int64")
@@ -269,7 +270,7 @@ def ratios_sql(c, exclude_agb: Iterable[str] = ()) -> str:
     else:
         beeindigd = f"SELECT t.*, t.einddatum AS eind FROM ({tw}) t"
     return f"""
-        SELECT client_id, toewijzing_nr, productgroep, productcode, zwaarte, regio, gemeentecode, agb,
+        SELECT client_id, client_nr, toewijzing_nr, productgroep, productcode, zwaarte, regio, gemeentecode, agb,
                eind AS einddatum, maanden, kosten_cent::BIGINT AS kosten_cent, norm_maanden, trajectprijs_cent,
                CASE WHEN norm_maanden > 0 THEN maanden / norm_maanden END AS volume_ratio,
                CASE WHEN trajectprijs_cent > 0 THEN kosten_cent::DOUBLE / trajectprijs_cent END AS kosten_ratio
@@ -284,8 +285,7 @@ def traject_ratios(c, *, exclude_agb: Iterable[str] = (), met_client_id: bool = 
     out = engine.df(c.con, f"SELECT * FROM ({ratios_sql(c, exclude_agb)}) "
                            f"WHERE {_waar(c, regio, in_venster, 'einddatum')} "
                            f"ORDER BY gemeentecode, toewijzing_nr")
-    if not met_client_id:
-        out = out.drop(columns=["client_id"])
+    out = out.drop(columns=["client_nr"] + ([] if met_client_id else ["client_id"]))
     for col in ("volume_ratio", "kosten_ratio", "norm_maanden", "trajectprijs_cent"):
         out[col] = out[col].astype("float64")
     return TrajectRatios(out.reset_index(drop=True), not heeft_jw307(c))
@@ -335,14 +335,14 @@ def pq_sql(c, exclude_agb: Iterable[str] = ()) -> str:
     also those without a known toewijzing (metrics.md 0.2)."""
     p = perioden(c)
     bron = f"""
-        SELECT d.regio, d.gemeentecode, d.client_id, p.periode, d.productgroep, d.bedrag_cent,
+        SELECT d.regio, d.gemeentecode, d.client_id, d.client_nr, p.periode, d.productgroep, d.bedrag_cent,
                d.variant IN ('maatwerk', 'meerwerk') AS pq
         FROM declaraties d JOIN {p} p ON d.periode_begin BETWEEN p.begin AND p.eind
         WHERE d.productgroep IN ({groepen_sql(exclude_agb)}) AND {_in_venster(c, 'd.periode_begin')}
               AND {zonder_agb_sql(exclude_agb, 'd.agb')}"""
     tel = rollup(bron, """sum(coalesce(bedrag_cent, 0))::BIGINT AS kosten_cent,
                           coalesce(sum(bedrag_cent) FILTER (pq), 0)::BIGINT AS pq_cent,
-                          count(DISTINCT client_id) AS n_clienten""", by="periode, productgroep")
+                          count(DISTINCT client_nr) AS n_clienten""", by="periode, productgroep")
     return f"""SELECT *, CASE WHEN kosten_cent <> 0 THEN pq_cent::DOUBLE / kosten_cent END AS waarde
                FROM ({tel}) AS t"""
 
@@ -534,7 +534,7 @@ def _gestarte_paden(c) -> str:
     """SQL: the zorgpaden that start in the analysis window, with their period and
     dimension ``productgroep=...``."""
     p = perioden(c)
-    return f"""SELECT z.regio, z.gemeentecode, z.client_id, z.label, z.met_maatwerk, p.periode,
+    return f"""SELECT z.regio, z.gemeentecode, z.client_id, z.client_nr, z.label, z.met_maatwerk, p.periode,
                       'productgroep=' || z.productgroep AS dimensie
                FROM {materialiseer(c, zorgpaden_sql(c))} z JOIN {p} p ON z.start BETWEEN p.begin AND p.eind
                WHERE {_in_venster(c, 'z.start')}"""
@@ -543,7 +543,7 @@ def _gestarte_paden(c) -> str:
 def _paden_kpi(c, waarde: str) -> pd.DataFrame:
     """Rows of a zorgpad KPI: ``waarde`` over the started zorgpaden per level, period
     and productgroep; ``n_clienten`` = their distinct clients."""
-    t = rollup(_gestarte_paden(c), f"{waarde} AS waarde, count(DISTINCT client_id) AS n_clienten",
+    t = rollup(_gestarte_paden(c), f"{waarde} AS waarde, count(DISTINCT client_nr) AS n_clienten",
                by="periode, dimensie")
     return rows(c, t)
 
@@ -576,7 +576,7 @@ def zorgpaden_top5(c):
                FROM (SELECT *, row_number() OVER (PARTITION BY regio, gemeente, periode, dimensie
                                                   ORDER BY aantal DESC, label) AS rang FROM ({per_label}))
                GROUP BY ALL"""
-    tot = rollup("SELECT * FROM paden", "count(*) AS aantal, count(DISTINCT client_id) AS n_clienten",
+    tot = rollup("SELECT * FROM paden", "count(*) AS aantal, count(DISTINCT client_nr) AS n_clienten",
                  by="periode, dimensie")
     return rows(c, f"""WITH paden AS MATERIALIZED ({_gestarte_paden(c)})
                        SELECT t.regio, t.gemeente, t.periode, t.dimensie, k.top5 / t.aantal AS waarde, t.n_clienten
@@ -606,11 +606,11 @@ def _ratio_kpi(c, kolom: str) -> pd.DataFrame:
     """Median of ``kolom`` over the regulier ended trajecten per level, period of the
     einddatum and productgroep; ``n_clienten`` = their distinct clients."""
     p = perioden(c)
-    bron = f"""SELECT r.regio, r.gemeentecode, r.client_id, r.{kolom} AS ratio, p.periode,
+    bron = f"""SELECT r.regio, r.gemeentecode, r.client_id, r.client_nr, r.{kolom} AS ratio, p.periode,
                       'productgroep=' || r.productgroep AS dimensie
                FROM {materialiseer(c, ratios_sql(c))} r JOIN {p} p ON r.einddatum BETWEEN p.begin AND p.eind
                WHERE r.{kolom} IS NOT NULL AND {_in_venster(c, 'r.einddatum')}"""
-    return rows(c, rollup(bron, "median(ratio) AS waarde, count(DISTINCT client_id) AS n_clienten",
+    return rows(c, rollup(bron, "median(ratio) AS waarde, count(DISTINCT client_nr) AS n_clienten",
                           by="periode, dimensie"))
 
 

@@ -71,12 +71,12 @@ def _aandeel(c, telt: str, vlag: str) -> pd.DataFrame:
     total and per ``financieringsvorm=``; ``n_clienten``: distinct clients counted."""
     s = status_sql(c)
     eind = eindigend_sql(c, alleen_volledig=False)
-    kolommen = f"regio, coalesce(gemeentecode, 'onbekend') AS gemeentecode, client_id, periode, {vlag}::INT AS teller"
+    kolommen = f"regio, coalesce(gemeentecode, 'onbekend') AS gemeentecode, client_id, client_nr, periode, {vlag}::INT AS teller"
     bron = f"""
         WITH s AS (SELECT e.*, s.{vlag} FROM ({eind}) e JOIN ({s}) s USING (rij) WHERE s.{telt})
         SELECT {kolommen}, '' AS dimensie FROM s
         UNION ALL SELECT {kolommen}, {dim_sql('financieringsvorm')} FROM s"""
-    agg = rollup(bron, "sum(teller) AS teller, count(*) AS noemer, count(DISTINCT client_id) AS n_clienten",
+    agg = rollup(bron, "sum(teller) AS teller, count(*) AS noemer, count(DISTINCT client_nr) AS n_clienten",
                  by="periode, dimensie")
     return rows(c, f"SELECT regio, gemeente, periode, dimensie, teller / noemer AS waarde, n_clienten FROM ({agg})")
 

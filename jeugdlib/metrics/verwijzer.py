@@ -48,12 +48,12 @@ def verwijzer(c):
     requested products of the group (the denominator)."""
     per = perioden(c)
     bron = f"""
-        SELECT v.regio, coalesce(v.gemeentecode, 'onbekend') AS gemeentecode, v.client_id, p.periode,
+        SELECT v.regio, coalesce(v.gemeentecode, 'onbekend') AS gemeentecode, v.client_id, v.client_nr, p.periode,
                {dim_sql('v.verwijzer_type', 'verwijzer')} AS dimensie
         FROM ({verzoek_datum_sql()}) v JOIN {per} p ON v.datum BETWEEN p.begin AND p.eind
         WHERE v.datum < {datum(c.params.peildatum)}"""
     per_type = rollup(bron, "count(*) AS aantal", by="periode, dimensie")
-    totaal = rollup(bron, "count(*) AS totaal, count(DISTINCT client_id) AS n_clienten")
+    totaal = rollup(bron, "count(*) AS totaal, count(DISTINCT client_nr) AS n_clienten")
     return rows(c, f"""
         SELECT t.regio, t.gemeente, t.periode, t.dimensie, t.aantal / n.totaal AS waarde, n.n_clienten
         FROM ({per_type}) t JOIN ({totaal}) n USING (regio, gemeente, periode)""")

@@ -177,7 +177,7 @@ def _groepen(c) -> str:
     """SQL: the grouped sums of the verzilvering KPIs per level, period and dimension
     (total, ``type=``, ``productcode=``), groups with a positive toegewezen amount."""
     v = per_toewijzing_sql(eindigend_sql(c, waar=INSPANNING))
-    kolommen = ("regio, coalesce(gemeentecode, 'onbekend') AS gemeentecode, client_id, periode, "
+    kolommen = ("regio, coalesce(gemeentecode, 'onbekend') AS gemeentecode, client_id, client_nr, periode, "
                 "geleverd_cent, toegewezen_cent, gedeclareerd_cent")
     bron = f"""
         WITH v AS (SELECT * FROM ({v}) WHERE status = '{STATUS_OK}')
@@ -185,7 +185,7 @@ def _groepen(c) -> str:
         UNION ALL SELECT {kolommen}, {dim_sql('aanbieder_type', 'type')} FROM v
         UNION ALL SELECT {kolommen}, {dim_sql('productcode')} FROM v"""
     agg = rollup(bron, "sum(geleverd_cent) AS geleverd, sum(toegewezen_cent) AS toegewezen, "
-                       "sum(gedeclareerd_cent) AS gedeclareerd, count(DISTINCT client_id) AS n_clienten",
+                       "sum(gedeclareerd_cent) AS gedeclareerd, count(DISTINCT client_nr) AS n_clienten",
                  by="periode, dimensie")
     return f"SELECT * FROM {materialiseer(c, agg)} WHERE toegewezen > 0"
 

@@ -16,7 +16,7 @@ LEVEL = "SELECT regio, gemeentecode FROM toewijzingen"
 def _actief(c) -> str:
     """SQL: one row per (toewijzing, period it overlaps)."""
     per = perioden(c)
-    return f"""SELECT t.regio, t.gemeentecode, t.client_id, t.ingangsdatum, t.geboortedatum, p.periode, p.eind
+    return f"""SELECT t.regio, t.gemeentecode, t.client_id, t.client_nr, t.ingangsdatum, t.geboortedatum, p.periode, p.eind
                FROM toewijzingen t JOIN {per} p ON t.ingangsdatum <= p.eind AND t.einddatum_eff >= p.begin"""
 
 
@@ -35,7 +35,7 @@ def clienten(c):
     """Distinct clients with at least one toewijzing overlapping the period.
 
     ``n_clienten`` is the value itself (a client count is suppressed from 1 to 9)."""
-    t = rollup(_actief(c), "count(DISTINCT client_id) AS clienten")
+    t = rollup(_actief(c), "count(DISTINCT client_nr) AS clienten")
     return rows(c, _rooster(c, t, "t.clienten", "t.clienten"))
 
 
@@ -44,7 +44,7 @@ def toewijzingen(c):
     """Toewijzingen overlapping the period.
 
     ``n_clienten``: the distinct clients behind them."""
-    t = rollup(_actief(c), "count(*) AS aantal, count(DISTINCT client_id) AS clienten")
+    t = rollup(_actief(c), "count(*) AS aantal, count(DISTINCT client_nr) AS clienten")
     return rows(c, _rooster(c, t, "t.aantal", "t.clienten"))
 
 
@@ -54,9 +54,9 @@ def toewijzingen_gestart(c):
 
     ``n_clienten``: the distinct clients among them."""
     per = perioden(c)
-    gestart = f"""SELECT t.regio, t.gemeentecode, t.client_id, p.periode FROM toewijzingen t
+    gestart = f"""SELECT t.regio, t.gemeentecode, t.client_id, t.client_nr, p.periode FROM toewijzingen t
                   JOIN {per} p ON t.ingangsdatum BETWEEN p.begin AND p.eind"""
-    t = rollup(gestart, "count(*) AS aantal, count(DISTINCT client_id) AS clienten")
+    t = rollup(gestart, "count(*) AS aantal, count(DISTINCT client_nr) AS clienten")
     return rows(c, _rooster(c, t, "t.aantal", "t.clienten"))
 
 
@@ -65,7 +65,7 @@ def toewijzingen_per_client(c):
     """``toewijzingen`` / ``clienten`` in the period (no row without clients).
 
     ``n_clienten`` = ``clienten``."""
-    t = rollup(_actief(c), "count(*) AS aantal, count(DISTINCT client_id) AS clienten")
+    t = rollup(_actief(c), "count(*) AS aantal, count(DISTINCT client_nr) AS clienten")
     return rows(c, f"SELECT regio, gemeente, periode, aantal / clienten AS waarde, clienten AS n_clienten "
                    f"FROM ({t}) WHERE clienten > 0")
 
@@ -90,7 +90,7 @@ def jeugdigen_met_jeugdhulp(c):
     teller = rollup(f"""SELECT a.* FROM ({_actief(c)}) a
                         JOIN ({bev}) b ON b.gemeentecode = a.gemeentecode AND b.jaar = year(a.eind)
                         WHERE {leeftijd_sql('a.geboortedatum', 'a.eind')} BETWEEN 0 AND 17""",
-                    "count(DISTINCT client_id) AS teller")
+                    "count(DISTINCT client_nr) AS teller")
     return rows(c, f"""
         SELECT n.regio, n.gemeente, n.periode, coalesce(t.teller, 0) / n.jeugdigen AS waarde,
                coalesce(t.teller, 0) AS n_clienten

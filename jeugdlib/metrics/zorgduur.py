@@ -138,10 +138,10 @@ def duur_gem(c):
 
     Toewijzingen with a real einddatum in the analysis window, before the peildatum.
     ``n_clienten``: distinct clients among them."""
-    bron = f"""SELECT t.regio, coalesce(t.gemeentecode, 'onbekend') AS gemeentecode, t.client_id, t.periode,
+    bron = f"""SELECT t.regio, coalesce(t.gemeentecode, 'onbekend') AS gemeentecode, t.client_id, t.client_nr, t.periode,
                       {duur_maanden_sql('t')} AS duur
                FROM ({eindigend_sql(c, alleen_volledig=False)}) t"""
-    agg = rollup(bron, "sum(duur) AS duur, count(*) AS n, count(DISTINCT client_id) AS n_clienten")
+    agg = rollup(bron, "sum(duur) AS duur, count(*) AS n, count(DISTINCT client_nr) AS n_clienten")
     return rows(c, f"SELECT regio, gemeente, periode, duur / n AS waarde, n_clienten FROM ({agg})")
 
 
@@ -159,12 +159,12 @@ def zorgduur_2jaar(c):
     laatste = f"({datum(c.params.peildatum)} - 1)"
     ep = ketens_sql("SELECT * FROM toewijzingen", EPISODE, c.params.aansluit_dagen)
     bron = f"""
-        SELECT e.regio, coalesce(e.gemeentecode, 'onbekend') AS gemeentecode, e.client_id, p.periode,
+        SELECT e.regio, coalesce(e.gemeentecode, 'onbekend') AS gemeentecode, e.client_id, e.client_nr, p.periode,
                datediff('day', e.keten_begin, p.dag) >= {TWEE_JAAR_DAGEN} AS lang
         FROM ({ep}) e
         JOIN (SELECT periode, least(eind, {laatste}) AS dag FROM {per}) p
           ON e.ingangsdatum <= p.dag AND e.einddatum_eff >= p.dag
         WHERE e.client_id IS NOT NULL"""
-    agg = rollup(bron, "count(DISTINCT client_id) FILTER (WHERE lang) AS lang, count(DISTINCT client_id) AS n_clienten")
+    agg = rollup(bron, "count(DISTINCT client_nr) FILTER (WHERE lang) AS lang, count(DISTINCT client_nr) AS n_clienten")
     return rows(c, f"SELECT regio, gemeente, periode, lang / n_clienten AS waarde, n_clienten FROM ({agg}) "
                    f"WHERE n_clienten > 0")
