@@ -66,16 +66,6 @@ def connect(*, geheugen: str | None = None, threads: int | None = None,
     return con
 
 
-def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Another connection to the same database as ``con``, with the same settings: it
-    sees the tables and views, not the temporary tables (those are per connection).
-    For running queries from another thread (a connection serves one at a time)."""
-    cur = con.cursor()
-    run(cur, "SET disabled_optimizers = 'common_subplan'")
-    _geen_voortgangsbalk(cur)
-    return cur
-
-
 def _geen_voortgangsbalk(con: duckdb.DuckDBPyConnection) -> None:
     """DuckDB's own progress bar off: the commands show their own (tqdm), per step. In a
     Jupyter kernel DuckDB refuses to change the setting without ipywidgets; there it

@@ -361,7 +361,7 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict |
     clean.bewaar(c, map_)
     tabellen = []
     for per in RUN_PERIODEN:
-        rows = kpi.kpi_rows(c.met_params(dataclasses.replace(params, per=per)), draden=kpi.DRADEN)
+        rows = kpi.kpi_rows(c.met_params(dataclasses.replace(params, per=per)))
         rows.to_parquet(map_ / f"kpi_rijen_{per}.parquet", index=False)
         tabellen.append(kpi.afwerken(rows, params))
     # the Trajecten report's KPIs per productgroep, for every region at once (each

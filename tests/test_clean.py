@@ -262,3 +262,19 @@ def test_empty_toewijzingnummer_is_no_number():
 
 
 # --------------------------------------------------------------------------- helpers (speed-ups)
+
+
+def test_client_nummers_follow_the_ids_and_empty_is_zero():
+    """Cleaning numbers the clients in the order of their ids (KPIs count on the number);
+    an empty id is 0, so a chain partition coalesce(client_nr, 0) joins it with a
+    missing id as coalesce(client_id, '') did."""
+    from jeugdlib import clean as clean_mod, engine
+
+    con = engine.connect()
+    ids = {"toewijzingen": ["c", "", None], "declaraties": ["a", "c"], "start_stop": ["b"], "verzoeken": []}
+    for t, waarden in ids.items():
+        rijen = ", ".join("(NULL::VARCHAR)" if v is None else f"('{v}')" for v in waarden) or "(NULL::VARCHAR)"
+        con.execute(f"CREATE VIEW ruw_{t} AS SELECT * FROM (VALUES {rijen}) v(client_id)")
+    clean_mod._client_nummers(con)
+    got = dict(con.execute("SELECT client_id, client_nr FROM client_nummers").fetchall())
+    assert got == {"": 0, "a": 1, "b": 2, "c": 3}

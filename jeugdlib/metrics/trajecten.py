@@ -111,7 +111,7 @@ def traject_toewijzingen_sql(c, exclude_agb: Iterable[str] = ()) -> str:
     summed net declared amount on it is positive), ``kosten_cent`` (net declared) and
     ``uren_decl`` (net declared volume in hours)."""
     # the chaining on the few columns it needs, then the toewijzingen' attributes by rij
-    smal = f"""SELECT rij, client_id, productgroep, ingangsdatum, einddatum_eff FROM toewijzingen
+    smal = f"""SELECT rij, client_nr, productgroep, ingangsdatum, einddatum_eff FROM toewijzingen
                WHERE productgroep IN ({groepen_sql(exclude_agb)}) AND {zonder_agb_sql(exclude_agb)}"""
     return f"""
         WITH tw AS MATERIALIZED (

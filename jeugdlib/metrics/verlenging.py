@@ -40,7 +40,7 @@ def status_sql(c) -> str:
     aansluit, recid = int(p.aansluit_dagen), int(p.recidief_dagen)
     return f"""
         WITH t AS (
-            SELECT *, coalesce(client_id, '') AS _client, coalesce(productgroep, '') AS _pg,
+            SELECT *, coalesce(client_nr, 0) AS _client, coalesce(productgroep, '') AS _pg,
                    coalesce(einddatum < {peil} AND einddatum + {aansluit} < {peil}, false) AS telt_verlenging,
                    coalesce(einddatum < {peil} AND einddatum + {recid} < {peil}, false) AS telt_recidief
             FROM toewijzingen),

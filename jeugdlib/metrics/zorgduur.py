@@ -32,9 +32,10 @@ DAGEN_PER_MAAND = 30.4375
 #: Episode length that counts as "two years or longer".
 TWEE_JAAR_DAGEN = 730
 
-#: Partitions of the two chain kinds (columns of the cleaned ``toewijzingen``).
-ZORGPAD = ("coalesce(client_id, '')", "coalesce(productgroep, '')")
-EPISODE = ("coalesce(client_id, '')",)
+#: Partitions of the two chain kinds (columns of the cleaned ``toewijzingen``): the client by
+#: its number (``client_nr``, in the order of the ids; a missing or empty id is 0).
+ZORGPAD = ("coalesce(client_nr, 0)", "coalesce(productgroep, '')")
+EPISODE = ("coalesce(client_nr, 0)",)
 
 
 def ketens_sql(bron_sql: str, partitie: Sequence[str] | str, aansluit_dagen: int, *,
