@@ -347,7 +347,8 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict |
     """Compute once what every notebook of the run reads, and store it in ``map_``: the
     cleaned tables (:func:`jeugdlib.clean.bewaar`), the unsuppressed KPI rows per period
     kind (``kpi_rijen_<per>.parquet``, with ``n_clienten``), the Trajecten report's KPIs per
-    productgroep (``kpi_groep_<per>.parquet``, for ``regios``: default all) and ``run_data.json``.
+    productgroep (``kpi_groep_<per>.parquet``, for ``regios``: default all; not for one
+    region) and ``run_data.json``.
     Returns the suppressed KPI table (all period kinds) for kpis.csv / kpis.xlsx."""
     from . import clean, kpi
     from .config import Params
@@ -364,15 +365,21 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict |
         rows = kpi.kpi_rows(c.met_params(dataclasses.replace(params, per=per)))
         rows.to_parquet(map_ / f"kpi_rijen_{per}.parquet", index=False)
         tabellen.append(kpi.afwerken(rows, params))
-    # the Trajecten report's KPIs per productgroep, for every region at once (each
-    # report computing its own cost about 7 s a region on the national demo)
+    # the Trajecten report's KPIs per productgroep, for all the run's regions at once
+    # (each report computing its own costs about 7 s a region on the national demo);
+    # for one region the report computes them itself, beside the other notebooks (here
+    # they would cost a scan of the national tables per KPI: 10 s more for the run)
     from .rapport import trajecten
 
     gemeenten = c.gemeenten
-    codes = None if regios is None else \
-        gemeenten.loc[gemeenten["regio_naam"].isin(regios), "gemeentecode"].astype(str).tolist()
-    for per in trajecten.GROEP_PERIODEN:
-        trajecten.groep_kpi_rijen(c, per, codes).to_parquet(map_ / f"kpi_groep_{per}.parquet", index=False)
+    if regios is None or len(regios) > 1:
+        codes = None if regios is None else \
+            gemeenten.loc[gemeenten["regio_naam"].isin(regios), "gemeentecode"].astype(str).tolist()
+        for per in trajecten.GROEP_PERIODEN:
+            trajecten.groep_kpi_rijen(c, per, codes).to_parquet(map_ / f"kpi_groep_{per}.parquet", index=False)
+    else:
+        for per in trajecten.GROEP_PERIODEN:
+            (map_ / f"kpi_groep_{per}.parquet").unlink(missing_ok=True)  # not an earlier run's
     c.con.close()
     (map_ / RUN_MARKER).write_text(json.dumps({"dataset": str(verwerkt), "peildatum": peildatum.isoformat(),
                                                "perioden": list(RUN_PERIODEN)}), encoding="utf-8")
@@ -563,6 +570,33 @@ def schrijf_run_json(out: Path, *, kwartaal: str, peildatum: dt.date, data: Path
 # --------------------------------------------------------------------------- command
 
 
+class _KpiBestanden:
+    """Write the run's KPI table as kpis.csv, kpis_nl.csv and kpis.xlsx in a thread of
+    its own; :meth:`wacht` waits for it and returns "" or the first line of the error."""
+
+    def __init__(self, tabel: pd.DataFrame, out: Path, gemeenten: pd.DataFrame, params) -> None:
+        import threading
+
+        from . import kpi
+
+        self.fout = ""
+
+        def schrijf() -> None:
+            try:
+                kpi.write_kpis(tabel, out / "kpis.csv")
+                kpi.write_kpis(tabel, out / "kpis_nl.csv", nl=True)
+                kpi.write_kpis(tabel, out / "kpis.xlsx", gemeenten=gemeenten, params=params)
+            except Exception as exc:  # noqa: BLE001 - reported in the index and on stderr
+                self.fout = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+        self._draad = threading.Thread(target=schrijf, name="kpi-bestanden", daemon=True)
+        self._draad.start()
+
+    def wacht(self) -> str:
+        self._draad.join()
+        return self.fout
+
+
 def main(args) -> int:
     """``jeugdlib reports [--data DIR] [--regio NAAM|alle] [--kwartaal 2024Q2] [--out DIR]
     [--rapport NAAM ...] [--workers N] [--quiet]``. Returns the exit status."""
@@ -623,15 +657,16 @@ def main(args) -> int:
     if not quiet:
         print("Opschonen en KPI's berekenen (eenmalig voor alle rapporten)...", file=sys.stderr)
     sturing = {k: getattr(args, k) for k in STURING if getattr(args, k, None) is not None}
+    schrijver = None
     try:
         rt = run_tabellen(data, peildatum, run_map, sturing, None if keuze == "alle" else regios)
         # a yearly-only KPI (e.g. kosten_groei) comes out of the jaar and the kwartaal evaluation alike: once
         rt["tabel"] = rt["tabel"].drop_duplicates(["kpi", "regio", "gemeente", "periode", "dimensie"],
                                                   ignore_index=True)
-        kpi.write_kpis(rt["tabel"], out / "kpis.csv")
-        kpi.write_kpis(rt["tabel"], out / "kpis_nl.csv", nl=True)
-        kpi.write_kpis(rt["tabel"], out / "kpis.xlsx", gemeenten=rt["gemeenten"], params=Params(peildatum, **sturing))
         kpi_res = {"ok": True, "seconden": rt["seconden"], "rijen": int(len(rt["tabel"])), "fout": ""}
+        # kpis.csv, kpis_nl.csv and kpis.xlsx are written while the notebooks run, which do
+        # not read them (national demo: 39 s, most of it the Excel file)
+        schrijver = _KpiBestanden(rt["tabel"], out, rt["gemeenten"], Params(peildatum, **sturing))
     except Exception as exc:  # noqa: BLE001 - reported in the index; the notebooks then clean themselves
         kpi_res = {"ok": False, "seconden": 0.0, "rijen": 0, "fout": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
         run_map = data
@@ -641,6 +676,8 @@ def main(args) -> int:
               f"(peildatum {peildatum.isoformat()}), {workers} tegelijk", file=sys.stderr)
     (out / "kernels.log").write_text("", encoding="utf-8")
     uitkomsten = draai(taken, workers, voortgang=voortgang, logbestand=out / "kernels.log")
+    if schrijver is not None and (fout := schrijver.wacht()):
+        kpi_res = {**kpi_res, "ok": False, "fout": fout}
     duur = time.perf_counter() - t0
     index = schrijf_index(out, kwartaal, peildatum, uitkomsten, kpi_res, snap, duur)
     schrijf_run_json(out, kwartaal=kwartaal, peildatum=peildatum, data=data, regios=regios,

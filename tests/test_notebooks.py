@@ -274,17 +274,23 @@ def test_samenvatting_follows_the_data(run, tmp_path):
 
 
 @pytest.mark.slow
-def test_stored_productgroep_kpis_equal_a_report_of_the_region_alone(run):
-    """The Trajecten report reads its KPIs per productgroep from the run (computed once
-    for every region): the same suppressed rows as a report on the region's data alone."""
+def test_stored_productgroep_kpis_equal_a_report_of_the_region_alone(run, tmp_path):
+    """A run over several regions stores the Trajecten report's KPIs per productgroep
+    (computed once for all of them); the report reads them: the same suppressed rows as a
+    report on the region's data alone. A one-region run leaves them to the report."""
+    import datetime as dt
+
+    from jeugdlib import kpi
     from jeugdlib.metrics import trajecten as T
     from jeugdlib.rapport import laden, trajecten
 
     peil = run["run"]["peildatum"]
-    uit_run = laden.open_rapport("trajecten", run["dir"] / "_data", run["regio"], peil)
+    assert not (run["dir"] / "_data" / "kpi_groep_jaar.parquet").exists()
+    reports.run_tabellen(kpi.verwerkt_pad(_fixture(), quiet=True), dt.date.fromisoformat(peil), tmp_path / "_data")
+    assert (tmp_path / "_data" / "kpi_groep_maand.parquet").exists()
+    uit_run = laden.open_rapport("trajecten", tmp_path / "_data", run["regio"], peil)
     zelf = laden.open_rapport("trajecten", run["ds"].path, run["regio"], peil)
     assert uit_run.opslag is not None and zelf.opslag is None
-    assert (run["dir"] / "_data" / "kpi_groep_maand.parquet").exists()
     groepen = T.traject_groepen(zelf.cleaned)
     assert groepen
     n = 0

@@ -69,7 +69,7 @@ def deel(r: Rapport, productgroep: str):
     key = ("deel", productgroep)
     if key not in r._cache:
         n = sum(1 for k in r._cache if isinstance(k, tuple) and k[0] == "deel")
-        # not deel_N: Cleaned.deel numbers its own schemas so
+        # schemas productgroep_N: Cleaned.deel names its own deel_N
         r._cache[key] = groep_deel(r.cleaned, productgroep, f"productgroep_{n}")
     return r._cache[key]
 
