@@ -164,7 +164,7 @@ def test_ketens_sql_missing_and_empty_partition_one_group():
         "s": pd.to_datetime(["2022-01-01", "2022-01-01", "2022-04-15", "2022-01-01", "2022-02-01"]),
         "e": pd.to_datetime(["2022-03-31", "2022-03-31", "2022-05-31", "2023-12-31", "2023-12-31"]),
     }).astype({"client_id": schema.S, "productgroep": schema.S, "s": schema.D, "e": schema.D})
-    df["client_nr"] = df["client_id"].rank(method="dense").astype("int64")  # as cleaning numbers them
+    df["client_nr"] = df["client_id"].astype(object).rank(method="dense").astype("int64")  # as cleaning numbers them
     k = _ketens(df, list(zd.ZORGPAD))
     sleutel = list(zip(k["client_id"].fillna(""), k["productgroep"].fillna(""), k["keten"]))
     assert sleutel[3] == sleutel[4]  # missing and "" productgroep are one group (one chain)
@@ -177,6 +177,6 @@ def test_episode_begin_minimum_per_episode():
                       "s": pd.to_datetime(["2023-03-01", "2023-01-01", "2023-02-01", "2024-06-01"]),
                       "einddatum": pd.to_datetime(["2023-04-30", "2023-03-10", "2023-02-28", "2024-07-01"])})
     t = t.astype({"client_id": schema.S, "s": schema.D, "einddatum": schema.D})
-    t["client_nr"] = t["client_id"].rank(method="dense").astype("int64")  # as cleaning numbers them
+    t["client_nr"] = t["client_id"].astype(object).rank(method="dense").astype("int64")  # as cleaning numbers them
     got = _ketens(t, list(zd.EPISODE), eind="einddatum")["keten_begin"]
     assert [str(x)[:10] for x in got] == ["2023-01-01", "2023-01-01", "2023-02-01", "2024-06-01"]
