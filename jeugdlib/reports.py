@@ -570,6 +570,11 @@ def schrijf_run_json(out: Path, *, kwartaal: str, peildatum: dt.date, data: Path
 # --------------------------------------------------------------------------- command
 
 
+def _foutregel(exc: BaseException) -> str:
+    """The first line of an error, with its type, at most 300 characters (index, run.json)."""
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+
 class _KpiBestanden:
     """Write the run's KPI table as kpis.csv, kpis_nl.csv and kpis.xlsx in a thread of
     its own; :meth:`wacht` waits for it and returns "" or the first line of the error."""
@@ -587,7 +592,7 @@ class _KpiBestanden:
                 kpi.write_kpis(tabel, out / "kpis_nl.csv", nl=True)
                 kpi.write_kpis(tabel, out / "kpis.xlsx", gemeenten=gemeenten, params=params)
             except Exception as exc:  # noqa: BLE001 - reported in the index and on stderr
-                self.fout = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+                self.fout = _foutregel(exc)
 
         self._draad = threading.Thread(target=schrijf, name="kpi-bestanden", daemon=True)
         self._draad.start()
@@ -668,7 +673,7 @@ def main(args) -> int:
         # not read them (national demo: 39 s, most of it the Excel file)
         schrijver = _KpiBestanden(rt["tabel"], out, rt["gemeenten"], Params(peildatum, **sturing))
     except Exception as exc:  # noqa: BLE001 - reported in the index; the notebooks then clean themselves
-        kpi_res = {"ok": False, "seconden": 0.0, "rijen": 0, "fout": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
+        kpi_res = {"ok": False, "seconden": 0.0, "rijen": 0, "fout": _foutregel(exc)}
         run_map = data
     taken = plan(run_map, regios, rapporten, peildatum, out, notebooks_dir, kwartaal, sturing)
     if not quiet and not voortgang:
