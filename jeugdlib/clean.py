@@ -592,17 +592,26 @@ BEWAARD = ("toewijzingen", "toewijzingen_ingetrokken", "declaraties", "start_sto
            "client_nummers")
 
 
-def bewaar(c: Cleaned, map_) -> None:
+#: Stored whole even when :func:`bewaar` keeps only some gemeenten: small, and a report
+#: on all regions shows the cleaning counts of all of them.
+HEEL_BEWAARD = ("telling", "client_nummers")
+
+
+def bewaar(c: Cleaned, map_, gemeenten=None) -> None:
     """Store the cleaned tables of ``c`` as Parquet in ``map_`` (one file per table of
     :data:`BEWAARD`), so the notebooks of a quarterly run read them instead of cleaning
-    again (:func:`opgeslagen`)."""
+    again (:func:`opgeslagen`). ``gemeenten``: keep only the records of these
+    gemeentecodes (a run for one region: its notebooks read no other; on the national
+    demo this writes a few MB instead of 9 million wide rows, 18 s)."""
     from pathlib import Path
 
     map_ = Path(map_)
     map_.mkdir(parents=True, exist_ok=True)
+    codes = None if gemeenten is None else ", ".join(engine._lit(g) for g in gemeenten) or "NULL"
     for t in BEWAARD:
         tmp = map_ / f".{t}.parquet.tmp"
-        run(c.con, f"COPY (SELECT * FROM {t}) TO {engine._lit(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
+        filt = f" WHERE gemeentecode IN ({codes})" if codes and t not in HEEL_BEWAARD else ""
+        run(c.con, f"COPY (SELECT * FROM {t}{filt}) TO {engine._lit(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
         tmp.replace(map_ / f"{t}.parquet")
 
 

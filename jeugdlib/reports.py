@@ -4,13 +4,15 @@
    quarter (default: the last complete quarter in the data) and set the
    peildatum to the day after it.
 2. Compute once, in DuckDB, what every notebook reads (:func:`run_tabellen`): the
-   cleaned tables, the KPI rows per year and per quarter (unsuppressed, with their
-   client basis), stored in ``<out>/_data``; ``kpis.csv`` + ``kpis.xlsx`` from them.
+   cleaned tables (of the run's regions), the KPI rows per year (unsuppressed, with
+   their client basis, of every region), stored in ``<out>/_data``.
 3. Run every report notebook of ``notebooks/reports/`` for every region with
    papermill, in parallel worker processes, each reusing its kernel for a dozen
    notebooks (names cleared between them: :func:`_schoon_kernel`); each notebook reads
    only its region's rows of the stored tables, so memory does not grow with the
    number of regions. Each executed notebook is converted to HTML without code.
+   Meanwhile a thread computes the KPI rows per quarter, which no notebook reads, and
+   writes ``kpis.csv``, ``kpis_nl.csv`` and ``kpis.xlsx`` (:class:`_KpiBestanden`).
 4. Write ``index.html`` (links and run status) and ``run.json`` (parameters, package
    versions, git commit, time per notebook).
 
@@ -338,53 +340,107 @@ def draai_notebook(taak: Taak, *, hergebruik: bool = False) -> Uitkomst:
                     str(taak.uit_html) if ok else "", str(taak.uit_ipynb))
 
 
-#: Period kinds of the KPI rows a run stores and writes to kpis.csv / kpis.xlsx.
+#: Period kinds of the KPI rows a run stores and writes to kpis.csv / kpis.xlsx. The
+#: notebooks read the first (:data:`NOTEBOOK_PERIODEN`); the others are computed while
+#: the notebooks run (:meth:`RunTabellen.afmaken`).
 RUN_PERIODEN = ("jaar", "kwartaal")
+NOTEBOOK_PERIODEN = ("jaar",)
+
+
+def _parquet(df: pd.DataFrame, pad: Path) -> None:
+    """Write ``df`` to ``pad`` whole or not at all (a temporary file renamed): a notebook
+    reading it at the same moment never sees half a file."""
+    tmp = pad.with_name(f".{pad.name}.{os.getpid()}.tmp")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, pad)
+
+
+@dataclasses.dataclass
+class RunTabellen:
+    """What :func:`run_tabellen` computed: the cleaned data (its connection still open
+    for :meth:`afmaken`), the unsuppressed KPI rows the notebooks read (``rijen``, per
+    period kind), the gemeenten, and the seconds it took."""
+
+    cleaned: object
+    params: Params
+    map_: Path
+    regios: list[str] | None
+    rijen: dict
+    gemeenten: pd.DataFrame
+    seconden: float
+
+    def _voor_bestanden(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Suppressed rows of the run's KPI table: of ``regios`` (their gemeenten, the
+        regions, and Nederland as reference) when the run is for some regions only."""
+        from . import kpi
+
+        if self.regios is not None:
+            rows = rows[rows["regio"].isin([*self.regios, config.NEDERLAND]).to_numpy()]
+        return kpi.afwerken(rows, self.params)
+
+    def afmaken(self) -> pd.DataFrame:
+        """The KPI rows of the other period kinds of :data:`RUN_PERIODEN` (stored as
+        ``kpi_rijen_<per>.parquet``, for researchers); returns the whole suppressed KPI
+        table for kpis.csv / kpis.xlsx and closes the connection. No notebook reads these
+        rows, so the run computes them while the notebooks run (national demo: 32 s)."""
+        from . import kpi
+
+        try:
+            for per in RUN_PERIODEN:
+                if per not in self.rijen:
+                    rows = kpi.kpi_rows(self.cleaned.met_params(dataclasses.replace(self.params, per=per)))
+                    _parquet(rows, self.map_ / f"kpi_rijen_{per}.parquet")
+                    self.rijen[per] = rows
+        finally:
+            self.cleaned.con.close()
+        tabel = pd.concat([self._voor_bestanden(self.rijen[per]) for per in RUN_PERIODEN], ignore_index=True)
+        # a yearly-only KPI (e.g. kosten_groei) comes out of the jaar and the kwartaal evaluation alike: once
+        return tabel.drop_duplicates(["kpi", "regio", "gemeente", "periode", "dimensie"], ignore_index=True)
 
 
 def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict | None = None,
-                 regios: list[str] | None = None) -> dict:
+                 regios: list[str] | None = None) -> RunTabellen:
     """Compute once what every notebook of the run reads, and store it in ``map_``: the
-    cleaned tables (:func:`jeugdlib.clean.bewaar`), the unsuppressed KPI rows per period
-    kind (``kpi_rijen_<per>.parquet``, with ``n_clienten``), the Trajecten report's KPIs per
-    productgroep (``kpi_groep_<per>.parquet``, for ``regios``: default all; not for one
-    region) and ``run_data.json``.
-    Returns the suppressed KPI table (all period kinds) for kpis.csv / kpis.xlsx."""
+    cleaned tables (:func:`jeugdlib.clean.bewaar`; of the gemeenten of ``regios`` only
+    when given), the unsuppressed KPI rows of :data:`NOTEBOOK_PERIODEN`
+    (``kpi_rijen_<per>.parquet``, with ``n_clienten``; always for every region, which the
+    Regiovergelijking compares), the Trajecten report's KPIs per productgroep
+    (``kpi_groep_<per>.parquet``, for ``regios``: default all; not for one region) and
+    ``run_data.json``. The rest of the KPI table: :meth:`RunTabellen.afmaken`."""
     from . import clean, kpi
-    from .config import Params
     from .rapport.laden import RUN_MARKER
 
     t0 = time.perf_counter()
     params = Params(peildatum=peildatum, **(sturing or {}))
     c = clean.clean(verwerkt, params)
+    gemeenten = c.gemeenten
+    codes = None if regios is None else \
+        gemeenten.loc[gemeenten["regio_naam"].isin(regios), "gemeentecode"].astype(str).tolist()
     map_.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(map_ / "grafieken", ignore_errors=True)  # charts the reports share (plots.gedeeld_png): drawn anew
-    clean.bewaar(c, map_)
-    tabellen = []
     for per in RUN_PERIODEN:
-        rows = kpi.kpi_rows(c.met_params(dataclasses.replace(params, per=per)))
-        rows.to_parquet(map_ / f"kpi_rijen_{per}.parquet", index=False)
-        tabellen.append(kpi.afwerken(rows, params))
+        (map_ / f"kpi_rijen_{per}.parquet").unlink(missing_ok=True)  # not an earlier run's
+    clean.bewaar(c, map_, codes)
+    rijen = {}
+    for per in NOTEBOOK_PERIODEN:
+        rijen[per] = kpi.kpi_rows(c.met_params(dataclasses.replace(params, per=per)))
+        _parquet(rijen[per], map_ / f"kpi_rijen_{per}.parquet")
     # the Trajecten report's KPIs per productgroep, for all the run's regions at once
     # (each report computing its own costs about 7 s a region on the national demo);
-    # for one region the report computes them itself, beside the other notebooks (here
-    # they would cost a scan of the national tables per KPI: 10 s more for the run)
+    # for one region the report computes them itself, beside the other notebooks
     from .rapport import trajecten
 
-    gemeenten = c.gemeenten
     if regios is None or len(regios) > 1:
-        codes = None if regios is None else \
-            gemeenten.loc[gemeenten["regio_naam"].isin(regios), "gemeentecode"].astype(str).tolist()
         for per in trajecten.GROEP_PERIODEN:
             trajecten.groep_kpi_rijen(c, per, codes).to_parquet(map_ / f"kpi_groep_{per}.parquet", index=False)
     else:
         for per in trajecten.GROEP_PERIODEN:
             (map_ / f"kpi_groep_{per}.parquet").unlink(missing_ok=True)  # not an earlier run's
-    c.con.close()
     (map_ / RUN_MARKER).write_text(json.dumps({"dataset": str(verwerkt), "peildatum": peildatum.isoformat(),
-                                               "perioden": list(RUN_PERIODEN)}), encoding="utf-8")
-    tabel = pd.concat(tabellen, ignore_index=True)
-    return {"tabel": tabel, "gemeenten": gemeenten, "seconden": round(time.perf_counter() - t0, 2)}
+                                               "perioden": list(RUN_PERIODEN), "gemeenten": codes}),
+                                   encoding="utf-8")
+    return RunTabellen(cleaned=c, params=params, map_=map_, regios=regios, rijen=rijen, gemeenten=gemeenten,
+                       seconden=round(time.perf_counter() - t0, 2))
 
 
 # --------------------------------------------------------------------------- planning
@@ -576,18 +632,26 @@ def _foutregel(exc: BaseException) -> str:
 
 
 class _KpiBestanden:
-    """Write the run's KPI table as kpis.csv, kpis_nl.csv and kpis.xlsx in a thread of
-    its own; :meth:`wacht` waits for it and returns "" or the first line of the error."""
+    """Finish the run's KPI table (:meth:`RunTabellen.afmaken`) and write it as kpis.csv,
+    kpis_nl.csv and kpis.xlsx, in a thread of its own while the notebooks run (which read
+    neither); :meth:`wacht` waits for it and returns "" or the first line of the error."""
 
-    def __init__(self, tabel: pd.DataFrame, out: Path, gemeenten: pd.DataFrame, params) -> None:
+    def __init__(self, rt: RunTabellen, out: Path) -> None:
         import threading
 
         from . import kpi
 
         self.fout = ""
+        self.rijen = 0
+        self.seconden = 0.0
 
         def schrijf() -> None:
+            t0 = time.perf_counter()
             try:
+                tabel = rt.afmaken()
+                self.rijen = len(tabel)
+                self.seconden = round(time.perf_counter() - t0, 2)
+                gemeenten, params = rt.gemeenten, rt.params
                 kpi.write_kpis(tabel, out / "kpis.csv")
                 kpi.write_kpis(tabel, out / "kpis_nl.csv", nl=True)
                 kpi.write_kpis(tabel, out / "kpis.xlsx", gemeenten=gemeenten, params=params)
@@ -665,13 +729,10 @@ def main(args) -> int:
     schrijver = None
     try:
         rt = run_tabellen(data, peildatum, run_map, sturing, None if keuze == "alle" else regios)
-        # a yearly-only KPI (e.g. kosten_groei) comes out of the jaar and the kwartaal evaluation alike: once
-        rt["tabel"] = rt["tabel"].drop_duplicates(["kpi", "regio", "gemeente", "periode", "dimensie"],
-                                                  ignore_index=True)
-        kpi_res = {"ok": True, "seconden": rt["seconden"], "rijen": int(len(rt["tabel"])), "fout": ""}
-        # kpis.csv, kpis_nl.csv and kpis.xlsx are written while the notebooks run, which do
-        # not read them (national demo: 39 s, most of it the Excel file)
-        schrijver = _KpiBestanden(rt["tabel"], out, rt["gemeenten"], Params(peildatum, **sturing))
+        kpi_res = {"ok": True, "seconden": rt.seconden, "rijen": 0, "fout": ""}
+        # the KPI rows per kwartaal and kpis.csv, kpis_nl.csv and kpis.xlsx are made while
+        # the notebooks run, which read none of them (national demo: 32 s and 39 s)
+        schrijver = _KpiBestanden(rt, out)
     except Exception as exc:  # noqa: BLE001 - reported in the index; the notebooks then clean themselves
         kpi_res = {"ok": False, "seconden": 0.0, "rijen": 0, "fout": _foutregel(exc)}
         run_map = data
@@ -681,8 +742,11 @@ def main(args) -> int:
               f"(peildatum {peildatum.isoformat()}), {workers} tegelijk", file=sys.stderr)
     (out / "kernels.log").write_text("", encoding="utf-8")
     uitkomsten = draai(taken, workers, voortgang=voortgang, logbestand=out / "kernels.log")
-    if schrijver is not None and (fout := schrijver.wacht()):
-        kpi_res = {**kpi_res, "ok": False, "fout": fout}
+    if schrijver is not None:
+        fout = schrijver.wacht()
+        kpi_res = {**kpi_res, "rijen": int(schrijver.rijen), "naast_notebooks_seconden": schrijver.seconden}
+        if fout:
+            kpi_res = {**kpi_res, "ok": False, "fout": fout}
     duur = time.perf_counter() - t0
     index = schrijf_index(out, kwartaal, peildatum, uitkomsten, kpi_res, snap, duur)
     schrijf_run_json(out, kwartaal=kwartaal, peildatum=peildatum, data=data, regios=regios,

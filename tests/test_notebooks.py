@@ -120,6 +120,53 @@ def test_run_writes_everything(run):
 
 
 @pytest.mark.slow
+def test_one_region_run_stores_its_region_and_gives_its_kpi_table(run):
+    """A run for one region stores the cleaned records of its gemeenten only, the KPI rows
+    per jaar of every region (the Regiovergelijking compares them) and, made while the
+    notebooks ran, per kwartaal; its kpis.csv holds the region and Nederland."""
+    import datetime as dt
+
+    from jeugdlib import clean, kpi
+    from jeugdlib.config import Params
+    from jeugdlib.rapport.laden import regio_gemeenten
+
+    d = run["dir"] / "_data"
+    eigen = set(regio_gemeenten(run["ds"].gemeenten, run["regio"])["gemeentecode"])
+    assert json.loads((d / "run_data.json").read_text())["gemeenten"] is not None
+    for t in ("toewijzingen", "declaraties", "start_stop"):
+        codes = set(pd.read_parquet(d / f"{t}.parquet", columns=["gemeentecode"])["gemeentecode"])
+        assert codes and codes <= eigen, t
+    alle = clean.clean(kpi.verwerkt_pad(_fixture(), quiet=True),
+                       Params(peildatum=dt.date.fromisoformat(run["run"]["peildatum"])))
+    # the cleaning counts are stored whole (a report on all regions shows them)
+    assert len(pd.read_parquet(d / "telling.parquet")) == len(alle.con.execute("SELECT * FROM telling").df())
+    jaar = pd.read_parquet(d / "kpi_rijen_jaar.parquet")
+    assert len(set(jaar["regio"]) - {"Nederland"}) == 2
+    assert (d / "kpi_rijen_kwartaal.parquet").exists()
+    tabel = pd.read_csv(run["dir"] / "kpis.csv", dtype=str, keep_default_na=False)
+    assert set(tabel["regio"]) == {run["regio"], "Nederland"}
+    assert {"jaar", "kwartaal"} <= {("kwartaal" if "-Q" in p else "jaar") for p in tabel["periode"]}
+    assert run["run"]["kpis"]["rijen"] == len(tabel)
+
+
+@pytest.mark.slow
+def test_report_on_a_region_the_run_did_not_store_cleans_itself(run):
+    """Opened by hand on a one-region run's tables for another region, a report cleans
+    that region itself (it is not in the stored tables) instead of showing it empty."""
+    from jeugdlib.rapport import laden
+
+    d = run["dir"] / "_data"
+    ander = next(r for r in laden.regios_in(Path(run["ds"].path), run["ds"].gemeenten) if r != run["regio"])
+    peil = run["run"]["peildatum"]
+    uit_run = laden.open_rapport("kostenontwikkeling", d, ander, peil)
+    zelf = laden.open_rapport("kostenontwikkeling", run["ds"].path, ander, peil)
+    assert uit_run.opslag is None
+    assert len(uit_run.cleaned.declaraties) == len(zelf.cleaned.declaraties) > 0
+    eigen = laden.open_rapport("kostenontwikkeling", d, run["regio"], peil)
+    assert eigen.opslag is not None
+
+
+@pytest.mark.slow
 def test_key_numbers_equal_library(run):
     """The numbers the Kostenontwikkeling report shows are the KPI table's."""
     from jeugdlib import fmt

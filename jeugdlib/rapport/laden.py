@@ -247,7 +247,8 @@ def open_rapport(naam: str, data: str | Path, regio: str, peildatum: str, *, sta
                             path=path)
     codes = None if alle_regios else list(regio_gemeenten(gem_all, regio)["gemeentecode"])
     opslag = None
-    if run and run.get("peildatum") == params.peildatum.isoformat() and not params.exclude_agb:
+    if run and run.get("peildatum") == params.peildatum.isoformat() and not params.exclude_agb \
+            and _gedekt(run, codes):
         opslag = path
         cl = clean.opgeslagen(path, verwerkt, params, codes)
     else:
@@ -260,6 +261,15 @@ def open_rapport(naam: str, data: str | Path, regio: str, peildatum: str, *, sta
 
 #: File that marks the stored tables of a quarterly run (written by jeugdlib.reports).
 RUN_MARKER = "run_data.json"
+
+
+def _gedekt(run: dict, codes) -> bool:
+    """Whether a run's stored tables hold the gemeenten a report needs: a run for some
+    regions stores only theirs (``run["gemeenten"]``); a report on all regions
+    (``codes`` None) reads of them only the KPI rows, which cover every region, and
+    the cleaning counts, which are stored whole."""
+    opgeslagen = run.get("gemeenten")
+    return opgeslagen is None or codes is None or set(codes) <= set(opgeslagen)
 
 
 def _run_opslag(path: Path) -> dict | None:
