@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import privacy, schema
+from . import config, privacy, schema
 from .config import Params
 from .errors import JeugdlibError
 from .metrics._common import registry
@@ -259,6 +259,20 @@ def _blad_naam(groep: str, soort: str, meerdere: bool) -> str:
     return groep[:31 - len(achter)] + achter
 
 
+def _regios_regel(regio: pd.Series) -> str:
+    """The Toelichting's line naming the regions of the table (a run for one region
+    writes that region's table, with Nederland as reference)."""
+    from . import fmt
+
+    regios = sorted(str(r) for r in pd.unique(regio.astype(str)) if r and r != config.NEDERLAND)
+    if not regios:
+        return ""
+    wie = fmt.lijst(regios) if len(regios) <= 6 else f"{len(regios)} regio's"
+    nl = (f", met {config.NEDERLAND} (alle regio's in de gegevens samen) als referentie"
+          if (regio.astype(str) == config.NEDERLAND).any() else "")
+    return f"Regio's in deze tabel: {wie}{nl}."
+
+
 def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) -> None:
     """The Excel workbook, written with xlsxwriter row by row (constant memory: a national
     table of a million rows is written in seconds, not minutes). Texts are written as
@@ -291,6 +305,7 @@ def _write_xlsx(df: pd.DataFrame, path: Path, *, gemeenten=None, params=None) ->
         "KPI-tabel jeugdlib (definities: metrics.md; kolommen: data-contract 3.1)",
         f"Peildatum: {params.peildatum.isoformat()} (gegevens op of na deze dag tellen niet)" if params else "",
         f"Analyse vanaf: {params.start.isoformat()}" if params else "",
+        _regios_regel(d["regio"]),
         "Eén blad per KPI-groep" + (" en periodesoort (" + ", ".join(
             f"({PERIODE_SOORTEN[k]}) = {_SOORT_NAAM[k]}" for k in soorten) + ")" if len(soorten) > 1 else "") +
         "; elke rij is een KPI voor een gemeente, een regio of Nederland "

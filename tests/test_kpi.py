@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from _ds_factory import dec, make_ds, tw
-from jeugdlib import cli, dataset, kpi, schema
+from jeugdlib import cli, dataset, fmt, kpi, schema
 from jeugdlib.clean import clean
 from jeugdlib.config import Params
 from jeugdlib.metrics import _common
@@ -136,6 +136,10 @@ def test_write_csv_and_xlsx(cleaned, mine, tmp_path):
     r = rows[("clienten", None, None, "0983")]
     assert r[0] == _common.REGISTRY["clienten"].label and r[6] == "Venlo" and r[8] == kpi.ONDERDRUKT_TEKEN
     assert rows[("clienten", None, None, "0984")][8] == 10
+    toel = [c.value for c in wb["Toelichting"]["A"]]
+    regios = sorted(set(t["regio"]) - {"Nederland"})
+    assert f"Regio's in deze tabel: {fmt.lijst(regios)}, met Nederland (alle regio's in de gegevens samen) " \
+           "als referentie." in toel
     with pytest.raises(Exception, match="csv of .xlsx"):
         kpi.write_kpis(t, tmp_path / "k.txt")
 
