@@ -147,7 +147,7 @@ def test_ketens_sql_as_running_maximum():
     assert list(zip(got["c"], got["g"], got["keten"])) == _oracle(df, ["c", "g"], 31)
     # keten_begin / keten_eind: the chain's first start and latest end
     ref = got.groupby(["c", "g", "keten"])[["s", "e"]].agg({"s": "min", "e": "max"})
-    chk = got.join(ref, on=["c", "g", "keten"], rsuffix="_ref")
+    chk = got.join(ref.add_suffix("_ref"), on=["c", "g", "keten"])
     assert (chk["keten_begin"] == chk["s_ref"]).all() and (chk["keten_eind"] == chk["e_ref"]).all()
     # with a row order: keten_rij is the first row (by start, end, order) of the chain, unique over the table
     got = _ketens(df, "c, g", volgorde="i")
