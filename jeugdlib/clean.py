@@ -607,7 +607,7 @@ def bewaar(c: Cleaned, map_, gemeenten=None) -> None:
 
     map_ = Path(map_)
     map_.mkdir(parents=True, exist_ok=True)
-    codes = None if gemeenten is None else ", ".join(engine._lit(g) for g in gemeenten) or "NULL"
+    codes = None if gemeenten is None else engine.lijst(gemeenten)
     for t in BEWAARD:
         tmp = map_ / f".{t}.parquet.tmp"
         filt = f" WHERE gemeentecode IN ({codes})" if codes and t not in HEEL_BEWAARD else ""
@@ -625,7 +625,7 @@ def opgeslagen(map_, bron, params: Params, gemeenten=None) -> Cleaned:
     con = engine.connect()
     engine.laad(con, bron, gemeenten)
     _gemeenten(con)
-    codes = None if gemeenten is None else ", ".join(engine._lit(g) for g in gemeenten) or "NULL"
+    codes = None if gemeenten is None else engine.lijst(gemeenten)
     for t in BEWAARD:
         src = f"read_parquet({engine._lit(str(Path(map_) / f'{t}.parquet'))})"
         filt = f" WHERE gemeentecode IN ({codes})" if codes and t != "client_nummers" else ""

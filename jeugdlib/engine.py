@@ -87,6 +87,12 @@ def _lit(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+def lijst(waarden) -> str:
+    """The SQL list of ``waarden`` as string literals, for ``x IN (...)``; ``NULL`` for
+    none (``x IN (NULL)`` holds for no row)."""
+    return ", ".join(_lit(w) for w in waarden) or "NULL"
+
+
 def _select_canonical(table: str, present: set[str], source: str, rij: str | None) -> str:
     """SELECT of the canonical columns of ``table`` from ``source``: present
     columns cast to their canonical type, absent ones as typed NULL; plus ``rij``
@@ -132,7 +138,7 @@ def laad(con: duckdb.DuckDBPyConnection, bron, gemeenten=None) -> None:
             run(con, f"CREATE OR REPLACE TABLE {view} AS {select}")
             con.unregister(naam)
             if gemeenten is not None and table in DATA_TABLES:
-                codes = ", ".join(_lit(g) for g in gemeenten) or "NULL"
+                codes = lijst(gemeenten)
                 run(con, f"DELETE FROM {view} WHERE gemeentecode IS NULL OR gemeentecode NOT IN ({codes})")
             continue
         else:
@@ -145,7 +151,7 @@ def laad(con: duckdb.DuckDBPyConnection, bron, gemeenten=None) -> None:
                 src = f"read_parquet({_lit(str(path))}, file_row_number = true)"
                 sql = _select_canonical(table, present, src, "file_row_number")
         if gemeenten is not None and table in DATA_TABLES:
-            codes = ", ".join(_lit(g) for g in gemeenten) or "NULL"
+            codes = lijst(gemeenten)
             sql = f"SELECT * FROM ({sql}) WHERE gemeentecode IN ({codes})"
         run(con, f"CREATE OR REPLACE VIEW {view} AS {sql}")
 

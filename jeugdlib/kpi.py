@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config, privacy, schema
+from . import config, fmt, privacy, schema
 from .config import Params
 from .errors import JeugdlibError
 from .metrics._common import registry
@@ -262,8 +262,6 @@ def _blad_naam(groep: str, soort: str, meerdere: bool) -> str:
 def _regios_regel(regio: pd.Series) -> str:
     """The Toelichting's line naming the regions of the table (a run for one region
     writes that region's table, with Nederland as reference)."""
-    from . import fmt
-
     regios = sorted(str(r) for r in pd.unique(regio.astype(str)) if r and r != config.NEDERLAND)
     if not regios:
         return ""

@@ -407,12 +407,24 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict |
     Regiovergelijking compares), the Trajecten report's KPIs per productgroep
     (``kpi_groep_<per>.parquet``, for ``regios``: default all; not for one region) and
     ``run_data.json``. The rest of the KPI table: :meth:`RunTabellen.afmaken`."""
-    from . import clean, kpi
-    from .rapport.laden import RUN_MARKER
+    from . import clean
 
     t0 = time.perf_counter()
     params = Params(peildatum=peildatum, **(sturing or {}))
     c = clean.clean(verwerkt, params)
+    try:
+        return _bewaar_run(c, verwerkt, params, map_, regios, t0)
+    except BaseException:
+        c.con.close()  # not held open through the notebooks, which then clean for themselves
+        raise
+
+
+def _bewaar_run(c, verwerkt: Path, params: Params, map_: Path, regios: list[str] | None,
+                t0: float) -> RunTabellen:
+    """:func:`run_tabellen` after cleaning: store what the notebooks read."""
+    from . import clean, kpi
+    from .rapport.laden import RUN_MARKER
+
     gemeenten = c.gemeenten
     codes = None if regios is None else \
         gemeenten.loc[gemeenten["regio_naam"].isin(regios), "gemeentecode"].astype(str).tolist()
@@ -436,7 +448,7 @@ def run_tabellen(verwerkt: Path, peildatum: dt.date, map_: Path, sturing: dict |
     else:
         for per in trajecten.GROEP_PERIODEN:
             (map_ / f"kpi_groep_{per}.parquet").unlink(missing_ok=True)  # not an earlier run's
-    (map_ / RUN_MARKER).write_text(json.dumps({"dataset": str(verwerkt), "peildatum": peildatum.isoformat(),
+    (map_ / RUN_MARKER).write_text(json.dumps({"dataset": str(verwerkt), "peildatum": params.peildatum.isoformat(),
                                                "perioden": list(RUN_PERIODEN), "gemeenten": codes}),
                                    encoding="utf-8")
     return RunTabellen(cleaned=c, params=params, map_=map_, regios=regios, rijen=rijen, gemeenten=gemeenten,
@@ -651,10 +663,9 @@ class _KpiBestanden:
                 tabel = rt.afmaken()
                 self.rijen = len(tabel)
                 self.seconden = round(time.perf_counter() - t0, 2)
-                gemeenten, params = rt.gemeenten, rt.params
                 kpi.write_kpis(tabel, out / "kpis.csv")
                 kpi.write_kpis(tabel, out / "kpis_nl.csv", nl=True)
-                kpi.write_kpis(tabel, out / "kpis.xlsx", gemeenten=gemeenten, params=params)
+                kpi.write_kpis(tabel, out / "kpis.xlsx", gemeenten=rt.gemeenten, params=rt.params)
             except Exception as exc:  # noqa: BLE001 - reported in the index and on stderr
                 self.fout = _foutregel(exc)
 

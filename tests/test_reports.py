@@ -408,3 +408,31 @@ def test_gedeeld_png_draws_a_chart_once_per_content(tmp_path):
     c = plots.gedeeld_png(map_, "k2", lambda: maak("Cliënten per regio en jaar"))
     assert c[1] == "Cliënten per regio en jaar" and len(getekend) == 2
     assert sorted(p.name for p in map_.iterdir()) == ["k1.png", "k1.titel", "k2.png", "k2.titel"]  # no temp files
+
+
+def test_run_tabellen_closes_its_connection_when_storing_fails(tmp_path, monkeypatch):
+    """A full disk while storing the run's tables: the error reaches the caller (who lets
+    the notebooks clean for themselves) and the cleaned national tables are not held
+    open in memory through the notebooks."""
+    import duckdb
+
+    from jeugdlib import clean, kpi
+
+    gemaakt = []
+    echt = clean.clean
+
+    def clean_(*a, **k):
+        gemaakt.append(echt(*a, **k))
+        return gemaakt[-1]
+
+    def vol(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(clean, "clean", clean_)
+    monkeypatch.setattr(clean, "bewaar", vol)
+    with pytest.raises(OSError, match="No space"):
+        reports.run_tabellen(kpi.verwerkt_pad(config.FIXTURE_DIR / "mini", quiet=True), dt.date(2024, 7, 1),
+                             tmp_path / "_data")
+    assert len(gemaakt) == 1
+    with pytest.raises(duckdb.ConnectionException):
+        gemaakt[0].con.execute("SELECT 1")

@@ -51,11 +51,11 @@ def groep_deel(c, productgroep: str, naam: str, gemeenten: list[str] | None = No
     KPI's scan with the filter costs a fraction of a second, a copy of a national
     productgroep's rows 4 s. ``gemeenten``: besides, only these gemeentecodes."""
     from ..clean import Cleaned
-    from ..engine import _lit, run
+    from ..engine import _lit, lijst, run
 
     waar = f"productgroep = {_lit(productgroep)}"
     if gemeenten is not None:
-        waar += f" AND gemeentecode IN ({', '.join(_lit(g) for g in gemeenten) or 'NULL'})"
+        waar += f" AND gemeentecode IN ({lijst(gemeenten)})"
     cur = c.con.cursor()
     run(cur, f"CREATE SCHEMA IF NOT EXISTS {naam}")
     for tabel in ("toewijzingen", "declaraties"):
