@@ -1,14 +1,15 @@
-"""Benchmark: ``jeugdlib kpi`` of this checkout against an earlier version, side by side.
+"""Benchmark: ``jeugdlib kpi`` of this checkout against earlier versions, side by side.
 
 Each run is the real command in its own child process (``python -m jeugdlib.cli kpi
-DATA --peildatum ... --per jaar --out <tmp>.csv --quiet``); the earlier version runs
-from its own checkout (``--oud DIR``, first on PYTHONPATH). The runs alternate (old,
-new, old, new, ...) after one untimed read of the tables that warms the page cache.
+DATA --peildatum ... --per jaar --out <tmp>.csv --quiet``); each earlier version runs
+from its own checkout (``--oud DIR [DIR ...]``, first on PYTHONPATH; named after the
+folder). The runs alternate (old ones, new, old ones, new, ...) after one untimed read
+of the tables that warms the page cache.
 Per run: wall time, and the peak memory of the whole process tree (the summed RSS of
 the command and every process it starts, sampled every 0.2 s from /proc; reading
 /proc/<pid>/statm costs microseconds, so sampling does not slow the command).
 
-    .venv/bin/python benchmarks/bench_kpi.py DATA [--oud DIR] [--peildatum 2024-08-01]
+    .venv/bin/python benchmarks/bench_kpi.py DATA [--oud DIR [DIR ...]] [--peildatum 2024-08-01]
         [--repeat 3] [--per jaar] [--geheugen 4GB]
 
 ``--geheugen`` sets the DuckDB memory ceiling of the new version (JEUGDLIB_GEHEUGEN).
@@ -74,16 +75,16 @@ def run(cmd: list[str], env: dict, cwd: Path) -> tuple[float, float, int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", type=Path)
-    ap.add_argument("--oud", type=Path, default=None, help="checkout of the earlier version")
+    ap.add_argument("--oud", type=Path, nargs="*", default=[],
+                    help="checkouts of earlier versions (each named after its folder)")
     ap.add_argument("--peildatum", default="2024-08-01")
     ap.add_argument("--per", default="jaar")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--geheugen", default=None, help="DuckDB memory_limit of the new version, e.g. 4GB")
     args = ap.parse_args()
     data = args.data.resolve()
-    versies = {"nieuw": ROOT}
-    if args.oud:
-        versies = {"oud": args.oud.resolve(), **versies}
+    versies = {d.resolve().name: d.resolve() for d in args.oud}
+    versies["nieuw"] = ROOT
     # warm the page cache: read every table once
     for f in sorted(data.rglob("*.parquet")):
         with open(f, "rb") as fh:
@@ -102,13 +103,13 @@ def main() -> int:
                 s, gb, rc = run(cmd, env, map_)
                 rijen = sum(1 for _ in open(out)) - 1 if out.exists() and rc == 0 else 0
                 tijden[naam].append((s, gb))
-                print(f"run {i + 1} {naam:5s}: {s:6.1f} s, piek geheugen (procesboom) {gb:5.2f} GB, "
+                print(f"run {i + 1} {naam:8s}: {s:6.1f} s, piek geheugen (procesboom) {gb:5.2f} GB, "
                       f"{rijen:,} KPI-rijen, exit {rc}", flush=True)
     print(f"\n{data} (kpi --per {args.per}, peildatum {args.peildatum}, {args.repeat}x):")
     for naam, r in tijden.items():
         s = [x[0] for x in r]
         g = [x[1] for x in r]
-        print(f"  {naam:5s}: tijd min {min(s):.1f} / mediaan {statistics.median(s):.1f} / max {max(s):.1f} s; "
+        print(f"  {naam:8s}: tijd min {min(s):.1f} / mediaan {statistics.median(s):.1f} / max {max(s):.1f} s; "
               f"piek geheugen max {max(g):.2f} GB")
     return 0
 

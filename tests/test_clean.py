@@ -278,3 +278,18 @@ def test_client_nummers_follow_the_ids_and_empty_is_zero():
     clean_mod._client_nummers(con)
     got = dict(con.execute("SELECT client_id, client_nr FROM client_nummers").fetchall())
     assert got == {"": 0, "a": 1, "b": 2, "c": 3}
+
+
+def test_cursor_sees_the_same_tables_and_a_parts_rows():
+    """Cleaned.cursor(): another cursor of the same database, for a thread; on a part
+    (Cleaned.deel) it sees the part's rows, not the whole."""
+    ds = make_ds([tw(toewijzing_nr="T1"), tw(toewijzing_nr="T2", gemeentecode="0935", client_id="c2")],
+                 [dec(), dec(toewijzing_nr="T2", gemeentecode="0935", client_id="c2")])
+    c = clean(ds, P)
+    deel = c.deel("gemeentecode = '0935'", "gemeentecode = '0935'")
+    for bron, n in ((c, 2), (deel, 1)):
+        cur = bron.cursor()
+        assert cur.con is not bron.con and cur.memo is bron.memo
+        for tabel in ("toewijzingen", "declaraties"):
+            assert cur.con.execute(f"SELECT count(*) FROM {tabel}").fetchall()[0][0] == n
+    assert deel.cursor().con.execute("SELECT DISTINCT gemeentecode FROM declaraties").fetchall() == [("0935",)]

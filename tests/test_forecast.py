@@ -668,3 +668,35 @@ def test_registered_kpis_equal_forecast_kpis(monkeypatch):
         got, want = (x.sort_values(key).reset_index(drop=True).astype({"waarde": "float64"}) for x in (got, want))
         pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
     assert fits_kpi == 1  # fitted once for the three period lengths (kept in c.memo)
+
+
+def test_kpi_table_fits_beside_the_other_kpis_and_raises_their_error(monkeypatch):
+    """The KPI table starts the forecast fits in a thread of their own before its first KPI
+    (metrics.prognose.voorbereiden); their rows are those of forecast.kpis, and an error
+    in the thread is raised by the forecast KPI, not lost."""
+    import threading
+
+    from jeugdlib import kpi
+
+    c = _cleaned(per="jaar")
+    draad = []
+    echt = F.bereken
+    monkeypatch.setattr(F, "bereken", lambda *a, **k: draad.append(threading.current_thread().name) or echt(*a, **k))
+    got = kpi.kpi_rows(c, ["kosten", "kosten_prognose"])
+    assert len(draad) == 1 and draad[0].startswith("jeugdlib-prognose")
+    want = F.kpis(c)
+    want = want[want["kpi"] == "kosten_prognose"]
+    got = got[got["kpi"] == "kosten_prognose"]
+    key = ["regio", "periode", "dimensie"]
+    assert got.sort_values(key)["waarde"].tolist() == pytest.approx(
+        want.sort_values(key)["waarde"].astype(float).tolist(), rel=1e-12)
+
+    def kapot(*a, **k):
+        raise ValueError("kapotte fit")
+
+    c2 = _cleaned(per="jaar")
+    monkeypatch.setattr(F, "bereken", kapot)
+    with pytest.raises(ValueError, match="kapotte fit"):
+        kpi.kpi_rows(c2, ["kosten", "kosten_prognose"])
+    monkeypatch.setattr(F, "bereken", echt)  # the failed fits are not kept: a retry fits again
+    assert len(kpi.kpi_rows(c2, ["kosten_prognose"])) == len(got)

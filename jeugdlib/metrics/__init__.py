@@ -6,6 +6,9 @@ label declared beside it; the docstring states the definition and its source). T
 functions run SQL in DuckDB over the cleaned tables (:mod:`jeugdlib.clean`); where SQL
 is not the natural language (zorgpad labels, forecasts) a short Python function works
 on a query's result. :data:`MODULES` lists the modules in the order of the KPI table.
+A module with slow Python work may define ``voorbereiden(cleaned)``: the KPI table
+starts it before the first KPI so it runs in a thread beside the queries
+(:func:`jeugdlib.metrics.prognose.voorbereiden`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ backtest and the choice are short Python over that monthly frame. Fitting them
 (statsmodels ETS, backtested on eight quarters per regio) is the expensive part,
 so it runs once per cleaned dataset: :func:`prognose_tabel` keeps the fits and
 stores the KPI rows of the period length asked in a table of the connection, and
-each KPI below selects its rows from it.
+each KPI below selects its rows from it. The KPI table starts the fits first, in a
+thread beside the other KPIs (:func:`voorbereiden`): they are Python, the other KPIs
+are DuckDB queries that leave the interpreter free while they run.
 
 Rows are per regio and for ``Nederland`` (gemeente ""), only for periods ending
 on or after the peildatum (all ``voorlopig``), without a client basis (no
@@ -23,6 +25,47 @@ from ._common import datum, kpi, rows
 TABEL = "prognose_kpi"
 
 
+def _sleutel(c) -> tuple:
+    """Key of the fits in ``c.memo``: they depend on the cleaned data and the peildatum."""
+    return ("forecast.bereken", c.params.peildatum)
+
+
+def voorbereiden(c) -> None:
+    """Start the fits for ``c`` (:func:`jeugdlib.forecast.bereken`) in a background
+    thread, on a cursor of their own, and keep the future in ``c.memo``;
+    :func:`prognose_tabel` waits for it. The KPI table calls this before its first KPI
+    (:func:`jeugdlib.kpi.kpi_rows`): the fits, about 6 s of Python on the national
+    demo, then run while DuckDB computes the KPIs before them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .. import forecast
+
+    if _sleutel(c) in c.memo:
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jeugdlib-prognose")
+    c.memo[_sleutel(c)] = pool.submit(forecast.bereken, c.cursor())
+    pool.shutdown(wait=False)
+
+
+def _uitkomst(c):
+    """The fits for ``c``: made now, or the result of :func:`voorbereiden`'s thread
+    (its error, if any, raised here)."""
+    from concurrent.futures import Future
+
+    from .. import forecast
+
+    sleutel = _sleutel(c)
+    if sleutel not in c.memo:
+        c.memo[sleutel] = forecast.bereken(c)
+    elif isinstance(c.memo[sleutel], Future):
+        try:
+            c.memo[sleutel] = c.memo[sleutel].result()
+        except BaseException:
+            del c.memo[sleutel]
+            raise
+    return c.memo[sleutel]
+
+
 def prognose_tabel(c) -> str:
     """The table ``prognose_kpi_<per>`` (kpi, regio, periode, dimensie, waarde): the
     rows of :func:`jeugdlib.forecast.kpi_rows` for ``c.params.per``, kept in ``c.con``
@@ -37,10 +80,7 @@ def prognose_tabel(c) -> str:
     gemaakt = c.con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{tabel}_gemaakt'").fetchall()
     if gemaakt[0][0] and c.con.execute(f"SELECT peildatum = {peil} FROM {tabel}_gemaakt").fetchall()[0][0]:
         return tabel
-    sleutel = ("forecast.bereken", c.params.peildatum)
-    if sleutel not in c.memo:
-        c.memo[sleutel] = forecast.bereken(c)
-    df = forecast.kpi_rows(c.memo[sleutel], per)[["kpi", "regio", "periode", "dimensie", "waarde"]]
+    df = forecast.kpi_rows(_uitkomst(c), per)[["kpi", "regio", "periode", "dimensie", "waarde"]]
     df["waarde"] = df["waarde"].astype("float64")
     c.con.register("_prognose_kpi", df)
     engine.run(c.con, f"CREATE OR REPLACE TEMP TABLE {tabel} AS SELECT * FROM _prognose_kpi")

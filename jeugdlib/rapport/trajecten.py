@@ -61,7 +61,7 @@ def groep_deel(c, productgroep: str, naam: str, gemeenten: list[str] | None = No
     for tabel in ("toewijzingen", "declaraties"):
         run(cur, f"CREATE OR REPLACE VIEW {naam}.{tabel} AS SELECT * FROM main.{tabel} WHERE {waar}")
     run(cur, f"SET search_path = '{naam},main'")
-    return Cleaned(con=cur, params=c.params, bron=c.bron)
+    return Cleaned(con=cur, params=c.params, bron=c.bron, zoekpad=f"{naam},main")
 
 
 def deel(r: Rapport, productgroep: str):
