@@ -303,13 +303,58 @@ def _client_nummers(con) -> None:
         FROM ids WHERE client_id IS NOT NULL""")
 
 
-def _regio_sql(alias: str) -> str:
-    """regio and gemeentenaam of ``alias``.gemeentecode via ``gem_lookup g``: an unknown
-    code is grouped under its own code, no code is ``onbekend`` (data-contract 1.3)."""
+def _regio_tekst(alias: str) -> str:
+    """SQL: the regio of ``alias``.gemeentecode via ``gem_lookup g``: an unknown code is
+    grouped under its own code, no code is ``onbekend`` (data-contract 1.3)."""
     return (f"CASE WHEN {alias}.gemeentecode IS NULL OR {alias}.gemeentecode = '' THEN 'onbekend' "
-            f"ELSE coalesce(g.regio_naam, {alias}.gemeentecode) END AS regio, "
+            f"ELSE coalesce(g.regio_naam, {alias}.gemeentecode) END")
+
+
+def _regio_sql(alias: str) -> str:
+    """regio (as :data:`TEKST_TYPEN` ``t_regio``) and gemeentenaam of ``alias``.gemeentecode
+    via ``gem_lookup g`` (:func:`_regio_tekst`)."""
+    return (f"CAST({_regio_tekst(alias)} AS t_regio) AS regio, "
             f"CASE WHEN {alias}.gemeentecode IS NULL OR {alias}.gemeentecode = '' THEN 'onbekend' "
             f"ELSE coalesce(g.gemeentenaam, {alias}.gemeentecode) END AS gemeentenaam")
+
+
+#: The product attributes of a producten row ``p`` as the cleaned tables carry them.
+PRODUCT_TEKST = {
+    "productgroep": "coalesce(nullif(p.productgroep, ''), p.productcode)",
+    "financieringsvorm": "nullif(lower(trim(p.financieringsvorm)), '')",
+    "segment": "p.segment",
+    "zwaarte": "nullif(lower(trim(p.zwaarte)), '')",
+    "variant": "nullif(lower(trim(p.variant)), '')",
+}
+
+#: Text columns of the cleaned tables stored as DuckDB ENUMs, named ``t_<column>``: a
+#: small integer per value instead of the text. Every KPI groups on some of them
+#: (``regio`` in every roll-up), and grouping on an integer is faster: all KPIs per jaar
+#: on the national demo took 20,9 s against 26,9 s with texts. Queries still see texts
+#: (a comparison with a text, ``||``, ``trim()``, ``CASE`` with a text and pandas frames
+#: give VARCHAR); the values are sorted, so ``ORDER BY`` orders them as texts.
+TEKST_TYPEN = ("regio", *PRODUCT_TEKST, "aanbieder_type")
+
+
+def _tekst_typen(con) -> None:
+    """Create the ENUM types of :data:`TEKST_TYPEN` for this dataset: every value the
+    cleaning can give a column (from the gemeente and product tables and the records'
+    codes; a value that does not occur does no harm), sorted."""
+    codes = " UNION ".join(f"SELECT gemeentecode FROM ruw_{t}"
+                           for t in ("toewijzingen", "declaraties", "start_stop", "verzoeken"))
+    categorie = ("SELECT nullif(productcategorie, '') FROM ruw_toewijzingen "
+                 "UNION SELECT nullif(productcategorie, '') FROM ruw_declaraties")
+    domeinen = {
+        "regio": f"""SELECT {_regio_tekst('c')} FROM (SELECT NULL AS gemeentecode UNION {codes}) c
+                     LEFT JOIN gem_lookup g ON g.gemeentecode = c.gemeentecode""",
+        **{k: f"SELECT {v} FROM ref_producten p" for k, v in PRODUCT_TEKST.items()},
+        "aanbieder_type": "SELECT 'micro' UNION SELECT 'regulier'",
+    }
+    # an unknown product keeps its productcategorie as productgroep (_product_cols)
+    domeinen["productgroep"] += f" UNION {categorie}"
+    for kolom, sql in domeinen.items():
+        run(con, f"CREATE OR REPLACE TYPE t_{kolom} AS ENUM ("
+                 f"SELECT DISTINCT v FROM ({sql}) AS d(v) WHERE v IS NOT NULL ORDER BY v)")
 
 
 def _product_lookup(con, naam: str, bron_sql: str) -> None:
@@ -322,11 +367,7 @@ def _product_lookup(con, naam: str, bron_sql: str) -> None:
         WITH k AS (SELECT DISTINCT productcode, datum FROM ({bron_sql}) WHERE productcode IS NOT NULL
                    AND productcode <> '')
         SELECT k.productcode, k.datum,
-               coalesce(nullif(p.productgroep, ''), p.productcode) AS productgroep,
-               nullif(lower(trim(p.financieringsvorm)), '') AS financieringsvorm,
-               p.segment,
-               nullif(lower(trim(p.zwaarte)), '') AS zwaarte,
-               nullif(lower(trim(p.variant)), '') AS variant,
+               {", ".join(f"CAST({v} AS t_{k}) AS {k}" for k, v in PRODUCT_TEKST.items())},
                p.norm_uren, p.norm_maanden, p.tarief_cent, p.trajectprijs_cent
         FROM k JOIN ref_producten p ON p.productcode = k.productcode
         QUALIFY row_number() OVER (
@@ -339,8 +380,8 @@ def _product_lookup(con, naam: str, bron_sql: str) -> None:
 def _product_cols(alias: str, lookup: str, tarief_naam: str = "tarief_cent") -> str:
     """The product attributes of a record ``alias`` joined to ``lookup`` (alias ``pr``):
     a code not in the table keeps its productcategorie as productgroep."""
-    return (f"CASE WHEN pr.productcode IS NULL THEN nullif({alias}.productcategorie, '') "
-            f"ELSE pr.productgroep END AS productgroep, pr.financieringsvorm, pr.segment, pr.zwaarte, "
+    return (f"CAST(CASE WHEN pr.productcode IS NULL THEN nullif({alias}.productcategorie, '') "
+            f"ELSE pr.productgroep END AS t_productgroep) AS productgroep, pr.financieringsvorm, pr.segment, pr.zwaarte, "
             f"pr.variant, pr.norm_uren, pr.norm_maanden, pr.tarief_cent AS {tarief_naam}, "
             f"pr.trajectprijs_cent, pr.productcode IS NOT NULL AS product_bekend")
 
@@ -384,6 +425,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     _gemeenten(con)
     _aanbieder_lookup(con)
     _client_nummers(con)
+    _tekst_typen(con)
     tel: list[tuple] = []
 
     def telling(tabel, regel, voor, weg, omschrijving):
@@ -441,7 +483,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                     ELSE {peil} - INTERVAL 1 DAY END::DATE AS einddatum_eff,
                {_regio_sql('t')},
                {_product_cols('t', 'tw_product')},
-               coalesce(ab.aanbieder_type, 'regulier') AS aanbieder_type,
+               coalesce(ab.aanbieder_type, 'regulier')::t_aanbieder_type AS aanbieder_type,
                ab.agb IS NOT NULL AS aanbieder_bekend
         FROM tw_laatste t JOIN tw_regels r USING (rij)
         LEFT JOIN client_nummers cn ON cn.client_id = t.client_id
@@ -532,7 +574,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                CASE WHEN tw.client_nr = p.client_nr THEN tw.rij END AS toewijzing_rij,
                {_regio_sql('d')},
                {_product_cols('d', 'dec_product', 'product_tarief_cent')},
-               coalesce(ab.aanbieder_type, 'regulier') AS aanbieder_type,
+               coalesce(ab.aanbieder_type, 'regulier')::t_aanbieder_type AS aanbieder_type,
                ab.agb IS NOT NULL AS aanbieder_bekend,
                coalesce(k.gecontracteerd, false) AS gecontracteerd,
                date_trunc('month', d.periode_begin)::DATE AS maand,

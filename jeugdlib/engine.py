@@ -157,8 +157,14 @@ def laad(con: duckdb.DuckDBPyConnection, bron, gemeenten=None) -> None:
 
 
 def df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
-    """The result of a query as a pandas frame (Arrow-backed strings)."""
+    """The result of a query as a pandas frame (Arrow-backed strings; an ENUM column,
+    such as the cleaned tables' ``regio``, as strings too, not as a categorical)."""
+    import pyarrow as pa
+
     out = con.sql(sql, params=params).to_arrow_table() if params else con.sql(sql).to_arrow_table()
+    if any(pa.types.is_dictionary(f.type) for f in out.schema):
+        out = out.cast(pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                                  for f in out.schema]))
     frame = out.to_pandas(types_mapper=_types_mapper, date_as_object=False)
     for c in frame.columns:  # dates as datetime64[ns], as schema.D
         if str(frame[c].dtype).startswith("datetime64") and str(frame[c].dtype) != schema.D:

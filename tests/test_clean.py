@@ -293,3 +293,28 @@ def test_cursor_sees_the_same_tables_and_a_parts_rows():
         for tabel in ("toewijzingen", "declaraties"):
             assert cur.con.execute(f"SELECT count(*) FROM {tabel}").fetchall()[0][0] == n
     assert deel.cursor().con.execute("SELECT DISTINCT gemeentecode FROM declaraties").fetchall() == [("0935",)]
+
+
+def test_text_columns_are_enums_that_read_as_texts():
+    """regio and the product texts are DuckDB ENUMs in the cleaned tables (clean.TEKST_TYPEN:
+    faster grouping), with every value cleaning can give (an unknown gemeente's code, an
+    unknown product's productcategorie), sorted as texts; frames and comparisons see texts."""
+    from jeugdlib import engine
+    from jeugdlib.clean import TEKST_TYPEN
+
+    ds = make_ds([tw(toewijzing_nr="T1"), tw(toewijzing_nr="T2", gemeentecode="0001", client_id="c2")],
+                 [dec(), dec(toewijzing_nr=None, client_id="c3", productcode="99X99", productcategorie="77")])
+    c = clean(ds, P)
+    typen = dict(c.con.execute("SELECT table_name || '.' || column_name, data_type FROM duckdb_columns() "
+                               "WHERE table_name IN ('toewijzingen', 'declaraties')").fetchall())
+    for kolom in TEKST_TYPEN:
+        assert typen[f"declaraties.{kolom}"].startswith("ENUM"), kolom
+        assert typen[f"toewijzingen.{kolom}"].startswith("ENUM"), kolom
+    assert sorted(c.toewijzingen["regio"]) == ["0001", "Noord-Limburg"]  # the unknown code is its own regio
+    assert c.toewijzingen["regio"].dtype == c.toewijzingen["gemeentecode"].dtype  # a text, not a category
+    assert "77" in set(c.declaraties["productgroep"])  # unknown product: its productcategorie
+    regios = [r[0] for r in c.con.execute("SELECT regio FROM toewijzingen ORDER BY regio").fetchall()]
+    assert regios == sorted(regios)
+    assert c.con.execute("SELECT count(*) FROM toewijzingen WHERE regio = 'Nergens'").fetchall()[0][0] == 0
+    assert engine.df(c.con, "SELECT regio || '!' AS x FROM toewijzingen ORDER BY 1")["x"].tolist() == \
+        ["0001!", "Noord-Limburg!"]
