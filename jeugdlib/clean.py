@@ -497,7 +497,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     # ------------------------------------------------------------ declaraties
     run(con, """
         CREATE OR REPLACE TEMP TABLE geboorte AS
-        SELECT cn.client_id, cn.client_nr, g.geboortedatum FROM client_nummers cn LEFT JOIN (
+        SELECT cn.client_nr, g.geboortedatum FROM client_nummers cn LEFT JOIN (
             SELECT client_id, max_by(geboortedatum, rij) AS geboortedatum
             FROM ruw_toewijzingen WHERE geboortedatum IS NOT NULL AND client_id IS NOT NULL GROUP BY client_id
         ) g USING (client_id)""")

@@ -43,34 +43,24 @@ def ratios(r: Rapport):
     return r._cache["ratios"]
 
 
-def groep_deel(c, productgroep: str, naam: str, gemeenten: list[str] | None = None):
+def groep_deel(c, productgroep: str, gemeenten: list[str] | None = None):
     """The cleaned data ``c`` restricted to one productgroep, for the volume and kosten
-    metrics of that group: a cursor on the same database whose ``toewijzingen`` and
-    ``declaraties`` are those of the productgroep (views in the schema ``naam``, first
-    on the cursor's search path; every other table is ``c``'s). Views, not copies: a
+    metrics of that group (:meth:`jeugdlib.clean.Cleaned.deel`: views, not copies; a
     KPI's scan with the filter costs a fraction of a second, a copy of a national
-    productgroep's rows 4 s. ``gemeenten``: besides, only these gemeentecodes."""
-    from ..clean import Cleaned
-    from ..engine import _lit, lijst, run
+    productgroep's rows 4 s). ``gemeenten``: besides, only these gemeentecodes."""
+    from ..engine import _lit, lijst
 
     waar = f"productgroep = {_lit(productgroep)}"
     if gemeenten is not None:
         waar += f" AND gemeentecode IN ({lijst(gemeenten)})"
-    cur = c.con.cursor()
-    run(cur, f"CREATE SCHEMA IF NOT EXISTS {naam}")
-    for tabel in ("toewijzingen", "declaraties"):
-        run(cur, f"CREATE OR REPLACE VIEW {naam}.{tabel} AS SELECT * FROM main.{tabel} WHERE {waar}")
-    run(cur, f"SET search_path = '{naam},main'")
-    return Cleaned(con=cur, params=c.params, bron=c.bron, zoekpad=f"{naam},main")
+    return c.deel(waar, waar)
 
 
 def deel(r: Rapport, productgroep: str):
     """This report's cleaned data restricted to one productgroep (:func:`groep_deel`), made once."""
     key = ("deel", productgroep)
     if key not in r._cache:
-        n = sum(1 for k in r._cache if isinstance(k, tuple) and k[0] == "deel")
-        # schemas productgroep_N: Cleaned.deel names its own deel_N
-        r._cache[key] = groep_deel(r.cleaned, productgroep, f"productgroep_{n}")
+        r._cache[key] = groep_deel(r.cleaned, productgroep)
     return r._cache[key]
 
 
@@ -98,8 +88,8 @@ def groep_kpi_rijen(c, per: str, gemeenten: list[str] | None = None) -> pd.DataF
 
     p = dc.replace(c.params, per=per)
     delen = []
-    for i, g in enumerate(T.traject_groepen(c)):
-        cg = groep_deel(c, g, f"run_productgroep_{i}", gemeenten)
+    for g in T.traject_groepen(c):
+        cg = groep_deel(c, g, gemeenten)
         delen.append(kpi_rijen(cg, GROEP_KPIS[per], p).assign(productgroep=g))
         cg.con.close()
     if not delen:
