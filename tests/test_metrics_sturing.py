@@ -190,6 +190,22 @@ def test_verklaring_n_clienten(verklaard):
     assert set(k["periode"]) == {"2023"}  # 2022 has no complete year before it in the window
 
 
+def test_verklaring_sommeert_centen_exact():
+    # three clients with EUR 0,10, 0,20 and 0,30 on A1 in 2023 (and 2022): summed as
+    # doubles 0,1 + 0,2 + 0,3 is 0,6000000000000001 in that order and 0,6 in another, so a
+    # total like EUR x,50 could round either way between runs; summed as cents it is 60 / 100
+    regels = [_regel(f"c{i}", "0983", "A1", jaar, 1, euro)
+              for jaar in (2022, 2023) for i, euro in ((1, 0.10), (2, 0.20), (3, 0.30))]
+    regels.append(_regel("c4", "0983", "OLD", 2022, 1, 0.70))
+    c = clean(make_ds([], regels, producten=PRODUCTEN_S), Params("2024-01-01", start="2022-01-01"))
+    w = sturing.verklaring(c).set_index(["regio", "gemeente"])
+    rij = w.loc[("Noord-Limburg", "")]
+    assert rij["kosten"] == 0.6
+    assert rij["kosten_vorig"] == 1.3
+    assert rij["nieuw_vervallen"] == -0.7
+    assert rij["verschil"] == 0.6 - 1.3
+
+
 # --------------------------------------------------------------------------- plafonds and scenarios
 
 def _plafond_ds():

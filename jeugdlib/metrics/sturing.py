@@ -543,11 +543,13 @@ def verklaring_sql(c, *, per_productgroep: bool = False) -> str:
     bron = f"""SELECT regio, gemeentecode, {"productgroep, " if per_productgroep else ""}jaar, client_nr,
                       coalesce(nullif(productcode, ''), 'onbekend') || '|' || {_eenheid_familie_sql('eenheid')}
                         AS product,
-                      cent::DOUBLE / 100.0 AS bedrag, volume * {_uren_factor_sql('eenheid')} AS q
+                      cent, volume * {_uren_factor_sql('eenheid')} AS q
                FROM {materialiseer(c, per_regel)}"""
-    per_client = rollup(bron, "sum(bedrag) AS b", by=f"jaar{g}, client_nr")
-    per_client_product = rollup(bron, "sum(bedrag) AS b", by=f"jaar{g}, product, client_nr")
-    per_product = rollup(bron, "sum(bedrag) AS c, sum(q) AS q", by=f"jaar{g}, product")
+    # amounts summed as integer cents: exact, so the sums and the signs do not depend on
+    # DuckDB's order of summation (a double sum of euros could round € x,50 either way)
+    per_client = rollup(bron, "sum(cent) AS b", by=f"jaar{g}, client_nr")
+    per_client_product = rollup(bron, "sum(cent) AS b", by=f"jaar{g}, product, client_nr")
+    per_product = rollup(bron, "sum(cent) AS cent, sum(q) AS q", by=f"jaar{g}, product")
     k = f"regio, gemeente{g}"
 
     def op(a: str, b: str) -> str:  # join condition on the group columns
@@ -564,7 +566,7 @@ def verklaring_sql(c, *, per_productgroep: bool = False) -> str:
                    FROM ({per_client_product}) x JOIN pc ON {op('pc', 'x')} AND pc.jaar = x.jaar
                                                          AND pc.client_nr = x.client_nr
                    WHERE x.b > 0 AND pc.b > 0 AND x.client_nr IS NOT NULL GROUP BY ALL),
-        prod AS (SELECT {kol('p')}, p.jaar, p.product, p.c, p.q, coalesce(n.n, 0) AS n
+        prod AS (SELECT {kol('p')}, p.jaar, p.product, p.cent, p.cent / 100.0 AS c, p.q, coalesce(n.n, 0) AS n
                  FROM ({per_product}) p
                  LEFT JOIN n_prod n ON {op('n', 'p')} AND n.jaar = p.jaar AND n.product = p.product),
         jaren AS (SELECT periode::INTEGER AS jaar FROM {per} WHERE NOT voorlopig),
@@ -572,7 +574,8 @@ def verklaring_sql(c, *, per_productgroep: bool = False) -> str:
         vorig AS (SELECT * FROM prod WHERE jaar IN (SELECT jaar FROM jaren) AND jaar + 1 IN (SELECT jaar FROM jaren)),
         paar AS (SELECT {", ".join(f"coalesce(a.{x.strip()}, b.{x.strip()}) AS {x.strip()}" for x in k.split(","))},
                         coalesce(a.jaar, b.jaar + 1) AS jaar, coalesce(a.product, b.product) AS product,
-                        a.c AS c1, b.c AS c0, a.q AS q1, b.q AS q0, a.n AS n1, b.n AS n0
+                        a.c AS c1, b.c AS c0, a.cent AS cent1, b.cent AS cent0,
+                        a.q AS q1, b.q AS q0, a.n AS n1, b.n AS n0
                  FROM nu a FULL JOIN vorig b ON {op('a', 'b')} AND b.jaar = a.jaar - 1 AND b.product = a.product),
         x AS (SELECT p.*, coalesce(n1.n_tot, 0) AS nn1, coalesce(n0.n_tot, 0) AS nn0,
                      coalesce(p.c1 > 0 AND p.c0 > 0 AND p.q1 > 0 AND p.q0 > 0 AND p.n1 > 0 AND p.n0 > 0, false)
@@ -586,11 +589,11 @@ def verklaring_sql(c, *, per_productgroep: bool = False) -> str:
                      CASE WHEN blijft THEN l * ln((n1::DOUBLE / nn1) / (n0::DOUBLE / nn0)) ELSE 0 END AS mix,
                      CASE WHEN blijft THEN l * ln((q1 / n1) / (q0 / n0)) ELSE 0 END AS intensiteit,
                      CASE WHEN blijft THEN l * ln((c1 / q1) / (c0 / q0)) ELSE 0 END AS prijs,
-                     CASE WHEN blijft THEN 0 ELSE coalesce(c1, 0) - coalesce(c0, 0) END AS nieuw_vervallen
+                     CASE WHEN blijft THEN 0 ELSE coalesce(cent1, 0) - coalesce(cent0, 0) END AS nv_cent
               FROM y),
         tot AS (SELECT {k}, jaar, sum(clienten) AS clienten, sum(mix) AS mix, sum(intensiteit) AS intensiteit,
-                       sum(prijs) AS prijs, sum(nieuw_vervallen) AS nieuw_vervallen,
-                       sum(coalesce(c1, 0)) AS kosten, sum(coalesce(c0, 0)) AS kosten_vorig,
+                       sum(prijs) AS prijs, sum(nv_cent) / 100.0 AS nieuw_vervallen,
+                       sum(coalesce(cent1, 0)) / 100.0 AS kosten, sum(coalesce(cent0, 0)) / 100.0 AS kosten_vorig,
                        max(nn1) AS nn1, max(nn0) AS nn0
                 FROM z GROUP BY ALL)
         SELECT {k}, jaar::VARCHAR AS periode, factor, waarde,
