@@ -11,6 +11,9 @@ connection, where every KPI definition reads them:
     latest versions withdrawn with RedenWijziging 13 (only verdeelsleutel counts them).
 ``declaraties``
     netted declaration items with their attributes.
+``declaraties_afgewezen``
+    the lines left out as rejected in a JW325 (rule 3), netted the same way, with
+    regio, gemeentecode, client_nr, agb and periode_begin: for the rejection KPIs.
 ``start_stop``, ``verzoeken``
     JW305/JW307 and JW315 records with their regio.
 ``telling``
@@ -316,11 +319,11 @@ def _codes_sql() -> str:
                           for t in ("toewijzingen", "declaraties", "start_stop", "verzoeken"))
 
 
-def _regio_sql(alias: str) -> str:
-    """regio (as :data:`TEKST_TYPEN` ``t_regio``) and gemeentenaam of ``alias``.gemeentecode,
-    looked up in ``gem_regio gr`` (:func:`_regio_join`); no code is ``onbekend``."""
-    return ("coalesce(gr.regio, 'onbekend'::t_regio) AS regio, "
-            "coalesce(gr.gemeentenaam, 'onbekend') AS gemeentenaam")
+def _regio_sql(gemeentenaam: bool = True) -> str:
+    """regio (as :data:`TEKST_TYPEN` ``t_regio``) and, when asked, gemeentenaam of a
+    record, looked up in ``gem_regio gr`` (:func:`_regio_join`); no code is ``onbekend``."""
+    naam = ", coalesce(gr.gemeentenaam, 'onbekend') AS gemeentenaam" if gemeentenaam else ""
+    return f"coalesce(gr.regio, 'onbekend'::t_regio) AS regio{naam}"
 
 
 def _regio_join(alias: str) -> str:
@@ -507,7 +510,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
         SELECT t.*, cn.client_nr,
                CASE WHEN t.einddatum IS NOT NULL AND t.einddatum < {peil} THEN t.einddatum
                     ELSE {peil} - INTERVAL 1 DAY END::DATE AS einddatum_eff,
-               {_regio_sql('t')},
+               {_regio_sql()},
                {_product_cols('t', 'tw_product')},
                coalesce(ab.aanbieder_type, 'regulier')::t_aanbieder_type AS aanbieder_type,
                ab.agb IS NOT NULL AS aanbieder_bekend
@@ -531,8 +534,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
         CREATE OR REPLACE TEMP TABLE afgewezen_sleutel AS
         SELECT DISTINCT agb, gemeentecode, declaratie_nr, nullif(referentie_nr, '') AS referentie_nr
         FROM ruw_afwijzingen WHERE coalesce(antwoorddatum < {peil}, true)""")
-    # a view, not a table: its two readers (the counts and the netting) each scan the
-    # Parquet columns they need, which is faster than materialising 9 million wide rows
+    # a view: the netting below is its only reader, and scans just the Parquet columns it needs
     run(con, f"""
         CREATE OR REPLACE TEMP VIEW dec_regels AS
         SELECT d.rij, d.gemeentecode, nullif(d.toewijzing_nr, '') AS tnr, d.client_id, d.agb, d.productcode,
@@ -542,10 +544,26 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                coalesce(d.declaratiedatum >= {peil}, false) AS r_ontvangen,
                {AFGEWEZEN} AS r_afgewezen
         FROM ruw_declaraties d {afgewezen_joins('d', 'afgewezen_sleutel')}""")
-    c = per_gem("""SELECT gemeentecode, count(*) AS c0, count(*) FILTER (r_laat) AS c1,
-                          count(*) FILTER (NOT r_laat AND r_ontvangen) AS c2,
-                          count(*) FILTER (NOT r_laat AND NOT r_ontvangen AND r_afgewezen) AS c3
-                   FROM dec_regels GROUP BY 1""")
+    # Netting (rule 4), in one pass over all lines: the rules 1-3 are group keys too, so
+    # their counts come from this table (no second pass over 9 million lines) and the
+    # rejected lines are netted beside the others, with their aanbieder, for the
+    # rejection KPIs (declaraties_afgewezen below). Grouped on the client's number, not
+    # its 64-character id (the same groups: one number per id); sums as BIGINT, which
+    # every KPI sums faster than the HUGEINT sum() gives.
+    run(con, """
+        CREATE OR REPLACE TEMP TABLE posten AS
+        SELECT gemeentecode, cn.client_nr, periode_begin, r_laat, r_ontvangen, r_afgewezen,
+               CASE WHEN tnr IS NULL OR r_afgewezen THEN agb END AS agb,
+               min_by(rij, (bedrag <= 0)::BIGINT * 4611686018427387904 + rij) AS rij,
+               sum(bedrag)::BIGINT AS bedrag_cent, sum(volume)::BIGINT AS volume, count(*) AS n_regels,
+               count(*) FILTER (bedrag > 0) AS n_debet, count(*) FILTER (bedrag < 0) AS n_credit
+        FROM dec_regels LEFT JOIN client_nummers cn USING (client_id)
+        GROUP BY gemeentecode, tnr, cn.client_nr, productcode, periode_begin, periode_eind,
+                 CASE WHEN tnr IS NULL OR r_afgewezen THEN agb END, r_laat, r_ontvangen, r_afgewezen""")
+    c = per_gem("""SELECT gemeentecode, sum(n_regels)::BIGINT AS c0, coalesce(sum(n_regels) FILTER (r_laat), 0)::BIGINT AS c1,
+                          coalesce(sum(n_regels) FILTER (NOT r_laat AND r_ontvangen), 0)::BIGINT AS c2,
+                          coalesce(sum(n_regels) FILTER (NOT r_laat AND NOT r_ontvangen AND r_afgewezen), 0)::BIGINT AS c3
+                   FROM posten GROUP BY 1""")
     c = [c[f"c{i}"] for i in range(4)]
     left = c[0]
     for regel, weg, oms in (
@@ -554,18 +572,22 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
             ("afgewezen", c[3], "prestatie of declaratie afgewezen in een JW325 (niet betaald)")):
         telling("declaraties", regel, left, weg, oms)
         left = left - weg
-    # grouped on the client's number, not its 64-character id (the same groups: one
-    # number per id; 3.3 s instead of 4.4-5.1 s on the national demo); sums as BIGINT,
-    # which every KPI sums faster than the HUGEINT sum() gives
-    run(con, """
-        CREATE OR REPLACE TEMP TABLE posten AS
-        SELECT gemeentecode, cn.client_nr, min_by(rij, (bedrag <= 0)::BIGINT * 4611686018427387904 + rij) AS rij,
-               sum(bedrag)::BIGINT AS bedrag_cent, sum(volume)::BIGINT AS volume,
-               count(*) FILTER (bedrag > 0) AS n_debet, count(*) FILTER (bedrag < 0) AS n_credit
-        FROM dec_regels LEFT JOIN client_nummers cn USING (client_id)
-        WHERE NOT (r_laat OR r_ontvangen OR r_afgewezen)
-        GROUP BY gemeentecode, tnr, cn.client_nr, productcode, periode_begin, periode_eind,
-                 CASE WHEN tnr IS NULL THEN agb END""")
+    # the rejected lines cleaning left out, netted, for the rejection KPIs (metrics.md 1):
+    # only those of clients not older than max_leeftijd on periode_begin (birth date
+    # unknown: kept) and of aanbieders not excluded; no gemeentecode is 'onbekend'
+    excl = ", ".join(engine._lit(a) for a in params.exclude_agb) or "NULL"
+    run(con, f"""
+        CREATE OR REPLACE TABLE declaraties_afgewezen AS
+        SELECT {_regio_sql(gemeentenaam=False)},
+               CASE WHEN p.gemeentecode IS NULL OR p.gemeentecode = '' THEN 'onbekend' ELSE p.gemeentecode END
+                 AS gemeentecode,
+               p.client_nr, p.agb, p.periode_begin, p.bedrag_cent
+        FROM posten p {_regio_join('p')}
+        LEFT JOIN geboorte gb ON gb.client_nr = p.client_nr
+        WHERE p.r_afgewezen AND NOT p.r_laat AND NOT p.r_ontvangen AND NOT coalesce(p.agb IN ({excl}), false)
+          AND NOT coalesce({leeftijd_sql('gb.geboortedatum', 'p.periode_begin')} > {maxl}, false)
+        ORDER BY p.rij""")
+    run(con, "DELETE FROM posten WHERE r_laat OR r_ontvangen OR r_afgewezen")
     c = per_gem("""
         SELECT gemeentecode, count(*) AS c0,
                count(*) FILTER (bedrag_cent = 0 AND n_credit > 0) AS c1,
@@ -588,7 +610,6 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     # The items with their fields (those of the item's first debet line, else its first
     # line) and attributes, written once; rules 7 and 8 are flags counted on the table and
     # then deleted (writing 9 million wide rows twice costs more than one DELETE).
-    excl = ", ".join(engine._lit(a) for a in params.exclude_agb) or "NULL"
     run(con, f"""
         CREATE OR REPLACE TABLE declaraties AS
         SELECT d.rij, nullif(d.toewijzing_nr, '') AS toewijzing_nr, d.client_id, p.client_nr, d.agb, d.gemeentecode,
@@ -598,7 +619,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                d.declaratie_nr, d.referentie_nr, d.declaratiedatum, d.ijw_release,
                coalesce(tw.client_nr = p.client_nr, false) AS toewijzing_bekend,
                CASE WHEN tw.client_nr = p.client_nr THEN tw.rij END AS toewijzing_rij,
-               {_regio_sql('d')},
+               {_regio_sql()},
                {_product_cols('d', 'dec_product', 'product_tarief_cent')},
                coalesce(ab.aanbieder_type, 'regulier')::t_aanbieder_type AS aanbieder_type,
                ab.agb IS NOT NULL AS aanbieder_bekend,
@@ -641,13 +662,13 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
             "JW305/JW307 verwijderd met StatusAanlevering 3 (de verwijdering en het verwijderde record)")
     run(con, f"""
         CREATE OR REPLACE TABLE start_stop AS
-        SELECT s.* REPLACE ({_einde('s.einddatum')} AS einddatum), cn.client_nr, {_regio_sql('s')}
+        SELECT s.* REPLACE ({_einde('s.einddatum')} AS einddatum), cn.client_nr, {_regio_sql()}
         FROM ruw_start_stop s {_regio_join('s')}
         LEFT JOIN client_nummers cn ON cn.client_id = s.client_id
         WHERE s.rij NOT IN (SELECT rij FROM ss_verwijderd)""")
     run(con, f"""
         CREATE OR REPLACE TABLE verzoeken AS
-        SELECT v.*, cn.client_nr, {_regio_sql('v')}
+        SELECT v.*, cn.client_nr, {_regio_sql()}
         FROM ruw_verzoeken v {_regio_join('v')}
         LEFT JOIN client_nummers cn ON cn.client_id = v.client_id""")
 
@@ -676,8 +697,8 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
 
 
 #: Tables of the cleaned data a quarterly run stores (:func:`bewaar`) for its notebooks.
-BEWAARD = ("toewijzingen", "toewijzingen_ingetrokken", "declaraties", "start_stop", "verzoeken", "telling",
-           "client_nummers")
+BEWAARD = ("toewijzingen", "toewijzingen_ingetrokken", "declaraties", "declaraties_afgewezen", "start_stop",
+           "verzoeken", "telling", "client_nummers")
 
 
 #: Stored whole even when :func:`bewaar` keeps only some gemeenten: small, and a report
@@ -701,6 +722,14 @@ def bewaar(c: Cleaned, map_, gemeenten=None) -> None:
         filt = f" WHERE gemeentecode IN ({codes})" if codes and t not in HEEL_BEWAARD else ""
         run(c.con, f"COPY (SELECT * FROM {t}{filt}) TO {engine._lit(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
         tmp.replace(map_ / f"{t}.parquet")
+
+
+def is_bewaard(map_) -> bool:
+    """Whether ``map_`` holds every table of :data:`BEWAARD` (a run stored by an older
+    version may lack one: then its notebooks clean again)."""
+    from pathlib import Path
+
+    return all((Path(map_) / f"{t}.parquet").exists() for t in BEWAARD)
 
 
 def opgeslagen(map_, bron, params: Params, gemeenten=None) -> Cleaned:

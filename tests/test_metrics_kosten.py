@@ -260,6 +260,24 @@ def test_afgewezen_bedrag_a_rejected_line_and_a_rejected_declaration(afgewezen):
     assert _val(k, "Noord-Limburg", "", "2023") == pytest.approx(950.0)
 
 
+def test_afgewezen_bedrag_leaves_out_excluded_aanbieders_and_old_clients():
+    # the rejected lines follow cleaning's rules 7 and 8 as the kept items do
+    lines = [dec(declaratie_nr=d, referentie_nr=r, gemeentecode=g, client_id=cl, toewijzing_nr=t,
+                 agb="22222222" if cl == "c2" else "11111111", productcode=pc, productcategorie=cat,
+                 periode_begin=f"2023-{m:02d}-01", periode_eind=f"2023-{m:02d}-28", bedrag_cent_signed=cent)
+             for d, r, g, cl, t, pc, cat, m, cent in AFGEWEZEN_LINES]
+    afw = [dict(a, agb="22222222") if a["declaratie_nr"] == "D2" else a for a in AFWIJZINGEN]
+    ds = make_ds(TOEWIJZINGEN, lines)
+    setattr(ds, "afwijzingen", frame(afw, "afwijzingen"))
+    # c2's aanbieder 22222222 excluded: only r1 (400) of c1 is left
+    c = clean(ds, Params("2024-08-01", start="2022-01-01", exclude_agb=("22222222",)))
+    assert _val(kosten.afgewezen_bedrag(c), "Noord-Limburg", "0983", "2023") == pytest.approx(400.0)
+    # every client is older than 0 (born 2012): no item is kept and no rejected line counts
+    c = clean(ds, Params("2024-08-01", start="2022-01-01", max_leeftijd=0))
+    a = kosten.afgewezen_bedrag(c)
+    assert _val(a, "Nederland", "", "2023") == 0.0 and _val(a, "Noord-Limburg", "0983", "2023") is None
+
+
 def test_aandeel_afgewezen(afgewezen):
     a = kosten.aandeel_afgewezen(afgewezen)
     # Venlo: 800 / (750 + 800); the regio: 800 / (950 + 800); Venray: 0 / 200

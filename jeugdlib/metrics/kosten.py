@@ -202,49 +202,14 @@ def kosten_prognose_seizoen(c):
 def afgewezen_regels(c) -> str:
     """SQL: the declaration lines rejected in a JW325 answer dated before the peildatum
     (metrics.md 0.2), the lines cleaning leaves out by its rule ``afgewezen`` (an answer
-    without a date counts there, so here too): a rejection row (agb, gemeentecode,
-    declaratie_nr, referentie_nr) takes the line with that referentie_nr, or every line
-    of the declaration when its referentie_nr is empty; only lines with periode_begin
-    and declaratiedatum before the peildatum, of clients not older than max_leeftijd on
-    periode_begin (birth date from the toewijzingen; unknown: kept) and aanbieders not
-    excluded. Columns regio, gemeentecode, client_id, client_nr (cleaning's number of the
-    client), agb, periode_begin, bedrag_cent."""
-    from ..clean import AFGEWEZEN, afgewezen_joins, leeftijd_sql
-
-    p = c.params
-    peil = datum(p.peildatum)
-    uitgesloten = ", ".join("'" + str(a).replace("'", "''") + "'" for a in p.exclude_agb) or "NULL"
-    # The joins cleaning uses (an EXISTS with an OR in its condition ran out of memory
-    # on the national data), first, on the raw lines alone: the few rejected lines are
-    # found before any other join (joining the birth dates of all 9 million lines
-    # first took 5 s, this 1 s). Materialised: both rejection KPIs read it.
-    return "SELECT * FROM " + materialiseer(c, f"""
-        WITH afgewezen AS (
-            SELECT DISTINCT agb, gemeentecode, declaratie_nr, nullif(referentie_nr, '') AS referentie_nr
-            FROM ruw_afwijzingen WHERE coalesce(antwoorddatum < {peil}, true)),
-        regels AS MATERIALIZED (
-            SELECT d.gemeentecode, d.client_id, d.agb, d.periode_begin,
-                   coalesce(d.bedrag_cent_signed, 0) AS bedrag_cent
-            FROM ruw_declaraties d {afgewezen_joins('d', 'afgewezen')}
-            WHERE {AFGEWEZEN}
-              AND d.periode_begin < {peil} AND NOT coalesce(d.declaratiedatum >= {peil}, false)
-              AND NOT coalesce(d.agb IN ({uitgesloten}), false)),
-        geboorte AS (
-            SELECT client_id, max_by(geboortedatum, rij) AS geboortedatum FROM ruw_toewijzingen
-            WHERE geboortedatum IS NOT NULL AND client_id IN (SELECT client_id FROM regels) GROUP BY client_id),
-        gem AS (
-            SELECT gemeentecode, arg_min(regio_naam, rij) AS regio_naam FROM schoon_gemeenten
-            WHERE gemeentecode IS NOT NULL GROUP BY gemeentecode)
-        SELECT CASE WHEN d.gemeentecode IS NULL OR d.gemeentecode = '' THEN 'onbekend'
-                    ELSE coalesce(g.regio_naam, d.gemeentecode) END AS regio,
-               CASE WHEN d.gemeentecode IS NULL OR d.gemeentecode = '' THEN 'onbekend'
-                    ELSE d.gemeentecode END AS gemeentecode,
-               d.client_id, cn.client_nr, d.agb, d.periode_begin, d.bedrag_cent
-        FROM regels d
-        LEFT JOIN client_nummers cn ON cn.client_id = d.client_id  -- the number cleaning gives the client
-        LEFT JOIN geboorte gb ON gb.client_id = d.client_id
-        LEFT JOIN gem g ON g.gemeentecode = d.gemeentecode
-        WHERE NOT coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {int(p.max_leeftijd)}, false)""")
+    without a date counts there, so here too), netted as cleaning nets the others
+    (table ``declaraties_afgewezen``, made by :func:`jeugdlib.clean.clean` in the same
+    pass): only lines with periode_begin and declaratiedatum before the peildatum, of
+    clients not older than max_leeftijd on periode_begin (birth date from the
+    toewijzingen; unknown: kept) and aanbieders not excluded. Columns regio,
+    gemeentecode ('onbekend' when empty), client_nr (cleaning's number of the client),
+    agb, periode_begin, bedrag_cent."""
+    return "SELECT * FROM declaraties_afgewezen"
 
 
 def _afgewezen_posten(c) -> str:

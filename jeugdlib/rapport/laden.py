@@ -248,7 +248,7 @@ def open_rapport(naam: str, data: str | Path, regio: str, peildatum: str, *, sta
     codes = None if alle_regios else list(regio_gemeenten(gem_all, regio)["gemeentecode"])
     opslag = None
     if run and run.get("peildatum") == params.peildatum.isoformat() and not params.exclude_agb \
-            and _gedekt(run, codes):
+            and _gedekt(run, codes) and clean.is_bewaard(path):
         opslag = path
         cl = clean.opgeslagen(path, verwerkt, params, codes)
     else:
