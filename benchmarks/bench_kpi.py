@@ -10,8 +10,10 @@ the command and every process it starts, sampled every 0.2 s from /proc; reading
 /proc/<pid>/statm costs microseconds, so sampling does not slow the command).
 
     .venv/bin/python benchmarks/bench_kpi.py DATA [--oud DIR [DIR ...]] [--peildatum 2024-08-01]
-        [--repeat 3] [--per jaar] [--geheugen 4GB]
+        [--repeat 3] [--per jaar] [--geheugen 4GB] [--oud-data DIR [DIR ...]]
 
+``--oud-data`` gives each earlier version its own ingest of the same raw data (a
+like-for-like run: an older version may misread a newer ingest's tables).
 ``--geheugen`` sets the DuckDB memory ceiling of the new version (JEUGDLIB_GEHEUGEN).
 Prints one line per run and a summary (min / median / max) per version.
 """
@@ -77,19 +79,28 @@ def main() -> int:
     ap.add_argument("data", type=Path)
     ap.add_argument("--oud", type=Path, nargs="*", default=[],
                     help="checkouts of earlier versions (each named after its folder)")
+    ap.add_argument("--oud-data", type=Path, nargs="*", default=[],
+                    help="per earlier version (in the order of --oud) its own ingest of the same raw data, "
+                         "instead of DATA: each version reads what its own ingest wrote")
     ap.add_argument("--peildatum", default="2024-08-01")
     ap.add_argument("--per", default="jaar")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--geheugen", default=None, help="DuckDB memory_limit of the new version, e.g. 4GB")
     args = ap.parse_args()
     data = args.data.resolve()
+    if args.oud_data and len(args.oud_data) != len(args.oud):
+        ap.error("--oud-data: one folder per --oud")
     versies = {d.resolve().name: d.resolve() for d in args.oud}
     versies["nieuw"] = ROOT
+    gegevens = {naam: (args.oud_data[i].resolve() if args.oud_data else data)
+                for i, naam in enumerate(list(versies)[:-1])}
+    gegevens["nieuw"] = data
     # warm the page cache: read every table once
-    for f in sorted(data.rglob("*.parquet")):
-        with open(f, "rb") as fh:
-            while fh.read(1 << 24):
-                pass
+    for d in set(gegevens.values()):
+        for f in sorted(d.rglob("*.parquet")):
+            with open(f, "rb") as fh:
+                while fh.read(1 << 24):
+                    pass
     tijden: dict[str, list] = {v: [] for v in versies}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
@@ -98,7 +109,7 @@ def main() -> int:
                 if naam == "nieuw" and args.geheugen:
                     env["JEUGDLIB_GEHEUGEN"] = args.geheugen
                 out = Path(tmp) / f"{naam}.csv"
-                cmd = [sys.executable, "-m", "jeugdlib.cli", "kpi", str(data), "--peildatum", args.peildatum,
+                cmd = [sys.executable, "-m", "jeugdlib.cli", "kpi", str(gegevens[naam]), "--peildatum", args.peildatum,
                        "--per", args.per, "--out", str(out), "--quiet"]
                 s, gb, rc = run(cmd, env, map_)
                 rijen = sum(1 for _ in open(out)) - 1 if out.exists() and rc == 0 else 0

@@ -49,6 +49,24 @@ def test_latest_version_withdrawal_and_einde_voor_ingang():
     assert list(c.toewijzingen_ingetrokken["toewijzing_nr"]) == ["T2"]
 
 
+def test_latest_version_ties_missing_stamps_and_gemeenten():
+    # T1 in Venlo: a version without a stamp (oldest, though read last), two versions with
+    # the same stamp (the one read last wins); T1 in Venray is another toewijzing
+    ds = make_ds([
+        tw(toewijzing_nr="T1", versie_ts="2023-02-01", einddatum="2023-10-31"),
+        tw(toewijzing_nr="T1", versie_ts="2023-02-01", einddatum="2023-11-30"),
+        tw(toewijzing_nr="T1", versie_ts="2023-01-01", einddatum="2023-12-31"),
+        tw(toewijzing_nr="T1", versie_ts=None, einddatum="2024-01-31"),
+        tw(toewijzing_nr="T1", gemeentecode="0984", versie_ts="2022-01-01", einddatum="2023-09-30"),
+    ], [])
+    c = clean(ds, P)
+    t = c.toewijzingen.set_index("gemeentecode")
+    assert len(t) == 2
+    assert t.loc["0983", "einddatum"] == pd.Timestamp("2023-11-30")
+    assert t.loc["0984", "einddatum"] == pd.Timestamp("2023-09-30")
+    assert _telling(c, "toewijzingen", "oudere_versie") == (5, 3)
+
+
 def test_telling_chains_and_schema():
     ds = make_ds([tw(toewijzing_nr="T1"), tw(toewijzing_nr="T1", versie_ts="2022-02-01")],
                  [dec(), dec(bedrag_cent_signed=-10000)])
