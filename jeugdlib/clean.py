@@ -657,13 +657,17 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     # ------------------------------------------------------------ start/stop, verzoeken
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE ss_verwijderd AS
+        WITH d AS (  -- per key its last record with StatusAanlevering 3 (NULLs equal, as in the rule)
+            SELECT bericht, agb, gemeentecode, toewijzing_nr, begindatum, max(rij) AS rij
+            FROM ruw_start_stop WHERE trim(status_aanlevering) = '3' GROUP BY ALL)
         SELECT s.rij FROM ruw_start_stop s
-        WHERE trim(s.status_aanlevering) = '3'
-           OR EXISTS (SELECT 1 FROM ruw_start_stop d WHERE trim(d.status_aanlevering) = '3' AND d.rij > s.rij
-                      AND d.bericht IS NOT DISTINCT FROM s.bericht AND d.agb IS NOT DISTINCT FROM s.agb
-                      AND d.gemeentecode IS NOT DISTINCT FROM s.gemeentecode
-                      AND d.toewijzing_nr IS NOT DISTINCT FROM s.toewijzing_nr
-                      AND d.begindatum IS NOT DISTINCT FROM s.begindatum)""")
+        LEFT JOIN d ON d.bericht IS NOT DISTINCT FROM s.bericht AND d.agb IS NOT DISTINCT FROM s.agb
+                   AND d.gemeentecode IS NOT DISTINCT FROM s.gemeentecode
+                   AND d.toewijzing_nr IS NOT DISTINCT FROM s.toewijzing_nr
+                   AND d.begindatum IS NOT DISTINCT FROM s.begindatum
+        -- a deletion itself, or a record with a deletion read after it (0,15 s on the
+        -- national demo; a correlated EXISTS with rij > took 1,1 s)
+        WHERE trim(s.status_aanlevering) = '3' OR s.rij < d.rij""")
     n_ss = per_gem("SELECT gemeentecode, count(*) AS n FROM ruw_start_stop GROUP BY 1")["n"]
     weg_ss = per_gem("SELECT s.gemeentecode, count(*) AS n FROM ruw_start_stop s "
                      "WHERE s.rij IN (SELECT rij FROM ss_verwijderd) GROUP BY 1")["n"].reindex(n_ss.index, fill_value=0)

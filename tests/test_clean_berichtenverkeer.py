@@ -133,6 +133,23 @@ def test_status_3_cancels_the_record_it_deletes():
     assert c.start_stop["begindatum"].tolist() == [pd.Timestamp("2023-01-15")]
 
 
+def test_status_3_only_cancels_what_was_read_before_it_and_matches_empty_keys():
+    """T1: start (1), deletion (3), the same start sent again (1, read after the
+    deletion: kept). Without a ToewijzingNummer: start (1) and its deletion (3) match on
+    the empty number. A JW307 with the same key is another message: kept."""
+    base = {"bericht": "JW305", "toewijzing_nr": "T1", "gemeentecode": "0983", "agb": "11111111",
+            "begindatum": "2023-01-01"}
+    ss = [{**base, "status_aanlevering": "1"}, {**base, "status_aanlevering": "3"},
+          {**base, "status_aanlevering": "1"},
+          {**base, "toewijzing_nr": None, "status_aanlevering": "1"},
+          {**base, "toewijzing_nr": None, "status_aanlevering": "3"},
+          {**base, "bericht": "JW307", "status_aanlevering": "1"}]
+    c = clean(make_ds([tw(toewijzing_nr="T1")], [], start_stop=ss), P)
+    assert _telling(c, "start_stop", "start_stop_verwijderd") == (6, 4)
+    assert sorted(c.start_stop["bericht"]) == ["JW305", "JW307"]
+    assert c.start_stop["toewijzing_nr"].tolist() == ["T1", "T1"]
+
+
 def test_year_9999_means_no_end(tmp_path):
     """einddatum 9999-12-31 (stored as a date in Parquet) is an open toewijzing: active
     until the day before the peildatum."""
