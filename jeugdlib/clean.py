@@ -408,8 +408,10 @@ def _product_lookup(con, naam: str, bron_sql: str) -> None:
 def _product_cols(alias: str, lookup: str, tarief_naam: str = "tarief_cent") -> str:
     """The product attributes of a record ``alias`` joined to ``lookup`` (alias ``pr``):
     a code not in the table keeps its productcategorie as productgroep."""
-    return (f"CAST(CASE WHEN pr.productcode IS NULL THEN nullif({alias}.productcategorie, '') "
-            f"ELSE pr.productgroep END AS t_productgroep) AS productgroep, pr.financieringsvorm, pr.segment, pr.zwaarte, "
+    # only an unknown product's text is cast to the ENUM (a known one's productgroep is
+    # one already, never NULL): no text-to-ENUM lookup per record
+    return (f"CASE WHEN pr.productcode IS NULL THEN CAST(nullif({alias}.productcategorie, '') AS t_productgroep) "
+            f"ELSE pr.productgroep END AS productgroep, pr.financieringsvorm, pr.segment, pr.zwaarte, "
             f"pr.variant, pr.norm_uren, pr.norm_maanden, pr.tarief_cent AS {tarief_naam}, "
             f"pr.trajectprijs_cent, pr.productcode IS NOT NULL AS product_bekend")
 
