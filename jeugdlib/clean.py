@@ -708,7 +708,23 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     con.register("_telling", tel_df)
     run(con, "CREATE OR REPLACE TABLE telling AS SELECT * FROM _telling")
     con.unregister("_telling")
+    _opruimen(con)
     return Cleaned(con=con, params=params, bron=bron)
+
+
+#: Cleaning's intermediate tables, dropped when it is done (:func:`_opruimen`).
+TUSSENTABELLEN = ("tw_laatste", "tw_regels", "tw_product", "geboorte", "afgewezen_sleutel", "posten", "dec_product",
+                  "contract", "ss_verwijderd", "aanb_type", "gem_regio")
+
+
+def _opruimen(con) -> None:
+    """Drop cleaning's intermediate tables. They live in the connection's memory with the
+    cleaned tables, under its ceiling (:data:`jeugdlib.engine.GEHEUGEN_STANDAARD`): on
+    the national demo they held about a third of it, so the KPI queries had to write
+    cleaned tables out to the spill folder and read them back."""
+    run(con, "DROP VIEW IF EXISTS dec_regels")
+    for t in TUSSENTABELLEN:
+        run(con, f"DROP TABLE IF EXISTS {t}")
 
 
 #: Tables of the cleaned data a quarterly run stores (:func:`bewaar`) for its notebooks.
