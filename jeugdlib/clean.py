@@ -321,7 +321,8 @@ def _codes_sql() -> str:
 
 def _regio_sql(gemeentenaam: bool = True) -> str:
     """regio (as :data:`TEKST_TYPEN` ``t_regio``) and, when asked, gemeentenaam of a
-    record, looked up in ``gem_regio gr`` (:func:`_regio_join`); no code is ``onbekend``."""
+    record, looked up in ``gem_regio gr`` (:func:`_regio_join`); a record without a
+    gemeentecode gets ``onbekend``."""
     naam = ", coalesce(gr.gemeentenaam, 'onbekend') AS gemeentenaam" if gemeentenaam else ""
     return f"coalesce(gr.regio, 'onbekend'::t_regio) AS regio{naam}"
 
