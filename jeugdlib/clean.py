@@ -586,7 +586,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
         left = left - weg
     # the rejected lines cleaning left out, netted, for the rejection KPIs (metrics.md 1):
     # only those of clients not older than max_leeftijd on periode_begin (birth date
-    # unknown: kept) and of aanbieders not excluded; no gemeentecode is 'onbekend'
+    # unknown: kept) and of aanbieders not excluded; an empty gemeentecode is 'onbekend'
     excl = ", ".join(engine._lit(a) for a in params.exclude_agb) or "NULL"
     run(con, f"""
         CREATE OR REPLACE TABLE declaraties_afgewezen AS
