@@ -313,12 +313,6 @@ def _regio_tekst(alias: str) -> str:
             f"ELSE coalesce(g.regio_naam, {alias}.gemeentecode) END")
 
 
-def _codes_sql() -> str:
-    """SQL: the gemeentecodes of the records (one column, distinct)."""
-    return " UNION ".join(f"SELECT gemeentecode FROM ruw_{t}"
-                          for t in ("toewijzingen", "declaraties", "start_stop", "verzoeken"))
-
-
 def _regio_sql(gemeentenaam: bool = True) -> str:
     """regio (as :data:`TEKST_TYPEN` ``t_regio``) and, when asked, gemeentenaam of a
     record, looked up in ``gem_regio gr`` (:func:`_regio_join`); a record without a
@@ -334,14 +328,16 @@ def _regio_join(alias: str) -> str:
 
 def _gem_regio(con) -> None:
     """``gem_regio``(gemeentecode, regio, gemeentenaam): for every gemeentecode of the
-    records (a few hundred) the regio (:func:`_regio_tekst`, as ``t_regio``) and the
-    gemeentenaam (an unknown code is its own name, an empty one ``onbekend``). The
-    cleaned tables join it instead of working out the texts and the ENUM per record
-    (8 million declaration items on the national demo)."""
-    codes = _codes_sql()
+    records (a few hundred) the regio (:func:`_regio_tekst`) and the gemeentenaam (an
+    unknown code is its own name, an empty one ``onbekend``). The cleaned tables join it
+    instead of working out the texts and the ENUM per record (8 million declaration
+    items on the national demo). Its regio values are the domain of ``t_regio``, and
+    :func:`_tekst_typen` turns the column into that ENUM."""
+    codes = " UNION ".join(f"SELECT gemeentecode FROM ruw_{t}"
+                           for t in ("toewijzingen", "declaraties", "start_stop", "verzoeken"))
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE gem_regio AS
-        SELECT c.gemeentecode, CAST({_regio_tekst('c')} AS t_regio) AS regio,
+        SELECT c.gemeentecode, {_regio_tekst('c')} AS regio,
                CASE WHEN c.gemeentecode = '' THEN 'onbekend' ELSE coalesce(g.gemeentenaam, c.gemeentecode) END
                  AS gemeentenaam
         FROM ({codes}) c LEFT JOIN gem_lookup g ON g.gemeentecode = c.gemeentecode
@@ -369,13 +365,13 @@ TEKST_TYPEN = ("regio", *PRODUCT_TEKST, "aanbieder_type")
 def _tekst_typen(con) -> None:
     """Create the ENUM types of :data:`TEKST_TYPEN` for this dataset: every value the
     cleaning can give a column (from the gemeente and product tables and the records'
-    codes; a value that does not occur does no harm), sorted."""
-    codes = _codes_sql()
+    codes; a value that does not occur does no harm), sorted; then ``gem_regio``'s regio
+    as ``t_regio``."""
     categorie = ("SELECT nullif(productcategorie, '') FROM ruw_toewijzingen "
                  "UNION SELECT nullif(productcategorie, '') FROM ruw_declaraties")
     domeinen = {
-        "regio": f"""SELECT {_regio_tekst('c')} FROM (SELECT NULL AS gemeentecode UNION {codes}) c
-                     LEFT JOIN gem_lookup g ON g.gemeentecode = c.gemeentecode""",
+        # every record's regio (gem_regio); a record without a gemeentecode is 'onbekend'
+        "regio": "SELECT regio FROM gem_regio UNION SELECT 'onbekend'",
         **{k: f"SELECT {v} FROM ref_producten p" for k, v in PRODUCT_TEKST.items()},
         "aanbieder_type": "SELECT 'micro' UNION SELECT 'regulier'",
     }
@@ -384,6 +380,7 @@ def _tekst_typen(con) -> None:
     for kolom, sql in domeinen.items():
         run(con, f"CREATE OR REPLACE TYPE t_{kolom} AS ENUM ("
                  f"SELECT DISTINCT v FROM ({sql}) AS d(v) WHERE v IS NOT NULL ORDER BY v)")
+    run(con, "ALTER TABLE gem_regio ALTER COLUMN regio TYPE t_regio")
 
 
 def _product_lookup(con, naam: str, bron_sql: str) -> None:
@@ -467,8 +464,8 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     _gemeenten(con)
     _aanbieder_lookup(con)
     _client_nummers(con)
-    _tekst_typen(con)
     _gem_regio(con)
+    _tekst_typen(con)
     tel: list[tuple] = []
 
     def telling(tabel, regel, voor, weg, omschrijving):
