@@ -208,7 +208,7 @@ def productie_sql(jaar: int, tot=None) -> str:
     gemeentecode, agb, productcode, client_id, client_nr, maand, bedrag_cent."""
     vormen = ", ".join(f"'{v}'" for v in PRODUCTIE_VORMEN)
     return f"""SELECT regio, gemeentecode, agb, coalesce(nullif(productcode, ''), 'onbekend') AS productcode,
-                      client_id, client_nr, maand, bedrag_cent, gecontracteerd
+                      client_nr, maand, bedrag_cent, gecontracteerd
                FROM declaraties
                WHERE financieringsvorm IN ({vormen}) AND agb IS NOT NULL AND {_jaar_sql('periode_begin', jaar, tot)}"""
 
@@ -319,7 +319,7 @@ def projectie_sql(c, sp: SturingParams) -> str:
     return f"""
         WITH csv AS ({_plafond_rijen_sql(jaar)}),
         csv_regio AS (SELECT DISTINCT regio FROM csv),
-        d AS (SELECT regio, gemeentecode, agb, productcode, client_id, client_nr, periode_begin, bedrag_cent,
+        d AS (SELECT regio, gemeentecode, agb, productcode, client_nr, periode_begin, bedrag_cent,
                      gecontracteerd,
                      financieringsvorm IN ({vormen}) AS productie
               FROM declaraties

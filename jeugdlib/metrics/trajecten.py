@@ -341,7 +341,7 @@ def pq_sql(c, exclude_agb: Iterable[str] = ()) -> str:
     also those without a known toewijzing (metrics.md 0.2)."""
     p = perioden(c)
     bron = f"""
-        SELECT d.regio, d.gemeentecode, d.client_id, d.client_nr, p.periode, d.productgroep, d.bedrag_cent,
+        SELECT d.regio, d.gemeentecode, d.client_nr, p.periode, d.productgroep, d.bedrag_cent,
                d.variant IN ('maatwerk', 'meerwerk') AS pq
         FROM declaraties d JOIN {p} p ON d.periode_begin BETWEEN p.begin AND p.eind
         WHERE d.productgroep IN ({groepen_sql(exclude_agb)}) AND {_in_venster(c, 'd.periode_begin')}
