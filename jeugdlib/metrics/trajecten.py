@@ -115,7 +115,7 @@ def traject_toewijzingen_sql(c, exclude_agb: Iterable[str] = ()) -> str:
                WHERE productgroep IN ({groepen_sql(exclude_agb)}) AND {zonder_agb_sql(exclude_agb)}"""
     return f"""
         WITH tw AS MATERIALIZED (
-            SELECT k.keten_rij AS keten, t.rij, t.client_id, t.client_nr, t.gemeentecode, t.regio, t.toewijzing_nr, t.agb,
+            SELECT k.keten_rij AS keten, t.rij, t.client_nr, t.gemeentecode, t.regio, t.toewijzing_nr, t.agb,
                    t.productgroep, t.productcode, t.financieringsvorm, t.zwaarte, t.variant, t.ingangsdatum,
                    t.einddatum, t.einddatum_eff, t.norm_uren, t.norm_maanden, t.trajectprijs_cent,
                    {label_bit_sql('t')} AS bit
@@ -170,7 +170,7 @@ def labels_sql(tw_sql: str) -> str:
 
 def zorgpaden_sql(c, exclude_agb: Iterable[str] = ()) -> str:
     """SQL: one row per zorgpad of the traject productgroepen (metrics.md 5 and 6):
-    ``keten``, ``client_id``, ``productgroep``, ``regio`` and ``gemeentecode`` (of its
+    ``keten``, ``client_nr``, ``productgroep``, ``regio`` and ``gemeentecode`` (of its
     first toewijzing: earliest ingangsdatum), ``start``, ``eind`` (latest
     einddatum_eff), ``toewijzingen``, ``label``, ``met_maatwerk``, ``stukken``,
     ``doorlooptijd`` (calendar months in which the zorgpad's summed net declared
@@ -186,7 +186,7 @@ def zorgpaden_sql(c, exclude_agb: Iterable[str] = ()) -> str:
                      GROUP BY tw.keten, d.maand),
         doorloop AS (SELECT keten, count(*) FILTER (bedrag > 0) AS doorlooptijd FROM zp_maand GROUP BY keten),
         paden AS (
-            SELECT keten, any_value(client_id) AS client_id, any_value(client_nr) AS client_nr,
+            SELECT keten, any_value(client_nr) AS client_nr,
                    any_value(productgroep) AS productgroep,
                    arg_min(regio, (ingangsdatum, rij)) AS regio,
                    arg_min(gemeentecode, (ingangsdatum, rij)) AS gemeentecode,
@@ -197,7 +197,7 @@ def zorgpaden_sql(c, exclude_agb: Iterable[str] = ()) -> str:
                             WHEN financieringsvorm = 'inspanning' THEN uren_decl ELSE 0 END) AS volume_uren,
                    sum(kosten_cent) AS kosten_cent
             FROM tw GROUP BY keten)
-        SELECT p.keten, p.client_id, p.client_nr, p.productgroep, p.regio, p.gemeentecode, p.start, p.eind, p.toewijzingen,
+        SELECT p.keten, p.client_nr, p.productgroep, p.regio, p.gemeentecode, p.start, p.eind, p.toewijzingen,
                l.label, l.met_maatwerk, l.stukken, coalesce(d.doorlooptijd, 0) AS doorlooptijd,
                p.volume_uren, p.kosten_cent::BIGINT AS kosten_cent
         FROM paden p JOIN labels l USING (keten) LEFT JOIN doorloop d USING (keten)"""
@@ -223,7 +223,10 @@ def zorgpaden_lijst(c, *, exclude_agb: Iterable[str] = (), met_client_id: bool =
     reports and tests. Client-free unless ``met_client_id``; ``regio``: only the
     zorgpaden of that regio (chained over all regions); ``in_venster``: only those
     that start in [start, peildatum)."""
-    out = engine.df(c.con, f"SELECT * FROM ({zorgpaden_sql(c, exclude_agb)}) "
+    # the client's id by its number (the KPI queries carry only the number)
+    out = engine.df(c.con, f"SELECT z.keten, cn.client_id, z.* EXCLUDE (keten) "
+                           f"FROM ({zorgpaden_sql(c, exclude_agb)}) z "
+                           f"LEFT JOIN client_nummers cn ON cn.client_nr = z.client_nr "
                            f"WHERE {_waar(c, regio, in_venster, 'start')} "
                            f"ORDER BY client_id, productgroep, start, keten")
     out = out.drop(columns=["keten", "client_nr"] + ([] if met_client_id else ["client_id"]))
@@ -276,7 +279,7 @@ def ratios_sql(c, exclude_agb: Iterable[str] = ()) -> str:
     else:
         beeindigd = f"SELECT t.*, t.einddatum AS eind FROM ({tw}) t"
     return f"""
-        SELECT client_id, client_nr, toewijzing_nr, productgroep, productcode, zwaarte, regio, gemeentecode, agb,
+        SELECT client_nr, toewijzing_nr, productgroep, productcode, zwaarte, regio, gemeentecode, agb,
                eind AS einddatum, maanden, kosten_cent::BIGINT AS kosten_cent, norm_maanden, trajectprijs_cent,
                CASE WHEN norm_maanden > 0 THEN maanden / norm_maanden END AS volume_ratio,
                CASE WHEN trajectprijs_cent > 0 THEN kosten_cent::DOUBLE / trajectprijs_cent END AS kosten_ratio
@@ -288,7 +291,8 @@ def traject_ratios(c, *, exclude_agb: Iterable[str] = (), met_client_id: bool = 
     """:func:`ratios_sql` as a frame (client-free unless ``met_client_id``; ``regio``:
     only that regio's toewijzingen; ``in_venster``: only those ending in [start,
     peildatum)), and whether the fallback without JW307 was used."""
-    out = engine.df(c.con, f"SELECT * FROM ({ratios_sql(c, exclude_agb)}) "
+    out = engine.df(c.con, f"SELECT cn.client_id, r.* FROM ({ratios_sql(c, exclude_agb)}) r "
+                           f"LEFT JOIN client_nummers cn ON cn.client_nr = r.client_nr "
                            f"WHERE {_waar(c, regio, in_venster, 'einddatum')} "
                            f"ORDER BY gemeentecode, toewijzing_nr")
     out = out.drop(columns=["client_nr"] + ([] if met_client_id else ["client_id"]))
@@ -540,7 +544,7 @@ def _gestarte_paden(c) -> str:
     """SQL: the zorgpaden that start in the analysis window, with their period and
     dimension ``productgroep=...``."""
     p = perioden(c)
-    return f"""SELECT z.regio, z.gemeentecode, z.client_id, z.client_nr, z.label, z.met_maatwerk, p.periode,
+    return f"""SELECT z.regio, z.gemeentecode, z.client_nr, z.label, z.met_maatwerk, p.periode,
                       'productgroep=' || z.productgroep AS dimensie
                FROM {materialiseer(c, zorgpaden_sql(c))} z JOIN {p} p ON z.start BETWEEN p.begin AND p.eind
                WHERE {_in_venster(c, 'z.start')}"""
@@ -612,7 +616,7 @@ def _ratio_kpi(c, kolom: str) -> pd.DataFrame:
     """Median of ``kolom`` over the regulier ended trajecten per level, period of the
     einddatum and productgroep; ``n_clienten`` = their distinct clients."""
     p = perioden(c)
-    bron = f"""SELECT r.regio, r.gemeentecode, r.client_id, r.client_nr, r.{kolom} AS ratio, p.periode,
+    bron = f"""SELECT r.regio, r.gemeentecode, r.client_nr, r.{kolom} AS ratio, p.periode,
                       'productgroep=' || r.productgroep AS dimensie
                FROM {materialiseer(c, ratios_sql(c))} r JOIN {p} p ON r.einddatum BETWEEN p.begin AND p.eind
                WHERE r.{kolom} IS NOT NULL AND {_in_venster(c, 'r.einddatum')}"""
