@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, engine, schema
-from .metrics._common import datum, period_label
+from .metrics._common import datum, period_label, som
 
 #: Method names (as in ``dimensie="methode=<naam>"``) and their Dutch labels.
 METHODEN = ("vorig_jaar", "gemiddelde_12m", "ets")
@@ -1065,7 +1065,7 @@ def verplicht(cleaned, fp: ForecastParams | None = None, peildatum=None, regio: 
     waar = "true" if regio is None or regio == config.NEDERLAND else f"regio = {engine._lit(regio)}"
     sql = resterend_sql(peil, horizon_einde(peil), waar)
     rest = engine.df(cleaned.con, f"""
-        SELECT regio, productcode, maand, sum(maximum) AS maximum FROM ({_gewaardeerd(sql)})
+        SELECT regio, productcode, maand, {som('maximum')} AS maximum FROM ({_gewaardeerd(sql)})
         GROUP BY ALL ORDER BY ALL""")
     rest["maand"] = rest["maand"].astype("datetime64[ns]")
     # the product's verzilvering may fall back to all regions: computed over everything

@@ -41,3 +41,23 @@ def test_rollup_counts_a_client_in_two_gemeenten_once_in_the_regio():
 def test_params_default_start():
     p = Params(peildatum="2024-08-01")
     assert str(p.start) == "2021-01-01" and p.per == "jaar"
+
+
+def test_som_is_the_same_in_every_order():
+    """A sum of doubles depends on the order of the terms (1e16 + 1 rounds back to 1e16):
+    ``som`` sums them exactly, so DuckDB's order of summation (which varies between runs
+    on more than one thread) does not change the result."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET threads = 1")  # the rows are summed in the order given
+    rijen = {"oplopend": "(1, 1e16::DOUBLE), (2, 1.0::DOUBLE), (3, -1e16::DOUBLE)",
+             "anders": "(1, 1e16::DOUBLE), (2, -1e16::DOUBLE), (3, 1.0::DOUBLE)"}
+    gewoon, exact, gefilterd = {}, {}, {}
+    for naam, waarden in rijen.items():
+        bron = f"(SELECT * FROM (VALUES {waarden}) AS t(i, x) ORDER BY i)"
+        gewoon[naam], exact[naam], gefilterd[naam] = con.execute(
+            f"SELECT sum(x), {_common.som('x')}, {_common.som('x', 'x > 0')} FROM {bron}").fetchone()
+    assert gewoon["oplopend"] != gewoon["anders"]  # the plain sum: 0.0 and 1.0
+    assert exact == {"oplopend": 1.0, "anders": 1.0}
+    assert gefilterd == {"oplopend": 1e16 + 1.0, "anders": 1e16 + 1.0}

@@ -75,6 +75,19 @@ def test_duur_gem():
     assert r["eenheid"].tolist() == ["maanden"] and r["n_clienten"].tolist() == [2]
 
 
+def test_duur_gem_sums_whole_days():
+    """1 and 5 days: (1 + 5) / 2 days in months. Summed as months of doubles the mean
+    is 0.09856262833675564, one unit in the last place below 6 / 30.4375 / 2: the days
+    are summed as integers (exact, in any order) and made months once."""
+    c = cleaned([
+        dict(toewijzing_nr="A", client_id="a", ingangsdatum="2023-03-01", einddatum="2023-03-01"),
+        dict(toewijzing_nr="B", client_id="b", ingangsdatum="2023-03-01", einddatum="2023-03-05"),
+    ], Params(peildatum="2024-01-01", start="2023-01-01"))
+    k = kpi.kpi_rows(c, ["duur_gem"])
+    r = k[(k["kpi"] == "duur_gem") & (k["regio"] == "Nederland")]
+    assert r["waarde"].tolist() == [6 / 30.4375 / 2]
+
+
 def _twee_jaar_case(peil):
     return cleaned([
         # a: episode from 1 jan 2022 (second toewijzing joins: 15 jan 2023 <= 31 dec 2022 + 31)

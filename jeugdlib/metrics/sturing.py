@@ -52,7 +52,7 @@ import math
 import pandas as pd
 
 from .. import config, engine
-from ._common import REGISTRY, datum, hele_maanden, kpi, materialiseer, perioden, rollup, rows
+from ._common import REGISTRY, datum, hele_maanden, kpi, materialiseer, perioden, rollup, rows, som
 
 #: Defaults of metrics.md section 11.
 INDEXATIE = 0.0474
@@ -421,7 +421,7 @@ def scenario_rijen(c, sp: SturingParams) -> pd.DataFrame:
     return rows(c, f"""
         WITH a AS ({_scenario_sql(c, sp)}), l AS ({lang}),
         t AS (SELECT CASE WHEN grouping(regio) = 1 THEN '{config.NEDERLAND}' ELSE regio END AS regio,
-                     dimensie, sum(w) AS waarde
+                     dimensie, {som('w')} AS waarde
               FROM l GROUP BY GROUPING SETS ((regio, dimensie), (dimensie)))
         SELECT t.regio, '' AS gemeente, '{jaar}' AS periode, t.dimensie, t.waarde, n.n_clienten
         FROM t LEFT JOIN ({_scenario_clienten_sql(c, sp)}) n USING (regio)""")
@@ -463,6 +463,8 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
     an unknown frequentie or no tarief are left out (as in section 3). Columns regio,
     agb, verzilvering, toewijzingen, n_clienten (distinct clients of those toewijzingen)."""
     uren = " ".join(f"WHEN '{k}' THEN {v!r}" for k, v in config.EENHEID_UREN.items())
+    geleverd = (f"d.volume * CASE WHEN lpad(trim(d.eenheid), 2, '0') = t.eenheid THEN 1.0 "
+                f"ELSE (CASE lpad(trim(d.eenheid), 2, '0') {uren} END) / (CASE t.eenheid {uren} END) END")
     return engine.df(c.con, f"""
         WITH t AS (SELECT rij, regio, agb, gemeentecode, toewijzing_nr, client_id, client_nr, ingangsdatum, einddatum,
                           volume,
@@ -475,9 +477,7 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
                      AND DATE '{int(jaar)}-12-31' < {datum(c.params.peildatum)}),
         g AS (SELECT t.rij,
                      sum(d.bedrag_cent) AS bedrag,
-                     sum(d.volume * CASE WHEN lpad(trim(d.eenheid), 2, '0') = t.eenheid THEN 1.0
-                                         ELSE (CASE lpad(trim(d.eenheid), 2, '0') {uren} END)
-                                              / (CASE t.eenheid {uren} END) END) AS geleverd,
+                     {som(geleverd)} AS geleverd,
                      bool_or(lpad(trim(d.eenheid), 2, '0') <> t.eenheid
                              AND ((CASE lpad(trim(d.eenheid), 2, '0') {uren} END) IS NULL
                                   OR (CASE t.eenheid {uren} END) IS NULL)) AS mix
@@ -495,7 +495,7 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
                                WHEN '6' THEN 1 END * t.tarief_cent END AS noemer
               FROM t LEFT JOIN g USING (rij)
               WHERE NOT coalesce(g.mix, false))
-        SELECT regio, agb, sum(teller) / nullif(sum(noemer), 0) AS verzilvering, count(*) AS toewijzingen,
+        SELECT regio, agb, {som('teller')} / nullif({som('noemer')}, 0) AS verzilvering, count(*) AS toewijzingen,
                count(DISTINCT client_nr) AS n_clienten
         FROM v WHERE noemer IS NOT NULL AND noemer > 0 GROUP BY ALL ORDER BY regio, agb""")
 
@@ -549,7 +549,7 @@ def verklaring_sql(c, *, per_productgroep: bool = False) -> str:
     # DuckDB's order of summation (a double sum of euros could round € x,50 either way)
     per_client = rollup(bron, "sum(cent) AS b", by=f"jaar{g}, client_nr")
     per_client_product = rollup(bron, "sum(cent) AS b", by=f"jaar{g}, product, client_nr")
-    per_product = rollup(bron, "sum(cent) AS cent, sum(q) AS q", by=f"jaar{g}, product")
+    per_product = rollup(bron, f"sum(cent) AS cent, {som('q')} AS q", by=f"jaar{g}, product")
     k = f"regio, gemeente{g}"
 
     def op(a: str, b: str) -> str:  # join condition on the group columns
@@ -591,8 +591,9 @@ def verklaring_sql(c, *, per_productgroep: bool = False) -> str:
                      CASE WHEN blijft THEN l * ln((c1 / q1) / (c0 / q0)) ELSE 0 END AS prijs,
                      CASE WHEN blijft THEN 0 ELSE coalesce(cent1, 0) - coalesce(cent0, 0) END AS nv_cent
               FROM y),
-        tot AS (SELECT {k}, jaar, sum(clienten) AS clienten, sum(mix) AS mix, sum(intensiteit) AS intensiteit,
-                       sum(prijs) AS prijs, sum(nv_cent) / 100.0 AS nieuw_vervallen,
+        tot AS (SELECT {k}, jaar, {som('clienten')} AS clienten, {som('mix')} AS mix,
+                       {som('intensiteit')} AS intensiteit, {som('prijs')} AS prijs,
+                       sum(nv_cent) / 100.0 AS nieuw_vervallen,
                        sum(coalesce(cent1, 0)) / 100.0 AS kosten, sum(coalesce(cent0, 0)) / 100.0 AS kosten_vorig,
                        max(nn1) AS nn1, max(nn0) AS nn0
                 FROM z GROUP BY ALL)

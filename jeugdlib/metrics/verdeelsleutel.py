@@ -29,7 +29,7 @@ import pandas as pd
 
 from .. import engine, schema
 from ..errors import JeugdlibError
-from ._common import kpi, perioden, rows
+from ._common import kpi, perioden, rows, som
 
 #: Zuid-Limburg: four equal parts.
 ZUID_LIMBURG: dict[str, float] = {"gemeente": 0.25, "jeugdigen": 0.25, "toewijzingen": 0.25,
@@ -175,8 +175,8 @@ def aandelen_sql(c, gewichten: Mapping[str, float] = ZUID_LIMBURG) -> str:
         SELECT jaar, regio, gemeentecode, deel, aandeel FROM a
         UNION ALL
         SELECT jaar, regio, gemeentecode, '',
-               sum(gewicht * aandeel) FILTER (WHERE aandeel IS NOT NULL)
-                 / nullif(sum(gewicht) FILTER (WHERE aandeel IS NOT NULL), 0)
+               {som('gewicht * aandeel', 'aandeel IS NOT NULL')}
+                 / nullif({som('gewicht', 'aandeel IS NOT NULL')}, 0)
         FROM a GROUP BY jaar, regio, gemeentecode"""
 
 

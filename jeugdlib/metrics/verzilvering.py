@@ -29,7 +29,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import config, engine
-from ._common import datum, dim_sql, euro, kpi, materialiseer, perioden, rollup, rows
+from ._common import datum, dim_sql, euro, kpi, materialiseer, perioden, rollup, rows, som
 
 #: WMO757 Frequentie codes.
 FREQ_DAG, FREQ_WEEK, FREQ_MAAND, FREQ_TOTAAL = "1", "2", "4", "6"
@@ -116,7 +116,7 @@ def per_toewijzing_sql(bron: str = "SELECT * FROM toewijzingen") -> str:
         WITH t AS ({bron}),
         geleverd AS (
             SELECT t.rij,
-                   sum(coalesce(d.volume, 0) * coalesce({factor}, 0.0)) AS geleverd,
+                   {som(f'coalesce(d.volume, 0) * coalesce({factor}, 0.0)')} AS geleverd,
                    sum(coalesce(d.bedrag_cent, 0))::DOUBLE AS gedeclareerd,
                    bool_or({factor} IS NULL AND coalesce(d.volume, 0) <> 0) AS mix
             FROM (SELECT rij, eenheid FROM t) t JOIN declaraties d ON d.toewijzing_rij = t.rij
@@ -184,7 +184,7 @@ def _groepen(c) -> str:
         SELECT {kolommen}, '' AS dimensie FROM v
         UNION ALL SELECT {kolommen}, {dim_sql('aanbieder_type', 'type')} FROM v
         UNION ALL SELECT {kolommen}, {dim_sql('productcode')} FROM v"""
-    agg = rollup(bron, "sum(geleverd_cent) AS geleverd, sum(toegewezen_cent) AS toegewezen, "
+    agg = rollup(bron, f"{som('geleverd_cent')} AS geleverd, {som('toegewezen_cent')} AS toegewezen, "
                        "sum(gedeclareerd_cent) AS gedeclareerd, count(DISTINCT client_nr) AS n_clienten",
                  by="periode, dimensie")
     return f"SELECT * FROM {materialiseer(c, agg)} WHERE toegewezen > 0"
@@ -241,12 +241,13 @@ def verzilvering_per_product(c, van=None, tot=None) -> pd.DataFrame:
     bron = (f"SELECT * FROM toewijzingen t WHERE {INSPANNING} AND t.einddatum IS NOT NULL "
             f"AND t.einddatum >= {van} AND t.einddatum < {tot}")
     return engine.df(c.con, f"""
-        SELECT coalesce(regio, 'onbekend') AS regio, coalesce(productcode, '') AS productcode,
-               sum(geleverd_cent) AS geleverd_cent, sum(toegewezen_cent) AS toegewezen_cent,
-               count(*) AS toewijzingen,
-               CASE WHEN sum(toegewezen_cent) > 0 THEN sum(geleverd_cent) / sum(toegewezen_cent) END AS verzilvering
-        FROM ({per_toewijzing_sql(bron)}) WHERE status = '{STATUS_OK}'
-        GROUP BY ALL ORDER BY regio, productcode""")
+        SELECT regio, productcode, geleverd_cent, toegewezen_cent, toewijzingen,
+               CASE WHEN toegewezen_cent > 0 THEN geleverd_cent / toegewezen_cent END AS verzilvering
+        FROM (SELECT coalesce(regio, 'onbekend') AS regio, coalesce(productcode, '') AS productcode,
+                     {som('geleverd_cent')} AS geleverd_cent, {som('toegewezen_cent')} AS toegewezen_cent,
+                     count(*) AS toewijzingen
+              FROM ({per_toewijzing_sql(bron)}) WHERE status = '{STATUS_OK}' GROUP BY ALL)
+        ORDER BY regio, productcode""")
 
 
 def verzilvering_toewijzingen(c, periode: str, regio: str) -> pd.DataFrame:

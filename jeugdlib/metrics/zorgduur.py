@@ -125,10 +125,10 @@ def zorgpad_overzicht(c) -> pd.DataFrame:
         FROM ({genummerd_sql(c, ZORGPAD, 'zorgpad')}) GROUP BY zorgpad ORDER BY zorgpad""")
 
 
-def duur_maanden_sql(t: str = "t") -> str:
-    """SQL: duration of toewijzing ``t`` = (einddatum - ingangsdatum + 1 day) in months
-    of 30.4375 days (metrics.md 5); NULL for an open einddatum."""
-    return f"((datediff('day', {t}.ingangsdatum, {t}.einddatum) + 1) / {DAGEN_PER_MAAND})"
+def duur_dagen_sql(t: str = "t") -> str:
+    """SQL: duration of toewijzing ``t`` in days, einddatum - ingangsdatum + 1 (an
+    integer; NULL for an open einddatum)."""
+    return f"(datediff('day', {t}.ingangsdatum, {t}.einddatum) + 1)"
 
 
 @kpi(eenheid="maanden", groep="Zorgduur", label="Gemiddelde duur toewijzing", basis="clienten",
@@ -139,11 +139,14 @@ def duur_gem(c):
 
     Toewijzingen with a real einddatum in the analysis window, before the peildatum.
     ``n_clienten``: distinct clients among them."""
-    bron = f"""SELECT t.regio, coalesce(t.gemeentecode, 'onbekend') AS gemeentecode, t.client_id, t.client_nr, t.periode,
-                      {duur_maanden_sql('t')} AS duur
+    # the days summed as integers and then made months: the same on every run (a sum of
+    # months as doubles depends on the order DuckDB adds them in, in its last digits)
+    bron = f"""SELECT t.regio, coalesce(t.gemeentecode, 'onbekend') AS gemeentecode, t.client_nr, t.periode,
+                      {duur_dagen_sql('t')} AS dagen
                FROM ({eindigend_sql(c, alleen_volledig=False)}) t"""
-    agg = rollup(bron, "sum(duur) AS duur, count(*) AS n, count(DISTINCT client_nr) AS n_clienten")
-    return rows(c, f"SELECT regio, gemeente, periode, duur / n AS waarde, n_clienten FROM ({agg})")
+    agg = rollup(bron, "sum(dagen) AS dagen, count(*) AS n, count(DISTINCT client_nr) AS n_clienten")
+    return rows(c, f"SELECT regio, gemeente, periode, dagen / {DAGEN_PER_MAAND} / n AS waarde, n_clienten "
+                   f"FROM ({agg})")
 
 
 @kpi(eenheid="fractie", groep="Zorgduur", label="Zorg twee jaar of langer", basis="clienten",
