@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config, engine, schema
-from ._common import datum, kpi, label_sql, rollup, rows
+from ._common import datum, kpi, label_sql, rollup, rows, som
 from .trajecten import zonder_agb_sql
 
 AANSLUITEND = "aansluitend"
@@ -300,7 +300,7 @@ def plek_bezetting(c):
     Capacity: plekken of plekken.csv for the year (summed over aanbieders), else the
     yearly mean of the monthly client counts (:func:`maanden_sql`); months without a
     capacity are left out. ``n_clienten``: the product's distinct clients in the period."""
-    return _bezetting_kpi(c, "avg(m.ratio)")
+    return _bezetting_kpi(c, f"{som('m.ratio')} / count(m.ratio)")  # the mean, the same on every run
 
 
 @kpi(eenheid="fractie", groep=GROEP, label="Maanden aansluitend op capaciteit", dimensies=("productcode",),
