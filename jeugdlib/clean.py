@@ -128,13 +128,11 @@ REGELVELDEN = ("client_id", "declaratie_nr", "referentie_nr", "ijw_release")
 def declaraties_volledig_sql() -> str:
     """SQL: the cleaned ``declaraties`` (alias ``d``) with the fields of
     :data:`REGELVELDEN` of the item's line (``ruw_declaraties`` row ``rij``, the line
-    the item took its fields from) and the ``gemeentenaam`` (of ``gem_lookup``; an
-    unknown code is its own name, none is ``onbekend``)."""
+    the item took its fields from) and the ``gemeentenaam`` (:func:`_gemeentenaam_tekst`,
+    as the other cleaned tables have it)."""
     regel = ", ".join(f"r.{k}" for k in REGELVELDEN)
     return f"""
-        SELECT d.*, {regel},
-               CASE WHEN d.gemeentecode IS NULL OR d.gemeentecode = '' THEN 'onbekend'
-                    ELSE coalesce(g.gemeentenaam, d.gemeentecode) END AS gemeentenaam
+        SELECT d.*, {regel}, {_gemeentenaam_tekst('d')} AS gemeentenaam
         FROM declaraties d JOIN ruw_declaraties r USING (rij)
         LEFT JOIN gem_lookup g ON g.gemeentecode = d.gemeentecode"""
 
@@ -338,6 +336,13 @@ def _regio_tekst(alias: str) -> str:
             f"ELSE coalesce(g.regio_naam, {alias}.gemeentecode) END")
 
 
+def _gemeentenaam_tekst(alias: str) -> str:
+    """SQL: the gemeentenaam of ``alias``.gemeentecode via ``gem_lookup g``: an unknown
+    code is its own name, no code is ``onbekend``."""
+    return (f"CASE WHEN {alias}.gemeentecode IS NULL OR {alias}.gemeentecode = '' THEN 'onbekend' "
+            f"ELSE coalesce(g.gemeentenaam, {alias}.gemeentecode) END")
+
+
 def _regio_sql(gemeentenaam: bool = True) -> str:
     """regio (as :data:`TEKST_TYPEN` ``t_regio``) and, when asked, gemeentenaam of a
     record, looked up in ``gem_regio gr`` (:func:`_regio_join`); a record without a
@@ -362,9 +367,7 @@ def _gem_regio(con) -> None:
                            for t in ("toewijzingen", "declaraties", "start_stop", "verzoeken"))
     run(con, f"""
         CREATE OR REPLACE TEMP TABLE gem_regio AS
-        SELECT c.gemeentecode, {_regio_tekst('c')} AS regio,
-               CASE WHEN c.gemeentecode = '' THEN 'onbekend' ELSE coalesce(g.gemeentenaam, c.gemeentecode) END
-                 AS gemeentenaam
+        SELECT c.gemeentecode, {_regio_tekst('c')} AS regio, {_gemeentenaam_tekst('c')} AS gemeentenaam
         FROM ({codes}) c LEFT JOIN gem_lookup g ON g.gemeentecode = c.gemeentecode
         WHERE c.gemeentecode IS NOT NULL""")
 
@@ -469,9 +472,10 @@ def _laatste_versie_sql() -> str:
               FROM ruw_toewijzingen GROUP BY gemeentecode, nullif(toewijzing_nr, '')"""
 
 
-def _excl(params: Params) -> str:
+def _excl(params: Params, agb: str = "agb") -> str:
+    """SQL: the aanbieder ``agb`` (a column) is in ``params.exclude_agb``."""
     agbs = ", ".join(engine._lit(a) for a in params.exclude_agb)
-    return f"coalesce(agb IN ({agbs}), false)" if agbs else "false"
+    return f"coalesce({agb} IN ({agbs}), false)" if agbs else "false"
 
 
 def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
@@ -609,7 +613,6 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
     # the rejected lines cleaning left out, netted, for the rejection KPIs (metrics.md 1):
     # only those of clients not older than max_leeftijd on periode_begin (birth date
     # unknown: kept) and of aanbieders not excluded; an empty gemeentecode is 'onbekend'
-    excl = ", ".join(engine._lit(a) for a in params.exclude_agb) or "NULL"
     run(con, f"""
         CREATE OR REPLACE TABLE declaraties_afgewezen AS
         SELECT {_regio_sql(gemeentenaam=False)},
@@ -618,7 +621,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                p.client_nr, p.agb, p.periode_begin, p.bedrag_cent
         FROM posten p {_regio_join('p')}
         LEFT JOIN geboorte gb ON gb.client_nr = p.client_nr
-        WHERE p.r_afgewezen AND NOT p.r_laat AND NOT p.r_ontvangen AND NOT coalesce(p.agb IN ({excl}), false)
+        WHERE p.r_afgewezen AND NOT p.r_laat AND NOT p.r_ontvangen AND NOT {_excl(params, 'p.agb')}
           AND NOT coalesce({leeftijd_sql('gb.geboortedatum', 'p.periode_begin')} > {maxl}, false)
         ORDER BY p.rij""")
     run(con, "DELETE FROM posten WHERE r_laat OR r_ontvangen OR r_afgewezen")
@@ -661,7 +664,7 @@ def clean(bron, params: Params, *, con: duckdb.DuckDBPyConnection | None = None,
                date_trunc('month', d.periode_begin)::DATE AS maand,
                gb.geboortedatum IS NULL AS geboortedatum_onbekend,
                coalesce({leeftijd_sql('gb.geboortedatum', 'd.periode_begin')} > {maxl}, false) AS r_oud,
-               coalesce(d.agb IN ({excl}), false) AS r_excl
+               {_excl(params, 'd.agb')} AS r_excl
         FROM posten p JOIN ruw_declaraties d USING (rij)
         LEFT JOIN geboorte gb ON gb.client_nr = p.client_nr
         LEFT JOIN toewijzingen tw ON tw.gemeentecode = d.gemeentecode AND tw.toewijzing_nr = nullif(d.toewijzing_nr, '')

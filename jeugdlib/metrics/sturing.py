@@ -205,7 +205,7 @@ def _jaar_sql(col: str, jaar: int, tot=None) -> str:
 def productie_sql(jaar: int, tot=None) -> str:
     """SQL: the declaration items of inspanning and traject products in ``jaar``
     (``periode_begin`` in the year and before ``tot`` when given): regio,
-    gemeentecode, agb, productcode, client_id, client_nr, maand, bedrag_cent."""
+    gemeentecode, agb, productcode, client_nr, maand, bedrag_cent, gecontracteerd."""
     vormen = ", ".join(f"'{v}'" for v in PRODUCTIE_VORMEN)
     return f"""SELECT regio, gemeentecode, agb, coalesce(nullif(productcode, ''), 'onbekend') AS productcode,
                       client_nr, maand, bedrag_cent, gecontracteerd
@@ -466,7 +466,7 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
     geleverd = (f"d.volume * CASE WHEN lpad(trim(d.eenheid), 2, '0') = t.eenheid THEN 1.0 "
                 f"ELSE (CASE lpad(trim(d.eenheid), 2, '0') {uren} END) / (CASE t.eenheid {uren} END) END")
     return engine.df(c.con, f"""
-        WITH t AS (SELECT rij, regio, agb, gemeentecode, toewijzing_nr, client_id, client_nr, ingangsdatum, einddatum,
+        WITH t AS (SELECT rij, regio, agb, gemeentecode, toewijzing_nr, client_nr, ingangsdatum, einddatum,
                           volume,
                           tarief_cent, budget_cent, lpad(trim(eenheid), 2, '0') AS eenheid,
                           ltrim(trim(frequentie), '0') AS freq,
@@ -483,7 +483,7 @@ def verzilvering_per_aanbieder(c, jaar: int) -> pd.DataFrame:
                                   OR (CASE t.eenheid {uren} END) IS NULL)) AS mix
               FROM t JOIN declaraties d ON d.toewijzing_rij = t.rij  -- the item's own toewijzing (clean)
               GROUP BY t.rij),
-        v AS (SELECT t.regio, t.agb, t.client_id, t.client_nr,
+        v AS (SELECT t.regio, t.agb, t.client_nr,
                      CASE WHEN t.budget THEN coalesce(g.bedrag, 0)
                           ELSE coalesce(g.geleverd, 0) * t.tarief_cent END AS teller,
                      CASE WHEN t.budget THEN t.budget_cent
